@@ -1,0 +1,521 @@
+//! The child after clone: the set-up sequence, then execve.
+//!
+//! Bun is multithreaded, so this copy of it may hold a copy of a lock that some other
+//! thread held at the moment of clone. Hence the rules here: no allocation, no
+//! formatting, no panics, no glibc wrappers that take locks; only `Sys` calls on
+//! memory prepared before clone. A failure writes one `ChildReport` and exits 125.
+//!
+//! The order follows DESIGN.md §2 (runc's and crun's order).
+
+use core::ffi::CStr;
+use libc::c_int;
+
+use crate::plan::{Create, OpKind, Prepared, PreparedOp};
+use crate::report::{ChildReport, Step, GO, TTY_TAG};
+use crate::sys::{Errno, Sys, SysResult};
+
+/// How the sequence ended. A real execve never returns on success, so `Exec` is seen
+/// only with the recording fake.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Exec,
+    Failed(ChildReport),
+}
+
+/// The fds the child is handed by spawn.
+#[derive(Clone, Copy, Debug)]
+pub struct ChildFds {
+    /// The child's end of the SEQPACKET socket (CLOEXEC).
+    pub sock: c_int,
+    /// The host's /dev/null, for fd 0 when stdin is not kept.
+    pub devnull: c_int,
+}
+
+const PATH_MAX: usize = 4096;
+
+macro_rules! step {
+    ($e:expr, $step:expr, $index:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(Errno(errno)) => {
+                return Outcome::Failed(ChildReport {
+                    step: $step,
+                    index: $index as u16,
+                    errno,
+                })
+            }
+        }
+    };
+}
+
+/// The child's entry point: runs the sequence and never returns.
+pub fn child_main<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> ! {
+    if let Outcome::Failed(report) = run(p, sys, fds) {
+        let _ = sys.write(fds.sock, &report.encode());
+    }
+    sys.exit(125)
+}
+
+pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
+    // 1. Die with the parent while still setting up, and keep /proc/<pid> of this copy
+    //    of lite unreadable by others until exec.
+    step!(
+        sys.prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0),
+        Step::Prctl,
+        0
+    );
+    step!(sys.prctl(libc::PR_SET_DUMPABLE, 0, 0), Step::Prctl, 1);
+
+    // Wait for GO: the parent has attached every cgroup hierarchy by then. EOF means the
+    // parent is gone.
+    let mut go = [0u8; 4];
+    match sys.read(fds.sock, &mut go) {
+        Ok(4) if go == GO => {}
+        Ok(_) => {
+            return Outcome::Failed(ChildReport {
+                step: Step::WaitGo,
+                index: 0,
+                errno: libc::EPIPE,
+            })
+        }
+        Err(Errno(e)) => {
+            return Outcome::Failed(ChildReport {
+                step: Step::WaitGo,
+                index: 0,
+                errno: e,
+            })
+        }
+    }
+    if p.new_cgroupns {
+        step!(sys.unshare(libc::CLONE_NEWCGROUP), Step::CgroupNs, 0);
+    }
+
+    // 2-4. Filesystems: nothing propagates back to the host, then the plan's ops in order
+    //      (rootfs layers, /proc, /sys, /dev, [mount] entries, /etc files).
+    step!(
+        sys.mount(
+            None,
+            c"/",
+            None,
+            (libc::MS_REC | libc::MS_PRIVATE) as _,
+            None
+        ),
+        Step::MountPrivate,
+        0
+    );
+    for (i, op) in p.ops.iter().enumerate() {
+        step!(fs_op(sys, p, op), Step::FsOp, i);
+    }
+    if p.loopback_up {
+        step!(loopback_up(sys), Step::LoopbackUp, 0);
+    }
+
+    // 5. Enter the new root without a put_old directory (crun's pivot_root(".", ".")),
+    //    which also works on a read-only lower.
+    step!(sys.chdir(&p.new_root), Step::PivotRoot, 0);
+    step!(sys.pivot_root(c".", c"."), Step::PivotRoot, 1);
+    step!(sys.umount2(c".", libc::MNT_DETACH), Step::UmountOld, 0);
+    step!(sys.chdir(c"/"), Step::PivotRoot, 2);
+
+    // 7. Identity and limits.
+    if let Some(name) = &p.hostname {
+        step!(sys.sethostname(name), Step::Hostname, 0);
+    }
+    for (i, r) in p.rlimits.iter().enumerate() {
+        step!(sys.setrlimit(r.resource, r.soft, r.hard), Step::Rlimit, i);
+    }
+    if let Some(adj) = &p.oom_score_adj {
+        step!(
+            write_file(sys, c"/proc/self/oom_score_adj", adj),
+            Step::OomScore,
+            0
+        );
+    }
+
+    // 9. Capabilities and ids: bounding set, keep caps across the uid change, ids as raw
+    //    syscalls, then permitted+effective with an empty inheritable set.
+    for cap in 0..=p.last_cap.min(63) {
+        if p.caps & (1u64 << cap) == 0 {
+            match sys.prctl(libc::PR_CAPBSET_DROP, cap as _, 0) {
+                Ok(_) => {}
+                Err(Errno(libc::EINVAL)) => break, // the kernel knows no more caps
+                Err(Errno(e)) => {
+                    return Outcome::Failed(ChildReport {
+                        step: Step::CapBounding,
+                        index: cap as u16,
+                        errno: e,
+                    })
+                }
+            }
+        }
+    }
+    step!(sys.prctl(libc::PR_SET_KEEPCAPS, 1, 0), Step::Caps, 0);
+    step!(sys.setgroups(&p.groups), Step::Groups, 0);
+    step!(sys.setresgid(p.gid), Step::Gid, 0);
+    step!(sys.setresuid(p.uid), Step::Uid, 0);
+    // A non-root user gets no effective capabilities, as with Docker; the bounding set
+    // still limits what a setuid binary could gain (and no_new_privs stops even that).
+    let caps = if p.uid == 0 { p.caps } else { 0 };
+    step!(sys.capset(caps), Step::Caps, 1);
+    step!(sys.prctl(libc::PR_SET_KEEPCAPS, 0, 0), Step::Caps, 2);
+    match sys.prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as _, 0) {
+        Ok(_) | Err(Errno(libc::EINVAL)) => {} // no ambient set before 4.3
+        Err(Errno(e)) => {
+            return Outcome::Failed(ChildReport {
+                step: Step::Caps,
+                index: 3,
+                errno: e,
+            })
+        }
+    }
+
+    // 10. no_new_privs.
+    if p.no_new_privs {
+        step!(
+            sys.prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0),
+            Step::NoNewPrivs,
+            0
+        );
+    }
+
+    // Terminal and stdio: a session of its own, so the outer terminal's job control
+    // reaches the container only through lite.
+    if p.tty {
+        step!(attach_pty(sys, fds.sock), Step::Tty, 0);
+    } else {
+        step!(sys.setsid(), Step::Stdio, 0);
+        if !p.stdin {
+            step!(sys.dup3(fds.devnull, 0), Step::Stdio, 1);
+        }
+    }
+
+    // [exec] init = yes: this process stays PID 1 as a reaper; the app goes on as PID 2.
+    if p.stub_init {
+        let pid = step!(sys.fork(), Step::StubInit, 0);
+        if pid > 0 {
+            // The stub outlives set-up: it keeps no fd of lite's (the socket, /dev/null,
+            // the state lock), so only the app's own fds keep those alive.
+            let _ = close_fds_from_3(sys);
+            stub_init_loop(sys, pid);
+        }
+    }
+
+    // 11. A clean process for the app: default signal dispositions and an empty mask
+    //     (Bun ignores SIGPIPE, and an ignored signal survives exec), blocking stdio,
+    //     no inherited fds.
+    for sig in 1..=64 {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        match sys.reset_signal(sig) {
+            Ok(()) | Err(Errno(libc::EINVAL)) => {}
+            Err(Errno(e)) => {
+                return Outcome::Failed(ChildReport {
+                    step: Step::Signals,
+                    index: sig as u16,
+                    errno: e,
+                })
+            }
+        }
+    }
+    step!(sys.unblock_all_signals(), Step::Signals, 0);
+    for fd in 0..=2 {
+        step!(clear_nonblock(sys, fd), Step::Stdio, 2 + fd);
+    }
+    step!(mark_fds_cloexec(sys), Step::CloseFds, 0);
+    step!(sys.chdir(&p.cwd), Step::Chdir, 0);
+
+    // 13. execve over the PATH candidates computed before clone (execvp may allocate).
+    exec_candidates(sys, p)
+}
+
+fn exec_candidates<S: Sys>(sys: &S, p: &Prepared) -> Outcome {
+    let mut eacces: Option<usize> = None;
+    for (i, path) in p.exec_candidates.iter().enumerate() {
+        let e = sys.execve(path, p.argv_ptrs.as_ptr(), p.envp_ptrs.as_ptr());
+        match e.0 {
+            0 => return Outcome::Exec,
+            libc::ENOENT | libc::ENOTDIR => continue,
+            // As execvp does: remember a candidate that exists but is not executable,
+            // and keep looking.
+            libc::EACCES => {
+                eacces.get_or_insert(i);
+            }
+            errno => {
+                return Outcome::Failed(ChildReport {
+                    step: Step::Exec,
+                    index: i as u16,
+                    errno,
+                })
+            }
+        }
+    }
+    match eacces {
+        Some(i) => Outcome::Failed(ChildReport {
+            step: Step::Exec,
+            index: i as u16,
+            errno: libc::EACCES,
+        }),
+        None => Outcome::Failed(ChildReport {
+            step: Step::Exec,
+            index: 0,
+            errno: libc::ENOENT,
+        }),
+    }
+}
+
+fn fs_op<S: Sys>(sys: &S, p: &Prepared, op: &PreparedOp) -> SysResult<()> {
+    let result = match op.kind {
+        OpKind::Mount => create_target(sys, op).and_then(|()| {
+            let source = if op.uses_loop {
+                p.loop_device.as_deref()
+            } else {
+                op.source.as_deref()
+            };
+            sys.mount(
+                source,
+                &op.target,
+                op.fstype.as_deref(),
+                op.flags,
+                op.data.as_deref(),
+            )
+        }),
+        OpKind::Mkdir => ignore_exists(sys.mkdir(&op.target, op.mode)),
+        OpKind::Mknod => ignore_exists(sys.mknod(&op.target, op.mode, op.dev)),
+        OpKind::Symlink => match &op.source {
+            Some(content) => ignore_exists(sys.symlink(content, &op.target)),
+            None => Err(Errno(libc::EINVAL)),
+        },
+    };
+    match result {
+        // `optional`: a source or target that is not there is skipped, not an error.
+        Err(Errno(libc::ENOENT)) if op.optional => Ok(()),
+        r => r,
+    }
+}
+
+fn ignore_exists(r: SysResult<()>) -> SysResult<()> {
+    match r {
+        Err(Errno(libc::EEXIST)) => Ok(()),
+        r => r,
+    }
+}
+
+/// `create=dir|file`: makes the mount target and its parents when they are missing.
+fn create_target<S: Sys>(sys: &S, op: &PreparedOp) -> SysResult<()> {
+    if op.create == Create::None {
+        return Ok(());
+    }
+    // Already there (possibly on a read-only lower): nothing to create.
+    if let Ok(fd) = sys.open(&op.target, libc::O_PATH | libc::O_CLOEXEC, 0) {
+        let _ = sys.close(fd);
+        return Ok(());
+    }
+    let mut buf = [0u8; PATH_MAX];
+    let path = op.target.to_bytes();
+    if path.len() >= PATH_MAX {
+        return Err(Errno(libc::ENAMETOOLONG));
+    }
+    buf[..path.len()].copy_from_slice(path);
+    // Parents first: cut the path at each '/' in place and mkdir the prefix.
+    for end in 1..path.len() {
+        if buf[end] == b'/' {
+            buf[end] = 0;
+            ignore_exists(sys.mkdir(cstr_in(&buf[..=end]), 0o755))?;
+            buf[end] = b'/';
+        }
+    }
+    match op.create {
+        Create::Dir => ignore_exists(sys.mkdir(&op.target, 0o755)),
+        _ => {
+            let fd = sys.open(
+                &op.target,
+                libc::O_CREAT | libc::O_WRONLY | libc::O_NOCTTY | libc::O_CLOEXEC,
+                0o644,
+            )?;
+            sys.close(fd)
+        }
+    }
+}
+
+/// A NUL-terminated slice of a stack buffer as a CStr, without allocating.
+fn cstr_in(bytes_with_nul: &[u8]) -> &CStr {
+    // The caller writes the NUL at the end; from_bytes_until_nul cannot fail then.
+    CStr::from_bytes_until_nul(bytes_with_nul).unwrap_or(c"/")
+}
+
+fn write_file<S: Sys>(sys: &S, path: &CStr, data: &[u8]) -> SysResult<()> {
+    let fd = sys.open(path, libc::O_WRONLY | libc::O_CLOEXEC, 0)?;
+    let r = sys.write(fd, data).map(drop);
+    let _ = sys.close(fd);
+    r
+}
+
+/// A new network namespace has `lo` down; most programs expect 127.0.0.1 to work.
+fn loopback_up<S: Sys>(sys: &S) -> SysResult<()> {
+    #[repr(C)]
+    struct IfreqFlags {
+        name: [u8; libc::IFNAMSIZ],
+        flags: libc::c_short,
+        _pad: [u8; 22],
+    }
+    let mut req = IfreqFlags {
+        name: [0; libc::IFNAMSIZ],
+        flags: 0,
+        _pad: [0; 22],
+    };
+    req.name[..2].copy_from_slice(b"lo");
+    let fd = sys.socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0)?;
+    let ptr = &mut req as *mut IfreqFlags as *mut libc::c_void;
+    let r = sys.ioctl(fd, libc::SIOCGIFFLAGS, ptr).and_then(|_| {
+        req.flags |= libc::IFF_UP as libc::c_short;
+        sys.ioctl(fd, libc::SIOCSIFFLAGS, ptr)
+    });
+    let _ = sys.close(fd);
+    r.map(drop)
+}
+
+/// Opens a pty in the container's own devpts (so `tty` names a node that exists
+/// inside), makes it the controlling terminal on 0-2, and sends the master back.
+fn attach_pty<S: Sys>(sys: &S, sock: c_int) -> SysResult<()> {
+    let master = sys.open(
+        c"/dev/ptmx",
+        libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        0,
+    )?;
+    let mut unlock: c_int = 0;
+    sys.ioctl(
+        master,
+        libc::TIOCSPTLCK,
+        &mut unlock as *mut c_int as *mut libc::c_void,
+    )?;
+    // TIOCGPTPEER (4.13) opens the peer without formatting a /dev/pts/N path.
+    let flags = (libc::O_RDWR | libc::O_NOCTTY) as usize;
+    let slave = sys.ioctl(master, libc::TIOCGPTPEER, flags as *mut libc::c_void)?;
+    sys.setsid()?;
+    sys.ioctl(slave, libc::TIOCSCTTY, core::ptr::null_mut())?;
+    for fd in 0..=2 {
+        sys.dup3(slave, fd)?;
+    }
+    if slave > 2 {
+        let _ = sys.close(slave);
+    }
+    sys.send_fd(sock, &TTY_TAG, master)?;
+    sys.close(master)
+}
+
+fn clear_nonblock<S: Sys>(sys: &S, fd: c_int) -> SysResult<()> {
+    match sys.fcntl(fd, libc::F_GETFL, 0) {
+        Ok(flags) if flags & libc::O_NONBLOCK != 0 => sys
+            .fcntl(fd, libc::F_SETFL, (flags & !libc::O_NONBLOCK) as _)
+            .map(drop),
+        Ok(_) | Err(Errno(libc::EBADF)) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Marks every fd from 3 up close-on-exec. close_range(CLOEXEC) needs 5.11; older
+/// kernels walk /proc/self/fd (the container's own /proc by now).
+fn mark_fds_cloexec<S: Sys>(sys: &S) -> SysResult<()> {
+    const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+    match sys.close_range(3, u32::MAX, CLOSE_RANGE_CLOEXEC) {
+        Ok(()) => return Ok(()),
+        Err(Errno(libc::ENOSYS)) | Err(Errno(libc::EINVAL)) => {}
+        Err(e) => return Err(e),
+    }
+    let dir = match sys.open(
+        c"/proc/self/fd",
+        libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        0,
+    ) {
+        Ok(fd) => fd,
+        // No /proc in this container: fall back to a bounded sweep.
+        Err(_) => {
+            for fd in 3..1024 {
+                let _ = sys.fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC as _);
+            }
+            return Ok(());
+        }
+    };
+    let mut buf = [0u8; 1024];
+    loop {
+        let n = match sys.getdents64(dir, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) => {
+                let _ = sys.close(dir);
+                return Err(e);
+            }
+        };
+        let mut off = 0;
+        while off + 19 <= n {
+            // struct linux_dirent64 { u64 ino; i64 off; u16 reclen; u8 type; char name[]; }
+            let reclen = u16::from_ne_bytes([buf[off + 16], buf[off + 17]]) as usize;
+            if reclen == 0 {
+                break;
+            }
+            let mut fd: c_int = 0;
+            let mut digits = 0;
+            for &b in &buf[off + 19..(off + reclen).min(n)] {
+                if !b.is_ascii_digit() {
+                    break;
+                }
+                fd = fd.saturating_mul(10).saturating_add((b - b'0') as c_int);
+                digits += 1;
+            }
+            if digits > 0 && fd >= 3 && fd != dir {
+                let _ = sys.fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC as _);
+            }
+            off += reclen;
+        }
+    }
+    sys.close(dir)
+}
+
+/// Closes every fd from 3 up (the stub init, which never execs).
+fn close_fds_from_3<S: Sys>(sys: &S) -> SysResult<()> {
+    match sys.close_range(3, u32::MAX, 0) {
+        Err(Errno(libc::ENOSYS)) => {
+            for fd in 3..1024 {
+                let _ = sys.close(fd);
+            }
+            Ok(())
+        }
+        r => r,
+    }
+}
+
+/// The stub PID 1 (`[exec] init = yes`), after nspawn's stub: all signals stay blocked
+/// and are taken synchronously; SIGCHLD reaps, anything else is forwarded to the app.
+/// It exits with the app's status, 128+signal when the app was killed.
+pub fn stub_init_loop<S: Sys>(sys: &S, app: libc::pid_t) -> ! {
+    loop {
+        match sys.wait_signal() {
+            Ok(libc::SIGCHLD) => loop {
+                let mut status: c_int = 0;
+                match sys.wait_any(&mut status, libc::WNOHANG) {
+                    Ok(0) => break,
+                    Ok(pid) if pid == app => sys.exit(exit_code(status)),
+                    Ok(_) => continue,
+                    Err(Errno(libc::EINTR)) => continue,
+                    Err(_) => break,
+                }
+            },
+            Ok(sig) => {
+                let _ = sys.kill(app, sig);
+            }
+            Err(_) => {}
+        }
+    }
+}
+
+/// A wait status as a shell reports it: the exit code, or 128 + the signal.
+pub fn exit_code(status: c_int) -> c_int {
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status)
+    } else {
+        125
+    }
+}

@@ -1,0 +1,368 @@
+//! The child's set-up sequence against the recording fake: order, failure reports,
+//! and the fallbacks for older kernels.
+
+use crate::child::{run, stub_init_loop, ChildFds, Outcome};
+use crate::fake::RecordingSys;
+use crate::plan::{prepare, tests::sample_plan, Plan};
+use crate::report::{ChildReport, Step};
+
+const FDS: ChildFds = ChildFds {
+    sock: 3,
+    devnull: 4,
+};
+
+fn prepared(plan: &Plan) -> crate::plan::Prepared {
+    prepare(plan, 40).expect("plan")
+}
+
+/// The calls with the per-signal noise and fd numbers kept, as one string per call.
+fn run_names(plan: &Plan, sys: &RecordingSys) -> (Outcome, Vec<String>) {
+    let p = prepared(plan);
+    let out = run(&p, sys, FDS);
+    (out, sys.names())
+}
+
+#[test]
+fn runs_the_design_order() {
+    let sys = RecordingSys::default();
+    let (out, names) = run_names(&sample_plan(), &sys);
+    assert_eq!(out, Outcome::Exec);
+    let first = |n: &str| {
+        names
+            .iter()
+            .position(|x| x == n)
+            .unwrap_or_else(|| panic!("no {n} in {names:?}"))
+    };
+    let order = [
+        "read",    // GO
+        "unshare", // cgroup ns, after the parent attached the cgroups
+        "mount",   // MS_PRIVATE on /
+        "mkdir",   // ops
+        "socket",  // lo up
+        "pivot_root",
+        "umount2",
+        "sethostname",
+        "setrlimit",
+        "setgroups",
+        "setresgid",
+        "setresuid",
+        "capset",
+        "setsid",
+        "dup3", // /dev/null on 0
+        "reset_signals",
+        "unblock_all_signals",
+        "close_range",
+        "execve",
+    ];
+    let positions: Vec<usize> = order.iter().map(|n| first(n)).collect();
+    let mut sorted = positions.clone();
+    sorted.sort();
+    assert_eq!(positions, sorted, "calls out of order: {:#?}", sys.calls());
+}
+
+#[test]
+fn mounts_come_in_plan_order_with_their_arguments() {
+    let sys = RecordingSys::default();
+    let p = prepared(&sample_plan());
+    run(&p, &sys, FDS);
+    let mounts: Vec<String> = sys
+        .calls()
+        .into_iter()
+        .filter(|c| c.starts_with("mount "))
+        .collect();
+    assert_eq!(
+        mounts,
+        vec![
+            format!("mount - / - {:#x} -", libc::MS_REC | libc::MS_PRIVATE),
+            "mount tmpfs /run/lite/t/layers tmpfs 0x0 size=16m".to_string(),
+            format!("mount /data /run/lite/t/root/data - {:#x} -", libc::MS_BIND),
+        ]
+    );
+    // create=dir made the bind target and its parents after an O_PATH probe failed? The
+    // fake's open succeeds, so the target counts as existing and nothing is created.
+    assert!(!sys
+        .calls()
+        .iter()
+        .any(|c| c == "mkdir /run/lite/t/root/data 755"));
+}
+
+#[test]
+fn create_dir_makes_missing_parents() {
+    let sys = RecordingSys::default();
+    sys.fail_nth("open", 0, libc::ENOENT); // the O_PATH probe of the target
+    let p = prepared(&sample_plan());
+    run(&p, &sys, FDS);
+    let mkdirs: Vec<String> = sys
+        .calls()
+        .into_iter()
+        .filter(|c| c.starts_with("mkdir "))
+        .collect();
+    assert_eq!(
+        mkdirs,
+        vec![
+            "mkdir /run/lite/t/layers/upper 755",
+            "mkdir /run 755",
+            "mkdir /run/lite 755",
+            "mkdir /run/lite/t 755",
+            "mkdir /run/lite/t/root 755",
+            "mkdir /run/lite/t/root/data 755",
+        ]
+    );
+}
+
+#[test]
+fn a_failed_op_reports_its_index_and_errno() {
+    let sys = RecordingSys::default();
+    sys.fail_nth("mount", 2, libc::ENOENT); // the bind of /data (mount 0 is MS_PRIVATE)
+    let (out, names) = run_names(&sample_plan(), &sys);
+    assert_eq!(
+        out,
+        Outcome::Failed(ChildReport {
+            step: Step::FsOp,
+            index: 2,
+            errno: libc::ENOENT
+        })
+    );
+    assert!(
+        !names.contains(&"pivot_root".to_string()),
+        "nothing after the failure"
+    );
+}
+
+#[test]
+fn an_optional_op_skips_enoent() {
+    let mut plan = sample_plan();
+    plan.ops[2].optional = true;
+    let sys = RecordingSys::default();
+    sys.fail_nth("mount", 2, libc::ENOENT);
+    let (out, _) = run_names(&plan, &sys);
+    assert_eq!(out, Outcome::Exec);
+    // but not other errors
+    let sys = RecordingSys::default();
+    sys.fail_nth("mount", 2, libc::EPERM);
+    let (out, _) = run_names(&plan, &sys);
+    assert_eq!(
+        out,
+        Outcome::Failed(ChildReport {
+            step: Step::FsOp,
+            index: 2,
+            errno: libc::EPERM
+        })
+    );
+}
+
+#[test]
+fn a_parent_that_went_away_stops_the_child() {
+    let sys = RecordingSys::default();
+    sys.set_go_reply(b"");
+    let (out, names) = run_names(&sample_plan(), &sys);
+    assert_eq!(
+        out,
+        Outcome::Failed(ChildReport {
+            step: Step::WaitGo,
+            index: 0,
+            errno: libc::EPIPE
+        })
+    );
+    assert_eq!(names, vec!["prctl", "prctl", "read"]);
+}
+
+#[test]
+fn exec_tries_candidates_like_execvp() {
+    // ENOENT everywhere: not found (127 in TypeScript).
+    let sys = RecordingSys::default();
+    sys.set_exec_errnos(&[libc::ENOENT, libc::ENOENT]);
+    let (out, _) = run_names(&sample_plan(), &sys);
+    assert_eq!(
+        out,
+        Outcome::Failed(ChildReport {
+            step: Step::Exec,
+            index: 0,
+            errno: libc::ENOENT
+        })
+    );
+    // An EACCES candidate is remembered while the search goes on (126).
+    let sys = RecordingSys::default();
+    sys.set_exec_errnos(&[libc::EACCES, libc::ENOENT]);
+    let (out, _) = run_names(&sample_plan(), &sys);
+    assert_eq!(
+        out,
+        Outcome::Failed(ChildReport {
+            step: Step::Exec,
+            index: 0,
+            errno: libc::EACCES
+        })
+    );
+    // The second candidate works.
+    let sys = RecordingSys::default();
+    sys.set_exec_errnos(&[libc::ENOENT, 0]);
+    let (out, _) = run_names(&sample_plan(), &sys);
+    assert_eq!(out, Outcome::Exec);
+    // ENOEXEC stops the search at once (126).
+    let sys = RecordingSys::default();
+    sys.set_exec_errnos(&[libc::ENOEXEC]);
+    let (out, _) = run_names(&sample_plan(), &sys);
+    assert_eq!(
+        out,
+        Outcome::Failed(ChildReport {
+            step: Step::Exec,
+            index: 0,
+            errno: libc::ENOEXEC
+        })
+    );
+}
+
+#[test]
+fn ids_and_caps_in_order_with_an_empty_set_for_non_root() {
+    let sys = RecordingSys::default();
+    let p = prepared(&sample_plan()); // uid 1000
+    run(&p, &sys, FDS);
+    let calls = sys.calls();
+    let tail: Vec<&String> = calls
+        .iter()
+        .filter(|c| {
+            ["setgroups", "setresgid", "setresuid", "capset"]
+                .iter()
+                .any(|n| c.starts_with(n))
+        })
+        .collect();
+    assert_eq!(
+        tail,
+        vec![
+            "setgroups [5]",
+            "setresgid 1000",
+            "setresuid 1000",
+            "capset 0x0"
+        ]
+    );
+    // The bounding set keeps caps 0 and 5 and drops the others up to last_cap (40).
+    let drops = calls
+        .iter()
+        .filter(|c| c.starts_with(&format!("prctl {} ", libc::PR_CAPBSET_DROP)))
+        .count();
+    assert_eq!(drops, 41 - 2);
+
+    let mut root = sample_plan();
+    root.uid = 0;
+    let sys = RecordingSys::default();
+    run(&prepared(&root), &sys, FDS);
+    assert!(sys.calls().contains(&"capset 0x21".to_string()));
+}
+
+#[test]
+fn close_range_falls_back_to_proc_self_fd_before_5_11() {
+    let sys = RecordingSys::default();
+    sys.fail_all("close_range", libc::ENOSYS);
+    let (out, _) = run_names(&sample_plan(), &sys);
+    assert_eq!(out, Outcome::Exec);
+    let calls = sys.calls();
+    let cloexec = format!("fcntl 5 {} {}", libc::F_SETFD, libc::FD_CLOEXEC);
+    assert!(calls.contains(&cloexec), "fd 5 marked: {calls:#?}");
+    assert!(
+        !calls.contains(&format!("fcntl 100 {} {}", libc::F_SETFD, libc::FD_CLOEXEC)),
+        "not the dir fd itself"
+    );
+    assert!(calls.iter().any(|c| c.starts_with("open /proc/self/fd")));
+}
+
+#[test]
+fn nonblocking_stdio_is_made_blocking() {
+    let sys = RecordingSys::default();
+    run(&prepared(&sample_plan()), &sys, FDS);
+    let setfl: Vec<String> = sys
+        .calls()
+        .into_iter()
+        .filter(|c| c.starts_with("fcntl") && c.contains(&format!(" {} ", libc::F_SETFL)))
+        .collect();
+    assert_eq!(setfl.len(), 3);
+    assert!(setfl
+        .iter()
+        .all(|c| c.ends_with(&format!(" {}", libc::O_RDWR))));
+}
+
+#[test]
+fn tty_opens_the_containers_ptmx_and_sends_the_master() {
+    let mut plan = sample_plan();
+    plan.tty = true;
+    let sys = RecordingSys::default();
+    let (out, _) = run_names(&plan, &sys);
+    assert_eq!(out, Outcome::Exec);
+    let calls = sys.calls();
+    let from = calls
+        .iter()
+        .position(|c| c.starts_with("open /dev/ptmx"))
+        .expect("ptmx");
+    let seq: Vec<String> = calls[from..]
+        .iter()
+        .take(9)
+        .map(|c| c.split(' ').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        seq,
+        vec!["open", "ioctl", "ioctl", "setsid", "ioctl", "dup3", "dup3", "dup3", "close"]
+    );
+    assert!(calls.iter().any(|c| c.starts_with("send_fd 3 \"PTY\\0\"")));
+}
+
+#[test]
+fn stub_init_forks_and_the_app_goes_on() {
+    let mut plan = sample_plan();
+    plan.stub_init = true;
+    let sys = RecordingSys::default();
+    sys.set_fork_result(0);
+    let (out, names) = run_names(&plan, &sys);
+    assert_eq!(out, Outcome::Exec);
+    let fork = names.iter().position(|n| n == "fork").unwrap();
+    let reset = names.iter().position(|n| n == "reset_signals").unwrap();
+    assert!(fork < reset, "the stub keeps every signal blocked");
+}
+
+#[test]
+fn the_stub_closes_lites_fds_and_waits() {
+    let mut plan = sample_plan();
+    plan.stub_init = true;
+    let sys = RecordingSys::default();
+    sys.set_fork_result(7);
+    sys.set_reaped(7);
+    let p = prepared(&plan);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&p, &sys, FDS)));
+    assert!(r.is_err(), "the stub exits instead of returning");
+    let calls = sys.calls();
+    let fork = calls.iter().position(|c| c == "fork").unwrap();
+    assert_eq!(calls[fork + 1], "close_range 3 0xffffffff 0");
+    assert!(
+        !calls.iter().any(|c| c.starts_with("execve")),
+        "the stub never execs"
+    );
+}
+
+#[test]
+fn stub_init_forwards_signals_reaps_and_exits_with_the_apps_code() {
+    let sys = RecordingSys::default();
+    sys.queue_signals(&[libc::SIGTERM, libc::SIGCHLD]);
+    sys.set_reaped(42);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stub_init_loop(&sys, 42)));
+    let msg = r.expect_err("the stub exits").downcast::<String>().unwrap();
+    assert_eq!(*msg, "exit(0) called on the fake");
+    assert_eq!(
+        sys.calls(),
+        vec!["wait_signal", "kill 42 15", "wait_signal", "wait_any 1"]
+    );
+}
+
+#[test]
+fn exit_codes_follow_the_shell() {
+    use crate::child::exit_code;
+    assert_eq!(exit_code(3 << 8), 3);
+    assert_eq!(exit_code(libc::SIGTERM), 143);
+    assert_eq!(exit_code(libc::SIGKILL), 137);
+}
+
+#[test]
+fn cgroup_namespace_is_unshared_only_when_asked() {
+    let mut plan = sample_plan();
+    plan.namespaces.retain(|n| n != "cgroup");
+    let sys = RecordingSys::default();
+    let (_, names) = run_names(&plan, &sys);
+    assert!(!names.contains(&"unshare".to_string()));
+}

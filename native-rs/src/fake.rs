@@ -1,0 +1,323 @@
+//! A recording fake of `Sys` (youki's TestHelperSyscall idea): every call is recorded
+//! with its arguments, and any call can be made to fail, so that the child sequence,
+//! its failure reports and the syscall fallbacks are unit-tested without root.
+
+use core::ffi::CStr;
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use libc::{c_int, c_long, c_ulong, c_void};
+
+use crate::report::GO;
+use crate::sys::{CloneArgs, Errno, Sys, SysResult};
+
+#[derive(Default)]
+pub struct RecordingSys {
+    calls: RefCell<Vec<(String, String)>>,
+    counts: RefCell<HashMap<String, usize>>,
+    /// name -> (which call, counting from 0, or None for every call; errno)
+    failures: RefCell<Vec<(String, Option<usize>, i32)>>,
+    /// errno per execve call; missing entries succeed.
+    exec_errnos: RefCell<Vec<i32>>,
+    clone_pid: Cell<libc::pid_t>,
+    legacy_clone_no_pidfd: Cell<bool>,
+    /// What fork returns: 0 takes the app's path, > 0 the stub init's.
+    fork_result: Cell<libc::pid_t>,
+    /// What read returns on the handshake socket; GO by default.
+    go_reply: RefCell<Option<Vec<u8>>>,
+    /// Signals the stub init's wait_signal returns, in order; SIGCHLD when empty.
+    signals: RefCell<std::collections::VecDeque<c_int>>,
+    /// The pid wait_any reaps once; 0 ("none yet") afterwards.
+    reaped: Cell<Option<libc::pid_t>>,
+}
+
+fn show(s: &CStr) -> String {
+    s.to_string_lossy().into_owned()
+}
+
+fn show_opt(s: Option<&CStr>) -> String {
+    s.map_or_else(|| "-".to_string(), show)
+}
+
+impl RecordingSys {
+    pub fn fail_nth(&self, name: &str, nth: usize, errno: i32) {
+        self.failures
+            .borrow_mut()
+            .push((name.into(), Some(nth), errno));
+    }
+    pub fn fail_all(&self, name: &str, errno: i32) {
+        self.failures.borrow_mut().push((name.into(), None, errno));
+    }
+    pub fn set_exec_errnos(&self, errnos: &[i32]) {
+        *self.exec_errnos.borrow_mut() = errnos.to_vec();
+    }
+    pub fn set_clone_pid(&self, pid: libc::pid_t) {
+        self.clone_pid.set(pid);
+    }
+    pub fn set_legacy_clone_gives_pidfd(&self, yes: bool) {
+        self.legacy_clone_no_pidfd.set(!yes);
+    }
+    pub fn set_fork_result(&self, pid: libc::pid_t) {
+        self.fork_result.set(pid);
+    }
+    pub fn queue_signals(&self, signals: &[c_int]) {
+        self.signals.borrow_mut().extend(signals);
+    }
+    pub fn set_reaped(&self, pid: libc::pid_t) {
+        self.reaped.set(Some(pid));
+    }
+    pub fn set_go_reply(&self, bytes: &[u8]) {
+        *self.go_reply.borrow_mut() = Some(bytes.to_vec());
+    }
+
+    /// The calls as "name args" lines.
+    pub fn calls(&self) -> Vec<String> {
+        self.calls
+            .borrow()
+            .iter()
+            .map(|(n, a)| {
+                if a.is_empty() {
+                    n.clone()
+                } else {
+                    format!("{n} {a}")
+                }
+            })
+            .collect()
+    }
+    pub fn names(&self) -> Vec<String> {
+        self.calls.borrow().iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    /// Records the call and says whether it is to fail.
+    fn record(&self, name: &str, args: String) -> SysResult<()> {
+        self.calls.borrow_mut().push((name.into(), args));
+        let mut counts = self.counts.borrow_mut();
+        let n = counts.entry(name.into()).or_insert(0);
+        let this = *n;
+        *n += 1;
+        for (f, nth, errno) in self.failures.borrow().iter() {
+            if f == name && nth.is_none_or(|k| k == this) {
+                return Err(Errno(*errno));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Sys for RecordingSys {
+    fn prctl(&self, option: c_int, arg2: c_ulong, _arg3: c_ulong) -> SysResult<c_int> {
+        self.record("prctl", format!("{option} {arg2}")).map(|_| 0)
+    }
+    fn read(&self, fd: c_int, buf: &mut [u8]) -> SysResult<usize> {
+        self.record("read", format!("{fd}"))?;
+        let reply = self
+            .go_reply
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| GO.to_vec());
+        let n = reply.len().min(buf.len());
+        buf[..n].copy_from_slice(&reply[..n]);
+        Ok(n)
+    }
+    fn write(&self, fd: c_int, buf: &[u8]) -> SysResult<usize> {
+        self.record("write", format!("{fd} {:?}", String::from_utf8_lossy(buf)))
+            .map(|_| buf.len())
+    }
+    fn unshare(&self, flags: c_int) -> SysResult<()> {
+        self.record("unshare", format!("{flags:#x}"))
+    }
+    fn mount(
+        &self,
+        source: Option<&CStr>,
+        target: &CStr,
+        fstype: Option<&CStr>,
+        flags: c_ulong,
+        data: Option<&CStr>,
+    ) -> SysResult<()> {
+        self.record(
+            "mount",
+            format!(
+                "{} {} {} {flags:#x} {}",
+                show_opt(source),
+                show(target),
+                show_opt(fstype),
+                show_opt(data)
+            ),
+        )
+    }
+    fn umount2(&self, target: &CStr, flags: c_int) -> SysResult<()> {
+        self.record("umount2", format!("{} {flags}", show(target)))
+    }
+    fn mkdir(&self, path: &CStr, mode: u32) -> SysResult<()> {
+        self.record("mkdir", format!("{} {mode:o}", show(path)))
+    }
+    fn mknod(&self, path: &CStr, mode: u32, dev: u64) -> SysResult<()> {
+        self.record(
+            "mknod",
+            format!(
+                "{} {mode:o} {}:{}",
+                show(path),
+                libc::major(dev),
+                libc::minor(dev)
+            ),
+        )
+    }
+    fn symlink(&self, target: &CStr, linkpath: &CStr) -> SysResult<()> {
+        self.record("symlink", format!("{} {}", show(target), show(linkpath)))
+    }
+    fn open(&self, path: &CStr, flags: c_int, _mode: u32) -> SysResult<c_int> {
+        self.record("open", format!("{} {flags:#x}", show(path)))
+            .map(|_| 100)
+    }
+    fn close(&self, fd: c_int) -> SysResult<()> {
+        self.record("close", format!("{fd}"))
+    }
+    fn chdir(&self, path: &CStr) -> SysResult<()> {
+        self.record("chdir", show(path))
+    }
+    fn pivot_root(&self, new_root: &CStr, put_old: &CStr) -> SysResult<()> {
+        self.record(
+            "pivot_root",
+            format!("{} {}", show(new_root), show(put_old)),
+        )
+    }
+    fn sethostname(&self, name: &[u8]) -> SysResult<()> {
+        self.record("sethostname", String::from_utf8_lossy(name).into_owned())
+    }
+    fn setrlimit(&self, resource: c_int, soft: u64, hard: u64) -> SysResult<()> {
+        self.record("setrlimit", format!("{resource} {soft} {hard}"))
+    }
+    fn setgroups(&self, groups: &[libc::gid_t]) -> SysResult<()> {
+        self.record("setgroups", format!("{groups:?}"))
+    }
+    fn setresgid(&self, gid: libc::gid_t) -> SysResult<()> {
+        self.record("setresgid", format!("{gid}"))
+    }
+    fn setresuid(&self, uid: libc::uid_t) -> SysResult<()> {
+        self.record("setresuid", format!("{uid}"))
+    }
+    fn capset(&self, caps: u64) -> SysResult<()> {
+        self.record("capset", format!("{caps:#x}"))
+    }
+    fn ioctl(&self, fd: c_int, request: c_ulong, _arg: *mut c_void) -> SysResult<c_int> {
+        self.record("ioctl", format!("{fd} {request:#x}"))
+            .map(|_| 101)
+    }
+    fn socket(&self, domain: c_int, ty: c_int, protocol: c_int) -> SysResult<c_int> {
+        self.record("socket", format!("{domain} {ty:#x} {protocol}"))
+            .map(|_| 102)
+    }
+    fn setsid(&self) -> SysResult<()> {
+        self.record("setsid", String::new())
+    }
+    fn dup3(&self, oldfd: c_int, newfd: c_int) -> SysResult<()> {
+        self.record("dup3", format!("{oldfd} {newfd}"))
+    }
+    fn send_fd(&self, sock: c_int, tag: &[u8], fd: c_int) -> SysResult<()> {
+        self.record(
+            "send_fd",
+            format!("{sock} {:?} {fd}", String::from_utf8_lossy(tag)),
+        )
+    }
+    fn reset_signal(&self, signal: c_int) -> SysResult<()> {
+        // Recorded as one line per run, not 62 lines, to keep the expected sequences short.
+        let mut calls = self.calls.borrow_mut();
+        if calls.last().map(|(n, _)| n.as_str()) != Some("reset_signals") {
+            calls.push(("reset_signals".into(), String::new()));
+        }
+        drop(calls);
+        for (f, _, errno) in self.failures.borrow().iter() {
+            if f == "reset_signal" {
+                return Err(Errno(*errno));
+            }
+        }
+        let _ = signal;
+        Ok(())
+    }
+    fn unblock_all_signals(&self) -> SysResult<()> {
+        self.record("unblock_all_signals", String::new())
+    }
+    fn fcntl(&self, fd: c_int, cmd: c_int, arg: c_long) -> SysResult<c_int> {
+        self.record("fcntl", format!("{fd} {cmd} {arg}"))?;
+        // F_GETFL on stdio reports O_NONBLOCK, as Bun leaves it.
+        Ok(if cmd == libc::F_GETFL {
+            libc::O_NONBLOCK | libc::O_RDWR
+        } else {
+            0
+        })
+    }
+    fn close_range(&self, first: u32, last: u32, flags: u32) -> SysResult<()> {
+        self.record("close_range", format!("{first} {last:#x} {flags}"))
+    }
+    fn getdents64(&self, fd: c_int, buf: &mut [u8]) -> SysResult<usize> {
+        self.record("getdents64", format!("{fd}"))?;
+        // First call: entries ".", "5", "100" (the dir fd itself); then end of directory.
+        if self.counts.borrow()["getdents64"] > 1 {
+            return Ok(0);
+        }
+        let mut off = 0;
+        for name in [&b"."[..], b"5", b"100"] {
+            let reclen = (19 + name.len() + 1 + 7) & !7;
+            buf[off..off + 8].copy_from_slice(&1u64.to_ne_bytes());
+            buf[off + 16..off + 18].copy_from_slice(&(reclen as u16).to_ne_bytes());
+            buf[off + 19..off + 19 + name.len()].copy_from_slice(name);
+            buf[off + 19 + name.len()] = 0;
+            off += reclen;
+        }
+        Ok(off)
+    }
+    fn execve(
+        &self,
+        path: &CStr,
+        _argv: *const *const libc::c_char,
+        _envp: *const *const libc::c_char,
+    ) -> Errno {
+        if let Err(e) = self.record("execve", show(path)) {
+            return e;
+        }
+        let n = self.counts.borrow()["execve"] - 1;
+        Errno(self.exec_errnos.borrow().get(n).copied().unwrap_or(0))
+    }
+    fn fork(&self) -> SysResult<libc::pid_t> {
+        self.record("fork", String::new())
+            .map(|_| self.fork_result.get())
+    }
+    fn wait_any(&self, _status: &mut c_int, options: c_int) -> SysResult<libc::pid_t> {
+        self.record("wait_any", format!("{options}"))?;
+        Ok(self.reaped.take().unwrap_or(0))
+    }
+    fn kill(&self, pid: libc::pid_t, signal: c_int) -> SysResult<()> {
+        self.record("kill", format!("{pid} {signal}"))
+    }
+    fn wait_signal(&self) -> SysResult<c_int> {
+        self.record("wait_signal", String::new())?;
+        Ok(self
+            .signals
+            .borrow_mut()
+            .pop_front()
+            .unwrap_or(libc::SIGCHLD))
+    }
+    fn exit(&self, code: c_int) -> ! {
+        panic!("exit({code}) called on the fake")
+    }
+    fn clone3(&self, args: &mut CloneArgs, size: usize) -> SysResult<libc::pid_t> {
+        self.record("clone3", format!("{:#x} {size}", args.flags))?;
+        if args.pidfd != 0 {
+            unsafe { *(args.pidfd as *mut c_int) = 9 };
+        }
+        Ok(self.clone_pid.get())
+    }
+    fn clone_legacy(&self, flags: u64, pidfd: &mut c_int) -> SysResult<libc::pid_t> {
+        self.record("clone_legacy", format!("{flags:#x}"))?;
+        if !self.legacy_clone_no_pidfd.get() {
+            *pidfd = 9;
+        }
+        Ok(self.clone_pid.get())
+    }
+    fn pidfd_open(&self, pid: libc::pid_t) -> SysResult<c_int> {
+        self.record("pidfd_open", format!("{pid}")).map(|_| 10)
+    }
+    fn pidfd_send_signal(&self, pidfd: c_int, signal: c_int) -> SysResult<()> {
+        self.record("pidfd_send_signal", format!("{pidfd} {signal}"))
+    }
+}

@@ -1,0 +1,23 @@
+//! lite's native core: what only native code can do (clone with namespaces, mounts,
+//! pivot_root, ids and caps, exec, wait). Everything else, planning included, is
+//! TypeScript. The core modules know nothing of N-API; `napi_api` is a thin layer over
+//! them, built only with the `napi-addon` feature.
+
+pub mod child;
+pub mod error;
+pub mod loopdev;
+pub mod plan;
+pub mod probe;
+pub mod report;
+pub mod spawn;
+pub mod sys;
+pub mod tty;
+pub mod wait;
+
+#[cfg(test)]
+mod child_tests;
+#[cfg(test)]
+pub mod fake;
+
+#[cfg(feature = "napi-addon")]
+mod napi_api;

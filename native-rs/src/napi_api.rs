@@ -1,0 +1,285 @@
+//! The N-API surface: type conversion and error mapping only. The JS `error.code` is the
+//! core error's code (InvalidPlan, Os, Timeout, Protocol).
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::time::Duration;
+
+use napi::bindgen_prelude::AsyncTask;
+use napi::{Env, Task};
+use napi_derive::napi;
+
+use crate::error::Error;
+use crate::plan::{prepare, read_last_cap, Plan};
+use crate::spawn::{self, StartOutcome};
+use crate::tty::{self, Relay, SavedTerminal};
+use crate::wait;
+
+pub struct Code(&'static str);
+impl AsRef<str> for Code {
+    fn as_ref(&self) -> &str {
+        self.0
+    }
+}
+
+fn js_err(e: Error) -> napi::Error<Code> {
+    napi::Error::new(Code(e.code()), e.to_string())
+}
+
+#[napi(object)]
+pub struct Features {
+    pub clone3: bool,
+    pub pidfd_open: bool,
+    pub close_range_cloexec: bool,
+    pub memfd_exec: bool,
+    pub last_cap: u32,
+}
+
+/// Kernel features behind the fallbacks (clone3, pidfd, close_range, MFD_EXEC).
+#[napi]
+pub fn probe() -> Features {
+    let f = crate::probe::probe();
+    Features {
+        clone3: f.clone3,
+        pidfd_open: f.pidfd_open,
+        close_range_cloexec: f.close_range_cloexec,
+        memfd_exec: f.memfd_exec,
+        last_cap: f.last_cap,
+    }
+}
+
+/// strerror text for an errno, without Rust's "(os error N)" suffix.
+#[napi]
+pub fn errno_text(errno: i32) -> String {
+    let s = std::io::Error::from_raw_os_error(errno).to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+/// Takes an exclusive flock on `path` (created 0600) and returns the fd, which holds
+/// the lock until this process (or its exec successor) exits. A held lock is the
+/// "still running" test that survives a lite killed with -9. Throws code "Busy".
+#[napi]
+pub fn lock_exclusive(path: String) -> napi::Result<i32, Code> {
+    let c = std::ffi::CString::new(path)
+        .map_err(|_| js_err(Error::InvalidPlan("lock path has a NUL".into())))?;
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC,
+            0o600,
+        )
+    };
+    if fd < 0 {
+        return Err(js_err(Error::last_os("open the state lock")));
+    }
+    if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } < 0 {
+        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+        unsafe { libc::close(fd) };
+        if errno == libc::EWOULDBLOCK {
+            return Err(napi::Error::new(
+                Code("Busy"),
+                "locked by another process".to_string(),
+            ));
+        }
+        return Err(js_err(Error::Os {
+            what: "lock the state",
+            errno,
+        }));
+    }
+    Ok(fd)
+}
+
+#[napi(object)]
+pub struct ChildFailure {
+    /// The set-up step (report.rs names: "fs-op", "pivot-root", "exec", ...).
+    pub step: String,
+    /// Which item of that step's list: the op, the rlimit, the exec candidate.
+    pub index: u32,
+    pub errno: i32,
+}
+
+#[napi(object)]
+pub struct StartResult {
+    pub failure: Option<ChildFailure>,
+    /// A pty master came back (`-t`).
+    pub tty: bool,
+}
+
+#[napi(object)]
+pub struct ExitStatus {
+    pub code: i32,
+    pub signal: i32,
+}
+
+#[napi]
+pub struct Container {
+    pid: i32,
+    pidfd: Option<OwnedFd>,
+    sock: Option<OwnedFd>,
+    loop_fd: Option<OwnedFd>,
+    joined_cgroup: bool,
+    clone_path: &'static str,
+    tty_master: Option<OwnedFd>,
+    relay: Option<Relay>,
+    saved_terminal: Option<SavedTerminal>,
+}
+
+/// Clones the container's first process into its new namespaces. It waits for `start`.
+/// `cgroup_dir` (cgroup v2) lets clone3 place it there directly.
+#[napi]
+pub fn create(plan: Plan, cgroup_dir: Option<String>) -> napi::Result<Container, Code> {
+    let mut prepared = prepare(&plan, read_last_cap()).map_err(js_err)?;
+    let s = spawn::spawn(
+        &mut prepared,
+        plan.loop_image.as_deref(),
+        cgroup_dir.as_deref(),
+    )
+    .map_err(js_err)?;
+    Ok(Container {
+        pid: s.pid,
+        pidfd: s.pidfd,
+        sock: s.sock,
+        loop_fd: s.loop_fd,
+        joined_cgroup: s.joined_cgroup,
+        clone_path: s.clone_path.name(),
+        tty_master: None,
+        relay: None,
+        saved_terminal: None,
+    })
+}
+
+pub struct WaitTask {
+    pid: i32,
+}
+
+impl Task for WaitTask {
+    type Output = wait::Exit;
+    type JsValue = ExitStatus;
+    fn compute(&mut self) -> napi::Result<wait::Exit> {
+        wait::wait_exit(self.pid).map_err(|e| napi::Error::from_reason(e.to_string()))
+    }
+    fn resolve(&mut self, _env: Env, out: wait::Exit) -> napi::Result<ExitStatus> {
+        Ok(ExitStatus {
+            code: out.code,
+            signal: out.signal,
+        })
+    }
+}
+
+#[napi]
+impl Container {
+    #[napi(getter)]
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// Whether clone3 placed the process in the cgroup (no cgroup.procs write needed).
+    #[napi(getter)]
+    pub fn joined_cgroup(&self) -> bool {
+        self.joined_cgroup
+    }
+
+    #[napi(getter)]
+    pub fn clone_path(&self) -> String {
+        self.clone_path.to_string()
+    }
+
+    /// Sends GO and waits until the app has exec'd (EOF) or set-up failed (a report).
+    /// On a timeout the caller kills the child.
+    #[napi]
+    pub fn start(&mut self, timeout_ms: u32) -> napi::Result<StartResult, Code> {
+        let sock = self
+            .sock
+            .take()
+            .ok_or_else(|| js_err(Error::Protocol("start called twice".into())))?;
+        let outcome = spawn::start(&sock, Duration::from_millis(timeout_ms as u64));
+        // The child has mounted the image or failed: the loop device may autoclear now.
+        self.loop_fd = None;
+        match outcome.map_err(js_err)? {
+            StartOutcome::Running { tty_master } => {
+                let tty = tty_master.is_some();
+                self.tty_master = tty_master;
+                Ok(StartResult { failure: None, tty })
+            }
+            StartOutcome::Failed(r) => Ok(StartResult {
+                failure: Some(ChildFailure {
+                    step: r.step.name().to_string(),
+                    index: r.index as u32,
+                    errno: r.errno,
+                }),
+                tty: false,
+            }),
+        }
+    }
+
+    /// Relays the pty to this process's stdio. With `raw`, the outer terminal (fd 0) is
+    /// put in raw mode and restored by `detachTerminal`.
+    #[napi]
+    pub fn attach_terminal(&mut self, forward_stdin: bool, raw: bool) -> napi::Result<(), Code> {
+        let master = self
+            .tty_master
+            .take()
+            .ok_or_else(|| js_err(Error::Protocol("no pty".into())))?;
+        if unsafe { libc::isatty(0) } == 1 {
+            let _ = tty::copy_size(0, master.as_raw_fd());
+            if raw {
+                let saved = tty::save(0).map_err(js_err)?;
+                saved.make_raw().map_err(js_err)?;
+                self.saved_terminal = Some(saved);
+            }
+        }
+        let dup = master.try_clone().map_err(|e| {
+            js_err(Error::Os {
+                what: "dup the pty",
+                errno: e.raw_os_error().unwrap_or(0),
+            })
+        })?;
+        self.tty_master = Some(dup);
+        self.relay = Some(tty::start_relay(master, forward_stdin).map_err(js_err)?);
+        Ok(())
+    }
+
+    /// SIGWINCH: copy the outer terminal's size to the pty.
+    #[napi]
+    pub fn resize_terminal(&self) {
+        if let Some(m) = &self.tty_master {
+            let _ = tty::copy_size(0, m.as_raw_fd());
+        }
+    }
+
+    /// Finishes the relay (copying output still in flight) and restores the terminal.
+    #[napi]
+    pub fn detach_terminal(&mut self, grace_ms: u32) -> napi::Result<(), Code> {
+        self.tty_master = None;
+        if let Some(relay) = self.relay.take() {
+            relay.finish(Duration::from_millis(grace_ms as u64));
+        }
+        if let Some(saved) = self.saved_terminal.take() {
+            saved.restore().map_err(js_err)?;
+        }
+        Ok(())
+    }
+
+    #[napi]
+    pub fn kill(&self, signal: i32) -> napi::Result<(), Code> {
+        wait::send_signal(self.pid, self.pidfd.as_ref(), signal).map_err(js_err)
+    }
+
+    /// Resolves with the exit status once the container's first process has exited.
+    #[napi(ts_return_type = "Promise<ExitStatus>")]
+    pub fn wait(&self) -> AsyncTask<WaitTask> {
+        AsyncTask::new(WaitTask { pid: self.pid })
+    }
+
+    /// Blocking wait, for paths that have nothing else to do (a failed start).
+    #[napi]
+    pub fn wait_sync(&self) -> napi::Result<ExitStatus, Code> {
+        let e = wait::wait_exit(self.pid).map_err(js_err)?;
+        Ok(ExitStatus {
+            code: e.code,
+            signal: e.signal,
+        })
+    }
+}

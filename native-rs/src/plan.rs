@@ -1,0 +1,467 @@
+//! The launch plan (built and origin-tracked in TypeScript) and its prepared form.
+//!
+//! `prepare` turns the plan into owned C data *before* clone: every CString, the
+//! NULL-terminated argv/envp arrays, the capability mask, the clone flags. After clone
+//! the child only reads this memory (its copy-on-write copy), so it never allocates.
+
+use std::ffi::CString;
+
+use crate::error::{Error, Result};
+
+/// One filesystem step of the child, before pivot_root. Paths are host paths as seen
+/// inside the child's new mount namespace (the new root is a prefix of the targets).
+#[cfg_attr(feature = "napi-addon", napi_derive::napi(object))]
+#[derive(Clone, Debug, Default)]
+pub struct FsOp {
+    /// "mount" | "mkdir" | "mknod" | "symlink"
+    pub kind: String,
+    /// mount source; "@loop" stands for the loop device of `Plan.loop_image`.
+    /// For "symlink", the link's content.
+    pub source: Option<String>,
+    pub target: String,
+    pub fstype: Option<String>,
+    /// MS_* flags for "mount"
+    pub flags: u32,
+    pub data: Option<String>,
+    /// "dir" | "file": create the mount target (and its parents) when missing.
+    pub create: Option<String>,
+    /// Skip this op when its source or target does not exist (ENOENT).
+    pub optional: bool,
+    /// Permission bits for "mkdir" and "mknod" (mknod: with the S_IFCHR bit).
+    pub mode: u32,
+    pub major: u32,
+    pub minor: u32,
+}
+
+#[cfg_attr(feature = "napi-addon", napi_derive::napi(object))]
+#[derive(Clone, Debug)]
+pub struct RlimitOp {
+    /// RLIMIT_* number
+    pub resource: u32,
+    /// -1 = RLIM_INFINITY
+    pub soft: i64,
+    pub hard: i64,
+}
+
+#[cfg_attr(feature = "napi-addon", napi_derive::napi(object))]
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    /// New namespaces: "mount" "pid" "uts" "ipc" "net" "cgroup".
+    pub namespaces: Vec<String>,
+    pub ops: Vec<FsOp>,
+    /// The directory the child pivots into (its own mount, made by `ops`).
+    pub new_root: String,
+    /// A squashfs/erofs image attached to a loop device (autoclear) before clone.
+    pub loop_image: Option<String>,
+    pub hostname: Option<String>,
+    /// Bring `lo` up (a new network namespace starts with it down).
+    pub loopback_up: bool,
+    /// Absolute paths to try in order with execve (PATH resolved before clone).
+    pub exec_candidates: Vec<String>,
+    pub argv: Vec<String>,
+    pub env: Vec<String>,
+    pub cwd: String,
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<u32>,
+    /// Capability numbers kept in the bounding, permitted and effective sets.
+    pub caps: Vec<u32>,
+    pub no_new_privs: bool,
+    pub rlimits: Vec<RlimitOp>,
+    pub oom_score_adj: Option<i32>,
+    /// A stub PID 1 reaps zombies and forwards signals; the app runs as PID 2.
+    pub stub_init: bool,
+    /// Allocate a pty from the container's devpts and send the master back.
+    pub tty: bool,
+    /// Keep the inherited stdin; otherwise fd 0 is /dev/null.
+    pub stdin: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    Mount,
+    Mkdir,
+    Mknod,
+    Symlink,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    None,
+    Dir,
+    File,
+}
+
+#[derive(Debug)]
+pub struct PreparedOp {
+    pub kind: OpKind,
+    pub source: Option<CString>,
+    pub uses_loop: bool,
+    pub target: CString,
+    pub fstype: Option<CString>,
+    pub flags: libc::c_ulong,
+    pub data: Option<CString>,
+    pub create: Create,
+    pub optional: bool,
+    pub mode: u32,
+    pub dev: u64,
+}
+
+#[derive(Debug)]
+pub struct PreparedRlimit {
+    pub resource: libc::c_int,
+    pub soft: u64,
+    pub hard: u64,
+}
+
+/// Everything the child reads. The pointer arrays point into the CStrings held here.
+#[derive(Debug)]
+pub struct Prepared {
+    pub clone_flags: u64,
+    pub new_cgroupns: bool,
+    pub ops: Vec<PreparedOp>,
+    /// Filled by spawn with the attached loop device ("/dev/loopN").
+    pub loop_device: Option<CString>,
+    pub new_root: CString,
+    pub hostname: Option<Vec<u8>>,
+    pub loopback_up: bool,
+    pub exec_candidates: Vec<CString>,
+    _argv: Vec<CString>,
+    _env: Vec<CString>,
+    pub argv_ptrs: Vec<*const libc::c_char>,
+    pub envp_ptrs: Vec<*const libc::c_char>,
+    pub cwd: CString,
+    pub uid: u32,
+    pub gid: u32,
+    pub groups: Vec<libc::gid_t>,
+    pub caps: u64,
+    /// The highest capability the running kernel knows (bounding-set drop loop bound).
+    pub last_cap: u32,
+    pub no_new_privs: bool,
+    pub rlimits: Vec<PreparedRlimit>,
+    /// oom_score_adj as decimal text, formatted here so the child does no formatting.
+    pub oom_score_adj: Option<Vec<u8>>,
+    pub stub_init: bool,
+    pub tty: bool,
+    pub stdin: bool,
+}
+
+fn cstring(what: &str, s: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::InvalidPlan(format!("{what} contains a NUL byte: {s:?}")))
+}
+
+fn abs_cstring(what: &str, s: &str) -> Result<CString> {
+    if !s.starts_with('/') {
+        return Err(Error::InvalidPlan(format!(
+            "{what} is not an absolute path: {s:?}"
+        )));
+    }
+    cstring(what, s)
+}
+
+pub fn namespace_flag(name: &str) -> Option<u64> {
+    Some(match name {
+        "mount" => libc::CLONE_NEWNS,
+        "pid" => libc::CLONE_NEWPID,
+        "uts" => libc::CLONE_NEWUTS,
+        "ipc" => libc::CLONE_NEWIPC,
+        "net" => libc::CLONE_NEWNET,
+        "cgroup" => libc::CLONE_NEWCGROUP,
+        _ => return None,
+    } as u64)
+}
+
+fn prepare_op(i: usize, op: &FsOp) -> Result<PreparedOp> {
+    let what = |field: &str| format!("ops[{i}].{field}");
+    let kind = match op.kind.as_str() {
+        "mount" => OpKind::Mount,
+        "mkdir" => OpKind::Mkdir,
+        "mknod" => OpKind::Mknod,
+        "symlink" => OpKind::Symlink,
+        other => {
+            return Err(Error::InvalidPlan(format!(
+                "{}: unknown kind {other:?}",
+                what("kind")
+            )))
+        }
+    };
+    let create = match op.create.as_deref() {
+        None | Some("none") => Create::None,
+        Some("dir") => Create::Dir,
+        Some("file") => Create::File,
+        Some(other) => {
+            return Err(Error::InvalidPlan(format!(
+                "{}: unknown create {other:?}",
+                what("create")
+            )))
+        }
+    };
+    let uses_loop = op.source.as_deref() == Some("@loop");
+    let source = match (&op.source, uses_loop) {
+        (Some(s), false) => Some(cstring(&what("source"), s)?),
+        _ => None,
+    };
+    if kind == OpKind::Symlink && source.is_none() {
+        return Err(Error::InvalidPlan(format!(
+            "{}: a symlink needs a source",
+            what("source")
+        )));
+    }
+    Ok(PreparedOp {
+        kind,
+        source,
+        uses_loop,
+        target: abs_cstring(&what("target"), &op.target)?,
+        fstype: op
+            .fstype
+            .as_deref()
+            .map(|s| cstring(&what("fstype"), s))
+            .transpose()?,
+        flags: op.flags as libc::c_ulong,
+        data: op
+            .data
+            .as_deref()
+            .map(|s| cstring(&what("data"), s))
+            .transpose()?,
+        create,
+        optional: op.optional,
+        mode: op.mode,
+        dev: libc::makedev(op.major, op.minor),
+    })
+}
+
+fn rlim(v: i64) -> u64 {
+    if v < 0 {
+        libc::RLIM_INFINITY
+    } else {
+        v as u64
+    }
+}
+
+/// Reads the kernel's highest capability number; 4.19 knows 37, newer kernels 40 and up.
+pub fn read_last_cap() -> u32 {
+    std::fs::read_to_string("/proc/sys/kernel/cap_last_cap")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(40)
+}
+
+pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
+    let mut clone_flags = 0u64;
+    let mut new_cgroupns = false;
+    for ns in &plan.namespaces {
+        let flag = namespace_flag(ns)
+            .ok_or_else(|| Error::InvalidPlan(format!("unknown namespace {ns:?}")))?;
+        // The cgroup namespace is unshared by the child after the parent has attached it
+        // to its cgroups, so that the namespace's root is the container's own cgroup.
+        if flag == libc::CLONE_NEWCGROUP as u64 {
+            new_cgroupns = true;
+        } else {
+            clone_flags |= flag;
+        }
+    }
+    if clone_flags & libc::CLONE_NEWNS as u64 == 0 {
+        return Err(Error::InvalidPlan(
+            "a container needs a new mount namespace".into(),
+        ));
+    }
+    if plan.argv.is_empty() {
+        return Err(Error::InvalidPlan("argv is empty".into()));
+    }
+    if plan.exec_candidates.is_empty() {
+        return Err(Error::InvalidPlan("no exec candidates".into()));
+    }
+    let ops = plan
+        .ops
+        .iter()
+        .enumerate()
+        .map(|(i, op)| prepare_op(i, op))
+        .collect::<Result<Vec<_>>>()?;
+    if ops.iter().any(|op| op.uses_loop) && plan.loop_image.is_none() {
+        return Err(Error::InvalidPlan(
+            "an op uses @loop but the plan has no loop_image".into(),
+        ));
+    }
+    let argv = plan
+        .argv
+        .iter()
+        .map(|a| cstring("argv", a))
+        .collect::<Result<Vec<_>>>()?;
+    let env = plan
+        .env
+        .iter()
+        .map(|e| cstring("env", e))
+        .collect::<Result<Vec<_>>>()?;
+    let argv_ptrs = argv
+        .iter()
+        .map(|c| c.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+    let envp_ptrs = env
+        .iter()
+        .map(|c| c.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+    let mut caps = 0u64;
+    for &cap in &plan.caps {
+        if cap > 63 {
+            return Err(Error::InvalidPlan(format!(
+                "capability number {cap} is out of range"
+            )));
+        }
+        caps |= 1u64 << cap;
+    }
+    let rlimits = plan
+        .rlimits
+        .iter()
+        .map(|r| {
+            if r.resource >= 16 {
+                return Err(Error::InvalidPlan(format!(
+                    "unknown rlimit resource {}",
+                    r.resource
+                )));
+            }
+            Ok(PreparedRlimit {
+                resource: r.resource as libc::c_int,
+                soft: rlim(r.soft),
+                hard: rlim(r.hard),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if let Some(h) = &plan.hostname {
+        if h.len() > 64 || h.as_bytes().contains(&0) {
+            return Err(Error::InvalidPlan(format!("invalid hostname {h:?}")));
+        }
+    }
+    Ok(Prepared {
+        clone_flags,
+        new_cgroupns,
+        ops,
+        loop_device: None,
+        new_root: abs_cstring("new_root", &plan.new_root)?,
+        hostname: plan.hostname.as_ref().map(|h| h.as_bytes().to_vec()),
+        loopback_up: plan.loopback_up,
+        exec_candidates: plan
+            .exec_candidates
+            .iter()
+            .map(|c| abs_cstring("exec candidate", c))
+            .collect::<Result<Vec<_>>>()?,
+        _argv: argv,
+        _env: env,
+        argv_ptrs,
+        envp_ptrs,
+        cwd: abs_cstring("cwd", &plan.cwd)?,
+        uid: plan.uid,
+        gid: plan.gid,
+        groups: plan.groups.clone(),
+        caps,
+        last_cap,
+        no_new_privs: plan.no_new_privs,
+        rlimits,
+        oom_score_adj: plan.oom_score_adj.map(|v| v.to_string().into_bytes()),
+        stub_init: plan.stub_init,
+        tty: plan.tty,
+        stdin: plan.stdin,
+    })
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+
+    pub fn sample_plan() -> Plan {
+        Plan {
+            namespaces: ["mount", "pid", "uts", "ipc", "net", "cgroup"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            ops: vec![
+                FsOp {
+                    kind: "mount".into(),
+                    source: Some("tmpfs".into()),
+                    target: "/run/lite/t/layers".into(),
+                    fstype: Some("tmpfs".into()),
+                    data: Some("size=16m".into()),
+                    ..Default::default()
+                },
+                FsOp {
+                    kind: "mkdir".into(),
+                    target: "/run/lite/t/layers/upper".into(),
+                    mode: 0o755,
+                    ..Default::default()
+                },
+                FsOp {
+                    kind: "mount".into(),
+                    source: Some("/data".into()),
+                    target: "/run/lite/t/root/data".into(),
+                    flags: libc::MS_BIND as u32,
+                    create: Some("dir".into()),
+                    ..Default::default()
+                },
+            ],
+            new_root: "/run/lite/t/root".into(),
+            hostname: Some("box".into()),
+            loopback_up: true,
+            exec_candidates: vec!["/usr/bin/app".into(), "/bin/app".into()],
+            argv: vec!["app".into(), "--flag".into()],
+            env: vec!["PATH=/bin".into()],
+            cwd: "/".into(),
+            uid: 1000,
+            gid: 1000,
+            groups: vec![5],
+            caps: vec![0, 5],
+            no_new_privs: true,
+            rlimits: vec![RlimitOp {
+                resource: libc::RLIMIT_NOFILE,
+                soft: 64,
+                hard: -1,
+            }],
+            oom_score_adj: Some(-5),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn prepares_flags_arrays_and_masks() {
+        let p = prepare(&sample_plan(), 40).unwrap();
+        let want = (libc::CLONE_NEWNS
+            | libc::CLONE_NEWPID
+            | libc::CLONE_NEWUTS
+            | libc::CLONE_NEWIPC
+            | libc::CLONE_NEWNET) as u64;
+        assert_eq!(p.clone_flags, want, "cgroup ns is left to the child");
+        assert!(p.new_cgroupns);
+        assert_eq!(p.argv_ptrs.len(), 3);
+        assert!(p.argv_ptrs[2].is_null());
+        assert_eq!(p.envp_ptrs.len(), 2);
+        assert_eq!(p.caps, 0b100001);
+        assert_eq!(p.rlimits[0].hard, libc::RLIM_INFINITY);
+        assert_eq!(p.oom_score_adj.as_deref(), Some(&b"-5"[..]));
+        assert_eq!(p.ops[2].create, Create::Dir);
+    }
+
+    #[test]
+    fn rejects_bad_plans() {
+        let mut p = sample_plan();
+        p.argv.push("a\0b".into());
+        assert!(matches!(prepare(&p, 40), Err(Error::InvalidPlan(m)) if m.contains("NUL")));
+        let mut p = sample_plan();
+        p.cwd = "relative".into();
+        assert!(prepare(&p, 40).is_err());
+        let mut p = sample_plan();
+        p.namespaces.retain(|n| n != "mount");
+        assert!(prepare(&p, 40).is_err());
+        let mut p = sample_plan();
+        p.namespaces.push("time".into());
+        assert!(prepare(&p, 40).is_err());
+        let mut p = sample_plan();
+        p.ops[0].source = Some("@loop".into());
+        assert!(prepare(&p, 40).is_err(), "@loop without an image");
+        let mut p = sample_plan();
+        p.caps.push(64);
+        assert!(prepare(&p, 40).is_err());
+        let mut p = sample_plan();
+        p.ops[1].kind = "chmod".into();
+        assert!(prepare(&p, 40).is_err());
+    }
+}

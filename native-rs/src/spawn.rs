@@ -1,0 +1,445 @@
+//! The parent's half of starting a container: socketpair, blocked signals, clone with
+//! new namespaces (clone3 where the kernel has it), and the GO / report handshake.
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use libc::c_int;
+
+use crate::child::{child_main, ChildFds};
+use crate::error::{Error, Result};
+use crate::loopdev;
+use crate::plan::Prepared;
+use crate::report::{ChildReport, GO, REPORT_LEN, TTY_TAG};
+use crate::sys::{
+    CloneArgs, Errno, LinuxSys, Sys, CLONE_ARGS_SIZE_VER0, CLONE_ARGS_SIZE_VER2, CLONE_INTO_CGROUP,
+    CLONE_PIDFD,
+};
+
+/// A cloned child waiting for GO.
+#[derive(Debug)]
+pub struct Spawned {
+    pub pid: libc::pid_t,
+    pub pidfd: Option<OwnedFd>,
+    /// The parent's end of the handshake socket; dropped once the child has exec'd.
+    pub sock: Option<OwnedFd>,
+    /// Holds the autoclear loop device until the child has mounted it (or failed).
+    pub loop_fd: Option<OwnedFd>,
+    /// Whether clone3 placed the child in the cgroup itself (CLONE_INTO_CGROUP).
+    pub joined_cgroup: bool,
+    /// Which clone path was taken, for `LITE_TRACE` and `lite info`.
+    pub clone_path: ClonePath,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClonePath {
+    Clone3,
+    Clone3IntoCgroup,
+    CloneWithPidfd,
+    CloneThenPidfdOpen,
+    ClonePidOnly,
+}
+
+impl ClonePath {
+    pub fn name(self) -> &'static str {
+        match self {
+            ClonePath::Clone3 => "clone3",
+            ClonePath::Clone3IntoCgroup => "clone3+CLONE_INTO_CGROUP",
+            ClonePath::CloneWithPidfd => "clone+CLONE_PIDFD",
+            ClonePath::CloneThenPidfdOpen => "clone, pidfd_open",
+            ClonePath::ClonePidOnly => "clone (pid only)",
+        }
+    }
+}
+
+/// What the handshake ended with.
+#[derive(Debug)]
+pub enum StartOutcome {
+    /// EOF: the app's execve succeeded. With a tty, the pty master came first.
+    Running {
+        tty_master: Option<OwnedFd>,
+    },
+    Failed(ChildReport),
+}
+
+/// The result of the clone call in the parent, from any of the paths.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Cloned {
+    Child,
+    Parent {
+        pid: libc::pid_t,
+        pidfd: Option<RawFd>,
+        joined_cgroup: bool,
+        path: ClonePath,
+    },
+}
+
+/// clone3 (5.3) with CLONE_PIDFD and, when given, CLONE_INTO_CGROUP (5.7); then legacy
+/// clone with CLONE_PIDFD (5.2; older kernels ignore the flag); then pidfd_open (5.3).
+/// On 4.19 the result is a plain pid, which is safe for the parent: the pid cannot be
+/// reused before the parent reaps it.
+pub fn clone_container<S: Sys>(sys: &S, ns_flags: u64, cgroup_fd: Option<RawFd>) -> Result<Cloned> {
+    let mut pidfd: c_int = -1;
+    let mut args = CloneArgs {
+        flags: ns_flags | CLONE_PIDFD,
+        pidfd: &mut pidfd as *mut c_int as u64,
+        exit_signal: libc::SIGCHLD as u64,
+        ..Default::default()
+    };
+    let mut attempts: [(bool, ClonePath); 2] = [(false, ClonePath::Clone3); 2];
+    if let Some(fd) = cgroup_fd {
+        args.cgroup = fd as u64;
+        attempts[0] = (true, ClonePath::Clone3IntoCgroup);
+    }
+    for (into_cgroup, path) in attempts {
+        let (flags, size) = if into_cgroup {
+            (
+                ns_flags | CLONE_PIDFD | CLONE_INTO_CGROUP,
+                CLONE_ARGS_SIZE_VER2,
+            )
+        } else {
+            (ns_flags | CLONE_PIDFD, CLONE_ARGS_SIZE_VER0)
+        };
+        args.flags = flags;
+        match sys.clone3(&mut args, size) {
+            Ok(0) => return Ok(Cloned::Child),
+            Ok(pid) => {
+                return Ok(Cloned::Parent {
+                    pid,
+                    pidfd: Some(pidfd),
+                    joined_cgroup: into_cgroup,
+                    path,
+                })
+            }
+            // ENOSYS: no clone3. E2BIG/EINVAL with the cgroup: a kernel before 5.7.
+            Err(Errno(libc::E2BIG)) | Err(Errno(libc::EINVAL)) if into_cgroup => continue,
+            Err(Errno(libc::ENOSYS)) => break,
+            Err(Errno(e)) => {
+                return Err(Error::Os {
+                    what: "clone3",
+                    errno: e,
+                })
+            }
+        }
+    }
+    pidfd = -1;
+    let pid = match sys.clone_legacy(ns_flags | CLONE_PIDFD | libc::SIGCHLD as u64, &mut pidfd) {
+        Ok(0) => return Ok(Cloned::Child),
+        Ok(pid) => pid,
+        Err(Errno(e)) => {
+            return Err(Error::Os {
+                what: "clone",
+                errno: e,
+            })
+        }
+    };
+    if pidfd >= 0 {
+        return Ok(Cloned::Parent {
+            pid,
+            pidfd: Some(pidfd),
+            joined_cgroup: false,
+            path: ClonePath::CloneWithPidfd,
+        });
+    }
+    match sys.pidfd_open(pid) {
+        Ok(fd) => Ok(Cloned::Parent {
+            pid,
+            pidfd: Some(fd),
+            joined_cgroup: false,
+            path: ClonePath::CloneThenPidfdOpen,
+        }),
+        Err(_) => Ok(Cloned::Parent {
+            pid,
+            pidfd: None,
+            joined_cgroup: false,
+            path: ClonePath::ClonePidOnly,
+        }),
+    }
+}
+
+fn socketpair() -> Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0 as c_int; 2];
+    let r = unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    };
+    if r < 0 {
+        return Err(Error::last_os("socketpair"));
+    }
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+fn open_cloexec(path: &std::ffi::CStr, flags: c_int, what: &'static str) -> Result<OwnedFd> {
+    let fd = unsafe { libc::open(path.as_ptr(), flags | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(Error::last_os(what));
+    }
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Clones the container's first process. The child runs `child_main` and waits for GO.
+/// `prepared` must outlive nothing: the child works on its copy-on-write copy.
+pub fn spawn(
+    prepared: &mut Prepared,
+    loop_image: Option<&str>,
+    cgroup_dir: Option<&str>,
+) -> Result<Spawned> {
+    let loop_fd = match loop_image {
+        Some(image) => {
+            let attached = loopdev::attach_read_only(image)?;
+            prepared.loop_device = Some(attached.device);
+            Some(attached.fd)
+        }
+        None => None,
+    };
+    let (parent_sock, child_sock) = socketpair()?;
+    let devnull = open_cloexec(c"/dev/null", libc::O_RDWR, "open /dev/null")?;
+    let cgroup_fd = match cgroup_dir {
+        Some(dir) => {
+            let c = std::ffi::CString::new(dir)
+                .map_err(|_| Error::InvalidPlan("cgroup dir has a NUL".into()))?;
+            Some(open_cloexec(
+                &c,
+                libc::O_PATH | libc::O_DIRECTORY,
+                "open cgroup dir",
+            )?)
+        }
+        None => None,
+    };
+
+    // Block every signal across clone so that no Bun handler runs in the child before
+    // it resets them; the child unblocks just before exec.
+    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
+    }
+    let cloned = clone_container(
+        &LinuxSys,
+        prepared.clone_flags,
+        cgroup_fd.as_ref().map(|f| f.as_raw_fd()),
+    );
+    if let Ok(Cloned::Child) = cloned {
+        // Single-threaded copy of Bun from here on: no allocation, no unwinding.
+        let sys = LinuxSys;
+        let _ = sys.close(parent_sock.as_raw_fd());
+        child_main(
+            prepared,
+            &sys,
+            ChildFds {
+                sock: child_sock.as_raw_fd(),
+                devnull: devnull.as_raw_fd(),
+            },
+        );
+    }
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    drop(child_sock);
+    drop(devnull);
+    match cloned? {
+        Cloned::Child => unreachable!("the child never returns from child_main"),
+        Cloned::Parent {
+            pid,
+            pidfd,
+            joined_cgroup,
+            path,
+        } => Ok(Spawned {
+            pid,
+            pidfd: pidfd.map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
+            sock: Some(parent_sock),
+            loop_fd,
+            joined_cgroup,
+            clone_path: path,
+        }),
+    }
+}
+
+/// Receives one message and at most one fd from the handshake socket.
+fn recv_with_fd(sock: RawFd, buf: &mut [u8]) -> std::io::Result<(usize, Option<OwnedFd>)> {
+    #[repr(C, align(8))]
+    struct Cmsg([u8; 64]);
+    let mut control = Cmsg([0; 64]);
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr() as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.0.as_mut_ptr() as *mut libc::c_void;
+    msg.msg_controllen = control.0.len() as _;
+    let n = loop {
+        let n = unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC) };
+        if n >= 0 {
+            break n as usize;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    };
+    let mut fd = None;
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                let raw = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg) as *const c_int);
+                fd = Some(OwnedFd::from_raw_fd(raw));
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    Ok((n, fd))
+}
+
+/// Sends GO and waits for the outcome: EOF (exec succeeded) or a report.
+pub fn start(sock: &OwnedFd, timeout: Duration) -> Result<StartOutcome> {
+    let fd = sock.as_raw_fd();
+    let sent = unsafe {
+        libc::send(
+            fd,
+            GO.as_ptr() as *const libc::c_void,
+            GO.len(),
+            libc::MSG_NOSIGNAL,
+        )
+    };
+    if sent != GO.len() as isize {
+        return Err(Error::last_os("send GO to the container"));
+    }
+    let deadline = Instant::now() + timeout;
+    let mut tty_master = None;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Error::Timeout);
+        }
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let r = unsafe { libc::poll(&mut pfd, 1, left.as_millis().min(i32::MAX as u128) as c_int) };
+        if r < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return Err(Error::Os {
+                what: "poll the container",
+                errno: e.raw_os_error().unwrap_or(0),
+            });
+        }
+        if r == 0 {
+            continue;
+        }
+        let mut buf = [0u8; REPORT_LEN];
+        let (n, fd_received) = recv_with_fd(fd, &mut buf).map_err(|e| Error::Os {
+            what: "read from the container",
+            errno: e.raw_os_error().unwrap_or(0),
+        })?;
+        if n == 0 {
+            return Ok(StartOutcome::Running { tty_master });
+        }
+        if n == TTY_TAG.len() && buf[..n] == TTY_TAG && fd_received.is_some() {
+            tty_master = fd_received;
+            continue;
+        }
+        return match ChildReport::decode(&buf[..n]) {
+            Some(report) => Ok(StartOutcome::Failed(report)),
+            None => Err(Error::Protocol(format!("{n} bytes that are not a report"))),
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fake::RecordingSys;
+
+    #[test]
+    fn clone3_with_pidfd_is_the_first_choice() {
+        let sys = RecordingSys::default();
+        sys.set_clone_pid(42);
+        let r = clone_container(&sys, libc::CLONE_NEWNS as u64, None).unwrap();
+        assert!(matches!(
+            r,
+            Cloned::Parent {
+                pid: 42,
+                path: ClonePath::Clone3,
+                ..
+            }
+        ));
+        assert_eq!(sys.names(), vec!["clone3"]);
+    }
+
+    #[test]
+    fn into_cgroup_falls_back_to_plain_clone3_before_5_7() {
+        let sys = RecordingSys::default();
+        sys.set_clone_pid(42);
+        sys.fail_nth("clone3", 0, libc::E2BIG);
+        let r = clone_container(&sys, libc::CLONE_NEWNS as u64, Some(7)).unwrap();
+        assert!(matches!(
+            r,
+            Cloned::Parent {
+                joined_cgroup: false,
+                path: ClonePath::Clone3,
+                ..
+            }
+        ));
+        assert_eq!(sys.names(), vec!["clone3", "clone3"]);
+    }
+
+    #[test]
+    fn no_clone3_means_legacy_clone_then_pidfd_open() {
+        let sys = RecordingSys::default();
+        sys.set_clone_pid(42);
+        sys.fail_all("clone3", libc::ENOSYS);
+        sys.set_legacy_clone_gives_pidfd(false);
+        let r = clone_container(&sys, libc::CLONE_NEWNS as u64, Some(7)).unwrap();
+        assert!(matches!(
+            r,
+            Cloned::Parent {
+                pid: 42,
+                path: ClonePath::CloneThenPidfdOpen,
+                ..
+            }
+        ));
+        assert_eq!(sys.names(), vec!["clone3", "clone_legacy", "pidfd_open"]);
+    }
+
+    #[test]
+    fn kernel_4_19_gets_a_plain_pid() {
+        let sys = RecordingSys::default();
+        sys.set_clone_pid(42);
+        sys.fail_all("clone3", libc::ENOSYS);
+        sys.fail_all("pidfd_open", libc::ENOSYS);
+        sys.set_legacy_clone_gives_pidfd(false);
+        let r = clone_container(&sys, libc::CLONE_NEWNS as u64, None).unwrap();
+        assert_eq!(
+            r,
+            Cloned::Parent {
+                pid: 42,
+                pidfd: None,
+                joined_cgroup: false,
+                path: ClonePath::ClonePidOnly
+            }
+        );
+    }
+
+    #[test]
+    fn other_clone3_errors_are_reported() {
+        let sys = RecordingSys::default();
+        sys.fail_all("clone3", libc::EPERM);
+        assert!(matches!(
+            clone_container(&sys, 0, None),
+            Err(Error::Os {
+                what: "clone3",
+                errno: libc::EPERM
+            })
+        ));
+    }
+}
