@@ -1,0 +1,34 @@
+// Turns a Node file-system error into the text lite prints: the C library's
+// wording plus the errno name, e.g. "No such file or directory (ENOENT)".
+// A fixed table (rather than util.getSystemErrorMap) keeps the text identical
+// under Node and Bun, and in snapshots.
+
+const STRERROR: Record<string, string> = {
+  EACCES: 'Permission denied',
+  EBUSY: 'Device or resource busy',
+  EEXIST: 'File exists',
+  EINVAL: 'Invalid argument',
+  EIO: 'Input/output error',
+  EISDIR: 'Is a directory',
+  ELOOP: 'Too many levels of symbolic links',
+  EMFILE: 'Too many open files',
+  ENAMETOOLONG: 'File name too long',
+  ENFILE: 'Too many open files in system',
+  ENODEV: 'No such device',
+  ENOENT: 'No such file or directory',
+  ENOMEM: 'Cannot allocate memory',
+  ENOTDIR: 'Not a directory',
+  ENXIO: 'No such device or address',
+  EPERM: 'Operation not permitted',
+  EROFS: 'Read-only file system',
+}
+
+/** "No such file or directory (ENOENT)" for an fs error; the message for anything else. */
+export function describeFsError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | null)?.code
+  if (typeof code === 'string' && code !== '') {
+    const text = STRERROR[code]
+    return text ? `${text} (${code})` : code
+  }
+  return err instanceof Error ? err.message : String(err)
+}
