@@ -1,0 +1,654 @@
+// THE key table: one row per config key, in the spirit of LXC's
+// config_jump_table and systemd-nspawn's gperf file. Each row says how the
+// key is written, parsed, defaulted, documented and applied to a
+// ContainerConfig; validate.ts, `lite check`, `lite help-config` and the
+// README table are all driven from here. Adding a section means adding a
+// SECTIONS entry and its rows; cross-key rules live in the section's finish().
+
+import path from 'node:path'
+import type { ContainerConfig, KeepableNamespace, Origin } from './types.ts'
+import {
+  ValueError,
+  intRange,
+  oneOf,
+  parseArgv,
+  parseBool,
+  parseContainerName,
+  parseContainerPath,
+  parseEnv,
+  parseGroups,
+  parseHostPath,
+  parseHostname,
+  parseHostsLine,
+  parseIpAddress,
+  parseMountEntry,
+  parseRlimit,
+  parseSignal,
+  parseSize,
+  parseUser,
+  quote,
+  type EnvVar,
+} from './values.ts'
+import { requireDirectory, requireExecutable, requireRegularFile } from './host-paths.ts'
+import { rootfsKind } from './rootfs-kind.ts'
+
+/** Values from the command line that replace (and satisfy) config keys. */
+export interface ConfigOverrides {
+  name?: string
+  cmd?: string[]
+}
+
+export interface KeyContext {
+  /** the config path as given */
+  file: string
+  /** the config file's absolute directory: relative host paths resolve against it */
+  dir: string
+  /** the key as written; for a family row, the member's own name */
+  key: string
+}
+
+export interface DerivedDefault {
+  /** how the reference describes the default */
+  doc: string
+  /** the default's value text, from what is set so far; undefined = don't apply (its source failed) */
+  from: (cfg: ContainerConfig, ctx: KeyContext) => string | undefined
+}
+
+export interface KeySpec<T = unknown> {
+  section: string
+  /** the key; for a family row, a placeholder such as "<rlimit>" */
+  key: string
+  /** a family row: the key names it accepts */
+  names?: readonly string[]
+  /** written "key[] = item", one item per line */
+  list?: boolean
+  /** the value's syntax, for the reference ("size", "uid[:gid]") */
+  value: string
+  /** value text used when the key is not set, parsed like a written value */
+  default?: string | DerivedDefault
+  /** how the reference shows the default when `default` is absent or not self-explaining */
+  defaultDoc?: string
+  required?: boolean
+  doc: string
+  lxc?: string
+  nspawn?: string
+  parse: (raw: string, ctx: KeyContext) => T
+  apply: (cfg: ContainerConfig, value: T, origin: Origin, ctx: KeyContext) => void
+  /** take the value from the command line instead; true if it did. Throws ValueError. */
+  override?: (cfg: ContainerConfig, overrides: ConfigOverrides) => boolean
+}
+
+export interface FinishContext {
+  file: string
+  dir: string
+  /** where "section.key" (or "section.key[i]") was set in the file; undefined if it wasn't */
+  origin: (id: string) => Origin | undefined
+  error: (line: number, message: string) => void
+}
+
+export interface SectionSpec {
+  name: string
+  doc: string
+  /** derived values and rules across keys, run after the section's rows */
+  finish?: (cfg: ContainerConfig, ctx: FinishContext) => void
+}
+
+/** Keeps each row's value type while collecting rows of different types. */
+function key<T>(spec: KeySpec<T>): KeySpec {
+  return spec as unknown as KeySpec
+}
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+/** The rlimits, by their lower-case name without RLIMIT_ (as in prlimit(1)). */
+export const RLIMITS = [
+  'as', 'core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue',
+  'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack',
+] as const
+
+export const KEEPABLE_NAMESPACES: readonly KeepableNamespace[] = ['ipc', 'uts', 'cgroup']
+
+/** Sections in the design that this version does not implement yet. */
+export const LATER_SECTIONS = ['resources', 'cgroup2', 'cgroup', 'security', 'sysctl', 'start']
+
+function parseKeep(raw: string): KeepableNamespace[] {
+  const keep: KeepableNamespace[] = []
+  for (const word of raw.split(/\s+/).filter(w => w !== '')) {
+    if (word === 'net') throw new ValueError('"net" is not kept here; use [net] type = host to share the host\'s network')
+    if (word === 'mount' || word === 'pid') {
+      throw new ValueError(`the mount and pid namespaces are always new; remove ${quote(word)}`)
+    }
+    if (!(KEEPABLE_NAMESPACES as readonly string[]).includes(word)) {
+      throw new ValueError(`${quote(word)} is not a namespace lite can keep (use ${KEEPABLE_NAMESPACES.join(', ')})`)
+    }
+    if (!keep.includes(word as KeepableNamespace)) keep.push(word as KeepableNamespace)
+  }
+  return keep
+}
+
+function parseHookArgv(raw: string, ctx: KeyContext): string[] {
+  const argv = parseArgv(raw)
+  const written = argv[0]!
+  const program = parseHostPath(written, ctx.dir)
+  try {
+    requireExecutable(program, written)
+  } catch (err) {
+    if (err instanceof ValueError && !written.includes('/')) {
+      throw new ValueError(`${err.message}; a hook is an absolute path or a path relative to the config file`)
+    }
+    throw err
+  }
+  return [program, ...argv.slice(1)]
+}
+
+export const SECTIONS: readonly SectionSpec[] = [
+  {
+    name: 'container',
+    doc: 'The container\'s identity.',
+  },
+  {
+    name: 'rootfs',
+    doc:
+      'The root file system: a read-only lower layer (a directory, or a squashfs or erofs image ' +
+      'mounted through a loop device) under a writable overlay upper layer, which is a size-capped ' +
+      'tmpfs unless a directory is given.',
+    finish(cfg, ctx) {
+      const upper = ctx.origin('rootfs.upper')
+      const size = ctx.origin('rootfs.size')
+      const readonly = ctx.origin('rootfs.readonly')
+      if (cfg.rootfs.readonly && readonly) {
+        if (upper) ctx.error(readonly.line, `[rootfs] readonly: yes means no overlay, so upper (line ${upper.line}) can't be set; remove one of them`)
+        if (size) ctx.error(size.line, `[rootfs] size: readonly = yes (line ${readonly.line}) has no upper layer to size`)
+      } else if (size && upper && cfg.rootfs.upper !== 'tmpfs') {
+        ctx.error(size.line, `[rootfs] size: only sizes a tmpfs upper, and upper (line ${upper.line}) is a directory`)
+      }
+    },
+  },
+  {
+    name: 'exec',
+    doc: 'The process started in the container.',
+    finish(cfg) {
+      // appended, not prepended, so that exec.env[i] in origins is cfg.exec.env[i]
+      const has = (name: string) => cfg.exec.env.some(e => e.startsWith(`${name}=`))
+      if (!has('PATH')) cfg.exec.env.push(`PATH=${DEFAULT_PATH}`)
+      if (!has('HOME')) cfg.exec.env.push('HOME=/')
+    },
+  },
+  {
+    name: 'mount',
+    doc:
+      'Extra mounts, made in order after /proc, /sys and /dev are set up (so a device such as ' +
+      '/dev/i2c-1 is not hidden by the /dev tmpfs).',
+  },
+  {
+    name: 'namespaces',
+    doc:
+      'Namespaces are all new by default: mount, pid, uts, ipc, cgroup and net (see [net]). ' +
+      'Mount and pid are always new.',
+    finish(cfg, ctx) {
+      const hostname = ctx.origin('container.hostname')
+      const keep = ctx.origin('namespaces.keep')
+      if (keep && hostname && cfg.namespaces.keep.includes('uts')) {
+        ctx.error(keep.line, `[namespaces] keep: uts is the host's, so [container] hostname (line ${hostname.line}) can't be set; remove one of them`)
+      }
+    },
+  },
+  {
+    name: 'net',
+    doc: 'Networking, and the container\'s /etc/resolv.conf and /etc/hosts.',
+    finish(cfg, ctx) {
+      const dns = ctx.origin('net.dns[0]')
+      const resolv = ctx.origin('net.resolv_conf')
+      if (dns && resolv && cfg.net.resolvConf !== 'host') {
+        ctx.error(dns.line, `[net] dns: generates resolv.conf, which conflicts with resolv_conf = ${cfg.net.resolvConf === 'rootfs' ? 'rootfs' : 'a file'} (line ${resolv.line}); remove one of them`)
+      }
+    },
+  },
+  {
+    name: 'limits',
+    doc:
+      'Resource limits (setrlimit) and the OOM score. Nothing is set unless configured. A value may ' +
+      'only lower the limit lite itself runs with, since the host may lack CAP_SYS_RESOURCE.',
+  },
+  {
+    name: 'hook',
+    doc:
+      'Host programs run by lite around the container, with LITE_NAME, LITE_ROOTFS, LITE_PID and ' +
+      'LITE_CONFIG in their environment.',
+  },
+]
+
+export const KEYS: readonly KeySpec[] = [
+  // ------------------------------------------------------------ [container]
+  key<string>({
+    section: 'container',
+    key: 'name',
+    value: 'name',
+    default: { doc: 'the config file\'s name without ".ini"', from: (_, ctx) => path.basename(ctx.file).replace(/\.ini$/, '') },
+    doc:
+      'Names the container in lite ps and the state directory /run/lite/NAME. 1 to 63 of a-z 0-9 _ . -, ' +
+      'starting with a letter or digit. A name given on the command line wins.',
+    lxc: '(container directory name)',
+    nspawn: '--machine',
+    parse: parseContainerName,
+    apply: (cfg, name) => {
+      cfg.container.name = name
+    },
+    override: (cfg, o) => {
+      if (o.name === undefined) return false
+      cfg.container.name = parseContainerName(o.name)
+      return true
+    },
+  }),
+  key<string>({
+    section: 'container',
+    key: 'hostname',
+    value: 'hostname',
+    default: { doc: 'the container name', from: cfg => cfg.container.name || undefined },
+    doc: 'The host name inside the container (RFC 1123, at most 64 characters). Not set when [namespaces] keep has uts.',
+    lxc: 'lxc.uts.name',
+    nspawn: 'Exec.Hostname',
+    parse: parseHostname,
+    apply: (cfg, hostname) => {
+      cfg.container.hostname = hostname
+    },
+  }),
+  key<'host' | 'none'>({
+    section: 'container',
+    key: 'localtime',
+    value: 'host | none',
+    default: 'host',
+    doc: 'host bind-mounts the host\'s /etc/localtime read-only into the container; none leaves the rootfs\'s own.',
+    nspawn: 'Exec.Timezone',
+    parse: oneOf(['host', 'none'] as const),
+    apply: (cfg, localtime) => {
+      cfg.container.localtime = localtime
+    },
+  }),
+
+  // --------------------------------------------------------------- [rootfs]
+  key<{ path: string; kind: ContainerConfig['rootfs']['kind'] }>({
+    section: 'rootfs',
+    key: 'path',
+    value: 'path',
+    required: true,
+    doc:
+      'The read-only lower layer: a directory, or a squashfs or erofs image file (recognised by its ' +
+      'magic number). Absolute, or relative to the config file\'s directory. It must exist.',
+    lxc: 'lxc.rootfs.path',
+    nspawn: '--directory, --image',
+    parse: (raw, ctx) => {
+      const resolved = parseHostPath(raw, ctx.dir)
+      return { path: resolved, kind: rootfsKind(resolved, raw) }
+    },
+    apply: (cfg, { path, kind }) => {
+      cfg.rootfs.path = path
+      cfg.rootfs.kind = kind
+    },
+  }),
+  key<string>({
+    section: 'rootfs',
+    key: 'upper',
+    value: 'tmpfs | path',
+    default: 'tmpfs',
+    doc:
+      'The writable layer: tmpfs (lost at exit; no flash wear) or an existing directory that keeps ' +
+      'changes (absolute, or relative to the config file); lite makes root/ and work/ in it. ' +
+      'Not with readonly = yes.',
+    lxc: 'lxc.rootfs.path = overlayfs:LOWER:UPPER',
+    nspawn: 'Files.Overlay, --volatile=overlay',
+    parse: (raw, ctx) => {
+      if (raw === 'tmpfs') return 'tmpfs'
+      const resolved = parseHostPath(raw, ctx.dir)
+      requireDirectory(resolved, raw)
+      return resolved
+    },
+    apply: (cfg, upper) => {
+      cfg.rootfs.upper = upper
+    },
+  }),
+  key<number>({
+    section: 'rootfs',
+    key: 'size',
+    value: 'size',
+    default: '16M',
+    doc: 'The size cap of a tmpfs upper layer. Not with a directory upper or readonly = yes.',
+    parse: raw => {
+      const size = parseSize(raw)
+      if (size === 0) throw new ValueError('0 would leave the tmpfs without a cap; give a size')
+      return size
+    },
+    apply: (cfg, size) => {
+      cfg.rootfs.size = size
+    },
+  }),
+  key<boolean>({
+    section: 'rootfs',
+    key: 'readonly',
+    value: 'bool',
+    default: 'no',
+    doc: 'yes mounts the lower layer read-only with no overlay: the smallest footprint. Not with upper.',
+    lxc: 'lxc.rootfs.options = ro',
+    nspawn: 'Files.ReadOnly',
+    parse: parseBool,
+    apply: (cfg, readonly) => {
+      cfg.rootfs.readonly = readonly
+    },
+  }),
+
+  // ----------------------------------------------------------------- [exec]
+  key<string[]>({
+    section: 'exec',
+    key: 'cmd',
+    value: 'command line',
+    required: true,
+    defaultDoc: 'required, unless given on the command line',
+    doc:
+      'The program and its arguments, split like a shell would without expanding anything: ' +
+      '\'...\' is literal, "..." allows \\" and \\\\, a backslash quotes the next character. ' +
+      'A program without a \'/\' is looked up in the container\'s PATH. A command given on the ' +
+      'command line wins.',
+    lxc: 'lxc.init.cmd, lxc.execute.cmd',
+    nspawn: 'Exec.Parameters',
+    parse: parseArgv,
+    apply: (cfg, argv) => {
+      cfg.exec.cmd = argv
+    },
+    override: (cfg, o) => {
+      if (!o.cmd || o.cmd.length === 0) return false
+      const nul = o.cmd.find(arg => arg.includes('\0'))
+      if (nul !== undefined) throw new ValueError(`${quote(nul)} contains a NUL byte`)
+      cfg.exec.cmd = [...o.cmd]
+      return true
+    },
+  }),
+  key<EnvVar>({
+    section: 'exec',
+    key: 'env',
+    list: true,
+    value: 'KEY=VALUE',
+    defaultDoc: `PATH=${DEFAULT_PATH} and HOME=/, each unless set`,
+    doc: 'An environment variable. Each KEY may be set once.',
+    lxc: 'lxc.environment',
+    nspawn: 'Exec.Environment',
+    parse: parseEnv,
+    apply: (cfg, { name, value }) => {
+      const earlier = cfg.exec.env.findIndex(e => e.startsWith(`${name}=`))
+      if (earlier >= 0) {
+        const line = cfg.origins[`exec.env[${earlier}]`]?.line
+        throw new ValueError(`${quote(name)} is already set${line ? ` at line ${line}` : ''}`)
+      }
+      cfg.exec.env.push(`${name}=${value}`)
+    },
+  }),
+  key<string>({
+    section: 'exec',
+    key: 'cwd',
+    value: 'path',
+    default: '/',
+    doc: 'The working directory, an absolute path inside the container.',
+    lxc: 'lxc.init.cwd',
+    nspawn: 'Exec.WorkingDirectory',
+    parse: parseContainerPath,
+    apply: (cfg, cwd) => {
+      cfg.exec.cwd = cwd
+    },
+  }),
+  key<ContainerConfig['exec']['user']>({
+    section: 'exec',
+    key: 'user',
+    value: 'uid[:gid]',
+    default: '0:0',
+    doc: 'Numeric user and group ids (names would need the rootfs\'s /etc/passwd); gid defaults to uid.',
+    lxc: 'lxc.init.uid, lxc.init.gid',
+    nspawn: 'Exec.User',
+    parse: parseUser,
+    apply: (cfg, user) => {
+      cfg.exec.user = user
+    },
+  }),
+  key<number[]>({
+    section: 'exec',
+    key: 'groups',
+    value: 'gid list',
+    default: '',
+    defaultDoc: 'none',
+    doc: 'Supplementary group ids, separated by spaces or commas.',
+    lxc: 'lxc.init.groups',
+    parse: parseGroups,
+    apply: (cfg, groups) => {
+      cfg.exec.groups = groups
+    },
+  }),
+  key<boolean>({
+    section: 'exec',
+    key: 'init',
+    value: 'bool',
+    default: 'no',
+    doc:
+      'yes starts a stub PID 1 that reaps zombies and forwards signals; the program runs as PID 2. ' +
+      'Without it the program is PID 1, and the kernel drops a signal such as SIGTERM sent to a ' +
+      'PID 1 that has no handler for it.',
+    lxc: '(lxc-execute, with init.lxc)',
+    nspawn: 'Exec.ProcessTwo',
+    parse: parseBool,
+    apply: (cfg, init) => {
+      cfg.exec.init = init
+    },
+  }),
+  key<number>({
+    section: 'exec',
+    key: 'stop_signal',
+    value: 'signal',
+    default: 'SIGTERM',
+    doc: 'The signal that asks the container to stop: a name (SIGTERM, TERM, SIGRTMIN+3) or a number.',
+    lxc: 'lxc.signal.stop',
+    nspawn: 'Exec.KillSignal',
+    parse: parseSignal,
+    apply: (cfg, signal) => {
+      cfg.exec.stopSignal = signal
+    },
+  }),
+  key<number>({
+    section: 'exec',
+    key: 'stop_timeout',
+    value: 'seconds, 0..3600',
+    default: '10',
+    doc: 'How long to wait after stop_signal before SIGKILL.',
+    lxc: '(lxc-stop --timeout)',
+    parse: intRange(0, 3600),
+    apply: (cfg, seconds) => {
+      cfg.exec.stopTimeout = seconds
+    },
+  }),
+
+  // ---------------------------------------------------------------- [mount]
+  key<Omit<ContainerConfig['mounts'][number], 'origin'>>({
+    section: 'mount',
+    key: 'entry',
+    list: true,
+    value: 'SOURCE TARGET TYPE [OPTIONS]',
+    defaultDoc: 'none',
+    doc:
+      'An fstab-like line. TARGET is inside the container, absolute or relative to its root, without "..". ' +
+      'OPTIONS are mount options plus lite\'s own create=dir|file (make the target first) and optional ' +
+      '(skip the mount if SOURCE is missing). A bind mount is the option bind or rbind with the type ' +
+      'none or bind; its SOURCE may be relative to the config file. Spaces in a field are written \\040.',
+    lxc: 'lxc.mount.entry',
+    nspawn: 'Files.Bind, Files.TemporaryFileSystem',
+    parse: (raw, ctx) => parseMountEntry(raw, ctx.dir),
+    apply: (cfg, entry, origin) => {
+      cfg.mounts.push({ ...entry, origin })
+    },
+  }),
+
+  // ----------------------------------------------------------- [namespaces]
+  key<KeepableNamespace[]>({
+    section: 'namespaces',
+    key: 'keep',
+    value: 'list of ipc uts cgroup',
+    default: '',
+    defaultDoc: 'none',
+    doc:
+      'Namespaces shared with the host instead of new ones, separated by spaces. For the network ' +
+      'use [net] type = host; the mount and pid namespaces are always new.',
+    lxc: 'lxc.namespace.keep',
+    parse: parseKeep,
+    apply: (cfg, keep) => {
+      cfg.namespaces.keep = keep
+    },
+  }),
+
+  // ------------------------------------------------------------------ [net]
+  key<'none' | 'host'>({
+    section: 'net',
+    key: 'type',
+    value: 'none | host',
+    default: 'none',
+    doc: 'none: a new network namespace with only lo up. host: the host\'s network.',
+    lxc: 'lxc.net.0.type',
+    nspawn: 'Network.Private',
+    parse: oneOf(['none', 'host'] as const),
+    apply: (cfg, type) => {
+      cfg.net.type = type
+    },
+  }),
+  key<string>({
+    section: 'net',
+    key: 'resolv_conf',
+    value: 'host | rootfs | path',
+    default: 'host',
+    doc:
+      'The container\'s /etc/resolv.conf: host copies the host\'s, rootfs keeps the image\'s, or a file ' +
+      '(absolute, or relative to the config file). dns[] replaces it with a generated one.',
+    nspawn: 'Exec.ResolvConf',
+    parse: (raw, ctx) => {
+      if (raw === 'host' || raw === 'rootfs') return raw
+      const resolved = parseHostPath(raw, ctx.dir)
+      try {
+        requireRegularFile(resolved, raw)
+      } catch (err) {
+        if (err instanceof ValueError) throw new ValueError(`${err.message}; use host, rootfs or the path of a file`)
+        throw err
+      }
+      return resolved
+    },
+    apply: (cfg, resolv) => {
+      cfg.net.resolvConf = resolv
+    },
+  }),
+  key<string>({
+    section: 'net',
+    key: 'dns',
+    list: true,
+    value: 'IP address',
+    defaultDoc: 'none',
+    doc: 'A nameserver (IPv4 or IPv6). Setting any generates resolv.conf; not with resolv_conf = rootfs or a file.',
+    parse: parseIpAddress,
+    apply: (cfg, address) => {
+      cfg.net.dns.push(address)
+    },
+  }),
+  key<string>({
+    section: 'net',
+    key: 'hosts',
+    list: true,
+    value: 'ADDRESS NAME [NAME...]',
+    defaultDoc: 'none',
+    doc: 'An extra /etc/hosts line.',
+    parse: parseHostsLine,
+    apply: (cfg, line) => {
+      cfg.net.hosts.push(line)
+    },
+  }),
+
+  // --------------------------------------------------------------- [limits]
+  key<{ soft: number; hard: number }>({
+    section: 'limits',
+    key: '<rlimit>',
+    names: RLIMITS,
+    value: 'soft[:hard]',
+    defaultDoc: 'inherited',
+    doc:
+      `<rlimit> is one of ${RLIMITS.join(', ')}. Each limit is a non-negative integer or unlimited; ` +
+      'one value sets both soft and hard, e.g. nofile = 1024:4096.',
+    lxc: 'lxc.prlimit.<rlimit>',
+    nspawn: 'Exec.Limit<RLIMIT>',
+    parse: parseRlimit,
+    apply: (cfg, { soft, hard }, origin, ctx) => {
+      cfg.limits.rlimits.push({ resource: ctx.key, soft, hard, origin })
+    },
+  }),
+  key<number>({
+    section: 'limits',
+    key: 'oom_score_adj',
+    value: 'integer, -1000..1000',
+    defaultDoc: 'inherited',
+    doc: 'Added to the OOM killer\'s score of the container\'s processes; -1000 exempts them.',
+    lxc: 'lxc.proc.oom_score_adj',
+    nspawn: 'Exec.OOMScoreAdjust',
+    parse: intRange(-1000, 1000),
+    apply: (cfg, adj) => {
+      cfg.limits.oomScoreAdj = adj
+    },
+  }),
+
+  // ----------------------------------------------------------------- [hook]
+  key<string[]>({
+    section: 'hook',
+    key: 'pre-start',
+    list: true,
+    value: 'command line',
+    defaultDoc: 'none',
+    doc:
+      'Runs on the host before the container\'s program starts. The program is an absolute path or ' +
+      'relative to the config file; arguments are split like [exec] cmd.',
+    lxc: 'lxc.hook.pre-start',
+    parse: parseHookArgv,
+    apply: (cfg, argv, origin) => {
+      cfg.hooks.preStart.push({ argv, origin })
+    },
+  }),
+  key<string[]>({
+    section: 'hook',
+    key: 'post-stop',
+    list: true,
+    value: 'command line',
+    defaultDoc: 'none',
+    doc: 'Runs on the host after the container has exited. Written like pre-start[].',
+    lxc: 'lxc.hook.post-stop',
+    parse: parseHookArgv,
+    apply: (cfg, argv, origin) => {
+      cfg.hooks.postStop.push({ argv, origin })
+    },
+  }),
+]
+
+/** The key names of a section (family members included), in table order. */
+export function keyNames(section: string): string[] {
+  return KEYS.filter(row => row.section === section).flatMap(row => row.names ?? [row.key])
+}
+
+/** The row for a key as written, if any. */
+export function findKey(section: string, name: string): KeySpec | undefined {
+  return KEYS.find(row => row.section === section && (row.names ? row.names.includes(name) : row.key === name))
+}
+
+/**
+ * A config with every field present but nothing meaningful in it: validate.ts
+ * fills it from the rows (written values, then defaults).
+ */
+export function emptyConfig(file: string): ContainerConfig {
+  return {
+    file,
+    container: { name: '', hostname: '', localtime: 'none' },
+    rootfs: { path: '', kind: 'dir', upper: 'tmpfs', size: 0, readonly: false },
+    exec: { cmd: [], env: [], cwd: '', user: { uid: 0, gid: 0 }, groups: [], init: false, stopSignal: 0, stopTimeout: 0 },
+    mounts: [],
+    namespaces: { keep: [] },
+    net: { type: 'none', resolvConf: 'host', dns: [], hosts: [] },
+    limits: { rlimits: [], oomScoreAdj: null },
+    hooks: { preStart: [], postStop: [] },
+    origins: {},
+  }
+}

@@ -1,0 +1,346 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import t from 'tap'
+import { DEFAULT_PATH } from '../../runtime/config/schema.ts'
+import { formatConfigErrors } from '../../runtime/config/report.ts'
+import { editDistance, closest } from '../../runtime/config/suggest.ts'
+import { loadConfig, validateText } from '../../runtime/config/validate.ts'
+import type { ContainerConfig } from '../../runtime/config/types.ts'
+
+// Paths are given relative to the repository (tap runs from its root), so
+// that error text and snapshots hold no absolute path of this machine.
+const FIXTURES = path.relative(process.cwd(), fileURLToPath(new URL('../fixtures/config', import.meta.url)))
+const abs = (...parts: string[]) => path.resolve(FIXTURES, ...parts)
+
+t.test('every bad config is refused with all of its errors', async t => {
+  const dir = path.join(FIXTURES, 'bad')
+  const files = fs.readdirSync(dir).filter(f => f.endsWith('.ini')).sort()
+  t.ok(files.length >= 30, `${files.length} bad configs`)
+  for (const name of files) {
+    t.test(name, async t => {
+      const file = path.join(dir, name)
+      const result = loadConfig(file)
+      t.equal(result.config, undefined, 'no config')
+      t.ok(result.errors.length > 0, 'errors')
+      t.matchSnapshot(formatConfigErrors(result.errors, file))
+    })
+  }
+})
+
+t.test('one pass collects every error', async t => {
+  const result = loadConfig(path.join(FIXTURES, 'bad', 'many-errors.ini'))
+  t.same(
+    result.errors.map(e => e.line),
+    [4, 5, 7, 11, 12, 13, 15, 16, 19, 22, 23, 26],
+    'one error per bad line, in line order',
+  )
+})
+
+t.test('an unreadable file', async t => {
+  const file = path.join(FIXTURES, 'bad', 'no-such-file.ini')
+  const result = loadConfig(file)
+  t.same(result, { errors: [{ file, line: 0, message: 'No such file or directory (ENOENT)' }] })
+  t.matchSnapshot(formatConfigErrors(result.errors, file))
+})
+
+/** The config every key left at its default gives, for `file`. */
+function defaults(file: string, name: string): ContainerConfig {
+  return {
+    file,
+    container: { name, hostname: name, localtime: 'host' },
+    rootfs: { path: abs('rootfs'), kind: 'dir', upper: 'tmpfs', size: 16 * 1024 * 1024, readonly: false },
+    exec: {
+      cmd: [],
+      env: [`PATH=${DEFAULT_PATH}`, 'HOME=/'],
+      cwd: '/',
+      user: { uid: 0, gid: 0 },
+      groups: [],
+      init: false,
+      stopSignal: 15,
+      stopTimeout: 10,
+    },
+    mounts: [],
+    namespaces: { keep: [] },
+    net: { type: 'none', resolvConf: 'host', dns: [], hosts: [] },
+    limits: { rlimits: [], oomScoreAdj: null },
+    hooks: { preStart: [], postStop: [] },
+    origins: {},
+  }
+}
+
+t.test('good configs give exact ContainerConfig objects', async t => {
+  const good = (name: string) => path.join(FIXTURES, 'good', name)
+
+  t.test('minimal.ini: everything else is a default', async t => {
+    const file = good('minimal.ini')
+    const at = (line: number) => ({ file, line })
+    const expected = defaults(file, 'minimal')
+    expected.exec.cmd = ['/bin/sh']
+    expected.origins = { 'rootfs.path': at(2), 'exec.cmd': at(5) }
+    t.same(loadConfig(file), { config: expected, errors: [] })
+  })
+
+  t.test('full.ini: every key set', async t => {
+    const file = good('full.ini')
+    const at = (line: number) => ({ file, line })
+    const expected: ContainerConfig = {
+      file,
+      container: { name: 'sensor-py', hostname: 'sensor', localtime: 'none' },
+      rootfs: { path: abs('rootfs'), kind: 'dir', upper: abs('upper'), size: 16 * 1024 * 1024, readonly: false },
+      exec: {
+        cmd: ['/usr/local/bin/python3', '-u', '/app/main.py', '--port', '8080'],
+        env: ['PYTHONUNBUFFERED=1', 'TZ=UTC', 'PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/'],
+        cwd: '/app',
+        user: { uid: 1000, gid: 1001 },
+        groups: [20, 44, 100],
+        init: true,
+        stopSignal: 2,
+        stopTimeout: 5,
+      },
+      mounts: [
+        { source: '/var/lib/sensor', target: '/data', fstype: 'none', options: ['bind', 'rw'], create: 'dir', optional: false, origin: at(26) },
+        { source: '/dev/i2c-1', target: '/dev/i2c-1', fstype: 'none', options: ['bind'], create: 'file', optional: true, origin: at(27) },
+        {
+          source: 'tmpfs',
+          target: '/tmp',
+          fstype: 'tmpfs',
+          options: ['size=8M', 'mode=1777', 'nosuid', 'nodev'],
+          create: 'none',
+          optional: false,
+          origin: at(28),
+        },
+        { source: abs('good', 'data'), target: '/srv/my data', fstype: 'none', options: ['rbind', 'ro'], create: 'none', optional: false, origin: at(29) },
+      ],
+      namespaces: { keep: ['ipc', 'cgroup'] },
+      net: {
+        type: 'host',
+        resolvConf: 'host',
+        dns: ['192.0.2.53', '2001:db8::53'],
+        hosts: ['192.0.2.10 gateway gw.example', '::1 localhost6'],
+      },
+      limits: {
+        rlimits: [
+          { resource: 'nofile', soft: 1024, hard: 4096, origin: at(42) },
+          { resource: 'core', soft: 0, hard: 0, origin: at(43) },
+          { resource: 'stack', soft: -1, hard: -1, origin: at(44) },
+        ],
+        oomScoreAdj: -500,
+      },
+      hooks: {
+        preStart: [{ argv: [abs('hooks', 'pre-start.sh'), '--name', 'sensor py'], origin: at(48) }],
+        postStop: [{ argv: ['/bin/true'], origin: at(49) }],
+      },
+      origins: {
+        'container.name': at(5),
+        'container.hostname': at(6),
+        'container.localtime': at(7),
+        'rootfs.path': at(10),
+        'rootfs.upper': at(11),
+        'exec.cmd': at(14),
+        'exec.env[0]': at(15),
+        'exec.env[1]': at(16),
+        'exec.env[2]': at(17),
+        'exec.cwd': at(18),
+        'exec.user': at(19),
+        'exec.groups': at(20),
+        'exec.init': at(21),
+        'exec.stop_signal': at(22),
+        'exec.stop_timeout': at(23),
+        'mount.entry[0]': at(26),
+        'mount.entry[1]': at(27),
+        'mount.entry[2]': at(28),
+        'mount.entry[3]': at(29),
+        'namespaces.keep': at(32),
+        'net.type': at(35),
+        'net.dns[0]': at(36),
+        'net.dns[1]': at(37),
+        'net.hosts[0]': at(38),
+        'net.hosts[1]': at(39),
+        'limits.nofile': at(42),
+        'limits.core': at(43),
+        'limits.stack': at(44),
+        'limits.oom_score_adj': at(45),
+        'hook.pre-start[0]': at(48),
+        'hook.post-stop[0]': at(49),
+      },
+    }
+    t.same(loadConfig(file), { config: expected, errors: [] })
+  })
+
+  t.test('readonly.ini: no overlay, a resolv.conf file', async t => {
+    const file = good('readonly.ini')
+    const at = (line: number) => ({ file, line })
+    const expected = defaults(file, 'ro')
+    expected.rootfs.readonly = true
+    expected.exec.cmd = ['/bin/busybox', 'httpd', '-f', '-p', '8080']
+    expected.net.resolvConf = abs('files', 'resolv.conf')
+    expected.origins = {
+      'container.name': at(2),
+      'rootfs.path': at(5),
+      'rootfs.readonly': at(6),
+      'exec.cmd': at(9),
+      'net.resolv_conf': at(12),
+    }
+    t.same(loadConfig(file), { config: expected, errors: [] })
+  })
+
+  t.test('quoting.ini: quotes, escapes and comments', async t => {
+    const file = good('quoting.ini')
+    const at = (line: number) => ({ file, line })
+    const expected = defaults(file, 'quoting')
+    expected.rootfs.size = 32 * 1024 * 1024
+    expected.exec.cmd = ['sh', '-c', 'echo "a; b" # not a comment']
+    expected.exec.env = ['JSON={"a": [1, 2]}', 'MSG=one; two #three', 'FLAG=true', 'EMPTY=', `PATH=${DEFAULT_PATH}`, 'HOME=/']
+    expected.exec.stopSignal = 36
+    expected.exec.init = true
+    expected.origins = {
+      'rootfs.path': at(3),
+      'rootfs.size': at(4),
+      'exec.cmd': at(8),
+      'exec.env[0]': at(10),
+      'exec.env[1]': at(12),
+      'exec.env[2]': at(14),
+      'exec.env[3]': at(15),
+      'exec.stop_signal': at(16),
+      'exec.init': at(17),
+    }
+    t.same(loadConfig(file), { config: expected, errors: [] })
+  })
+})
+
+t.test('rootfs kinds, from files in a test dir', async t => {
+  const squashfs = Buffer.alloc(4096)
+  squashfs.write('hsqs', 0, 'latin1')
+  const erofs = Buffer.alloc(4096)
+  erofs.writeUInt32LE(0xe0f5e1e2, 1024)
+  const dir = t.testdir({
+    lower: { bin: {} },
+    'lower.squashfs': squashfs,
+    'lower.erofs': erofs,
+    'zeros.img': Buffer.alloc(4096),
+    'short.img': Buffer.from('hs'),
+    'link-to-lower': t.fixture('symlink', 'lower'),
+    'link-to-nothing': t.fixture('symlink', 'nothing'),
+    upper: {},
+  })
+  const config = (body: string) =>
+    validateText(`[container]\nname = k\n[rootfs]\n${body}\n[exec]\ncmd = /bin/true\n`, path.join(dir, 'k.ini'))
+
+  for (const [written, kind] of [
+    ['lower', 'dir'],
+    ['./lower/', 'dir'],
+    ['link-to-lower', 'dir'],
+    ['lower.squashfs', 'squashfs'],
+    ['lower.erofs', 'erofs'],
+    [path.join(dir, 'lower.erofs'), 'erofs'],
+  ] as const) {
+    const result = config(`path = ${written}`)
+    t.same(result.errors, [], written)
+    t.equal(result.config?.rootfs.kind, kind, `${written} is ${kind}`)
+    t.equal(result.config?.rootfs.path, path.resolve(dir, written), 'absolute, normalised, links kept')
+  }
+
+  const messages = (body: string) => config(body).errors.map(e => `${e.line}: ${e.message}`)
+  t.same(messages('path = zeros.img'), ['4: [rootfs] path: "zeros.img" is a regular file but neither a squashfs nor an erofs image'])
+  t.same(messages('path = short.img'), ['4: [rootfs] path: "short.img" is a regular file but neither a squashfs nor an erofs image'])
+  t.same(messages('path = link-to-nothing'), ['4: [rootfs] path: "link-to-nothing": No such file or directory (ENOENT)'])
+  t.same(messages('path = /dev/null'), ['4: [rootfs] path: "/dev/null" is a character device; use a directory or a squashfs/erofs image file'])
+  t.same(messages('path = lower.squashfs\nupper = zeros.img'), ['5: [rootfs] upper: "zeros.img" is a regular file, not a directory'])
+
+  const persistent = config('path = lower.erofs\nupper = upper\n')
+  t.same(persistent.config?.rootfs, { path: path.join(dir, 'lower.erofs'), kind: 'erofs', upper: path.join(dir, 'upper'), size: 16 * 1024 * 1024, readonly: false })
+})
+
+t.test('command-line overrides', async t => {
+  const file = path.join(FIXTURES, 'good', 'x.ini')
+  const base = '[rootfs]\npath = ../rootfs\n'
+
+  const cmdOnly = validateText(base, file, { cmd: ['/bin/echo', 'hi'] })
+  t.same(cmdOnly.errors, [], 'a command line cmd satisfies the required key')
+  t.same(cmdOnly.config?.exec.cmd, ['/bin/echo', 'hi'])
+  t.equal(cmdOnly.config?.origins['exec.cmd'], undefined, 'not from the file')
+
+  const wins = validateText(`${base}[exec]\ncmd = /bin/false\n`, file, { cmd: ['/bin/true'] })
+  t.same(wins.config?.exec.cmd, ['/bin/true'])
+  t.equal(wins.config?.origins['exec.cmd'], undefined)
+
+  const stillChecked = validateText(`${base}[exec]\ncmd = 'oops\n`, file, { cmd: ['/bin/true'] })
+  t.same(stillChecked.errors.map(e => e.line), [4], 'the file value is still validated')
+
+  const named = validateText(`[container]\nname = a\n${base}`, file, { name: 'b', cmd: ['x'] })
+  t.equal(named.config?.container.name, 'b')
+  t.equal(named.config?.container.hostname, 'b', 'hostname follows the final name')
+
+  const badName = validateText(base, file, { name: 'B B', cmd: ['x'] })
+  t.same(badName.errors, [
+    {
+      file,
+      line: 0,
+      message:
+        '[container] name (from the command line): "B B" is not a valid container name (1 to 63 of a-z 0-9 _ . -, starting with a letter or digit)',
+    },
+  ])
+
+  t.same(validateText(base, file, { cmd: [] }).errors.map(e => e.message), ['missing required key [exec] cmd'])
+  t.same(validateText(base, file, { cmd: ['a\0b'] }).errors.map(e => e.message), [
+    '[exec] cmd (from the command line): "a\\u0000b" contains a NUL byte',
+  ])
+})
+
+t.test('defaults that come from elsewhere', async t => {
+  const base = '[rootfs]\npath = ../rootfs\n[exec]\ncmd = x\n'
+  const r = validateText(base, path.join(FIXTURES, 'good', 'web.v2.ini'))
+  t.equal(r.config?.container.name, 'web.v2', 'name from the file name')
+  t.equal(r.config?.container.hostname, 'web.v2', 'hostname from the name')
+  const noIni = validateText(base, path.join(FIXTURES, 'good', 'web'))
+  t.equal(noIni.config?.container.name, 'web')
+  const badName = validateText(`[container]\nname = Web\n${base}`, path.join(FIXTURES, 'good', 'x.ini'))
+  t.same(badName.errors.map(e => e.line), [2], 'no second error for the hostname that would follow the bad name')
+})
+
+t.test('env defaults do not override what is set', async t => {
+  const r = validateText(
+    '[rootfs]\npath = ../rootfs\n[exec]\ncmd = x\nenv[] = HOME=/root\nenv[] = PATH=/bin\n',
+    path.join(FIXTURES, 'good', 'x.ini'),
+  )
+  t.same(r.config?.exec.env, ['HOME=/root', 'PATH=/bin'])
+})
+
+t.test('rules across keys', async t => {
+  const file = path.join(FIXTURES, 'good', 'x.ini')
+  const messages = (text: string) => validateText(`[exec]\ncmd = x\n${text}`, file).errors.map(e => `${e.line}: ${e.message}`)
+  t.same(messages('[rootfs]\npath = ../rootfs\nreadonly = yes\nsize = 8M\n'), [
+    '6: [rootfs] size: readonly = yes (line 5) has no upper layer to size',
+  ])
+  t.same(messages('[rootfs]\npath = ../rootfs\nreadonly = no\nupper = ../upper\n'), [], 'readonly = no with an upper is fine')
+  t.same(messages('[rootfs]\npath = ../rootfs\nupper = tmpfs\nsize = 8M\n'), [], 'size with an explicit tmpfs upper')
+  t.same(messages('[rootfs]\npath = ../rootfs\nreadonly = yes\nupper = tmpfs\n'), [
+    "5: [rootfs] readonly: yes means no overlay, so upper (line 6) can't be set; remove one of them",
+  ])
+  t.same(messages('[rootfs]\npath = ../rootfs\n[net]\nresolv_conf = host\ndns[] = 192.0.2.1\n'), [], 'dns with resolv_conf = host')
+  t.same(messages('[rootfs]\npath = ../rootfs\n[net]\ndns[] = 192.0.2.1\nresolv_conf = ../files/resolv.conf\n'), [
+    '6: [net] dns: generates resolv.conf, which conflicts with resolv_conf = a file (line 7); remove one of them',
+  ])
+  t.same(messages('[rootfs]\npath = ../rootfs\n[namespaces]\nkeep = uts\n'), [], 'uts kept, hostname not set')
+})
+
+t.test('errors are sorted by line, whole-file errors last', async t => {
+  const r = validateText('[exec]\nuser = x\n[container]\nname = A\n', path.join(FIXTURES, 'good', 'x.ini'))
+  t.same(
+    r.errors.map(e => e.line),
+    [2, 4, 0, 0],
+  )
+})
+
+t.test('did-you-mean distance', async t => {
+  t.equal(editDistance('memroy', 'memory'), 1, 'a swap costs 1')
+  t.equal(editDistance('rootf', 'rootfs'), 1)
+  t.equal(editDistance('hostanme', 'hostname'), 1)
+  t.equal(editDistance('', 'abc'), 3)
+  t.equal(editDistance('kitten', 'sitting'), 3)
+  t.equal(closest('memroy', ['memory', 'swap']), 'memory')
+  t.equal(closest('Exec', ['container', 'exec']), 'exec')
+  t.equal(closest('zz', ['as', 'cpu']), undefined, 'no suggestion as far away as the word is long')
+  t.equal(closest('volumes', ['container', 'rootfs']), undefined)
+})
