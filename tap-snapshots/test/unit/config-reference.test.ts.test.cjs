@@ -1,0 +1,308 @@
+/* IMPORTANT
+ * This snapshot file is auto-generated, but designed for humans.
+ * It should be checked into source control and tracked carefully.
+ * Re-generate by setting TAP_SNAPSHOT=1 and running tests.
+ * Make sure to inspect the output below.  Do not ignore changes!
+ */
+'use strict'
+exports[`test/unit/config-reference.test.ts > TAP > the markdown reference (README table) > must match snapshot 1`] = `
+- A config is an ini file: [section] headers, then "key = value" lines. Unknown sections and keys are errors.
+- A list is written "key[] = item", one item per line; any other key may appear once per section.
+- Lines starting with ; or # are comments. An inline comment needs whitespace before its ; or #, as in "size = 32M  ; cap".
+- Any other ; or # in a value must be escaped as \\\\; or \\\\#, or the whole value quoted, as in cmd = "sh -c 'a; b'".
+- A value quoted as a whole with "..." is a JSON string (\\\\" \\\\\\\\ \\\\n work); with '...' it is taken literally.
+- Booleans: yes/no, true/false, on/off, 1/0. Sizes: bytes, or 512K, 64M, 1G (powers of 1024).
+- Relative paths on the host are relative to the directory of the config file.
+
+### \`[container]\`
+
+The container's identity.
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`name\` | name | the config file's name without ".ini" | Names the container in lite ps and the state directory /run/lite/NAME. 1 to 63 of a-z 0-9 _ . -, starting with a letter or digit. A name given on the command line wins. | (container directory name) | \`--machine\` |
+| \`hostname\` | hostname | the container name | The host name inside the container (RFC 1123, at most 64 characters). Not set when [namespaces] keep has uts. | \`lxc.uts.name\` | \`Exec.Hostname\` |
+| \`localtime\` | host \\| none | \`host\` | host bind-mounts the host's /etc/localtime read-only into the container; none leaves the rootfs's own. | — | \`Exec.Timezone\` |
+
+### \`[rootfs]\`
+
+The root file system: a read-only lower layer (a directory, or a squashfs or erofs image mounted through a loop device) under a writable overlay upper layer, which is a size-capped tmpfs unless a directory is given.
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`path\` | path | **required** | The read-only lower layer: a directory, or a squashfs or erofs image file (recognised by its magic number). Absolute, or relative to the config file's directory. It must exist. | \`lxc.rootfs.path\` | \`--directory\`, \`--image\` |
+| \`upper\` | tmpfs \\| path | \`tmpfs\` | The writable layer: tmpfs (lost at exit; no flash wear) or an existing directory that keeps changes (absolute, or relative to the config file); lite makes root/ and work/ in it. Not with readonly = yes. | \`lxc.rootfs.path = overlayfs:LOWER:UPPER\` | \`Files.Overlay\`, \`--volatile=overlay\` |
+| \`size\` | size | \`16M\` | The size cap of a tmpfs upper layer. Not with a directory upper or readonly = yes. | — | — |
+| \`readonly\` | bool | \`no\` | yes mounts the lower layer read-only with no overlay: the smallest footprint. Not with upper. | \`lxc.rootfs.options = ro\` | \`Files.ReadOnly\` |
+
+### \`[exec]\`
+
+The process started in the container.
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`cmd\` | command line | **required, unless given on the command line** | The program and its arguments, split like a shell would without expanding anything: '...' is literal, "..." allows \\\\" and \\\\\\\\, a backslash quotes the next character. A program without a '/' is looked up in the container's PATH. A command given on the command line wins. | \`lxc.init.cmd\`, \`lxc.execute.cmd\` | \`Exec.Parameters\` |
+| \`env[]\` | KEY=VALUE | PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin and HOME=/, each unless set | An environment variable. Each KEY may be set once. | \`lxc.environment\` | \`Exec.Environment\` |
+| \`cwd\` | path | \`/\` | The working directory, an absolute path inside the container. | \`lxc.init.cwd\` | \`Exec.WorkingDirectory\` |
+| \`user\` | uid[:gid] | \`0:0\` | Numeric user and group ids (names would need the rootfs's /etc/passwd); gid defaults to uid. | \`lxc.init.uid\`, \`lxc.init.gid\` | \`Exec.User\` |
+| \`groups\` | gid list | none | Supplementary group ids, separated by spaces or commas. | \`lxc.init.groups\` | — |
+| \`init\` | bool | \`no\` | yes starts a stub PID 1 that reaps zombies and forwards signals; the program runs as PID 2. Without it the program is PID 1, and the kernel drops a signal such as SIGTERM sent to a PID 1 that has no handler for it. | (lxc-execute, with init.lxc) | \`Exec.ProcessTwo\` |
+| \`stop_signal\` | signal | \`SIGTERM\` | The signal that asks the container to stop: a name (SIGTERM, TERM, SIGRTMIN+3) or a number. | \`lxc.signal.stop\` | \`Exec.KillSignal\` |
+| \`stop_timeout\` | seconds, 0..3600 | \`10\` | How long to wait after stop_signal before SIGKILL. | (lxc-stop --timeout) | — |
+
+### \`[mount]\`
+
+Extra mounts, made in order after /proc, /sys and /dev are set up (so a device such as /dev/i2c-1 is not hidden by the /dev tmpfs).
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`entry[]\` | SOURCE TARGET TYPE [OPTIONS] | none | An fstab-like line. TARGET is inside the container, absolute or relative to its root, without "..". OPTIONS are mount options plus lite's own create=dir\\|file (make the target first) and optional (skip the mount if SOURCE is missing). A bind mount is the option bind or rbind with the type none or bind; its SOURCE may be relative to the config file. Spaces in a field are written \\\\040. | \`lxc.mount.entry\` | \`Files.Bind\`, \`Files.TemporaryFileSystem\` |
+
+### \`[namespaces]\`
+
+Namespaces are all new by default: mount, pid, uts, ipc, cgroup and net (see [net]). Mount and pid are always new.
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`keep\` | list of ipc uts cgroup | none | Namespaces shared with the host instead of new ones, separated by spaces. For the network use [net] type = host; the mount and pid namespaces are always new. | \`lxc.namespace.keep\` | — |
+
+### \`[net]\`
+
+Networking, and the container's /etc/resolv.conf and /etc/hosts.
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`type\` | none \\| host | \`none\` | none: a new network namespace with only lo up. host: the host's network. | \`lxc.net.0.type\` | \`Network.Private\` |
+| \`resolv_conf\` | host \\| rootfs \\| path | \`host\` | The container's /etc/resolv.conf: host copies the host's, rootfs keeps the image's, or a file (absolute, or relative to the config file). dns[] replaces it with a generated one. | — | \`Exec.ResolvConf\` |
+| \`dns[]\` | IP address | none | A nameserver (IPv4 or IPv6). Setting any generates resolv.conf; not with resolv_conf = rootfs or a file. | — | — |
+| \`hosts[]\` | ADDRESS NAME [NAME...] | none | An extra /etc/hosts line. | — | — |
+
+### \`[limits]\`
+
+Resource limits (setrlimit) and the OOM score. Nothing is set unless configured. A value may only lower the limit lite itself runs with, since the host may lack CAP_SYS_RESOURCE.
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`<rlimit>\` | soft[:hard] | inherited | &lt;rlimit> is one of as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack. Each limit is a non-negative integer or unlimited; one value sets both soft and hard, e.g. nofile = 1024:4096. | \`lxc.prlimit.<rlimit>\` | \`Exec.Limit<RLIMIT>\` |
+| \`oom_score_adj\` | integer, -1000..1000 | inherited | Added to the OOM killer's score of the container's processes; -1000 exempts them. | \`lxc.proc.oom_score_adj\` | \`Exec.OOMScoreAdjust\` |
+
+### \`[hook]\`
+
+Host programs run by lite around the container, with LITE_NAME, LITE_ROOTFS, LITE_PID and LITE_CONFIG in their environment.
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`pre-start[]\` | command line | none | Runs on the host before the container's program starts. The program is an absolute path or relative to the config file; arguments are split like [exec] cmd. | \`lxc.hook.pre-start\` | — |
+| \`post-stop[]\` | command line | none | Runs on the host after the container has exited. Written like pre-start[]. | \`lxc.hook.post-stop\` | — |
+
+`
+
+exports[`test/unit/config-reference.test.ts > TAP > the text reference (lite help-config) > must match snapshot 1`] = `
+lite configuration reference
+
+- A config is an ini file: [section] headers, then "key = value" lines.
+  Unknown sections and keys are errors.
+- A list is written "key[] = item", one item per line; any other key may
+  appear once per section.
+- Lines starting with ; or # are comments. An inline comment needs whitespace
+  before its ; or #, as in "size = 32M ; cap".
+- Any other ; or # in a value must be escaped as \\; or \\#, or the whole value
+  quoted, as in cmd = "sh -c 'a; b'".
+- A value quoted as a whole with "..." is a JSON string (\\" \\\\ \\n work); with
+  '...' it is taken literally.
+- Booleans: yes/no, true/false, on/off, 1/0. Sizes: bytes, or 512K, 64M, 1G
+  (powers of 1024).
+- Relative paths on the host are relative to the directory of the config file.
+
+[container]
+  The container's identity.
+
+  name = name
+      default: the config file's name without ".ini"
+      Names the container in lite ps and the state directory /run/lite/NAME. 1
+      to 63 of a-z 0-9 _ . -, starting with a letter or digit. A name given on
+      the command line wins.
+      LXC: (container directory name); nspawn: --machine
+
+  hostname = hostname
+      default: the container name
+      The host name inside the container (RFC 1123, at most 64 characters).
+      Not set when [namespaces] keep has uts.
+      LXC: lxc.uts.name; nspawn: Exec.Hostname
+
+  localtime = host | none
+      default: host
+      host bind-mounts the host's /etc/localtime read-only into the container;
+      none leaves the rootfs's own.
+      nspawn: Exec.Timezone
+
+[rootfs]
+  The root file system: a read-only lower layer (a directory, or a squashfs or
+  erofs image mounted through a loop device) under a writable overlay upper
+  layer, which is a size-capped tmpfs unless a directory is given.
+
+  path = path
+      required
+      The read-only lower layer: a directory, or a squashfs or erofs image
+      file (recognised by its magic number). Absolute, or relative to the
+      config file's directory. It must exist.
+      LXC: lxc.rootfs.path; nspawn: --directory, --image
+
+  upper = tmpfs | path
+      default: tmpfs
+      The writable layer: tmpfs (lost at exit; no flash wear) or an existing
+      directory that keeps changes (absolute, or relative to the config file);
+      lite makes root/ and work/ in it. Not with readonly = yes.
+      LXC: lxc.rootfs.path = overlayfs:LOWER:UPPER; nspawn: Files.Overlay,
+      --volatile=overlay
+
+  size = size
+      default: 16M
+      The size cap of a tmpfs upper layer. Not with a directory upper or
+      readonly = yes.
+
+  readonly = bool
+      default: no
+      yes mounts the lower layer read-only with no overlay: the smallest
+      footprint. Not with upper.
+      LXC: lxc.rootfs.options = ro; nspawn: Files.ReadOnly
+
+[exec]
+  The process started in the container.
+
+  cmd = command line
+      required, unless given on the command line
+      The program and its arguments, split like a shell would without
+      expanding anything: '...' is literal, "..." allows \\" and \\\\, a
+      backslash quotes the next character. A program without a '/' is looked
+      up in the container's PATH. A command given on the command line wins.
+      LXC: lxc.init.cmd, lxc.execute.cmd; nspawn: Exec.Parameters
+
+  env[] = KEY=VALUE
+      default:
+      PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin and
+      HOME=/, each unless set
+      An environment variable. Each KEY may be set once.
+      LXC: lxc.environment; nspawn: Exec.Environment
+
+  cwd = path
+      default: /
+      The working directory, an absolute path inside the container.
+      LXC: lxc.init.cwd; nspawn: Exec.WorkingDirectory
+
+  user = uid[:gid]
+      default: 0:0
+      Numeric user and group ids (names would need the rootfs's /etc/passwd);
+      gid defaults to uid.
+      LXC: lxc.init.uid, lxc.init.gid; nspawn: Exec.User
+
+  groups = gid list
+      default: none
+      Supplementary group ids, separated by spaces or commas.
+      LXC: lxc.init.groups
+
+  init = bool
+      default: no
+      yes starts a stub PID 1 that reaps zombies and forwards signals; the
+      program runs as PID 2. Without it the program is PID 1, and the kernel
+      drops a signal such as SIGTERM sent to a PID 1 that has no handler for
+      it.
+      LXC: (lxc-execute, with init.lxc); nspawn: Exec.ProcessTwo
+
+  stop_signal = signal
+      default: SIGTERM
+      The signal that asks the container to stop: a name (SIGTERM, TERM,
+      SIGRTMIN+3) or a number.
+      LXC: lxc.signal.stop; nspawn: Exec.KillSignal
+
+  stop_timeout = seconds, 0..3600
+      default: 10
+      How long to wait after stop_signal before SIGKILL.
+      LXC: (lxc-stop --timeout)
+
+[mount]
+  Extra mounts, made in order after /proc, /sys and /dev are set up (so a
+  device such as /dev/i2c-1 is not hidden by the /dev tmpfs).
+
+  entry[] = SOURCE TARGET TYPE [OPTIONS]
+      default: none
+      An fstab-like line. TARGET is inside the container, absolute or relative
+      to its root, without "..". OPTIONS are mount options plus lite's own
+      create=dir|file (make the target first) and optional (skip the mount if
+      SOURCE is missing). A bind mount is the option bind or rbind with the
+      type none or bind; its SOURCE may be relative to the config file. Spaces
+      in a field are written \\040.
+      LXC: lxc.mount.entry; nspawn: Files.Bind, Files.TemporaryFileSystem
+
+[namespaces]
+  Namespaces are all new by default: mount, pid, uts, ipc, cgroup and net (see
+  [net]). Mount and pid are always new.
+
+  keep = list of ipc uts cgroup
+      default: none
+      Namespaces shared with the host instead of new ones, separated by
+      spaces. For the network use [net] type = host; the mount and pid
+      namespaces are always new.
+      LXC: lxc.namespace.keep
+
+[net]
+  Networking, and the container's /etc/resolv.conf and /etc/hosts.
+
+  type = none | host
+      default: none
+      none: a new network namespace with only lo up. host: the host's network.
+      LXC: lxc.net.0.type; nspawn: Network.Private
+
+  resolv_conf = host | rootfs | path
+      default: host
+      The container's /etc/resolv.conf: host copies the host's, rootfs keeps
+      the image's, or a file (absolute, or relative to the config file). dns[]
+      replaces it with a generated one.
+      nspawn: Exec.ResolvConf
+
+  dns[] = IP address
+      default: none
+      A nameserver (IPv4 or IPv6). Setting any generates resolv.conf; not with
+      resolv_conf = rootfs or a file.
+
+  hosts[] = ADDRESS NAME [NAME...]
+      default: none
+      An extra /etc/hosts line.
+
+[limits]
+  Resource limits (setrlimit) and the OOM score. Nothing is set unless
+  configured. A value may only lower the limit lite itself runs with, since
+  the host may lack CAP_SYS_RESOURCE.
+
+  <rlimit> = soft[:hard]
+      default: inherited
+      <rlimit> is one of as, core, cpu, data, fsize, locks, memlock, msgqueue,
+      nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack. Each limit
+      is a non-negative integer or unlimited; one value sets both soft and
+      hard, e.g. nofile = 1024:4096.
+      LXC: lxc.prlimit.<rlimit>; nspawn: Exec.Limit<RLIMIT>
+
+  oom_score_adj = integer, -1000..1000
+      default: inherited
+      Added to the OOM killer's score of the container's processes; -1000
+      exempts them.
+      LXC: lxc.proc.oom_score_adj; nspawn: Exec.OOMScoreAdjust
+
+[hook]
+  Host programs run by lite around the container, with LITE_NAME, LITE_ROOTFS,
+  LITE_PID and LITE_CONFIG in their environment.
+
+  pre-start[] = command line
+      default: none
+      Runs on the host before the container's program starts. The program is
+      an absolute path or relative to the config file; arguments are split
+      like [exec] cmd.
+      LXC: lxc.hook.pre-start
+
+  post-stop[] = command line
+      default: none
+      Runs on the host after the container has exited. Written like
+      pre-start[].
+      LXC: lxc.hook.post-stop
+
+`
