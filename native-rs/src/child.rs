@@ -90,6 +90,9 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
         step!(sys.unshare(libc::CLONE_NEWCGROUP), Step::CgroupNs, 0);
     }
 
+    // Modes in the plan (device nodes, /dev/shm's 1777) are meant exactly.
+    sys.umask(0);
+
     // 2-4. Filesystems: nothing propagates back to the host, then the plan's ops in order
     //      (rootfs layers, /proc, /sys, /dev, [mount] entries, /etc files).
     step!(
@@ -224,6 +227,8 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     }
     step!(mark_fds_cloexec(sys), Step::CloseFds, 0);
     step!(sys.chdir(&p.cwd), Step::Chdir, 0);
+    // The app starts with Docker's umask.
+    sys.umask(0o022);
 
     // 13. execve over the PATH candidates computed before clone (execvp may allocate).
     exec_candidates(sys, p)

@@ -175,6 +175,10 @@ impl Sys for RecordingSys {
     fn chdir(&self, path: &CStr) -> SysResult<()> {
         self.record("chdir", show(path))
     }
+    fn umask(&self, mask: u32) -> u32 {
+        let _ = self.record("umask", format!("{mask:o}"));
+        0o22
+    }
     fn pivot_root(&self, new_root: &CStr, put_old: &CStr) -> SysResult<()> {
         self.record(
             "pivot_root",

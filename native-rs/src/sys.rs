@@ -36,6 +36,7 @@ pub trait Sys {
     fn open(&self, path: &CStr, flags: c_int, mode: u32) -> SysResult<c_int>;
     fn close(&self, fd: c_int) -> SysResult<()>;
     fn chdir(&self, path: &CStr) -> SysResult<()>;
+    fn umask(&self, mask: u32) -> u32;
     fn pivot_root(&self, new_root: &CStr, put_old: &CStr) -> SysResult<()>;
     fn sethostname(&self, name: &[u8]) -> SysResult<()>;
     fn setrlimit(&self, resource: c_int, soft: u64, hard: u64) -> SysResult<()>;
@@ -225,6 +226,9 @@ impl Sys for LinuxSys {
     }
     fn chdir(&self, path: &CStr) -> SysResult<()> {
         check(unsafe { libc::syscall(libc::SYS_chdir, path.as_ptr()) }).map(drop)
+    }
+    fn umask(&self, mask: u32) -> u32 {
+        unsafe { libc::syscall(libc::SYS_umask, mask) as u32 }
     }
     fn pivot_root(&self, new_root: &CStr, put_old: &CStr) -> SysResult<()> {
         check(unsafe { libc::syscall(libc::SYS_pivot_root, new_root.as_ptr(), put_old.as_ptr()) })

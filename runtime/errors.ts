@@ -1,0 +1,24 @@
+// Errors that end a lite command, with the exit code they stand for.
+// Docker's convention: 125 lite itself failed, 126 the command can't be run,
+// 127 the command was not found; otherwise the container's own code.
+
+export const EXIT_LITE_FAILED = 125
+export const EXIT_CANNOT_EXEC = 126
+export const EXIT_NOT_FOUND = 127
+
+export class LiteError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_LITE_FAILED,
+    /** Lines already formatted as "lite: error: ..." (config errors): print as is. */
+    readonly preformatted = false,
+  ) {
+    super(message)
+    this.name = 'LiteError'
+  }
+}
+
+/** The text a LiteError prints on stderr. */
+export function errorText(e: LiteError): string {
+  return e.preformatted ? e.message : `lite: error: ${e.message}`
+}

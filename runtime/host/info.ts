@@ -1,0 +1,81 @@
+// `lite info`: what this host offers a container runtime, and which fallbacks lite uses.
+
+import { readFileSync, readdirSync, existsSync } from 'node:fs'
+import { arch, release } from 'node:os'
+import { readCgroupLayout } from '../cgroup/detect.ts'
+import { pickAddonDir } from '../native/addon-dir.ts'
+import type { Features } from '../native/index.ts'
+import { readMountInfo } from './mountinfo.ts'
+
+export interface HostInfo {
+  kernel: string
+  arch: string
+  euid: number
+  cgroup: ReturnType<typeof readCgroupLayout>
+  filesystems: Record<string, 'yes' | 'module' | 'no'>
+  namespaces: string[]
+  addonDir: { dir?: string; checks: { dir: string; ok: boolean; why?: string }[] }
+  features?: Features
+}
+
+/** A filesystem is usable if the kernel lists it, or a module for it is installed. */
+function filesystemState(name: string, listed: string[], kernel: string): 'yes' | 'module' | 'no' {
+  if (listed.includes(name)) return 'yes'
+  const dir = `/lib/modules/${kernel}/kernel/fs/${name}`
+  return existsSync(dir) ? 'module' : 'no'
+}
+
+export function probeHost(features?: Features): HostInfo {
+  const kernel = release()
+  const mounts = readMountInfo()
+  let listed: string[] = []
+  try {
+    listed = readFileSync('/proc/filesystems', 'utf8').split('\n').map((l) => l.split('\t').pop() ?? '')
+  } catch {}
+  let namespaces: string[] = []
+  try {
+    namespaces = readdirSync('/proc/self/ns').filter((n) => !n.endsWith('_for_children')).sort()
+  } catch {}
+  const euid = process.geteuid?.() ?? -1
+  return {
+    kernel,
+    arch: arch(),
+    euid,
+    cgroup: readCgroupLayout(mounts),
+    filesystems: Object.fromEntries(['overlay', 'squashfs', 'erofs', 'tmpfs'].map((fs) => [fs, filesystemState(fs, listed, kernel)])),
+    namespaces,
+    addonDir: pickAddonDir(process.env, euid, mounts),
+    features,
+  }
+}
+
+export function formatHostInfo(h: HostInfo): string {
+  const yn = (b: boolean | undefined) => (b === undefined ? 'unknown' : b ? 'yes' : 'no (fallback)')
+  const byHome = new Map<string, string[]>()
+  for (const c of h.cgroup.controllers) {
+    const k = `v${c.version} ${c.mountPoint}`
+    byHome.set(k, [...(byHome.get(k) ?? []), c.controller])
+  }
+  const [major, minor] = h.kernel.split('.').map(Number)
+  const tooOld = major < 4 || (major === 4 && minor < 19)
+  const lines = [
+    `kernel:       ${h.kernel} (${h.arch})${tooOld ? '  [older than 4.19: unsupported]' : ''}`,
+    `user:         ${h.euid === 0 ? 'root' : `uid ${h.euid} (lite run needs root)`}`,
+    `cgroup:       ${h.cgroup.mode}${h.cgroup.unified ? ` (cgroup2 at ${h.cgroup.unified})` : ''}`,
+    ...[...byHome].map(([home, list]) => `  ${home}: ${list.join(' ')}`),
+    `filesystems:  ${Object.entries(h.filesystems).map(([k, v]) => `${k}=${v}`).join(' ')}`,
+    `namespaces:   ${h.namespaces.join(' ')}`,
+    `addon dir:    ${h.addonDir.dir ? `${h.addonDir.dir} (exec allowed)` : 'none usable'}` +
+      h.addonDir.checks.filter((c) => !c.ok).map((c) => `\n  skipped ${c.dir}: ${c.why}`).join(''),
+  ]
+  if (h.features) {
+    lines.push(
+      `clone3:       ${yn(h.features.clone3)}`,
+      `pidfd:        ${yn(h.features.pidfdOpen)}`,
+      `close_range:  ${yn(h.features.closeRangeCloexec)}`,
+      `memfd exec:   ${yn(h.features.memfdExec)}`,
+      `last cap:     ${h.features.lastCap}`,
+    )
+  }
+  return lines.join('\n') + '\n'
+}

@@ -1,0 +1,88 @@
+// A set-up failure reported by the child as {step, index, errno}, told against the
+// config line that asked for that step, with Docker's exit codes.
+
+import { constants } from 'node:os'
+import type { ChildFailure } from '../native/binding'
+import { EXIT_CANNOT_EXEC, EXIT_LITE_FAILED, EXIT_NOT_FOUND, LiteError } from '../errors.ts'
+import type { Origin } from '../config/types.ts'
+import type { LaunchPlan } from '../plan/build.ts'
+
+const ERRNO_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(constants.errno).map(([name, n]) => [n, name]),
+)
+
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES[errno] ?? `errno ${errno}`
+}
+
+/** "No such file or directory (ENOENT)", with the C library's text when given. */
+export function describeErrno(errno: number, text?: (errno: number) => string): string {
+  const name = errnoName(errno)
+  return text ? `${text(errno)} (${name})` : name
+}
+
+function where(origin: Origin | undefined): string {
+  return origin ? (origin.line ? `${origin.file}:${origin.line}: ` : `${origin.file}: `) : ''
+}
+
+const STEP_WORDS: Record<string, string> = {
+  'wait-go': 'wait for the parent',
+  prctl: 'set the parent-death signal',
+  cgroupns: 'create the cgroup namespace',
+  'mount-private': 'make mounts private',
+  'loopback-up': 'bring up lo',
+  'pivot-root': 'pivot_root into the rootfs',
+  'umount-old': 'detach the old root',
+  hostname: 'set the hostname',
+  'oom-score': 'set oom_score_adj',
+  'cap-bounding': 'drop the capability bounding set',
+  caps: 'set capabilities',
+  'no-new-privs': 'set no_new_privs',
+  tty: 'open a pty in the container',
+  stdio: 'set up stdio',
+  'stub-init': 'start the stub init',
+  signals: 'reset signal handlers',
+  'close-fds': 'close inherited fds',
+}
+
+export function failureError(f: ChildFailure, plan: LaunchPlan, text?: (errno: number) => string): LiteError {
+  const cfg = plan.config
+  const err = describeErrno(f.errno, text)
+  const o = (key: string) => cfg.origins[key]
+  switch (f.step) {
+    case 'exec': {
+      const cmd = plan.native.argv[0]
+      if (f.errno === constants.errno.ENOENT) {
+        const tried = plan.native.execCandidates.join(', ')
+        return new LiteError(`${where(o('exec.cmd'))}[exec] cmd: ${JSON.stringify(cmd)}: command not found in the container (tried ${tried})`, EXIT_NOT_FOUND)
+      }
+      const path = plan.native.execCandidates[f.index] ?? cmd
+      const code = [constants.errno.EACCES, constants.errno.ENOEXEC, constants.errno.EISDIR, constants.errno.EPERM].includes(f.errno)
+        ? EXIT_CANNOT_EXEC
+        : EXIT_LITE_FAILED
+      return new LiteError(`${where(o('exec.cmd'))}[exec] cmd: cannot execute ${path}: ${err}`, code)
+    }
+    case 'fs-op': {
+      const info = plan.ops[f.index]
+      const key = info?.key ? `${info.key}: ` : ''
+      return new LiteError(`${where(info?.origin)}${key}${info?.what ?? `filesystem step ${f.index}`}: ${err}`)
+    }
+    case 'chdir':
+      return new LiteError(`${where(o('exec.cwd'))}[exec] cwd: ${plan.native.cwd}: ${err}`)
+    case 'groups':
+    case 'gid':
+    case 'uid':
+      return new LiteError(`${where(o('exec.user') ?? o('exec.groups'))}[exec] user: cannot set the ${f.step === 'groups' ? 'supplementary groups' : f.step}: ${err}`)
+    case 'rlimit': {
+      const r = cfg.limits.rlimits[f.index]
+      const hint = f.errno === constants.errno.EPERM ? ' (a limit may only be lowered: lite runs without raising the inherited hard limit)' : ''
+      return new LiteError(`${where(r?.origin)}[limits] ${r?.resource ?? '?'}: ${err}${hint}`)
+    }
+    case 'oom-score':
+      return new LiteError(`${where(o('limits.oom_score_adj'))}[limits] oom_score_adj: ${err}`)
+    case 'hostname':
+      return new LiteError(`${where(o('container.hostname'))}[container] hostname: ${err}`)
+    default:
+      return new LiteError(`container set-up failed: ${STEP_WORDS[f.step] ?? f.step}: ${err}`)
+  }
+}

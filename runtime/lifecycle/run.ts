@@ -1,0 +1,114 @@
+// `lite run`: check -> plan -> state -> hooks -> native.create -> (cgroups) -> start
+// -> supervise -> clean up. Returns the exit code; never calls process.exit itself.
+
+import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
+import { posix } from 'node:path'
+import { loadConfig } from '../config/validate.ts'
+import { formatConfigErrors } from '../config/report.ts'
+import { EXIT_LITE_FAILED, LiteError, errorText } from '../errors.ts'
+import { readHostFacts } from '../host/facts.ts'
+import { loadNative, type Container } from '../native/index.ts'
+import { buildPlan, type LaunchPlan } from '../plan/build.ts'
+import { trace } from '../trace.ts'
+import { failureError } from './failure.ts'
+import { runHooks } from './hooks.ts'
+import { acquireState, releaseState, writeStateFile, STATE_ROOT, type StateLock } from './state.ts'
+import { supervise } from './supervise.ts'
+
+export interface RunOptions {
+  config: string
+  name?: string
+  cmd?: string[]
+  tty: boolean
+  interactive: boolean
+}
+
+const START_TIMEOUT_MS = 30_000
+
+function say(e: LiteError): void {
+  process.stderr.write(errorText(e) + '\n')
+}
+
+export async function runContainer(opts: RunOptions): Promise<number> {
+  try {
+    return await run(opts)
+  } catch (e) {
+    if (e instanceof LiteError) {
+      say(e)
+      return e.exitCode
+    }
+    process.stderr.write(`lite: error: ${(e as Error).stack ?? e}\n`)
+    return EXIT_LITE_FAILED
+  }
+}
+
+function configError(text: string): LiteError {
+  return new LiteError(text.replace(/\n$/, ''), EXIT_LITE_FAILED, true)
+}
+
+/** Prepares the host side: mount points, a persistent upper, the /etc files. */
+function prepareHost(plan: LaunchPlan): void {
+  for (const dir of plan.dirs) mkdirSync(dir, { recursive: true, mode: 0o755 })
+  if (plan.etcFiles.length) mkdirSync(posix.join(plan.stateDir, 'etc'), { mode: 0o755 })
+  for (const f of plan.etcFiles) writeFileSync(f.hostPath, f.content, { mode: 0o644 })
+}
+
+async function run(opts: RunOptions): Promise<number> {
+  trace('config')
+  const { config, errors } = loadConfig(opts.config, { name: opts.name, cmd: opts.cmd?.length ? opts.cmd : undefined })
+  if (!config) throw configError(formatConfigErrors(errors, opts.config))
+  if (process.geteuid?.() !== 0) throw new LiteError('lite run needs root: it creates namespaces and mounts')
+
+  trace('plan')
+  const name = config.container.name
+  const stateDir = posix.join(STATE_ROOT, name)
+  const planned = buildPlan(config, readHostFacts(), { stateDir, tty: opts.tty, interactive: opts.interactive, exists: existsSync })
+  if (!planned.plan) throw configError(formatConfigErrors(planned.errors, opts.config))
+  const plan = planned.plan
+
+  trace('addon')
+  const native = await loadNative()
+  trace('state')
+  const lock: StateLock = acquireState(name, native)
+  let container: Container | undefined
+  let exitCode = EXIT_LITE_FAILED
+  try {
+    prepareHost(plan)
+    const hookVars = { LITE_NAME: name, LITE_CONFIG: opts.config, LITE_ROOTFS: config.rootfs.path }
+    const preFail = runHooks('pre-start', config.hooks.preStart, hookVars)
+    if (preFail) throw preFail
+
+    trace('clone')
+    try {
+      container = native.create(plan.native)
+    } catch (e) {
+      throw new LiteError(`cannot create the container: ${(e as Error).message}`)
+    }
+    // (cgroups are attached here, before GO: the resources issue)
+    trace('start')
+    let started
+    try {
+      started = container.start(START_TIMEOUT_MS)
+    } catch (e) {
+      container.kill(9)
+      container.waitSync()
+      throw new LiteError(`the container did not start: ${(e as Error).message}`)
+    }
+    if (started.failure) {
+      container.waitSync()
+      throw failureError(started.failure, plan, native.errnoText)
+    }
+    writeStateFile(lock, 'pid', `${container.pid}\n`)
+    writeStateFile(lock, 'state.json', JSON.stringify({ name, pid: container.pid, config: posix.resolve(opts.config), status: 'running', started: new Date().toISOString() }) + '\n')
+    trace('running')
+    const exit = await supervise(container, { stopSignal: config.exec.stopSignal, stopTimeout: config.exec.stopTimeout }, { tty: opts.tty, interactive: opts.interactive })
+    exitCode = exit.code
+    const postFail = runHooks('post-stop', config.hooks.postStop, { ...hookVars, LITE_PID: String(container.pid), LITE_EXIT_CODE: String(exitCode) })
+    if (postFail) say(postFail)
+    return exitCode
+  } finally {
+    trace('cleanup')
+    releaseState(lock)
+    trace('done')
+  }
+}

@@ -1,0 +1,73 @@
+// The state of a running container under /run/lite/<name>: a lock held by the lite
+// process for the container's whole life, the pid, and the files lite mounts in.
+// The lock (flock) is what says "running": it is released by the kernel when lite dies,
+// even with SIGKILL, so a stale directory is recognised and cleaned by the next run.
+
+import { closeSync, fstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { posix } from 'node:path'
+import { LiteError } from '../errors.ts'
+
+export const STATE_ROOT = '/run/lite'
+
+export interface StateLock {
+  dir: string
+  fd: number
+}
+
+export interface Locker {
+  lockExclusive(path: string): number
+}
+
+function readPid(dir: string): string {
+  try {
+    return readFileSync(posix.join(dir, 'pid'), 'utf8').trim()
+  } catch {
+    return '?'
+  }
+}
+
+/** Takes /run/lite/<name>, clearing what a dead run left behind. */
+export function acquireState(name: string, locker: Locker, root = STATE_ROOT): StateLock {
+  mkdirSync(root, { recursive: true, mode: 0o700 })
+  const dir = posix.join(root, name)
+  // Bounded: a retry is only needed when a releasing run unlinked the lock under us.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const lockPath = posix.join(dir, 'lock')
+    let fd: number
+    try {
+      fd = locker.lockExclusive(lockPath)
+    } catch (e) {
+      if ((e as { code?: string }).code === 'Busy') {
+        throw new LiteError(`container "${name}" is already running (pid ${readPid(dir)}); choose another name with --name or [container] name`)
+      }
+      throw new LiteError(`cannot lock ${lockPath}: ${(e as Error).message}`)
+    }
+    // The lock must still be the file at that path (a run that was releasing may
+    // have unlinked it between our open and our flock).
+    try {
+      const held = fstatSync(fd)
+      const now = statSync(lockPath)
+      if (held.ino === now.ino && held.dev === now.dev) {
+        for (const entry of readdirSync(dir)) if (entry !== 'lock') rmSync(posix.join(dir, entry), { recursive: true, force: true })
+        return { dir, fd }
+      }
+    } catch {}
+    closeSync(fd)
+  }
+  throw new LiteError(`cannot take the state lock of "${name}" in ${dir}`)
+}
+
+/** Writes a state file atomically (temp + rename), so a reader never sees half of it. */
+export function writeStateFile(lock: StateLock, file: string, content: string): void {
+  const path = posix.join(lock.dir, file)
+  const temp = `${path}.tmp`
+  writeFileSync(temp, content, { mode: 0o644 })
+  renameSync(temp, path)
+}
+
+/** Removes the state dir, then lets go of the lock. */
+export function releaseState(lock: StateLock): void {
+  rmSync(lock.dir, { recursive: true, force: true })
+  closeSync(lock.fd)
+}

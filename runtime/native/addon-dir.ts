@@ -1,0 +1,50 @@
+// Where the embedded addon is written before dlopen.
+//
+// Bun's own extraction goes to $BUN_TMPDIR or $TMPDIR, read once at process start. At
+// early boot /tmp may be read-only or noexec, and lite cannot re-exec itself with a
+// better environment (the binary is ~100 MB), so lite picks the directory itself:
+// the first candidate that is writable and on a mount that allows exec.
+
+import { accessSync, constants, mkdirSync, realpathSync } from 'node:fs'
+import { type MountInfo, mountOf } from '../host/mountinfo.ts'
+
+export interface DirCheck {
+  dir: string
+  ok: boolean
+  why?: string
+}
+
+export function addonDirCandidates(env: NodeJS.ProcessEnv, euid: number): string[] {
+  const list = [env.BUN_TMPDIR, env.TMPDIR, euid === 0 ? '/run/lite' : undefined, '/tmp', '/dev/shm']
+  return [...new Set(list.filter((d): d is string => !!d && d.startsWith('/')))]
+}
+
+export function checkDir(dir: string, mounts: MountInfo[], create: boolean): DirCheck {
+  try {
+    if (create) mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const real = realpathSync(dir)
+    accessSync(real, constants.W_OK | constants.X_OK)
+    const m = mountOf(real, mounts)
+    if (m?.options.includes('noexec')) return { dir, ok: false, why: `mounted noexec (${m.mountPoint})` }
+    if (m?.options.includes('ro')) return { dir, ok: false, why: `mounted read-only (${m.mountPoint})` }
+    return { dir, ok: true }
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'error'
+    return { dir, ok: false, why: code === 'EACCES' ? 'not writable' : code === 'ENOENT' ? 'does not exist' : code }
+  }
+}
+
+export function pickAddonDir(env: NodeJS.ProcessEnv, euid: number, mounts: MountInfo[]): { dir?: string; checks: DirCheck[] } {
+  const checks: DirCheck[] = []
+  for (const dir of addonDirCandidates(env, euid)) {
+    const c = checkDir(dir, mounts, dir === '/run/lite')
+    checks.push(c)
+    if (c.ok) return { dir, checks }
+  }
+  return { checks }
+}
+
+export function noAddonDirMessage(checks: DirCheck[]): string {
+  const tried = checks.map((c) => `${c.dir} (${c.why})`).join(', ')
+  return `no directory to unpack the native addon into: tried ${tried}; set BUN_TMPDIR to a writable directory on a mount without noexec, e.g. BUN_TMPDIR=/run/lite`
+}

@@ -1,0 +1,27 @@
+// The only door to the Rust addon. Everything else imports this module (and tests
+// replace it with t.mockImport), never the .node file itself.
+
+import type * as Binding from './binding'
+
+export type Native = typeof Binding
+export type { Container, ExitStatus, FsOp, Plan as NativePlan, RlimitOp, StartResult, Features } from './binding'
+
+let loaded: Native | undefined
+
+function dlopen(path: string): Native {
+  const mod = { exports: {} as Native }
+  process.dlopen(mod, path)
+  return mod.exports
+}
+
+/**
+ * Loads the addon once. `LITE_NATIVE_ADDON` points at a built .node (development and
+ * tests under Node); the compiled binary carries its own (embedded.ts).
+ */
+export async function loadNative(): Promise<Native> {
+  if (loaded) return loaded
+  const dev = process.env.LITE_NATIVE_ADDON
+  if (dev) return (loaded = dlopen(dev))
+  const { embeddedAddonPath } = await import('./embedded.ts')
+  return (loaded = dlopen(embeddedAddonPath()))
+}

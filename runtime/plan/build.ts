@@ -1,0 +1,244 @@
+// ContainerConfig + host facts -> LaunchPlan: every path resolved, the mount table in
+// the order the child runs it, PATH candidates, masks. Pure (no system calls), so that
+// tap tests it. Each op keeps the config line that asked for it, so that a failure
+// the child reports as {step, index, errno} is told against that line.
+
+import { posix } from 'node:path'
+import type { ConfigError, ContainerConfig, Origin } from '../config/types.ts'
+import type { FsOp, NativePlan } from '../native/index.ts'
+import { type EtcFile, type HostFacts, etcFiles } from './etc-files.ts'
+import { execCandidates } from './exec-path.ts'
+import { CAP, DEFAULT_CAPS, MS, RLIMIT, S_IFCHR } from './linux.ts'
+import { isBind, mountFlags } from './mount-options.ts'
+
+export interface OpInfo {
+  /** what the op is for, in words: "mount /dev/i2c-1 on /dev/i2c-1 (bind)" */
+  what: string
+  /** "[mount] entry" etc.; absent for lite's own ops */
+  key?: string
+  origin?: Origin
+}
+
+export interface LaunchPlan {
+  native: NativePlan
+  /** parallel to native.ops */
+  ops: OpInfo[]
+  /** files lite writes into the state dir before clone (bind-mounted into /etc) */
+  etcFiles: { hostPath: string; content: string }[]
+  /** host directories to create before clone: mount points, a persistent upper */
+  dirs: string[]
+  stateDir: string
+  config: ContainerConfig
+}
+
+export interface PlanOptions {
+  stateDir: string
+  tty: boolean
+  interactive: boolean
+  /** whether a host path exists (bind sources); injectable for tests */
+  exists: (path: string) => boolean
+}
+
+const DEV_NODES: [string, number, number][] = [
+  ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
+]
+
+function op(o: Partial<FsOp> & Pick<FsOp, 'kind' | 'target'>): FsOp {
+  return { flags: 0, optional: false, mode: 0, major: 0, minor: 0, ...o }
+}
+
+// overlayfs splits its options on ',' and ':'; lite does not escape them.
+const OVERLAY_UNSAFE = /[,:\n]/
+
+export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptions): { plan?: LaunchPlan; errors: ConfigError[] } {
+  const errors: ConfigError[] = []
+  const fail = (origin: Origin | undefined, message: string) =>
+    errors.push({ file: origin?.file ?? cfg.file, line: origin?.line ?? 0, message })
+  const at = (key: string): Origin | undefined => cfg.origins[key]
+
+  const state = opts.stateDir
+  const root = posix.join(state, 'root')
+  const inRoot = (p: string) => posix.join(root, p)
+  const ops: FsOp[] = []
+  const info: OpInfo[] = []
+  const dirs = [root]
+  const add = (o: FsOp, i: OpInfo) => {
+    ops.push(o)
+    info.push(i)
+  }
+  const writable = !cfg.rootfs.readonly
+
+  // --- rootfs: the read-only lower, and the overlay with its upper ---
+  const rootfsInfo: OpInfo = { what: `rootfs ${cfg.rootfs.path}`, key: '[rootfs] path', origin: at('rootfs.path') }
+  const image = cfg.rootfs.kind !== 'dir'
+  const lowerMount = (target: string) =>
+    add(op({ kind: 'mount', source: '@loop', target, fstype: cfg.rootfs.kind, flags: MS.RDONLY | MS.NODEV }), rootfsInfo)
+  if (cfg.rootfs.readonly) {
+    if (image) lowerMount(root)
+    else {
+      add(op({ kind: 'mount', source: cfg.rootfs.path, target: root, flags: MS.BIND | MS.REC }), rootfsInfo)
+      add(op({ kind: 'mount', target: root, flags: MS.REMOUNT | MS.BIND | MS.RDONLY }), rootfsInfo)
+    }
+  } else {
+    let upper: string
+    let work: string
+    let lower = cfg.rootfs.path
+    if (cfg.rootfs.upper === 'tmpfs') {
+      const layers = posix.join(state, 'layers')
+      dirs.push(layers)
+      const upperInfo: OpInfo = { what: `tmpfs upper layer (size ${cfg.rootfs.size})`, key: '[rootfs] size', origin: at('rootfs.size') ?? at('rootfs.path') }
+      add(op({ kind: 'mount', source: 'tmpfs', target: layers, fstype: 'tmpfs', data: `size=${cfg.rootfs.size},mode=755` }), upperInfo)
+      upper = posix.join(layers, 'upper')
+      work = posix.join(layers, 'work')
+      add(op({ kind: 'mkdir', target: upper, mode: 0o755 }), upperInfo)
+      add(op({ kind: 'mkdir', target: work, mode: 0o700 }), upperInfo)
+      if (image) {
+        lower = posix.join(layers, 'lower')
+        add(op({ kind: 'mkdir', target: lower, mode: 0o755 }), upperInfo)
+        lowerMount(lower)
+      }
+    } else {
+      upper = posix.join(cfg.rootfs.upper, 'root')
+      work = posix.join(cfg.rootfs.upper, 'work')
+      dirs.push(upper, work)
+      if (image) {
+        lower = posix.join(state, 'lower')
+        dirs.push(lower)
+        lowerMount(lower)
+      }
+    }
+    for (const [what, p, key] of [['rootfs', lower, 'rootfs.path'], ['upper', upper, 'rootfs.upper']] as const) {
+      if (OVERLAY_UNSAFE.test(p)) fail(at(key), `[rootfs] ${what} path ${JSON.stringify(p)} has a ',' or ':', which overlayfs cannot take`)
+    }
+    add(
+      op({ kind: 'mount', source: 'overlay', target: root, fstype: 'overlay', data: `lowerdir=${lower},upperdir=${upper},workdir=${work}` }),
+      { what: 'overlay of the rootfs', key: '[rootfs] path', origin: at('rootfs.path') },
+    )
+  }
+
+  // --- /proc, /sys, a minimal /dev (before [mount], so a passed device is not hidden) ---
+  const apiFs = (what: string): OpInfo => ({ what, key: '[rootfs] path', origin: at('rootfs.path') })
+  const create = writable ? 'dir' : undefined
+  const newNs = new Set(['mount', 'pid'])
+  for (const ns of ['uts', 'ipc', 'cgroup'] as const) if (!cfg.namespaces.keep.includes(ns)) newNs.add(ns)
+  if (cfg.net.type === 'none') newNs.add('net')
+
+  add(op({ kind: 'mount', source: 'proc', target: inRoot('/proc'), fstype: 'proc', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, create }), apiFs('mount /proc'))
+  add(op({ kind: 'mount', source: 'sysfs', target: inRoot('/sys'), fstype: 'sysfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, create }), apiFs('mount /sys (read-only)'))
+  add(op({ kind: 'mount', source: 'tmpfs', target: inRoot('/dev'), fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', create }), apiFs('mount /dev'))
+  for (const [name, major, minor] of DEV_NODES) {
+    add(op({ kind: 'mknod', target: inRoot(`/dev/${name}`), mode: S_IFCHR | 0o666, major, minor }), apiFs(`create /dev/${name}`))
+  }
+  add(op({ kind: 'mkdir', target: inRoot('/dev/pts'), mode: 0o755 }), apiFs('create /dev/pts'))
+  add(op({ kind: 'mount', source: 'devpts', target: inRoot('/dev/pts'), fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' }), apiFs('mount /dev/pts'))
+  add(op({ kind: 'symlink', source: 'pts/ptmx', target: inRoot('/dev/ptmx') }), apiFs('link /dev/ptmx'))
+  add(op({ kind: 'mkdir', target: inRoot('/dev/shm'), mode: 0o1777 }), apiFs('create /dev/shm'))
+  add(op({ kind: 'mount', source: 'shm', target: inRoot('/dev/shm'), fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=1777,size=65536k' }), apiFs('mount /dev/shm'))
+  if (newNs.has('ipc')) {
+    add(op({ kind: 'mkdir', target: inRoot('/dev/mqueue'), mode: 0o755 }), apiFs('create /dev/mqueue'))
+    add(op({ kind: 'mount', source: 'mqueue', target: inRoot('/dev/mqueue'), fstype: 'mqueue', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC }), apiFs('mount /dev/mqueue'))
+  }
+  for (const [name, to] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2']]) {
+    add(op({ kind: 'symlink', source: to, target: inRoot(`/dev/${name}`) }), apiFs(`link /dev/${name}`))
+  }
+
+  // --- [mount] entries, in order ---
+  cfg.mounts.forEach((m, i) => {
+    const where: OpInfo = { what: '', key: '[mount] entry', origin: m.origin ?? at(`mount.entry[${i}]`) }
+    const parsed = mountFlags(m.fstype, m.options)
+    for (const e of parsed.errors) fail(where.origin, `[mount] entry: ${e}`)
+    const bind = isBind(m.fstype, m.options)
+    if (bind && !opts.exists(m.source)) {
+      if (m.optional) return
+      fail(where.origin, `[mount] entry: ${m.source}: No such file or directory (ENOENT)`)
+      return
+    }
+    const target = inRoot(m.target)
+    where.what = bind ? `mount ${m.source} on ${m.target} (bind)` : `mount ${m.source} on ${m.target} (${m.fstype})`
+    const createTarget = m.create === 'none' ? undefined : m.create
+    add(
+      op({
+        kind: 'mount',
+        source: m.source,
+        target,
+        fstype: bind ? undefined : m.fstype,
+        flags: parsed.flags,
+        data: parsed.data || undefined,
+        create: createTarget,
+        optional: m.optional,
+      }),
+      where,
+    )
+    if (parsed.remountFlags) add(op({ kind: 'mount', target, flags: parsed.remountFlags, optional: m.optional }), where)
+    if (parsed.propagation) add(op({ kind: 'mount', target, flags: parsed.propagation, optional: m.optional }), where)
+  })
+
+  // --- /etc files, bind-mounted read-only (created on an overlay, skipped on a
+  //     read-only rootfs that lacks them) ---
+  const files: EtcFile[] = etcFiles(cfg, host)
+  const etcBinds: { source: string; path: string; origin?: Origin; key: string }[] = files.map((f) => ({
+    source: posix.join(state, 'etc', posix.basename(f.path)),
+    path: f.path,
+    origin: f.path === '/etc/resolv.conf' ? at('net.dns[0]') ?? at('net.resolv_conf') : f.path === '/etc/hosts' ? at('net.hosts[0]') : at('container.hostname'),
+    key: f.path === '/etc/resolv.conf' ? '[net] resolv_conf' : f.path === '/etc/hosts' ? '[net] hosts' : '[container] hostname',
+  }))
+  if (cfg.net.dns.length === 0 && cfg.net.resolvConf !== 'host' && cfg.net.resolvConf !== 'rootfs') {
+    etcBinds.push({ source: cfg.net.resolvConf, path: '/etc/resolv.conf', origin: at('net.resolv_conf'), key: '[net] resolv_conf' })
+  }
+  if (cfg.container.localtime === 'host' && host.localtime) {
+    etcBinds.push({ source: host.localtime, path: '/etc/localtime', origin: at('container.localtime'), key: '[container] localtime' })
+  }
+  for (const b of etcBinds) {
+    const where: OpInfo = { what: `mount ${b.source} on ${b.path} (bind, read-only)`, key: b.key, origin: b.origin }
+    const target = inRoot(b.path)
+    add(op({ kind: 'mount', source: b.source, target, flags: MS.BIND, create: writable ? 'file' : undefined, optional: !writable }), where)
+    add(op({ kind: 'mount', target, flags: MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, optional: !writable }), where)
+  }
+
+  // --- the process ---
+  const argv = cfg.exec.cmd
+  if (argv.length === 0) fail(at('exec.cmd'), 'no command: set [exec] cmd or give one after --')
+  const env = [...cfg.exec.env]
+  const has = (k: string) => env.some((e) => e.startsWith(k + '='))
+  if (!has('HOSTNAME')) env.push(`HOSTNAME=${cfg.container.hostname}`)
+  if (opts.tty && !has('TERM')) env.push('TERM=xterm')
+  const candidates = argv.length ? execCandidates(argv[0], env, cfg.exec.cwd) : []
+
+  const rlimits = cfg.limits.rlimits.map((r) => ({ resource: RLIMIT[r.resource], soft: r.soft, hard: r.hard }))
+  for (const [i, r] of cfg.limits.rlimits.entries()) if (rlimits[i].resource === undefined) fail(r.origin, `[limits] ${r.resource}: unknown resource`)
+
+  if (errors.length) return { errors }
+  const native: NativePlan = {
+    namespaces: [...newNs],
+    ops,
+    newRoot: root,
+    loopImage: image ? cfg.rootfs.path : undefined,
+    hostname: newNs.has('uts') ? cfg.container.hostname : undefined,
+    loopbackUp: newNs.has('net'),
+    execCandidates: candidates,
+    argv,
+    env,
+    cwd: cfg.exec.cwd,
+    uid: cfg.exec.user.uid,
+    gid: cfg.exec.user.gid,
+    groups: cfg.exec.groups,
+    caps: DEFAULT_CAPS.map((c) => CAP[c]),
+    noNewPrivs: true,
+    rlimits,
+    oomScoreAdj: cfg.limits.oomScoreAdj ?? undefined,
+    stubInit: cfg.exec.init,
+    tty: opts.tty,
+    stdin: opts.interactive,
+  }
+  return {
+    plan: {
+      native,
+      ops: info,
+      etcFiles: files.map((f) => ({ hostPath: posix.join(state, 'etc', posix.basename(f.path)), content: f.content })),
+      dirs,
+      stateDir: state,
+      config: cfg,
+    },
+    errors: [],
+  }
+}

@@ -1,0 +1,35 @@
+// The per-container /etc files: hostname, hosts, resolv.conf. lite writes them into the
+// state directory and bind-mounts them read-only, which works over a read-only lower too.
+
+import type { ContainerConfig } from '../config/types.ts'
+
+export interface EtcFile {
+  /** path inside the container */
+  path: string
+  content: string
+}
+
+export interface HostFacts {
+  /** the host's /etc/resolv.conf, or null when unreadable */
+  resolvConf: string | null
+  /** the host's /etc/localtime resolved to a real file, or null */
+  localtime: string | null
+}
+
+export function etcFiles(cfg: ContainerConfig, host: HostFacts): EtcFile[] {
+  const { hostname } = cfg.container
+  const files: EtcFile[] = [{ path: '/etc/hostname', content: hostname + '\n' }]
+  const hosts = [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    `127.0.1.1\t${hostname}`,
+    ...cfg.net.hosts,
+  ]
+  files.push({ path: '/etc/hosts', content: hosts.join('\n') + '\n' })
+  if (cfg.net.dns.length > 0) {
+    files.push({ path: '/etc/resolv.conf', content: cfg.net.dns.map((ip) => `nameserver ${ip}`).join('\n') + '\n' })
+  } else if (cfg.net.resolvConf === 'host' && host.resolvConf !== null) {
+    files.push({ path: '/etc/resolv.conf', content: host.resolvConf })
+  }
+  return files
+}
