@@ -199,6 +199,10 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
             // The stub outlives set-up: it keeps no fd of lite's (the socket, /dev/null,
             // the state lock), so only the app's own fds keep those alive.
             let _ = close_fds_from_3(sys);
+            if let Some(r) = p.process_strings {
+                sys.overwrite_memory(r.arg_start, r.arg_end, b"lite-init");
+                sys.overwrite_memory(r.env_start, r.env_end, b"");
+            }
             stub_init_loop(sys, pid);
         }
     }

@@ -301,6 +301,12 @@ impl Sys for RecordingSys {
             .pop_front()
             .unwrap_or(libc::SIGCHLD))
     }
+    fn overwrite_memory(&self, start: usize, end: usize, fill: &[u8]) {
+        let _ = self.record(
+            "overwrite_memory",
+            format!("{start:#x} {end:#x} {:?}", String::from_utf8_lossy(fill)),
+        );
+    }
     fn exit(&self, code: c_int) -> ! {
         panic!("exit({code}) called on the fake")
     }

@@ -70,6 +70,9 @@ pub trait Sys {
     /// Waits for any signal in the (fully blocked) mask; returns its number.
     fn wait_signal(&self) -> SysResult<c_int>;
     fn exit(&self, code: c_int) -> !;
+    /// Overwrites `[start, end)` of this process's own memory with `fill` then zeros
+    /// (the stub init's copy of lite's argv and environ strings).
+    fn overwrite_memory(&self, start: usize, end: usize, fill: &[u8]);
 
     // Parent side (spawn): newer syscalls with fallbacks, behind the same seam so that
     // the fallbacks are tested with a fake that answers ENOSYS.
@@ -476,6 +479,19 @@ impl Sys for LinuxSys {
             )
         })
         .map(drop)
+    }
+    fn overwrite_memory(&self, start: usize, end: usize, fill: &[u8]) {
+        if start == 0 || end <= start {
+            return;
+        }
+        let len = end - start;
+        // The range comes from /proc/self/stat of the parent (arg/env strings on the
+        // initial stack); this process is a single-threaded copy of it.
+        unsafe {
+            let p = start as *mut u8;
+            core::ptr::write_bytes(p, 0, len);
+            core::ptr::copy_nonoverlapping(fill.as_ptr(), p, fill.len().min(len.saturating_sub(1)));
+        }
     }
     fn exit(&self, code: c_int) -> ! {
         unsafe { libc::syscall(libc::SYS_exit_group, code) };

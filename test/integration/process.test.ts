@@ -60,9 +60,11 @@ if (requireRootAndBuild(t)) {
   t.test('init = yes: PID 1 is a stub, the app is PID 2, SIGTERM ends an app with no handler (143)', async (t) => {
     const before = snapshotHost()
     const c = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\n[exec]\ninit = yes\ncmd = /bin/true\n`)
-    const r = sh(c.path, 'echo $$; sleep 0.1 & wait; ps -o pid,comm | grep -c sleep || true')
-    t.equal(r.stdout.split('\n')[0], '2', 'the app is PID 2')
+    const r = sh(c.path, 'echo $$; tr -d "\\0" < /proc/1/cmdline; echo; tr "\\0" "\\n" < /proc/1/environ | grep -c . || true', {
+      env: { ...process.env, LITE_HOST_SECRET: 'must-not-leak' },
+    })
     t.equal(r.code, 0, r.stderr)
+    t.same(r.stdout.split('\n').slice(0, 3), ['2', 'lite-init', '0'], 'the app is PID 2; the stub shows no lite argv and no host environment')
     const run = liteBackground(t, ['run', c.path, '--', 'sleep', '30'])
     t.ok(await eventually(() => containerPid(c.name) !== undefined))
     run.child.kill('SIGTERM')
