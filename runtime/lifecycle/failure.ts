@@ -52,15 +52,17 @@ export function failureError(f: ChildFailure, plan: LaunchPlan, text?: (errno: n
   switch (f.step) {
     case 'exec': {
       const cmd = plan.native.argv[0]
+      // A command given on the command line has no config line to name.
+      const subject = o('exec.cmd') ? `${where(o('exec.cmd'))}[exec] cmd: ` : ''
       if (f.errno === constants.errno.ENOENT) {
         const tried = plan.native.execCandidates.join(', ')
-        return new LiteError(`${where(o('exec.cmd'))}[exec] cmd: ${JSON.stringify(cmd)}: command not found in the container (tried ${tried})`, EXIT_NOT_FOUND)
+        return new LiteError(`${subject}${JSON.stringify(cmd)}: command not found in the container (tried ${tried})`, EXIT_NOT_FOUND)
       }
       const path = plan.native.execCandidates[f.index] ?? cmd
       const code = [constants.errno.EACCES, constants.errno.ENOEXEC, constants.errno.EISDIR, constants.errno.EPERM].includes(f.errno)
         ? EXIT_CANNOT_EXEC
         : EXIT_LITE_FAILED
-      return new LiteError(`${where(o('exec.cmd'))}[exec] cmd: cannot execute ${path}: ${err}`, code)
+      return new LiteError(`${subject}cannot execute ${path}: ${err}`, code)
     }
     case 'fs-op': {
       const info = plan.ops[f.index]

@@ -1,7 +1,7 @@
 // `lite run`: check -> plan -> state -> hooks -> native.create -> (cgroups) -> start
 // -> supervise -> clean up. Returns the exit code; never calls process.exit itself.
 
-import { mkdirSync, writeFileSync, existsSync } from 'node:fs'
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { posix } from 'node:path'
 import { loadConfig } from '../config/validate.ts'
 import { formatConfigErrors } from '../config/report.ts'
@@ -71,6 +71,7 @@ async function run(opts: RunOptions): Promise<number> {
   trace('state')
   const lock: StateLock = acquireState(name, native)
   let container: Container | undefined
+  let reaped = false
   let exitCode = EXIT_LITE_FAILED
   try {
     prepareHost(plan)
@@ -90,24 +91,31 @@ async function run(opts: RunOptions): Promise<number> {
     try {
       started = container.start(START_TIMEOUT_MS)
     } catch (e) {
-      container.kill(9)
-      container.waitSync()
       throw new LiteError(`the container did not start: ${(e as Error).message}`)
     }
     if (started.failure) {
       container.waitSync()
+      reaped = true
       throw failureError(started.failure, plan, native.errnoText)
     }
     writeStateFile(lock, 'pid', `${container.pid}\n`)
     writeStateFile(lock, 'state.json', JSON.stringify({ name, pid: container.pid, config: posix.resolve(opts.config), status: 'running', started: new Date().toISOString() }) + '\n')
     trace('running')
     const exit = await supervise(container, { stopSignal: config.exec.stopSignal, stopTimeout: config.exec.stopTimeout }, { tty: opts.tty, interactive: opts.interactive })
+    reaped = true
     exitCode = exit.code
     const postFail = runHooks('post-stop', config.hooks.postStop, { ...hookVars, LITE_PID: String(container.pid), LITE_EXIT_CODE: String(exitCode) })
     if (postFail) say(postFail)
     return exitCode
   } finally {
     trace('cleanup')
+    // Any failure between clone and the end of supervise: nothing may keep running.
+    if (container && !reaped) {
+      try {
+        container.kill(9)
+        container.waitSync()
+      } catch {}
+    }
     releaseState(lock)
     trace('done')
   }
