@@ -1,6 +1,8 @@
 // A container is isolated: its own namespaces, PID 1, hostname, /etc files, env,
 // devices, lo up in a new netns, lowered rlimits, dropped privileges.
 
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
 import t from 'tap'
 import { assertNoLeaks, hostNs, lite, requireRootAndBuild, sh, snapshotHost, writeConfig } from './helpers.ts'
 
@@ -35,6 +37,16 @@ if (requireRootAndBuild(t)) {
     const r = sh(c.path, 'echo $$; hostname; cat /etc/hostname; cat /etc/resolv.conf; grep broker /etc/hosts')
     t.equal(r.code, 0, r.stderr)
     t.same(r.stdout.trim().split('\n'), ['1', 'box-one', 'box-one', 'nameserver 192.0.2.53', '192.0.2.10 broker'])
+  })
+
+  t.test('localtime = host shows the host\'s zone; none leaves the rootfs\'s own', { skip: !existsSync('/etc/localtime') && 'the host has no /etc/localtime' }, async (t) => {
+    const host = readFileSync('/etc/localtime')
+    const c = writeConfig(t, BASE)
+    const r = sh(c.path, 'md5sum /etc/localtime')
+    t.equal(r.code, 0, r.stderr)
+    t.equal(r.stdout.split(' ')[0], createHash('md5').update(host).digest('hex'))
+    const none = writeConfig(t, `localtime = none\n` + BASE)
+    t.equal(sh(none.path, 'wc -c < /etc/localtime').stdout.trim(), '0', "the busybox rootfs's empty file")
   })
 
   t.test('no host environment leaks in; env[] and defaults are set', async (t) => {

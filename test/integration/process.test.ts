@@ -118,6 +118,19 @@ if (requireRootAndBuild(t)) {
     await assertNoLeaks(t, before)
   })
 
+  t.test('-ti: an interactive shell typed into through a terminal', async (t) => {
+    const c = writeConfig(t, BASE)
+    const dir = t.testdir({})
+    // script(1) types the input into lite's terminal; the container's sh reads it
+    // from its own pty, in raw mode passed through.
+    const inner = `stty -g > ${dir}/before; ${LITE} run -ti ${c.path} -- /bin/sh; echo "rc=$?"; stty -g > ${dir}/after`
+    const r = spawnSync('script', ['-qec', inner, '/dev/null'], { encoding: 'utf8', timeout: 20_000, input: 'echo typed-$((6*7))\nexit 9\n' })
+    const out = r.stdout.replace(/\r/g, '')
+    t.match(out, /^typed-42$/m, 'the command ran in the container')
+    t.match(out, /rc=9/)
+    t.equal(readFileSync(join(dir, 'after'), 'utf8'), readFileSync(join(dir, 'before'), 'utf8'), 'the terminal is restored')
+  })
+
   t.test('-t without a terminal on stdin still gives the container a pty', async (t) => {
     const c = writeConfig(t, BASE)
     const r = lite(['run', '-t', c.path, '--', '/bin/sh', '-c', 'tty; echo $TERM'])
