@@ -33,17 +33,19 @@ pub struct ChildFds {
 
 const PATH_MAX: usize = 4096;
 
+fn failed(step: Step, index: usize, errno: i32) -> Outcome {
+    Outcome::Failed(ChildReport {
+        step,
+        index: index as u16,
+        errno,
+    })
+}
+
 macro_rules! step {
     ($e:expr, $step:expr, $index:expr) => {
         match $e {
             Ok(v) => v,
-            Err(Errno(errno)) => {
-                return Outcome::Failed(ChildReport {
-                    step: $step,
-                    index: $index as u16,
-                    errno,
-                })
-            }
+            Err(Errno(errno)) => return failed($step, $index as usize, errno),
         }
     };
 }
@@ -71,20 +73,8 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     let mut go = [0u8; 4];
     match sys.read(fds.sock, &mut go) {
         Ok(4) if go == GO => {}
-        Ok(_) => {
-            return Outcome::Failed(ChildReport {
-                step: Step::WaitGo,
-                index: 0,
-                errno: libc::EPIPE,
-            })
-        }
-        Err(Errno(e)) => {
-            return Outcome::Failed(ChildReport {
-                step: Step::WaitGo,
-                index: 0,
-                errno: e,
-            })
-        }
+        Ok(_) => return failed(Step::WaitGo, 0, libc::EPIPE),
+        Err(Errno(e)) => return failed(Step::WaitGo, 0, e),
     }
     if p.new_cgroupns {
         step!(sys.unshare(libc::CLONE_NEWCGROUP), Step::CgroupNs, 0);
@@ -142,13 +132,7 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
             match sys.prctl(libc::PR_CAPBSET_DROP, cap as _, 0) {
                 Ok(_) => {}
                 Err(Errno(libc::EINVAL)) => break, // the kernel knows no more caps
-                Err(Errno(e)) => {
-                    return Outcome::Failed(ChildReport {
-                        step: Step::CapBounding,
-                        index: cap as u16,
-                        errno: e,
-                    })
-                }
+                Err(Errno(e)) => return failed(Step::CapBounding, cap as usize, e),
             }
         }
     }
@@ -163,13 +147,7 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     step!(sys.prctl(libc::PR_SET_KEEPCAPS, 0, 0), Step::Caps, 2);
     match sys.prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as _, 0) {
         Ok(_) | Err(Errno(libc::EINVAL)) => {} // no ambient set before 4.3
-        Err(Errno(e)) => {
-            return Outcome::Failed(ChildReport {
-                step: Step::Caps,
-                index: 3,
-                errno: e,
-            })
-        }
+        Err(Errno(e)) => return failed(Step::Caps, 3, e),
     }
 
     // 10. no_new_privs.
@@ -216,13 +194,7 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
         }
         match sys.reset_signal(sig) {
             Ok(()) | Err(Errno(libc::EINVAL)) => {}
-            Err(Errno(e)) => {
-                return Outcome::Failed(ChildReport {
-                    step: Step::Signals,
-                    index: sig as u16,
-                    errno: e,
-                })
-            }
+            Err(Errno(e)) => return failed(Step::Signals, sig as usize, e),
         }
     }
     step!(sys.unblock_all_signals(), Step::Signals, 0);
@@ -260,16 +232,8 @@ fn exec_candidates<S: Sys>(sys: &S, p: &Prepared) -> Outcome {
         }
     }
     match eacces {
-        Some(i) => Outcome::Failed(ChildReport {
-            step: Step::Exec,
-            index: i as u16,
-            errno: libc::EACCES,
-        }),
-        None => Outcome::Failed(ChildReport {
-            step: Step::Exec,
-            index: 0,
-            errno: libc::ENOENT,
-        }),
+        Some(i) => failed(Step::Exec, i, libc::EACCES),
+        None => failed(Step::Exec, 0, libc::ENOENT),
     }
 }
 

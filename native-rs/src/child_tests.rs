@@ -330,8 +330,15 @@ fn the_stub_closes_lites_fds_and_waits() {
     let calls = sys.calls();
     let fork = calls.iter().position(|c| c == "fork").unwrap();
     assert_eq!(calls[fork + 1], "close_range 3 0xffffffff 0");
-    assert!(calls[fork + 2].starts_with("overwrite_memory") && calls[fork + 2].ends_with("\"lite-init\""), "argv hidden");
-    assert!(calls[fork + 3].starts_with("overwrite_memory") && calls[fork + 3].ends_with("\"\""), "environ wiped");
+    assert!(
+        calls[fork + 2].starts_with("overwrite_memory")
+            && calls[fork + 2].ends_with("\"lite-init\""),
+        "argv hidden"
+    );
+    assert!(
+        calls[fork + 3].starts_with("overwrite_memory") && calls[fork + 3].ends_with("\"\""),
+        "environ wiped"
+    );
     assert!(
         !calls.iter().any(|c| c.starts_with("execve")),
         "the stub never execs"

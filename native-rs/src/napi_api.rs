@@ -25,26 +25,10 @@ fn js_err(e: Error) -> napi::Error<Code> {
     napi::Error::new(Code(e.code()), e.to_string())
 }
 
-#[napi(object)]
-pub struct Features {
-    pub clone3: bool,
-    pub pidfd_open: bool,
-    pub close_range_cloexec: bool,
-    pub memfd_exec: bool,
-    pub last_cap: u32,
-}
-
 /// Kernel features behind the fallbacks (clone3, pidfd, close_range, MFD_EXEC).
 #[napi]
-pub fn probe() -> Features {
-    let f = crate::probe::probe();
-    Features {
-        clone3: f.clone3,
-        pidfd_open: f.pidfd_open,
-        close_range_cloexec: f.close_range_cloexec,
-        memfd_exec: f.memfd_exec,
-        last_cap: f.last_cap,
-    }
+pub fn probe() -> crate::probe::Features {
+    crate::probe::probe()
 }
 
 /// strerror text for an errno, without Rust's "(os error N)" suffix.

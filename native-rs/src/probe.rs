@@ -3,6 +3,7 @@
 
 use crate::sys::{Errno, LinuxSys, Sys};
 
+#[cfg_attr(feature = "napi-addon", napi_derive::napi(object))]
 #[derive(Debug, Clone)]
 pub struct Features {
     pub clone3: bool,
