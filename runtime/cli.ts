@@ -8,12 +8,27 @@ import pkg from '../package.json' with { type: 'json' }
 import { commands } from './commands/index.ts'
 import { EXIT_LITE_FAILED } from './errors.ts'
 
+/** A command line yargs refused; thrown from .fail() so that no handler runs. */
+class UsageError extends Error {}
+
 export async function main(argv: string[]): Promise<number> {
-  let usageError = false
-  await yargs(argv)
+  try {
+    await parser(argv).parseAsync()
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e
+    process.stderr.write(`lite: error: ${e.message}\nRun "lite --help" for usage.\n`)
+    return EXIT_LITE_FAILED
+  }
+  return typeof process.exitCode === 'number' ? process.exitCode : 0
+}
+
+function parser(argv: string[]) {
+  return yargs(argv)
     .scriptName('lite')
     .locale('en')
     .version(pkg.version)
+    // --version and --help return to main instead of exiting inside yargs.
+    .exitProcess(false)
     .parserConfiguration({ 'populate--': true })
     .command(commands)
     .demandCommand(1, 'give a command (see lite --help)')
@@ -22,13 +37,9 @@ export async function main(argv: string[]): Promise<number> {
     .alias('h', 'help')
     .epilogue('Exit codes of lite run: the container\'s own; 125 lite failed; 126 the command cannot be executed; 127 the command was not found.')
     .fail((msg, err) => {
-      usageError = true
       if (err) throw err
-      process.stderr.write(`lite: error: ${msg}\nRun "lite --help" for usage.\n`)
+      throw new UsageError(msg)
     })
-    .parseAsync()
-  if (usageError) return EXIT_LITE_FAILED
-  return typeof process.exitCode === 'number' ? process.exitCode : 0
 }
 
 if (import.meta.main) {

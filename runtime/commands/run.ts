@@ -16,7 +16,12 @@ export const run: CommandModule<object, RunArgs> = {
     y
       .positional('config', { type: 'string', demandOption: true, describe: 'the container\'s ini file' })
       .positional('cmd', { type: 'string', array: true, describe: 'command and arguments, replacing [exec] cmd (put them after --)' })
-      .option('name', { type: 'string', describe: 'container name, replacing [container] name' })
+      .option('name', {
+        type: 'string',
+        describe: 'container name, replacing [container] name',
+        // Given twice, the last one wins (yargs would make an array).
+        coerce: (v: string | string[]) => (Array.isArray(v) ? v[v.length - 1] : v),
+      })
       .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'allocate a pseudo-terminal in the container' })
       .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'keep stdin open (forward it to the container)' })
       .example('$0 run configs/hello.ini', 'run the demo container')

@@ -1,6 +1,7 @@
 // What the planner needs to know of the host's files.
 
 import { readFileSync, realpathSync, statSync } from 'node:fs'
+import { hostname } from 'node:os'
 import type { HostFacts } from '../plan/etc-files.ts'
 
 export function readHostFacts(): HostFacts {
@@ -13,5 +14,5 @@ export function readHostFacts(): HostFacts {
     const real = realpathSync('/etc/localtime')
     if (statSync(real).isFile()) localtime = real
   } catch {}
-  return { resolvConf, localtime }
+  return { resolvConf, localtime, hostname: hostname() }
 }

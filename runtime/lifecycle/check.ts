@@ -12,7 +12,7 @@ export function checkConfigs(files: string[]): number {
     const { config, errors } = loadConfig(file)
     let all = errors
     if (config) {
-      const planned = buildPlan(config, { resolvConf: '', localtime: null }, { stateDir: `/run/lite/${config.container.name}`, tty: false, interactive: false, exists: existsSync })
+      const planned = buildPlan(config, { resolvConf: '', localtime: null, hostname: 'localhost' }, { stateDir: `/run/lite/${config.container.name}`, tty: false, interactive: false, exists: existsSync })
       all = planned.errors
     }
     if (all.length) {

@@ -72,9 +72,10 @@ export function failureError(f: ChildFailure, plan: LaunchPlan, text?: (errno: n
     case 'chdir':
       return new LiteError(`${where(o('exec.cwd'))}[exec] cwd: ${plan.native.cwd}: ${err}`)
     case 'groups':
+      return new LiteError(`${where(o('exec.groups') ?? o('exec.user'))}[exec] groups: cannot set the supplementary groups: ${err}`)
     case 'gid':
     case 'uid':
-      return new LiteError(`${where(o('exec.user') ?? o('exec.groups'))}[exec] user: cannot set the ${f.step === 'groups' ? 'supplementary groups' : f.step}: ${err}`)
+      return new LiteError(`${where(o('exec.user'))}[exec] user: cannot set the ${f.step}: ${err}`)
     case 'rlimit': {
       const r = cfg.limits.rlimits[f.index]
       const hint = f.errno === constants.errno.EPERM ? ' (a limit may only be lowered: lite runs without raising the inherited hard limit)' : ''

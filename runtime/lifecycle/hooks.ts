@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process'
 import type { Hook } from '../config/types.ts'
 import { LiteError } from '../errors.ts'
+import { describeFsError } from '../config/errno.ts'
 
 export interface HookEnv {
   LITE_NAME: string
@@ -20,7 +21,7 @@ export function runHooks(kind: 'pre-start' | 'post-stop', hooks: readonly Hook[]
     const [cmd, ...args] = hook.argv
     const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], env })
     const at = `${hook.origin.file}:${hook.origin.line}`
-    if (r.error) return new LiteError(`${at}: [hook] ${kind}: ${cmd}: ${r.error.message}`)
+    if (r.error) return new LiteError(`${at}: [hook] ${kind}: ${cmd}: ${describeFsError(r.error)}`)
     if (r.status !== 0) {
       const how = r.signal ? `was killed by ${r.signal}` : `exited with ${r.status}`
       return new LiteError(`${at}: [hook] ${kind}: ${cmd} ${how}`)

@@ -5,7 +5,7 @@
 // better environment (the binary is ~100 MB), so lite picks the directory itself:
 // the first candidate that is writable and on a mount that allows exec.
 
-import { accessSync, constants, mkdirSync, realpathSync } from 'node:fs'
+import { accessSync, constants, mkdirSync, realpathSync, statSync } from 'node:fs'
 import { type MountInfo, mountOf } from '../host/mountinfo.ts'
 
 export interface DirCheck {
@@ -23,6 +23,7 @@ export function checkDir(dir: string, mounts: MountInfo[], create: boolean): Dir
   try {
     if (create) mkdirSync(dir, { recursive: true, mode: 0o700 })
     const real = realpathSync(dir)
+    if (!statSync(real).isDirectory()) return { dir, ok: false, why: 'not a directory' }
     accessSync(real, constants.W_OK | constants.X_OK)
     const m = mountOf(real, mounts)
     if (m?.options.includes('noexec')) return { dir, ok: false, why: `mounted noexec (${m.mountPoint})` }
@@ -46,5 +47,5 @@ export function pickAddonDir(env: NodeJS.ProcessEnv, euid: number, mounts: Mount
 
 export function noAddonDirMessage(checks: DirCheck[]): string {
   const tried = checks.map((c) => `${c.dir} (${c.why})`).join(', ')
-  return `no directory to unpack the native addon into: tried ${tried}; set BUN_TMPDIR to a writable directory on a mount without noexec, e.g. BUN_TMPDIR=/run/lite`
+  return `no directory to unpack the native addon into: tried ${tried}; set BUN_TMPDIR to a writable directory on a mount without noexec`
 }

@@ -86,7 +86,8 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
     if (cfg.rootfs.upper === 'tmpfs') {
       const layers = posix.join(state, 'layers')
       dirs.push(layers)
-      const upperInfo: OpInfo = { what: `tmpfs upper layer (size ${cfg.rootfs.size})`, key: '[rootfs] size', origin: at('rootfs.size') ?? at('rootfs.path') }
+      const sized = at('rootfs.size')
+      const upperInfo: OpInfo = { what: `tmpfs upper layer (size ${cfg.rootfs.size})`, key: sized ? '[rootfs] size' : '[rootfs] path', origin: sized ?? at('rootfs.path') }
       add(op({ kind: 'mount', source: 'tmpfs', target: layers, fstype: 'tmpfs', data: `size=${cfg.rootfs.size},mode=755` }), upperInfo)
       upper = posix.join(layers, 'upper')
       work = posix.join(layers, 'work')
@@ -175,7 +176,7 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
 
   // --- /etc files, bind-mounted read-only (created on an overlay, skipped on a
   //     read-only rootfs that lacks them) ---
-  const files: EtcFile[] = etcFiles(cfg, host)
+  const files: EtcFile[] = etcFiles(cfg, host, newNs.has('uts'))
   const etcBinds: { source: string; path: string; origin?: Origin; key: string }[] = files.map((f) => ({
     source: posix.join(state, 'etc', posix.basename(f.path)),
     path: f.path,
@@ -198,9 +199,10 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
   // --- the process ---
   const argv = cfg.exec.cmd
   if (argv.length === 0) fail(at('exec.cmd'), 'no command: set [exec] cmd or give one after --')
+  else if (argv[0] === '') fail(at('exec.cmd'), 'no command: the program name is empty')
   const env = [...cfg.exec.env]
   const has = (k: string) => env.some((e) => e.startsWith(k + '='))
-  if (!has('HOSTNAME')) env.push(`HOSTNAME=${cfg.container.hostname}`)
+  if (!has('HOSTNAME') && newNs.has('uts')) env.push(`HOSTNAME=${cfg.container.hostname}`)
   if (opts.tty && !has('TERM')) env.push('TERM=xterm')
   const candidates = argv.length ? execCandidates(argv[0], env, cfg.exec.cwd) : []
 

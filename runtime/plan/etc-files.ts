@@ -14,11 +14,17 @@ export interface HostFacts {
   resolvConf: string | null
   /** the host's /etc/localtime resolved to a real file, or null */
   localtime: string | null
+  /** the host's own host name (used when the uts namespace is shared) */
+  hostname: string
 }
 
-export function etcFiles(cfg: ContainerConfig, host: HostFacts): EtcFile[] {
-  const { hostname } = cfg.container
-  const files: EtcFile[] = [{ path: '/etc/hostname', content: hostname + '\n' }]
+/**
+ * `ownUts`: the container has its own uts namespace, so its host name is the
+ * configured one; otherwise it is the host's, and /etc/hostname is left alone.
+ */
+export function etcFiles(cfg: ContainerConfig, host: HostFacts, ownUts = true): EtcFile[] {
+  const hostname = ownUts ? cfg.container.hostname : host.hostname
+  const files: EtcFile[] = ownUts ? [{ path: '/etc/hostname', content: hostname + '\n' }] : []
   const hosts = [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',

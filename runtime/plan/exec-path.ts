@@ -10,6 +10,7 @@ export function envValue(env: readonly string[], key: string): string | undefine
 }
 
 export function execCandidates(command: string, env: readonly string[], cwd: string): string[] {
+  if (command === '') return []
   if (command.includes('/')) return [posix.resolve(cwd, command)]
   const path = envValue(env, 'PATH') ?? ''
   const dirs = path.split(':').map((d) => (d === '' ? '.' : d))

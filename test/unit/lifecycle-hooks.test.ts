@@ -161,7 +161,5 @@ t.test('a missing program reads like the other errors of lite', async t => {
   const { dir, config } = setup(t, ['pre-start[] = gone.sh'])
   fs.unlinkSync(path.join(dir, 'gone.sh'))
   const text = runHooks('pre-start', config.hooks.preStart, VARS)!.message.split(dir).join('{DIR}')
-  t.equal(text, '{DIR}/c.ini:8: [hook] pre-start: {DIR}/gone.sh: No such file or directory (ENOENT)', 'message', {
-    todo: 'wording: hooks.ts prints spawnSync\'s raw error message',
-  })
+  t.equal(text, '{DIR}/c.ini:8: [hook] pre-start: {DIR}/gone.sh: No such file or directory (ENOENT)', 'message')
 })

@@ -12,7 +12,7 @@ function config(t: Test, lines: string[]): ContainerConfig {
   return config
 }
 
-const HOST: HostFacts = { resolvConf: 'search example.org\nnameserver 198.51.100.1\n', localtime: null }
+const HOST: HostFacts = { resolvConf: 'search example.org\nnameserver 198.51.100.1\n', localtime: null, hostname: 'host-machine' }
 const byPath = (files: { path: string; content: string }[]) => Object.fromEntries(files.map(f => [f.path, f.content]))
 
 t.test('hostname', async t => {
@@ -45,8 +45,8 @@ t.test('hosts', async t => {
 t.test('resolv.conf', async t => {
   const cases: { name: string; lines: string[]; host?: HostFacts; want: string | undefined }[] = [
     { name: 'host: a copy of the host\'s', lines: [], want: HOST.resolvConf! },
-    { name: 'host, but the host has none: not generated', lines: [], host: { resolvConf: null, localtime: null }, want: undefined },
-    { name: 'host with an empty host file: an empty one', lines: [], host: { resolvConf: '', localtime: null }, want: '' },
+    { name: 'host, but the host has none: not generated', lines: [], host: { resolvConf: null, localtime: null, hostname: 'host-machine' }, want: undefined },
+    { name: 'host with an empty host file: an empty one', lines: [], host: { resolvConf: '', localtime: null, hostname: 'host-machine' }, want: '' },
     { name: 'rootfs: the image\'s own', lines: ['[net]', 'resolv_conf = rootfs'], want: undefined },
     { name: 'a file: bind-mounted by the plan, not generated', lines: ['[net]', 'resolv_conf = resolv.conf'], want: undefined },
     { name: 'dns[]: one nameserver line each', lines: ['[net]', 'dns[] = 192.0.2.53', 'dns[] = 2001:db8::53'], want: 'nameserver 192.0.2.53\nnameserver 2001:db8::53\n' },
@@ -55,7 +55,7 @@ t.test('resolv.conf', async t => {
       lines: ['[net]', 'resolv_conf = host', 'dns[] = 192.0.2.53'],
       want: 'nameserver 192.0.2.53\n',
     },
-    { name: 'dns[] with no host file', lines: ['[net]', 'dns[] = 192.0.2.53'], host: { resolvConf: null, localtime: null }, want: 'nameserver 192.0.2.53\n' },
+    { name: 'dns[] with no host file', lines: ['[net]', 'dns[] = 192.0.2.53'], host: { resolvConf: null, localtime: null, hostname: 'host-machine' }, want: 'nameserver 192.0.2.53\n' },
   ]
   for (const c of cases) {
     const files = etcFiles(config(t, c.lines), c.host ?? HOST)
@@ -67,5 +67,5 @@ t.test('resolv.conf', async t => {
 t.test('every file ends with a newline, except a verbatim host copy', async t => {
   const files = etcFiles(config(t, ['[net]', 'dns[] = 192.0.2.53', 'hosts[] = 192.0.2.1 a']), HOST)
   for (const f of files) t.ok(f.content.endsWith('\n'), f.path)
-  t.equal(byPath(etcFiles(config(t, []), { resolvConf: 'nameserver 1.1.1.1', localtime: null }))['/etc/resolv.conf'], 'nameserver 1.1.1.1')
+  t.equal(byPath(etcFiles(config(t, []), { resolvConf: 'nameserver 1.1.1.1', localtime: null, hostname: 'host-machine' }))['/etc/resolv.conf'], 'nameserver 1.1.1.1')
 })

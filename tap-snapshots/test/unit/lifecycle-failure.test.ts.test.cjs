@@ -9,7 +9,7 @@ exports[`test/unit/lifecycle-failure.test.ts > TAP > messages as a user reads th
 exit 127: lite: error: {DIR}/web.ini:6: [exec] cmd: "app": command not found in the container (tried /usr/bin/app, /bin/app)
 exit 126: lite: error: {DIR}/web.ini:6: [exec] cmd: cannot execute /usr/bin/app: Permission denied (EACCES)
 exit 125: lite: error: {DIR}/web.ini:12: [mount] entry: mount {DIR}/data on /data (bind): No such file or directory (ENOENT)
-exit 125: lite: error: {DIR}/web.ini:4: [rootfs] size: tmpfs upper layer (size 16777216): No such file or directory (ENOENT)
+exit 125: lite: error: {DIR}/web.ini:4: [rootfs] path: tmpfs upper layer (size 16777216): No such file or directory (ENOENT)
 exit 125: lite: error: {DIR}/web.ini:8: [exec] cwd: /srv: No such file or directory (ENOENT)
 exit 125: lite: error: {DIR}/web.ini:15: [limits] nofile: Operation not permitted (EPERM) (a limit may only be lowered: lite runs without raising the inherited hard limit)
 exit 125: lite: error: container set-up failed: pivot_root into the rootfs: Invalid argument (EINVAL)

@@ -6,9 +6,9 @@
  */
 'use strict'
 exports[`test/unit/native-addon-dir.test.ts > TAP > noAddonDirMessage > must match snapshot 1`] = `
-no directory to unpack the native addon into: tried /tmp (mounted noexec (/tmp)), /dev/shm (does not exist); set BUN_TMPDIR to a writable directory on a mount without noexec, e.g. BUN_TMPDIR=/run/lite
+no directory to unpack the native addon into: tried /tmp (mounted noexec (/tmp)), /dev/shm (does not exist); set BUN_TMPDIR to a writable directory on a mount without noexec
 `
 
 exports[`test/unit/native-addon-dir.test.ts > TAP > pickAddonDir > nowhere to go: every reason, and what to do > message 1`] = `
-no directory to unpack the native addon into: tried {DIR}/missing (does not exist), {DIR}/ro (mounted read-only ({DIR}/ro)), /run/lite (mounted noexec ({DIR}/run)), /tmp (mounted noexec ({DIR}/tmp)), /dev/shm (mounted read-only ({DIR}/shm)); set BUN_TMPDIR to a writable directory on a mount without noexec, e.g. BUN_TMPDIR=/run/lite
+no directory to unpack the native addon into: tried {DIR}/missing (does not exist), {DIR}/ro (mounted read-only ({DIR}/ro)), /run/lite (mounted noexec ({DIR}/run)), /tmp (mounted noexec ({DIR}/tmp)), /dev/shm (mounted read-only ({DIR}/shm)); set BUN_TMPDIR to a writable directory on a mount without noexec
 `
