@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, snapshotHost, writeConfig, LITE } from './helpers.ts'
+import { BUSYBOX, LITE, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, snapshotHost, writeConfig } from '../support/integration.ts'
 import { spawnSync } from 'node:child_process'
 import { chmodSync, existsSync, readFileSync } from 'node:fs'
 
@@ -55,7 +55,7 @@ if (requireRootAndBuild(t)) {
       const before = snapshotHost()
       const cfg = writeConfig(t, '')
       c.setup?.(cfg.dir)
-      writeFileSync(cfg.path, `[container]\nname = ${cfg.name}\n` + c.body(cfg.dir).replaceAll('{BUSYBOX}', join(import.meta.dirname, '../../build/rootfs/busybox')))
+      writeFileSync(cfg.path, `[container]\nname = ${cfg.name}\n` + c.body(cfg.dir).replaceAll('{BUSYBOX}', BUSYBOX))
       const r = lite(['run', cfg.path])
       t.equal(r.code, 125, 'exit code 125')
       t.match(r.stderr, c.stderr)

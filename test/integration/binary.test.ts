@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
-import { BUSYBOX, LITE, lite, requireRootAndBuild, writeConfig } from './helpers.ts'
+import { BUSYBOX, LITE, lite, requireRootAndBuild, writeConfig } from '../support/integration.ts'
 
 if (requireRootAndBuild(t)) {
   t.test('a copy of dist/lite runs alone, far from the source tree', async (t) => {

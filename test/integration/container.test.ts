@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import t from 'tap'
-import { assertNoLeaks, hostNs, lite, requireRootAndBuild, sh, snapshotHost, writeConfig } from './helpers.ts'
+import { assertNoLeaks, hostNs, lite, requireRootAndBuild, sh, snapshotHost, writeConfig } from '../support/integration.ts'
 
 const BASE = `[rootfs]\npath = {BUSYBOX}\n[exec]\ncmd = /bin/true\n`
 

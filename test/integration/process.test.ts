@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { LITE, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, sh, snapshotHost, writeConfig } from './helpers.ts'
+import { LITE, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, sh, snapshotHost, writeConfig } from '../support/integration.ts'
 
 const BASE = `[rootfs]\npath = {BUSYBOX}\n[exec]\ncmd = /bin/true\n`
 

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { BUSYBOX, assertNoLeaks, requireRootAndBuild, sh, snapshotHost, writeConfig } from './helpers.ts'
+import { BUSYBOX, assertNoLeaks, requireRootAndBuild, sh, snapshotHost, writeConfig } from '../support/integration.ts'
 
 if (requireRootAndBuild(t)) {
   t.test('writes land in the tmpfs upper, never in the lower', async (t) => {
