@@ -1,11 +1,11 @@
 // dist/lite as users get it: one file that works when copied alone, picks a place for
 // its addon that allows exec, and answers --version, --help, check, info, help-config.
 
-import { copyFileSync, mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
-import { BUSYBOX, LITE, lite, requireRootAndBuild, writeConfig } from '../support/integration.ts'
+import { BUSYBOX, LITE, REPO, lite, requireRootAndBuild, writeConfig } from '../support/integration.ts'
 
 if (requireRootAndBuild(t)) {
   t.test('a copy of dist/lite runs alone, far from the source tree', async (t) => {
@@ -22,20 +22,26 @@ if (requireRootAndBuild(t)) {
   })
 
   t.test('the addon goes to a directory that allows exec; none usable is a clear error', async (t) => {
-    // A private mount namespace (unshare -m) where /tmp, /run and /dev/shm are noexec:
-    // nothing of this reaches the host.
-    const noexec = 'for d in /tmp /run /dev/shm; do mount -t tmpfs -o noexec,size=1m none $d; done'
-    const r1 = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${noexec}; ${LITE} info`], { encoding: 'utf8', timeout: 20_000 })
-    t.equal(r1.status, 0, 'info still works')
+    // In a private mount namespace (unshare -m; nothing reaches the host): the repo is
+    // bound to /mnt (the checkout itself may live under /tmp), then /tmp, /run and
+    // /dev/shm are covered with noexec tmpfs.
+    const fixture = t.testdir({ exec: {} })
+    const inMnt = (p: string) => '/mnt/' + relative(REPO, p)
+    writeFileSync(join(fixture, 'c.ini'), `[container]\nname = addon-dir-${process.pid}\n[rootfs]\npath = ${inMnt(BUSYBOX)}\n[exec]\ncmd = /bin/true\n`)
+    const lite = inMnt(LITE)
+    const config = inMnt(join(fixture, 'c.ini'))
+    const setup = `mount --bind ${REPO} /mnt && for d in /tmp /run /dev/shm; do mount -t tmpfs -o noexec,size=1m none $d; done`
+    const inNs = (cmd: string) => spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${setup} && ${cmd}`], { encoding: 'utf8', timeout: 20_000 })
+    const r1 = inNs(`${lite} info`)
+    t.equal(r1.status, 0, `info still works: ${r1.stderr}`)
     t.match(r1.stderr, /lite: warning: kernel feature probe unavailable: no directory to unpack the native addon into: tried \/run\/lite \(mounted noexec \(\/run\)\), \/tmp \(mounted noexec \(\/tmp\)\), \/dev\/shm \(mounted noexec \(\/dev\/shm\)\); set BUN_TMPDIR/)
-    // The config lives in the repo's fixture dir: /tmp is covered in that namespace.
-    const c = { path: join(t.testdir({ 'c.ini': `[container]\nname = addon-dir-${process.pid}\n[rootfs]\npath = ${BUSYBOX}\n[exec]\ncmd = /bin/true\n` }), 'c.ini') }
-    const r2 = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', `${noexec}; ${LITE} run ${c.path}`], { encoding: 'utf8', timeout: 20_000 })
+    t.match(r1.stdout, /^addon dir: +none usable/m)
+    const r2 = inNs(`${lite} run ${config}`)
     t.equal(r2.status, 125)
     t.match(r2.stderr, /^lite: error: no directory to unpack the native addon into: .*set BUN_TMPDIR to a writable directory on a mount without noexec/)
     // BUN_TMPDIR pointing at a usable place fixes it.
-    const ok = `${noexec}; mkdir -p /mnt/exec && mount -t tmpfs -o size=4m none /mnt/exec; BUN_TMPDIR=/mnt/exec ${LITE} run ${c.path} -- /bin/echo fixed`
-    const r3 = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', ok], { encoding: 'utf8', timeout: 20_000 })
+    const exec = inMnt(join(fixture, 'exec'))
+    const r3 = inNs(`mount -t tmpfs -o size=4m none ${exec} && BUN_TMPDIR=${exec} ${lite} run ${config} -- /bin/echo fixed`)
     t.equal(r3.stdout, 'fixed\n', r3.stderr)
   })
 
