@@ -2,13 +2,9 @@
 // since the process started.
 
 const enabled = process.env.LITE_TRACE === '1'
-const origin = performance.timeOrigin
 
 export function trace(phase: string): void {
   if (!enabled) return
   const ms = performance.now()
   process.stderr.write(`lite: trace: ${ms.toFixed(2).padStart(8)} ms ${phase}\n`)
 }
-
-export const tracing = enabled
-export const startedAt = origin
