@@ -97,6 +97,9 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
         0
     );
     for (i, op) in p.ops.iter().enumerate() {
+        if op.after_pivot {
+            break; // prepare keeps these last
+        }
         step!(fs_op(sys, p, op), Step::FsOp, i);
     }
     if p.loopback_up {
@@ -109,6 +112,14 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     step!(sys.pivot_root(c".", c"."), Step::PivotRoot, 1);
     step!(sys.umount2(c".", libc::MNT_DETACH), Step::UmountOld, 0);
     step!(sys.chdir(c"/"), Step::PivotRoot, 2);
+
+    // 6. Inside the new root: the sysctls (while /proc/sys is still writable), then the
+    //    masked paths and the read-only paths, in plan order.
+    for (i, op) in p.ops.iter().enumerate() {
+        if op.after_pivot {
+            step!(fs_op(sys, p, op), Step::FsOp, i);
+        }
+    }
 
     // 7. Identity and limits.
     if let Some(name) = &p.hostname {
@@ -123,6 +134,15 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
             Step::OomScore,
             0
         );
+    }
+
+    // 8. Without no_new_privs the kernel takes a filter only from a process with
+    //    CAP_SYS_ADMIN: install it now, while the caps are all there. The filter must then
+    //    allow the rest of this sequence (Docker's default does).
+    if !p.no_new_privs {
+        if let Some(filter) = &p.seccomp {
+            step!(sys.seccomp_filter(filter), Step::Seccomp, 0);
+        }
     }
 
     // 9. Capabilities and ids: bounding set, keep caps across the uid change, ids as raw
@@ -140,10 +160,11 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     step!(sys.setgroups(&p.groups), Step::Groups, 0);
     step!(sys.setresgid(p.gid), Step::Gid, 0);
     step!(sys.setresuid(p.uid), Step::Uid, 0);
-    // A non-root user gets no effective capabilities, as with Docker; the bounding set
-    // still limits what a setuid binary could gain (and no_new_privs stops even that).
-    let caps = if p.uid == 0 { p.caps } else { 0 };
-    step!(sys.capset(caps), Step::Caps, 1);
+    // Any uid keeps the configured set as permitted and effective (KEEPCAPS kept the
+    // permitted set across setresuid). With empty inheritable and ambient sets, execve
+    // by a non-root uid still leaves the app none: the kernel computes the new sets
+    // from the file's capabilities, and a root uid's from the bounding set.
+    step!(sys.capset(p.caps), Step::Caps, 1);
     step!(sys.prctl(libc::PR_SET_KEEPCAPS, 0, 0), Step::Caps, 2);
     match sys.prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as _, 0) {
         Ok(_) | Err(Errno(libc::EINVAL)) => {} // no ambient set before 4.3
@@ -174,6 +195,17 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     if p.stub_init {
         let pid = step!(sys.fork(), Step::StubInit, 0);
         if pid > 0 {
+            // The stub is a process of the container too: with no_new_privs the app
+            // installs the filter just before exec (below), so the stub does it here,
+            // while it can still report a failure.
+            if p.no_new_privs {
+                if let Some(filter) = &p.seccomp {
+                    if let Err(Errno(e)) = sys.seccomp_filter(filter) {
+                        let _ = sys.kill(pid, libc::SIGKILL);
+                        return failed(Step::Seccomp, 1, e);
+                    }
+                }
+            }
             // The stub outlives set-up: it keeps no fd of lite's (the socket, /dev/null,
             // the state lock), so only the app's own fds keep those alive.
             let _ = close_fds_from_3(sys);
@@ -205,6 +237,15 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     step!(sys.chdir(&p.cwd), Step::Chdir, 0);
     // The app starts with Docker's umask.
     sys.umask(0o022);
+
+    // 12. With no_new_privs, the filter goes on last, so that it need not allow lite's
+    //     own set-up; only execve (and, if that fails, the report's write and exit)
+    //     come after it.
+    if p.no_new_privs {
+        if let Some(filter) = &p.seccomp {
+            step!(sys.seccomp_filter(filter), Step::Seccomp, 0);
+        }
+    }
 
     // 13. execve over the PATH candidates computed before clone (execvp may allocate).
     exec_candidates(sys, p)
@@ -259,10 +300,30 @@ fn fs_op<S: Sys>(sys: &S, p: &Prepared, op: &PreparedOp) -> SysResult<()> {
             Some(content) => ignore_exists(sys.symlink(content, &op.target)),
             None => Err(Errno(libc::EINVAL)),
         },
+        OpKind::Mask => mask_path(sys, &op.target),
+        OpKind::Write => match &op.data {
+            Some(data) => write_file(sys, &op.target, data.to_bytes()),
+            None => Err(Errno(libc::EINVAL)),
+        },
     };
     match result {
         // `optional`: a source or target that is not there is skipped, not an error.
         Err(Errno(libc::ENOENT)) if op.optional => Ok(()),
+        r => r,
+    }
+}
+
+/// Hides a path as runc does: /dev/null bound over it, which the kernel refuses with
+/// ENOTDIR on a directory; a directory gets an empty read-only tmpfs instead.
+fn mask_path<S: Sys>(sys: &S, target: &CStr) -> SysResult<()> {
+    match sys.mount(Some(c"/dev/null"), target, None, libc::MS_BIND as _, None) {
+        Err(Errno(libc::ENOTDIR)) => sys.mount(
+            Some(c"tmpfs"),
+            target,
+            Some(c"tmpfs"),
+            (libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC) as _,
+            None,
+        ),
         r => r,
     }
 }
@@ -393,7 +454,9 @@ fn mark_fds_cloexec<S: Sys>(sys: &S) -> SysResult<()> {
     const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
     match sys.close_range(3, u32::MAX, CLOSE_RANGE_CLOEXEC) {
         Ok(()) => return Ok(()),
-        Err(Errno(libc::ENOSYS)) | Err(Errno(libc::EINVAL)) => {}
+        // Before 5.11; EPERM: a seccomp filter (installed early, without no_new_privs)
+        // that does not allow it.
+        Err(Errno(libc::ENOSYS)) | Err(Errno(libc::EINVAL)) | Err(Errno(libc::EPERM)) => {}
         Err(e) => return Err(e),
     }
     let dir = match sys.open(

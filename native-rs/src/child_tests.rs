@@ -3,7 +3,7 @@
 
 use crate::child::{run, stub_init_loop, ChildFds, Outcome};
 use crate::fake::RecordingSys;
-use crate::plan::{prepare, tests::sample_plan, Plan};
+use crate::plan::{prepare, tests::sample_plan, FsOp, Plan, SeccompRuleSpec, SeccompSpec};
 use crate::report::{ChildReport, Step};
 
 const FDS: ChildFds = ChildFds {
@@ -213,7 +213,7 @@ fn exec_tries_candidates_like_execvp() {
 }
 
 #[test]
-fn ids_and_caps_in_order_with_an_empty_set_for_non_root() {
+fn ids_and_caps_in_order_and_a_non_root_user_keeps_the_configured_set() {
     let sys = RecordingSys::default();
     let p = prepared(&sample_plan()); // uid 1000
     run(&p, &sys, FDS);
@@ -232,7 +232,7 @@ fn ids_and_caps_in_order_with_an_empty_set_for_non_root() {
             "setgroups [5]",
             "setresgid 1000",
             "setresuid 1000",
-            "capset 0x0"
+            "capset 0x21"
         ]
     );
     // The bounding set keeps caps 0 and 5 and drops the others up to last_cap (40).
@@ -247,6 +247,200 @@ fn ids_and_caps_in_order_with_an_empty_set_for_non_root() {
     let sys = RecordingSys::default();
     run(&prepared(&root), &sys, FDS);
     assert!(sys.calls().contains(&"capset 0x21".to_string()));
+}
+
+#[test]
+fn caps_the_kernel_does_not_know_are_left_out() {
+    let mut plan = sample_plan();
+    plan.caps = vec![0, 38, 40];
+    let p = prepare(&plan, 37).unwrap();
+    assert_eq!(
+        p.caps, 1,
+        "a 4.19 kernel (cap_last_cap 37) has no PERFMON or CHECKPOINT_RESTORE"
+    );
+}
+
+fn late(kind: &str, target: &str, data: Option<&str>) -> FsOp {
+    FsOp {
+        kind: kind.into(),
+        target: target.into(),
+        data: data.map(|d| d.into()),
+        optional: true,
+        after_pivot: true,
+        ..Default::default()
+    }
+}
+
+fn with_late_ops() -> Plan {
+    let mut plan = sample_plan();
+    plan.ops
+        .push(late("write", "/proc/sys/net/ipv4/ip_forward", Some("1")));
+    plan.ops.push(late("mask", "/proc/kcore", None));
+    plan.ops.push(late("mask", "/sys/firmware", None));
+    plan.ops.push(FsOp {
+        kind: "mount".into(),
+        source: Some("/proc/sys".into()),
+        target: "/proc/sys".into(),
+        flags: (libc::MS_BIND | libc::MS_REC) as u32,
+        optional: true,
+        after_pivot: true,
+        ..Default::default()
+    });
+    plan
+}
+
+#[test]
+fn sysctls_masks_and_read_only_paths_come_after_pivot_root_in_plan_order() {
+    let sys = RecordingSys::default();
+    sys.fail_nth("mount", 4, libc::ENOTDIR); // the /dev/null bind over /sys/firmware
+    let (out, _) = run_names(&with_late_ops(), &sys);
+    assert_eq!(out, Outcome::Exec);
+    let calls = sys.calls();
+    let umount = calls.iter().position(|c| c.starts_with("umount2")).unwrap();
+    let hostname = calls
+        .iter()
+        .position(|c| c.starts_with("sethostname"))
+        .unwrap();
+    let between: Vec<&String> = calls[umount + 1..hostname]
+        .iter()
+        .filter(|c| !c.starts_with("chdir"))
+        .collect();
+    assert_eq!(
+        between,
+        vec![
+            &format!(
+                "open /proc/sys/net/ipv4/ip_forward {:#x}",
+                libc::O_WRONLY | libc::O_CLOEXEC
+            ),
+            &"write 100 \"1\"".to_string(),
+            &"close 100".to_string(),
+            &format!("mount /dev/null /proc/kcore - {:#x} -", libc::MS_BIND),
+            &format!("mount /dev/null /sys/firmware - {:#x} -", libc::MS_BIND),
+            &format!(
+                "mount tmpfs /sys/firmware tmpfs {:#x} -",
+                libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC
+            ),
+            &format!(
+                "mount /proc/sys /proc/sys - {:#x} -",
+                libc::MS_BIND | libc::MS_REC
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_missing_masked_path_is_skipped_and_a_failed_sysctl_names_its_op() {
+    let sys = RecordingSys::default();
+    sys.fail_nth("mount", 3, libc::ENOENT); // /proc/kcore is not there
+    let (out, _) = run_names(&with_late_ops(), &sys);
+    assert_eq!(out, Outcome::Exec);
+
+    let sys = RecordingSys::default();
+    sys.fail_nth("open", 1, libc::ENOENT); // open 0 is create_target's probe
+    let mut plan = with_late_ops();
+    plan.ops[3].optional = false;
+    let (out, names) = run_names(&plan, &sys);
+    assert_eq!(
+        out,
+        Outcome::Failed(ChildReport {
+            step: Step::FsOp,
+            index: 3,
+            errno: libc::ENOENT
+        })
+    );
+    assert!(names.contains(&"pivot_root".to_string()));
+    assert!(!names.contains(&"sethostname".to_string()));
+}
+
+#[test]
+fn late_ops_must_come_last() {
+    let mut plan = with_late_ops();
+    plan.ops.push(FsOp {
+        kind: "mkdir".into(),
+        target: "/run/lite/t/root/x".into(),
+        ..Default::default()
+    });
+    assert!(prepare(&plan, 40).is_err());
+}
+
+fn with_seccomp(no_new_privs: bool) -> Plan {
+    let mut plan = sample_plan();
+    plan.no_new_privs = no_new_privs;
+    plan.seccomp = Some(SeccompSpec {
+        arch: std::env::consts::ARCH.into(),
+        default_action: "errno".into(),
+        default_errno_ret: None,
+        rules: vec![SeccompRuleSpec {
+            names: vec!["read".into(), "execve".into()],
+            action: "allow".into(),
+            ..Default::default()
+        }],
+    });
+    plan
+}
+
+#[test]
+fn seccomp_goes_on_last_with_no_new_privs() {
+    let sys = RecordingSys::default();
+    let (out, names) = run_names(&with_seccomp(true), &sys);
+    assert_eq!(out, Outcome::Exec);
+    let seccomp = names.iter().position(|n| n == "seccomp").unwrap();
+    assert_eq!(&names[seccomp - 1], "umask");
+    assert_eq!(&names[seccomp + 1], "execve");
+    let nnp = sys
+        .calls()
+        .iter()
+        .position(|c| c == &format!("prctl {} 1", libc::PR_SET_NO_NEW_PRIVS))
+        .unwrap();
+    assert!(nnp < seccomp);
+}
+
+#[test]
+fn without_no_new_privs_seccomp_goes_on_before_the_caps_are_dropped() {
+    let sys = RecordingSys::default();
+    let (out, _) = run_names(&with_seccomp(false), &sys);
+    assert_eq!(out, Outcome::Exec);
+    let calls = sys.calls();
+    let seccomp = calls.iter().position(|c| c.starts_with("seccomp")).unwrap();
+    let bounding = calls
+        .iter()
+        .position(|c| c.starts_with(&format!("prctl {} ", libc::PR_CAPBSET_DROP)))
+        .unwrap();
+    assert!(seccomp < bounding, "{calls:#?}");
+    assert_eq!(calls.iter().filter(|c| c.starts_with("seccomp")).count(), 1);
+    assert!(!calls.contains(&format!("prctl {} 1", libc::PR_SET_NO_NEW_PRIVS)));
+}
+
+#[test]
+fn a_refused_filter_is_reported() {
+    let sys = RecordingSys::default();
+    sys.fail_all("seccomp", libc::EINVAL);
+    let (out, names) = run_names(&with_seccomp(true), &sys);
+    assert_eq!(
+        out,
+        Outcome::Failed(ChildReport {
+            step: Step::Seccomp,
+            index: 0,
+            errno: libc::EINVAL
+        })
+    );
+    assert!(!names.contains(&"execve".to_string()));
+}
+
+#[test]
+fn the_stub_init_gets_the_filter_too() {
+    let mut plan = with_seccomp(true);
+    plan.stub_init = true;
+    let sys = RecordingSys::default();
+    sys.set_fork_result(7);
+    sys.set_reaped(7);
+    let p = prepared(&plan);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&p, &sys, FDS)));
+    assert!(r.is_err(), "the stub exits instead of returning");
+    let names = sys.names();
+    let fork = names.iter().position(|n| n == "fork").unwrap();
+    assert_eq!(&names[fork + 1], "seccomp");
+    assert_eq!(&names[fork + 2], "close_range");
 }
 
 #[test]

@@ -203,6 +203,9 @@ impl Sys for RecordingSys {
     fn capset(&self, caps: u64) -> SysResult<()> {
         self.record("capset", format!("{caps:#x}"))
     }
+    fn seccomp_filter(&self, program: &[seccompiler::sock_filter]) -> SysResult<()> {
+        self.record("seccomp", format!("{} insns", program.len()))
+    }
     fn ioctl(&self, fd: c_int, request: c_ulong, _arg: *mut c_void) -> SysResult<c_int> {
         self.record("ioctl", format!("{fd} {request:#x}"))
             .map(|_| 101)

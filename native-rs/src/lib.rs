@@ -9,6 +9,7 @@ pub mod loopdev;
 pub mod plan;
 pub mod probe;
 pub mod report;
+pub mod seccomp;
 pub mod spawn;
 pub mod sys;
 pub mod tty;
@@ -18,6 +19,8 @@ pub mod wait;
 mod child_tests;
 #[cfg(test)]
 pub mod fake;
+#[cfg(test)]
+mod seccomp_tests;
 
 #[cfg(feature = "napi-addon")]
 mod napi_api;

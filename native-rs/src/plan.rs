@@ -7,13 +7,18 @@
 use std::ffi::CString;
 
 use crate::error::{Error, Result};
+use crate::seccomp;
 
-/// One filesystem step of the child, before pivot_root. Paths are host paths as seen
-/// inside the child's new mount namespace (the new root is a prefix of the targets).
+/// One filesystem step of the child. Before pivot_root, paths are host paths as seen
+/// inside the child's new mount namespace (the new root is a prefix of the targets);
+/// ops with `after_pivot` come last and use paths inside the container.
 #[cfg_attr(feature = "napi-addon", napi_derive::napi(object))]
 #[derive(Clone, Debug, Default)]
 pub struct FsOp {
-    /// "mount" | "mkdir" | "mknod" | "symlink"
+    /// "mount" | "mkdir" | "mknod" | "symlink" | "mask" | "write".
+    /// "mask" hides `target`: /dev/null bound over a file, or an empty read-only tmpfs
+    /// over a directory (the bind fails with ENOTDIR on a directory, as in runc).
+    /// "write" writes `data` into the existing file `target` (a sysctl).
     pub kind: String,
     /// mount source; "@loop" stands for the loop device of `Plan.loop_image`.
     /// For "symlink", the link's content.
@@ -31,6 +36,44 @@ pub struct FsOp {
     pub mode: u32,
     pub major: u32,
     pub minor: u32,
+    /// Run after pivot_root (sysctls, masked and read-only paths), in plan order.
+    pub after_pivot: bool,
+}
+
+/// One rule of a seccomp profile already resolved for this container (arch, caps,
+/// kernel): the first rule whose comparisons all hold decides a syscall's action.
+#[cfg_attr(feature = "napi-addon", napi_derive::napi(object))]
+#[derive(Clone, Debug, Default)]
+pub struct SeccompRuleSpec {
+    pub names: Vec<String>,
+    /// "allow" | "errno" | "kill_thread" | "kill_process" | "trap" | "trace" | "log"
+    pub action: String,
+    /// The errno for "errno" (EPERM when absent), the message for "trace".
+    pub errno_ret: Option<u32>,
+    pub args: Vec<SeccompArgSpec>,
+}
+
+#[cfg_attr(feature = "napi-addon", napi_derive::napi(object))]
+#[derive(Clone, Debug, Default)]
+pub struct SeccompArgSpec {
+    /// 0..=5
+    pub index: u32,
+    /// "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "masked_eq"
+    pub op: String,
+    /// Decimal u64 (64-bit values do not fit a JS number). For masked_eq, the mask.
+    pub value: String,
+    /// For masked_eq: what (arg & mask) must equal.
+    pub value_two: Option<String>,
+}
+
+#[cfg_attr(feature = "napi-addon", napi_derive::napi(object))]
+#[derive(Clone, Debug, Default)]
+pub struct SeccompSpec {
+    /// "x86_64" | "aarch64": must be the arch lite runs on.
+    pub arch: String,
+    pub default_action: String,
+    pub default_errno_ret: Option<u32>,
+    pub rules: Vec<SeccompRuleSpec>,
 }
 
 #[cfg_attr(feature = "napi-addon", napi_derive::napi(object))]
@@ -67,6 +110,8 @@ pub struct Plan {
     /// Capability numbers kept in the bounding, permitted and effective sets.
     pub caps: Vec<u32>,
     pub no_new_privs: bool,
+    /// A seccomp filter, compiled to BPF by `prepare`; none: unconfined.
+    pub seccomp: Option<SeccompSpec>,
     pub rlimits: Vec<RlimitOp>,
     pub oom_score_adj: Option<i32>,
     /// A stub PID 1 reaps zombies and forwards signals; the app runs as PID 2.
@@ -83,6 +128,8 @@ pub enum OpKind {
     Mkdir,
     Mknod,
     Symlink,
+    Mask,
+    Write,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +152,7 @@ pub struct PreparedOp {
     pub optional: bool,
     pub mode: u32,
     pub dev: u64,
+    pub after_pivot: bool,
 }
 
 #[derive(Debug)]
@@ -138,6 +186,8 @@ pub struct Prepared {
     /// The highest capability the running kernel knows (bounding-set drop loop bound).
     pub last_cap: u32,
     pub no_new_privs: bool,
+    /// The compiled seccomp filter; the child hands it to the kernel as it is.
+    pub seccomp: Option<Vec<seccompiler::sock_filter>>,
     pub rlimits: Vec<PreparedRlimit>,
     /// oom_score_adj as decimal text, formatted here so the child does no formatting.
     pub oom_score_adj: Option<Vec<u8>>,
@@ -205,6 +255,8 @@ fn prepare_op(i: usize, op: &FsOp) -> Result<PreparedOp> {
         "mkdir" => OpKind::Mkdir,
         "mknod" => OpKind::Mknod,
         "symlink" => OpKind::Symlink,
+        "mask" => OpKind::Mask,
+        "write" => OpKind::Write,
         other => {
             return Err(Error::InvalidPlan(format!(
                 "{}: unknown kind {other:?}",
@@ -234,6 +286,18 @@ fn prepare_op(i: usize, op: &FsOp) -> Result<PreparedOp> {
             what("source")
         )));
     }
+    if kind == OpKind::Write && op.data.is_none() {
+        return Err(Error::InvalidPlan(format!(
+            "{}: a write needs data",
+            what("data")
+        )));
+    }
+    if op.after_pivot && uses_loop {
+        return Err(Error::InvalidPlan(format!(
+            "{}: @loop after pivot_root",
+            what("source")
+        )));
+    }
     Ok(PreparedOp {
         kind,
         source,
@@ -254,6 +318,7 @@ fn prepare_op(i: usize, op: &FsOp) -> Result<PreparedOp> {
         optional: op.optional,
         mode: op.mode,
         dev: libc::makedev(op.major, op.minor),
+        after_pivot: op.after_pivot,
     })
 }
 
@@ -271,6 +336,112 @@ pub fn read_last_cap() -> u32 {
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .unwrap_or(40)
+}
+
+fn seccomp_action(what: &str, name: &str, errno_ret: Option<u32>) -> Result<seccomp::Action> {
+    let data = |default: u32| -> Result<u16> {
+        let v = errno_ret.unwrap_or(default);
+        u16::try_from(v)
+            .ok()
+            .filter(|v| *v <= 0xfff)
+            .ok_or_else(|| Error::InvalidPlan(format!("{what}: errnoRet {v} is out of range")))
+    };
+    Ok(match name {
+        "allow" => seccomp::Action::Allow,
+        "errno" => seccomp::Action::Errno(data(libc::EPERM as u32)?),
+        "kill_thread" => seccomp::Action::KillThread,
+        "kill_process" => seccomp::Action::KillProcess,
+        "trap" => seccomp::Action::Trap,
+        "trace" => seccomp::Action::Trace(data(0)?),
+        "log" => seccomp::Action::Log,
+        other => {
+            return Err(Error::InvalidPlan(format!(
+                "{what}: unknown seccomp action {other:?}"
+            )))
+        }
+    })
+}
+
+fn seccomp_u64(what: &str, s: &str) -> Result<u64> {
+    s.parse::<u64>()
+        .map_err(|_| Error::InvalidPlan(format!("{what}: {s:?} is not a u64")))
+}
+
+/// The plan's rule list -> the typed profile -> BPF (seccomp.rs), before clone.
+pub fn compile_seccomp(spec: &SeccompSpec) -> Result<Vec<seccompiler::sock_filter>> {
+    let arch = seccomp::Arch::parse(&spec.arch)
+        .ok_or_else(|| Error::InvalidPlan(format!("seccomp: unknown arch {:?}", spec.arch)))?;
+    if Some(arch) != seccomp::Arch::native() {
+        return Err(Error::InvalidPlan(format!(
+            "seccomp: the filter is for {} but lite runs on {}",
+            spec.arch,
+            std::env::consts::ARCH
+        )));
+    }
+    seccomp_profile(spec, arch).and_then(|p| {
+        seccomp::compile(&p)
+            .map(|c| c.program)
+            .map_err(|e| Error::InvalidPlan(e.to_string()))
+    })
+}
+
+/// The typed profile, for any arch (tests compile for both).
+pub fn seccomp_profile(spec: &SeccompSpec, arch: seccomp::Arch) -> Result<seccomp::Profile> {
+    let default_action = seccomp_action(
+        "seccomp default",
+        &spec.default_action,
+        spec.default_errno_ret,
+    )?;
+    let mut rules = Vec::with_capacity(spec.rules.len());
+    for (i, r) in spec.rules.iter().enumerate() {
+        let what = format!("seccomp rules[{i}]");
+        let action = seccomp_action(&what, &r.action, r.errno_ret)?;
+        let mut args = Vec::with_capacity(r.args.len());
+        for a in &r.args {
+            if a.index > 5 {
+                return Err(Error::InvalidPlan(format!(
+                    "{what}: argument index {} (0..5)",
+                    a.index
+                )));
+            }
+            let value = seccomp_u64(&what, &a.value)?;
+            let two = a
+                .value_two
+                .as_deref()
+                .map(|v| seccomp_u64(&what, v))
+                .transpose()?
+                .unwrap_or(0);
+            let (op, value) = match a.op.as_str() {
+                "eq" => (seccomp::Op::Eq, value),
+                "ne" => (seccomp::Op::Ne, value),
+                "lt" => (seccomp::Op::Lt, value),
+                "le" => (seccomp::Op::Le, value),
+                "gt" => (seccomp::Op::Gt, value),
+                "ge" => (seccomp::Op::Ge, value),
+                "masked_eq" => (seccomp::Op::MaskedEq { mask: value }, two),
+                other => {
+                    return Err(Error::InvalidPlan(format!(
+                        "{what}: unknown comparison {other:?}"
+                    )))
+                }
+            };
+            args.push(seccomp::ArgCmp {
+                index: a.index as u8,
+                op,
+                value,
+            });
+        }
+        rules.push(seccomp::Rule {
+            names: r.names.clone(),
+            action,
+            args,
+        });
+    }
+    Ok(seccomp::Profile {
+        arch,
+        default_action,
+        rules,
+    })
 }
 
 pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
@@ -304,6 +475,15 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         .enumerate()
         .map(|(i, op)| prepare_op(i, op))
         .collect::<Result<Vec<_>>>()?;
+    // The child runs the ops in two passes around pivot_root; keeping the list in that
+    // order keeps an op's index (which failure reports name) in execution order too.
+    if let Some(first_late) = ops.iter().position(|op| op.after_pivot) {
+        if ops[first_late..].iter().any(|op| !op.after_pivot) {
+            return Err(Error::InvalidPlan(
+                "ops after pivot_root must come after all the others".into(),
+            ));
+        }
+    }
     if ops.iter().any(|op| op.uses_loop) && plan.loop_image.is_none() {
         return Err(Error::InvalidPlan(
             "an op uses @loop but the plan has no loop_image".into(),
@@ -338,6 +518,15 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         }
         caps |= 1u64 << cap;
     }
+    // Capabilities this kernel does not know cannot be granted (capset would refuse the
+    // whole set): an older kernel simply lacks them.
+    if last_cap < 63 {
+        caps &= (1u64 << (last_cap + 1)) - 1;
+    }
+    let seccomp = match &plan.seccomp {
+        Some(spec) => Some(compile_seccomp(spec)?),
+        None => None,
+    };
     let rlimits = plan
         .rlimits
         .iter()
@@ -384,6 +573,7 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         caps,
         last_cap,
         no_new_privs: plan.no_new_privs,
+        seccomp,
         rlimits,
         oom_score_adj: plan.oom_score_adj.map(|v| v.to_string().into_bytes()),
         stub_init: plan.stub_init,

@@ -42,12 +42,14 @@ pub enum Step {
     CloseFds = 22,
     Chdir = 23,
     Exec = 24,
+    /// Installing the seccomp filter (index 0: the app, 1: the stub init).
+    Seccomp = 25,
 }
 
 impl Step {
     pub fn from_u16(v: u16) -> Option<Step> {
         use Step::*;
-        const ALL: [Step; 24] = [
+        const ALL: [Step; 25] = [
             WaitGo,
             Prctl,
             CgroupNs,
@@ -72,6 +74,7 @@ impl Step {
             CloseFds,
             Chdir,
             Exec,
+            Seccomp,
         ];
         ALL.iter().copied().find(|s| *s as u16 == v)
     }
@@ -104,6 +107,7 @@ impl Step {
             CloseFds => "close-fds",
             Chdir => "chdir",
             Exec => "exec",
+            Seccomp => "seccomp",
         }
     }
 }
@@ -146,7 +150,7 @@ mod tests {
 
     #[test]
     fn round_trip_every_step() {
-        for v in 1..=24u16 {
+        for v in 1..=25u16 {
             let step = Step::from_u16(v).expect("step");
             let r = ChildReport {
                 step,
@@ -176,7 +180,7 @@ mod tests {
 
     #[test]
     fn step_names_are_unique() {
-        let names: Vec<_> = (1..=24u16)
+        let names: Vec<_> = (1..=25u16)
             .map(|v| Step::from_u16(v).unwrap().name())
             .collect();
         let mut sorted = names.clone();

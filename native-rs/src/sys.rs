@@ -45,6 +45,8 @@ pub trait Sys {
     fn setresuid(&self, uid: libc::uid_t) -> SysResult<()>;
     /// capset with permitted = effective = `caps`, inheritable empty.
     fn capset(&self, caps: u64) -> SysResult<()>;
+    /// seccomp(SECCOMP_SET_MODE_FILTER) with a program compiled before clone.
+    fn seccomp_filter(&self, program: &[seccompiler::sock_filter]) -> SysResult<()>;
     fn ioctl(&self, fd: c_int, request: c_ulong, arg: *mut c_void) -> SysResult<c_int>;
     fn socket(&self, domain: c_int, ty: c_int, protocol: c_int) -> SysResult<c_int>;
     fn setsid(&self) -> SysResult<()>;
@@ -287,6 +289,31 @@ impl Sys for LinuxSys {
         ];
         check(unsafe {
             libc::syscall(libc::SYS_capset, &header as *const CapHeader, data.as_ptr())
+        })
+        .map(drop)
+    }
+    fn seccomp_filter(&self, program: &[seccompiler::sock_filter]) -> SysResult<()> {
+        // struct sock_fprog (linux/filter.h); sock_filter is the kernel's layout.
+        #[repr(C)]
+        struct SockFprog {
+            len: u16,
+            filter: *const seccompiler::sock_filter,
+        }
+        if program.is_empty() || program.len() > u16::MAX as usize {
+            return Err(Errno(libc::EINVAL));
+        }
+        let prog = SockFprog {
+            len: program.len() as u16,
+            filter: program.as_ptr(),
+        };
+        const SECCOMP_SET_MODE_FILTER: c_ulong = 1;
+        check(unsafe {
+            libc::syscall(
+                libc::SYS_seccomp,
+                SECCOMP_SET_MODE_FILTER,
+                0 as c_ulong,
+                &prog as *const SockFprog,
+            )
         })
         .map(drop)
     }

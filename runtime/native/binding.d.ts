@@ -58,11 +58,17 @@ export interface Features {
 }
 
 /**
- * One filesystem step of the child, before pivot_root. Paths are host paths as seen
- * inside the child's new mount namespace (the new root is a prefix of the targets).
+ * One filesystem step of the child. Before pivot_root, paths are host paths as seen
+ * inside the child's new mount namespace (the new root is a prefix of the targets);
+ * ops with `after_pivot` come last and use paths inside the container.
  */
 export interface FsOp {
-  /** "mount" | "mkdir" | "mknod" | "symlink" */
+  /**
+   * "mount" | "mkdir" | "mknod" | "symlink" | "mask" | "write".
+   * "mask" hides `target`: /dev/null bound over a file, or an empty read-only tmpfs
+   * over a directory (the bind fails with ENOTDIR on a directory, as in runc).
+   * "write" writes `data` into the existing file `target` (a sysctl).
+   */
   kind: string
   /**
    * mount source; "@loop" stands for the loop device of `Plan.loop_image`.
@@ -82,6 +88,8 @@ export interface FsOp {
   mode: number
   major: number
   minor: number
+  /** Run after pivot_root (sysctls, masked and read-only paths), in plan order. */
+  afterPivot: boolean
 }
 
 /**
@@ -113,6 +121,8 @@ export interface Plan {
   /** Capability numbers kept in the bounding, permitted and effective sets. */
   caps: Array<number>
   noNewPrivs: boolean
+  /** A seccomp filter, compiled to BPF by `prepare`; none: unconfined. */
+  seccomp?: SeccompSpec
   rlimits: Array<RlimitOp>
   oomScoreAdj?: number
   /** A stub PID 1 reaps zombies and forwards signals; the app runs as PID 2. */
@@ -132,6 +142,38 @@ export interface RlimitOp {
   /** -1 = RLIM_INFINITY */
   soft: number
   hard: number
+}
+
+export interface SeccompArgSpec {
+  /** 0..=5 */
+  index: number
+  /** "eq" | "ne" | "lt" | "le" | "gt" | "ge" | "masked_eq" */
+  op: string
+  /** Decimal u64 (64-bit values do not fit a JS number). For masked_eq, the mask. */
+  value: string
+  /** For masked_eq: what (arg & mask) must equal. */
+  valueTwo?: string
+}
+
+/**
+ * One rule of a seccomp profile already resolved for this container (arch, caps,
+ * kernel): the first rule whose comparisons all hold decides a syscall's action.
+ */
+export interface SeccompRuleSpec {
+  names: Array<string>
+  /** "allow" | "errno" | "kill_thread" | "kill_process" | "trap" | "trace" | "log" */
+  action: string
+  /** The errno for "errno" (EPERM when absent), the message for "trace". */
+  errnoRet?: number
+  args: Array<SeccompArgSpec>
+}
+
+export interface SeccompSpec {
+  /** "x86_64" | "aarch64": must be the arch lite runs on. */
+  arch: string
+  defaultAction: string
+  defaultErrnoRet?: number
+  rules: Array<SeccompRuleSpec>
 }
 
 export interface StartResult {

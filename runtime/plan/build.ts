@@ -44,7 +44,7 @@ const DEV_NODES: [string, number, number][] = [
 ]
 
 function op(o: Partial<FsOp> & Pick<FsOp, 'kind' | 'target'>): FsOp {
-  return { flags: 0, optional: false, mode: 0, major: 0, minor: 0, ...o }
+  return { flags: 0, optional: false, mode: 0, major: 0, minor: 0, afterPivot: false, ...o }
 }
 
 // overlayfs splits its options on ',' and ':'; lite does not escape them.
