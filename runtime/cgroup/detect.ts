@@ -13,11 +13,20 @@ export interface ControllerHome {
   mountPoint: string
 }
 
+export interface Hierarchy {
+  version: 1 | 2
+  mountPoint: string
+  /** v1: its controllers, or name=X for a named hierarchy; v2: the enabled controllers */
+  options: string[]
+}
+
 export interface CgroupLayout {
   mode: CgroupMode
   /** the cgroup2 mount, if any */
   unified?: string
   controllers: ControllerHome[]
+  /** every mounted hierarchy, v1 (named ones too) and v2; a pid is attached in each */
+  hierarchies: Hierarchy[]
 }
 
 /** Controllers the kernel knows and has enabled, from /proc/cgroups. */
@@ -33,8 +42,17 @@ export function parseProcCgroups(text: string): string[] {
 export function detectCgroups(mounts: MountInfo[], known: string[], readControllers: (mount: string) => string): CgroupLayout {
   const v2 = mounts.find((m) => m.fstype === 'cgroup2')
   const controllers: ControllerHome[] = []
+  const hierarchies: Hierarchy[] = []
+  const seen = new Set<string>()
   for (const m of mounts) {
     if (m.fstype !== 'cgroup') continue
+    const options = m.superOptions.filter((o) => known.includes(o) || o.startsWith('name='))
+    // The same hierarchy may be mounted twice; one place is enough.
+    const id = options.slice().sort().join(',')
+    if (options.length && !seen.has(id)) {
+      seen.add(id)
+      hierarchies.push({ version: 1, mountPoint: m.mountPoint, options })
+    }
     for (const opt of m.superOptions) {
       if (known.includes(opt) && !controllers.some((c) => c.controller === opt)) {
         controllers.push({ controller: opt, version: 1, mountPoint: m.mountPoint })
@@ -47,10 +65,11 @@ export function detectCgroups(mounts: MountInfo[], known: string[], readControll
       listed = readControllers(v2.mountPoint).trim().split(/\s+/).filter(Boolean)
     } catch {}
     for (const c of listed) if (!controllers.some((h) => h.controller === c)) controllers.push({ controller: c, version: 2, mountPoint: v2.mountPoint })
+    hierarchies.push({ version: 2, mountPoint: v2.mountPoint, options: listed })
   }
   const hasV1 = controllers.some((c) => c.version === 1)
   const mode: CgroupMode = v2 ? (hasV1 ? 'hybrid' : 'v2') : hasV1 ? 'v1' : 'none'
-  return { mode, unified: v2?.mountPoint, controllers }
+  return { mode, unified: v2?.mountPoint, controllers, hierarchies }
 }
 
 export function readCgroupLayout(mounts: MountInfo[]): CgroupLayout {

@@ -31,6 +31,16 @@ import {
 } from './values.ts'
 import { requireDirectory, requireExecutable, requireRegularFile } from './host-paths.ts'
 import { rootfsKind } from './rootfs-kind.ts'
+import {
+  ioLimitParser,
+  parseCgroupParent,
+  parseCpuList,
+  parseCpus,
+  parseMemory,
+  parsePids,
+  parseRawCgroupValue,
+} from './resource-values.ts'
+import type { IoLimit } from './types.ts'
 
 /** Values from the command line that replace (and satisfy) config keys. */
 export interface ConfigOverrides {
@@ -60,6 +70,8 @@ export interface KeySpec<T = unknown> {
   key: string
   /** a family row: the key names it accepts */
   names?: readonly string[]
+  /** an open family row (raw cgroup files): the key names it accepts, by pattern */
+  pattern?: RegExp
   /** written "key[] = item", one item per line */
   list?: boolean
   /** the value's syntax, for the reference ("size", "uid[:gid]") */
@@ -109,7 +121,7 @@ export const RLIMITS = [
 export const KEEPABLE_NAMESPACES: readonly KeepableNamespace[] = ['ipc', 'uts', 'cgroup']
 
 /** Sections in the design that this version does not implement yet. */
-export const LATER_SECTIONS = ['resources', 'cgroup2', 'cgroup', 'security', 'sysctl', 'start']
+export const LATER_SECTIONS = ['security', 'sysctl', 'start']
 
 function parseKeep(raw: string): KeepableNamespace[] {
   const keep: KeepableNamespace[] = []
@@ -209,6 +221,27 @@ export const SECTIONS: readonly SectionSpec[] = [
     doc:
       'Resource limits (setrlimit) and the OOM score. Nothing is set unless configured. A value may ' +
       'only lower the limit lite itself runs with, since the host may lack CAP_SYS_RESOURCE.',
+  },
+  {
+    name: 'resources',
+    doc:
+      'cgroup limits that work on v1, v2 and hybrid hosts alike: lite writes each to the file of ' +
+      'the hierarchy that holds its controller on this host. The container is placed in ' +
+      'PARENT/NAME of every hierarchy and sees its own limits in /sys/fs/cgroup.',
+    finish(cfg, ctx) {
+      const swap = ctx.origin('resources.swap')
+      if (swap && cfg.resources.memory === null) ctx.error(swap.line, '[resources] swap: needs memory, since swap is counted on top of it')
+    },
+  },
+  {
+    name: 'cgroup',
+    doc:
+      'Placement, and raw cgroup v1 files written as they are (for what [resources] does not cover). ' +
+      'A raw key is refused on a host without cgroup v1.',
+  },
+  {
+    name: 'cgroup2',
+    doc: 'Raw cgroup v2 files written as they are, e.g. memory.high = 32M. Refused on a host without cgroup v2 controllers.',
   },
   {
     name: 'hook',
@@ -593,6 +626,179 @@ export const KEYS: readonly KeySpec[] = [
     },
   }),
 
+  // ------------------------------------------------------------ [resources]
+  key<number>({
+    section: 'resources',
+    key: 'memory',
+    value: 'size',
+    defaultDoc: 'no limit',
+    doc:
+      'The memory limit (v2 memory.max, v1 memory.limit_in_bytes). When it kills the program, lite ' +
+      'says so and exits 137. At least the measured floor (see "Memory floor").',
+    lxc: 'lxc.cgroup2.memory.max',
+    nspawn: '(MemoryMax=)',
+    parse: parseMemory,
+    apply: (cfg, v) => {
+      cfg.resources.memory = v
+    },
+  }),
+  key<number>({
+    section: 'resources',
+    key: 'swap',
+    value: 'size',
+    defaultDoc: 'the host\'s default',
+    doc: 'Swap allowed on top of memory (v2 memory.swap.max; v1 memory.memsw.limit_in_bytes = memory + swap). 0 forbids swap.',
+    lxc: 'lxc.cgroup2.memory.swap.max',
+    parse: parseSize,
+    apply: (cfg, v) => {
+      cfg.resources.swap = v
+    },
+  }),
+  key<number>({
+    section: 'resources',
+    key: 'cpus',
+    value: 'CPUs, e.g. 0.5',
+    defaultDoc: 'no limit',
+    doc: 'CPU time per 100 ms period, in CPUs (v2 cpu.max, v1 cpu.cfs_quota_us and cpu.cfs_period_us).',
+    lxc: 'lxc.cgroup2.cpu.max',
+    nspawn: '(CPUQuota=)',
+    parse: parseCpus,
+    apply: (cfg, v) => {
+      cfg.resources.cpus = v
+    },
+  }),
+  key<number>({
+    section: 'resources',
+    key: 'weight',
+    value: 'integer, 1..10000',
+    defaultDoc: '100 (the kernel\'s)',
+    doc: 'The CPU share against other cgroups (v2 cpu.weight; v1 cpu.shares, converted as crun does).',
+    lxc: 'lxc.cgroup2.cpu.weight',
+    nspawn: '(CPUWeight=)',
+    parse: intRange(1, 10000),
+    apply: (cfg, v) => {
+      cfg.resources.weight = v
+    },
+  }),
+  key<string>({
+    section: 'resources',
+    key: 'cpuset',
+    value: 'CPU list, e.g. 0-1,3',
+    defaultDoc: 'the parent\'s',
+    doc: 'The CPUs the container may run on (cpuset.cpus).',
+    lxc: 'lxc.cgroup2.cpuset.cpus',
+    nspawn: 'Exec.CPUAffinity',
+    parse: parseCpuList,
+    apply: (cfg, v) => {
+      cfg.resources.cpuset = v
+    },
+  }),
+  key<string>({
+    section: 'resources',
+    key: 'mems',
+    value: 'node list, e.g. 0',
+    defaultDoc: 'the parent\'s',
+    doc: 'The memory nodes the container may use (cpuset.mems).',
+    lxc: 'lxc.cgroup2.cpuset.mems',
+    parse: parseCpuList,
+    apply: (cfg, v) => {
+      cfg.resources.mems = v
+    },
+  }),
+  key<number>({
+    section: 'resources',
+    key: 'pids',
+    value: 'integer, or max',
+    defaultDoc: 'no limit',
+    doc: 'The most processes and threads the container may have (pids.max).',
+    lxc: 'lxc.cgroup2.pids.max',
+    nspawn: '(TasksMax=)',
+    parse: parsePids,
+    apply: (cfg, v) => {
+      cfg.resources.pids = v
+    },
+  }),
+  ...(['read_bps', 'write_bps', 'read_iops', 'write_iops'] as const).map(kind =>
+    key<Omit<IoLimit, 'kind' | 'origin'>>({
+      section: 'resources',
+      key: `io_${kind}`,
+      list: true,
+      value: kind.endsWith('bps') ? 'DEVICE SIZE' : 'DEVICE COUNT',
+      defaultDoc: 'none',
+      doc: `A ${kind.startsWith('read') ? 'read' : 'write'} limit for one block device, in ${kind.endsWith('bps') ? 'bytes' : 'operations'} per second (v2 io.max; v1 blkio.throttle.${kind.replace('_', '_')}_device), e.g. /dev/mmcblk0 ${kind.endsWith('bps') ? '10M' : '500'}.`,
+      lxc: 'lxc.cgroup2.io.max',
+      parse: (raw, ctx) => ioLimitParser(kind.endsWith('bps') ? 'bytes' : 'ops')(raw, ctx.dir),
+      apply: (cfg, v, origin) => {
+        cfg.resources.io.push({ kind, ...v, origin })
+      },
+    }),
+  ),
+  key<number>({
+    section: 'resources',
+    key: 'io_weight',
+    value: 'integer, 1..10000',
+    defaultDoc: 'the kernel\'s',
+    doc: 'The I/O share against other cgroups (v2 io.weight; v1 blkio.bfq.weight, 1..1000, only with the BFQ scheduler).',
+    lxc: 'lxc.cgroup2.io.weight',
+    parse: intRange(1, 10000),
+    apply: (cfg, v) => {
+      cfg.resources.ioWeight = v
+    },
+  }),
+  key<number>({
+    section: 'resources',
+    key: 'rt_runtime',
+    value: 'microseconds',
+    defaultDoc: '0 on v1 (no SCHED_FIFO/RR)',
+    doc:
+      'Real-time CPU time per second for SCHED_FIFO/SCHED_RR threads (v1 cpu.rt_runtime_us). A new v1 ' +
+      'cgroup gets 0, so real-time threads fail with EPERM without it. v2 has no real-time group scheduling.',
+    lxc: 'lxc.cgroup.cpu.rt_runtime_us',
+    parse: intRange(1, 1000000),
+    apply: (cfg, v) => {
+      cfg.resources.rtRuntime = v
+    },
+  }),
+
+  // --------------------------------------------------------- [cgroup] [cgroup2]
+  key<string>({
+    section: 'cgroup',
+    key: 'parent',
+    value: 'cgroup path',
+    default: 'lite',
+    doc: 'Where the container\'s cgroup goes in each hierarchy: PARENT/NAME.',
+    parse: parseCgroupParent,
+    apply: (cfg, v) => {
+      cfg.cgroup.parent = v
+    },
+  }),
+  key<string>({
+    section: 'cgroup',
+    key: '<controller>.<file>',
+    pattern: /^[a-z_]+\.[A-Za-z0-9_.]+$/,
+    value: 'value',
+    defaultDoc: 'none',
+    doc: 'A cgroup v1 file of the container\'s cgroup, written as is, e.g. memory.swappiness = 10. The controller must be on v1 on this host.',
+    lxc: 'lxc.cgroup.<controller>.<file>',
+    parse: parseRawCgroupValue,
+    apply: (cfg, value, origin, ctx) => {
+      cfg.cgroup.v1.push({ file: ctx.key, value, origin })
+    },
+  }),
+  key<string>({
+    section: 'cgroup2',
+    key: '<file>',
+    pattern: /^[a-z_]+\.[A-Za-z0-9_.]+$/,
+    value: 'value',
+    defaultDoc: 'none',
+    doc: 'A cgroup v2 file of the container\'s cgroup, written as is, e.g. memory.high = 32M. The controller must be on v2 on this host.',
+    lxc: 'lxc.cgroup2.<file>',
+    parse: parseRawCgroupValue,
+    apply: (cfg, value, origin, ctx) => {
+      cfg.cgroup.v2.push({ file: ctx.key, value, origin })
+    },
+  }),
+
   // ----------------------------------------------------------------- [hook]
   key<string[]>({
     section: 'hook',
@@ -631,7 +837,10 @@ export function keyNames(section: string): string[] {
 
 /** The row for a key as written, if any. */
 export function findKey(section: string, name: string): KeySpec | undefined {
-  return KEYS.find(row => row.section === section && (row.names ? row.names.includes(name) : row.key === name))
+  return (
+    KEYS.find(row => row.section === section && (row.names ? row.names.includes(name) : row.key === name)) ??
+    KEYS.find(row => row.section === section && row.pattern?.test(name))
+  )
 }
 
 /**
@@ -649,6 +858,8 @@ export function emptyConfig(file: string): ContainerConfig {
     net: { type: 'none', resolvConf: 'host', dns: [], hosts: [] },
     limits: { rlimits: [], oomScoreAdj: null },
     hooks: { preStart: [], postStop: [] },
+    resources: { memory: null, swap: null, cpus: null, weight: null, cpuset: null, mems: null, pids: null, io: [], ioWeight: null, rtRuntime: null },
+    cgroup: { parent: 'lite', v1: [], v2: [] },
     origins: {},
   }
 }

@@ -41,6 +41,45 @@ export interface Hook {
   origin: Origin
 }
 
+export interface IoLimit {
+  kind: 'read_bps' | 'write_bps' | 'read_iops' | 'write_iops'
+  /** the block device as written, and its numbers */
+  device: string
+  major: number
+  minor: number
+  value: number
+  origin: Origin
+}
+
+/** A raw cgroup file write: `[cgroup2] memory.high = 32M` or `[cgroup] memory.swappiness = 10`. */
+export interface RawCgroupKey {
+  /** the file name, e.g. memory.high; for v1 the controller is its first word */
+  file: string
+  value: string
+  origin: Origin
+}
+
+export interface Resources {
+  /** bytes */
+  memory: number | null
+  /** bytes of swap on top of memory */
+  swap: number | null
+  /** CPUs of time per period, e.g. 0.5 */
+  cpus: number | null
+  /** 1..10000, v2's scale */
+  weight: number | null
+  /** CPU list, e.g. "0-1,3" */
+  cpuset: string | null
+  /** memory node list */
+  mems: string | null
+  pids: number | null
+  io: IoLimit[]
+  /** 1..10000 (v2) / 1..1000 (v1 BFQ) */
+  ioWeight: number | null
+  /** µs of real-time runtime per period (v1) */
+  rtRuntime: number | null
+}
+
 export interface ContainerConfig {
   /** the path of the config file as given */
   file: string
@@ -93,6 +132,15 @@ export interface ContainerConfig {
   hooks: {
     preStart: Hook[]
     postStop: Hook[]
+  }
+  resources: Resources
+  cgroup: {
+    /** the parent cgroup, relative to each hierarchy's root */
+    parent: string
+    /** [cgroup] raw keys, for v1 hierarchies */
+    v1: RawCgroupKey[]
+    /** [cgroup2] raw keys, for the v2 hierarchy */
+    v2: RawCgroupKey[]
   }
   /** "section.key" -> where it was set; lists use "section.key[i]" */
   origins: Record<string, Origin>

@@ -132,7 +132,7 @@ export function validateRaw(raw: RawConfig, overrides: ConfigOverrides = {}): Va
       }
       if (overridden) {
         delete cfg.origins[`${row.section}.${row.key}`]
-      } else if (keys.length === 0 && !row.names) {
+      } else if (keys.length === 0 && !row.names && !row.pattern) {
         applyDefault(row, ctx)
       }
     }

@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs'
 import { loadConfig } from '../config/validate.ts'
 import { formatConfigErrors } from '../config/report.ts'
 import { buildPlan } from '../plan/build.ts'
+import { readHostFacts } from '../host/facts.ts'
 
 export function checkConfigs(files: string[]): number {
   let failed = 0
@@ -12,7 +13,7 @@ export function checkConfigs(files: string[]): number {
     const { config, errors } = loadConfig(file)
     let all = errors
     if (config) {
-      const planned = buildPlan(config, { resolvConf: '', localtime: null, hostname: 'localhost' }, { stateDir: `/run/lite/${config.container.name}`, tty: false, interactive: false, exists: existsSync })
+      const planned = buildPlan(config, readHostFacts(), { stateDir: `/run/lite/${config.container.name}`, tty: false, interactive: false, exists: existsSync })
       all = planned.errors
     }
     if (all.length) {

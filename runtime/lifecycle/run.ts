@@ -14,6 +14,8 @@ import { failureError } from './failure.ts'
 import { runHooks } from './hooks.ts'
 import { acquireState, releaseState, writeStateFile, STATE_ROOT, type StateLock } from './state.ts'
 import { supervise } from './supervise.ts'
+import { attachPid, createCgroups, oomKills, placeCgroups, removeCgroups, type CgroupPlacement } from '../cgroup/manager.ts'
+import type { HostFacts } from '../plan/etc-files.ts'
 
 export interface RunOptions {
   config: string
@@ -42,6 +44,12 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   }
 }
 
+/** 4M, 512K or a byte count, as a limit is written in a config. */
+function formatBytes(n: number): string {
+  for (const [unit, size] of [['G', 1 << 30], ['M', 1 << 20], ['K', 1 << 10]] as const) if (n % size === 0) return `${n / size}${unit}`
+  return String(n)
+}
+
 function configError(text: string): LiteError {
   return new LiteError(text.replace(/\n$/, ''), EXIT_LITE_FAILED, true)
 }
@@ -62,7 +70,8 @@ async function run(opts: RunOptions): Promise<number> {
   trace('plan')
   const name = config.container.name
   const stateDir = posix.join(STATE_ROOT, name)
-  const planned = buildPlan(config, readHostFacts(), { stateDir, tty: opts.tty, interactive: opts.interactive, exists: existsSync })
+  const host: HostFacts = readHostFacts()
+  const planned = buildPlan(config, host, { stateDir, tty: opts.tty, interactive: opts.interactive, exists: existsSync })
   if (!planned.plan) throw configError(formatConfigErrors(planned.errors, opts.config))
   const plan = planned.plan
 
@@ -73,19 +82,28 @@ async function run(opts: RunOptions): Promise<number> {
   let container: Container | undefined
   let reaped = false
   let exitCode = EXIT_LITE_FAILED
+  let cgroups: CgroupPlacement | undefined
   try {
     prepareHost(plan)
+    trace('cgroups')
+    if (host.cgroups && host.cgroups.layout.mode !== 'none') {
+      cgroups = placeCgroups(host.cgroups.layout, config.cgroup.parent, name)
+      // We hold the name's lock: a cgroup of that name is left over from a killed lite.
+      await removeCgroups(cgroups)
+      createCgroups(cgroups, plan.cgroupWrites)
+    }
     const hookVars = { LITE_NAME: name, LITE_CONFIG: opts.config, LITE_ROOTFS: config.rootfs.path }
     const preFail = runHooks('pre-start', config.hooks.preStart, hookVars)
     if (preFail) throw preFail
 
     trace('clone')
     try {
-      container = native.create(plan.native)
+      container = native.create(plan.native, cgroups?.v2)
     } catch (e) {
       throw new LiteError(`cannot create the container: ${(e as Error).message}`)
     }
-    // (cgroups are attached here, before GO: the resources issue)
+    // Every hierarchy before GO, so that the app starts inside its limits.
+    if (cgroups) attachPid(cgroups, container.pid, container.joinedCgroup)
     trace('start')
     let started
     try {
@@ -104,6 +122,10 @@ async function run(opts: RunOptions): Promise<number> {
     const exit = await supervise(container, { stopSignal: config.exec.stopSignal, stopTimeout: config.exec.stopTimeout }, { tty: opts.tty, interactive: opts.interactive })
     reaped = true
     exitCode = exit.code
+    if (cgroups && exit.signal === 9 && oomKills(cgroups) > 0) {
+      const limit = config.resources.memory
+      process.stderr.write(`lite: ${name} was killed by the OOM killer${limit ? ` (memory limit ${formatBytes(limit)})` : ''}\n`)
+    }
     const postFail = runHooks('post-stop', config.hooks.postStop, { ...hookVars, LITE_PID: String(container.pid), LITE_EXIT_CODE: String(exitCode) })
     if (postFail) say(postFail)
     return exitCode
@@ -115,6 +137,13 @@ async function run(opts: RunOptions): Promise<number> {
         container.kill(9)
         container.waitSync()
       } catch {}
+    }
+    if (cgroups) {
+      try {
+        await removeCgroups(cgroups)
+      } catch (e) {
+        if (e instanceof LiteError) say(e)
+      }
     }
     releaseState(lock)
     trace('done')

@@ -10,6 +10,7 @@ import { type EtcFile, type HostFacts, etcFiles } from './etc-files.ts'
 import { execCandidates } from './exec-path.ts'
 import { CAP, DEFAULT_CAPS, MS, RLIMIT, S_IFCHR } from './linux.ts'
 import { isBind, mountFlags } from './mount-options.ts'
+import { type CgroupWrite, resourceWrites } from '../cgroup/resources.ts'
 
 export interface OpInfo {
   /** what the op is for, in words: "mount /dev/i2c-1 on /dev/i2c-1 (bind)" */
@@ -29,6 +30,8 @@ export interface LaunchPlan {
   dirs: string[]
   stateDir: string
   config: ContainerConfig
+  /** [resources] and raw cgroup keys, resolved for this host's hierarchies */
+  cgroupWrites: CgroupWrite[]
 }
 
 export interface PlanOptions {
@@ -126,6 +129,28 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
 
   add(op({ kind: 'mount', source: 'proc', target: inRoot('/proc'), fstype: 'proc', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, create }), apiFs('mount /proc'))
   add(op({ kind: 'mount', source: 'sysfs', target: inRoot('/sys'), fstype: 'sysfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, create }), apiFs('mount /sys (read-only)'))
+  // The container's own cgroups, read-only: the cgroup namespace (unshared by the
+  // child before any mount) makes the container's cgroup the root of each hierarchy,
+  // so a JVM or Go runtime reads its own limits there.
+  const layout = host.cgroups?.layout
+  if (layout && layout.mode !== 'none' && newNs.has('cgroup')) {
+    const cg = inRoot('/sys/fs/cgroup')
+    const ro = MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY
+    const what = apiFs('mount /sys/fs/cgroup (read-only)')
+    if (layout.mode === 'v2') {
+      add(op({ kind: 'mount', source: 'cgroup2', target: cg, fstype: 'cgroup2', flags: ro }), what)
+    } else {
+      add(op({ kind: 'mount', source: 'tmpfs', target: cg, fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=755,size=64k' }), what)
+      for (const h of layout.hierarchies) {
+        const dir = posix.join(cg, posix.basename(h.mountPoint))
+        add(op({ kind: 'mkdir', target: dir, mode: 0o755 }), what)
+        const named = h.version === 1 && h.options.every((o) => o.startsWith('name='))
+        const data = h.version === 1 ? (named ? ['none', ...h.options] : h.options).join(',') : undefined
+        add(op({ kind: 'mount', source: 'cgroup', target: dir, fstype: h.version === 1 ? 'cgroup' : 'cgroup2', flags: ro, data }), what)
+      }
+      add(op({ kind: 'mount', target: cg, flags: MS.REMOUNT | ro }), what)
+    }
+  }
   add(op({ kind: 'mount', source: 'tmpfs', target: inRoot('/dev'), fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', create }), apiFs('mount /dev'))
   for (const [name, major, minor] of DEV_NODES) {
     add(op({ kind: 'mknod', target: inRoot(`/dev/${name}`), mode: S_IFCHR | 0o666, major, minor }), apiFs(`create /dev/${name}`))
@@ -209,6 +234,9 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
   const rlimits = cfg.limits.rlimits.map((r) => ({ resource: RLIMIT[r.resource], soft: r.soft, hard: r.hard }))
   for (const [i, r] of cfg.limits.rlimits.entries()) if (rlimits[i].resource === undefined) fail(r.origin, `[limits] ${r.resource}: unknown resource`)
 
+  const cgroup = host.cgroups ? resourceWrites(cfg, host.cgroups) : { writes: [], errors: [] }
+  errors.push(...cgroup.errors)
+
   if (errors.length) return { errors }
   const native: NativePlan = {
     namespaces: [...newNs],
@@ -240,6 +268,7 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
       dirs,
       stateDir: state,
       config: cfg,
+      cgroupWrites: cgroup.writes,
     },
     errors: [],
   }

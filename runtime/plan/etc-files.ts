@@ -2,6 +2,7 @@
 // state directory and bind-mounts them read-only, which works over a read-only lower too.
 
 import type { ContainerConfig } from '../config/types.ts'
+import type { HostCgroups } from '../cgroup/resources.ts'
 
 export interface EtcFile {
   /** path inside the container */
@@ -16,6 +17,8 @@ export interface HostFacts {
   localtime: string | null
   /** the host's own host name (used when the uts namespace is shared) */
   hostname: string
+  /** the host's cgroup hierarchies; absent: no cgroups are set up */
+  cgroups?: HostCgroups
 }
 
 /**

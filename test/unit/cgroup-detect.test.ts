@@ -164,12 +164,12 @@ t.test('detectCgroups', async t => {
     const layout = detectCgroups(parseMountInfo(V2_MOUNTS), V2_KNOWN, () => {
       throw Object.assign(new Error('EACCES'), { code: 'EACCES' })
     })
-    t.same(layout, { mode: 'v2', unified: '/sys/fs/cgroup', controllers: [] })
+    t.same(layout, { mode: 'v2', unified: '/sys/fs/cgroup', controllers: [], hierarchies: [{ version: 2, mountPoint: '/sys/fs/cgroup', options: [] }] })
   })
 
   t.test('none: no cgroup mount at all', async t => {
-    t.same(detectCgroups(parseMountInfo(ROOT), V1_KNOWN, () => ''), { mode: 'none', unified: undefined, controllers: [] })
-    t.same(detectCgroups([], [], () => ''), { mode: 'none', unified: undefined, controllers: [] })
+    t.same(detectCgroups(parseMountInfo(ROOT), V1_KNOWN, () => ''), { mode: 'none', unified: undefined, controllers: [], hierarchies: [] })
+    t.same(detectCgroups([], [], () => ''), { mode: 'none', unified: undefined, controllers: [], hierarchies: [] })
   })
 
   t.test('none: v1 mounts of controllers the kernel does not list', async t => {

@@ -21,7 +21,7 @@ t.test('the markdown reference (README table)', async t => {
     const cells = row.replace(/\\\|/g, '').split('|').length - 2
     t.equal(cells, 6, `6 cells: ${row.slice(0, 30)}`)
   }
-  t.notMatch(markdown, /<(?!RLIMIT>|rlimit>)/, 'no raw HTML outside code spans')
+  t.notMatch(markdown.replace(/`[^`\n]*`/g, ''), /<(?!RLIMIT>|rlimit>)/, 'no raw HTML outside code spans')
 })
 
 t.test('the key table is complete', async t => {

@@ -8,6 +8,8 @@ import { editDistance, closest } from '../../runtime/config/suggest.ts'
 import { loadConfig, validateText } from '../../runtime/config/validate.ts'
 import type { ContainerConfig } from '../../runtime/config/types.ts'
 
+const NO_RESOURCES: ContainerConfig['resources'] = { memory: null, swap: null, cpus: null, weight: null, cpuset: null, mems: null, pids: null, io: [], ioWeight: null, rtRuntime: null }
+
 // Paths are given relative to the repository (tap runs from its root), so
 // that error text and snapshots hold no absolute path of this machine.
 const FIXTURES = path.relative(process.cwd(), fileURLToPath(new URL('../fixtures/config', import.meta.url)))
@@ -65,6 +67,8 @@ function defaults(file: string, name: string): ContainerConfig {
     net: { type: 'none', resolvConf: 'host', dns: [], hosts: [] },
     limits: { rlimits: [], oomScoreAdj: null },
     hooks: { preStart: [], postStop: [] },
+    resources: NO_RESOURCES,
+    cgroup: { parent: 'lite', v1: [], v2: [] },
     origins: {},
   }
 }
@@ -131,6 +135,8 @@ t.test('good configs give exact ContainerConfig objects', async t => {
         preStart: [{ argv: [abs('hooks', 'pre-start.sh'), '--name', 'sensor py'], origin: at(48) }],
         postStop: [{ argv: ['/bin/true'], origin: at(49) }],
       },
+      resources: NO_RESOURCES,
+      cgroup: { parent: 'lite', v1: [], v2: [] },
       origins: {
         'container.name': at(5),
         'container.hostname': at(6),

@@ -86,6 +86,43 @@ Resource limits (setrlimit) and the OOM score. Nothing is set unless configured.
 | \`<rlimit>\` | soft[:hard] | inherited | &lt;rlimit> is one of as, core, cpu, data, fsize, locks, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, rttime, sigpending, stack. Each limit is a non-negative integer or unlimited; one value sets both soft and hard, e.g. nofile = 1024:4096. | \`lxc.prlimit.<rlimit>\` | \`Exec.Limit<RLIMIT>\` |
 | \`oom_score_adj\` | integer, -1000..1000 | inherited | Added to the OOM killer's score of the container's processes; -1000 exempts them. | \`lxc.proc.oom_score_adj\` | \`Exec.OOMScoreAdjust\` |
 
+### \`[resources]\`
+
+cgroup limits that work on v1, v2 and hybrid hosts alike: lite writes each to the file of the hierarchy that holds its controller on this host. The container is placed in PARENT/NAME of every hierarchy and sees its own limits in /sys/fs/cgroup.
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`memory\` | size | no limit | The memory limit (v2 memory.max, v1 memory.limit_in_bytes). When it kills the program, lite says so and exits 137. At least the measured floor (see "Memory floor"). | \`lxc.cgroup2.memory.max\` | (MemoryMax=) |
+| \`swap\` | size | the host's default | Swap allowed on top of memory (v2 memory.swap.max; v1 memory.memsw.limit_in_bytes = memory + swap). 0 forbids swap. | \`lxc.cgroup2.memory.swap.max\` | — |
+| \`cpus\` | CPUs, e.g. 0.5 | no limit | CPU time per 100 ms period, in CPUs (v2 cpu.max, v1 cpu.cfs_quota_us and cpu.cfs_period_us). | \`lxc.cgroup2.cpu.max\` | (CPUQuota=) |
+| \`weight\` | integer, 1..10000 | 100 (the kernel's) | The CPU share against other cgroups (v2 cpu.weight; v1 cpu.shares, converted as crun does). | \`lxc.cgroup2.cpu.weight\` | (CPUWeight=) |
+| \`cpuset\` | CPU list, e.g. 0-1,3 | the parent's | The CPUs the container may run on (cpuset.cpus). | \`lxc.cgroup2.cpuset.cpus\` | \`Exec.CPUAffinity\` |
+| \`mems\` | node list, e.g. 0 | the parent's | The memory nodes the container may use (cpuset.mems). | \`lxc.cgroup2.cpuset.mems\` | — |
+| \`pids\` | integer, or max | no limit | The most processes and threads the container may have (pids.max). | \`lxc.cgroup2.pids.max\` | (TasksMax=) |
+| \`io_read_bps[]\` | DEVICE SIZE | none | A read limit for one block device, in bytes per second (v2 io.max; v1 blkio.throttle.read_bps_device), e.g. /dev/mmcblk0 10M. | \`lxc.cgroup2.io.max\` | — |
+| \`io_write_bps[]\` | DEVICE SIZE | none | A write limit for one block device, in bytes per second (v2 io.max; v1 blkio.throttle.write_bps_device), e.g. /dev/mmcblk0 10M. | \`lxc.cgroup2.io.max\` | — |
+| \`io_read_iops[]\` | DEVICE COUNT | none | A read limit for one block device, in operations per second (v2 io.max; v1 blkio.throttle.read_iops_device), e.g. /dev/mmcblk0 500. | \`lxc.cgroup2.io.max\` | — |
+| \`io_write_iops[]\` | DEVICE COUNT | none | A write limit for one block device, in operations per second (v2 io.max; v1 blkio.throttle.write_iops_device), e.g. /dev/mmcblk0 500. | \`lxc.cgroup2.io.max\` | — |
+| \`io_weight\` | integer, 1..10000 | the kernel's | The I/O share against other cgroups (v2 io.weight; v1 blkio.bfq.weight, 1..1000, only with the BFQ scheduler). | \`lxc.cgroup2.io.weight\` | — |
+| \`rt_runtime\` | microseconds | 0 on v1 (no SCHED_FIFO/RR) | Real-time CPU time per second for SCHED_FIFO/SCHED_RR threads (v1 cpu.rt_runtime_us). A new v1 cgroup gets 0, so real-time threads fail with EPERM without it. v2 has no real-time group scheduling. | \`lxc.cgroup.cpu.rt_runtime_us\` | — |
+
+### \`[cgroup]\`
+
+Placement, and raw cgroup v1 files written as they are (for what [resources] does not cover). A raw key is refused on a host without cgroup v1.
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`parent\` | cgroup path | \`lite\` | Where the container's cgroup goes in each hierarchy: PARENT/NAME. | — | — |
+| \`<controller>.<file>\` | value | none | A cgroup v1 file of the container's cgroup, written as is, e.g. memory.swappiness = 10. The controller must be on v1 on this host. | \`lxc.cgroup.<controller>.<file>\` | — |
+
+### \`[cgroup2]\`
+
+Raw cgroup v2 files written as they are, e.g. memory.high = 32M. Refused on a host without cgroup v2 controllers.
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`<file>\` | value | none | A cgroup v2 file of the container's cgroup, written as is, e.g. memory.high = 32M. The controller must be on v2 on this host. | \`lxc.cgroup2.<file>\` | — |
+
 ### \`[hook]\`
 
 Host programs run by lite around the container, with LITE_NAME, LITE_ROOTFS, LITE_PID and LITE_CONFIG in their environment.
@@ -287,6 +324,113 @@ lite configuration reference
       Added to the OOM killer's score of the container's processes; -1000
       exempts them.
       LXC: lxc.proc.oom_score_adj; nspawn: Exec.OOMScoreAdjust
+
+[resources]
+  cgroup limits that work on v1, v2 and hybrid hosts alike: lite writes each
+  to the file of the hierarchy that holds its controller on this host. The
+  container is placed in PARENT/NAME of every hierarchy and sees its own
+  limits in /sys/fs/cgroup.
+
+  memory = size
+      default: no limit
+      The memory limit (v2 memory.max, v1 memory.limit_in_bytes). When it
+      kills the program, lite says so and exits 137. At least the measured
+      floor (see "Memory floor").
+      LXC: lxc.cgroup2.memory.max; nspawn: (MemoryMax=)
+
+  swap = size
+      default: the host's default
+      Swap allowed on top of memory (v2 memory.swap.max; v1
+      memory.memsw.limit_in_bytes = memory + swap). 0 forbids swap.
+      LXC: lxc.cgroup2.memory.swap.max
+
+  cpus = CPUs, e.g. 0.5
+      default: no limit
+      CPU time per 100 ms period, in CPUs (v2 cpu.max, v1 cpu.cfs_quota_us and
+      cpu.cfs_period_us).
+      LXC: lxc.cgroup2.cpu.max; nspawn: (CPUQuota=)
+
+  weight = integer, 1..10000
+      default: 100 (the kernel's)
+      The CPU share against other cgroups (v2 cpu.weight; v1 cpu.shares,
+      converted as crun does).
+      LXC: lxc.cgroup2.cpu.weight; nspawn: (CPUWeight=)
+
+  cpuset = CPU list, e.g. 0-1,3
+      default: the parent's
+      The CPUs the container may run on (cpuset.cpus).
+      LXC: lxc.cgroup2.cpuset.cpus; nspawn: Exec.CPUAffinity
+
+  mems = node list, e.g. 0
+      default: the parent's
+      The memory nodes the container may use (cpuset.mems).
+      LXC: lxc.cgroup2.cpuset.mems
+
+  pids = integer, or max
+      default: no limit
+      The most processes and threads the container may have (pids.max).
+      LXC: lxc.cgroup2.pids.max; nspawn: (TasksMax=)
+
+  io_read_bps[] = DEVICE SIZE
+      default: none
+      A read limit for one block device, in bytes per second (v2 io.max; v1
+      blkio.throttle.read_bps_device), e.g. /dev/mmcblk0 10M.
+      LXC: lxc.cgroup2.io.max
+
+  io_write_bps[] = DEVICE SIZE
+      default: none
+      A write limit for one block device, in bytes per second (v2 io.max; v1
+      blkio.throttle.write_bps_device), e.g. /dev/mmcblk0 10M.
+      LXC: lxc.cgroup2.io.max
+
+  io_read_iops[] = DEVICE COUNT
+      default: none
+      A read limit for one block device, in operations per second (v2 io.max;
+      v1 blkio.throttle.read_iops_device), e.g. /dev/mmcblk0 500.
+      LXC: lxc.cgroup2.io.max
+
+  io_write_iops[] = DEVICE COUNT
+      default: none
+      A write limit for one block device, in operations per second (v2 io.max;
+      v1 blkio.throttle.write_iops_device), e.g. /dev/mmcblk0 500.
+      LXC: lxc.cgroup2.io.max
+
+  io_weight = integer, 1..10000
+      default: the kernel's
+      The I/O share against other cgroups (v2 io.weight; v1 blkio.bfq.weight,
+      1..1000, only with the BFQ scheduler).
+      LXC: lxc.cgroup2.io.weight
+
+  rt_runtime = microseconds
+      default: 0 on v1 (no SCHED_FIFO/RR)
+      Real-time CPU time per second for SCHED_FIFO/SCHED_RR threads (v1
+      cpu.rt_runtime_us). A new v1 cgroup gets 0, so real-time threads fail
+      with EPERM without it. v2 has no real-time group scheduling.
+      LXC: lxc.cgroup.cpu.rt_runtime_us
+
+[cgroup]
+  Placement, and raw cgroup v1 files written as they are (for what [resources]
+  does not cover). A raw key is refused on a host without cgroup v1.
+
+  parent = cgroup path
+      default: lite
+      Where the container's cgroup goes in each hierarchy: PARENT/NAME.
+
+  <controller>.<file> = value
+      default: none
+      A cgroup v1 file of the container's cgroup, written as is, e.g.
+      memory.swappiness = 10. The controller must be on v1 on this host.
+      LXC: lxc.cgroup.<controller>.<file>
+
+[cgroup2]
+  Raw cgroup v2 files written as they are, e.g. memory.high = 32M. Refused on
+  a host without cgroup v2 controllers.
+
+  <file> = value
+      default: none
+      A cgroup v2 file of the container's cgroup, written as is, e.g.
+      memory.high = 32M. The controller must be on v2 on this host.
+      LXC: lxc.cgroup2.<file>
 
 [hook]
   Host programs run by lite around the container, with LITE_NAME, LITE_ROOTFS,

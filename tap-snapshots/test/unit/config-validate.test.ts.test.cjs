@@ -181,7 +181,7 @@ lite: 1 error in test/fixtures/config/bad/key-in-wrong-section.ini; nothing was 
 `
 
 exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > later-section.ini > must match snapshot 1`] = `
-lite: error: test/fixtures/config/bad/later-section.ini:7: section [resources] is not supported by this version of lite
+lite: error: test/fixtures/config/bad/later-section.ini:7: section [start] is not supported by this version of lite
 lite: 1 error in test/fixtures/config/bad/later-section.ini; nothing was started
 
 `
@@ -372,7 +372,7 @@ lite: 1 error in test/fixtures/config/bad/unknown-key.ini; nothing was started
 `
 
 exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > unknown-section-no-suggestion.ini > must match snapshot 1`] = `
-lite: error: test/fixtures/config/bad/unknown-section-no-suggestion.ini:7: unknown section [volumes]; the sections are [container] [rootfs] [exec] [mount] [namespaces] [net] [limits] [hook]
+lite: error: test/fixtures/config/bad/unknown-section-no-suggestion.ini:7: unknown section [volumes]; the sections are [container] [rootfs] [exec] [mount] [namespaces] [net] [limits] [resources] [cgroup] [cgroup2] [hook]
 lite: 1 error in test/fixtures/config/bad/unknown-section-no-suggestion.ini; nothing was started
 
 `

@@ -1,0 +1,86 @@
+// Value parsers of [resources] and the raw cgroup sections.
+
+import { statSync } from 'node:fs'
+import { ValueError, parseHostPath, parseSize, quote } from './values.ts'
+
+/** The smallest memory limit under which the busybox container still starts, in pages
+ * (measured with bench/memory-floor; see README "Memory floor"). */
+export const MEMORY_FLOOR_PAGES = 64
+export const PAGE_SIZE = 4096
+
+/** A memory limit: a size, at least the measured floor. */
+export function parseMemory(raw: string): number {
+  const bytes = parseSize(raw)
+  const floor = MEMORY_FLOOR_PAGES * PAGE_SIZE
+  if (bytes < floor) {
+    throw new ValueError(`${quote(raw)} is below lite's floor of ${floor / 1024}K (${MEMORY_FLOOR_PAGES} pages): a container does not start under less`)
+  }
+  return bytes
+}
+
+/** CPUs of time: a positive decimal with at most 3 places, e.g. 0.5 or 2. */
+export function parseCpus(raw: string): number {
+  if (!/^\d+(\.\d{1,3})?$/.test(raw)) throw new ValueError(`${quote(raw)} is not a number of CPUs (e.g. 0.5, 1, 2.25)`)
+  const n = Number(raw)
+  if (n < 0.01) throw new ValueError(`${quote(raw)} is too small: at least 0.01 CPU`)
+  if (n > 1024) throw new ValueError(`${quote(raw)} is too large`)
+  return n
+}
+
+/** A CPU or memory-node list as the kernel writes it: "0-3,6". */
+export function parseCpuList(raw: string): string {
+  const parts = raw.split(',')
+  for (const p of parts) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(p.trim())
+    if (!m || (m[2] !== undefined && Number(m[2]) < Number(m[1]))) {
+      throw new ValueError(`${quote(raw)} is not a list such as 0-3,6`)
+    }
+  }
+  return parts.map(p => p.trim()).join(',')
+}
+
+/** pids: a count of at least 1, or max. */
+export function parsePids(raw: string): number {
+  if (raw === 'max') return -1
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 4194304) throw new ValueError(`${quote(raw)} is not a number of processes (1..4194304, or max)`)
+  return Number(raw)
+}
+
+/** "DEVICE VALUE": a block device on the host and a rate (a size for bytes per second). */
+export function ioLimitParser(rate: 'bytes' | 'ops') {
+  return (raw: string, baseDir: string): { device: string; major: number; minor: number; value: number } => {
+    const words = raw.trim().split(/\s+/)
+    if (words.length !== 2) throw new ValueError(`${quote(raw)} is not "DEVICE ${rate === 'bytes' ? 'SIZE' : 'COUNT'}" (e.g. /dev/mmcblk0 ${rate === 'bytes' ? '10M' : '500'})`)
+    const device = parseHostPath(words[0]!, baseDir)
+    let st
+    try {
+      st = statSync(device)
+    } catch {
+      throw new ValueError(`${words[0]}: no such device on this host`)
+    }
+    if (!st.isBlockDevice()) throw new ValueError(`${words[0]} is not a block device`)
+    const value = rate === 'bytes' ? parseSize(words[1]!) : Number(words[1])
+    if (rate === 'ops' && !/^\d+$/.test(words[1]!)) throw new ValueError(`${quote(words[1]!)} is not a number of operations per second`)
+    if (value < 1) throw new ValueError(`${quote(words[1]!)}: a rate must be at least 1`)
+    // glibc's major()/minor() for a 64-bit dev_t
+    const rdev = BigInt(st.rdev)
+    const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn))
+    const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn))
+    return { device: words[0]!, major, minor, value }
+  }
+}
+
+/** A raw cgroup value: written as is, but one line, not empty. */
+export function parseRawCgroupValue(raw: string): string {
+  if (raw === '' || /[\n\r]/.test(raw)) throw new ValueError('a cgroup value is one non-empty line')
+  return raw
+}
+
+/** [cgroup] parent: a relative cgroup path without "." or ".." parts. */
+export function parseCgroupParent(raw: string): string {
+  const p = raw.replace(/^\/+|\/+$/g, '')
+  if (p === '' || p.split('/').some(part => part === '' || part === '.' || part === '..' || !/^[A-Za-z0-9_.:@-]+$/.test(part))) {
+    throw new ValueError(`${quote(raw)} is not a cgroup path such as lite or system.slice/lite`)
+  }
+  return p
+}
