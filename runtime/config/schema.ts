@@ -31,6 +31,7 @@ import {
 } from './values.ts'
 import { requireDirectory, requireExecutable, requireRegularFile } from './host-paths.ts'
 import { rootfsKind } from './rootfs-kind.ts'
+import { DEFAULT_CAP_TEXT, parseCapList, parseSeccomp, parseSysctlValue, sysctlProblem } from './security-values.ts'
 import {
   ioLimitParser,
   parseCgroupParent,
@@ -121,7 +122,7 @@ export const RLIMITS = [
 export const KEEPABLE_NAMESPACES: readonly KeepableNamespace[] = ['ipc', 'uts', 'cgroup']
 
 /** Sections in the design that this version does not implement yet. */
-export const LATER_SECTIONS = ['security', 'sysctl', 'start']
+export const LATER_SECTIONS = ['start']
 
 function parseKeep(raw: string): KeepableNamespace[] {
   const keep: KeepableNamespace[] = []
@@ -242,6 +243,26 @@ export const SECTIONS: readonly SectionSpec[] = [
   {
     name: 'cgroup2',
     doc: 'Raw cgroup v2 files written as they are, e.g. memory.high = 32M. Refused on a host without cgroup v2 controllers.',
+  },
+  {
+    name: 'security',
+    doc:
+      'Confinement. By default a container gets Docker\'s: 14 capabilities, no_new_privs, and Docker\'s ' +
+      'default seccomp profile. Whatever is set here, /proc and /sys paths that show or change the host ' +
+      '(/proc/kcore, /proc/keys, /sys/firmware, ...) are masked and others (/proc/sys, /proc/sysrq-trigger, ' +
+      '/proc/irq, /proc/bus, /proc/fs) made read-only, as runc does.',
+    finish(cfg, ctx) {
+      const keep = ctx.origin('security.cap.keep')
+      const drop = ctx.origin('security.cap.drop')
+      if (keep && drop) ctx.error(drop.line, `[security] cap.drop: not with cap.keep (line ${keep.line}), which already names the whole set; use one of them`)
+    },
+  },
+  {
+    name: 'sysctl',
+    doc:
+      'Kernel parameters of the container\'s own namespaces, e.g. net.ipv4.ip_forward = 1, written into ' +
+      '/proc/sys inside the container before it is made read-only. Only namespaced ones: net.* (with a ' +
+      'new network namespace), kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.* (with a new IPC namespace).',
   },
   {
     name: 'hook',
@@ -799,6 +820,92 @@ export const KEYS: readonly KeySpec[] = [
     },
   }),
 
+  // ------------------------------------------------------------- [security]
+  key<string[]>({
+    section: 'security',
+    key: 'cap.keep',
+    value: 'capability list',
+    default: DEFAULT_CAP_TEXT,
+    defaultDoc: `Docker's 14: ${DEFAULT_CAP_TEXT}`,
+    doc:
+      'The capabilities the program keeps in its bounding, permitted and effective sets, replacing the ' +
+      'default ones: names separated by spaces, with or without CAP_, in any case; ALL is every one the ' +
+      'kernel has. Not with cap.drop. The inheritable and ambient sets stay empty, so a program running as ' +
+      'a non-root user has none of them after exec unless its file has capabilities (which no_new_privs refuses).',
+    lxc: 'lxc.cap.keep',
+    nspawn: 'Exec.Capability',
+    parse: parseCapList,
+    apply: (cfg, caps) => {
+      cfg.security.caps = caps
+    },
+  }),
+  key<string[]>({
+    section: 'security',
+    key: 'cap.drop',
+    value: 'capability list',
+    defaultDoc: 'none',
+    doc: 'Capabilities taken out of the default ones, written like cap.keep (ALL drops them all). Not with cap.keep.',
+    lxc: 'lxc.cap.drop',
+    nspawn: 'Exec.DropCapability',
+    parse: parseCapList,
+    apply: (cfg, drop) => {
+      cfg.security.caps = cfg.security.caps.filter(c => !drop.includes(c))
+    },
+  }),
+  key<boolean>({
+    section: 'security',
+    key: 'no_new_privs',
+    value: 'bool',
+    default: 'yes',
+    doc:
+      'yes: execve can never grant privileges (setuid bits and file capabilities are ignored), and the ' +
+      'seccomp filter is installed just before exec. no: the filter is installed before the capabilities ' +
+      'are dropped, and must then allow lite\'s own set-up (Docker\'s default does).',
+    lxc: 'lxc.no_new_privs',
+    nspawn: 'Exec.NoNewPrivileges',
+    parse: parseBool,
+    apply: (cfg, yes) => {
+      cfg.security.noNewPrivs = yes
+    },
+  }),
+  key<ContainerConfig['security']['seccomp']>({
+    section: 'security',
+    key: 'seccomp',
+    value: 'default | unconfined | path',
+    default: 'default',
+    doc:
+      'The seccomp filter: default is Docker\'s default profile (an allowlist; keyctl, add_key, mount, ' +
+      'unshare and clone with namespace flags without CAP_SYS_ADMIN, ... get EPERM), unconfined is none, ' +
+      'or a Docker-format JSON profile file (absolute, or relative to the config file), checked now. ' +
+      'Rules are resolved for the container\'s arch and capabilities; names the arch lacks are skipped.',
+    lxc: 'lxc.seccomp.profile',
+    nspawn: 'Exec.SystemCallFilter',
+    parse: (raw, ctx) => parseSeccomp(raw, ctx.dir),
+    apply: (cfg, choice) => {
+      cfg.security.seccomp = choice
+    },
+  }),
+
+  // --------------------------------------------------------------- [sysctl]
+  key<string>({
+    section: 'sysctl',
+    key: '<name>',
+    pattern: /./,
+    value: 'value',
+    defaultDoc: 'the kernel\'s',
+    doc: '<name> is a sysctl such as net.ipv4.ip_forward or kernel.shmmax; its value is written as it is.',
+    lxc: 'lxc.sysctl.<name>',
+    parse: parseSysctlValue,
+    apply: (cfg, value, origin, ctx) => {
+      const problem = sysctlProblem(ctx.key, {
+        newNet: cfg.net.type === 'none',
+        newIpc: !cfg.namespaces.keep.includes('ipc'),
+      })
+      if (problem) throw new ValueError(problem)
+      cfg.sysctl.push({ key: ctx.key, value, origin })
+    },
+  }),
+
   // ----------------------------------------------------------------- [hook]
   key<string[]>({
     section: 'hook',
@@ -858,6 +965,8 @@ export function emptyConfig(file: string): ContainerConfig {
     net: { type: 'none', resolvConf: 'host', dns: [], hosts: [] },
     limits: { rlimits: [], oomScoreAdj: null },
     hooks: { preStart: [], postStop: [] },
+    security: { caps: [], noNewPrivs: true, seccomp: { kind: 'default' } },
+    sysctl: [],
     resources: { memory: null, swap: null, cpus: null, weight: null, cpuset: null, mems: null, pids: null, io: [], ioWeight: null, rtRuntime: null },
     cgroup: { parent: 'lite', v1: [], v2: [] },
     origins: {},

@@ -2,6 +2,8 @@
 // set-up time) keeps the FILE:LINE it came from, so a failure in the child can be
 // reported against the line that asked for it.
 
+import type { CompactProfile } from '../seccomp/profile.ts'
+
 export interface Origin {
   file: string
   line: number
@@ -133,6 +135,13 @@ export interface ContainerConfig {
     preStart: Hook[]
     postStop: Hook[]
   }
+  security: {
+    /** the capabilities kept (names without CAP_, in the kernel's order) */
+    caps: string[]
+    noNewPrivs: boolean
+    seccomp: SeccompChoice
+  }
+  sysctl: Sysctl[]
   resources: Resources
   cgroup: {
     /** the parent cgroup, relative to each hierarchy's root */
@@ -144,6 +153,20 @@ export interface ContainerConfig {
   }
   /** "section.key" -> where it was set; lists use "section.key[i]" */
   origins: Record<string, Origin>
+}
+
+/** [security] seccomp: Docker's default profile, none, or a profile file (checked at config time). */
+export type SeccompChoice =
+  | { kind: 'default' }
+  | { kind: 'unconfined' }
+  | { kind: 'file'; path: string; profile: CompactProfile }
+
+/** A [sysctl] key: written into /proc/sys inside the container. */
+export interface Sysctl {
+  /** as written: net.ipv4.ip_forward */
+  key: string
+  value: string
+  origin: Origin
 }
 
 export interface ConfigError {

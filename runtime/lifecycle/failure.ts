@@ -85,6 +85,19 @@ export function failureError(f: ChildFailure, plan: LaunchPlan, text?: (errno: n
       return new LiteError(`${where(o('limits.oom_score_adj'))}[limits] oom_score_adj: ${err}`)
     case 'hostname':
       return new LiteError(`${where(o('container.hostname'))}[container] hostname: ${err}`)
+    case 'seccomp': {
+      const choice = cfg.security.seccomp
+      const profile = choice.kind === 'file' ? choice.path : "Docker's default profile"
+      const who = f.index === 1 ? ' in the stub init' : ''
+      return new LiteError(`${where(o('security.seccomp'))}[security] seccomp: the kernel refused the filter (${profile})${who}: ${err}`)
+    }
+    case 'caps':
+    case 'cap-bounding': {
+      const origin = o('security.cap.keep') ?? o('security.cap.drop')
+      const key = o('security.cap.keep') ? 'cap.keep' : 'cap.drop'
+      if (origin) return new LiteError(`${where(origin)}[security] ${key}: ${STEP_WORDS[f.step]}: ${err}`)
+      return new LiteError(`container set-up failed: ${STEP_WORDS[f.step]}: ${err}`)
+    }
     default:
       return new LiteError(`container set-up failed: ${STEP_WORDS[f.step] ?? f.step}: ${err}`)
   }

@@ -8,8 +8,11 @@ import type { ConfigError, ContainerConfig, Origin } from '../config/types.ts'
 import type { FsOp, NativePlan } from '../native/index.ts'
 import { type EtcFile, type HostFacts, etcFiles } from './etc-files.ts'
 import { execCandidates } from './exec-path.ts'
-import { CAP, DEFAULT_CAPS, MS, RLIMIT, S_IFCHR } from './linux.ts'
+import { CAP, MS, RLIMIT, S_IFCHR } from './linux.ts'
 import { isBind, mountFlags } from './mount-options.ts'
+import { release } from 'node:os'
+import { DEFAULT_PROFILE } from '../seccomp/default.ts'
+import { resolveProfile, seccompArch } from '../seccomp/profile.ts'
 import { type CgroupWrite, resourceWrites } from '../cgroup/resources.ts'
 
 export interface OpInfo {
@@ -40,7 +43,19 @@ export interface PlanOptions {
   interactive: boolean
   /** whether a host path exists (bind sources); injectable for tests */
   exists: (path: string) => boolean
+  /** the arch the seccomp filter is resolved for (process.arch); injectable for tests */
+  arch?: string
+  /** the kernel release, for the profile's minKernel rules (os.release()) */
+  kernel?: string
 }
+
+/** runc's masked paths: files get /dev/null bound over them, directories an empty read-only tmpfs. */
+export const MASKED_PATHS = [
+  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
+  '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap',
+]
+/** runc's read-only paths: bound onto themselves, then remounted read-only. */
+export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']
 
 const DEV_NODES: [string, number, number][] = [
   ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
@@ -221,6 +236,28 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
     add(op({ kind: 'mount', target, flags: MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, optional: !writable }), where)
   }
 
+  // --- after pivot_root (paths inside the container): the sysctls while /proc/sys is
+  //     still writable, then the masked and read-only paths; a path the kernel lacks is skipped ---
+  for (const s of cfg.sysctl) {
+    const file = posix.join('/proc/sys', ...s.key.split('.'))
+    add(op({ kind: 'write', target: file, data: s.value, afterPivot: true }), { what: `write ${JSON.stringify(s.value)} to ${file}`, key: `[sysctl] ${s.key}`, origin: s.origin })
+  }
+  for (const p of MASKED_PATHS) add(op({ kind: 'mask', target: p, optional: true, afterPivot: true }), { what: `mask ${p}` })
+  for (const p of READONLY_PATHS) {
+    const what = { what: `make ${p} read-only` }
+    add(op({ kind: 'mount', source: p, target: p, flags: MS.BIND | MS.REC, optional: true, afterPivot: true }), what)
+    add(op({ kind: 'mount', target: p, flags: MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, optional: true, afterPivot: true }), what)
+  }
+
+  // --- seccomp: the profile resolved for this container's arch, caps and kernel ---
+  const choice = cfg.security.seccomp
+  const arch = opts.arch ?? process.arch
+  let seccomp: NativePlan['seccomp']
+  if (choice.kind !== 'unconfined') {
+    if (!seccompArch(arch)) fail(at('security.seccomp'), `[security] seccomp: lite has no seccomp support for ${arch}; set seccomp = unconfined`)
+    else seccomp = resolveProfile(choice.kind === 'file' ? choice.profile : DEFAULT_PROFILE, { nodeArch: arch, caps: cfg.security.caps, kernel: opts.kernel ?? release() })
+  }
+
   // --- the process ---
   const argv = cfg.exec.cmd
   if (argv.length === 0) fail(at('exec.cmd'), 'no command: set [exec] cmd or give one after --')
@@ -252,8 +289,9 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
     uid: cfg.exec.user.uid,
     gid: cfg.exec.user.gid,
     groups: cfg.exec.groups,
-    caps: DEFAULT_CAPS.map((c) => CAP[c]),
-    noNewPrivs: true,
+    caps: cfg.security.caps.map((c) => CAP[c]),
+    noNewPrivs: cfg.security.noNewPrivs,
+    seccomp,
     rlimits,
     oomScoreAdj: cfg.limits.oomScoreAdj ?? undefined,
     stubInit: cfg.exec.init,

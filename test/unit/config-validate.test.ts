@@ -10,6 +10,12 @@ import type { ContainerConfig } from '../../runtime/config/types.ts'
 
 const NO_RESOURCES: ContainerConfig['resources'] = { memory: null, swap: null, cpus: null, weight: null, cpuset: null, mems: null, pids: null, io: [], ioWeight: null, rtRuntime: null }
 
+const DEFAULT_SECURITY: ContainerConfig['security'] = {
+  caps: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'NET_BIND_SERVICE', 'NET_RAW', 'SYS_CHROOT', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP'],
+  noNewPrivs: true,
+  seccomp: { kind: 'default' },
+}
+
 // Paths are given relative to the repository (tap runs from its root), so
 // that error text and snapshots hold no absolute path of this machine.
 const FIXTURES = path.relative(process.cwd(), fileURLToPath(new URL('../fixtures/config', import.meta.url)))
@@ -67,6 +73,8 @@ function defaults(file: string, name: string): ContainerConfig {
     net: { type: 'none', resolvConf: 'host', dns: [], hosts: [] },
     limits: { rlimits: [], oomScoreAdj: null },
     hooks: { preStart: [], postStop: [] },
+    security: DEFAULT_SECURITY,
+    sysctl: [],
     resources: NO_RESOURCES,
     cgroup: { parent: 'lite', v1: [], v2: [] },
     origins: {},
@@ -135,6 +143,8 @@ t.test('good configs give exact ContainerConfig objects', async t => {
         preStart: [{ argv: [abs('hooks', 'pre-start.sh'), '--name', 'sensor py'], origin: at(48) }],
         postStop: [{ argv: ['/bin/true'], origin: at(49) }],
       },
+      security: DEFAULT_SECURITY,
+      sysctl: [],
       resources: NO_RESOURCES,
       cgroup: { parent: 'lite', v1: [], v2: [] },
       origins: {
@@ -187,6 +197,47 @@ t.test('good configs give exact ContainerConfig objects', async t => {
       'rootfs.readonly': at(6),
       'exec.cmd': at(9),
       'net.resolv_conf': at(12),
+    }
+    t.same(loadConfig(file), { config: expected, errors: [] })
+  })
+
+  t.test('security.ini: caps, no_new_privs, a seccomp profile file, sysctls', async t => {
+    const file = good('security.ini')
+    const at = (line: number) => ({ file, line })
+    const expected = defaults(file, 'security')
+    expected.exec.cmd = ['/bin/true']
+    expected.exec.user = { uid: 1000, gid: 1000 }
+    expected.security = {
+      caps: DEFAULT_SECURITY.caps.filter(c => c !== 'NET_RAW' && c !== 'MKNOD'),
+      noNewPrivs: false,
+      seccomp: {
+        kind: 'file',
+        path: abs('files', 'seccomp.json'),
+        profile: {
+          defaultAction: 'allow',
+          rules: [
+            { names: ['keyctl', 'add_key'], action: 'errno', errnoRet: 38 },
+            { names: ['personality'], action: 'errno', args: [{ index: 0, op: 'ne', value: '18446744073709551615' }], excludes: { caps: ['SYS_ADMIN'] } },
+            { names: ['clone'], action: 'errno', args: [{ index: 0, op: 'masked_eq', value: '2114060288', valueTwo: '0' }], includes: { arches: ['amd64'], minKernel: '4.8' } },
+          ],
+        },
+      },
+    }
+    expected.sysctl = [
+      { key: 'net.ipv4.ip_forward', value: '1', origin: at(15) },
+      { key: 'kernel.sem', value: '250 32000 100 128', origin: at(16) },
+      { key: 'fs.mqueue.msg_max', value: '20', origin: at(17) },
+    ]
+    expected.origins = {
+      'rootfs.path': at(3),
+      'exec.cmd': at(6),
+      'exec.user': at(7),
+      'security.cap.drop': at(10),
+      'security.no_new_privs': at(11),
+      'security.seccomp': at(12),
+      'sysctl.net.ipv4.ip_forward': at(15),
+      'sysctl.kernel.sem': at(16),
+      'sysctl.fs.mqueue.msg_max': at(17),
     }
     t.same(loadConfig(file), { config: expected, errors: [] })
   })

@@ -211,3 +211,16 @@ t.test('messages as a user reads them', async t => {
   })
   t.matchSnapshot(lines.join('\n'))
 })
+
+t.test('[security] and [sysctl] failures are told against their lines', async t => {
+  const lines = [...CONFIG, '[security]', 'cap.keep = CHOWN KILL', 'no_new_privs = no', '[sysctl]', 'net.ipv4.ip_forward = 1']
+  const { plan: p, dir } = plan(t, lines)
+  const show = (step: string, index: number, errno: number) => failureError({ step, index, errno }, p, strerror).message.split(dir).join('{DIR}')
+  t.equal(show('caps', 1, E.EPERM), '{DIR}/web.ini:19: [security] cap.keep: set capabilities: Operation not permitted (EPERM)')
+  t.equal(show('seccomp', 0, E.EINVAL), '[security] seccomp: the kernel refused the filter (Docker\'s default profile): Invalid argument (EINVAL)')
+  t.equal(show('seccomp', 1, E.EINVAL), '[security] seccomp: the kernel refused the filter (Docker\'s default profile) in the stub init: Invalid argument (EINVAL)')
+  const sysctl = opIndex(p, o => o.kind === 'write')
+  t.equal(show('fs-op', sysctl, E.ENOENT), '{DIR}/web.ini:22: [sysctl] net.ipv4.ip_forward: write "1" to /proc/sys/net/ipv4/ip_forward: No such file or directory (ENOENT)')
+  const mask = opIndex(p, o => o.kind === 'mask')
+  t.equal(show('fs-op', mask, E.EPERM), 'mask /proc/acpi: Operation not permitted (EPERM)')
+})

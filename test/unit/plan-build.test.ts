@@ -4,7 +4,7 @@ import t, { type Test } from 'tap'
 import { validateText, type ConfigOverrides } from '../../runtime/config/validate.ts'
 import type { ContainerConfig } from '../../runtime/config/types.ts'
 import type { FsOp } from '../../runtime/native/index.ts'
-import { buildPlan, type LaunchPlan, type PlanOptions } from '../../runtime/plan/build.ts'
+import { MASKED_PATHS, READONLY_PATHS, buildPlan, type LaunchPlan, type PlanOptions } from '../../runtime/plan/build.ts'
 import type { HostFacts } from '../../runtime/plan/etc-files.ts'
 import { MS, S_IFCHR } from '../../runtime/plan/linux.ts'
 
@@ -103,6 +103,11 @@ const ETC_OPS = [
   'mount /usr/share/zoneinfo/Etc/UTC -> {STATE}/root/etc/localtime',
   'mount -> {STATE}/root/etc/localtime',
 ]
+// After pivot_root: runc's masked paths, then its read-only paths (bind, remount).
+const LATE_OPS = [
+  ...MASKED_PATHS.map(p => `mask -> ${p}`),
+  ...READONLY_PATHS.flatMap(p => [`mount ${p} -> ${p}`, `mount -> ${p}`]),
+]
 
 t.test('op order', async t => {
   t.test('rootfs layers, /proc, /sys, /dev, [mount] entries in order, /etc binds', async t => {
@@ -126,6 +131,7 @@ t.test('op order', async t => {
       'mount tmpfs -> {STATE}/root/tmp',
       'mount {DIR}/i2c-1 -> {STATE}/root/dev/i2c-1',
       ...ETC_OPS,
+      ...LATE_OPS,
     ])
     t.equal(plan.ops.length, plan.native.ops.length, 'one OpInfo per op')
     t.equal(plan.native.newRoot, ROOT)
@@ -548,9 +554,9 @@ t.test('the process', async t => {
 
   t.test('Docker\'s 14 capabilities', async t => {
     const plan = mustPlan(t, build(t, BASE))
-    // CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD NET_RAW SETGID SETUID SETFCAP SETPCAP
-    // NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE
-    t.same(plan.native.caps, [0, 1, 4, 3, 27, 13, 6, 7, 31, 8, 10, 18, 5, 29])
+    // CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE
+    // NET_RAW SYS_CHROOT MKNOD AUDIT_WRITE SETFCAP (the kernel's order)
+    t.same(plan.native.caps, [0, 1, 3, 4, 5, 6, 7, 8, 10, 13, 18, 27, 29, 31])
     t.equal(plan.native.noNewPrivs, true)
   })
 
@@ -614,11 +620,80 @@ t.test('the whole native plan of a full config', async t => {
       'nofile = 1024:4096',
       'oom_score_adj = 100',
     ],
-    { tty: true, interactive: true, stateDir: '/run/lite/sensor' },
+    { tty: true, interactive: true, stateDir: '/run/lite/sensor', arch: 'x64', kernel: '6.1.0' },
   )
   const plan = mustPlan(t, b)
   const placeholder = (v: unknown) => JSON.parse(JSON.stringify(v).split(b.dir).join('{DIR}'))
-  t.matchSnapshot(placeholder(plan.native), 'native plan')
+  // The seccomp rules come from the build's profile (tested in seccomp-profile.test.ts).
+  const seccomp = plan.native.seccomp && { ...plan.native.seccomp, rules: `${plan.native.seccomp.rules.length} rules` }
+  t.matchSnapshot(placeholder({ ...plan.native, seccomp }), 'native plan')
   t.matchSnapshot(placeholder(plan.ops.map(o => `${o.key ?? '-'} line ${o.origin?.line ?? '-'}: ${o.what}`)), 'what each op is for')
   t.matchSnapshot(placeholder(plan.etcFiles), '/etc files')
+})
+
+t.test('[security] and [sysctl]', async t => {
+  const x64 = { arch: 'x64', kernel: '6.1.0-18-amd64' }
+  t.test('cap.keep and cap.drop become cap numbers; no_new_privs', async t => {
+    const keep = mustPlan(t, build(t, [...BASE, '[security]', 'cap.keep = net_bind_service CAP_CHOWN', 'no_new_privs = no'], x64))
+    t.same(keep.native.caps, [0, 10])
+    t.equal(keep.native.noNewPrivs, false)
+    const drop = mustPlan(t, build(t, [...BASE, '[security]', 'cap.drop = ALL'], x64))
+    t.same(drop.native.caps, [])
+  })
+
+  t.test('sysctls are written after pivot_root, before the masks, at their lines', async t => {
+    const b = build(t, [...BASE, '[sysctl]', 'net.ipv4.ip_forward = 1', 'kernel.sem = 250 32000 100 128'], x64)
+    const plan = mustPlan(t, b)
+    const first = plan.native.ops.findIndex(o => o.afterPivot)
+    t.ok(plan.native.ops.slice(first).every(o => o.afterPivot), 'the late ops come last')
+    t.same(plan.native.ops.slice(first, first + 2), [
+      { kind: 'write', target: '/proc/sys/net/ipv4/ip_forward', data: '1', flags: 0, optional: false, mode: 0, major: 0, minor: 0, afterPivot: true },
+      { kind: 'write', target: '/proc/sys/kernel/sem', data: '250 32000 100 128', flags: 0, optional: false, mode: 0, major: 0, minor: 0, afterPivot: true },
+    ])
+    t.same(plan.ops.slice(first, first + 2).map(o => [o.key, o.origin?.line]), [['[sysctl] net.ipv4.ip_forward', 8], ['[sysctl] kernel.sem', 9]])
+    t.equal(plan.native.ops[first + 2]?.kind, 'mask')
+    const ro = plan.native.ops.filter(o => o.target === '/proc/sys')
+    t.same(ro.map(o => o.flags), [MS.BIND | MS.REC, MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC])
+    t.ok(ro.every(o => o.optional), 'skipped where the kernel lacks the path')
+  })
+
+  t.test('seccomp: the default profile resolved for the arch and caps; unconfined; a file', async t => {
+    const plan = mustPlan(t, build(t, BASE, x64))
+    const s = plan.native.seccomp!
+    t.equal(s.arch, 'x86_64')
+    t.equal(s.defaultAction, 'errno')
+    const names = (action: string) => new Set(s.rules.filter(r => r.action === action && r.args.length === 0).flatMap(r => r.names))
+    t.ok(names('allow').has('arch_prctl'), 'amd64-only rules apply')
+    t.notOk(names('allow').has('breakpoint'), 'arm64-only rules do not')
+    t.notOk(names('allow').has('mount'), 'no CAP_SYS_ADMIN rules')
+    t.ok(names('errno').has('clone3'), 'clone3 -> ENOSYS without CAP_SYS_ADMIN')
+
+    const arm = mustPlan(t, build(t, BASE, { arch: 'arm64', kernel: '6.1.0' })).native.seccomp!
+    t.equal(arm.arch, 'aarch64')
+    t.ok(arm.rules.some(r => r.names.includes('breakpoint')))
+
+    const admin = mustPlan(t, build(t, [...BASE, '[security]', 'cap.keep = SYS_ADMIN'], x64)).native.seccomp!
+    t.ok(admin.rules.some(r => r.names.includes('mount') && r.action === 'allow'))
+
+    t.equal(mustPlan(t, build(t, [...BASE, '[security]', 'seccomp = unconfined'], x64)).native.seccomp, undefined)
+
+  })
+
+  t.test('a profile file is read at validation time', async t => {
+    const dir = t.testdir({
+      'p.json': JSON.stringify({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['keyctl'], action: 'SCMP_ACT_ERRNO', errnoRet: 38 }] }),
+      rootfs: {},
+    })
+    const { config, errors } = validateText([...BASE, '[security]', 'seccomp = p.json'].join('\n') + '\n', path.join(dir, 'c.ini'))
+    t.same(errors, [])
+    const planned = buildPlan(config!, HOST, { stateDir: STATE, tty: false, interactive: false, exists: fs.existsSync, ...x64 })
+    t.same(planned.plan?.native.seccomp, { arch: 'x86_64', defaultAction: 'allow', rules: [{ names: ['keyctl'], action: 'errno', errnoRet: 38, args: [] }] })
+  })
+
+  t.test('an arch without seccomp support is an error that says how to go on', async t => {
+    const b = build(t, [...BASE, '[security]', 'seccomp = default'], { arch: 'riscv64' })
+    t.equal(b.plan, undefined)
+    t.match(b.errors[0]?.message, /no seccomp support for riscv64; set seccomp = unconfined/)
+    t.equal(b.errors[0]?.line, 8)
+  })
 })

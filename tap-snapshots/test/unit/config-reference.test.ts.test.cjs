@@ -123,6 +123,25 @@ Raw cgroup v2 files written as they are, e.g. memory.high = 32M. Refused on a ho
 | --- | --- | --- | --- | --- | --- |
 | \`<file>\` | value | none | A cgroup v2 file of the container's cgroup, written as is, e.g. memory.high = 32M. The controller must be on v2 on this host. | \`lxc.cgroup2.<file>\` | — |
 
+### \`[security]\`
+
+Confinement. By default a container gets Docker's: 14 capabilities, no_new_privs, and Docker's default seccomp profile. Whatever is set here, /proc and /sys paths that show or change the host (/proc/kcore, /proc/keys, /sys/firmware, ...) are masked and others (/proc/sys, /proc/sysrq-trigger, /proc/irq, /proc/bus, /proc/fs) made read-only, as runc does.
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`cap.keep\` | capability list | Docker's 14: CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD NET_RAW SETGID SETUID SETFCAP SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE | The capabilities the program keeps in its bounding, permitted and effective sets, replacing the default ones: names separated by spaces, with or without CAP_, in any case; ALL is every one the kernel has. Not with cap.drop. The inheritable and ambient sets stay empty, so a program running as a non-root user has none of them after exec unless its file has capabilities (which no_new_privs refuses). | \`lxc.cap.keep\` | \`Exec.Capability\` |
+| \`cap.drop\` | capability list | none | Capabilities taken out of the default ones, written like cap.keep (ALL drops them all). Not with cap.keep. | \`lxc.cap.drop\` | \`Exec.DropCapability\` |
+| \`no_new_privs\` | bool | \`yes\` | yes: execve can never grant privileges (setuid bits and file capabilities are ignored), and the seccomp filter is installed just before exec. no: the filter is installed before the capabilities are dropped, and must then allow lite's own set-up (Docker's default does). | \`lxc.no_new_privs\` | \`Exec.NoNewPrivileges\` |
+| \`seccomp\` | default \\| unconfined \\| path | \`default\` | The seccomp filter: default is Docker's default profile (an allowlist; keyctl, add_key, mount, unshare and clone with namespace flags without CAP_SYS_ADMIN, ... get EPERM), unconfined is none, or a Docker-format JSON profile file (absolute, or relative to the config file), checked now. Rules are resolved for the container's arch and capabilities; names the arch lacks are skipped. | \`lxc.seccomp.profile\` | \`Exec.SystemCallFilter\` |
+
+### \`[sysctl]\`
+
+Kernel parameters of the container's own namespaces, e.g. net.ipv4.ip_forward = 1, written into /proc/sys inside the container before it is made read-only. Only namespaced ones: net.\\* (with a new network namespace), kernel.shm\\*, kernel.msg\\*, kernel.sem and fs.mqueue.\\* (with a new IPC namespace).
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`<name>\` | value | the kernel's | &lt;name> is a sysctl such as net.ipv4.ip_forward or kernel.shmmax; its value is written as it is. | \`lxc.sysctl.<name>\` | — |
+
 ### \`[hook]\`
 
 Host programs run by lite around the container, with LITE_NAME, LITE_ROOTFS, LITE_PID and LITE_CONFIG in their environment.
@@ -431,6 +450,62 @@ lite configuration reference
       A cgroup v2 file of the container's cgroup, written as is, e.g.
       memory.high = 32M. The controller must be on v2 on this host.
       LXC: lxc.cgroup2.<file>
+
+[security]
+  Confinement. By default a container gets Docker's: 14 capabilities,
+  no_new_privs, and Docker's default seccomp profile. Whatever is set here,
+  /proc and /sys paths that show or change the host (/proc/kcore, /proc/keys,
+  /sys/firmware, ...) are masked and others (/proc/sys, /proc/sysrq-trigger,
+  /proc/irq, /proc/bus, /proc/fs) made read-only, as runc does.
+
+  cap.keep = capability list
+      default: Docker's 14: CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD NET_RAW
+      SETGID SETUID SETFCAP SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL
+      AUDIT_WRITE
+      The capabilities the program keeps in its bounding, permitted and
+      effective sets, replacing the default ones: names separated by spaces,
+      with or without CAP_, in any case; ALL is every one the kernel has. Not
+      with cap.drop. The inheritable and ambient sets stay empty, so a program
+      running as a non-root user has none of them after exec unless its file
+      has capabilities (which no_new_privs refuses).
+      LXC: lxc.cap.keep; nspawn: Exec.Capability
+
+  cap.drop = capability list
+      default: none
+      Capabilities taken out of the default ones, written like cap.keep (ALL
+      drops them all). Not with cap.keep.
+      LXC: lxc.cap.drop; nspawn: Exec.DropCapability
+
+  no_new_privs = bool
+      default: yes
+      yes: execve can never grant privileges (setuid bits and file
+      capabilities are ignored), and the seccomp filter is installed just
+      before exec. no: the filter is installed before the capabilities are
+      dropped, and must then allow lite's own set-up (Docker's default does).
+      LXC: lxc.no_new_privs; nspawn: Exec.NoNewPrivileges
+
+  seccomp = default | unconfined | path
+      default: default
+      The seccomp filter: default is Docker's default profile (an allowlist;
+      keyctl, add_key, mount, unshare and clone with namespace flags without
+      CAP_SYS_ADMIN, ... get EPERM), unconfined is none, or a Docker-format
+      JSON profile file (absolute, or relative to the config file), checked
+      now. Rules are resolved for the container's arch and capabilities; names
+      the arch lacks are skipped.
+      LXC: lxc.seccomp.profile; nspawn: Exec.SystemCallFilter
+
+[sysctl]
+  Kernel parameters of the container's own namespaces, e.g.
+  net.ipv4.ip_forward = 1, written into /proc/sys inside the container before
+  it is made read-only. Only namespaced ones: net.* (with a new network
+  namespace), kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.* (with a new
+  IPC namespace).
+
+  <name> = value
+      default: the kernel's
+      <name> is a sysctl such as net.ipv4.ip_forward or kernel.shmmax; its
+      value is written as it is.
+      LXC: lxc.sysctl.<name>
 
 [hook]
   Host programs run by lite around the container, with LITE_NAME, LITE_ROOTFS,

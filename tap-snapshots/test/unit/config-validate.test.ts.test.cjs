@@ -335,6 +335,37 @@ lite: 1 error in test/fixtures/config/bad/scalar-with-brackets.ini; nothing was 
 
 `
 
+exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > security-caps.ini > must match snapshot 1`] = `
+lite: error: test/fixtures/config/bad/security-caps.ini:8: [security] cap.keep: "cap_net_admn" is not a capability (did you mean NET_ADMIN?)
+lite: error: test/fixtures/config/bad/security-caps.ini:9: [security] no_new_privs: "sometimes" is not a boolean (use yes/no, true/false, on/off or 1/0)
+lite: 2 errors in test/fixtures/config/bad/security-caps.ini; nothing was started
+
+`
+
+exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > security-keep-and-drop.ini > must match snapshot 1`] = `
+lite: error: test/fixtures/config/bad/security-keep-and-drop.ini:9: [security] cap.drop: not with cap.keep (line 8), which already names the whole set; use one of them
+lite: 1 error in test/fixtures/config/bad/security-keep-and-drop.ini; nothing was started
+
+`
+
+exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > security-seccomp-json.ini > must match snapshot 1`] = `
+lite: error: test/fixtures/config/bad/security-seccomp-json.ini:8: [security] seccomp: ../files/broken-seccomp.json:5: not valid JSON: expected ',' or ']' but found '{'
+lite: 1 error in test/fixtures/config/bad/security-seccomp-json.ini; nothing was started
+
+`
+
+exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > security-seccomp-missing.ini > must match snapshot 1`] = `
+lite: error: test/fixtures/config/bad/security-seccomp-missing.ini:8: [security] seccomp: ../files/no-such-profile.json: No such file or directory (ENOENT)
+lite: 1 error in test/fixtures/config/bad/security-seccomp-missing.ini; nothing was started
+
+`
+
+exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > security-seccomp-profile.ini > must match snapshot 1`] = `
+lite: error: test/fixtures/config/bad/security-seccomp-profile.ini:8: [security] seccomp: ../files/bad-seccomp.json:6: syscalls[0].action: unknown action "SCMP_ACT_ALOW" (use SCMP_ACT_ALLOW, SCMP_ACT_ERRNO, SCMP_ACT_KILL, SCMP_ACT_KILL_THREAD, SCMP_ACT_KILL_PROCESS, SCMP_ACT_TRAP, SCMP_ACT_TRACE, SCMP_ACT_LOG); ../files/bad-seccomp.json:11: syscalls[1].args[0].index 7 is out of range (0..5); ../files/bad-seccomp.json:16: syscalls[2].includes.caps[0]: unknown capability "CAP_DAC_READ_SERCH"
+lite: 1 error in test/fixtures/config/bad/security-seccomp-profile.ini; nothing was started
+
+`
+
 exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > size-fraction.ini > must match snapshot 1`] = `
 lite: error: test/fixtures/config/bad/size-fraction.ini:3: [rootfs] size: "0.3K" is not a whole number of bytes
 lite: 1 error in test/fixtures/config/bad/size-fraction.ini; nothing was started
@@ -359,6 +390,15 @@ lite: 1 error in test/fixtures/config/bad/stop-timeout-range.ini; nothing was st
 
 `
 
+exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > sysctl.ini > must match snapshot 1`] = `
+lite: error: test/fixtures/config/bad/sysctl.ini:14: [sysctl] net.ipv4.ip_forward: net.* sysctls need the container's own network namespace, and [net] type = host shares the host's
+lite: error: test/fixtures/config/bad/sysctl.ini:15: [sysctl] kernel.shmmax: IPC sysctls need the container's own IPC namespace, and [namespaces] keep has ipc
+lite: error: test/fixtures/config/bad/sysctl.ini:16: [sysctl] vm.swappiness: vm.swappiness is not namespaced: setting it would change the host. lite allows net.* (with the container's own network namespace), kernel.shm*, kernel.msg*, kernel.sem and fs.mqueue.* (with its own IPC namespace)
+lite: error: test/fixtures/config/bad/sysctl.ini:17: [sysctl] kernel.msgmax: a sysctl needs a value
+lite: 4 errors in test/fixtures/config/bad/sysctl.ini; nothing was started
+
+`
+
 exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > unknown-key-no-suggestion.ini > must match snapshot 1`] = `
 lite: error: test/fixtures/config/bad/unknown-key-no-suggestion.ini:3: unknown key "compression" in [rootfs]
 lite: 1 error in test/fixtures/config/bad/unknown-key-no-suggestion.ini; nothing was started
@@ -372,7 +412,7 @@ lite: 1 error in test/fixtures/config/bad/unknown-key.ini; nothing was started
 `
 
 exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > unknown-section-no-suggestion.ini > must match snapshot 1`] = `
-lite: error: test/fixtures/config/bad/unknown-section-no-suggestion.ini:7: unknown section [volumes]; the sections are [container] [rootfs] [exec] [mount] [namespaces] [net] [limits] [resources] [cgroup] [cgroup2] [hook]
+lite: error: test/fixtures/config/bad/unknown-section-no-suggestion.ini:7: unknown section [volumes]; the sections are [container] [rootfs] [exec] [mount] [namespaces] [net] [limits] [resources] [cgroup] [cgroup2] [security] [sysctl] [hook]
 lite: 1 error in test/fixtures/config/bad/unknown-section-no-suggestion.ini; nothing was started
 
 `
