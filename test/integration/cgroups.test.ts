@@ -1,0 +1,126 @@
+// cgroup limits on this host (v1, v2 or hybrid): placement, limits seen inside,
+// OOM, pids, cpu quota, clean-up, and bad values that leave nothing behind.
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import t from 'tap'
+import { readCgroupLayout } from '../../runtime/cgroup/detect.ts'
+import { readMountInfo } from '../../runtime/host/mountinfo.ts'
+import { MEMORY_FLOOR_PAGES, PAGE_SIZE } from '../../runtime/config/resource-values.ts'
+import { assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, sh, snapshotHost, writeConfig } from '../support/integration.ts'
+
+const layout = readCgroupLayout(readMountInfo())
+const home = (c: string) => layout.controllers.find((h) => h.controller === c)
+const BASE = `[rootfs]\npath = {BUSYBOX}\n[exec]\ncmd = /bin/true\n`
+
+/** The path of a controller's file inside the container's /sys/fs/cgroup. */
+function inside(controller: string, file: string): string {
+  const h = home(controller)!
+  return h.version === 2 && layout.mode === 'v2' ? `/sys/fs/cgroup/${file}` : `/sys/fs/cgroup/${h.mountPoint.split('/').pop()}/${file}`
+}
+
+if (requireRootAndBuild(t)) {
+  t.test('the limits are written and the container sees its own in /sys/fs/cgroup', { skip: !home('memory') && 'no memory controller' }, async (t) => {
+    const before = snapshotHost()
+    const c = writeConfig(t, BASE + `[resources]\nmemory = 16M\npids = 50\ncpus = 0.5\n`)
+    const mem = home('memory')!.version === 2 ? 'memory.max' : 'memory.limit_in_bytes'
+    const quota = home('cpu')!.version === 2 ? inside('cpu', 'cpu.max') : inside('cpu', 'cpu.cfs_quota_us')
+    const r = sh(c.path, `cat ${inside('memory', mem)} ${inside('pids', 'pids.max')} ${quota}; grep -c ":/$" /proc/self/cgroup; touch /sys/fs/cgroup/x 2>&1; true`)
+    t.equal(r.code, 0, r.stderr)
+    const lines = r.stdout.trim().split('\n')
+    t.equal(lines[0], '16777216', 'memory limit')
+    t.equal(lines[1], '50', 'pids limit')
+    t.match(lines[2], /^50000( 100000)?$/, 'cpu quota')
+    t.equal(Number(lines[3]), layout.hierarchies.length, 'the cgroup namespace shows / in every hierarchy')
+    t.match(lines[4], /Read-only file system/)
+    await assertNoLeaks(t, before, 'the cgroups are removed')
+  })
+
+  t.test('the container is in lite/NAME of every hierarchy while it runs', async (t) => {
+    const c = writeConfig(t, BASE)
+    const run = liteBackground(t, ['run', c.path, '--', 'sleep', '30'])
+    t.ok(await eventually(() => existsSync(`/run/lite/${c.name}/pid`)))
+    const pid = readFileSync(`/run/lite/${c.name}/pid`, 'utf8').trim()
+    for (const h of layout.hierarchies) {
+      t.match(readFileSync(`${h.mountPoint}/lite/${c.name}/cgroup.procs`, 'utf8'), new RegExp(`^${pid}$`, 'm'), `attached in ${h.mountPoint}`)
+    }
+    process.kill(Number(pid), 'SIGKILL')
+    await run.done
+    for (const h of layout.hierarchies) t.notOk(existsSync(`${h.mountPoint}/lite/${c.name}`), `removed from ${h.mountPoint}`)
+  })
+
+  t.test('a memory hog is OOM-killed: exit 137 and the reason', { skip: !home('memory') && 'no memory controller' }, async (t) => {
+    const before = snapshotHost()
+    const c = writeConfig(t, BASE + `[resources]\nmemory = 4M\nswap = 0\n`.replace('swap = 0\n', home('memory')?.version === 1 && !existsSync(`${home('memory')!.mountPoint}/memory.memsw.limit_in_bytes`) ? '' : 'swap = 0\n'))
+    const r = sh(c.path, 'x=$(head -c 64000000 /dev/zero | tr "\\0" a); echo survived')
+    t.equal(r.code, 137)
+    t.equal(r.stdout, '')
+    t.match(r.stderr, new RegExp(`lite: ${c.name} was killed by the OOM killer \\(memory limit 4M\\)`))
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('a fork bomb stays inside pids and ends', { skip: !home('pids') && 'no pids controller' }, async (t) => {
+    const before = snapshotHost()
+    const c = writeConfig(t, BASE + `[resources]\npids = 16\n`)
+    // Bounded: 64 background sleeps at most; busybox sh gives up at the first failed fork.
+    const started = Date.now()
+    const r = sh(c.path, 'i=0; while [ $i -lt 64 ]; do sleep 5 & i=$((i+1)); echo $i; done', { timeout: 20_000 })
+    t.not(r.code, 0, 'the shell failed')
+    t.match(r.stderr, /can't fork: Resource temporarily unavailable/, 'fork failed at the limit')
+    const forks = Number(r.stdout.trim().split('\n').pop())
+    t.ok(forks < 16, `stopped after ${forks} background sleeps (pids = 16 counts the shell too)`)
+    t.ok(Date.now() - started < 5000, 'the whole pid namespace ended with its init, not after the sleeps')
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('the memory floor: /bin/true starts at it; one page less is refused', { skip: !home('memory') && 'no memory controller' }, async (t) => {
+    const floor = MEMORY_FLOOR_PAGES * PAGE_SIZE
+    const at = writeConfig(t, BASE + `[resources]\nmemory = ${floor}\n`)
+    writeFileSyncDropCaches()
+    const r = lite(['run', at.path])
+    t.equal(r.code, 0, `starts at ${floor} bytes: ${r.stderr}`)
+    const below = writeConfig(t, BASE + `[resources]\nmemory = ${floor - PAGE_SIZE}\n`)
+    const r2 = lite(['run', below.path])
+    t.equal(r2.code, 125)
+    t.match(r2.stderr, new RegExp(`c\\.ini:8: \\[resources\\] memory: "${floor - PAGE_SIZE}" is below lite's floor of ${floor / 1024}K \\(${MEMORY_FLOOR_PAGES} pages\\)`))
+  })
+
+  t.test('a stale cgroup of a lite killed with -9 is cleaned by the next run', async (t) => {
+    const before = snapshotHost()
+    const c = writeConfig(t, BASE)
+    const run = liteBackground(t, ['run', c.path, '--', 'sleep', '30'])
+    t.ok(await eventually(() => existsSync(`/run/lite/${c.name}/pid`)))
+    run.child.kill('SIGKILL')
+    await run.done
+    const stale = layout.hierarchies.map((h) => `${h.mountPoint}/lite/${c.name}`)
+    t.ok(stale.some((d) => existsSync(d)), 'a cgroup is left')
+    t.equal(lite(['run', c.path]).code, 0)
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('bad values: FILE:LINE, 125, nothing left', async (t) => {
+    const cases: [string, RegExp][] = [
+      ['[resources]\ncpuset = 999\n', /c\.ini:8: \[resources\] cpuset: writing "999" to cpuset\.cpus: .*\((EINVAL|ENOSPC)\)/],
+      ['[resources]\nmemory = 1K\n', /c\.ini:8: \[resources\] memory: "1K" is below lite's floor/],
+      ['[resources]\ncpus = -1\n', /c\.ini:8: \[resources\] cpus: "-1" is not a number of CPUs/],
+      ['[cgroup]\nparent = ../escape\n', /c\.ini:8: \[cgroup\] parent: /],
+    ]
+    if (layout.mode === 'hybrid' || layout.mode === 'v1') cases.push(['[cgroup2]\nmemory.high = 1M\n', /c\.ini:8: \[cgroup2\] memory\.high: this host has (memory on cgroup v1|no cgroup v2)/])
+    if (layout.mode === 'v2') cases.push(['[cgroup]\nmemory.swappiness = 1\n', /c\.ini:8: \[cgroup\] memory\.swappiness: this host has memory on cgroup v2/])
+    for (const [body, want] of cases) {
+      const before = snapshotHost()
+      const c = writeConfig(t, BASE + body)
+      const r = lite(['run', c.path])
+      t.equal(r.code, 125, body)
+      t.match(r.stderr, want)
+      await assertNoLeaks(t, before)
+    }
+  })
+}
+
+function writeFileSyncDropCaches(): void {
+  // The floor is measured after dropping the page cache, so that the container pays
+  // for reading busybox: the worst case.
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3')
+  } catch {}
+}
