@@ -22,8 +22,8 @@
 //! ```text
 //!   ld arch; jeq AUDIT_ARCH ? +1 : kill-process
 //!   ld nr;   (x86_64) jge X32_SYSCALL_BIT ? kill-process      <- no x32 bypass
-//!   a binary search over the numbers: jge pivot ? ja right : left...
-//!   leaves: jeq nr ? ret action | ja block ... ; ret default
+//!   a binary search over runs of numbers with one outcome (an allowlist has long
+//!   runs): jge pivot ? (ret | ja right) : left...; leaves: ret action | ja block
 //!   blocks: per rule [seccompiler's compare chain; ret action] ...; ret default
 //! ```
 
@@ -59,9 +59,6 @@ const BPF_JMP_JGE_K: u16 = 0x05 | 0x30;
 const BPF_RET_K: u16 = 0x06;
 const SECCOMP_DATA_NR: u32 = 0;
 const SECCOMP_DATA_ARCH: u32 = 4;
-
-/// Syscalls per leaf of the binary search (a short linear run of jeq).
-const LEAF: usize = 4;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Arch {
@@ -298,10 +295,10 @@ pub fn compile(profile: &Profile) -> Result<Compiled, CompileError> {
         code.push(Insn::Plain(stmt(BPF_RET_K, kill)));
     }
 
-    let list: Vec<(u32, &Entry)> = entries.iter().map(|(n, e)| (*n, e)).collect();
+    let segs = segments(&entries, default);
     let mut blocks: Vec<&Vec<(Vec<ArgCmp>, Action)>> = Vec::new();
     let mut labels = 0usize;
-    search(&list, default, &mut code, &mut blocks, &mut labels);
+    search(&segs, &mut code, &mut blocks, &mut labels);
 
     // The blocks: each rule is seccompiler's compare chain (which jumps past the rule
     // when a comparison fails) followed by the rule's action; then the default.
@@ -394,37 +391,96 @@ fn check_jumps(program: &[sock_filter]) -> Result<(), CompileError> {
     }
 }
 
-/// A binary search over the sorted syscall numbers. An inner node is
-/// `jge pivot ? next : skip; ja right`, with the left half inline after it.
+/// What a run of syscall numbers gets: a return value, or a block of conditional rules.
+enum Outcome<'a> {
+    Ret(u32),
+    Block(&'a Vec<(Vec<ArgCmp>, Action)>),
+}
+
+/// The numbers from `lo` up to the next segment's `lo` (the last one: up to u32::MAX).
+struct Segment<'a> {
+    lo: u32,
+    what: Outcome<'a>,
+}
+
+/// The number line cut into runs with one outcome each: consecutive numbers with the
+/// same plain action (an allowlist has long runs), the gaps between the listed numbers
+/// (the default), and one segment per syscall with conditional rules.
+fn segments(entries: &BTreeMap<u32, Entry>, default: u32) -> Vec<Segment<'_>> {
+    fn push_ret(out: &mut Vec<Segment>, lo: u32, ret: u32) {
+        if let Some(Segment {
+            what: Outcome::Ret(r),
+            ..
+        }) = out.last()
+        {
+            if *r == ret {
+                return;
+            }
+        }
+        out.push(Segment {
+            lo,
+            what: Outcome::Ret(ret),
+        });
+    }
+    let mut out = Vec::new();
+    let mut next = 0u32;
+    for (&nr, entry) in entries {
+        if nr > next {
+            push_ret(&mut out, next, default);
+        }
+        match entry {
+            Entry::Action(a) => push_ret(&mut out, nr, a.ret()),
+            Entry::Block(rules) => out.push(Segment {
+                lo: nr,
+                what: Outcome::Block(rules),
+            }),
+        }
+        next = nr.saturating_add(1);
+    }
+    push_ret(&mut out, next, default);
+    out
+}
+
+fn outcome<'a>(
+    what: &Outcome<'a>,
+    code: &mut Vec<Insn>,
+    blocks: &mut Vec<&'a Vec<(Vec<ArgCmp>, Action)>>,
+) {
+    match what {
+        Outcome::Ret(r) => code.push(Insn::Plain(stmt(BPF_RET_K, *r))),
+        Outcome::Block(rules) => {
+            code.push(Insn::ToBlock(blocks.len()));
+            blocks.push(rules);
+        }
+    }
+}
+
+/// A binary search over the segments. An inner node is `jge pivot ? next : skip`,
+/// where next is the right half's single outcome or a `ja` to the right half, and the
+/// left half follows inline.
 fn search<'a>(
-    list: &[(u32, &'a Entry)],
-    default: u32,
+    segs: &[Segment<'a>],
     code: &mut Vec<Insn>,
     blocks: &mut Vec<&'a Vec<(Vec<ArgCmp>, Action)>>,
     labels: &mut usize,
 ) {
-    if list.len() <= LEAF {
-        for (nr, entry) in list {
-            code.push(Insn::Plain(jump(BPF_JMP_JEQ_K, *nr, 0, 1)));
-            match entry {
-                Entry::Action(a) => code.push(Insn::Plain(stmt(BPF_RET_K, a.ret()))),
-                Entry::Block(rules) => {
-                    code.push(Insn::ToBlock(blocks.len()));
-                    blocks.push(rules);
-                }
-            }
-        }
-        code.push(Insn::Plain(stmt(BPF_RET_K, default)));
+    if segs.len() == 1 {
+        outcome(&segs[0].what, code, blocks);
         return;
     }
-    let mid = list.len() / 2;
+    let mid = if segs.len() == 2 { 1 } else { segs.len() / 2 };
+    code.push(Insn::Plain(jump(BPF_JMP_JGE_K, segs[mid].lo, 0, 1)));
+    if segs.len() - mid == 1 {
+        outcome(&segs[mid].what, code, blocks);
+        search(&segs[..mid], code, blocks, labels);
+        return;
+    }
     let right = *labels;
     *labels += 1;
-    code.push(Insn::Plain(jump(BPF_JMP_JGE_K, list[mid].0, 0, 1)));
     code.push(Insn::ToLabel(right));
-    search(&list[..mid], default, code, blocks, labels);
+    search(&segs[..mid], code, blocks, labels);
     code.push(Insn::Label(right));
-    search(&list[mid..], default, code, blocks, labels);
+    search(&segs[mid..], code, blocks, labels);
 }
 
 /// Runs a program the way the kernel would, for tests: the return value for a syscall.

@@ -103,8 +103,10 @@ fn the_default_profile_compiles_for_both_arches() {
     ] {
         let spec = resolve(&profile, docker, native, &DEFAULT_CAPS);
         let compiled = compile(&seccomp_profile(&spec, arch).unwrap()).unwrap();
+        // Runs of allowed numbers keep it small (~200 instructions): the program is
+        // charged to the container's memory cgroup, and each syscall walks ~8 nodes.
         assert!(
-            compiled.program.len() < 1200,
+            compiled.program.len() < 400,
             "{native}: {} insns",
             compiled.program.len()
         );
