@@ -6,6 +6,7 @@ import { readCgroupLayout } from '../cgroup/detect.ts'
 import { pickAddonDir } from '../native/addon-dir.ts'
 import type { Features } from '../native/index.ts'
 import { readMountInfo } from './mountinfo.ts'
+import { DEFAULT_PROFILE } from '../seccomp/default.ts'
 
 export interface HostInfo {
   kernel: string
@@ -16,6 +17,22 @@ export interface HostInfo {
   namespaces: string[]
   addonDir: { dir?: string; checks: { dir: string; ok: boolean; why?: string }[] }
   features?: Features
+  /** seccomp filters (CONFIG_SECCOMP_FILTER) and the actions the kernel has; the default profile's source */
+  seccomp?: { filter: boolean; actions: string[]; defaultProfile: string }
+}
+
+function probeSeccomp(): HostInfo['seccomp'] {
+  let actions: string[] = []
+  try {
+    actions = readFileSync('/proc/sys/kernel/seccomp/actions_avail', 'utf8').trim().split(/\s+/)
+  } catch {}
+  let filter = actions.length > 0
+  try {
+    // "Seccomp:" is in /proc/self/status with CONFIG_SECCOMP; filters need 3.5+ and CONFIG_SECCOMP_FILTER.
+    if (!filter) filter = /^Seccomp:/m.test(readFileSync('/proc/self/status', 'utf8')) && existsSync('/proc/sys/kernel/seccomp')
+  } catch {}
+  const s = DEFAULT_PROFILE.source
+  return { filter, actions, defaultProfile: `Docker's default.json from ${s.package} ${s.version}` }
 }
 
 /** A filesystem is usable if the kernel lists it, or a module for it is installed. */
@@ -46,6 +63,7 @@ export function probeHost(features?: Features): HostInfo {
     namespaces,
     addonDir: pickAddonDir(process.env, euid, mounts),
     features,
+    seccomp: probeSeccomp(),
   }
 }
 
@@ -68,6 +86,10 @@ export function formatHostInfo(h: HostInfo): string {
     `addon dir:    ${h.addonDir.dir ? `${h.addonDir.dir} (exec allowed)` : 'none usable'}` +
       h.addonDir.checks.filter((c) => !c.ok).map((c) => `\n  skipped ${c.dir}: ${c.why}`).join(''),
   ]
+  if (h.seccomp) {
+    lines.push(`seccomp:      ${h.seccomp.filter ? `filters (${h.seccomp.actions.join(' ') || 'actions unknown'})` : 'no filters: [security] seccomp = unconfined is needed'}`)
+    lines.push(`  default profile: ${h.seccomp.defaultProfile}`)
+  }
   if (h.features) {
     lines.push(
       `clone3:       ${yn(h.features.clone3)}`,
