@@ -21,6 +21,17 @@ const STRERROR: Record<string, string> = {
   ENXIO: 'No such device or address',
   EPERM: 'Operation not permitted',
   EROFS: 'Read-only file system',
+  E2BIG: 'Argument list too long',
+  EAGAIN: 'Resource temporarily unavailable',
+  EBADF: 'Bad file descriptor',
+  ENOEXEC: 'Exec format error',
+  ENOSPC: 'No space left on device',
+  ENOSYS: 'Function not implemented',
+  ENOTEMPTY: 'Directory not empty',
+  EOPNOTSUPP: 'Operation not supported',
+  ERANGE: 'Numerical result out of range',
+  ESRCH: 'No such process',
+  ETXTBSY: 'Text file busy',
 }
 
 /** "No such file or directory (ENOENT)" for an fs error; the message for anything else. */
