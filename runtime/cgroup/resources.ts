@@ -27,6 +27,13 @@ export interface HostCgroups {
 
 const CPU_PERIOD_US = 100_000
 
+/** Docker's default device rules: mknod of any node; the minimal /dev, the pts and tun. */
+export const DEFAULT_DEVICE_RULES = [
+  'c *:* m', 'b *:* m',
+  'c 1:3 rwm', 'c 1:5 rwm', 'c 1:7 rwm', 'c 1:8 rwm', 'c 1:9 rwm',
+  'c 5:0 rwm', 'c 5:1 rwm', 'c 5:2 rwm', 'c 136:* rwm', 'c 10:200 rwm',
+]
+
 /** crun's conversion between cgroup v2 cpu.weight (1..10000) and v1 cpu.shares (2..262144). */
 export function weightToShares(weight: number): number {
   return 2 + Math.floor(((weight - 1) * 262142) / 9999)
@@ -116,6 +123,18 @@ export function resourceWrites(cfg: ContainerConfig, host: HostCgroups): { write
     const h = home('cpu')
     if (h?.version === 2) fail(at('resources.rt_runtime'), '[resources] rt_runtime: cgroup v2 has no real-time group scheduling (this host has cpu on v2)')
     else put('resources.rt_runtime', 'cpu', { v1: [['cpu.rt_runtime_us', String(r.rtRuntime)]] }, { parentToo: true })
+  }
+
+  // Devices (v1): deny everything, then Docker's defaults and the passed devices. mknod
+  // of any node is allowed; opening one outside the list fails with EPERM.
+  // (cgroup v2 needs a BPF_CGROUP_DEVICE program instead: not yet.)
+  const devices = home('devices')
+  if (devices?.version === 1) {
+    const rule = (value: string, key = '[devices] (defaults)', origin?: Origin) =>
+      writes.push({ controller: 'devices', version: 1, file: 'devices.allow', value, key, origin })
+    writes.push({ controller: 'devices', version: 1, file: 'devices.deny', value: 'a', key: '[devices] (defaults)' })
+    for (const value of DEFAULT_DEVICE_RULES) rule(value)
+    for (const d of cfg.devices) rule(`${d.type} ${d.major}:${d.minor} ${d.access}`, '[devices] allow', d.origin)
   }
 
   // Raw keys: their controller must live on that version here.

@@ -67,12 +67,33 @@ export function ioLimitParser(rate: 'bytes' | 'ops') {
     const value = rate === 'bytes' ? parseSize(words[1]!) : Number(words[1])
     if (rate === 'ops' && !/^\d+$/.test(words[1]!)) throw new ValueError(`${quote(words[1]!)} is not a number of operations per second`)
     if (value < 1) throw new ValueError(`${quote(words[1]!)}: a rate must be at least 1`)
-    // glibc's major()/minor() for a 64-bit dev_t
-    const rdev = BigInt(st.rdev)
-    const major = Number(((rdev >> 8n) & 0xfffn) | ((rdev >> 32n) & ~0xfffn))
-    const minor = Number((rdev & 0xffn) | ((rdev >> 12n) & ~0xffn))
-    return { device: words[0]!, major, minor, value }
+    return { device: words[0]!, ...deviceNumbers(st.rdev), value }
   }
+}
+
+/** "DEVICE [rwm]": a host character or block device under /dev, and the access to allow. */
+export function parseDeviceAllow(raw: string): { path: string; type: 'c' | 'b'; major: number; minor: number; access: string; mode: number } {
+  const words = raw.trim().split(/\s+/)
+  if (words.length > 2 || !words[0]) throw new ValueError(`${quote(raw)} is not "DEVICE [rwm]" (e.g. /dev/i2c-1 rw)`)
+  const path = words[0]
+  if (!path.startsWith('/dev/') || path.split('/').includes('..')) throw new ValueError(`${quote(path)}: a device is a path under /dev`)
+  const access = words[1] ?? 'rw'
+  if (!/^(r?w?m?)$/.test(access) || access === '') throw new ValueError(`${quote(access)} is not an access of r, w and m, in that order (e.g. rw)`)
+  let st
+  try {
+    st = statSync(path)
+  } catch {
+    throw new ValueError(`${path}: No such file or directory (ENOENT)`)
+  }
+  if (!st.isCharacterDevice() && !st.isBlockDevice()) throw new ValueError(`${path} is not a device node`)
+  const { major, minor } = deviceNumbers(st.rdev)
+  return { path, type: st.isCharacterDevice() ? 'c' : 'b', major, minor, access, mode: st.mode & 0o7777 }
+}
+
+/** glibc's major()/minor() of a 64-bit dev_t. */
+export function deviceNumbers(rdev: number | bigint): { major: number; minor: number } {
+  const d = BigInt(rdev)
+  return { major: Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn)), minor: Number((d & 0xffn) | ((d >> 12n) & ~0xffn)) }
 }
 
 /** A raw cgroup value: written as is, but one line, not empty. */

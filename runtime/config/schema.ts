@@ -40,8 +40,9 @@ import {
   parseMemory,
   parsePids,
   parseRawCgroupValue,
+  parseDeviceAllow,
 } from './resource-values.ts'
-import type { IoLimit } from './types.ts'
+import type { IoLimit, PassedDevice } from './types.ts'
 
 /** Values from the command line that replace (and satisfy) config keys. */
 export interface ConfigOverrides {
@@ -243,6 +244,13 @@ export const SECTIONS: readonly SectionSpec[] = [
   {
     name: 'cgroup2',
     doc: 'Raw cgroup v2 files written as they are, e.g. memory.high = 32M. Refused on a host without cgroup v2 controllers.',
+  },
+  {
+    name: 'devices',
+    doc:
+      'Device access. Only the minimal /dev nodes exist, and on cgroup v1 the devices controller ' +
+      'allows only them (null zero full random urandom tty console ptmx, the pts, tun). A device ' +
+      'passed here gets its node in the container\'s /dev and is allowed.',
   },
   {
     name: 'security',
@@ -781,6 +789,25 @@ export const KEYS: readonly KeySpec[] = [
     },
   }),
 
+  // --------------------------------------------------------------- [devices]
+  key<Omit<PassedDevice, 'origin'>>({
+    section: 'devices',
+    key: 'allow',
+    list: true,
+    value: 'DEVICE [rwm]',
+    defaultDoc: 'none',
+    doc:
+      'A host character or block device (e.g. /dev/i2c-1 rw, /dev/ttyS1 rw): its node is made at ' +
+      'the same path in the container\'s /dev, with the host\'s numbers and mode, and access is ' +
+      'allowed (r read, w write, m mknod; default rw).',
+    lxc: 'lxc.cgroup.devices.allow',
+    nspawn: '--bind= (DeviceAllow=)',
+    parse: parseDeviceAllow,
+    apply: (cfg, v, origin) => {
+      cfg.devices.push({ ...v, origin })
+    },
+  }),
+
   // --------------------------------------------------------- [cgroup] [cgroup2]
   key<string>({
     section: 'cgroup',
@@ -967,6 +994,7 @@ export function emptyConfig(file: string): ContainerConfig {
     hooks: { preStart: [], postStop: [] },
     security: { caps: [], noNewPrivs: true, seccomp: { kind: 'default' } },
     sysctl: [],
+    devices: [],
     resources: { memory: null, swap: null, cpus: null, weight: null, cpuset: null, mems: null, pids: null, io: [], ioWeight: null, rtRuntime: null },
     cgroup: { parent: 'lite', v1: [], v2: [] },
     origins: {},

@@ -82,6 +82,20 @@ export interface Resources {
   rtRuntime: number | null
 }
 
+/** A host device passed into the container ([devices] allow[]). */
+export interface PassedDevice {
+  /** the host path; the node is made at the same path inside */
+  path: string
+  type: 'c' | 'b'
+  major: number
+  minor: number
+  /** r, w and m (mknod), in that order */
+  access: string
+  /** permission bits of the host node */
+  mode: number
+  origin: Origin
+}
+
 export interface ContainerConfig {
   /** the path of the config file as given */
   file: string
@@ -143,6 +157,7 @@ export interface ContainerConfig {
   }
   sysctl: Sysctl[]
   resources: Resources
+  devices: PassedDevice[]
   cgroup: {
     /** the parent cgroup, relative to each hierarchy's root */
     parent: string

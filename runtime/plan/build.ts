@@ -8,7 +8,7 @@ import type { ConfigError, ContainerConfig, Origin } from '../config/types.ts'
 import type { FsOp, NativePlan } from '../native/index.ts'
 import { type EtcFile, type HostFacts, etcFiles } from './etc-files.ts'
 import { execCandidates } from './exec-path.ts'
-import { CAP, MS, RLIMIT, S_IFCHR } from './linux.ts'
+import { CAP, MS, RLIMIT, S_IFBLK, S_IFCHR } from './linux.ts'
 import { isBind, mountFlags } from './mount-options.ts'
 import { release } from 'node:os'
 import { DEFAULT_PROFILE } from '../seccomp/default.ts'
@@ -170,6 +170,13 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
   for (const [name, major, minor] of DEV_NODES) {
     add(op({ kind: 'mknod', target: inRoot(`/dev/${name}`), mode: S_IFCHR | 0o666, major, minor }), apiFs(`create /dev/${name}`))
   }
+  // [devices] allow[]: the host's node at the same path, with its numbers and mode.
+  cfg.devices.forEach((d, i) => {
+    const where: OpInfo = { what: `create ${d.path} (${d.type} ${d.major}:${d.minor})`, key: '[devices] allow', origin: d.origin ?? at(`devices.allow[${i}]`) }
+    const parts = posix.dirname(d.path).split('/').slice(2)
+    for (let k = 1; k <= parts.length; k++) add(op({ kind: 'mkdir', target: inRoot(posix.join('/dev', ...parts.slice(0, k))), mode: 0o755 }), where)
+    add(op({ kind: 'mknod', target: inRoot(d.path), mode: (d.type === 'c' ? S_IFCHR : S_IFBLK) | d.mode, major: d.major, minor: d.minor }), where)
+  })
   add(op({ kind: 'mkdir', target: inRoot('/dev/pts'), mode: 0o755 }), apiFs('create /dev/pts'))
   add(op({ kind: 'mount', source: 'devpts', target: inRoot('/dev/pts'), fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' }), apiFs('mount /dev/pts'))
   add(op({ kind: 'symlink', source: 'pts/ptmx', target: inRoot('/dev/ptmx') }), apiFs('link /dev/ptmx'))

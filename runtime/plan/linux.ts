@@ -24,6 +24,7 @@ export const MS = {
 } as const
 
 export const S_IFCHR = 0o020000
+export const S_IFBLK = 0o060000
 
 export const RLIMIT: Record<string, number> = {
   cpu: 0, fsize: 1, data: 2, stack: 3, core: 4, rss: 5, nproc: 6, nofile: 7,

@@ -97,12 +97,26 @@ if (requireRootAndBuild(t)) {
     await assertNoLeaks(t, before)
   })
 
+  t.test('devices: mknod works but opening a node outside the allowlist is EPERM; a passed device opens', { skip: home('devices')?.version !== 1 && 'cgroup v1 devices controller needed (v2 device BPF is not implemented yet)' }, async (t) => {
+    const before = snapshotHost()
+    const c = writeConfig(t, BASE)
+    const r = sh(c.path, 'mknod /dev/mem2 c 1 1 && echo mknod-ok; head -c 1 /dev/mem2 2>&1; ls /dev/kmsg 2>&1; cat /dev/null && echo null-ok; true')
+    t.equal(r.code, 0, r.stderr)
+    t.match(r.stdout, /mknod-ok\nhead: \/dev\/mem2: Operation not permitted\n.*No such file or directory\nnull-ok/)
+    const w = writeConfig(t, BASE + '[devices]\nallow[] = /dev/kmsg w\n')
+    const r2 = sh(w.path, 'ls -l /dev/kmsg | cut -c1,35-; echo "<6>lite test: a passed device" > /dev/kmsg && echo write-ok; head -c 1 /dev/kmsg 2>&1; true')
+    t.match(r2.stdout, /^c.*1, +11 .*\/dev\/kmsg\nwrite-ok\nhead: \/dev\/kmsg: Operation not permitted/, 'w is allowed, r is not')
+    await assertNoLeaks(t, before)
+  })
+
   t.test('bad values: FILE:LINE, 125, nothing left', async (t) => {
     const cases: [string, RegExp][] = [
       ['[resources]\ncpuset = 999\n', /c\.ini:8: \[resources\] cpuset: writing "999" to cpuset\.cpus: .*\((EINVAL|ENOSPC|ERANGE)\)/],
       ['[resources]\nmemory = 1K\n', /c\.ini:8: \[resources\] memory: "1K" is below lite's floor/],
       ['[resources]\ncpus = -1\n', /c\.ini:8: \[resources\] cpus: "-1" is not a number of CPUs/],
       ['[cgroup]\nparent = ../escape\n', /c\.ini:8: \[cgroup\] parent: /],
+      ['[devices]\nallow[] = /dev/nonexistent rw\n', /c\.ini:8: \[devices\] allow: \/dev\/nonexistent: No such file or directory \(ENOENT\)/],
+      ['[devices]\nallow[] = /dev/null rx\n', /c\.ini:8: \[devices\] allow: "rx" is not an access of r, w and m/],
     ]
     if (layout.mode === 'hybrid' || layout.mode === 'v1') cases.push(['[cgroup2]\nmemory.high = 1M\n', /c\.ini:8: \[cgroup2\] memory\.high: this host has (memory on cgroup v1|no cgroup v2)/])
     if (layout.mode === 'v2') cases.push(['[cgroup]\nmemory.swappiness = 1\n', /c\.ini:8: \[cgroup\] memory\.swappiness: this host has memory on cgroup v2/])

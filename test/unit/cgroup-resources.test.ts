@@ -35,7 +35,8 @@ function config(t: any, lines: string) {
   return r.config!
 }
 
-const brief = (ws: { version: number; file: string; value: string }[]) => ws.map(w => `v${w.version} ${w.file}=${w.value}`)
+const brief = (ws: { version: number; file: string; value: string }[]) =>
+  ws.filter(w => !w.file.startsWith('devices.')).map(w => `v${w.version} ${w.file}=${w.value}`)
 
 t.test('crun\'s weight to shares conversion', async t => {
   t.equal(weightToShares(1), 2)
@@ -86,6 +87,14 @@ t.test('a key for the wrong version or a missing controller says what the host h
   t.matchSnapshot(resourceWrites(mem, noMemory).errors.map(e => `${e.line}: ${e.message}`), 'no memory controller (Raspberry Pi)')
   const memsw = config(t, '[resources]\nmemory = 64M\nswap = 0\n')
   t.match(resourceWrites(memsw, host('v1', ['memory.memsw.limit_in_bytes'])).errors, [{ line: 7, message: /no memory\.memsw\.limit_in_bytes/ }])
+})
+
+t.test('devices: v1 denies all, then the defaults and the passed devices; v2 writes none', async t => {
+  const cfg = config(t, '[devices]\nallow[] = /dev/null rw\n')
+  const v1 = resourceWrites(cfg, host('v1')).writes.filter(w => w.file.startsWith('devices.'))
+  t.same(v1.slice(0, 2).map(w => `${w.file}=${w.value}`), ['devices.deny=a', 'devices.allow=c *:* m'])
+  t.same(v1.at(-1), { controller: 'devices', version: 1, file: 'devices.allow', value: 'c 1:3 rw', key: '[devices] allow', origin: { file: cfg.file, line: 6 } })
+  t.equal(resourceWrites(cfg, host('v2')).writes.length, 0)
 })
 
 t.test('the memory floor is validated', async t => {

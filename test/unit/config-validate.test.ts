@@ -75,6 +75,7 @@ function defaults(file: string, name: string): ContainerConfig {
     hooks: { preStart: [], postStop: [] },
     security: DEFAULT_SECURITY,
     sysctl: [],
+    devices: [],
     resources: NO_RESOURCES,
     cgroup: { parent: 'lite', v1: [], v2: [] },
     origins: {},
@@ -145,7 +146,8 @@ t.test('good configs give exact ContainerConfig objects', async t => {
       },
       security: DEFAULT_SECURITY,
       sysctl: [],
-      resources: NO_RESOURCES,
+      devices: [],
+    resources: NO_RESOURCES,
       cgroup: { parent: 'lite', v1: [], v2: [] },
       origins: {
         'container.name': at(5),

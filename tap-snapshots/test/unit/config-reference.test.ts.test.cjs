@@ -123,6 +123,14 @@ Raw cgroup v2 files written as they are, e.g. memory.high = 32M. Refused on a ho
 | --- | --- | --- | --- | --- | --- |
 | \`<file>\` | value | none | A cgroup v2 file of the container's cgroup, written as is, e.g. memory.high = 32M. The controller must be on v2 on this host. | \`lxc.cgroup2.<file>\` | — |
 
+### \`[devices]\`
+
+Device access. Only the minimal /dev nodes exist, and on cgroup v1 the devices controller allows only them (null zero full random urandom tty console ptmx, the pts, tun). A device passed here gets its node in the container's /dev and is allowed.
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`allow[]\` | DEVICE [rwm] | none | A host character or block device (e.g. /dev/i2c-1 rw, /dev/ttyS1 rw): its node is made at the same path in the container's /dev, with the host's numbers and mode, and access is allowed (r read, w write, m mknod; default rw). | \`lxc.cgroup.devices.allow\` | \`--bind= (DeviceAllow=)\` |
+
 ### \`[security]\`
 
 Confinement. By default a container gets Docker's: 14 capabilities, no_new_privs, and Docker's default seccomp profile. Whatever is set here, /proc and /sys paths that show or change the host (/proc/kcore, /proc/keys, /sys/firmware, ...) are masked and others (/proc/sys, /proc/sysrq-trigger, /proc/irq, /proc/bus, /proc/fs) made read-only, as runc does.
@@ -450,6 +458,20 @@ lite configuration reference
       A cgroup v2 file of the container's cgroup, written as is, e.g.
       memory.high = 32M. The controller must be on v2 on this host.
       LXC: lxc.cgroup2.<file>
+
+[devices]
+  Device access. Only the minimal /dev nodes exist, and on cgroup v1 the
+  devices controller allows only them (null zero full random urandom tty
+  console ptmx, the pts, tun). A device passed here gets its node in the
+  container's /dev and is allowed.
+
+  allow[] = DEVICE [rwm]
+      default: none
+      A host character or block device (e.g. /dev/i2c-1 rw, /dev/ttyS1 rw):
+      its node is made at the same path in the container's /dev, with the
+      host's numbers and mode, and access is allowed (r read, w write, m
+      mknod; default rw).
+      LXC: lxc.cgroup.devices.allow; nspawn: --bind= (DeviceAllow=)
 
 [security]
   Confinement. By default a container gets Docker's: 14 capabilities,
