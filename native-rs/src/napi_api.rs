@@ -105,6 +105,7 @@ pub struct Container {
     loop_fd: Option<OwnedFd>,
     joined_cgroup: bool,
     clone_path: &'static str,
+    loop_device: Option<String>,
     tty_master: Option<OwnedFd>,
     relay: Option<Relay>,
     saved_terminal: Option<SavedTerminal>,
@@ -128,6 +129,10 @@ pub fn create(plan: Plan, cgroup_dir: Option<String>) -> napi::Result<Container,
         loop_fd: s.loop_fd,
         joined_cgroup: s.joined_cgroup,
         clone_path: s.clone_path.name(),
+        loop_device: prepared
+            .loop_device
+            .as_ref()
+            .map(|d| d.to_string_lossy().into_owned()),
         tty_master: None,
         relay: None,
         saved_terminal: None,
@@ -163,6 +168,13 @@ impl Container {
     #[napi(getter)]
     pub fn joined_cgroup(&self) -> bool {
         self.joined_cgroup
+    }
+
+    /// The loop device of an image rootfs ("/dev/loop3"): the container's devices
+    /// cgroup must let it open that one, read-only, to mount its root.
+    #[napi(getter)]
+    pub fn loop_device(&self) -> Option<String> {
+        self.loop_device.clone()
     }
 
     #[napi(getter)]

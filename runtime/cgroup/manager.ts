@@ -106,6 +106,20 @@ function enableControllers(dir: string, controllers: string[]): void {
   }
 }
 
+/**
+ * Lets the container open one more device node (v1 devices controller), e.g. the loop
+ * device of its own image rootfs, which it mounts after GO.
+ */
+export function allowDevice(p: CgroupPlacement, rule: string): void {
+  const d = p.dirs.find((x) => x.hierarchy.version === 1 && x.hierarchy.options.includes('devices'))
+  if (!d) return
+  try {
+    write(posix.join(d.path, 'devices.allow'), rule)
+  } catch (e) {
+    throw new LiteError(`cannot allow ${rule} in ${d.path}: ${describeFsError(e)}`)
+  }
+}
+
 /** Moves the container's first process into every hierarchy (before it is let go). */
 export function attachPid(p: CgroupPlacement, pid: number, skipV2: boolean): void {
   for (const d of p.dirs) {

@@ -1,7 +1,8 @@
 // `lite run`: check -> plan -> state -> hooks -> native.create -> (cgroups) -> start
 // -> supervise -> clean up. Returns the exit code; never calls process.exit itself.
 
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
+import { deviceNumbers } from '../config/resource-values.ts'
 import { posix } from 'node:path'
 import { loadConfig } from '../config/validate.ts'
 import { formatConfigErrors } from '../config/report.ts'
@@ -14,7 +15,7 @@ import { failureError } from './failure.ts'
 import { runHooks } from './hooks.ts'
 import { acquireState, releaseState, writeStateFile, STATE_ROOT, type StateLock } from './state.ts'
 import { supervise } from './supervise.ts'
-import { attachPid, createCgroups, oomKills, placeCgroups, removeCgroups, type CgroupPlacement } from '../cgroup/manager.ts'
+import { allowDevice, attachPid, createCgroups, oomKills, placeCgroups, removeCgroups, type CgroupPlacement } from '../cgroup/manager.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
 
 export interface RunOptions {
@@ -103,7 +104,13 @@ async function run(opts: RunOptions): Promise<number> {
       throw new LiteError(`cannot create the container: ${(e as Error).message}`)
     }
     // Every hierarchy before GO, so that the app starts inside its limits.
-    if (cgroups) attachPid(cgroups, container.pid, container.joinedCgroup)
+    if (cgroups) {
+      if (container.loopDevice) {
+        const { major, minor } = deviceNumbers(statSync(container.loopDevice).rdev)
+        allowDevice(cgroups, `b ${major}:${minor} r`)
+      }
+      attachPid(cgroups, container.pid, container.joinedCgroup)
+    }
     trace('start')
     let started
     try {
