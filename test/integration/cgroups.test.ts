@@ -6,7 +6,7 @@ import t from 'tap'
 import { readCgroupLayout } from '../../runtime/cgroup/detect.ts'
 import { readMountInfo } from '../../runtime/host/mountinfo.ts'
 import { MEMORY_FLOOR_PAGES, PAGE_SIZE } from '../../runtime/config/resource-values.ts'
-import { assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, sh, snapshotHost, writeConfig } from '../support/integration.ts'
+import { REPO, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, sh, snapshotHost, writeConfig } from '../support/integration.ts'
 
 const layout = readCgroupLayout(readMountInfo())
 const home = (c: string) => layout.controllers.find((h) => h.controller === c)
@@ -106,6 +106,19 @@ if (requireRootAndBuild(t)) {
     const w = writeConfig(t, BASE + '[devices]\nallow[] = /dev/kmsg w\n')
     const r2 = sh(w.path, 'ls -l /dev/kmsg | cut -c1,35-; echo "<6>lite test: a passed device" > /dev/kmsg && echo write-ok; head -c 1 /dev/kmsg 2>&1; true')
     t.match(r2.stdout, /^c.*1, +11 .*\/dev\/kmsg\nwrite-ok\nhead: \/dev\/kmsg: Operation not permitted/, 'w is allowed, r is not')
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('rt_runtime lets a SCHED_FIFO thread start (cgroup v1)', { skip: (home('cpu')?.version !== 1 || !existsSync(`${home('cpu')?.mountPoint}/cpu.rt_runtime_us`)) && 'needs v1 cpu with RT group scheduling' }, async (t) => {
+    const before = snapshotHost()
+    const probe = `${REPO}/build/rootfs/probe/probe`
+    const rt = (extra: string) => {
+      const c = writeConfig(t, BASE + `[mount]\nentry[] = ${probe} /probe none bind,ro,create=file\n[security]\ncap.keep = CHOWN DAC_OVERRIDE FOWNER KILL SETGID SETUID SYS_NICE\n` + extra)
+      return lite(['run', c.path, '--', '/probe', 'fifo'])
+    }
+    t.equal(rt('').stdout, 'fifo EPERM\n', 'a new v1 cgroup has cpu.rt_runtime_us = 0')
+    const r = rt('[resources]\nrt_runtime = 10000\n')
+    t.equal(r.stdout, 'fifo ok\n', r.stderr)
     await assertNoLeaks(t, before)
   })
 

@@ -7,6 +7,7 @@
  *   probe read PATH...     "PATH RESULT": empty, data, dir-empty, dir, or an errno name
  *   probe write PATH...    "PATH RESULT": whether open(O_WRONLY) works (ok or an errno name);
  *                          nothing is written, so no host setting can change
+ *   probe fifo             "fifo RESULT": whether this process may switch to SCHED_FIFO
  *
  * Each syscall runs in a forked child, so that one that works (unshare, personality)
  * changes nothing for the next. Nothing here can harm the host even when allowed:
@@ -127,8 +128,17 @@ static int write_paths(char **paths) {
   return 0;
 }
 
+/* A real-time thread: needs CAP_SYS_NICE and, on cgroup v1, cpu.rt_runtime_us > 0. */
+static int fifo(void) {
+  struct sched_param p = {.sched_priority = 1};
+  int r = sched_setscheduler(0, SCHED_FIFO, &p);
+  printf("fifo %s\n", errname(r < 0 ? errno : 0));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "status")) return status();
+  if (argc >= 2 && !strcmp(argv[1], "fifo")) return fifo();
   if (argc >= 2 && !strcmp(argv[1], "syscalls")) return syscalls();
   if (argc >= 2 && !strcmp(argv[1], "read")) return read_paths(argv + 2);
   if (argc >= 2 && !strcmp(argv[1], "write")) return write_paths(argv + 2);
