@@ -4,6 +4,7 @@
 //! them, built only with the `napi-addon` feature.
 
 pub mod child;
+pub mod device_bpf;
 pub mod error;
 pub mod loopdev;
 pub mod plan;

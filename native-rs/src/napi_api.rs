@@ -75,6 +75,18 @@ pub fn lock_exclusive(path: String) -> napi::Result<i32, Code> {
     Ok(fd)
 }
 
+/// Attaches a BPF_CGROUP_DEVICE program that allows exactly `rules` (v1 devices.allow
+/// syntax: "c 1:3 rwm", "c 136:* rw") to a cgroup v2 directory.
+#[napi]
+pub fn attach_device_filter(cgroup_dir: String, rules: Vec<String>) -> napi::Result<(), Code> {
+    let parsed = rules
+        .iter()
+        .map(|r| crate::device_bpf::parse_rule(r))
+        .collect::<crate::error::Result<Vec<_>>>()
+        .map_err(js_err)?;
+    crate::device_bpf::attach(&cgroup_dir, &parsed).map_err(js_err)
+}
+
 #[napi(object)]
 pub struct ChildFailure {
     /// The set-up step (report.rs names: "fs-op", "pivot-root", "exec", ...).

@@ -44,6 +44,14 @@ const MISSING_HINT: Record<string, string> = {
     'the memory controller is disabled on this kernel; on a Raspberry Pi, add "cgroup_enable=memory cgroup_memory=1" to the kernel command line (cmdline.txt) and reboot',
 }
 
+/** The device allowlist in v1 devices.allow syntax: Docker's defaults, then [devices]. */
+export function deviceRules(cfg: ContainerConfig): { rule: string; key: string; origin?: Origin }[] {
+  return [
+    ...DEFAULT_DEVICE_RULES.map((rule) => ({ rule, key: '[devices] (defaults)' })),
+    ...cfg.devices.map((d) => ({ rule: `${d.type} ${d.major}:${d.minor} ${d.access}`, key: '[devices] allow', origin: d.origin })),
+  ]
+}
+
 export function resourceWrites(cfg: ContainerConfig, host: HostCgroups): { writes: CgroupWrite[]; errors: ConfigError[] } {
   const writes: CgroupWrite[] = []
   const errors: ConfigError[] = []
@@ -126,15 +134,12 @@ export function resourceWrites(cfg: ContainerConfig, host: HostCgroups): { write
   }
 
   // Devices (v1): deny everything, then Docker's defaults and the passed devices. mknod
-  // of any node is allowed; opening one outside the list fails with EPERM.
-  // (cgroup v2 needs a BPF_CGROUP_DEVICE program instead: not yet.)
+  // of any node is allowed; opening one outside the list fails with EPERM. (On cgroup
+  // v2, lite run attaches a BPF_CGROUP_DEVICE program with the same rules.)
   const devices = home('devices')
   if (devices?.version === 1) {
-    const rule = (value: string, key = '[devices] (defaults)', origin?: Origin) =>
-      writes.push({ controller: 'devices', version: 1, file: 'devices.allow', value, key, origin })
     writes.push({ controller: 'devices', version: 1, file: 'devices.deny', value: 'a', key: '[devices] (defaults)' })
-    for (const value of DEFAULT_DEVICE_RULES) rule(value)
-    for (const d of cfg.devices) rule(`${d.type} ${d.major}:${d.minor} ${d.access}`, '[devices] allow', d.origin)
+    for (const r of deviceRules(cfg)) writes.push({ controller: 'devices', version: 1, file: 'devices.allow', value: r.rule, key: r.key, origin: r.origin })
   }
 
   // Raw keys: their controller must live on that version here.

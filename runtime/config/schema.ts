@@ -248,8 +248,9 @@ export const SECTIONS: readonly SectionSpec[] = [
   {
     name: 'devices',
     doc:
-      'Device access. Only the minimal /dev nodes exist, and on cgroup v1 the devices controller ' +
-      'allows only them (null zero full random urandom tty console ptmx, the pts, tun). A device ' +
+      'Device access. Only the minimal /dev nodes exist, and the cgroup (v1 devices controller, or a ' +
+      'v2 device BPF program) allows opening only them (null zero full random urandom tty console ' +
+      'ptmx, the pts, tun). A device ' +
       'passed here gets its node in the container\'s /dev and is allowed.',
   },
   {

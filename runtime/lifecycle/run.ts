@@ -17,6 +17,7 @@ import { acquireState, releaseState, writeStateFile, STATE_ROOT, type StateLock 
 import { supervise } from './supervise.ts'
 import { allowDevice, attachPid, createCgroups, oomKills, placeCgroups, removeCgroups, type CgroupPlacement } from '../cgroup/manager.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
+import { deviceRules } from '../cgroup/resources.ts'
 
 export interface RunOptions {
   config: string
@@ -105,9 +106,20 @@ async function run(opts: RunOptions): Promise<number> {
     }
     // Every hierarchy before GO, so that the app starts inside its limits.
     if (cgroups) {
+      // Device access: v1's list (written with the limits) plus the image's loop device,
+      // and on cgroup v2 a BPF_CGROUP_DEVICE program with the same rules.
+      const rules = deviceRules(config).map((r) => r.rule)
       if (container.loopDevice) {
         const { major, minor } = deviceNumbers(statSync(container.loopDevice).rdev)
+        rules.push(`b ${major}:${minor} r`)
         allowDevice(cgroups, `b ${major}:${minor} r`)
+      }
+      if (cgroups.v2) {
+        try {
+          native.attachDeviceFilter(cgroups.v2, rules)
+        } catch (e) {
+          throw new LiteError(`cannot confine the container's devices (cgroup v2 device program): ${(e as Error).message}`)
+        }
       }
       attachPid(cgroups, container.pid, container.joinedCgroup)
     }

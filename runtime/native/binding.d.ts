@@ -32,6 +32,12 @@ export declare class Container {
   waitSync(): ExitStatus
 }
 
+/**
+ * Attaches a BPF_CGROUP_DEVICE program that allows exactly `rules` (v1 devices.allow
+ * syntax: "c 1:3 rwm", "c 136:* rw") to a cgroup v2 directory.
+ */
+export declare function attachDeviceFilter(cgroupDir: string, rules: Array<string>): void
+
 export interface ChildFailure {
   /** The set-up step (report.rs names: "fs-op", "pivot-root", "exec", ...). */
   step: string

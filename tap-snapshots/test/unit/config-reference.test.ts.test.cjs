@@ -125,7 +125,7 @@ Raw cgroup v2 files written as they are, e.g. memory.high = 32M. Refused on a ho
 
 ### \`[devices]\`
 
-Device access. Only the minimal /dev nodes exist, and on cgroup v1 the devices controller allows only them (null zero full random urandom tty console ptmx, the pts, tun). A device passed here gets its node in the container's /dev and is allowed.
+Device access. Only the minimal /dev nodes exist, and the cgroup (v1 devices controller, or a v2 device BPF program) allows opening only them (null zero full random urandom tty console ptmx, the pts, tun). A device passed here gets its node in the container's /dev and is allowed.
 
 | key | value | default | description | LXC | nspawn |
 | --- | --- | --- | --- | --- | --- |
@@ -460,10 +460,10 @@ lite configuration reference
       LXC: lxc.cgroup2.<file>
 
 [devices]
-  Device access. Only the minimal /dev nodes exist, and on cgroup v1 the
-  devices controller allows only them (null zero full random urandom tty
-  console ptmx, the pts, tun). A device passed here gets its node in the
-  container's /dev and is allowed.
+  Device access. Only the minimal /dev nodes exist, and the cgroup (v1 devices
+  controller, or a v2 device BPF program) allows opening only them (null zero
+  full random urandom tty console ptmx, the pts, tun). A device passed here
+  gets its node in the container's /dev and is allowed.
 
   allow[] = DEVICE [rwm]
       default: none
