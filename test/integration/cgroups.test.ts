@@ -35,6 +35,17 @@ if (requireRootAndBuild(t)) {
     await assertNoLeaks(t, before, 'the cgroups are removed')
   })
 
+  t.test('io limits per device reach the blkio/io files', { skip: (!existsSync('/dev/loop0') || !(home('blkio') ?? home('io'))) && 'needs /dev/loop0 and an io controller' }, async (t) => {
+    const before = snapshotHost()
+    const c = writeConfig(t, BASE + `[resources]\nio_read_bps[] = /dev/loop0 1M\nio_write_iops[] = /dev/loop0 100\n`)
+    const v1 = home('blkio')?.version === 1
+    const files = v1 ? `${inside('blkio', 'blkio.throttle.read_bps_device')} ${inside('blkio', 'blkio.throttle.write_iops_device')}` : inside('io', 'io.max')
+    const r = sh(c.path, `cat ${files}`)
+    t.equal(r.code, 0, r.stderr)
+    t.match(r.stdout, v1 ? /^7:0 1048576\n7:0 100\n$/ : /^7:0 rbps=1048576 wbps=max riops=max wiops=100/)
+    await assertNoLeaks(t, before)
+  })
+
   t.test('the container is in lite/NAME of every hierarchy while it runs', async (t) => {
     const c = writeConfig(t, BASE)
     const run = liteBackground(t, ['run', c.path, '--', 'sleep', '30'])
