@@ -3,6 +3,8 @@
 // A fixed table (rather than util.getSystemErrorMap) keeps the text identical
 // under Node and Bun, and in snapshots.
 
+import { constants } from 'node:os'
+
 const STRERROR: Record<string, string> = {
   EACCES: 'Permission denied',
   EBUSY: 'Device or resource busy',
@@ -34,12 +36,26 @@ const STRERROR: Record<string, string> = {
   ETXTBSY: 'Text file busy',
 }
 
+const ERRNO_NAMES: Record<number, string> = Object.fromEntries(Object.entries(constants.errno).map(([name, n]) => [n, name]))
+
+/** The errno's name (ENOENT) for its number, as a child's set-up report carries it. */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES[errno] ?? `errno ${errno}`
+}
+
+/** "TEXT (NAME)": the one shape of every errno lite prints. */
+function withName(text: string | undefined, name: string): string {
+  return text ? `${text} (${name})` : name
+}
+
+/** An errno number, with the C library's text when `text` is given (the addon's strerror). */
+export function describeErrno(errno: number, text?: (errno: number) => string): string {
+  return withName(text?.(errno), errnoName(errno))
+}
+
 /** "No such file or directory (ENOENT)" for an fs error; the message for anything else. */
 export function describeFsError(err: unknown): string {
   const code = (err as NodeJS.ErrnoException | null)?.code
-  if (typeof code === 'string' && code !== '') {
-    const text = STRERROR[code]
-    return text ? `${text} (${code})` : code
-  }
+  if (typeof code === 'string' && code !== '') return withName(STRERROR[code], code)
   return err instanceof Error ? err.message : String(err)
 }

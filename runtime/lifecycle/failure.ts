@@ -4,22 +4,11 @@
 import { constants } from 'node:os'
 import type { ChildFailure } from '../native/binding'
 import { EXIT_CANNOT_EXEC, EXIT_LITE_FAILED, EXIT_NOT_FOUND, LiteError } from '../errors.ts'
+import { describeErrno } from '../config/errno.ts'
 import type { Origin } from '../config/types.ts'
 import type { LaunchPlan } from '../plan/build.ts'
 
-const ERRNO_NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(constants.errno).map(([name, n]) => [n, name]),
-)
-
-export function errnoName(errno: number): string {
-  return ERRNO_NAMES[errno] ?? `errno ${errno}`
-}
-
-/** "No such file or directory (ENOENT)", with the C library's text when given. */
-export function describeErrno(errno: number, text?: (errno: number) => string): string {
-  const name = errnoName(errno)
-  return text ? `${text(errno)} (${name})` : name
-}
+export { describeErrno, errnoName } from '../config/errno.ts'
 
 function where(origin: Origin | undefined): string {
   return origin ? (origin.line ? `${origin.file}:${origin.line}: ` : `${origin.file}: `) : ''
