@@ -189,6 +189,11 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
         if !p.stdin {
             step!(sys.dup3(fds.devnull, 0), Step::Stdio, 1);
         }
+        // Detached: the log pipe the monitor reads.
+        if let Some(out) = p.output_fd {
+            step!(sys.dup3(out, 1), Step::Stdio, 5);
+            step!(sys.dup3(out, 2), Step::Stdio, 6);
+        }
     }
 
     // [exec] init = yes: this process stays PID 1 as a reaper; the app goes on as PID 2.
@@ -206,14 +211,23 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
                     }
                 }
             }
-            // The stub outlives set-up: it keeps no fd of lite's (the socket, /dev/null,
-            // the state lock), so only the app's own fds keep those alive.
-            let _ = close_fds_from_3(sys);
-            if let Some(r) = p.process_strings {
-                sys.overwrite_memory(r.arg_start, r.arg_end, b"lite-init");
-                sys.overwrite_memory(r.env_start, r.env_end, b"");
+            // PID 1 becomes the monitor in init mode: a few KiB, where this copy of
+            // lite would keep ~25 MB. Signals stay blocked through exec; it takes them
+            // synchronously. Its image is CLOEXEC, like every fd of lite's.
+            if let Some(image) = p.init_exe_fd {
+                let mut digits = [0u8; 12];
+                let argv: [*const libc::c_char; 3] = [
+                    c"lite-init".as_ptr(),
+                    decimal(pid, &mut digits).as_ptr() as *const libc::c_char,
+                    core::ptr::null(),
+                ];
+                let envp: [*const libc::c_char; 1] = [core::ptr::null()];
+                let Errno(e) = sys.execveat_empty(image, argv.as_ptr(), envp.as_ptr());
+                let _ = sys.kill(pid, libc::SIGKILL);
+                return failed(Step::StubInit, 1, e);
             }
-            stub_init_loop(sys, pid);
+            let _ = sys.kill(pid, libc::SIGKILL);
+            return failed(Step::StubInit, 2, libc::ENOEXEC);
         }
     }
 
@@ -508,41 +522,20 @@ fn mark_fds_cloexec<S: Sys>(sys: &S) -> SysResult<()> {
     sys.close(dir)
 }
 
-/// Closes every fd from 3 up (the stub init, which never execs).
-fn close_fds_from_3<S: Sys>(sys: &S) -> SysResult<()> {
-    match sys.close_range(3, u32::MAX, 0) {
-        Err(Errno(libc::ENOSYS)) => {
-            for fd in 3..1024 {
-                let _ = sys.close(fd);
-            }
-            Ok(())
-        }
-        r => r,
-    }
-}
-
-/// The stub PID 1 (`[exec] init = yes`), after nspawn's stub: all signals stay blocked
-/// and are taken synchronously; SIGCHLD reaps, anything else is forwarded to the app.
-/// It exits with the app's status, 128+signal when the app was killed.
-pub fn stub_init_loop<S: Sys>(sys: &S, app: libc::pid_t) -> ! {
+/// `n` as NUL-terminated decimal text in `buf`, without allocating.
+fn decimal(n: libc::pid_t, buf: &mut [u8; 12]) -> &[u8] {
+    let mut i = buf.len() - 1;
+    buf[i] = 0;
+    let mut v = n.unsigned_abs();
     loop {
-        match sys.wait_signal() {
-            Ok(libc::SIGCHLD) => loop {
-                let mut status: c_int = 0;
-                match sys.wait_any(&mut status, libc::WNOHANG) {
-                    Ok(0) => break,
-                    Ok(pid) if pid == app => sys.exit(exit_code(status)),
-                    Ok(_) => continue,
-                    Err(Errno(libc::EINTR)) => continue,
-                    Err(_) => break,
-                }
-            },
-            Ok(sig) => {
-                let _ = sys.kill(app, sig);
-            }
-            Err(_) => {}
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 || i == 0 {
+            break;
         }
     }
+    &buf[i..]
 }
 
 /// A wait status as a shell reports it: the exit code, or 128 + the signal.

@@ -1,7 +1,7 @@
 //! The child's set-up sequence against the recording fake: order, failure reports,
 //! and the fallbacks for older kernels.
 
-use crate::child::{run, stub_init_loop, ChildFds, Outcome};
+use crate::child::{run, ChildFds, Outcome};
 use crate::fake::RecordingSys;
 use crate::plan::{prepare, tests::sample_plan, FsOp, Plan, SeccompRuleSpec, SeccompSpec};
 use crate::report::{ChildReport, Step};
@@ -431,16 +431,15 @@ fn a_refused_filter_is_reported() {
 fn the_stub_init_gets_the_filter_too() {
     let mut plan = with_seccomp(true);
     plan.stub_init = true;
+    plan.init_exe_fd = Some(11);
     let sys = RecordingSys::default();
     sys.set_fork_result(7);
-    sys.set_reaped(7);
     let p = prepared(&plan);
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&p, &sys, FDS)));
-    assert!(r.is_err(), "the stub exits instead of returning");
+    let _ = run(&p, &sys, FDS);
     let names = sys.names();
     let fork = names.iter().position(|n| n == "fork").unwrap();
     assert_eq!(&names[fork + 1], "seccomp");
-    assert_eq!(&names[fork + 2], "close_range");
+    assert_eq!(&names[fork + 2], "execveat");
 }
 
 #[test]
@@ -512,44 +511,36 @@ fn stub_init_forks_and_the_app_goes_on() {
 }
 
 #[test]
-fn the_stub_closes_lites_fds_and_waits() {
+fn the_stub_becomes_the_monitor_in_init_mode() {
     let mut plan = sample_plan();
     plan.stub_init = true;
+    plan.init_exe_fd = Some(11);
     let sys = RecordingSys::default();
     sys.set_fork_result(7);
-    sys.set_reaped(7);
     let p = prepared(&plan);
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&p, &sys, FDS)));
-    assert!(r.is_err(), "the stub exits instead of returning");
+    let out = run(&p, &sys, FDS);
+    // The fake's execveat "fails" by returning: the app is killed and it is reported.
+    assert!(matches!(out, Outcome::Failed(r) if r.step == crate::report::Step::StubInit));
     let calls = sys.calls();
     let fork = calls.iter().position(|c| c == "fork").unwrap();
-    assert_eq!(calls[fork + 1], "close_range 3 0xffffffff 0");
+    assert_eq!(calls[fork + 1], "execveat 11");
+    assert_eq!(calls[fork + 2], "kill 7 9");
     assert!(
-        calls[fork + 2].starts_with("overwrite_memory")
-            && calls[fork + 2].ends_with("\"lite-init\""),
-        "argv hidden"
-    );
-    assert!(
-        calls[fork + 3].starts_with("overwrite_memory") && calls[fork + 3].ends_with("\"\""),
-        "environ wiped"
-    );
-    assert!(
-        !calls.iter().any(|c| c.starts_with("execve")),
-        "the stub never execs"
+        !calls.iter().any(|c| c.starts_with("execve ")),
+        "PID 1 never runs the app"
     );
 }
 
 #[test]
-fn stub_init_forwards_signals_reaps_and_exits_with_the_apps_code() {
+fn detached_output_goes_to_the_log_pipe() {
+    let mut plan = sample_plan();
+    plan.output_fd = Some(12);
     let sys = RecordingSys::default();
-    sys.queue_signals(&[libc::SIGTERM, libc::SIGCHLD]);
-    sys.set_reaped(42);
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stub_init_loop(&sys, 42)));
-    let msg = r.expect_err("the stub exits").downcast::<String>().unwrap();
-    assert_eq!(*msg, "exit(0) called on the fake");
-    assert_eq!(
-        sys.calls(),
-        vec!["wait_signal", "kill 42 15", "wait_signal", "wait_any 1"]
+    let (_, _) = run_names(&plan, &sys);
+    let calls = sys.calls();
+    assert!(
+        calls.contains(&"dup3 12 1".to_string()) && calls.contains(&"dup3 12 2".to_string()),
+        "{calls:?}"
     );
 }
 

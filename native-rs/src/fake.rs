@@ -25,10 +25,6 @@ pub struct RecordingSys {
     fork_result: Cell<libc::pid_t>,
     /// What read returns on the handshake socket; GO by default.
     go_reply: RefCell<Option<Vec<u8>>>,
-    /// Signals the stub init's wait_signal returns, in order; SIGCHLD when empty.
-    signals: RefCell<std::collections::VecDeque<c_int>>,
-    /// The pid wait_any reaps once; 0 ("none yet") afterwards.
-    reaped: Cell<Option<libc::pid_t>>,
 }
 
 fn show(s: &CStr) -> String {
@@ -59,12 +55,6 @@ impl RecordingSys {
     }
     pub fn set_fork_result(&self, pid: libc::pid_t) {
         self.fork_result.set(pid);
-    }
-    pub fn queue_signals(&self, signals: &[c_int]) {
-        self.signals.borrow_mut().extend(signals);
-    }
-    pub fn set_reaped(&self, pid: libc::pid_t) {
-        self.reaped.set(Some(pid));
     }
     pub fn set_go_reply(&self, bytes: &[u8]) {
         *self.go_reply.borrow_mut() = Some(bytes.to_vec());
@@ -289,26 +279,19 @@ impl Sys for RecordingSys {
         self.record("fork", String::new())
             .map(|_| self.fork_result.get())
     }
-    fn wait_any(&self, _status: &mut c_int, options: c_int) -> SysResult<libc::pid_t> {
-        self.record("wait_any", format!("{options}"))?;
-        Ok(self.reaped.take().unwrap_or(0))
+    fn execveat_empty(
+        &self,
+        fd: c_int,
+        _argv: *const *const libc::c_char,
+        _envp: *const *const libc::c_char,
+    ) -> Errno {
+        match self.record("execveat", format!("{fd}")) {
+            Err(e) => e,
+            Ok(()) => Errno(0),
+        }
     }
     fn kill(&self, pid: libc::pid_t, signal: c_int) -> SysResult<()> {
         self.record("kill", format!("{pid} {signal}"))
-    }
-    fn wait_signal(&self) -> SysResult<c_int> {
-        self.record("wait_signal", String::new())?;
-        Ok(self
-            .signals
-            .borrow_mut()
-            .pop_front()
-            .unwrap_or(libc::SIGCHLD))
-    }
-    fn overwrite_memory(&self, start: usize, end: usize, fill: &[u8]) {
-        let _ = self.record(
-            "overwrite_memory",
-            format!("{start:#x} {end:#x} {:?}", String::from_utf8_lossy(fill)),
-        );
     }
     fn exit(&self, code: c_int) -> ! {
         panic!("exit({code}) called on the fake")

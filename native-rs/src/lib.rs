@@ -7,6 +7,7 @@ pub mod child;
 pub mod device_bpf;
 pub mod error;
 pub mod loopdev;
+pub mod monitor;
 pub mod plan;
 pub mod probe;
 pub mod report;
@@ -15,6 +16,20 @@ pub mod spawn;
 pub mod sys;
 pub mod tty;
 pub mod wait;
+
+// The monitor's pure parts (monitor/: no_std, its own binary), tested here with std.
+#[cfg(test)]
+mod monitor_tests;
+#[cfg(test)]
+#[path = "../monitor/policy.rs"]
+mod policy;
+#[cfg(test)]
+#[path = "../monitor/spec.rs"]
+mod spec;
+#[cfg(test)]
+#[allow(dead_code)] // used by the monitor binary
+#[path = "../monitor/text.rs"]
+mod text;
 
 #[cfg(test)]
 mod child_tests;

@@ -1,17 +1,15 @@
 //! The N-API surface: type conversion and error mapping only. The JS `error.code` is the
 //! core error's code (InvalidPlan, Os, Timeout, Protocol).
 
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd};
 use std::time::Duration;
 
-use napi::bindgen_prelude::AsyncTask;
-use napi::{Env, Task};
 use napi_derive::napi;
 
 use crate::error::Error;
+use crate::monitor;
 use crate::plan::{prepare, read_last_cap, Plan};
 use crate::spawn::{self, StartOutcome};
-use crate::tty::{self, Relay, SavedTerminal};
 use crate::wait;
 
 pub struct Code(&'static str);
@@ -119,8 +117,6 @@ pub struct Container {
     clone_path: &'static str,
     loop_device: Option<String>,
     tty_master: Option<OwnedFd>,
-    relay: Option<Relay>,
-    saved_terminal: Option<SavedTerminal>,
 }
 
 /// Clones the container's first process into its new namespaces. It waits for `start`.
@@ -146,27 +142,7 @@ pub fn create(plan: Plan, cgroup_dir: Option<String>) -> napi::Result<Container,
             .as_ref()
             .map(|d| d.to_string_lossy().into_owned()),
         tty_master: None,
-        relay: None,
-        saved_terminal: None,
     })
-}
-
-pub struct WaitTask {
-    pid: i32,
-}
-
-impl Task for WaitTask {
-    type Output = wait::Exit;
-    type JsValue = ExitStatus;
-    fn compute(&mut self) -> napi::Result<wait::Exit> {
-        wait::wait_exit(self.pid).map_err(|e| napi::Error::from_reason(e.to_string()))
-    }
-    fn resolve(&mut self, _env: Env, out: wait::Exit) -> napi::Result<ExitStatus> {
-        Ok(ExitStatus {
-            code: out.code,
-            signal: out.signal,
-        })
-    }
 }
 
 #[napi]
@@ -222,63 +198,33 @@ impl Container {
         }
     }
 
-    /// Relays the pty to this process's stdio. With `raw`, the outer terminal (fd 0) is
-    /// put in raw mode and restored by `detachTerminal`.
+    /// Replaces this process with the monitor (DESIGN.md §6): it keeps this pid, so it
+    /// stays the container's parent. Returns only with the reason it could not.
     #[napi]
-    pub fn attach_terminal(&mut self, forward_stdin: bool, raw: bool) -> napi::Result<(), Code> {
-        let master = self
-            .tty_master
-            .take()
-            .ok_or_else(|| js_err(Error::Protocol("no pty".into())))?;
-        if unsafe { libc::isatty(0) } == 1 {
-            let _ = tty::copy_size(0, master.as_raw_fd());
-            if raw {
-                let saved = tty::save(0).map_err(js_err)?;
-                saved.make_raw().map_err(js_err)?;
-                self.saved_terminal = Some(saved);
-            }
-        }
-        let dup = master.try_clone().map_err(|e| {
-            js_err(Error::Os {
-                what: "dup the pty",
-                errno: e.raw_os_error().unwrap_or(0),
-            })
-        })?;
-        self.tty_master = Some(dup);
-        self.relay = Some(tty::start_relay(master, forward_stdin).map_err(js_err)?);
-        Ok(())
-    }
-
-    /// SIGWINCH: copy the outer terminal's size to the pty.
-    #[napi]
-    pub fn resize_terminal(&self) {
-        if let Some(m) = &self.tty_master {
-            let _ = tty::copy_size(0, m.as_raw_fd());
-        }
-    }
-
-    /// Finishes the relay (copying output still in flight) and restores the terminal.
-    #[napi]
-    pub fn detach_terminal(&mut self, grace_ms: u32) -> napi::Result<(), Code> {
-        self.tty_master = None;
-        if let Some(relay) = self.relay.take() {
-            relay.finish(Duration::from_millis(grace_ms as u64));
-        }
-        if let Some(saved) = self.saved_terminal.take() {
-            saved.restore().map_err(js_err)?;
-        }
-        Ok(())
+    pub fn exec_monitor(
+        &mut self,
+        image_fd: i32,
+        spec: String,
+        keep_fds: Vec<i32>,
+        null_stdio: bool,
+        interactive: bool,
+    ) -> napi::Result<(), Code> {
+        let err = monitor::enter(&monitor::Entry {
+            image: image_fd,
+            spec: &spec,
+            pid: self.pid,
+            pidfd: self.pidfd.as_ref().map(|f| f.as_raw_fd()),
+            tty_master: self.tty_master.as_ref().map(|f| f.as_raw_fd()),
+            interactive,
+            keep: &keep_fds,
+            null_stdio,
+        });
+        Err(js_err(err))
     }
 
     #[napi]
     pub fn kill(&self, signal: i32) -> napi::Result<(), Code> {
         wait::send_signal(self.pid, self.pidfd.as_ref(), signal).map_err(js_err)
-    }
-
-    /// Resolves with the exit status once the container's first process has exited.
-    #[napi(ts_return_type = "Promise<ExitStatus>")]
-    pub fn wait(&self) -> AsyncTask<WaitTask> {
-        AsyncTask::new(WaitTask { pid: self.pid })
     }
 
     /// Blocking wait, for paths that have nothing else to do (a failed start).
@@ -290,4 +236,39 @@ impl Container {
             signal: e.signal,
         })
     }
+}
+
+#[napi(object)]
+pub struct MonitorImage {
+    pub fd: i32,
+    /// "memfd", or "tmpfile" where vm.memfd_noexec forbids executable memfds.
+    pub kind: String,
+    pub size: u32,
+}
+
+/// The monitor written to a sealed memfd, kept open (close-on-exec) until lite execs
+/// into it; also what `[exec] init = yes` runs as PID 1.
+#[napi]
+pub fn monitor_image(fallback_dir: String) -> napi::Result<MonitorImage, Code> {
+    let image = monitor::image(&fallback_dir).map_err(js_err)?;
+    Ok(MonitorImage {
+        kind: image.kind.to_string(),
+        fd: image.fd.into_raw_fd(),
+        size: monitor::MONITOR.len() as u32,
+    })
+}
+
+/// A close-on-exec pipe: [read end, write end] (a detached container's log).
+#[napi]
+pub fn pipe() -> napi::Result<Vec<i32>, Code> {
+    let mut fds = [0 as libc::c_int; 2];
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } < 0 {
+        return Err(js_err(Error::last_os("pipe")));
+    }
+    Ok(fds.to_vec())
+}
+
+#[napi]
+pub fn close_fd(fd: i32) {
+    unsafe { libc::close(fd) };
 }

@@ -120,6 +120,11 @@ pub struct Plan {
     pub tty: bool,
     /// Keep the inherited stdin; otherwise fd 0 is /dev/null.
     pub stdin: bool,
+    /// The monitor image (a sealed memfd): with `stub_init`, PID 1 execs it in init
+    /// mode, so the stub is a few KiB instead of a copy of lite.
+    pub init_exe_fd: Option<i32>,
+    /// Detached: stdout and stderr go to this fd (the log pipe the monitor reads).
+    pub output_fd: Option<i32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,35 +197,10 @@ pub struct Prepared {
     /// oom_score_adj as decimal text, formatted here so the child does no formatting.
     pub oom_score_adj: Option<Vec<u8>>,
     pub stub_init: bool,
-    /// Where lite's argv and environ strings are (/proc/self/stat), for the stub init
-    /// to overwrite: it stays a copy of lite, and its /proc/1/environ would otherwise
-    /// show the host's environment inside the container.
-    pub process_strings: Option<ProcessStrings>,
+    pub init_exe_fd: Option<i32>,
+    pub output_fd: Option<i32>,
     pub tty: bool,
     pub stdin: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProcessStrings {
-    pub arg_start: usize,
-    pub arg_end: usize,
-    pub env_start: usize,
-    pub env_end: usize,
-}
-
-/// Fields 48-51 of /proc/self/stat (Linux 3.5+). The command name (field 2) may hold
-/// spaces and parentheses, so counting starts after its last ')'.
-pub fn parse_process_strings(stat: &str) -> Option<ProcessStrings> {
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split(' ').collect();
-    // `rest` starts at field 3.
-    let get = |n: usize| fields.get(n - 3)?.trim().parse::<usize>().ok();
-    Some(ProcessStrings {
-        arg_start: get(48)?,
-        arg_end: get(49)?,
-        env_start: get(50)?,
-        env_end: get(51)?,
-    })
 }
 
 fn cstring(what: &str, s: &str) -> Result<CString> {
@@ -577,13 +557,8 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         rlimits,
         oom_score_adj: plan.oom_score_adj.map(|v| v.to_string().into_bytes()),
         stub_init: plan.stub_init,
-        process_strings: if plan.stub_init {
-            std::fs::read_to_string("/proc/self/stat")
-                .ok()
-                .and_then(|s| parse_process_strings(&s))
-        } else {
-            None
-        },
+        init_exe_fd: plan.init_exe_fd,
+        output_fd: plan.output_fd,
         tty: plan.tty,
         stdin: plan.stdin,
     })
@@ -662,32 +637,6 @@ pub mod tests {
         assert_eq!(p.rlimits[0].hard, libc::RLIM_INFINITY);
         assert_eq!(p.oom_score_adj.as_deref(), Some(&b"-5"[..]));
         assert_eq!(p.ops[2].create, Create::Dir);
-    }
-
-    #[test]
-    fn reads_the_argv_and_environ_ranges_from_proc_self_stat() {
-        let mut stat = String::from("123 (a) b (c)) S");
-        for n in 4..=52 {
-            stat.push_str(&format!(" {}", n * 10));
-        }
-        let r = parse_process_strings(&stat).unwrap();
-        assert_eq!(
-            r,
-            ProcessStrings {
-                arg_start: 480,
-                arg_end: 490,
-                env_start: 500,
-                env_end: 510
-            }
-        );
-        assert_eq!(parse_process_strings("1 (x) S 1 2"), None);
-        let own =
-            parse_process_strings(&std::fs::read_to_string("/proc/self/stat").unwrap()).unwrap();
-        assert!(
-            own.arg_start < own.arg_end
-                && own.arg_end <= own.env_start
-                && own.env_start < own.env_end
-        );
     }
 
     #[test]

@@ -67,14 +67,16 @@ pub trait Sys {
     ) -> Errno;
     /// A raw clone with fork semantics (never glibc's fork: its atfork handlers take malloc locks).
     fn fork(&self) -> SysResult<libc::pid_t>;
-    fn wait_any(&self, status: &mut c_int, options: c_int) -> SysResult<libc::pid_t>;
+    /// execveat(fd, "", argv, envp, AT_EMPTY_PATH): the monitor image. Returns only on
+    /// failure.
+    fn execveat_empty(
+        &self,
+        fd: c_int,
+        argv: *const *const libc::c_char,
+        envp: *const *const libc::c_char,
+    ) -> Errno;
     fn kill(&self, pid: libc::pid_t, signal: c_int) -> SysResult<()>;
-    /// Waits for any signal in the (fully blocked) mask; returns its number.
-    fn wait_signal(&self) -> SysResult<c_int>;
     fn exit(&self, code: c_int) -> !;
-    /// Overwrites `[start, end)` of this process's own memory with `fill` then zeros
-    /// (the stub init's copy of lite's argv and environ strings).
-    fn overwrite_memory(&self, start: usize, end: usize, fill: &[u8]);
 
     // Parent side (spawn): newer syscalls with fallbacks, behind the same seam so that
     // the fallbacks are tested with a fake that answers ENOSYS.
@@ -440,38 +442,27 @@ impl Sys for LinuxSys {
         })
         .map(|p| p as libc::pid_t)
     }
-    fn wait_any(&self, status: &mut c_int, options: c_int) -> SysResult<libc::pid_t> {
-        check(unsafe {
+    #[allow(clippy::not_unsafe_ptr_arg_deref)]
+    fn execveat_empty(
+        &self,
+        fd: c_int,
+        argv: *const *const libc::c_char,
+        envp: *const *const libc::c_char,
+    ) -> Errno {
+        unsafe {
             libc::syscall(
-                libc::SYS_wait4,
-                -1 as libc::pid_t,
-                status as *mut c_int,
-                options,
-                core::ptr::null_mut::<c_void>(),
+                libc::SYS_execveat,
+                fd,
+                c"".as_ptr(),
+                argv,
+                envp,
+                libc::AT_EMPTY_PATH,
             )
-        })
-        .map(|p| p as libc::pid_t)
+        };
+        errno()
     }
     fn kill(&self, pid: libc::pid_t, signal: c_int) -> SysResult<()> {
         check(unsafe { libc::syscall(libc::SYS_kill, pid, signal) }).map(drop)
-    }
-    fn wait_signal(&self) -> SysResult<c_int> {
-        let all: u64 = !0;
-        let mut info: libc::siginfo_t = unsafe { core::mem::zeroed() };
-        loop {
-            match check(unsafe {
-                libc::syscall(
-                    libc::SYS_rt_sigtimedwait,
-                    &all as *const u64,
-                    &mut info as *mut libc::siginfo_t,
-                    core::ptr::null::<libc::timespec>(),
-                    8usize,
-                )
-            }) {
-                Err(Errno(libc::EINTR)) => continue,
-                r => return r.map(|s| s as c_int),
-            }
-        }
     }
     fn clone3(&self, args: &mut CloneArgs, size: usize) -> SysResult<libc::pid_t> {
         check(unsafe { libc::syscall(libc::SYS_clone3, args as *mut CloneArgs, size) })
@@ -506,19 +497,6 @@ impl Sys for LinuxSys {
             )
         })
         .map(drop)
-    }
-    fn overwrite_memory(&self, start: usize, end: usize, fill: &[u8]) {
-        if start == 0 || end <= start {
-            return;
-        }
-        let len = end - start;
-        // The range comes from /proc/self/stat of the parent (arg/env strings on the
-        // initial stack); this process is a single-threaded copy of it.
-        unsafe {
-            let p = start as *mut u8;
-            core::ptr::write_bytes(p, 0, len);
-            core::ptr::copy_nonoverlapping(fill.as_ptr(), p, fill.len().min(len.saturating_sub(1)));
-        }
     }
     fn exit(&self, code: c_int) -> ! {
         unsafe { libc::syscall(libc::SYS_exit_group, code) };

@@ -1,0 +1,568 @@
+//! The monitor proper: everything from "the app runs" to "lite exits".
+
+use crate::fs::{self, path};
+use crate::init::{exit_code, exit_signal};
+use crate::logsink::LogSink;
+use crate::policy::{next_restart, Ended};
+use crate::spec::{self, Spec};
+use crate::sys::{self, PollFd};
+use crate::text::{keyed_value, parse_int, Buf};
+use crate::CStrs;
+
+const SPEC_MAX: usize = 32 * 1024;
+/// A post-stop hook gets this long before it is killed.
+const HOOK_TIMEOUT_MS: i64 = 30_000;
+const F_SETFD: usize = 2;
+const F_SETFL: usize = 4;
+
+fn bit(sig: i32) -> u64 {
+    1u64 << (sig - 1)
+}
+
+fn signal_set() -> u64 {
+    [sys::SIGTERM, sys::SIGINT, sys::SIGHUP, sys::SIGQUIT, sys::SIGUSR1, sys::SIGUSR2, sys::SIGCHLD, sys::SIGWINCH]
+        .iter()
+        .fold(0, |set, &s| set | bit(s))
+}
+
+fn say(parts: &[&[u8]]) {
+    let mut b = Buf::<1024>::new();
+    b.push(b"lite: ");
+    for p in parts {
+        b.push(p);
+    }
+    b.push(b"\n");
+    sys::write_all(2, b.as_bytes());
+}
+
+struct Container<'a> {
+    spec: &'a Spec<'a>,
+}
+
+impl Container<'_> {
+    /// Through the pidfd where there is one (no pid reuse race), else by pid.
+    fn signal(&self, sig: i32) {
+        if self.spec.pidfd >= 0 {
+            match sys::pidfd_send_signal(self.spec.pidfd, sig) {
+                Err(sys::ENOSYS) => {}
+                _ => return,
+            }
+        }
+        let _ = sys::kill(self.spec.pid, sig);
+    }
+
+    /// Some(wait status) once the container's first process has been reaped.
+    fn reap(&self) -> Option<i32> {
+        loop {
+            match sys::wait4(self.spec.pid, sys::WNOHANG | sys::WALL) {
+                Ok((0, _)) => return None,
+                Ok((_, status)) => return Some(status),
+                Err(sys::EINTR) => continue,
+                // Not our child any more (should not happen): treat as gone.
+                Err(sys::ECHILD) => return Some(125 << 8),
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Status {
+    Running,
+    Stopping,
+    Restarting,
+    Exited,
+}
+
+struct Outcome {
+    code: i32,
+    signal: i32,
+    oom: bool,
+}
+
+/// The state file: TS's fixed lines plus what the monitor knows.
+fn write_state(spec: &Spec, status: Status, restarts: i64, outcome: Option<&Outcome>) {
+    let mut b = Buf::<4096>::new();
+    for line in spec.state.iter() {
+        b.push(line).push(b"\n");
+    }
+    let status_text: &[u8] = match status {
+        Status::Running => b"running",
+        Status::Stopping => b"stopping",
+        Status::Restarting => b"restarting",
+        Status::Exited => b"exited",
+    };
+    b.push(b"status=").push(status_text).push(b"\n");
+    b.push(b"pid=").num(spec.pid as i64).push(b"\n");
+    b.push(b"monitor_pid=").num(sys::getpid() as i64).push(b"\n");
+    b.push(b"restarts=").num(restarts).push(b"\n");
+    if let Some(o) = outcome {
+        b.push(b"exit_code=").num(o.code as i64).push(b"\n");
+        b.push(b"exit_signal=").num(o.signal as i64).push(b"\n");
+        b.push(b"oom=").push(if o.oom { b"1" } else { b"0" }).push(b"\n");
+        b.push(b"finished=").num(sys::unix_seconds()).push(b"\n");
+    }
+    if fs::replace_file(spec.state_dir, b"state", b.as_bytes()).is_err() {
+        say(&[b"cannot write the state of ", spec.name]);
+    }
+}
+
+fn read_spec<'a>(args: &CStrs, raw: &'a mut [u8; SPEC_MAX]) -> Result<usize, ()> {
+    let fd = args.get(1).and_then(parse_int).ok_or(())? as i32;
+    let mut n = 0;
+    while n < raw.len() {
+        match sys::read(fd, &mut raw[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(sys::EINTR) => {}
+            Err(_) => return Err(()),
+        }
+    }
+    sys::close(fd);
+    if n == raw.len() {
+        return Err(());
+    }
+    // Each value ends at a NUL from here on, so it can be handed to execve as it is.
+    for c in raw[..n].iter_mut() {
+        if *c == b'\n' {
+            *c = 0;
+        }
+    }
+    Ok(n)
+}
+
+pub fn run(args: &CStrs, env: &CStrs) -> i32 {
+    sys::set_name(b"lite-monitor\0");
+    let mut raw = [0u8; SPEC_MAX];
+    let Ok(n) = read_spec(args, &mut raw) else {
+        say(&[b"monitor: cannot read its spec"]);
+        return 125;
+    };
+    let spec = match spec::parse(&raw[..n]) {
+        Ok(s) => s,
+        Err(spec::SpecError::Line(l)) => {
+            let mut b = Buf::<32>::new();
+            b.num(l as i64);
+            say(&[b"monitor: bad spec line ", b.as_bytes()]);
+            return 125;
+        }
+        Err(spec::SpecError::Missing(k)) => {
+            say(&[b"monitor: spec without ", k.as_bytes()]);
+            return 125;
+        }
+    };
+    supervise(&spec, env)
+}
+
+fn supervise(spec: &Spec, env: &CStrs) -> i32 {
+    let set = signal_set();
+    // lite blocked these before execveat; the mask survives exec, so none was lost.
+    let _ = sys::sigprocmask(0, set);
+    let Ok(sfd) = sys::signalfd(set) else {
+        say(&[b"monitor: signalfd failed for ", spec.name]);
+        return 125;
+    };
+    // Inherited fds stay ours: none leaks into a hook or a restarted lite.
+    for fd in [spec.pidfd, spec.tty_master, spec.log_fd, spec.lock_fd] {
+        if fd >= 0 {
+            let _ = sys::fcntl(fd, F_SETFD, 1);
+        }
+    }
+    for fd in [spec.tty_master, spec.log_fd] {
+        if fd >= 0 {
+            let _ = sys::fcntl(fd, F_SETFL, sys::O_NONBLOCK);
+        }
+    }
+    let container = Container { spec };
+    let began = sys::monotonic_ms();
+    write_state(spec, Status::Running, spec.restarts, None);
+    let mut sink = LogSink::new(spec.log_target, spec.state_dir, spec.name, spec.log_size);
+
+    let mut stop_requested = false;
+    let mut kill_at: i64 = -1;
+    let mut master = spec.tty_master;
+    let mut stdin_open = spec.forward_stdin && master >= 0;
+    let mut log_fd = spec.log_fd;
+    let mut io = [0u8; 16 * 1024];
+    let mut status = container.reap();
+
+    // Bounded by the container's life; every turn waits in poll.
+    while status.is_none() {
+        let mut fds = [
+            PollFd { fd: sfd, events: sys::POLLIN, revents: 0 },
+            PollFd { fd: master, events: sys::POLLIN, revents: 0 },
+            PollFd { fd: if stdin_open { 0 } else { -1 }, events: sys::POLLIN, revents: 0 },
+            PollFd { fd: log_fd, events: sys::POLLIN, revents: 0 },
+        ];
+        let timeout = if kill_at >= 0 { (kill_at - sys::monotonic_ms()).max(0) } else { -1 };
+        let _ = sys::poll(&mut fds, timeout);
+        if kill_at >= 0 && sys::monotonic_ms() >= kill_at {
+            container.signal(sys::SIGKILL);
+            kill_at = -1;
+        }
+        if fds[0].revents != 0 {
+            let mut info = [0u8; 128];
+            while let Ok(128) = sys::read(sfd, &mut info) {
+                let sig = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]) as i32;
+                match sig {
+                    sys::SIGCHLD => {}
+                    sys::SIGTERM | sys::SIGINT => {
+                        // A stop request: the configured stop signal for TERM (an init
+                        // system or `lite stop`), then SIGKILL after stop_timeout.
+                        let first = !stop_requested;
+                        stop_requested = true;
+                        container.signal(if sig == sys::SIGTERM { spec.stop_signal } else { sig });
+                        if first {
+                            kill_at = sys::monotonic_ms() + spec.stop_timeout_ms;
+                            write_state(spec, Status::Stopping, spec.restarts, None);
+                        }
+                    }
+                    sys::SIGWINCH => copy_window_size(master),
+                    _ => container.signal(sig),
+                }
+            }
+        }
+        if fds[1].revents != 0 && relay(master, 1, &mut io, None) == Relayed::Closed {
+            master = -1;
+        }
+        if fds[2].revents != 0 && relay(0, master, &mut io, None) == Relayed::Closed {
+            // End of input: passed on as the terminal's EOF character.
+            sys::write_all(master, &[4]);
+            stdin_open = false;
+        }
+        if fds[3].revents != 0 && relay(log_fd, -1, &mut io, Some(&mut sink)) == Relayed::Closed {
+            sys::close(log_fd);
+            log_fd = -1;
+        }
+        status = container.reap();
+    }
+    let status = status.unwrap_or(125 << 8);
+    let ran_ms = sys::monotonic_ms() - began;
+
+    // What the container wrote last is still in the pty or the pipe.
+    if master >= 0 {
+        for _ in 0..64 {
+            if relay(master, 1, &mut io, None) != Relayed::Data {
+                break;
+            }
+        }
+    }
+    if log_fd >= 0 {
+        for _ in 0..64 {
+            if relay(log_fd, -1, &mut io, Some(&mut sink)) != Relayed::Data {
+                break;
+            }
+        }
+        sys::close(log_fd);
+    }
+    restore_terminal(spec);
+
+    let signal = exit_signal(status);
+    let outcome = Outcome { code: exit_code(status), signal, oom: signal == sys::SIGKILL && oom_killed(spec) };
+    if outcome.oom {
+        let mut b = Buf::<256>::new();
+        b.push(b"lite: ").push(spec.name).push(b" was killed by the OOM killer");
+        if !spec.memory_limit.is_empty() {
+            b.push(b" (memory limit ").push(spec.memory_limit).push(b")");
+        }
+        b.push(b"\n");
+        sink.note(b.as_bytes());
+    }
+    remove_cgroups(spec);
+    run_hooks(spec, sfd, outcome.code);
+    sink.finish();
+
+    let ended = Ended { exit_code: outcome.code, stop_requested, ran_ms };
+    if let Some(delay) = next_restart(spec.restart, spec.restart_max, spec.restarts, spec.backoff_ms, &ended) {
+        write_state(spec, Status::Restarting, spec.restarts + 1, Some(&outcome));
+        if wait_unless_stopped(sfd, delay) {
+            restart(spec, env, delay);
+        }
+    }
+    if spec.keep_state {
+        write_state(spec, Status::Exited, spec.restarts, Some(&outcome));
+    } else {
+        let mut dir = path(&[spec.state_dir]);
+        let _ = fs::remove_tree(&mut dir, 4);
+    }
+    outcome.code
+}
+
+#[derive(PartialEq, Eq)]
+enum Relayed {
+    Data,
+    /// Nothing to read right now.
+    Nothing,
+    /// EOF, or EIO from a pty whose other side is closed.
+    Closed,
+}
+
+/// Copies what `from` has to `to` (or the log sink).
+fn relay(from: i32, to: i32, io: &mut [u8], sink: Option<&mut LogSink>) -> Relayed {
+    match sys::read(from, io) {
+        Ok(0) => Relayed::Closed,
+        Ok(n) => {
+            match sink {
+                Some(s) => s.write(&io[..n]),
+                None => {
+                    if to >= 0 {
+                        sys::write_all(to, &io[..n]);
+                    }
+                }
+            }
+            Relayed::Data
+        }
+        Err(sys::EINTR) | Err(sys::EAGAIN) => Relayed::Nothing,
+        Err(_) => Relayed::Closed,
+    }
+}
+
+fn copy_window_size(master: i32) {
+    if master < 0 {
+        return;
+    }
+    let mut ws = [0u16; 4];
+    if sys::ioctl(0, sys::TIOCGWINSZ, ws.as_mut_ptr() as usize).is_ok() {
+        let _ = sys::ioctl(master, sys::TIOCSWINSZ, ws.as_ptr() as usize);
+    }
+}
+
+/// The outer terminal's settings exactly as they were before `-t` made it raw.
+fn restore_terminal(spec: &Spec) {
+    if spec.termios_len > 0 {
+        let _ = sys::ioctl(0, sys::TCSETSW, spec.termios.as_ptr() as usize);
+    }
+}
+
+fn oom_killed(spec: &Spec) -> bool {
+    if spec.oom_file.is_empty() {
+        return false;
+    }
+    let mut p = path(&[spec.oom_file]);
+    let mut buf = [0u8; 1024];
+    match fs::read_file(&mut p, &mut buf) {
+        Ok(n) => keyed_value(&buf[..n], b"oom_kill").unwrap_or(0) > 0,
+        Err(_) => false,
+    }
+}
+
+/// Kills what is left in each cgroup (a process that escaped the pid namespace's end,
+/// e.g. with a shared pid namespace) and removes it, sub-cgroups first.
+fn remove_cgroups(spec: &Spec) {
+    for dir in spec.cgroups.iter() {
+        for _ in 0..5 {
+            let mut procs = path(&[dir, b"/cgroup.procs"]);
+            let mut buf = [0u8; 4096];
+            let n = match fs::read_file(&mut procs, &mut buf) {
+                Ok(n) => n,
+                Err(_) => 0,
+            };
+            let mut any = false;
+            for line in buf[..n].split(|&c| c == b'\n') {
+                if let Some(pid) = parse_int(line) {
+                    any = true;
+                    let _ = sys::kill(pid as i32, sys::SIGKILL);
+                }
+            }
+            if !any {
+                break;
+            }
+            sys::sleep_ms(10);
+        }
+        // A cgroup whose last task just died may be busy for a moment: up to 3 s.
+        for _ in 0..300 {
+            let mut p = path(&[dir]);
+            match fs::remove_tree(&mut p, 8) {
+                Ok(()) => break,
+                Err(sys::EBUSY) => sys::sleep_ms(10),
+                Err(e) => {
+                    let mut b = Buf::<32>::new();
+                    b.num(e as i64);
+                    say(&[b"cannot remove the cgroup ", dir, b" (errno ", b.as_bytes(), b")"]);
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Post-stop hooks, in order: host programs with PATH and the LITE_* variables.
+/// Each spec entry is "FILE:LINE" then the argv, separated by 0x1f.
+fn run_hooks(spec: &Spec, sfd: i32, code: i32) {
+    for hook in spec.hooks.iter() {
+        let mut parts = hook.split(|&c| c == 0x1f);
+        let at = parts.next().unwrap_or(b"?");
+        let mut argv_buf = Buf::<4096>::new();
+        let mut starts = [0usize; 64];
+        let mut argc = 0;
+        for a in parts {
+            if argc == starts.len() - 1 {
+                break;
+            }
+            starts[argc] = argv_buf.len();
+            argv_buf.push(a).push(b"\0");
+            argc += 1;
+        }
+        if argc == 0 {
+            continue;
+        }
+        let mut pid_var = Buf::<64>::new();
+        pid_var.push(b"LITE_PID=").num(spec.pid as i64).push(b"\0");
+        let mut code_var = Buf::<64>::new();
+        code_var.push(b"LITE_EXIT_CODE=").num(code as i64).push(b"\0");
+        let mut envp = [core::ptr::null::<u8>(); spec::MAX_LIST + 3];
+        let mut envc = 0;
+        for e in spec.env.iter() {
+            // Spec values end at a NUL (the newlines became NULs, see `terminate`).
+            envp[envc] = e.as_ptr();
+            envc += 1;
+        }
+        envp[envc] = pid_var.as_bytes().as_ptr();
+        envp[envc + 1] = code_var.as_bytes().as_ptr();
+        let pid = match sys::fork() {
+            Ok(0) => exec_hook(&argv_buf, &starts[..argc], &envp, spec),
+            Ok(pid) => pid as i32,
+            Err(_) => {
+                say(&[at, b": [hook] post-stop: cannot fork"]);
+                continue;
+            }
+        };
+        let status = wait_child(pid, sfd, HOOK_TIMEOUT_MS);
+        let cmd = first_arg(&argv_buf);
+        match status {
+            Some(0) => {}
+            Some(s) if exit_signal(s) != 0 => say(&[at, b": [hook] post-stop: ", cmd, b" was killed by a signal"]),
+            Some(s) if exit_code(s) == 127 => say(&[at, b": [hook] post-stop: ", cmd, b" could not be run"]),
+            Some(s) => {
+                let mut b = Buf::<16>::new();
+                b.num(exit_code(s) as i64);
+                say(&[at, b": [hook] post-stop: ", cmd, b" exited with ", b.as_bytes()]);
+            }
+            None => say(&[at, b": [hook] post-stop: ", cmd, b" took too long and was killed"]),
+        }
+    }
+}
+
+fn first_arg<const N: usize>(argv_buf: &Buf<N>) -> &[u8] {
+    argv_buf.as_bytes().split(|&c| c == 0).next().unwrap_or(b"")
+}
+
+fn exec_hook(argv_buf: &Buf<4096>, starts: &[usize], envp: &[*const u8], spec: &Spec) -> ! {
+    let _ = sys::sigprocmask(2, 0);
+    let base = argv_buf.as_bytes().as_ptr();
+    let mut argv = [core::ptr::null::<u8>(); 64];
+    for (i, &s) in starts.iter().enumerate() {
+        argv[i] = unsafe { base.add(s) };
+    }
+    let cmd = first_arg(argv_buf);
+    if cmd.contains(&b'/') {
+        sys::execve(argv[0], argv.as_ptr(), envp.as_ptr());
+    } else {
+        // PATH from the hook environment, as spawnSync would search it.
+        let path_var = spec.env.iter().find(|e| e.starts_with(b"PATH=")).map(|e| &e[5..]).unwrap_or(b"/usr/sbin:/usr/bin:/sbin:/bin");
+        for dir in path_var.split(|&c| c == b':') {
+            let mut p = path(&[dir, b"/", cmd]);
+            sys::execve(p.c_str().as_ptr(), argv.as_ptr(), envp.as_ptr());
+        }
+    }
+    sys::exit(127)
+}
+
+/// Waits for a child of the monitor, killing it after `timeout_ms`; None on timeout.
+fn wait_child(pid: i32, sfd: i32, timeout_ms: i64) -> Option<i32> {
+    let deadline = sys::monotonic_ms() + timeout_ms;
+    loop {
+        if let Ok((p, status)) = sys::wait4(pid, sys::WNOHANG) {
+            if p == pid {
+                return Some(status);
+            }
+        }
+        let left = deadline - sys::monotonic_ms();
+        if left <= 0 {
+            let _ = sys::kill(pid, sys::SIGKILL);
+            let _ = sys::wait4(pid, 0);
+            return None;
+        }
+        let mut fds = [PollFd { fd: sfd, events: sys::POLLIN, revents: 0 }];
+        let _ = sys::poll(&mut fds, left.min(100));
+        let mut info = [0u8; 128];
+        while let Ok(128) = sys::read(sfd, &mut info) {}
+    }
+}
+
+/// Sleeps the back-off; false if a stop request came meanwhile.
+fn wait_unless_stopped(sfd: i32, ms: i64) -> bool {
+    let deadline = sys::monotonic_ms() + ms;
+    loop {
+        let left = deadline - sys::monotonic_ms();
+        if left <= 0 {
+            return true;
+        }
+        let mut fds = [PollFd { fd: sfd, events: sys::POLLIN, revents: 0 }];
+        let _ = sys::poll(&mut fds, left);
+        let mut info = [0u8; 128];
+        while let Ok(128) = sys::read(sfd, &mut info) {
+            let sig = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]) as i32;
+            if sig == sys::SIGTERM || sig == sys::SIGINT {
+                return false;
+            }
+        }
+    }
+}
+
+const RESTART_VARS: [&[u8]; 3] = [b"LITE_RESTARTS=", b"LITE_BACKOFF_MS=", b"LITE_STATE_LOCK_FD="];
+
+/// Starts the container again: exec lite itself (same pid, so a supervisor sees no
+/// change) with the restart count, the back-off and the state lock to adopt.
+fn restart(spec: &Spec, env: &CStrs, delay: i64) {
+    let mut lite = path(&[spec.lite]);
+    let mut argv_buf = Buf::<8192>::new();
+    let mut starts = [0usize; spec::MAX_LIST + 2];
+    let mut argc = 0;
+    for a in core::iter::once(spec.lite).chain(spec.args.iter()) {
+        starts[argc] = argv_buf.len();
+        argv_buf.push(a).push(b"\0");
+        argc += 1;
+    }
+    let mut vars = Buf::<256>::new();
+    let var_starts = [0, {
+        vars.push(RESTART_VARS[0]).num(spec.restarts + 1).push(b"\0");
+        vars.len()
+    }, {
+        vars.push(RESTART_VARS[1]).num(delay).push(b"\0");
+        vars.len()
+    }];
+    vars.push(RESTART_VARS[2]).num(spec.lock_fd as i64).push(b"\0");
+    if argv_buf.overflowed || vars.overflowed {
+        say(&[b"cannot restart ", spec.name, b": arguments too long"]);
+        return;
+    }
+    let mut argv = [core::ptr::null::<u8>(); spec::MAX_LIST + 2];
+    for (i, &s) in starts[..argc].iter().enumerate() {
+        argv[i] = unsafe { argv_buf.as_bytes().as_ptr().add(s) };
+    }
+    let mut envp = [core::ptr::null::<u8>(); 512];
+    let mut envc = 0;
+    for i in 0..env.len() {
+        let Some(e) = env.get(i) else { break };
+        if RESTART_VARS.iter().any(|v| e.starts_with(v)) || envc >= envp.len() - 4 {
+            continue;
+        }
+        envp[envc] = unsafe { *env.raw().add(i) };
+        envc += 1;
+    }
+    for s in var_starts {
+        envp[envc] = unsafe { vars.as_bytes().as_ptr().add(s) };
+        envc += 1;
+    }
+    // The lock goes to the new lite, open; everything else of ours closes on exec.
+    let _ = sys::fcntl(spec.lock_fd, F_SETFD, 0);
+    let _ = sys::sigprocmask(2, 0);
+    let e = sys::execve(lite.c_str().as_ptr(), argv.as_ptr(), envp.as_ptr());
+    let _ = sys::sigprocmask(0, signal_set());
+    let _ = sys::fcntl(spec.lock_fd, F_SETFD, 1);
+    let mut b = Buf::<16>::new();
+    b.num(e as i64);
+    say(&[b"cannot restart ", spec.name, b": exec ", spec.lite, b" failed (errno ", b.as_bytes(), b")"]);
+}
+

@@ -1,0 +1,194 @@
+//! What `lite run` hands the monitor: one `key value` per line, written by
+//! runtime/monitor/spec.ts. Repeated keys (cgroup, hook, env, arg, state) form lists.
+//! Parsed in place, without allocation; pure, so it is unit-tested in the library.
+
+use crate::text::{parse_hex, parse_int};
+
+pub const MAX_LIST: usize = 32;
+
+/// A list of borrowed values, in the order they came.
+pub struct List<'a> {
+    items: [&'a [u8]; MAX_LIST],
+    len: usize,
+}
+
+impl<'a> List<'a> {
+    const fn new() -> Self {
+        List {
+            items: [&[]; MAX_LIST],
+            len: 0,
+        }
+    }
+    fn push(&mut self, v: &'a [u8]) -> bool {
+        if self.len == MAX_LIST {
+            return false;
+        }
+        self.items[self.len] = v;
+        self.len += 1;
+        true
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+        self.items[..self.len].iter().copied()
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Restart {
+    No,
+    OnFailure,
+    Always,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum LogTarget {
+    /// Foreground: the container writes to lite's own stdout and stderr.
+    Inherit,
+    File,
+    Syslog,
+    Discard,
+}
+
+pub struct Spec<'a> {
+    pub name: &'a [u8],
+    pub state_dir: &'a [u8],
+    /// Detached runs keep their state (status=exited) until `lite rm`.
+    pub keep_state: bool,
+    pub pid: i32,
+    pub pidfd: i32,
+    pub lock_fd: i32,
+    pub stop_signal: i32,
+    pub stop_timeout_ms: i64,
+    pub restart: Restart,
+    /// 0: no limit
+    pub restart_max: i64,
+    pub restarts: i64,
+    pub backoff_ms: i64,
+    /// The lite binary and its arguments, exec'd for a restart.
+    pub lite: &'a [u8],
+    pub args: List<'a>,
+    /// Extra environment for the restarted lite and for hooks.
+    pub env: List<'a>,
+    pub cgroups: List<'a>,
+    pub oom_file: &'a [u8],
+    pub memory_limit: &'a [u8],
+    pub hooks: List<'a>,
+    pub tty_master: i32,
+    pub forward_stdin: bool,
+    pub termios: [u8; 64],
+    pub termios_len: usize,
+    pub log_fd: i32,
+    pub log_target: LogTarget,
+    pub log_size: i64,
+    /// Fixed lines of the state file (name, config, pid_start, ...), as `key=value`.
+    pub state: List<'a>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SpecError {
+    /// The line number (1-based) that is wrong.
+    Line(usize),
+    Missing(&'static str),
+}
+
+fn flag(v: &[u8]) -> bool {
+    v == b"1"
+}
+
+pub fn parse(text: &[u8]) -> Result<Spec<'_>, SpecError> {
+    let mut s = Spec {
+        name: &[],
+        state_dir: &[],
+        keep_state: false,
+        pid: 0,
+        pidfd: -1,
+        lock_fd: -1,
+        stop_signal: 15,
+        stop_timeout_ms: 10_000,
+        restart: Restart::No,
+        restart_max: 0,
+        restarts: 0,
+        backoff_ms: 0,
+        lite: &[],
+        args: List::new(),
+        env: List::new(),
+        cgroups: List::new(),
+        oom_file: &[],
+        memory_limit: &[],
+        hooks: List::new(),
+        tty_master: -1,
+        forward_stdin: false,
+        termios: [0; 64],
+        termios_len: 0,
+        log_fd: -1,
+        log_target: LogTarget::Inherit,
+        log_size: 1 << 20,
+        state: List::new(),
+    };
+    for (i, line) in text.split(|&c| c == b'\n' || c == 0).enumerate() {
+        if line.is_empty() {
+            continue;
+        }
+        let bad = SpecError::Line(i + 1);
+        let sp = line
+            .iter()
+            .position(|&c| c == b' ')
+            .ok_or(SpecError::Line(i + 1))?;
+        let (key, value) = (&line[..sp], &line[sp + 1..]);
+        let int = || parse_int(value).ok_or(SpecError::Line(i + 1));
+        match key {
+            b"name" => s.name = value,
+            b"state_dir" => s.state_dir = value,
+            b"keep_state" => s.keep_state = flag(value),
+            b"pid" => s.pid = int()? as i32,
+            b"pidfd" => s.pidfd = int()? as i32,
+            b"lock_fd" => s.lock_fd = int()? as i32,
+            b"stop_signal" => s.stop_signal = int()? as i32,
+            b"stop_timeout_ms" => s.stop_timeout_ms = int()?,
+            b"restart" => {
+                s.restart = match value {
+                    b"no" => Restart::No,
+                    b"on-failure" => Restart::OnFailure,
+                    b"always" => Restart::Always,
+                    _ => return Err(bad),
+                }
+            }
+            b"restart_max" => s.restart_max = int()?,
+            b"restarts" => s.restarts = int()?,
+            b"backoff_ms" => s.backoff_ms = int()?,
+            b"lite" => s.lite = value,
+            b"arg" => s.args.push(value).then_some(()).ok_or(bad)?,
+            b"env" => s.env.push(value).then_some(()).ok_or(bad)?,
+            b"cgroup" => s.cgroups.push(value).then_some(()).ok_or(bad)?,
+            b"hook" => s.hooks.push(value).then_some(()).ok_or(bad)?,
+            b"state" => s.state.push(value).then_some(()).ok_or(bad)?,
+            b"oom_file" => s.oom_file = value,
+            b"memory_limit" => s.memory_limit = value,
+            b"tty_master" => s.tty_master = int()? as i32,
+            b"forward_stdin" => s.forward_stdin = flag(value),
+            b"termios" => s.termios_len = parse_hex(value, &mut s.termios).ok_or(bad)?,
+            b"log_fd" => s.log_fd = int()? as i32,
+            b"log_target" => {
+                s.log_target = match value {
+                    b"inherit" => LogTarget::Inherit,
+                    b"file" => LogTarget::File,
+                    b"syslog" => LogTarget::Syslog,
+                    b"none" => LogTarget::Discard,
+                    _ => return Err(bad),
+                }
+            }
+            b"log_size" => s.log_size = int()?,
+            // Unknown keys are ignored: an older monitor can read a newer spec.
+            _ => {}
+        }
+    }
+    if s.name.is_empty() {
+        return Err(SpecError::Missing("name"));
+    }
+    if s.state_dir.is_empty() {
+        return Err(SpecError::Missing("state_dir"));
+    }
+    if s.pid <= 0 {
+        return Err(SpecError::Missing("pid"));
+    }
+    Ok(s)
+}

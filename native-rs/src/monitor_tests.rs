@@ -1,0 +1,163 @@
+//! The monitor's spec parsing, text helpers and restart policy, run with std.
+
+use crate::monitor::MONITOR;
+use crate::policy::{next_restart, Ended, FIRST_BACKOFF_MS, MAX_BACKOFF_MS};
+use crate::spec::{parse, LogTarget, Restart, SpecError};
+use crate::text::{keyed_value, parse_hex, parse_int, Buf};
+
+#[test]
+fn the_monitor_is_a_small_static_elf_for_this_arch() {
+    assert_eq!(&MONITOR[..4], b"\x7fELF");
+    // The goal of DESIGN.md §6: at most 64 KB.
+    assert!(MONITOR.len() <= 64 * 1024, "{} bytes", MONITOR.len());
+    // No PT_INTERP: it needs no dynamic loader and no libc on the board.
+    let phoff = u64::from_le_bytes(MONITOR[32..40].try_into().unwrap()) as usize;
+    let phentsize = u16::from_le_bytes(MONITOR[54..56].try_into().unwrap()) as usize;
+    let phnum = u16::from_le_bytes(MONITOR[56..58].try_into().unwrap()) as usize;
+    for i in 0..phnum {
+        let p_type = u32::from_le_bytes(MONITOR[phoff + i * phentsize..][..4].try_into().unwrap());
+        assert_ne!(p_type, 3, "PT_INTERP found");
+    }
+}
+
+#[test]
+fn spec_lines_become_fields_and_lists() {
+    let text = b"name web\nstate_dir /run/lite/web\npid 42\npidfd 5\nlock_fd 4\nstop_signal 2\n\
+stop_timeout_ms 3000\nrestart on-failure\nrestart_max 3\nrestarts 1\nbackoff_ms 200\n\
+lite /usr/bin/lite\narg run\narg /etc/lite/web.ini\ncgroup /sys/fs/cgroup/memory/lite/web\n\
+cgroup /sys/fs/cgroup/pids/lite/web\nhook a.ini:3\x1f/bin/echo\x1fhi\nlog_target file\n\
+log_size 65536\nlog_fd 7\nstate name=web\nstate detached=1\nkeep_state 1\nfuture_key 1\n";
+    let s = parse(text).unwrap();
+    assert_eq!(s.name, b"web");
+    assert_eq!((s.pid, s.pidfd, s.lock_fd, s.stop_signal), (42, 5, 4, 2));
+    assert_eq!(s.stop_timeout_ms, 3000);
+    assert_eq!(
+        (s.restart, s.restart_max, s.restarts, s.backoff_ms),
+        (Restart::OnFailure, 3, 1, 200)
+    );
+    assert_eq!(
+        s.args.iter().collect::<Vec<_>>(),
+        vec![&b"run"[..], b"/etc/lite/web.ini"]
+    );
+    assert_eq!(s.cgroups.iter().count(), 2);
+    assert_eq!(
+        s.hooks.iter().next().unwrap(),
+        b"a.ini:3\x1f/bin/echo\x1fhi"
+    );
+    assert_eq!(
+        (s.log_target, s.log_size, s.log_fd),
+        (LogTarget::File, 65536, 7)
+    );
+    assert!(s.keep_state);
+    assert_eq!(s.state.iter().count(), 2);
+}
+
+#[test]
+fn nul_terminated_values_parse_the_same() {
+    // The monitor turns newlines into NULs so that values can go to execve as they are.
+    let s = parse(b"name a\0state_dir /x\0pid 3\0").unwrap();
+    assert_eq!((s.name, s.state_dir, s.pid), (&b"a"[..], &b"/x"[..], 3));
+}
+
+#[test]
+fn bad_specs_name_the_line_or_the_missing_key() {
+    assert_eq!(
+        parse(b"name a\nstate_dir /x\npid x\n").err(),
+        Some(SpecError::Line(3))
+    );
+    assert_eq!(
+        parse(b"name a\nrestart sometimes\n").err(),
+        Some(SpecError::Line(2))
+    );
+    assert_eq!(parse(b"novalue\n").err(), Some(SpecError::Line(1)));
+    assert_eq!(
+        parse(b"name a\nstate_dir /x\n").err(),
+        Some(SpecError::Missing("pid"))
+    );
+    assert_eq!(parse(b"pid 3\n").err(), Some(SpecError::Missing("name")));
+}
+
+#[test]
+fn text_helpers() {
+    let mut b = Buf::<16>::new();
+    b.push(b"x=").num(-120).push(b"/").num(0);
+    assert_eq!(b.as_bytes(), b"x=-120/0");
+    b.push(b"0123456789");
+    assert!(b.overflowed && b.len() == 16);
+    assert_eq!(parse_int(b"123"), Some(123));
+    assert_eq!(parse_int(b"-7"), Some(-7));
+    assert_eq!(parse_int(b""), None);
+    assert_eq!(parse_int(b"1x"), None);
+    let mut out = [0u8; 4];
+    assert_eq!(parse_hex(b"00ff7a", &mut out), Some(3));
+    assert_eq!(&out[..3], &[0, 255, 0x7a]);
+    assert_eq!(parse_hex(b"0g", &mut out), None);
+    assert_eq!(
+        keyed_value(b"low 0\nhigh 0\noom 2\noom_kill 1\n", b"oom_kill"),
+        Some(1)
+    );
+    assert_eq!(
+        keyed_value(b"oom_kill_disable 0\nunder_oom 0\n", b"oom_kill"),
+        None
+    );
+}
+
+fn ended(code: i32, stop: bool, ran_ms: i64) -> Ended {
+    Ended {
+        exit_code: code,
+        stop_requested: stop,
+        ran_ms,
+    }
+}
+
+#[test]
+fn restart_policy_follows_docker() {
+    let crash = ended(1, false, 50);
+    assert_eq!(next_restart(Restart::No, 0, 0, 0, &crash), None);
+    assert_eq!(
+        next_restart(Restart::OnFailure, 0, 0, 0, &crash),
+        Some(FIRST_BACKOFF_MS)
+    );
+    assert_eq!(
+        next_restart(Restart::OnFailure, 0, 0, 0, &ended(0, false, 50)),
+        None
+    );
+    assert_eq!(
+        next_restart(Restart::Always, 0, 0, 0, &ended(0, false, 50)),
+        Some(FIRST_BACKOFF_MS)
+    );
+    // A stop request is never undone by a restart.
+    assert_eq!(
+        next_restart(Restart::Always, 0, 0, 0, &ended(143, true, 50)),
+        None
+    );
+    // on-failure:3 gives up after three restarts.
+    assert_eq!(
+        next_restart(Restart::OnFailure, 3, 2, 100, &crash),
+        Some(200)
+    );
+    assert_eq!(next_restart(Restart::OnFailure, 3, 3, 200, &crash), None);
+}
+
+#[test]
+fn back_off_doubles_and_starts_over_after_a_stable_run() {
+    let crash = ended(1, false, 50);
+    let mut delay = 0;
+    let mut seen = vec![];
+    for n in 0..10 {
+        delay = next_restart(Restart::Always, 0, n, delay, &crash).unwrap();
+        seen.push(delay);
+    }
+    assert_eq!(&seen[..4], &[100, 200, 400, 800]);
+    assert_eq!(*seen.last().unwrap(), MAX_BACKOFF_MS);
+    assert_eq!(
+        next_restart(
+            Restart::Always,
+            0,
+            10,
+            MAX_BACKOFF_MS,
+            &ended(1, false, 60_000)
+        ),
+        Some(FIRST_BACKOFF_MS)
+    );
+}
