@@ -39,9 +39,12 @@ function readStatus(dir: string): string | undefined {
 
 // A lite command that reads state (ps, stop, logs...) holds the lock for a moment to
 // test it, and a little longer when it cleans up after a dead container (it writes
-// status=exited first). A run that meets such a holder waits for it, within a bound,
-// instead of calling a stopped container "already running".
+// status=exited first, removes the cgroups, and may remove the dir, state file last).
+// A run that meets such a holder waits for it, within a bound, instead of calling a
+// stopped container "already running". With no state at all the holder is a reader
+// removing a ghost or a run that is just starting: a short wait tells them apart.
 const READER_WAIT_MS = 4000
+const NO_STATE_WAIT_MS = 200
 const READER_POLL_MS = 20
 const LIVE_STATUSES = ['starting', 'running', 'stopping', 'restarting']
 
@@ -57,7 +60,8 @@ function lockWhenNotRunning(lockPath: string, locker: Locker): number {
     } catch (e) {
       const busy = (e as { code?: string }).code === 'Busy'
       const status = busy ? readStatus(dir) : undefined
-      if (!busy || status === undefined || LIVE_STATUSES.includes(status) || waited >= READER_WAIT_MS) throw e
+      const bound = status === undefined ? NO_STATE_WAIT_MS : LIVE_STATUSES.includes(status) ? 0 : READER_WAIT_MS
+      if (!busy || waited >= bound) throw e
       sleepSync(READER_POLL_MS)
     }
   }
