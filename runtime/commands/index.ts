@@ -4,6 +4,14 @@ import { check } from './check.ts'
 import { helpConfig } from './help-config.ts'
 import { info } from './info.ts'
 import { run } from './run.ts'
+import { ps } from './ps.ts'
+import { status } from './status.ts'
+import { stop } from './stop.ts'
+import { kill } from './kill.ts'
+import { logs } from './logs.ts'
+import { rm } from './rm.ts'
+import { boot } from './boot.ts'
+import { shutdown } from './shutdown.ts'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module has its own argument type
-export const commands: CommandModule<any, any>[] = [run, check, info, helpConfig]
+export const commands: CommandModule<any, any>[] = [run, check, info, helpConfig, ps, status, stop, kill, logs, rm, boot, shutdown]

@@ -43,6 +43,7 @@ import {
   parseDeviceAllow,
 } from './resource-values.ts'
 import type { IoLimit, PassedDevice } from './types.ts'
+import { parseDelay, parseLogSize, parseRestart, type RestartPolicy } from './start-values.ts'
 
 /** Values from the command line that replace (and satisfy) config keys. */
 export interface ConfigOverrides {
@@ -123,7 +124,7 @@ export const RLIMITS = [
 export const KEEPABLE_NAMESPACES: readonly KeepableNamespace[] = ['ipc', 'uts', 'cgroup']
 
 /** Sections in the design that this version does not implement yet. */
-export const LATER_SECTIONS = ['start']
+export const LATER_SECTIONS: string[] = []
 
 function parseKeep(raw: string): KeepableNamespace[] {
   const keep: KeepableNamespace[] = []
@@ -278,6 +279,18 @@ export const SECTIONS: readonly SectionSpec[] = [
     doc:
       'Host programs run by lite around the container, with LITE_NAME, LITE_ROOTFS, LITE_PID and ' +
       'LITE_CONFIG in their environment.',
+  },
+  {
+    name: 'start',
+    doc:
+      'Starting at boot (lite boot DIR, in order, with a delay) and restarting after an exit: the monitor ' +
+      'that lite run leaves beside the container applies the restart policy, with no daemon.',
+  },
+  {
+    name: 'log',
+    doc:
+      'Where the stdout and stderr of a detached container (lite run -d) go; read them with lite logs. ' +
+      'A foreground run keeps the terminal of lite run.',
   },
 ]
 
@@ -963,6 +976,88 @@ export const KEYS: readonly KeySpec[] = [
       cfg.hooks.postStop.push({ argv, origin })
     },
   }),
+
+  // ---------------------------------------------------------------- [start]
+  key<boolean>({
+    section: 'start',
+    key: 'auto',
+    value: 'bool',
+    default: 'no',
+    doc: 'yes: lite boot DIR starts this container (detached) when DIR holds its config; lite shutdown DIR stops it.',
+    lxc: 'lxc.start.auto',
+    parse: parseBool,
+    apply: (cfg, auto) => {
+      cfg.start.auto = auto
+    },
+  }),
+  key<number>({
+    section: 'start',
+    key: 'order',
+    value: 'integer',
+    default: '0',
+    doc: 'lite boot starts lower orders first (equal orders by name); lite shutdown stops in the reverse order.',
+    lxc: 'lxc.start.order',
+    parse: intRange(-1_000_000, 1_000_000),
+    apply: (cfg, order) => {
+      cfg.start.order = order
+    },
+  }),
+  key<number>({
+    section: 'start',
+    key: 'delay',
+    value: 'seconds, 0..3600',
+    default: '0',
+    doc: 'How long lite boot waits after starting this container before it starts the next one (e.g. 0.5).',
+    lxc: 'lxc.start.delay',
+    parse: parseDelay,
+    apply: (cfg, delay) => {
+      cfg.start.delay = delay
+    },
+  }),
+  key<RestartPolicy>({
+    section: 'start',
+    key: 'restart',
+    value: 'no | on-failure[:N] | always',
+    default: 'no',
+    doc:
+      'What the monitor does when the container exits by itself: no; on-failure restarts it after a ' +
+      'non-zero exit or a signal, at most N times (unlimited without :N); always restarts it after any ' +
+      'exit, waiting longer after each quick failure (a back-off). A container ' +
+      'stopped with lite stop (or SIGTERM to its monitor) is never restarted.',
+    nspawn: '(systemd Restart=)',
+    parse: parseRestart,
+    apply: (cfg, restart) => {
+      cfg.start.restart = restart
+    },
+  }),
+
+  // ------------------------------------------------------------------ [log]
+  key<'file' | 'syslog' | 'none'>({
+    section: 'log',
+    key: 'target',
+    value: 'file | syslog | none',
+    default: 'file',
+    doc:
+      'file: /run/lite/NAME/log, a ring of two files on /run (RAM, no flash wear) read by lite logs; ' +
+      'syslog: the system log (/dev/log), tagged with the name; none: discarded.',
+    lxc: 'lxc.console.logfile',
+    parse: oneOf(['file', 'syslog', 'none'] as const),
+    apply: (cfg, target) => {
+      cfg.log.target = target
+    },
+  }),
+  key<number>({
+    section: 'log',
+    key: 'size',
+    value: 'size, at least 16K',
+    default: '1M',
+    doc: 'The most a file log keeps: when log reaches half of it, it becomes log.1 (replacing the older one).',
+    lxc: 'lxc.console.size',
+    parse: parseLogSize,
+    apply: (cfg, size) => {
+      cfg.log.size = size
+    },
+  }),
 ]
 
 /** The key names of a section (family members included), in table order. */
@@ -998,6 +1093,8 @@ export function emptyConfig(file: string): ContainerConfig {
     devices: [],
     resources: { memory: null, swap: null, cpus: null, weight: null, cpuset: null, mems: null, pids: null, io: [], ioWeight: null, rtRuntime: null },
     cgroup: { parent: 'lite', v1: [], v2: [] },
+    start: { auto: false, order: 0, delay: 0, restart: { policy: 'no', max: 0 } },
+    log: { target: 'file', size: 0 },
     origins: {},
   }
 }

@@ -166,6 +166,26 @@ export interface ContainerConfig {
     /** [cgroup2] raw keys, for the v2 hierarchy */
     v2: RawCgroupKey[]
   }
+  /** [start]: lite boot and the monitor's restart policy */
+  start: {
+    /** started by lite boot DIR */
+    auto: boolean
+    /** lite boot starts lower first (then by name) */
+    order: number
+    /** seconds lite boot waits after starting this one, before the next */
+    delay: number
+    restart: {
+      policy: 'no' | 'on-failure' | 'always'
+      /** restarts before giving up; 0 = unlimited */
+      max: number
+    }
+  }
+  /** [log]: where a detached container's stdout and stderr go */
+  log: {
+    target: 'file' | 'syslog' | 'none'
+    /** bytes kept: log and log.1, rotated at size/2 */
+    size: number
+  }
   /** "section.key" -> where it was set; lists use "section.key[i]" */
   origins: Record<string, Origin>
 }

@@ -7,7 +7,8 @@ import { closeSync, fstatSync, mkdirSync, readFileSync, readdirSync, renameSync,
 import { posix } from 'node:path'
 import { LiteError } from '../errors.ts'
 
-export const STATE_ROOT = '/run/lite'
+/** /run/lite, or LITE_STATE_ROOT (tests keep their containers apart with it). */
+export const STATE_ROOT = process.env.LITE_STATE_ROOT || '/run/lite'
 
 export interface StateLock {
   dir: string
@@ -18,11 +19,51 @@ export interface Locker {
   lockExclusive(path: string): number
 }
 
+/** The container's pid from the state file (key=value lines), for a message. */
 function readPid(dir: string): string {
   try {
-    return readFileSync(posix.join(dir, 'pid'), 'utf8').trim()
+    const m = /^pid=(\d+)$/m.exec(readFileSync(posix.join(dir, 'state'), 'utf8'))
+    if (m) return m[1]!
+  } catch {}
+  return '?'
+}
+
+/** What the state file says of the container's life, if there is one. */
+function readStatus(dir: string): string | undefined {
+  try {
+    return /^status=(\S*)$/m.exec(readFileSync(posix.join(dir, 'state'), 'utf8'))?.[1]
   } catch {
-    return '?'
+    return undefined
+  }
+}
+
+// A lite command that reads state (ps, stop, logs...) holds the lock for a moment to
+// test it, and a little longer when it cleans up after a dead container (it writes
+// status=exited first, removes the cgroups, and may remove the dir, state file last).
+// A run that meets such a holder waits for it, within a bound, instead of calling a
+// stopped container "already running". With no state at all the holder is a reader
+// removing a ghost or a run that is just starting: a short wait tells them apart.
+const READER_WAIT_MS = 4000
+const NO_STATE_WAIT_MS = 200
+const READER_POLL_MS = 20
+const LIVE_STATUSES = ['starting', 'running', 'stopping', 'restarting']
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+function lockWhenNotRunning(lockPath: string, locker: Locker): number {
+  const dir = posix.dirname(lockPath)
+  for (let waited = 0; ; waited += READER_POLL_MS) {
+    try {
+      return locker.lockExclusive(lockPath)
+    } catch (e) {
+      const busy = (e as { code?: string }).code === 'Busy'
+      const status = busy ? readStatus(dir) : undefined
+      const bound = status === undefined ? NO_STATE_WAIT_MS : LIVE_STATUSES.includes(status) ? 0 : READER_WAIT_MS
+      if (!busy || waited >= bound) throw e
+      sleepSync(READER_POLL_MS)
+    }
   }
 }
 
@@ -36,11 +77,12 @@ export function acquireState(name: string, locker: Locker, root = STATE_ROOT): S
     const lockPath = posix.join(dir, 'lock')
     let fd: number
     try {
-      fd = locker.lockExclusive(lockPath)
+      fd = lockWhenNotRunning(lockPath, locker)
     } catch (e) {
       if ((e as { code?: string }).code === 'Busy') {
         throw new LiteError(`container "${name}" is already running (pid ${readPid(dir)}); choose another name with --name or [container] name`)
       }
+      if ((e as { code?: string }).code === 'ENOENT' || /os error 2\b/.test((e as Error).message)) continue // a reader removed a dead dir under us
       throw new LiteError(`cannot lock ${lockPath}: ${(e as Error).message}`)
     }
     // The lock must still be the file at that path (a run that was releasing may

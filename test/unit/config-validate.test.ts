@@ -78,6 +78,8 @@ function defaults(file: string, name: string): ContainerConfig {
     devices: [],
     resources: NO_RESOURCES,
     cgroup: { parent: 'lite', v1: [], v2: [] },
+    start: { auto: false, order: 0, delay: 0, restart: { policy: 'no', max: 0 } },
+    log: { target: 'file', size: 1024 * 1024 },
     origins: {},
   }
 }
@@ -149,6 +151,8 @@ t.test('good configs give exact ContainerConfig objects', async t => {
       devices: [],
     resources: NO_RESOURCES,
       cgroup: { parent: 'lite', v1: [], v2: [] },
+      start: { auto: true, order: -2, delay: 0.5, restart: { policy: 'on-failure', max: 3 } },
+      log: { target: 'syslog', size: 64 * 1024 },
       origins: {
         'container.name': at(5),
         'container.hostname': at(6),
@@ -181,6 +185,12 @@ t.test('good configs give exact ContainerConfig objects', async t => {
         'limits.oom_score_adj': at(45),
         'hook.pre-start[0]': at(48),
         'hook.post-stop[0]': at(49),
+        'start.auto': at(52),
+        'start.order': at(53),
+        'start.delay': at(54),
+        'start.restart': at(55),
+        'log.target': at(58),
+        'log.size': at(59),
       },
     }
     t.same(loadConfig(file), { config: expected, errors: [] })

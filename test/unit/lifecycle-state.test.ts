@@ -87,16 +87,44 @@ t.test('acquireState', async t => {
     t.equal(fs.readFileSync(path.join(root, 'other', 'pid'), 'utf8'), '7\n', 'another container\'s state is left alone')
   })
 
-  t.test('busy: already running, with the pid from the pid file', async t => {
-    const root = t.testdir({ web: { lock: '', pid: '4242\n', 'state.json': '{}' } })
+  t.test('busy: already running, with the pid from the state file', async t => {
+    const root = t.testdir({ web: { lock: '', state: 'name=web\nstatus=running\npid=4242\n', 'state.json': '{}' } })
     const err = t.throws(() => acquireState('web', busyLocker, root)) as LiteError
     t.type(err, LiteError)
     t.equal(err.exitCode, 125)
     t.matchSnapshot(err.message, 'message')
-    t.same(fs.readdirSync(path.join(root, 'web')).sort(), ['lock', 'pid', 'state.json'], 'the running container\'s state is untouched')
+    t.same(fs.readdirSync(path.join(root, 'web')).sort(), ['lock', 'state', 'state.json'], 'the running container\'s state is untouched')
   })
 
-  t.test('busy without a pid file', async t => {
+  t.test('busy while a reader holds the lock of an exited container: waits for it', async t => {
+    const root = t.testdir({ web: { lock: '', state: 'name=web\nstatus=exited\npid=4242\n', 'log': 'old output\n' } })
+    let calls = 0
+    const locker = fakeLocker()
+    const readerThenFree: Locker = {
+      lockExclusive(p: string) {
+        if (++calls < 3) throw Object.assign(new Error('the lock is held'), { code: 'Busy' })
+        return locker.lockExclusive(p)
+      },
+    }
+    const lock = acquire(t, 'web', readerThenFree, root)
+    t.equal(calls, 3, 'retried until the reader let go')
+    t.same(fs.readdirSync(lock.dir), ['lock'], 'the exited container\'s state is cleared for the new run')
+  })
+
+  t.test('busy with an exited state that stays locked: a bounded wait, then "already running"', async t => {
+    const root = t.testdir({ web: { lock: '', state: 'status=exited\n' } })
+    let calls = 0
+    const locker: Locker = {
+      lockExclusive() {
+        calls++
+        throw Object.assign(new Error('the lock is held'), { code: 'Busy' })
+      },
+    }
+    t.throws(() => acquireState('web', locker, root), { message: /already running/ })
+    t.ok(calls > 1 && calls <= 202, `bounded (${calls} tries)`)
+  })
+
+  t.test('busy without a state file', async t => {
     const root = t.testdir({ web: { lock: '' } })
     t.throws(() => acquireState('web', busyLocker, root), { message: /already running \(pid \?\)/ })
   })

@@ -159,6 +159,26 @@ Host programs run by lite around the container, with LITE_NAME, LITE_ROOTFS, LIT
 | \`pre-start[]\` | command line | none | Runs on the host before the container's program starts. The program is an absolute path or relative to the config file; arguments are split like [exec] cmd. | \`lxc.hook.pre-start\` | — |
 | \`post-stop[]\` | command line | none | Runs on the host after the container has exited. Written like pre-start[]. | \`lxc.hook.post-stop\` | — |
 
+### \`[start]\`
+
+Starting at boot (lite boot DIR, in order, with a delay) and restarting after an exit: the monitor that lite run leaves beside the container applies the restart policy, with no daemon.
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`auto\` | bool | \`no\` | yes: lite boot DIR starts this container (detached) when DIR holds its config; lite shutdown DIR stops it. | \`lxc.start.auto\` | — |
+| \`order\` | integer | \`0\` | lite boot starts lower orders first (equal orders by name); lite shutdown stops in the reverse order. | \`lxc.start.order\` | — |
+| \`delay\` | seconds, 0..3600 | \`0\` | How long lite boot waits after starting this container before it starts the next one (e.g. 0.5). | \`lxc.start.delay\` | — |
+| \`restart\` | no \\| on-failure[:N] \\| always | \`no\` | What the monitor does when the container exits by itself: no; on-failure restarts it after a non-zero exit or a signal, at most N times (unlimited without :N); always restarts it after any exit, waiting longer after each quick failure (a back-off). A container stopped with lite stop (or SIGTERM to its monitor) is never restarted. | — | (systemd Restart=) |
+
+### \`[log]\`
+
+Where the stdout and stderr of a detached container (lite run -d) go; read them with lite logs. A foreground run keeps the terminal of lite run.
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`target\` | file \\| syslog \\| none | \`file\` | file: /run/lite/NAME/log, a ring of two files on /run (RAM, no flash wear) read by lite logs; syslog: the system log (/dev/log), tagged with the name; none: discarded. | \`lxc.console.logfile\` | — |
+| \`size\` | size, at least 16K | \`1M\` | The most a file log keeps: when log reaches half of it, it becomes log.1 (replacing the older one). | \`lxc.console.size\` | — |
+
 `
 
 exports[`test/unit/config-reference.test.ts > TAP > the text reference (lite help-config) > must match snapshot 1`] = `
@@ -545,5 +565,54 @@ lite configuration reference
       Runs on the host after the container has exited. Written like
       pre-start[].
       LXC: lxc.hook.post-stop
+
+[start]
+  Starting at boot (lite boot DIR, in order, with a delay) and restarting
+  after an exit: the monitor that lite run leaves beside the container applies
+  the restart policy, with no daemon.
+
+  auto = bool
+      default: no
+      yes: lite boot DIR starts this container (detached) when DIR holds its
+      config; lite shutdown DIR stops it.
+      LXC: lxc.start.auto
+
+  order = integer
+      default: 0
+      lite boot starts lower orders first (equal orders by name); lite
+      shutdown stops in the reverse order.
+      LXC: lxc.start.order
+
+  delay = seconds, 0..3600
+      default: 0
+      How long lite boot waits after starting this container before it starts
+      the next one (e.g. 0.5).
+      LXC: lxc.start.delay
+
+  restart = no | on-failure[:N] | always
+      default: no
+      What the monitor does when the container exits by itself: no; on-failure
+      restarts it after a non-zero exit or a signal, at most N times
+      (unlimited without :N); always restarts it after any exit, waiting
+      longer after each quick failure (a back-off). A container stopped with
+      lite stop (or SIGTERM to its monitor) is never restarted.
+      nspawn: (systemd Restart=)
+
+[log]
+  Where the stdout and stderr of a detached container (lite run -d) go; read
+  them with lite logs. A foreground run keeps the terminal of lite run.
+
+  target = file | syslog | none
+      default: file
+      file: /run/lite/NAME/log, a ring of two files on /run (RAM, no flash
+      wear) read by lite logs; syslog: the system log (/dev/log), tagged with
+      the name; none: discarded.
+      LXC: lxc.console.logfile
+
+  size = size, at least 16K
+      default: 1M
+      The most a file log keeps: when log reaches half of it, it becomes log.1
+      (replacing the older one).
+      LXC: lxc.console.size
 
 `

@@ -180,12 +180,6 @@ lite: 1 error in test/fixtures/config/bad/key-in-wrong-section.ini; nothing was 
 
 `
 
-exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > later-section.ini > must match snapshot 1`] = `
-lite: error: test/fixtures/config/bad/later-section.ini:7: section [start] is not supported by this version of lite
-lite: 1 error in test/fixtures/config/bad/later-section.ini; nothing was started
-
-`
-
 exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > list-without-brackets.ini > must match snapshot 1`] = `
 lite: error: test/fixtures/config/bad/list-without-brackets.ini:6: [exec] env is a list; write "env[] = ..." on each line
 lite: 1 error in test/fixtures/config/bad/list-without-brackets.ini; nothing was started
@@ -299,6 +293,14 @@ lite: 1 error in test/fixtures/config/bad/resolv-conf-missing.ini; nothing was s
 
 `
 
+exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > restart-count.ini > must match snapshot 1`] = `
+lite: error: test/fixtures/config/bad/restart-count.ini:8: [start] restart: "on-failure:0": the number of restarts must be 1..1000000 (on-failure alone is unlimited)
+lite: error: test/fixtures/config/bad/restart-count.ini:9: [start] delay: "1h" is not a number of seconds (use e.g. 0, 2 or 0.5)
+lite: error: test/fixtures/config/bad/restart-count.ini:12: [log] size: "lots" is not a size (use bytes, or a number with K, M, G or T: 512K, 64M, 1G)
+lite: 3 errors in test/fixtures/config/bad/restart-count.ini; nothing was started
+
+`
+
 exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > rlimit-bad-value.ini > must match snapshot 1`] = `
 lite: error: test/fixtures/config/bad/rlimit-bad-value.ini:8: [limits] core: "lots" is not soft[:hard] (each a non-negative integer or "unlimited")
 lite: 1 error in test/fixtures/config/bad/rlimit-bad-value.ini; nothing was started
@@ -384,6 +386,17 @@ lite: 1 error in test/fixtures/config/bad/size-zero.ini; nothing was started
 
 `
 
+exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > start-and-log.ini > must match snapshot 1`] = `
+lite: error: test/fixtures/config/bad/start-and-log.ini:8: [start] auto: "sometimes" is not a boolean (use yes/no, true/false, on/off or 1/0)
+lite: error: test/fixtures/config/bad/start-and-log.ini:9: [start] order: "first" is not an integer
+lite: error: test/fixtures/config/bad/start-and-log.ini:10: [start] delay: "-1" is not a number of seconds (use e.g. 0, 2 or 0.5)
+lite: error: test/fixtures/config/bad/start-and-log.ini:11: [start] restart: "unless-stopped": lite has no daemon to remember a stop; use always (a stopped container is never restarted)
+lite: error: test/fixtures/config/bad/start-and-log.ini:14: [log] target: "journald" is not one of: file, syslog, none
+lite: error: test/fixtures/config/bad/start-and-log.ini:15: [log] size: "4K" is below the minimum of 16K
+lite: 6 errors in test/fixtures/config/bad/start-and-log.ini; nothing was started
+
+`
+
 exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > stop-timeout-range.ini > must match snapshot 1`] = `
 lite: error: test/fixtures/config/bad/stop-timeout-range.ini:6: [exec] stop_timeout: 7200 is out of range (0..3600)
 lite: 1 error in test/fixtures/config/bad/stop-timeout-range.ini; nothing was started
@@ -412,7 +425,7 @@ lite: 1 error in test/fixtures/config/bad/unknown-key.ini; nothing was started
 `
 
 exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > unknown-section-no-suggestion.ini > must match snapshot 1`] = `
-lite: error: test/fixtures/config/bad/unknown-section-no-suggestion.ini:7: unknown section [volumes]; the sections are [container] [rootfs] [exec] [mount] [namespaces] [net] [limits] [resources] [cgroup] [cgroup2] [devices] [security] [sysctl] [hook]
+lite: error: test/fixtures/config/bad/unknown-section-no-suggestion.ini:7: unknown section [volumes]; the sections are [container] [rootfs] [exec] [mount] [namespaces] [net] [limits] [resources] [cgroup] [cgroup2] [devices] [security] [sysctl] [hook] [start] [log]
 lite: 1 error in test/fixtures/config/bad/unknown-section-no-suggestion.ini; nothing was started
 
 `

@@ -5,6 +5,6 @@
  * Make sure to inspect the output below.  Do not ignore changes!
  */
 'use strict'
-exports[`test/unit/lifecycle-state.test.ts > TAP > acquireState > busy: already running, with the pid from the pid file > message 1`] = `
+exports[`test/unit/lifecycle-state.test.ts > TAP > acquireState > busy: already running, with the pid from the state file > message 1`] = `
 container "web" is already running (pid 4242); choose another name with --name or [container] name
 `

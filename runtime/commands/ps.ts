@@ -1,0 +1,20 @@
+import type { Argv, CommandModule } from 'yargs'
+
+interface PsArgs {
+  all: boolean
+  json: boolean
+}
+
+export const ps: CommandModule<object, PsArgs> = {
+  command: 'ps',
+  describe: 'list running containers (-a: exited ones too); exit 0',
+  builder: (y: Argv) =>
+    y
+      .option('all', { alias: 'a', type: 'boolean', default: false, describe: 'include exited detached containers' })
+      .option('json', { type: 'boolean', default: false, describe: 'a JSON array, with the state file\'s key names' }) as Argv<PsArgs>,
+  handler: async (args) => {
+    const { runLifecycle } = await import('../lifecycle/entry.ts')
+    const { listCommand } = await import('../lifecycle/ps.ts')
+    process.exitCode = await runLifecycle('ps', (sys) => listCommand({ all: args.all, json: args.json }, sys))
+  },
+}

@@ -1,0 +1,50 @@
+// Value parsers of [start] and [log]: the restart policy, a delay in seconds and the
+// size of a detached container's log. Same contract as values.ts: the typed value,
+// or a ValueError naming the bad text.
+
+import { ValueError, parseSize, quote } from './values.ts'
+
+export interface RestartPolicy {
+  policy: 'no' | 'on-failure' | 'always'
+  /** restarts allowed before giving up; 0 = unlimited */
+  max: number
+}
+
+/** The largest on-failure:N: beyond it, "always" says what is meant. */
+export const MAX_RESTARTS = 1_000_000
+
+/** no | on-failure | on-failure:N | always (Docker's words; unless-stopped is "always" here). */
+export function parseRestart(raw: string): RestartPolicy {
+  const word = raw.toLowerCase()
+  if (word === 'no' || word === 'always') return { policy: word, max: 0 }
+  if (word === 'on-failure') return { policy: 'on-failure', max: 0 }
+  const m = /^on-failure:(\d+)$/.exec(word)
+  if (m) {
+    const max = Number(m[1])
+    if (max < 1 || max > MAX_RESTARTS) throw new ValueError(`${quote(raw)}: the number of restarts must be 1..${MAX_RESTARTS} (on-failure alone is unlimited)`)
+    return { policy: 'on-failure', max }
+  }
+  if (word === 'unless-stopped') throw new ValueError(`${quote(raw)}: lite has no daemon to remember a stop; use always (a stopped container is never restarted)`)
+  throw new ValueError(`${quote(raw)} is not a restart policy (use no, on-failure, on-failure:N or always)`)
+}
+
+/** The longest [start] delay: a boot that waits longer than an hour is a mistake. */
+export const MAX_DELAY_SECONDS = 3600
+
+/** Seconds as a non-negative decimal number: 0, 2, 0.5. */
+export function parseDelay(raw: string): number {
+  if (!/^\d+(\.\d+)?$/.test(raw)) throw new ValueError(`${quote(raw)} is not a number of seconds (use e.g. 0, 2 or 0.5)`)
+  const seconds = Number(raw)
+  if (seconds > MAX_DELAY_SECONDS) throw new ValueError(`${raw} is out of range (0..${MAX_DELAY_SECONDS} seconds)`)
+  return seconds
+}
+
+/** The smallest [log] size: the monitor rotates at half of it, and 8K is a few lines. */
+export const MIN_LOG_SIZE = 16 * 1024
+
+/** A size of at least 16K (the log lives on /run, a tmpfs in RAM: keep it small). */
+export function parseLogSize(raw: string): number {
+  const size = parseSize(raw)
+  if (size < MIN_LOG_SIZE) throw new ValueError(`${quote(raw)} is below the minimum of 16K`)
+  return size
+}

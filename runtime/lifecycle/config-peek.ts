@@ -1,0 +1,46 @@
+// The few config values the lifecycle commands need of a container that is already
+// running (its stop_timeout, its cgroup parent), read from the config file named in
+// its state. Only those keys are parsed, with the key table's own parsers and
+// defaults: the file may have changed or broken since the start, and a stop or a
+// clean-up must still work, so any problem gives the default.
+
+import { readConfigFile } from '../config/parse.ts'
+import { findKey } from '../config/schema.ts'
+import { emptyConfig } from '../config/schema.ts'
+import { posix } from 'node:path'
+
+export interface PeekedConfig {
+  /** seconds from stop_signal to SIGKILL */
+  stopTimeout: number
+  /** the cgroup parent, relative to each hierarchy's root */
+  cgroupParent: string
+}
+
+function value<T>(raw: ReturnType<typeof readConfigFile> | undefined, file: string, section: string, key: string, pick: (cfg: ReturnType<typeof emptyConfig>) => T): T {
+  const row = findKey(section, key)!
+  const written = raw?.keys.find((k) => k.section === section && k.key === key && !k.unreadable)?.values[0]?.value
+  const ctx = { file, dir: posix.dirname(posix.resolve(file)), key }
+  const cfg = emptyConfig(file)
+  for (const text of [written, typeof row.default === 'string' ? row.default : undefined]) {
+    if (text === undefined) continue
+    try {
+      row.apply(cfg, row.parse(text, ctx), { file, line: 0 }, ctx)
+      return pick(cfg)
+    } catch {}
+  }
+  return pick(emptyConfig(file))
+}
+
+export function peekConfig(file: string): PeekedConfig {
+  let raw: ReturnType<typeof readConfigFile> | undefined
+  try {
+    raw = file ? readConfigFile(file) : undefined
+    if (raw?.unreadableFile) raw = undefined
+  } catch {
+    raw = undefined
+  }
+  return {
+    stopTimeout: value(raw, file, 'exec', 'stop_timeout', (c) => c.exec.stopTimeout),
+    cgroupParent: value(raw, file, 'cgroup', 'parent', (c) => c.cgroup.parent),
+  }
+}

@@ -1,0 +1,21 @@
+// How a lifecycle command (ps, status, stop, kill, logs, rm, boot, shutdown) runs:
+// on the real host system, with a LiteError printed and turned into its exit code
+// (125 for lite's own failures, as DESIGN.md says).
+
+import { EXIT_LITE_FAILED, LiteError, errorText } from '../errors.ts'
+import { hostSystem, type LifecycleSystem } from './system.ts'
+
+export async function runLifecycle(command: string, body: (sys: LifecycleSystem) => Promise<number>): Promise<number> {
+  try {
+    // /run/lite is root's (0700); a test may point LITE_STATE_ROOT elsewhere.
+    if (process.geteuid?.() !== 0 && !process.env.LITE_STATE_ROOT) throw new LiteError(`lite ${command} needs root: the containers' state in /run/lite is root's`)
+    return await body(await hostSystem())
+  } catch (e) {
+    if (e instanceof LiteError) {
+      process.stderr.write(errorText(e) + '\n')
+      return e.exitCode
+    }
+    process.stderr.write(`lite: error: ${(e as Error).stack ?? e}\n`)
+    return EXIT_LITE_FAILED
+  }
+}
