@@ -350,6 +350,12 @@ fn oom_killed(spec: &Spec) -> bool {
 /// e.g. with a shared pid namespace) and removes it, sub-cgroups first.
 fn remove_cgroups(spec: &Spec) {
     for dir in spec.cgroups.iter() {
+        // cgroup v2 (5.14): everything at once.
+        let mut kill = path(&[dir, b"/cgroup.kill"]);
+        if let Ok(fd) = sys::openat(sys::AT_FDCWD, kill.c_str(), sys::O_WRONLY, 0) {
+            let _ = sys::write(fd, b"1");
+            sys::close(fd);
+        }
         for _ in 0..5 {
             let mut procs = path(&[dir, b"/cgroup.procs"]);
             let mut buf = [0u8; 4096];
@@ -383,6 +389,10 @@ fn remove_cgroups(spec: &Spec) {
                 }
             }
         }
+    }
+    for parent in spec.cgroup_parents.iter() {
+        let mut p = path(&[parent]);
+        let _ = sys::unlinkat(sys::AT_FDCWD, p.c_str(), sys::AT_REMOVEDIR);
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::text::{parse_hex, parse_int};
 
-pub const MAX_LIST: usize = 32;
+pub const MAX_LIST: usize = 64;
 
 /// A list of borrowed values, in the order they came.
 pub struct List<'a> {
@@ -69,6 +69,8 @@ pub struct Spec<'a> {
     /// Extra environment for the restarted lite and for hooks.
     pub env: List<'a>,
     pub cgroups: List<'a>,
+    /// Shared parents, removed when no other container uses them (plain rmdir).
+    pub cgroup_parents: List<'a>,
     pub oom_file: &'a [u8],
     pub memory_limit: &'a [u8],
     pub hooks: List<'a>,
@@ -112,6 +114,7 @@ pub fn parse(text: &[u8]) -> Result<Spec<'_>, SpecError> {
         args: List::new(),
         env: List::new(),
         cgroups: List::new(),
+        cgroup_parents: List::new(),
         oom_file: &[],
         memory_limit: &[],
         hooks: List::new(),
@@ -159,6 +162,7 @@ pub fn parse(text: &[u8]) -> Result<Spec<'_>, SpecError> {
             b"arg" => s.args.push(value).then_some(()).ok_or(bad)?,
             b"env" => s.env.push(value).then_some(()).ok_or(bad)?,
             b"cgroup" => s.cgroups.push(value).then_some(()).ok_or(bad)?,
+            b"cgroup_parent" => s.cgroup_parents.push(value).then_some(()).ok_or(bad)?,
             b"hook" => s.hooks.push(value).then_some(()).ok_or(bad)?,
             b"state" => s.state.push(value).then_some(()).ok_or(bad)?,
             b"oom_file" => s.oom_file = value,

@@ -214,6 +214,11 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
             // PID 1 becomes the monitor in init mode: a few KiB, where this copy of
             // lite would keep ~25 MB. Signals stay blocked through exec; it takes them
             // synchronously. Its image is CLOEXEC, like every fd of lite's.
+            // No fd of lite's may live on in PID 1 (the state lock, a status pipe).
+            if let Err(Errno(e)) = mark_fds_cloexec(sys) {
+                let _ = sys.kill(pid, libc::SIGKILL);
+                return failed(Step::CloseFds, 1, e);
+            }
             if let Some(image) = p.init_exe_fd {
                 let mut digits = [0u8; 12];
                 let argv: [*const libc::c_char; 3] = [

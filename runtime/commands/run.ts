@@ -6,12 +6,15 @@ interface RunArgs {
   name?: string
   tty: boolean
   interactive: boolean
+  detach: boolean
+  detached: boolean
+  detachStatusFd?: number
   '--'?: string[]
 }
 
 export const run: CommandModule<object, RunArgs> = {
   command: 'run <config> [cmd..]',
-  describe: 'run a container in the foreground; the exit code is the container\'s',
+  describe: 'run a container: in the foreground (the exit code is the container\'s), or with -d detached',
   builder: (y: Argv) =>
     y
       .positional('config', { type: 'string', demandOption: true, describe: 'the container\'s ini file' })
@@ -24,11 +27,33 @@ export const run: CommandModule<object, RunArgs> = {
       })
       .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'allocate a pseudo-terminal in the container' })
       .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'keep stdin open (forward it to the container)' })
+      .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'return once the container runs; its output goes to lite logs NAME ([log])' })
+      // The detached runner that -d starts (lite itself): not for users.
+      .option('detached', { type: 'boolean', default: false, hidden: true })
+      .option('detach-status-fd', { type: 'number', hidden: true })
+      .check((a) => {
+        if (a.detach && (a.tty || a.interactive)) throw new Error('-d cannot be combined with -t or -i: a detached container has no terminal (use lite exec -ti NAME sh)')
+        return true
+      })
       .example('$0 run configs/hello.ini', 'run the demo container')
-      .example('$0 run -ti configs/hello.ini -- sh', 'an interactive shell in it') as Argv<RunArgs>,
+      .example('$0 run -ti configs/hello.ini -- sh', 'an interactive shell in it')
+      .example('$0 run -d configs/sensor.ini', 'start it in the background; see lite ps') as Argv<RunArgs>,
   handler: async (args) => {
-    const { runContainer } = await import('../lifecycle/run.ts')
     const cmd = [...(args.cmd ?? []), ...(args['--'] ?? [])].map(String)
-    process.exitCode = await runContainer({ config: args.config, name: args.name, cmd, tty: args.tty, interactive: args.interactive })
+    if (args.detach) {
+      const { runDetached } = await import('../lifecycle/detach.ts')
+      process.exitCode = await runDetached({ config: args.config, name: args.name, cmd })
+      return
+    }
+    const { runContainer } = await import('../lifecycle/run.ts')
+    process.exitCode = await runContainer({
+      config: args.config,
+      name: args.name,
+      cmd,
+      tty: args.tty,
+      interactive: args.interactive,
+      detached: args.detached,
+      detachStatusFd: args.detachStatusFd,
+    })
   },
 }

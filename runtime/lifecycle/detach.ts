@@ -1,8 +1,13 @@
-// PLACEHOLDER, replaced by the lead's detached start (issue 8, native part): it must
-// start the container with its monitor, return 0 once it runs, and otherwise print the
-// error and return its exit code. Until then it refuses honestly.
+// `lite run -d`: a detached runner (lite itself, in a session of its own) starts the
+// container and becomes its monitor; this process waits only until the container runs
+// ("ok" on the status pipe) or the runner failed, and returns. No daemon: each
+// container has its own few-KiB monitor.
 
-import { LiteError } from '../errors.ts'
+import { spawn } from 'node:child_process'
+import { posix } from 'node:path'
+import type { Readable } from 'node:stream'
+import { EXIT_LITE_FAILED } from '../errors.ts'
+import { liteCommand } from './handover.ts'
 
 export interface DetachOptions {
   config: string
@@ -10,6 +15,43 @@ export interface DetachOptions {
   cmd?: string[]
 }
 
-export async function runDetached(_opts: DetachOptions): Promise<number> {
-  throw new LiteError('detached containers (lite run -d) are not available in this build yet')
+/** The runner's arguments: a normal run, told that it is detached and where to report. */
+export function detachedArgs(opts: DetachOptions, statusFd: number): string[] {
+  const args = ['run', posix.resolve(opts.config), '--detached', '--detach-status-fd', String(statusFd)]
+  if (opts.name) args.push('--name', opts.name)
+  if (opts.cmd?.length) args.push('--', ...opts.cmd)
+  return args
+}
+
+/** What the runner said: "ok PID" once the container runs, "failed" otherwise. */
+export function parseStatus(text: string): { ok: boolean; pid?: number } {
+  const m = /^ok (\d+)$/m.exec(text)
+  return m ? { ok: true, pid: Number(m[1]) } : { ok: false }
+}
+
+/** 0 once the container runs; else the runner's exit code (it printed the error). */
+export async function runDetached(opts: DetachOptions): Promise<number> {
+  const [cmd, ...prefix] = liteCommand()
+  // stdout and stderr are shared until the runner becomes the monitor, which then
+  // points them at /dev/null: errors reach the user, and a caller reading our output
+  // sees EOF once we exit.
+  const child = spawn(cmd!, [...prefix, ...detachedArgs(opts, 3)], { detached: true, stdio: ['ignore', 'inherit', 'inherit', 'pipe'] })
+  const statusPipe = child.stdio[3] as Readable
+  let said = ''
+  statusPipe.on('data', (d: Buffer) => (said += d.toString('utf8')))
+  const exited = new Promise<number>((resolve) => {
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? EXIT_LITE_FAILED : 0)))
+    child.on('error', () => resolve(EXIT_LITE_FAILED))
+  })
+  // The pipe closes when the runner execs into the monitor (close-on-exec) or dies.
+  await new Promise<void>((resolve) => {
+    statusPipe.on('close', () => resolve())
+    statusPipe.on('end', () => resolve())
+    child.on('error', () => resolve())
+  })
+  if (parseStatus(said).ok) {
+    child.unref()
+    return 0
+  }
+  return await exited
 }

@@ -1,23 +1,28 @@
 // `lite run`: check -> plan -> state -> hooks -> native.create -> (cgroups) -> start
-// -> supervise -> clean up. Returns the exit code; never calls process.exit itself.
+// -> exec into the monitor. After start nothing runs in Bun: the monitor (a few KiB,
+// same pid) waits, relays, cleans up and exits with the container's code (DESIGN §6).
+// Returns an exit code only when the run failed; never calls process.exit itself.
 
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { deviceNumbers } from '../config/resource-values.ts'
 import { posix } from 'node:path'
 import { loadConfig } from '../config/validate.ts'
 import { formatConfigErrors } from '../config/report.ts'
+import type { ContainerConfig } from '../config/types.ts'
 import { EXIT_LITE_FAILED, LiteError, errorText } from '../errors.ts'
 import { readHostFacts } from '../host/facts.ts'
-import { loadNative, type Container } from '../native/index.ts'
+import { addonDirectory, loadNative, type Container, type Native } from '../native/index.ts'
 import { buildPlan, type LaunchPlan } from '../plan/build.ts'
 import { trace } from '../trace.ts'
 import { failureError } from './failure.ts'
 import { runHooks } from './hooks.ts'
-import { acquireState, releaseState, writeStateFile, STATE_ROOT, type StateLock } from './state.ts'
-import { supervise } from './supervise.ts'
-import { allowDevice, attachPid, createCgroups, oomKills, placeCgroups, removeCgroups, type CgroupPlacement } from '../cgroup/manager.ts'
+import { acquireState, releaseState, STATE_ROOT, type StateLock } from './state.ts'
+import { writeState } from './state-file.ts'
+import { processStartTime } from './process-identity.ts'
+import { allowDevice, attachPid, createCgroups, placeCgroups, removeCgroups, type CgroupPlacement } from '../cgroup/manager.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
 import { deviceRules } from '../cgroup/resources.ts'
+import { initialState, monitorSpecFor, restartState, type RunIdentity } from './handover.ts'
 
 export interface RunOptions {
   config: string
@@ -25,6 +30,10 @@ export interface RunOptions {
   cmd?: string[]
   tty: boolean
   interactive: boolean
+  /** The detached runner (`lite run -d` started it): output to the log, state kept. */
+  detached?: boolean
+  /** Where the detached runner says "ok" once the container runs. */
+  detachStatusFd?: number
 }
 
 const START_TIMEOUT_MS = 30_000
@@ -46,12 +55,6 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   }
 }
 
-/** 4M, 512K or a byte count, as a limit is written in a config. */
-function formatBytes(n: number): string {
-  for (const [unit, size] of [['G', 1 << 30], ['M', 1 << 20], ['K', 1 << 10]] as const) if (n % size === 0) return `${n / size}${unit}`
-  return String(n)
-}
-
 function configError(text: string): LiteError {
   return new LiteError(text.replace(/\n$/, ''), EXIT_LITE_FAILED, true)
 }
@@ -61,6 +64,26 @@ function prepareHost(plan: LaunchPlan): void {
   for (const dir of plan.dirs) mkdirSync(dir, { recursive: true, mode: 0o755 })
   if (plan.etcFiles.length) mkdirSync(posix.join(plan.stateDir, 'etc'), { mode: 0o755 })
   for (const f of plan.etcFiles) writeFileSync(f.hostPath, f.content, { mode: 0o644 })
+}
+
+/** Every hierarchy before GO, so that the app starts inside its limits. */
+function confine(native: Native, container: Container, cgroups: CgroupPlacement, config: ContainerConfig): void {
+  // Device access: v1's list (written with the limits) plus the image's loop device,
+  // and on cgroup v2 a BPF_CGROUP_DEVICE program with the same rules.
+  const rules = deviceRules(config).map((r) => r.rule)
+  if (container.loopDevice) {
+    const { major, minor } = deviceNumbers(statSync(container.loopDevice).rdev)
+    rules.push(`b ${major}:${minor} r`)
+    allowDevice(cgroups, `b ${major}:${minor} r`)
+  }
+  if (cgroups.v2) {
+    try {
+      native.attachDeviceFilter(cgroups.v2, rules)
+    } catch (e) {
+      throw new LiteError(`cannot confine the container's devices (cgroup v2 device program): ${(e as Error).message}`)
+    }
+  }
+  attachPid(cgroups, container.pid, container.joinedCgroup)
 }
 
 async function run(opts: RunOptions): Promise<number> {
@@ -80,13 +103,28 @@ async function run(opts: RunOptions): Promise<number> {
   trace('addon')
   const native = await loadNative()
   trace('state')
-  const lock: StateLock = acquireState(name, native)
+  const restart = restartState(process.env)
+  const lock: StateLock = acquireState(name, native, STATE_ROOT, restart.lockFd)
+  const identity: RunIdentity = { name, config: posix.resolve(opts.config), detached: !!opts.detached, started: Math.floor(Date.now() / 1000) }
   let container: Container | undefined
-  let reaped = false
-  let exitCode = EXIT_LITE_FAILED
   let cgroups: CgroupPlacement | undefined
+  let logPipe: number[] | undefined
   try {
     prepareHost(plan)
+    writeState(lock.dir, initialState(identity, restart.restarts))
+    // The monitor's image exists before clone: PID 1 of init = yes runs it too, and a
+    // host that cannot exec it (vm.memfd_noexec) fails here, before anything runs.
+    let image
+    try {
+      image = native.monitorImage(addonDirectory())
+    } catch (e) {
+      throw new LiteError(`cannot prepare the monitor: ${(e as Error).message}`)
+    }
+    if (plan.native.stubInit) plan.native.initExeFd = image.fd
+    if (opts.detached) {
+      logPipe = native.pipe()
+      plan.native.outputFd = logPipe[1]
+    }
     trace('cgroups')
     if (host.cgroups && host.cgroups.layout.mode !== 'none') {
       cgroups = placeCgroups(host.cgroups.layout, config.cgroup.parent, name)
@@ -104,25 +142,7 @@ async function run(opts: RunOptions): Promise<number> {
     } catch (e) {
       throw new LiteError(`cannot create the container: ${(e as Error).message}`)
     }
-    // Every hierarchy before GO, so that the app starts inside its limits.
-    if (cgroups) {
-      // Device access: v1's list (written with the limits) plus the image's loop device,
-      // and on cgroup v2 a BPF_CGROUP_DEVICE program with the same rules.
-      const rules = deviceRules(config).map((r) => r.rule)
-      if (container.loopDevice) {
-        const { major, minor } = deviceNumbers(statSync(container.loopDevice).rdev)
-        rules.push(`b ${major}:${minor} r`)
-        allowDevice(cgroups, `b ${major}:${minor} r`)
-      }
-      if (cgroups.v2) {
-        try {
-          native.attachDeviceFilter(cgroups.v2, rules)
-        } catch (e) {
-          throw new LiteError(`cannot confine the container's devices (cgroup v2 device program): ${(e as Error).message}`)
-        }
-      }
-      attachPid(cgroups, container.pid, container.joinedCgroup)
-    }
+    if (cgroups) confine(native, container, cgroups, config)
     trace('start')
     let started
     try {
@@ -132,26 +152,42 @@ async function run(opts: RunOptions): Promise<number> {
     }
     if (started.failure) {
       container.waitSync()
-      reaped = true
+      container = undefined
       throw failureError(started.failure, plan, native.errnoText)
     }
-    writeStateFile(lock, 'pid', `${container.pid}\n`)
-    writeStateFile(lock, 'state.json', JSON.stringify({ name, pid: container.pid, config: posix.resolve(opts.config), status: 'running', started: new Date().toISOString() }) + '\n')
-    trace('running')
-    const exit = await supervise(container, { stopSignal: config.exec.stopSignal, stopTimeout: config.exec.stopTimeout }, { tty: opts.tty, interactive: opts.interactive })
-    reaped = true
-    exitCode = exit.code
-    if (cgroups && exit.signal === 9 && oomKills(cgroups) > 0) {
-      const limit = config.resources.memory
-      process.stderr.write(`lite: ${name} was killed by the OOM killer${limit ? ` (memory limit ${formatBytes(limit)})` : ''}\n`)
+    if (logPipe) native.closeFd(logPipe[1]!)
+
+    trace('monitor')
+    const spec = monitorSpecFor({
+      config,
+      identity,
+      opts,
+      stateDir: lock.dir,
+      lockFd: lock.fd,
+      cgroups,
+      restart,
+      pid: container.pid,
+      pidStart: processStartTime(container.pid),
+      logFd: logPipe?.[0],
+      hookVars,
+    })
+    if (opts.detachStatusFd !== undefined) writeSync(opts.detachStatusFd, `ok ${container.pid}\n`)
+    const keep = [lock.fd, ...(logPipe ? [logPipe[0]!] : [])]
+    try {
+      container.execMonitor(image.fd, spec, keep, !!opts.detached, opts.interactive)
+    } catch (e) {
+      throw new LiteError(`cannot exec the monitor: ${(e as Error).message}`)
     }
-    const postFail = runHooks('post-stop', config.hooks.postStop, { ...hookVars, LITE_PID: String(container.pid), LITE_EXIT_CODE: String(exitCode) })
-    if (postFail) say(postFail)
-    return exitCode
-  } finally {
+    throw new LiteError('the monitor returned')
+  } catch (e) {
+    // Nothing may keep running after a failed start.
     trace('cleanup')
-    // Any failure between clone and the end of supervise: nothing may keep running.
-    if (container && !reaped) {
+    if (opts.detachStatusFd !== undefined) {
+      try {
+        writeSync(opts.detachStatusFd, 'failed\n')
+      } catch {}
+    }
+    if (container) {
       try {
         container.kill(9)
         container.waitSync()
@@ -160,11 +196,11 @@ async function run(opts: RunOptions): Promise<number> {
     if (cgroups) {
       try {
         await removeCgroups(cgroups)
-      } catch (e) {
-        if (e instanceof LiteError) say(e)
+      } catch (err) {
+        if (err instanceof LiteError) say(err)
       }
     }
     releaseState(lock)
-    trace('done')
+    throw e
   }
 }

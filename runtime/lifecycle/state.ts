@@ -67,10 +67,27 @@ function lockWhenNotRunning(lockPath: string, locker: Locker): number {
   }
 }
 
-/** Takes /run/lite/<name>, clearing what a dead run left behind. */
-export function acquireState(name: string, locker: Locker, root = STATE_ROOT): StateLock {
+/** Files a restart keeps: the detached container's log goes on across restarts. */
+const KEPT_ON_RESTART = new Set(['lock', 'log', 'log.1'])
+
+/**
+ * Takes /run/lite/<name>, clearing what a dead run left behind. `adoptFd` is the lock
+ * a restarting monitor passed on (LITE_STATE_LOCK_FD): still held, so no other run
+ * can take the name in between.
+ */
+export function acquireState(name: string, locker: Locker, root = STATE_ROOT, adoptFd?: number): StateLock {
   mkdirSync(root, { recursive: true, mode: 0o700 })
   const dir = posix.join(root, name)
+  if (adoptFd !== undefined) {
+    try {
+      const held = fstatSync(adoptFd)
+      const now = statSync(posix.join(dir, 'lock'))
+      if (held.ino === now.ino && held.dev === now.dev) {
+        for (const entry of readdirSync(dir)) if (!KEPT_ON_RESTART.has(entry)) rmSync(posix.join(dir, entry), { recursive: true, force: true })
+        return { dir, fd: adoptFd }
+      }
+    } catch {}
+  }
   // Bounded: a retry is only needed when a releasing run unlinked the lock under us.
   for (let attempt = 0; attempt < 5; attempt++) {
     mkdirSync(dir, { recursive: true, mode: 0o700 })

@@ -17,17 +17,11 @@ export declare class Container {
    */
   start(timeoutMs: number): StartResult
   /**
-   * Relays the pty to this process's stdio. With `raw`, the outer terminal (fd 0) is
-   * put in raw mode and restored by `detachTerminal`.
+   * Replaces this process with the monitor (DESIGN.md §6): it keeps this pid, so it
+   * stays the container's parent. Returns only with the reason it could not.
    */
-  attachTerminal(forwardStdin: boolean, raw: boolean): void
-  /** SIGWINCH: copy the outer terminal's size to the pty. */
-  resizeTerminal(): void
-  /** Finishes the relay (copying output still in flight) and restores the terminal. */
-  detachTerminal(graceMs: number): void
+  execMonitor(imageFd: number, spec: string, keepFds: Array<number>, nullStdio: boolean, interactive: boolean): void
   kill(signal: number): void
-  /** Resolves with the exit status once the container's first process has exited. */
-  wait(): Promise<ExitStatus>
   /** Blocking wait, for paths that have nothing else to do (a failed start). */
   waitSync(): ExitStatus
 }
@@ -45,6 +39,8 @@ export interface ChildFailure {
   index: number
   errno: number
 }
+
+export declare function closeFd(fd: number): void
 
 /**
  * Clones the container's first process into its new namespaces. It waits for `start`.
@@ -110,6 +106,22 @@ export interface FsOp {
  */
 export declare function lockExclusive(path: string): number
 
+/**
+ * The monitor written to a sealed memfd, kept open (close-on-exec) until lite execs
+ * into it; also what `[exec] init = yes` runs as PID 1.
+ */
+export declare function monitorImage(fallbackDir: string): MonitorImage
+
+export interface MonitorImage {
+  fd: number
+  /** "memfd", or "tmpfile" where vm.memfd_noexec forbids executable memfds. */
+  kind: string
+  size: number
+}
+
+/** A close-on-exec pipe: [read end, write end] (a detached container's log). */
+export declare function pipe(): Array<number>
+
 export interface Plan {
   /** New namespaces: "mount" "pid" "uts" "ipc" "net" "cgroup". */
   namespaces: Array<string>
@@ -142,6 +154,13 @@ export interface Plan {
   tty: boolean
   /** Keep the inherited stdin; otherwise fd 0 is /dev/null. */
   stdin: boolean
+  /**
+   * The monitor image (a sealed memfd): with `stub_init`, PID 1 execs it in init
+   * mode, so the stub is a few KiB instead of a copy of lite.
+   */
+  initExeFd?: number
+  /** Detached: stdout and stderr go to this fd (the log pipe the monitor reads). */
+  outputFd?: number
 }
 
 /** Kernel features behind the fallbacks (clone3, pidfd, close_range, MFD_EXEC). */

@@ -7,6 +7,7 @@ export type Native = typeof Binding
 export type { Container, ExitStatus, FsOp, Plan as NativePlan, RlimitOp, StartResult, Features } from './binding'
 
 let loaded: Native | undefined
+let loadedFrom: string | undefined
 
 function dlopen(path: string): Native {
   const mod = { exports: {} as Native }
@@ -21,7 +22,13 @@ function dlopen(path: string): Native {
 export async function loadNative(): Promise<Native> {
   if (loaded) return loaded
   const dev = process.env.LITE_NATIVE_ADDON
-  if (dev) return (loaded = dlopen(dev))
+  if (dev) return (loaded = dlopen((loadedFrom = dev)))
   const { embeddedAddonPath } = await import('./embedded.ts')
-  return (loaded = dlopen(embeddedAddonPath()))
+  return (loaded = dlopen((loadedFrom = embeddedAddonPath())))
+}
+
+/** The directory the addon was loaded from: writable and allowing exec (addon-dir.ts). */
+export function addonDirectory(): string {
+  if (!loadedFrom) throw new Error('the addon is not loaded')
+  return loadedFrom.slice(0, loadedFrom.lastIndexOf('/')) || '/'
 }

@@ -1,0 +1,148 @@
+// What the Bun process hands over: to the monitor it execs into (its spec), and from a
+// monitor that restarts the container (LITE_RESTARTS, LITE_BACKOFF_MS and the state
+// lock's fd, in the environment of the lite it execs).
+
+import { posix } from 'node:path'
+import type { ContainerConfig } from '../config/types.ts'
+import type { CgroupPlacement } from '../cgroup/manager.ts'
+import { formatMonitorSpec, type MonitorSpec } from '../monitor/spec.ts'
+import { STATE_ROOT } from './state.ts'
+import type { ContainerState } from './state-file.ts'
+
+export interface RunIdentity {
+  name: string
+  /** absolute */
+  config: string
+  detached: boolean
+  /** unix seconds */
+  started: number
+}
+
+export interface RestartState {
+  restarts: number
+  backoffMs: number
+  /** the state lock, still held, passed on by the monitor */
+  lockFd?: number
+}
+
+function count(v: string | undefined): number {
+  return v && /^\d+$/.test(v) ? Number(v) : 0
+}
+
+export function restartState(env: NodeJS.ProcessEnv): RestartState {
+  const fd = env.LITE_STATE_LOCK_FD
+  return { restarts: count(env.LITE_RESTARTS), backoffMs: count(env.LITE_BACKOFF_MS), lockFd: fd && /^\d+$/.test(fd) ? Number(fd) : undefined }
+}
+
+/**
+ * How to start lite again: the compiled binary alone, or the runtime and the script
+ * when lite runs from source (`bun runtime/cli.ts`).
+ */
+export function liteCommand(execPath = process.execPath, argv = process.argv): string[] {
+  const script = argv[1]
+  if (script && script.startsWith('/') && !script.startsWith('/$bunfs/') && /\.[cm]?[jt]s$/.test(script)) return [execPath, script]
+  return [execPath]
+}
+
+function logPath(identity: RunIdentity): string {
+  return identity.detached ? posix.join(STATE_ROOT, identity.name, 'log') : ''
+}
+
+/** The state file before the monitor takes over: starting (or restarting). */
+export function initialState(identity: RunIdentity, restarts: number): ContainerState {
+  return {
+    name: identity.name,
+    config: identity.config,
+    lite: liteCommand()[0]!,
+    detached: identity.detached,
+    status: restarts ? 'restarting' : 'starting',
+    pid: null,
+    pidStart: null,
+    monitorPid: process.pid,
+    started: identity.started,
+    finished: null,
+    exitCode: null,
+    exitSignal: 0,
+    oom: false,
+    restarts,
+    log: logPath(identity),
+    extra: {},
+  }
+}
+
+/** 4M, 512K or a byte count, as a limit is written in a config. */
+export function formatBytes(n: number): string {
+  for (const [unit, size] of [['G', 1 << 30], ['M', 1 << 20], ['K', 1 << 10]] as const) if (n % size === 0) return `${n / size}${unit}`
+  return String(n)
+}
+
+/** The cgroup file whose oom_kill line counts OOM kills of this container. */
+function oomFile(cgroups: CgroupPlacement): string | undefined {
+  for (const d of cgroups.dirs) {
+    if (d.hierarchy.version === 2) return posix.join(d.path, 'memory.events')
+    if (d.hierarchy.options.includes('memory')) return posix.join(d.path, 'memory.oom_control')
+  }
+  return undefined
+}
+
+export interface HandoverInput {
+  config: ContainerConfig
+  identity: RunIdentity
+  opts: { cmd?: string[]; tty: boolean; interactive: boolean }
+  stateDir: string
+  lockFd: number
+  cgroups?: CgroupPlacement
+  restart: RestartState
+  pid: number
+  pidStart?: number
+  logFd?: number
+  hookVars: Record<string, string>
+}
+
+export function monitorSpec(input: HandoverInput): MonitorSpec {
+  const { config, identity, opts, cgroups } = input
+  const [lite, ...prefix] = liteCommand()
+  const args = [...prefix, 'run', identity.config, '--name', identity.name]
+  if (identity.detached) args.push('--detached')
+  if (opts.tty) args.push('-t')
+  if (opts.interactive) args.push('-i')
+  if (opts.cmd?.length) args.push('--', ...opts.cmd)
+  const dirs = cgroups?.dirs ?? []
+  const parents = [...new Set(dirs.map((d) => posix.dirname(d.path)).filter((p, i) => p !== dirs[i]!.hierarchy.mountPoint))]
+  const state = [
+    `name=${identity.name}`,
+    `config=${identity.config}`,
+    `lite=${lite}`,
+    `detached=${identity.detached ? 1 : 0}`,
+    `pid_start=${input.pidStart ?? ''}`,
+    `started=${identity.started}`,
+    `log=${identity.detached && config.log.target !== 'none' ? (config.log.target === 'syslog' ? 'syslog' : logPath(identity)) : ''}`,
+  ]
+  return {
+    name: identity.name,
+    stateDir: input.stateDir,
+    keepState: identity.detached,
+    lockFd: input.lockFd,
+    stopSignal: config.exec.stopSignal,
+    stopTimeoutMs: config.exec.stopTimeout * 1000,
+    restart: config.start.restart,
+    restarts: input.restart.restarts,
+    backoffMs: input.restart.backoffMs,
+    lite: lite!,
+    args,
+    hookEnv: [`PATH=${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, ...Object.entries(input.hookVars).map(([k, v]) => `${k}=${v}`)],
+    hooks: config.hooks.postStop.map((h) => ({ at: `${h.origin.file}:${h.origin.line}`, argv: h.argv })),
+    cgroups: dirs.map((d) => d.path),
+    cgroupParents: parents,
+    oomFile: cgroups ? oomFile(cgroups) : undefined,
+    memoryLimit: config.resources.memory ? formatBytes(config.resources.memory) : undefined,
+    logTarget: identity.detached ? config.log.target : 'inherit',
+    logFd: input.logFd,
+    logSize: config.log.size,
+    state,
+  }
+}
+
+export function monitorSpecFor(input: HandoverInput): string {
+  return formatMonitorSpec(monitorSpec(input))
+}

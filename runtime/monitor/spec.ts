@@ -1,0 +1,96 @@
+// What `lite run` hands the monitor when it execs into it (native-rs/monitor/spec.rs
+// reads it): one `key value` per line; repeated keys are lists. The addon appends the
+// container's own fds (pid, pidfd, pty master) before the exec.
+
+import { LiteError } from '../errors.ts'
+
+export type LogTarget = 'inherit' | 'file' | 'syslog' | 'none'
+
+export interface MonitorHook {
+  /** FILE:LINE of the hook in the config, for its error message */
+  at: string
+  argv: string[]
+}
+
+export interface MonitorSpec {
+  name: string
+  stateDir: string
+  /** detached: the state stays (status=exited) until lite rm */
+  keepState: boolean
+  /** the state lock: held by the monitor for the container's life */
+  lockFd: number
+  stopSignal: number
+  stopTimeoutMs: number
+  restart: { policy: 'no' | 'on-failure' | 'always'; max: number }
+  /** restarts so far, and the last back-off (0: none yet) */
+  restarts: number
+  backoffMs: number
+  /** how the monitor starts the container again: exec of lite with these arguments */
+  lite: string
+  args: string[]
+  /** the environment of post-stop hooks (PATH and the LITE_* variables) */
+  hookEnv: string[]
+  hooks: MonitorHook[]
+  /** cgroup directories to remove, and shared parents to remove when empty */
+  cgroups: string[]
+  cgroupParents: string[]
+  /** the cgroup file with the oom_kill count, and the limit for the message */
+  oomFile?: string
+  memoryLimit?: string
+  logTarget: LogTarget
+  logFd?: number
+  logSize: number
+  /** the fixed lines of the state file (key=value), written again with each update */
+  state: string[]
+}
+
+/** The monitor parses in place; a value may not hold a line break or a NUL. */
+function clean(what: string, v: string): string {
+  if (/[\n\0]/.test(v)) throw new LiteError(`${what} contains a line break or a NUL byte, which the monitor cannot take: ${JSON.stringify(v)}`)
+  return v
+}
+
+/** 0x1f separates a hook's FILE:LINE and arguments on its one line. */
+const UNIT = '\x1f'
+
+/** The most entries of one list key the monitor takes (spec.rs MAX_LIST). */
+export const MAX_LIST = 64
+
+export function formatMonitorSpec(s: MonitorSpec): string {
+  for (const [what, list] of [['arguments', s.args], ['hook variables', s.hookEnv], ['post-stop hooks', s.hooks], ['cgroups', s.cgroups], ['state lines', s.state]] as const) {
+    if (list.length > MAX_LIST) throw new LiteError(`too many ${what} for the monitor (${list.length}; at most ${MAX_LIST})`)
+  }
+  const lines: string[] = []
+  const put = (key: string, value: string | number | boolean | undefined) => {
+    if (value === undefined) return
+    const v = typeof value === 'boolean' ? (value ? '1' : '0') : String(value)
+    lines.push(`${key} ${clean(key, v)}`)
+  }
+  put('name', s.name)
+  put('state_dir', s.stateDir)
+  put('keep_state', s.keepState)
+  put('lock_fd', s.lockFd)
+  put('stop_signal', s.stopSignal)
+  put('stop_timeout_ms', s.stopTimeoutMs)
+  put('restart', s.restart.policy)
+  put('restart_max', s.restart.max)
+  put('restarts', s.restarts)
+  put('backoff_ms', s.backoffMs)
+  put('lite', s.lite)
+  for (const a of s.args) put('arg', a)
+  for (const e of s.hookEnv) put('env', e)
+  for (const h of s.hooks) {
+    const parts = [h.at, ...h.argv]
+    if (parts.some((p) => p.includes(UNIT))) throw new LiteError(`${h.at}: [hook] a hook argument contains the byte 0x1f`)
+    put('hook', parts.join(UNIT))
+  }
+  for (const c of s.cgroups) put('cgroup', c)
+  for (const c of s.cgroupParents) put('cgroup_parent', c)
+  put('oom_file', s.oomFile)
+  put('memory_limit', s.memoryLimit)
+  put('log_target', s.logTarget)
+  put('log_fd', s.logFd)
+  put('log_size', s.logSize)
+  for (const l of s.state) put('state', l)
+  return lines.join('\n') + '\n'
+}
