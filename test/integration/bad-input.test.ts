@@ -5,9 +5,9 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { BUSYBOX, LITE, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, snapshotHost, writeConfig } from '../support/integration.ts'
+import { BUSYBOX, LITE, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, snapshotHost, writeConfig, runningPid } from '../support/integration.ts'
 import { spawnSync } from 'node:child_process'
-import { chmodSync, existsSync, readFileSync } from 'node:fs'
+import { chmodSync, existsSync } from 'node:fs'
 
 const cases: { name: string; body: (dir: string) => string; stderr: RegExp; setup?: (dir: string) => void }[] = [
   {
@@ -76,8 +76,8 @@ if (requireRootAndBuild(t)) {
     const before = snapshotHost()
     const cfg = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\n[exec]\ncmd = sleep 30\n`)
     const first = liteBackground(t, ['run', cfg.path])
-    t.ok(await eventually(() => existsSync(`/run/lite/${cfg.name}/pid`)))
-    const pid = readFileSync(`/run/lite/${cfg.name}/pid`, 'utf8').trim()
+    t.ok(await eventually(() => runningPid(cfg.name) !== undefined))
+    const pid = String(runningPid(cfg.name))
     const second = lite(['run', cfg.path, '--', '/bin/true'])
     t.equal(second.code, 125)
     t.match(second.stderr, new RegExp(`container "${cfg.name}" is already running \\(pid ${pid}\\)`))
@@ -91,8 +91,8 @@ if (requireRootAndBuild(t)) {
     const before = snapshotHost()
     const cfg = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\n[exec]\ncmd = sleep 30\n`)
     const first = liteBackground(t, ['run', cfg.path])
-    t.ok(await eventually(() => existsSync(`/run/lite/${cfg.name}/pid`)))
-    const pid = Number(readFileSync(`/run/lite/${cfg.name}/pid`, 'utf8'))
+    t.ok(await eventually(() => runningPid(cfg.name) !== undefined))
+    const pid = runningPid(cfg.name)!
     first.child.kill('SIGKILL')
     await first.done
     t.ok(await eventually(() => !existsSync(`/proc/${pid}`)), 'the container died with lite (PDEATHSIG)')

@@ -6,7 +6,7 @@ import t from 'tap'
 import { readCgroupLayout } from '../../runtime/cgroup/detect.ts'
 import { readMountInfo } from '../../runtime/host/mountinfo.ts'
 import { MEMORY_FLOOR_PAGES, PAGE_SIZE } from '../../runtime/config/resource-values.ts'
-import { REPO, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, sh, snapshotHost, writeConfig } from '../support/integration.ts'
+import { REPO, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, sh, snapshotHost, writeConfig, runningPid } from '../support/integration.ts'
 
 const layout = readCgroupLayout(readMountInfo())
 const home = (c: string) => layout.controllers.find((h) => h.controller === c)
@@ -49,8 +49,8 @@ if (requireRootAndBuild(t)) {
   t.test('the container is in lite/NAME of every hierarchy while it runs', async (t) => {
     const c = writeConfig(t, BASE)
     const run = liteBackground(t, ['run', c.path, '--', 'sleep', '30'])
-    t.ok(await eventually(() => existsSync(`/run/lite/${c.name}/pid`)))
-    const pid = readFileSync(`/run/lite/${c.name}/pid`, 'utf8').trim()
+    t.ok(await eventually(() => runningPid(c.name) !== undefined))
+    const pid = String(runningPid(c.name))
     for (const h of layout.hierarchies) {
       t.match(readFileSync(`${h.mountPoint}/lite/${c.name}/cgroup.procs`, 'utf8'), new RegExp(`^${pid}$`, 'm'), `attached in ${h.mountPoint}`)
     }
@@ -99,7 +99,7 @@ if (requireRootAndBuild(t)) {
     const before = snapshotHost()
     const c = writeConfig(t, BASE)
     const run = liteBackground(t, ['run', c.path, '--', 'sleep', '30'])
-    t.ok(await eventually(() => existsSync(`/run/lite/${c.name}/pid`)))
+    t.ok(await eventually(() => runningPid(c.name) !== undefined))
     run.child.kill('SIGKILL')
     await run.done
     const stale = layout.hierarchies.map((h) => `${h.mountPoint}/lite/${c.name}`)

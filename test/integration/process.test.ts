@@ -5,17 +5,11 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { LITE, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, sh, snapshotHost, writeConfig } from '../support/integration.ts'
+import { LITE, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, sh, snapshotHost, writeConfig, runningPid } from '../support/integration.ts'
 
 const BASE = `[rootfs]\npath = {BUSYBOX}\n[exec]\ncmd = /bin/true\n`
 
-function containerPid(name: string): number | undefined {
-  try {
-    return Number(readFileSync(`/run/lite/${name}/pid`, 'utf8'))
-  } catch {
-    return undefined
-  }
-}
+const containerPid = runningPid
 
 if (requireRootAndBuild(t)) {
   t.test('exit codes: the container\'s own, 126 not executable, 127 not found', async (t) => {
@@ -60,11 +54,12 @@ if (requireRootAndBuild(t)) {
   t.test('init = yes: PID 1 is a stub, the app is PID 2, SIGTERM ends an app with no handler (143)', async (t) => {
     const before = snapshotHost()
     const c = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\n[exec]\ninit = yes\ncmd = /bin/true\n`)
-    const r = sh(c.path, 'echo $$; tr -d "\\0" < /proc/1/cmdline; echo; tr "\\0" "\\n" < /proc/1/environ | grep -c . || true', {
+    const r = sh(c.path, 'echo $$; tr "\\0" " " < /proc/1/cmdline; echo; tr "\\0" "\\n" < /proc/1/environ | grep -c . || true', {
       env: { ...process.env, LITE_HOST_SECRET: 'must-not-leak' },
     })
     t.equal(r.code, 0, r.stderr)
-    t.same(r.stdout.split('\n').slice(0, 3), ['2', 'lite-init', '0'], 'the app is PID 2; the stub shows no lite argv and no host environment')
+    const [pid, cmdline, envCount] = r.stdout.split('\n')
+    t.same([pid, cmdline?.trim(), envCount], ['2', 'lite-init 2', '0'], 'the app is PID 2; PID 1 is the monitor in init mode, with no lite argv and no host environment')
     const run = liteBackground(t, ['run', c.path, '--', 'sleep', '30'])
     t.ok(await eventually(() => containerPid(c.name) !== undefined))
     run.child.kill('SIGTERM')

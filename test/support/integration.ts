@@ -204,3 +204,15 @@ export async function assertNoLeaks(t: Test, before: HostSnapshot, what = 'nothi
 export function hostNs(kind: string): string {
   return readlinkSync(`/proc/self/ns/${kind}`)
 }
+
+/** The container's pid once its monitor says it runs (the state file), else undefined. */
+export function runningPid(name: string): number | undefined {
+  try {
+    const state = readFileSync(`/run/lite/${name}/state`, 'utf8')
+    if (!/^status=running$/m.test(state)) return undefined
+    const m = /^pid=(\d+)$/m.exec(state)
+    return m ? Number(m[1]) : undefined
+  } catch {
+    return undefined
+  }
+}
