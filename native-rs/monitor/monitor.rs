@@ -82,6 +82,9 @@ struct Outcome {
 
 /// The state file: TS's fixed lines plus what the monitor knows.
 fn write_state(spec: &Spec, status: Status, restarts: i64, outcome: Option<&Outcome>) {
+    if spec.exec_only {
+        return;
+    }
     let mut b = Buf::<4096>::new();
     for line in spec.state.iter() {
         b.push(line).push(b"\n");
@@ -258,7 +261,8 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
     restore_terminal(spec);
 
     let signal = exit_signal(status);
-    let outcome = Outcome { code: exit_code(status), signal, oom: signal == sys::SIGKILL && oom_killed(spec) };
+    let oom = signal == sys::SIGKILL && !spec.exec_only && oom_killed(spec);
+    let outcome = Outcome { code: exit_code(status), signal, oom };
     if outcome.oom {
         let mut b = Buf::<256>::new();
         b.push(b"lite: ").push(spec.name).push(b" was killed by the OOM killer");
@@ -268,8 +272,10 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
         b.push(b"\n");
         sink.note(b.as_bytes());
     }
-    remove_cgroups(spec);
-    run_hooks(spec, sfd, outcome.code);
+    if !spec.exec_only {
+        remove_cgroups(spec);
+        run_hooks(spec, sfd, outcome.code);
+    }
     sink.finish();
 
     let ended = Ended { exit_code: outcome.code, stop_requested, ran_ms };
@@ -281,7 +287,7 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
     }
     if spec.keep_state {
         write_state(spec, Status::Exited, spec.restarts, Some(&outcome));
-    } else {
+    } else if !spec.exec_only {
         let mut dir = path(&[spec.state_dir]);
         let _ = fs::remove_tree(&mut dir, 4);
     }

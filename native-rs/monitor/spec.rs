@@ -53,6 +53,9 @@ pub struct Spec<'a> {
     pub state_dir: &'a [u8],
     /// Detached runs keep their state (status=exited) until `lite rm`.
     pub keep_state: bool,
+    /// `lite exec`: a process in someone else's container; the monitor relays and
+    /// waits, and leaves the container's state, cgroups and hooks alone.
+    pub exec_only: bool,
     pub pid: i32,
     pub pidfd: i32,
     pub lock_fd: i32,
@@ -101,6 +104,7 @@ pub fn parse(text: &[u8]) -> Result<Spec<'_>, SpecError> {
         name: &[],
         state_dir: &[],
         keep_state: false,
+        exec_only: false,
         pid: 0,
         pidfd: -1,
         lock_fd: -1,
@@ -142,6 +146,7 @@ pub fn parse(text: &[u8]) -> Result<Spec<'_>, SpecError> {
             b"name" => s.name = value,
             b"state_dir" => s.state_dir = value,
             b"keep_state" => s.keep_state = flag(value),
+            b"exec_only" => s.exec_only = flag(value),
             b"pid" => s.pid = int()? as i32,
             b"pidfd" => s.pidfd = int()? as i32,
             b"lock_fd" => s.lock_fd = int()? as i32,

@@ -11,7 +11,7 @@ use core::ffi::CStr;
 use libc::c_int;
 
 use crate::plan::{Create, OpKind, Prepared, PreparedOp};
-use crate::report::{ChildReport, Step, GO, TTY_TAG};
+use crate::report::{ChildReport, Step, GO, PID_TAG, TTY_TAG};
 use crate::sys::{Errno, Sys, SysResult};
 
 /// How the sequence ended. A real execve never returns on success, so `Exec` is seen
@@ -52,10 +52,59 @@ macro_rules! step {
 
 /// The child's entry point: runs the sequence and never returns.
 pub fn child_main<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> ! {
+    if p.join_pid.is_some() {
+        match join(p, sys, fds) {
+            Joined::InContainer => {}
+            Joined::Handed => sys.exit(0),
+            Joined::Failed(report) => {
+                let _ = sys.write(fds.sock, &report.encode());
+                sys.exit(125)
+            }
+        }
+    }
     if let Outcome::Failed(report) = run(p, sys, fds) {
         let _ = sys.write(fds.sock, &report.encode());
     }
     sys.exit(125)
+}
+
+pub enum Joined {
+    /// This is the new process, inside every namespace of the container.
+    InContainer,
+    /// This is the joining child: its sibling's pid went to lite; it exits.
+    Handed,
+    Failed(ChildReport),
+}
+
+/// `lite exec`: setns into each namespace of the running container, then clone once
+/// more so that the new process is inside its pid namespace too (setns of a pid
+/// namespace applies to children only). CLONE_PARENT makes it lite's own child, which
+/// lite (then the monitor) waits for; this child only reports its pid and exits.
+pub fn join<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Joined {
+    for (i, &(fd, kind)) in p.join.iter().enumerate() {
+        if let Err(Errno(e)) = sys.setns(fd, kind) {
+            return Joined::Failed(ChildReport {
+                step: Step::JoinNs,
+                index: i as u16,
+                errno: e,
+            });
+        }
+    }
+    match sys.clone_sibling() {
+        Ok(0) => Joined::InContainer,
+        Ok(pid) => {
+            let mut msg = [0u8; 8];
+            msg[..4].copy_from_slice(&PID_TAG);
+            msg[4..].copy_from_slice(&pid.to_le_bytes());
+            let _ = sys.write(fds.sock, &msg);
+            Joined::Handed
+        }
+        Err(Errno(e)) => Joined::Failed(ChildReport {
+            step: Step::JoinNs,
+            index: 99,
+            errno: e,
+        }),
+    }
 }
 
 pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
@@ -76,48 +125,51 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
         Ok(_) => return failed(Step::WaitGo, 0, libc::EPIPE),
         Err(Errno(e)) => return failed(Step::WaitGo, 0, e),
     }
-    if p.new_cgroupns {
-        step!(sys.unshare(libc::CLONE_NEWCGROUP), Step::CgroupNs, 0);
-    }
-
-    // Modes in the plan (device nodes, /dev/shm's 1777) are meant exactly.
-    sys.umask(0);
-
-    // 2-4. Filesystems: nothing propagates back to the host, then the plan's ops in order
-    //      (rootfs layers, /proc, /sys, /dev, [mount] entries, /etc files).
-    step!(
-        sys.mount(
-            None,
-            c"/",
-            None,
-            (libc::MS_REC | libc::MS_PRIVATE) as _,
-            None
-        ),
-        Step::MountPrivate,
-        0
-    );
-    for (i, op) in p.ops.iter().enumerate() {
-        if op.after_pivot {
-            break; // prepare keeps these last
+    // `lite exec` joined the container's namespaces and root: nothing to build.
+    if p.join_pid.is_none() {
+        if p.new_cgroupns {
+            step!(sys.unshare(libc::CLONE_NEWCGROUP), Step::CgroupNs, 0);
         }
-        step!(fs_op(sys, p, op), Step::FsOp, i);
-    }
-    if p.loopback_up {
-        step!(loopback_up(sys), Step::LoopbackUp, 0);
-    }
 
-    // 5. Enter the new root without a put_old directory (crun's pivot_root(".", ".")),
-    //    which also works on a read-only lower.
-    step!(sys.chdir(&p.new_root), Step::PivotRoot, 0);
-    step!(sys.pivot_root(c".", c"."), Step::PivotRoot, 1);
-    step!(sys.umount2(c".", libc::MNT_DETACH), Step::UmountOld, 0);
-    step!(sys.chdir(c"/"), Step::PivotRoot, 2);
+        // Modes in the plan (device nodes, /dev/shm's 1777) are meant exactly.
+        sys.umask(0);
 
-    // 6. Inside the new root: the sysctls (while /proc/sys is still writable), then the
-    //    masked paths and the read-only paths, in plan order.
-    for (i, op) in p.ops.iter().enumerate() {
-        if op.after_pivot {
+        // 2-4. Filesystems: nothing propagates back to the host, then the plan's ops in order
+        //      (rootfs layers, /proc, /sys, /dev, [mount] entries, /etc files).
+        step!(
+            sys.mount(
+                None,
+                c"/",
+                None,
+                (libc::MS_REC | libc::MS_PRIVATE) as _,
+                None
+            ),
+            Step::MountPrivate,
+            0
+        );
+        for (i, op) in p.ops.iter().enumerate() {
+            if op.after_pivot {
+                break; // prepare keeps these last
+            }
             step!(fs_op(sys, p, op), Step::FsOp, i);
+        }
+        if p.loopback_up {
+            step!(loopback_up(sys), Step::LoopbackUp, 0);
+        }
+
+        // 5. Enter the new root without a put_old directory (crun's pivot_root(".", ".")),
+        //    which also works on a read-only lower.
+        step!(sys.chdir(&p.new_root), Step::PivotRoot, 0);
+        step!(sys.pivot_root(c".", c"."), Step::PivotRoot, 1);
+        step!(sys.umount2(c".", libc::MNT_DETACH), Step::UmountOld, 0);
+        step!(sys.chdir(c"/"), Step::PivotRoot, 2);
+
+        // 6. Inside the new root: the sysctls (while /proc/sys is still writable), then the
+        //    masked paths and the read-only paths, in plan order.
+        for (i, op) in p.ops.iter().enumerate() {
+            if op.after_pivot {
+                step!(fs_op(sys, p, op), Step::FsOp, i);
+            }
         }
     }
 

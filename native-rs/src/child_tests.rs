@@ -17,8 +17,11 @@ fn prepared(plan: &Plan) -> crate::plan::Prepared {
 
 /// The calls with the per-signal noise and fd numbers kept, as one string per call.
 fn run_names(plan: &Plan, sys: &RecordingSys) -> (Outcome, Vec<String>) {
-    let p = prepared(plan);
-    let out = run(&p, sys, FDS);
+    run_names_prepared(&prepared(plan), sys)
+}
+
+fn run_names_prepared(p: &crate::plan::Prepared, sys: &RecordingSys) -> (Outcome, Vec<String>) {
+    let out = run(p, sys, FDS);
     (out, sys.names())
 }
 
@@ -524,7 +527,12 @@ fn the_stub_becomes_the_monitor_in_init_mode() {
     let calls = sys.calls();
     let fork = calls.iter().position(|c| c == "fork").unwrap();
     let exec = calls.iter().position(|c| c == "execveat 11").unwrap();
-    assert!(calls[fork..exec].iter().any(|c| c.starts_with("close_range")), "lite's fds close on exec: {calls:#?}");
+    assert!(
+        calls[fork..exec]
+            .iter()
+            .any(|c| c.starts_with("close_range")),
+        "lite's fds close on exec: {calls:#?}"
+    );
     assert_eq!(calls[exec + 1], "kill 7 9");
     assert!(
         !calls.iter().any(|c| c.starts_with("execve ")),
@@ -560,4 +568,58 @@ fn cgroup_namespace_is_unshared_only_when_asked() {
     let sys = RecordingSys::default();
     let (_, names) = run_names(&plan, &sys);
     assert!(!names.contains(&"unshare".to_string()));
+}
+
+#[test]
+fn exec_joins_every_namespace_then_clones_into_the_pid_namespace() {
+    let mut plan = sample_plan();
+    plan.ops.clear();
+    plan.loop_image = None;
+    plan.join_pid = Some(40);
+    let mut p = prepared(&plan);
+    assert_eq!(p.clone_flags, 0, "nothing new");
+    assert_eq!(
+        *p.join_kinds.last().unwrap(),
+        "mount",
+        "the mount namespace last"
+    );
+    p.join = vec![(30, libc::CLONE_NEWPID), (31, libc::CLONE_NEWNS)];
+    let sys = RecordingSys::default();
+    sys.set_fork_result(77);
+    assert!(matches!(
+        crate::child::join(&p, &sys, FDS),
+        crate::child::Joined::Handed
+    ));
+    let calls = sys.calls();
+    assert_eq!(
+        &calls[..3],
+        &["setns 30 0x20000000", "setns 31 0x20000", "clone_sibling"]
+    );
+    assert!(
+        calls[3].starts_with("write 3"),
+        "the sibling's pid goes to lite: {calls:?}"
+    );
+    // The sibling itself skips every filesystem step: no mount, no pivot_root.
+    let sys = RecordingSys::default();
+    let (_, names) = run_names_prepared(&p, &sys);
+    assert!(
+        !names.iter().any(|n| n == "mount" || n == "pivot_root"),
+        "{names:?}"
+    );
+    assert!(names.iter().any(|n| n == "execve"));
+}
+
+#[test]
+fn a_failed_setns_is_reported() {
+    let mut plan = sample_plan();
+    plan.ops.clear();
+    plan.loop_image = None;
+    plan.join_pid = Some(40);
+    let mut p = prepared(&plan);
+    p.join = vec![(30, libc::CLONE_NEWPID)];
+    let sys = RecordingSys::default();
+    sys.fail_all("setns", libc::EPERM);
+    assert!(
+        matches!(crate::child::join(&p, &sys, FDS), crate::child::Joined::Failed(r) if r.step == Step::JoinNs && r.errno == libc::EPERM)
+    );
 }

@@ -116,6 +116,13 @@ impl Sys for RecordingSys {
     fn unshare(&self, flags: c_int) -> SysResult<()> {
         self.record("unshare", format!("{flags:#x}"))
     }
+    fn setns(&self, fd: c_int, nstype: c_int) -> SysResult<()> {
+        self.record("setns", format!("{fd} {nstype:#x}"))
+    }
+    fn clone_sibling(&self) -> SysResult<libc::pid_t> {
+        self.record("clone_sibling", String::new())
+            .map(|_| self.fork_result.get())
+    }
     fn mount(
         &self,
         source: Option<&CStr>,

@@ -125,6 +125,9 @@ pub struct Plan {
     pub init_exe_fd: Option<i32>,
     /// Detached: stdout and stderr go to this fd (the log pipe the monitor reads).
     pub output_fd: Option<i32>,
+    /// `lite exec`: join the namespaces (`namespaces`) of this running container's
+    /// init instead of making new ones; `ops` must be empty.
+    pub join_pid: Option<i32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,6 +202,11 @@ pub struct Prepared {
     pub stub_init: bool,
     pub init_exe_fd: Option<i32>,
     pub output_fd: Option<i32>,
+    /// `lite exec`: the namespaces to join, in order ("mount" last), opened by spawn
+    /// as (fd of /proc/PID/ns/X, CLONE_NEW* type) into `join`.
+    pub join_kinds: Vec<&'static str>,
+    pub join_pid: Option<libc::pid_t>,
+    pub join: Vec<(libc::c_int, libc::c_int)>,
     pub tty: bool,
     pub stdin: bool,
 }
@@ -443,6 +451,23 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
             "a container needs a new mount namespace".into(),
         ));
     }
+    // `lite exec` joins the namespaces the container made; it makes none and mounts
+    // nothing.
+    let mut join_kinds = Vec::new();
+    if plan.join_pid.is_some() {
+        if !plan.ops.is_empty() || plan.loop_image.is_some() || plan.stub_init {
+            return Err(Error::InvalidPlan(
+                "joining a container takes no filesystem ops, image or stub init".into(),
+            ));
+        }
+        for name in ["cgroup", "ipc", "uts", "net", "pid", "mount"] {
+            if plan.namespaces.iter().any(|n| n == name) {
+                join_kinds.push(name);
+            }
+        }
+        clone_flags = 0;
+        new_cgroupns = false;
+    }
     if plan.argv.is_empty() {
         return Err(Error::InvalidPlan("argv is empty".into()));
     }
@@ -559,6 +584,9 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         stub_init: plan.stub_init,
         init_exe_fd: plan.init_exe_fd,
         output_fd: plan.output_fd,
+        join_kinds,
+        join_pid: plan.join_pid,
+        join: Vec::new(),
         tty: plan.tty,
         stdin: plan.stdin,
     })

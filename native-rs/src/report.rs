@@ -11,6 +11,8 @@ pub const REPORT_LEN: usize = 12;
 pub const GO: [u8; 4] = *b"GO!\0";
 /// Child -> parent, with the pty master attached (SCM_RIGHTS).
 pub const TTY_TAG: [u8; 4] = *b"PTY\0";
+/// `lite exec`: the joining child's message "PID\0" + the new process's pid (LE).
+pub const PID_TAG: [u8; 4] = *b"PID\0";
 
 /// The set-up steps, in the order the child runs them. `index` says which item of a
 /// step's list failed (the mount op, the rlimit, the exec candidate).
@@ -44,12 +46,15 @@ pub enum Step {
     Exec = 24,
     /// Installing the seccomp filter (index 0: the app, 1: the stub init).
     Seccomp = 25,
+    /// `lite exec`: setns into the running container (index: which namespace), or the
+    /// clone into its pid namespace (index 99).
+    JoinNs = 26,
 }
 
 impl Step {
     pub fn from_u16(v: u16) -> Option<Step> {
         use Step::*;
-        const ALL: [Step; 25] = [
+        const ALL: [Step; 26] = [
             WaitGo,
             Prctl,
             CgroupNs,
@@ -75,6 +80,7 @@ impl Step {
             Chdir,
             Exec,
             Seccomp,
+            JoinNs,
         ];
         ALL.iter().copied().find(|s| *s as u16 == v)
     }
@@ -108,6 +114,7 @@ impl Step {
             Chdir => "chdir",
             Exec => "exec",
             Seccomp => "seccomp",
+            JoinNs => "join-ns",
         }
     }
 }

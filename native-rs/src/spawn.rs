@@ -10,7 +10,7 @@ use crate::child::{child_main, ChildFds};
 use crate::error::{Error, Result};
 use crate::loopdev;
 use crate::plan::Prepared;
-use crate::report::{ChildReport, GO, REPORT_LEN, TTY_TAG};
+use crate::report::{ChildReport, GO, PID_TAG, REPORT_LEN, TTY_TAG};
 use crate::sys::{
     CloneArgs, Errno, LinuxSys, Sys, CLONE_ARGS_SIZE_VER0, CLONE_ARGS_SIZE_VER2, CLONE_INTO_CGROUP,
     CLONE_PIDFD,
@@ -198,6 +198,25 @@ pub fn spawn(
     };
     let (parent_sock, child_sock) = socketpair()?;
     let devnull = open_cloexec(c"/dev/null", libc::O_RDWR, "open /dev/null")?;
+    // `lite exec`: the running container's namespaces, opened before clone (the child
+    // may not allocate) and closed on exec.
+    let mut join_fds = Vec::new();
+    if let Some(pid) = prepared.join_pid {
+        for kind in &prepared.join_kinds {
+            let (file, flag) = match *kind {
+                "mount" => ("mnt", libc::CLONE_NEWNS),
+                "pid" => ("pid", libc::CLONE_NEWPID),
+                "uts" => ("uts", libc::CLONE_NEWUTS),
+                "ipc" => ("ipc", libc::CLONE_NEWIPC),
+                "net" => ("net", libc::CLONE_NEWNET),
+                _ => ("cgroup", libc::CLONE_NEWCGROUP),
+            };
+            let path = std::ffi::CString::new(format!("/proc/{pid}/ns/{file}")).expect("no NUL");
+            let fd = open_cloexec(&path, libc::O_RDONLY, "open the container's namespace")?;
+            prepared.join.push((fd.as_raw_fd(), flag));
+            join_fds.push(fd);
+        }
+    }
     let cgroup_fd = match cgroup_dir {
         Some(dir) => {
             let c = std::ffi::CString::new(dir)
@@ -240,6 +259,7 @@ pub fn spawn(
     unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
     drop(child_sock);
     drop(devnull);
+    drop(join_fds);
     match cloned? {
         Cloned::Child => unreachable!("the child never returns from child_main"),
         Cloned::Parent {
@@ -247,15 +267,63 @@ pub fn spawn(
             pidfd,
             joined_cgroup,
             path,
-        } => Ok(Spawned {
-            pid,
-            pidfd: pidfd.map(|fd| unsafe { OwnedFd::from_raw_fd(fd) }),
-            sock: Some(parent_sock),
-            loop_fd,
-            joined_cgroup,
-            clone_path: path,
-        }),
+        } => {
+            let pidfd = pidfd.map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
+            if prepared.join_pid.is_some() {
+                return joined(pid, parent_sock, path);
+            }
+            Ok(Spawned {
+                pid,
+                pidfd,
+                sock: Some(parent_sock),
+                loop_fd,
+                joined_cgroup,
+                clone_path: path,
+            })
+        }
     }
+}
+
+/// `lite exec`: the joining child reports the pid of its sibling (our child, inside the
+/// container) and exits; that sibling waits for GO on the same socket.
+fn joined(helper: libc::pid_t, sock: OwnedFd, path: ClonePath) -> Result<Spawned> {
+    let mut buf = [0u8; REPORT_LEN];
+    let mut pfd = libc::pollfd {
+        fd: sock.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let ready = unsafe { libc::poll(&mut pfd, 1, 10_000) };
+    let n = if ready > 0 {
+        recv_with_fd(sock.as_raw_fd(), &mut buf)
+            .map(|(n, _)| n)
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let _ = crate::wait::wait_exit(helper);
+    if n == 8 && buf[..4] == PID_TAG {
+        let pid = i32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]);
+        let pidfd = LinuxSys
+            .pidfd_open(pid)
+            .ok()
+            .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
+        return Ok(Spawned {
+            pid,
+            pidfd,
+            sock: Some(sock),
+            loop_fd: None,
+            joined_cgroup: false,
+            clone_path: path,
+        });
+    }
+    let errno = ChildReport::decode(&buf[..n])
+        .map(|r| r.errno)
+        .unwrap_or(libc::EPROTO);
+    Err(Error::Os {
+        what: "join the container's namespaces",
+        errno,
+    })
 }
 
 /// Receives one message and at most one fd from the handshake socket.

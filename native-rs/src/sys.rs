@@ -21,6 +21,9 @@ pub trait Sys {
     fn read(&self, fd: c_int, buf: &mut [u8]) -> SysResult<usize>;
     fn write(&self, fd: c_int, buf: &[u8]) -> SysResult<usize>;
     fn unshare(&self, flags: c_int) -> SysResult<()>;
+    fn setns(&self, fd: c_int, nstype: c_int) -> SysResult<()>;
+    /// clone(CLONE_PARENT | SIGCHLD): a sibling, so the new process is lite's child.
+    fn clone_sibling(&self) -> SysResult<libc::pid_t>;
     fn mount(
         &self,
         source: Option<&CStr>,
@@ -175,6 +178,22 @@ impl Sys for LinuxSys {
     }
     fn unshare(&self, flags: c_int) -> SysResult<()> {
         check(unsafe { libc::syscall(libc::SYS_unshare, flags) }).map(drop)
+    }
+    fn setns(&self, fd: c_int, nstype: c_int) -> SysResult<()> {
+        check(unsafe { libc::syscall(libc::SYS_setns, fd, nstype) }).map(drop)
+    }
+    fn clone_sibling(&self) -> SysResult<libc::pid_t> {
+        check(unsafe {
+            libc::syscall(
+                libc::SYS_clone,
+                (libc::CLONE_PARENT | libc::SIGCHLD) as c_ulong,
+                0usize,
+                0usize,
+                0usize,
+                0usize,
+            )
+        })
+        .map(|p| p as libc::pid_t)
     }
     fn mount(
         &self,

@@ -17,6 +17,8 @@ export interface MonitorSpec {
   stateDir: string
   /** detached: the state stays (status=exited) until lite rm */
   keepState: boolean
+  /** lite exec: relay and wait only; the container's state, cgroups and hooks are not ours */
+  execOnly?: boolean
   /** the state lock: held by the monitor for the container's life */
   lockFd: number
   stopSignal: number
@@ -69,6 +71,7 @@ export function formatMonitorSpec(s: MonitorSpec): string {
   put('name', s.name)
   put('state_dir', s.stateDir)
   put('keep_state', s.keepState)
+  put('exec_only', s.execOnly)
   put('lock_fd', s.lockFd)
   put('stop_signal', s.stopSignal)
   put('stop_timeout_ms', s.stopTimeoutMs)

@@ -161,6 +161,11 @@ export interface Plan {
   initExeFd?: number
   /** Detached: stdout and stderr go to this fd (the log pipe the monitor reads). */
   outputFd?: number
+  /**
+   * `lite exec`: join the namespaces (`namespaces`) of this running container's
+   * init instead of making new ones; `ops` must be empty.
+   */
+  joinPid?: number
 }
 
 /** Kernel features behind the fallbacks (clone3, pidfd, close_range, MFD_EXEC). */

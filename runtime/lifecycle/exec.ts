@@ -1,0 +1,99 @@
+// `lite exec NAME CMD...`: a new process in a running container. A cloned child joins
+// every namespace of the container's init (never setns in Bun), its sibling enters the
+// pid namespace and the cgroups, and runs with the container's confinement (user, caps,
+// no_new_privs, seccomp, rlimits) from its config. Then lite execs into the monitor in
+// exec mode: it relays the terminal, forwards signals and exits with the process's code.
+
+import { existsSync } from 'node:fs'
+import { attachPid, placeCgroups } from '../cgroup/manager.ts'
+import { formatConfigErrors } from '../config/report.ts'
+import { loadConfig } from '../config/validate.ts'
+import { EXIT_LITE_FAILED, LiteError } from '../errors.ts'
+import { readHostFacts } from '../host/facts.ts'
+import { formatMonitorSpec } from '../monitor/spec.ts'
+import { addonDirectory, loadNative } from '../native/index.ts'
+import { buildPlan } from '../plan/build.ts'
+import { failureError } from './failure.ts'
+import { liteCommand } from './handover.ts'
+import { observe, stateWhenWritten } from './registry.ts'
+import type { LifecycleSystem } from './system.ts'
+
+export interface ExecOptions {
+  name: string
+  cmd: string[]
+  tty: boolean
+  interactive: boolean
+}
+
+const START_TIMEOUT_MS = 30_000
+
+/** Returns only when the exec failed: 1 no such container or not running, 125 lite failed, 126/127. */
+export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): Promise<number> {
+  const o = await observe(opts.name, sys)
+  const state = o?.alive ? await stateWhenWritten(o, sys) : undefined
+  if (!o || !state || state.status !== 'running' || state.pid === null || sys.startTime(state.pid) !== state.pidStart) {
+    sys.stderr(`lite: error: ${o ? `${opts.name} is not running` : `no such container: ${opts.name}`}\n`)
+    return 1
+  }
+  const { config, errors } = loadConfig(state.config, { name: opts.name, cmd: opts.cmd })
+  if (!config) throw new LiteError(formatConfigErrors(errors, state.config).replace(/\n$/, ''), EXIT_LITE_FAILED, true)
+  const host = readHostFacts()
+  const planned = buildPlan(config, host, { stateDir: o.dir, tty: opts.tty, interactive: opts.interactive, exists: existsSync })
+  if (!planned.plan) throw new LiteError(formatConfigErrors(planned.errors, state.config).replace(/\n$/, ''), EXIT_LITE_FAILED, true)
+  const plan = planned.plan
+
+  const native = await loadNative()
+  let image
+  try {
+    image = native.monitorImage(addonDirectory())
+  } catch (e) {
+    throw new LiteError(`cannot prepare the monitor: ${(e as Error).message}`)
+  }
+  // The container is built already: only the process part of the plan applies.
+  const joinPlan = { ...plan.native, ops: [], loopImage: undefined, hostname: undefined, loopbackUp: false, stubInit: false, joinPid: state.pid }
+  let container
+  try {
+    container = native.create(joinPlan, undefined)
+  } catch (e) {
+    throw new LiteError(`cannot enter ${opts.name}: ${(e as Error).message}`)
+  }
+  try {
+    if (host.cgroups && host.cgroups.layout.mode !== 'none') attachPid(placeCgroups(host.cgroups.layout, config.cgroup.parent, opts.name), container.pid, false)
+    const started = container.start(START_TIMEOUT_MS)
+    if (started.failure) {
+      container.waitSync()
+      throw failureError(started.failure, plan, native.errnoText)
+    }
+    const [lite] = liteCommand()
+    const spec = formatMonitorSpec({
+      name: opts.name,
+      stateDir: o.dir,
+      keepState: false,
+      execOnly: true,
+      lockFd: -1,
+      stopSignal: 15,
+      stopTimeoutMs: config.exec.stopTimeout * 1000,
+      restart: { policy: 'no', max: 0 },
+      restarts: 0,
+      backoffMs: 0,
+      lite: lite!,
+      args: [],
+      hookEnv: [],
+      hooks: [],
+      cgroups: [],
+      cgroupParents: [],
+      logTarget: 'inherit',
+      logSize: config.log.size,
+      state: [],
+    })
+    container.execMonitor(image.fd, spec, [], false, opts.interactive)
+    throw new LiteError('the monitor returned')
+  } catch (e) {
+    try {
+      container.kill(9)
+      container.waitSync()
+    } catch {}
+    if (e instanceof LiteError) throw e
+    throw new LiteError(`cannot exec in ${opts.name}: ${(e as Error).message}`)
+  }
+}
