@@ -6,6 +6,7 @@
 import { closeSync, fstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { posix } from 'node:path'
 import { LiteError } from '../errors.ts'
+import { processStartTime } from './process-identity.ts'
 
 /** /run/lite, or LITE_STATE_ROOT (tests keep their containers apart with it). */
 export const STATE_ROOT = process.env.LITE_STATE_ROOT || '/run/lite'
@@ -68,7 +69,36 @@ function lockWhenNotRunning(lockPath: string, locker: Locker): number {
 }
 
 /** Takes /run/lite/<name>, clearing what a dead run left behind. */
-export function acquireState(name: string, locker: Locker, root = STATE_ROOT): StateLock {
+/** Kills a process if it is still the one named (pid + start time); injected in tests. */
+export type OrphanKiller = (pid: number, startTime: number) => void
+
+function killIfSame(pid: number, startTime: number): void {
+  if (processStartTime(pid) !== startTime) return
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {}
+}
+
+/**
+ * The lock was free, so whoever ran the container is dead. If its init still runs
+ * (the same pid and start time: no PDEATHSIG reached it), nothing supervises it any
+ * more: it goes before the name is reused. (The cgroup clean-up of lite run catches
+ * the rest of its processes.)
+ */
+function killOrphan(dir: string, kill: OrphanKiller): void {
+  let text: string
+  try {
+    text = readFileSync(posix.join(dir, 'state'), 'utf8')
+  } catch {
+    return
+  }
+  const status = /^status=(\S*)$/m.exec(text)?.[1]
+  const pid = Number(/^pid=(\d+)$/m.exec(text)?.[1] ?? 0)
+  const start = /^pid_start=(\d+)$/m.exec(text)?.[1]
+  if (status !== 'exited' && pid > 0 && start !== undefined) kill(pid, Number(start))
+}
+
+export function acquireState(name: string, locker: Locker, root = STATE_ROOT, orphanKiller: OrphanKiller = killIfSame): StateLock {
   mkdirSync(root, { recursive: true, mode: 0o700 })
   const dir = posix.join(root, name)
   // Bounded: a retry is only needed when a releasing run unlinked the lock under us.
@@ -91,6 +121,7 @@ export function acquireState(name: string, locker: Locker, root = STATE_ROOT): S
       const held = fstatSync(fd)
       const now = statSync(lockPath)
       if (held.ino === now.ino && held.dev === now.dev) {
+        killOrphan(dir, orphanKiller)
         for (const entry of readdirSync(dir)) if (entry !== 'lock') rmSync(posix.join(dir, entry), { recursive: true, force: true })
         return { dir, fd }
       }
