@@ -116,3 +116,16 @@ t.test('listContainers: names only, sorted, settled; a missing root is empty', a
   t.ok(fs.existsSync(path.join(root, '.lite-addon')), 'other entries are left alone')
   t.same(await listContainers(fakeSystem(t, path.join(root, 'none'))), [])
 })
+
+t.test('a dir removed between the look and the lock (the addon\'s ENOENT): no such container', async t => {
+  const root = t.testdir({ web: {} })
+  const sys = fakeSystem(t, root)
+  sys.lockExclusive = () => {
+    throw Object.assign(new Error('open the state lock: No such file or directory (os error 2)'), { code: 'Os' })
+  }
+  t.equal(await observe('web', sys), undefined)
+  sys.lockExclusive = () => {
+    throw Object.assign(new Error('open the state lock: Permission denied (os error 13)'), { code: 'Os' })
+  }
+  await t.rejects(observe('web', sys), { message: /cannot lock .*web\/lock: open the state lock: Permission denied/ })
+})
