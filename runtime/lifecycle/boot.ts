@@ -6,6 +6,7 @@
 
 import { readdirSync, statSync } from 'node:fs'
 import { posix } from 'node:path'
+import { describeFsError } from '../config/errno.ts'
 import { formatConfigErrors } from '../config/report.ts'
 import { loadConfig } from '../config/validate.ts'
 import { LiteError, errorText } from '../errors.ts'
@@ -33,7 +34,7 @@ function configFiles(dir: string): string[] {
     names = readdirSync(dir)
   } catch (e) {
     if (e instanceof LiteError) throw e
-    throw new LiteError(`cannot read ${dir}: ${(e as Error).message}`)
+    throw new LiteError(`cannot read ${dir}: ${describeFsError(e)}`)
   }
   return names.filter((n) => n.endsWith('.ini')).sort().map((n) => posix.join(dir, n))
 }

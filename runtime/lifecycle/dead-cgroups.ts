@@ -3,13 +3,12 @@
 // as it is now, or the default), emptied and removed with the cgroup manager.
 
 import { placeCgroups, removeCgroups } from '../cgroup/manager.ts'
-import { readCgroupLayout } from '../cgroup/detect.ts'
+import { readCgroupLayout, type CgroupLayout } from '../cgroup/detect.ts'
 import { readMountInfo } from '../host/mountinfo.ts'
 import { peekConfig } from './config-peek.ts'
 import type { ContainerState } from './state-file.ts'
 
-export async function removeDeadCgroups(state: ContainerState, name: string): Promise<void> {
-  const layout = readCgroupLayout(readMountInfo())
+export async function removeDeadCgroups(state: ContainerState, name: string, layout: CgroupLayout = readCgroupLayout(readMountInfo())): Promise<void> {
   if (layout.mode === 'none') return
   await removeCgroups(placeCgroups(layout, peekConfig(state.config).cgroupParent, name))
 }

@@ -35,12 +35,10 @@ export function isContainerName(name: string): boolean {
   }
 }
 
+/** 'Busy', 'ENOENT', or another code: the addon says code "Os" with "(os error N)" in the message. */
 function errnoCode(e: unknown): string | undefined {
-  const code = (e as { code?: string }).code
-  if (code && code !== 'GenericFailure') return code
-  // the addon reports an OS error in its message: "No such file or directory (os error 2)"
-  const os = /\(os error (\d+)\)/.exec((e as Error)?.message ?? '')?.[1]
-  return os === '2' ? 'ENOENT' : code
+  if (/\(os error 2\)/.test((e as Error)?.message ?? '')) return 'ENOENT'
+  return (e as { code?: string }).code
 }
 
 /** Takes the container's lock if nobody holds it: the fd, 'busy', or 'gone' (no dir). */

@@ -104,7 +104,7 @@ async function run(opts: RunOptions): Promise<number> {
   const native = await loadNative()
   trace('state')
   const restart = restartState(process.env)
-  const lock: StateLock = acquireState(name, native, STATE_ROOT, restart.lockFd)
+  const lock: StateLock = acquireState(name, native, STATE_ROOT, { adoptFd: restart.lockFd })
   const identity: RunIdentity = { name, config: posix.resolve(opts.config), detached: !!opts.detached, started: Math.floor(Date.now() / 1000) }
   let container: Container | undefined
   let cgroups: CgroupPlacement | undefined

@@ -6,6 +6,7 @@
 import { closeSync, fstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { posix } from 'node:path'
 import { LiteError } from '../errors.ts'
+import { processStartTime } from './process-identity.ts'
 
 /** /run/lite, or LITE_STATE_ROOT (tests keep their containers apart with it). */
 export const STATE_ROOT = process.env.LITE_STATE_ROOT || '/run/lite'
@@ -67,15 +68,48 @@ function lockWhenNotRunning(lockPath: string, locker: Locker): number {
   }
 }
 
+/** Kills a process if it is still the one named (pid + start time); injected in tests. */
+export type OrphanKiller = (pid: number, startTime: number) => void
+
+function killIfSame(pid: number, startTime: number): void {
+  if (processStartTime(pid) !== startTime) return
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {}
+}
+
+/**
+ * The lock was free, so whoever ran the container is dead. If its init still runs
+ * (the same pid and start time: no PDEATHSIG reached it), nothing supervises it any
+ * more: it goes before the name is reused. (The cgroup clean-up of lite run catches
+ * the rest of its processes.)
+ */
+function killOrphan(dir: string, kill: OrphanKiller): void {
+  let text: string
+  try {
+    text = readFileSync(posix.join(dir, 'state'), 'utf8')
+  } catch {
+    return
+  }
+  const status = /^status=(\S*)$/m.exec(text)?.[1]
+  const pid = Number(/^pid=(\d+)$/m.exec(text)?.[1] ?? 0)
+  const start = /^pid_start=(\d+)$/m.exec(text)?.[1]
+  if (status !== 'exited' && pid > 0 && start !== undefined) kill(pid, Number(start))
+}
+
 /** Files a restart keeps: the detached container's log goes on across restarts. */
 const KEPT_ON_RESTART = new Set(['lock', 'log', 'log.1'])
 
-/**
- * Takes /run/lite/<name>, clearing what a dead run left behind. `adoptFd` is the lock
- * a restarting monitor passed on (LITE_STATE_LOCK_FD): still held, so no other run
- * can take the name in between.
- */
-export function acquireState(name: string, locker: Locker, root = STATE_ROOT, adoptFd?: number): StateLock {
+export interface AcquireOptions {
+  /** the lock a restarting monitor passed on (LITE_STATE_LOCK_FD): still held, so no
+   * other run can take the name in between */
+  adoptFd?: number
+  orphanKiller?: OrphanKiller
+}
+
+/** Takes /run/lite/<name>, clearing what a dead run left behind. */
+export function acquireState(name: string, locker: Locker, root = STATE_ROOT, options: AcquireOptions = {}): StateLock {
+  const { adoptFd, orphanKiller = killIfSame } = options
   mkdirSync(root, { recursive: true, mode: 0o700 })
   const dir = posix.join(root, name)
   if (adoptFd !== undefined) {
@@ -108,6 +142,7 @@ export function acquireState(name: string, locker: Locker, root = STATE_ROOT, ad
       const held = fstatSync(fd)
       const now = statSync(lockPath)
       if (held.ino === now.ino && held.dev === now.dev) {
+        killOrphan(dir, orphanKiller)
         for (const entry of readdirSync(dir)) if (entry !== 'lock') rmSync(posix.join(dir, entry), { recursive: true, force: true })
         return { dir, fd }
       }

@@ -87,6 +87,21 @@ t.test('acquireState', async t => {
     t.equal(fs.readFileSync(path.join(root, 'other', 'pid'), 'utf8'), '7\n', 'another container\'s state is left alone')
   })
 
+  t.test('a dead run whose container still runs (same pid and start time): it is killed first', async t => {
+    const root = t.testdir({
+      live: { lock: '', state: 'name=live\nstatus=running\npid=4242\npid_start=77\n' },
+      done: { lock: '', state: 'name=done\nstatus=exited\npid=4243\npid_start=78\n' },
+      early: { lock: '', state: 'name=early\nstatus=starting\n' },
+    })
+    const killed: [number, number][] = []
+    const killer = (pid: number, start: number) => void killed.push([pid, start])
+    for (const name of ['live', 'done', 'early']) {
+      const lock = acquireState(name, fakeLocker(), root, { orphanKiller: killer })
+      t.teardown(() => fs.closeSync(lock.fd))
+    }
+    t.same(killed, [[4242, 77]], 'only a container that was not known to have exited')
+  })
+
   t.test('busy: already running, with the pid from the state file', async t => {
     const root = t.testdir({ web: { lock: '', state: 'name=web\nstatus=running\npid=4242\n', 'state.json': '{}' } })
     const err = t.throws(() => acquireState('web', busyLocker, root)) as LiteError

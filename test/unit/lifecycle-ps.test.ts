@@ -1,0 +1,74 @@
+import t from 'tap'
+import { formatDuration, formatTable, listCommand, statusCommand, toJson } from '../../runtime/lifecycle/ps.ts'
+import type { Observation } from '../../runtime/lifecycle/registry.ts'
+import { fakeSystem, runningState, writeStateDir } from '../support/fake-lifecycle.ts'
+
+const NOW = 1_700_000_000
+
+const web: Observation = { name: 'web', dir: '/run/lite/web', alive: true, state: runningState('web', { restarts: 2 }) }
+const sensor: Observation = {
+  name: 'sensor',
+  dir: '/run/lite/sensor',
+  alive: false,
+  state: runningState('sensor', { status: 'exited', exitCode: 137, exitSignal: 9, oom: true, finished: NOW - 4000, config: '/etc/lite/sensor.ini' }),
+}
+const ghost: Observation = { name: 'ghost', dir: '/run/lite/ghost', alive: false, state: runningState('ghost', { status: 'exited', exitCode: null, finished: null }) }
+const starting: Observation = { name: 'new', dir: '/run/lite/new', alive: true, state: null }
+
+t.test('durations', async t => {
+  t.same([0, 59, 60, 3599, 3600, 3660 + 5, 86399, 86400 + 7200, -5].map(formatDuration), ['0s', '59s', '1m', '59m', '1h00m', '1h01m', '23h59m', '1d02h', '0s'])
+})
+
+t.test('the table: aligned columns, no trailing spaces', async t => {
+  t.equal(
+    formatTable([web, sensor, ghost, starting], NOW),
+    [
+      'NAME     STATUS             PID    RESTARTS   UPTIME/EXITED   CONFIG',
+      'web      running            4242   2          1m              /etc/lite/web.ini',
+      'sensor   exited (137) oom   -      0          1h06m ago       /etc/lite/sensor.ini',
+      'ghost    exited (?)         -      0          -               /etc/lite/ghost.ini',
+      'new      starting           -      0          -               -',
+      '',
+    ].join('\n'),
+  )
+  t.equal(formatTable([], NOW), 'NAME   STATUS   PID   RESTARTS   UPTIME/EXITED   CONFIG\n')
+})
+
+t.test('JSON: the state file\'s key names, typed', async t => {
+  t.same(toJson([web, sensor, starting]), [
+    { name: 'web', alive: true, status: 'running', pid: 4242, pid_start: 777, monitor_pid: 4241, detached: true, restarts: 2, started: NOW - 90, finished: null, exit_code: null, exit_signal: 0, oom: false, config: '/etc/lite/web.ini', log: '' },
+    { name: 'sensor', alive: false, status: 'exited', pid: 4242, pid_start: 777, monitor_pid: 4241, detached: true, restarts: 0, started: NOW - 90, finished: NOW - 4000, exit_code: 137, exit_signal: 9, oom: true, config: '/etc/lite/sensor.ini', log: '' },
+    { name: 'new', alive: true, status: 'starting', pid: null, pid_start: null, monitor_pid: null, detached: false, restarts: 0, started: null, finished: null, exit_code: null, exit_signal: 0, oom: false, config: '', log: '' },
+  ])
+})
+
+t.test('lite ps shows running ones; -a adds exited ones; --json parses', async t => {
+  const root = t.testdir({})
+  const sys = fakeSystem(t, root)
+  writeStateDir(root, runningState('up'))
+  writeStateDir(root, runningState('down', { status: 'exited', exitCode: 1, finished: NOW - 10 }))
+  sys.held.add('up')
+  t.equal(await listCommand({ all: false, json: false }, sys), 0)
+  t.same(sys.out.trim().split('\n').map(l => l.split(/\s+/)[0]), ['NAME', 'up'])
+  sys.out = ''
+  await listCommand({ all: true, json: false }, sys)
+  t.same(sys.out.trim().split('\n').map(l => l.split(/\s+/)[0]), ['NAME', 'down', 'up'])
+  sys.out = ''
+  await listCommand({ all: true, json: true }, sys)
+  t.same((JSON.parse(sys.out) as { name: string; alive: boolean }[]).map(o => [o.name, o.alive]), [['down', false], ['up', true]])
+})
+
+t.test('lite status: 0 alive, 1 exited, 1 unknown', async t => {
+  const root = t.testdir({})
+  const sys = fakeSystem(t, root)
+  writeStateDir(root, runningState('up'))
+  writeStateDir(root, runningState('down', { status: 'exited', exitCode: 1 }))
+  sys.held.add('up')
+  t.equal(await statusCommand('up', sys), 0)
+  t.match(sys.out, /^name=up\n.*\nstatus=running\npid=4242\n/s)
+  sys.out = ''
+  t.equal(await statusCommand('down', sys), 1)
+  t.match(sys.out, /\nstatus=exited\n.*\nexit_code=1\n/s)
+  t.equal(await statusCommand('nope', sys), 1)
+  t.equal(sys.err, 'lite: error: no such container: nope\n')
+})
