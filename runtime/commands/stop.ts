@@ -26,9 +26,10 @@ export const stop: CommandModule<object, StopArgs> = {
     process.exitCode = await runLifecycle('stop', async (sys) => {
       const t = args.time
       if (t !== undefined && !(Number.isFinite(t) && t >= 0 && t <= 3600)) throw new LiteError(`-t: "${t}" is not a number of seconds from 0 to 3600`)
-      let worst = 0
-      for (const name of args.names.map(String)) worst = Math.max(worst, await stopContainer(requireName(name), { timeout: args.time }, sys))
-      return worst
+      // All at once, as docker stop does: each waits out its own stop_timeout.
+      const names = args.names.map((n) => requireName(String(n)))
+      const codes = await Promise.all(names.map((name) => stopContainer(name, { timeout: args.time }, sys)))
+      return Math.max(0, ...codes)
     })
   },
 }
