@@ -128,13 +128,16 @@ function traceImports(ctx: BuildContext): Set<string> {
   writeFileSync(
     join(traceDir, 'tracer.py'),
     [
-      'import atexit, runpy, sys',
+      // exec rather than runpy, so that the tracer adds no module of its own.
+      'import atexit, sys',
       'def _dump():',
       "    with open('/trace/modules', 'w') as f:",
       "        f.write('\\n'.join(sorted(sys.modules)))",
       'atexit.register(_dump)',
       "sys.argv = ['/app/main.py']",
-      "runpy.run_path('/app/main.py', run_name='__main__')",
+      "with open('/app/main.py', 'rb') as f:",
+      "    code = compile(f.read(), '/app/main.py', 'exec')",
+      "exec(code, {'__name__': '__main__', '__file__': '/app/main.py', '__builtins__': __builtins__})",
       '',
     ].join('\n'),
   )
