@@ -107,7 +107,7 @@ export async function buildRootfs(o: BuildOptions): Promise<BuildReport> {
   } catch (e) {
     if (e instanceof LiteError) throw e
     const err = e as NodeJS.ErrnoException
-    const why = err.code === 'ENOSPC' ? `no space left on the device holding ${dirname(out)} (ENOSPC)` : err.message
+    const why = err.code === 'ENOSPC' || /No space left on device/.test(err.message) ? `no space left on the device holding ${dirname(out)} (ENOSPC)` : err.message
     const kind = e instanceof BuildInputError ? '' : `${recipe.name}/${arch.debian}: `
     throw new LiteError(`rootfs build ${kind}${why}; nothing was written to ${out}`)
   } finally {
