@@ -1,0 +1,3 @@
+module lite.example/sample
+
+go 1.19

@@ -1,0 +1,125 @@
+// java: the app compiled (or taken as a jar), jdeps for the modules it uses,
+// jlink against the target architecture's jmods (from Debian's JDK package of
+// that architecture) with --strip-debug --no-header-files --no-man-pages
+// --compress=2, native files stripped, then the ELF closure (libjvm.so is
+// dlopen'd by the launcher, so every .so of the image is a root). --cds adds
+// the default class-data-sharing archive, reported apart.
+
+import { spawnSync } from 'node:child_process'
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { hostArch } from '../arch.ts'
+import { fetchDebs } from '../apt-fetch.ts'
+import { writeBaseFiles } from '../base-files.ts'
+import { elfClosure } from '../closure.ts'
+import { type BuildContext, type ProfileResult, recipeDebs } from '../context.ts'
+import { unpackDebs } from '../deb-unpack.ts'
+import { isElf } from '../elf.ts'
+import { formatBytes } from '../progress.ts'
+import { RootfsCopier, apparentSize } from '../tree.ts'
+
+const IMAGE = '/opt/java'
+
+function run(what: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts })
+  if (r.status !== 0) throw new Error(`${what} failed: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-5).join(' ')}`)
+  return r.stdout
+}
+
+export async function buildJava(ctx: BuildContext): Promise<ProfileResult> {
+  const { recipe, arch, staging } = ctx
+  unpackDebs(fetchDebs([...recipeDebs(ctx), recipe.java.jdk], arch, ctx.cacheDir, ctx.progress), staging, ctx.progress)
+  const home = recipe.java.home.replace('{arch}', arch.debian).replace('{triple}', arch.triple)
+  const jmods = join(staging, home, 'jmods')
+  if (!existsSync(jmods)) throw new Error(`${recipe.java.jdk}:${arch.debian} has no ${home}/jmods`)
+
+  const jar = appJar(ctx)
+  ctx.progress('jdeps', jar)
+  const deps = run('jdeps', 'jdeps', ['--print-module-deps', '--ignore-missing-deps', '--multi-release', '17', jar]).trim()
+  const modules = [...new Set([...deps.split(','), ...recipe.java.addModules].filter(Boolean))].sort()
+  ctx.progress('jlink', `${modules.join(',')} from ${arch.debian} jmods`)
+  run('jlink', 'jlink', [
+    '--module-path', jmods,
+    '--add-modules', modules.join(','),
+    '--strip-debug', '--no-header-files', '--no-man-pages', '--compress=2',
+    '--output', join(staging, IMAGE),
+  ])
+  stripNative(ctx, join(staging, IMAGE))
+
+  const roots = [`${IMAGE}/bin/java`, ...soFiles(staging, `${IMAGE}/lib`)]
+  const closure = elfClosure(staging, arch, roots, [`${IMAGE}/lib`, `${IMAGE}/lib/server`])
+  if (closure.missing.length > 0) throw new Error(`unresolved libraries: ${closure.missing.map((m) => `${m.soname} (for ${m.neededBy})`).join(', ')}`)
+  const copier = new RootfsCopier(staging, ctx.rootfs)
+  copier.addTree(IMAGE)
+  for (const f of closure.files) copier.add(f)
+  mkdirSync(join(ctx.rootfs, 'app'), { recursive: true })
+  copyFileSync(jar, join(ctx.rootfs, 'app/app.jar'))
+  writeBaseFiles(ctx.rootfs)
+
+  const extras: Record<string, number> = { 'jlink image': apparentSize(join(ctx.rootfs, IMAGE)) }
+  if (ctx.cds) extras['cds archive'] = dumpCds(ctx)
+  return { cmd: recipe.run.cmd, extras }
+}
+
+/** The app as a jar: a .jar as given; a .java file or a directory of them compiled with the host's javac. */
+function appJar(ctx: BuildContext): string {
+  if (ctx.app.endsWith('.jar')) return ctx.app
+  const sources = statSync(ctx.app).isDirectory()
+    ? readdirSync(ctx.app).filter((f) => f.endsWith('.java')).map((f) => join(ctx.app, f))
+    : [ctx.app]
+  if (sources.length === 0) throw new Error(`${ctx.app}: no .java files`)
+  const classes = join(ctx.work, 'classes')
+  ctx.progress('javac', `${sources.length} file(s)`)
+  run('javac', 'javac', ['--release', '17', '-d', classes, ...sources.sort()])
+  const jar = join(ctx.work, 'app.jar')
+  // The main class is the one named Main (the sample's), as `java -jar` needs one.
+  run('jar', 'jar', ['--create', '--file', jar, '--main-class', 'Main', '--date', '1980-01-01T00:00:02Z', '-C', classes, '.'])
+  return jar
+}
+
+function soFiles(root: string, dir: string): string[] {
+  const out: string[] = []
+  for (const name of readdirSync(join(root, dir)).sort()) {
+    const p = `${dir}/${name}`
+    const st = statSync(join(root, p))
+    if (st.isDirectory()) out.push(...soFiles(root, p))
+    else if (name.endsWith('.so')) out.push(p)
+  }
+  return out
+}
+
+/** strip --strip-unneeded every ELF file of the image, with the target's binutils. */
+function stripNative(ctx: BuildContext, image: string): void {
+  const files: string[] = []
+  const walk = (d: string) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name)
+      const st = statSync(p)
+      if (st.isDirectory()) walk(p)
+      else if (st.isFile() && isElf(readHead(p))) files.push(p)
+    }
+  }
+  walk(image)
+  const before = files.reduce((n, f) => n + statSync(f).size, 0)
+  run('strip', ctx.arch.strip, ['--strip-unneeded', ...files])
+  const after = files.reduce((n, f) => n + statSync(f).size, 0)
+  ctx.progress('strip', `${files.length} files, ${formatBytes(before)} -> ${formatBytes(after)}`)
+}
+
+function readHead(path: string): Uint8Array {
+  const fd = openSync(path, 'r')
+  const b = Buffer.alloc(16)
+  readSync(fd, b, 0, 16, 0)
+  closeSync(fd)
+  return b
+}
+
+/** java -Xshare:dump into the image's default CDS archive; returns its size. */
+function dumpCds(ctx: BuildContext): number {
+  const java = join(ctx.rootfs, IMAGE, 'bin/java')
+  ctx.progress('cds', 'java -Xshare:dump')
+  if (ctx.arch.debian === hostArch()) run('java -Xshare:dump', java, ['-Xshare:dump'])
+  else run('java -Xshare:dump', ctx.arch.qemu, ['-L', ctx.rootfs, java, '-Xshare:dump'])
+  const jsa = join(ctx.rootfs, IMAGE, 'lib/server/classes.jsa')
+  return existsSync(jsa) ? statSync(jsa).size : 0
+}

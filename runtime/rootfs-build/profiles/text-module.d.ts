@@ -1,0 +1,6 @@
+// Bun's text imports (`import x from './f.py' with { type: 'text' }`): the
+// file's contents, embedded in the compiled binary.
+declare module '*.py' {
+  const text: string
+  export default text
+}

@@ -1,0 +1,53 @@
+// `lite rootfs build --arch arm64`: every profile builds from arm64 Debian
+// packages; the Go and Python samples run through qemu-user: inside lite when
+// binfmt_misc has qemu-aarch64 with the F flag, else qemu-aarch64-static -L.
+
+import { spawnSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { lite, requireRootAndBuild, uniqueName } from '../support/integration.ts'
+import { buildJson, buildProfile } from '../support/rootfs-build.ts'
+
+const BINFMT = '/proc/sys/fs/binfmt_misc/qemu-aarch64'
+const binfmtWithF = existsSync(BINFMT) && /^flags:.*F/m.test(readFileSync(BINFMT, 'utf8')) && /^enabled/m.test(readFileSync(BINFMT, 'utf8'))
+
+function runArm64(t: Test, out: string, argv: string[]): string {
+  if (binfmtWithF) {
+    const r = lite(['run', '--name', uniqueName('ra'), join(out, 'lite.ini')], { timeout: 180_000 })
+    t.equal(r.code, 0, r.stderr)
+    return r.stdout
+  }
+  t.comment('binfmt_misc has no qemu-aarch64 with the F flag: running qemu-aarch64-static -L against the rootfs')
+  const r = spawnSync('qemu-aarch64-static', ['-L', join(out, 'rootfs'), join(out, 'rootfs', argv[0]!), ...argv.slice(1)], { encoding: 'utf8', timeout: 180_000 })
+  t.equal(r.status, 0, r.stderr)
+  return r.stdout
+}
+
+if (requireRootAndBuild(t)) {
+  t.test('go arm64 runs under qemu-user', async (t) => {
+    const out = join(t.testdir(), 'go')
+    const b = buildProfile('go', out, ['--arch', 'arm64', '--format', 'dir'])
+    t.equal(b.code, 0, b.stderr)
+    t.match(spawnSync('file', [join(out, 'rootfs/app')], { encoding: 'utf8' }).stdout, /ARM aarch64.*statically linked/)
+    t.match(runArm64(t, out, ['/app']), '200 OK hello from go')
+  })
+
+  t.test('python arm64 runs under qemu-user', async (t) => {
+    const out = join(t.testdir(), 'python')
+    const b = buildProfile('python', out, ['--arch', 'arm64', '--format', 'dir'])
+    t.equal(b.code, 0, b.stderr)
+    t.ok(buildJson(out).rootfs <= 16_000_000, 'within 16 MB')
+    t.match(runArm64(t, out, ['/usr/bin/python3.11', '/app/main.py']), 'HTTP/1.0 200 OK /ping hello from python')
+  })
+
+  t.test('busybox and java build for arm64', async (t) => {
+    for (const profile of ['busybox', 'java']) {
+      const out = join(t.testdir(), profile)
+      const b = buildProfile(profile, out, ['--arch', 'arm64', '--format', 'dir,squashfs'])
+      t.equal(b.code, 0, b.stderr)
+      const elf = profile === 'busybox' ? 'rootfs/bin/busybox' : 'rootfs/opt/java/lib/server/libjvm.so'
+      t.match(spawnSync('file', [join(out, elf)], { encoding: 'utf8' }).stdout, /ARM aarch64/, `${profile}: ${elf} is arm64`)
+    }
+  })
+}

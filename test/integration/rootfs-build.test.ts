@@ -1,0 +1,123 @@
+// `lite rootfs build` on amd64: each profile builds, its generated lite config
+// runs the sample app under dist/lite, and its size stays under the ceiling
+// (du -sb of the whole output directory, --format dir). Bad input leaves no
+// output behind.
+
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { lite, requireRootAndBuild, uniqueName } from '../support/integration.ts'
+import { PYTHON_MODULES, buildJson, buildProfile, duSb } from '../support/rootfs-build.ts'
+
+const MiB = 1024 * 1024
+
+function runSample(t: Test, out: string, cmd: string[] = []) {
+  const r = lite(['run', '--name', uniqueName('rb'), join(out, 'lite.ini'), ...(cmd.length ? ['--', ...cmd] : [])], { timeout: 120_000 })
+  t.equal(r.code, 0, r.stderr)
+  return r
+}
+
+if (requireRootAndBuild(t)) {
+  t.test('busybox: applets, non-root user, ≤ 2 MiB', async (t) => {
+    const out = join(t.testdir(), 'busybox')
+    const b = buildProfile('busybox', out, ['--format', 'dir'])
+    t.equal(b.code, 0, b.stderr)
+    t.match(runSample(t, out).stdout, 'hello from busybox as 65534')
+    t.ok(duSb(out) <= 2 * MiB, `du -sb ${duSb(out)} ≤ 2 MiB`)
+  })
+
+  t.test('python: sample app, ≥ 40 stdlib modules import, ≤ 16 MB', async (t) => {
+    const out = join(t.testdir(), 'python')
+    const b = buildProfile('python', out, ['--format', 'dir'])
+    t.equal(b.code, 0, b.stderr)
+    t.match(runSample(t, out).stdout, 'HTTP/1.0 200 OK /ping hello from python')
+    t.ok(PYTHON_MODULES.length >= 40)
+    const r = runSample(t, out, ['/usr/bin/python3', '-c', `import ${PYTHON_MODULES.join(', ')}; print('imported', ${PYTHON_MODULES.length})`])
+    t.match(r.stdout, `imported ${PYTHON_MODULES.length}`)
+    t.match(runSample(t, out, ['/usr/bin/python3', '-c', 'import hashlib; print(hashlib.sha256(b"lite").hexdigest())']).stdout, /^[0-9a-f]{64}$/m)
+    t.notOk(existsSync(join(out, 'rootfs/usr/lib/python3.11/json')), 'no stdlib sources outside the zip')
+    t.ok(duSb(out) <= 16_000_000, `du -sb ${duSb(out)} ≤ 16 MB`)
+  })
+
+  t.test('python --trace: only what the app imported, ≤ 12 MB', async (t) => {
+    const out = join(t.testdir(), 'python-traced')
+    const b = buildProfile('python', out, ['--format', 'dir', '--trace'])
+    t.equal(b.code, 0, b.stderr)
+    t.match(runSample(t, out).stdout, 'hello from python')
+    t.ok(duSb(out) <= 12_000_000, `du -sb ${duSb(out)} ≤ 12 MB`)
+  })
+
+  t.test('python --with sqlite,ssl: sqlite3 and ssl import, sizes reported', async (t) => {
+    const out = join(t.testdir(), 'python-with')
+    const b = buildProfile('python', out, ['--format', 'dir', '--with', 'sqlite,ssl'])
+    t.equal(b.code, 0, b.stderr)
+    const r = runSample(t, out, ['/usr/bin/python3', '-c', 'import sqlite3, ssl; c = sqlite3.connect(":memory:"); print(c.execute("select 40+2").fetchone()[0], ssl.OPENSSL_VERSION)'])
+    t.match(r.stdout, /^42 OpenSSL/)
+    const extras = buildJson(out).extras
+    t.ok(extras['with sqlite']! > 0 && extras['with ssl']! > 0, JSON.stringify(extras))
+  })
+
+  t.test('java: jlink runtime runs the sample (ceiling: see the README on the 32 MB goal)', async (t) => {
+    const out = join(t.testdir(), 'java')
+    const b = buildProfile('java', out, ['--format', 'dir'])
+    t.equal(b.code, 0, b.stderr)
+    t.match(runSample(t, out).stdout, 'java ok readings=1000 total=500000.0')
+    t.ok(duSb(out) <= 40_000_000, `du -sb ${duSb(out)} ≤ 40 MB`)
+  })
+
+  t.test('go: static app + ≤ 256 KiB with certificates, ≤ 100 KB without', async (t) => {
+    const out = join(t.testdir(), 'go')
+    const b = buildProfile('go', out, ['--format', 'dir'])
+    t.equal(b.code, 0, b.stderr)
+    t.match(runSample(t, out).stdout, '200 OK hello from go, path /ping')
+    const { extras } = buildJson(out)
+    const overhead = duSb(out) - extras.app!
+    t.ok(overhead <= 256 * 1024, `du -sb - app = ${overhead} ≤ 256 KiB`)
+    t.ok(overhead - extras['ca certificates']! <= 100_000, `without the CA bundle ${overhead - extras['ca certificates']!} ≤ 100 KB`)
+  })
+
+  t.test('squashfs output is reproducible', async (t) => {
+    const a = join(t.testdir(), 'a')
+    const b = join(t.testdir(), 'b')
+    for (const out of [a, b]) t.equal(buildProfile('go', out, ['--format', 'squashfs,oci']).code, 0)
+    t.ok(readFileSync(join(a, 'rootfs.squashfs')).equals(readFileSync(join(b, 'rootfs.squashfs'))), 'same bytes')
+    t.same(readFileSync(join(a, 'image-oci/index.json'), 'utf8'), readFileSync(join(b, 'image-oci/index.json'), 'utf8'), 'same OCI manifest digest')
+    const r = lite(['run', '--name', uniqueName('rb'), join(a, 'lite.ini')], { timeout: 60_000 })
+    t.match(r.stdout, 'hello from go', 'the squashfs image runs')
+  })
+
+  t.test('bad input: clear error, exit 125, no output left', async (t) => {
+    const dir = t.testdir()
+    const cases: [string, string[], RegExp][] = [
+      ['nosuch', [], /unknown profile "nosuch"; the profiles in .* are: busybox, go, java, python/],
+      ['go', ['--arch', 'mips'], /--arch mips: not a supported architecture/],
+      ['python', ['--app', join(dir, 'missing.py')], /--app .*missing.py: no such file or directory/],
+      ['python', ['--format', 'tarball'], /--format tarball: not one of dir, squashfs, oci, docker/],
+      ['go', ['--with', 'ssl'], /--with ssl: profile go offers tzdata/],
+    ]
+    for (const [profile, args, message] of cases) {
+      const out = join(dir, 'out')
+      const r = buildProfile(profile, out, args)
+      t.equal(r.code, 125, `${profile} ${args.join(' ')}`)
+      t.match(r.stderr, message)
+      t.notOk(existsSync(out), 'no output')
+    }
+    t.same(readdirSync(dir), [], 'no temp dirs either')
+  })
+
+  t.test('a full disk while staging: ENOSPC error, nothing left', async (t) => {
+    // Outside t.testdir(): tap removes that before teardowns run, and a mount point can't go.
+    const small = mkdtempSync(join(tmpdir(), 'lite-rb-full-'))
+    t.teardown(() => {
+      spawnSync('umount', ['-l', small])
+      rmSync(small, { recursive: true, force: true })
+    })
+    t.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2M', 'lite-test-full', small]).status, 0)
+    const r = buildProfile('python', join(small, 'out'), ['--format', 'dir'])
+    t.equal(r.code, 125)
+    t.match(r.stderr, /no space left on the device .*ENOSPC.*nothing was written/)
+    t.same(readdirSync(small), [], 'the staging dir is gone and no output exists')
+  })
+}
