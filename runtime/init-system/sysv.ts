@@ -26,6 +26,8 @@ CONFIG=${shellWord(s.config)}
 PIDFILE=/run/lite-$NAME.pid
 LOGFILE=/var/log/lite-$NAME.log
 STOP_WAIT=${s.stopWait}
+# Local overrides (LOGFILE=/dev/console, for example), the Debian way.
+[ -r "/etc/default/lite-$NAME" ] && . "/etc/default/lite-$NAME"
 
 running() {
   [ -f "$PIDFILE" ] || return 1
@@ -36,7 +38,7 @@ running() {
 start() {
   if running; then echo "lite-$NAME: already running (pid $pid)"; return 0; fi
   rm -f "$PIDFILE"
-  mkdir -p "$(dirname "$LOGFILE")"
+  [ -e "$LOGFILE" ] || mkdir -p "$(dirname "$LOGFILE")"
   # -b: detach; -m -p: record lite's pid (the process that lives as long as the
   # container). The shell redirects lite's output to the log before exec.
   start-stop-daemon -S -b -m -p "$PIDFILE" -x /bin/sh -- -c "exec \\"\\$0\\" run \\"\\$1\\" >>\\"\\$2\\" 2>&1" "$LITE" "$CONFIG" "$LOGFILE" || return 1
