@@ -3,6 +3,7 @@
 // with a pidfile instead (supervise-daemon always respawns). Either way,
 // retry=TERM/WAIT/KILL/5 carries the stop: SIGTERM to lite (which sends the container
 // its stop signal and escalates after stop_timeout), wait, then SIGKILL.
+// OpenRC evals command_args, so the config path is quoted inside it as well.
 
 import { type ServiceSpec, shellWord } from './service.ts'
 
@@ -26,7 +27,7 @@ export function openrcScript(s: ServiceSpec): string {
 name=${shellWord(`lite-${s.name}`)}
 description=${shellWord(s.description)}
 command=${shellWord(s.lite)}
-command_args=${shellWord(`run ${s.config}`)}
+command_args=${shellWord(`run ${shellWord(s.config)}`)}
 output_log=${shellWord(`/var/log/lite-${s.name}.log`)}
 error_log=${shellWord(`/var/log/lite-${s.name}.log`)}
 retry=${shellWord(`TERM/${s.stopWait}/KILL/5`)}
