@@ -8,6 +8,9 @@
  *   probe write PATH...    "PATH RESULT": whether open(O_WRONLY) works (ok or an errno name);
  *                          nothing is written, so no host setting can change
  *   probe fifo             "fifo RESULT": whether this process may switch to SCHED_FIFO
+ *   probe fork N           "fork K of N RESULT": a bounded fork bomb; K children forked (each
+ *                          waits in pause) before RESULT (ok, or the errno that stopped it,
+ *                          EAGAIN under a pids limit); then they are killed and reaped
  *
  * Each syscall runs in a forked child, so that one that works (unshare, personality)
  * changes nothing for the next. Nothing here can harm the host even when allowed:
@@ -20,6 +23,8 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,6 +46,7 @@ static const char *errname(int e) {
   case EIO: return "EIO";
   case ESRCH: return "ESRCH";
   case EOPNOTSUPP: return "EOPNOTSUPP";
+  case EAGAIN: return "EAGAIN";
   default: {
     static char buf[32];
     snprintf(buf, sizeof buf, "errno%d", e);
@@ -136,12 +142,37 @@ static int fifo(void) {
   return 0;
 }
 
+/* Forks up to n children; the pids controller should stop it well before n. */
+static int fork_bomb(int n) {
+  if (n < 1 || n > 4096) return fprintf(stderr, "probe fork: N from 1 to 4096\n"), 2;
+  pid_t kids[4096];
+  int k = 0, err = 0;
+  for (; k < n; k++) {
+    pid_t pid = fork();
+    if (pid < 0) {
+      err = errno;
+      break;
+    }
+    if (pid == 0) {
+      pause();
+      _exit(0);
+    }
+    kids[k] = pid;
+  }
+  printf("fork %d of %d %s\n", k, n, errname(err));
+  fflush(stdout);
+  for (int i = 0; i < k; i++) kill(kids[i], SIGKILL);
+  for (int i = 0; i < k; i++) waitpid(kids[i], NULL, 0);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "status")) return status();
   if (argc >= 2 && !strcmp(argv[1], "fifo")) return fifo();
   if (argc >= 2 && !strcmp(argv[1], "syscalls")) return syscalls();
   if (argc >= 2 && !strcmp(argv[1], "read")) return read_paths(argv + 2);
   if (argc >= 2 && !strcmp(argv[1], "write")) return write_paths(argv + 2);
-  fprintf(stderr, "usage: probe status | syscalls | read PATH... | write PATH...\n");
+  if (argc == 3 && !strcmp(argv[1], "fork")) return fork_bomb(atoi(argv[2]));
+  fprintf(stderr, "usage: probe status | syscalls | read PATH... | write PATH... | fork N\n");
   return 2;
 }

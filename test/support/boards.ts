@@ -1,0 +1,100 @@
+// The board boot test's helpers: read a board definition (boards/NAME.ini), build its
+// firmware (scripts/firmware --with-tests), boot it in qemu and collect the serial
+// console until the VM powers off or the time is up.
+
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import ini from 'ini'
+
+export const REPO = join(import.meta.dirname, '..', '..')
+
+export interface Board {
+  name: string
+  arch: string
+  qemuSystem: string
+  qemuArgs: string[]
+  accel: string
+  cmdline: string
+}
+
+export function readBoard(name: string): Board {
+  const b = ini.parse(readFileSync(join(REPO, 'boards', `${name}.ini`), 'utf8'))
+  return {
+    name,
+    arch: b.board.arch,
+    qemuSystem: b.qemu.system,
+    qemuArgs: String(b.qemu.args).split(/\s+/).filter(Boolean),
+    accel: b.qemu.accel || 'tcg',
+    cmdline: b.kernel.cmdline,
+  }
+}
+
+/** Builds the test firmware; returns its directory, or the build's output on failure. */
+export function buildFirmware(board: string): { dir?: string; log: string } {
+  const r = spawnSync('bash', ['scripts/firmware', board, '--with-tests'], { cwd: REPO, encoding: 'utf8', timeout: 15 * 60_000 })
+  const log = `${r.stdout ?? ''}${r.stderr ?? ''}`
+  const dir = join(REPO, 'build/firmware', `${board}-test`)
+  return r.status === 0 && existsSync(join(dir, 'initramfs.cpio.gz')) ? { dir, log } : { log }
+}
+
+export interface Boot {
+  /** every line of the serial console */
+  lines: string[]
+  /** qemu's exit code, or null when the time ran out (qemu was killed) */
+  code: number | null
+  timedOut: boolean
+  seconds: number
+}
+
+/** Boots the firmware in dir with extra kernel arguments; kills qemu after timeoutMs. */
+export function bootFirmware(board: Board, dir: string, extraCmdline: string, timeoutMs: number): Promise<Boot> {
+  const args = [
+    ...board.qemuArgs,
+    // -machine accel=kvm:tcg: KVM where /dev/kvm works for this arch, else TCG (qemu 7.2
+    // has no -accel kvm:tcg).
+    '-machine', `accel=${board.accel}`,
+    '-kernel', join(dir, 'vmlinuz'),
+    '-initrd', join(dir, 'initramfs.cpio.gz'),
+    '-append', `${board.cmdline} ${extraCmdline}`.trim(),
+  ]
+  const started = Date.now()
+  return new Promise((resolve) => {
+    const qemu = spawn(board.qemuSystem, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let timedOut = false
+    qemu.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
+    qemu.stderr.setEncoding('utf8').on('data', (d: string) => (out += d))
+    const timer = setTimeout(() => {
+      timedOut = true
+      qemu.kill('SIGKILL')
+    }, timeoutMs)
+    qemu.on('close', (code) => {
+      clearTimeout(timer)
+      resolve({ lines: out.split(/\r?\n/), code, timedOut, seconds: (Date.now() - started) / 1000 })
+    })
+  })
+}
+
+/** LITE-CHECK lines: name -> { ok, detail }. */
+export function checks(lines: string[]): Map<string, { ok: boolean; detail: string }> {
+  const m = new Map<string, { ok: boolean; detail: string }>()
+  for (const l of lines) {
+    const r = /LITE-CHECK (\S+) (ok|FAIL) ?(.*)$/.exec(l)
+    if (r) m.set(r[1], { ok: r[2] === 'ok', detail: r[3] })
+  }
+  return m
+}
+
+/** The key=value pairs of the first line holding marker. */
+export function fields(lines: string[], marker: string): Record<string, string> | undefined {
+  const line = lines.find((l) => l.includes(marker))
+  if (!line) return undefined
+  const out: Record<string, string> = {}
+  for (const m of line.slice(line.indexOf(marker)).matchAll(/(\w+)=(\S*)/g)) out[m[1]] = m[2]
+  return out
+}
+
+export function commandExists(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0
+}
