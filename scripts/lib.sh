@@ -6,3 +6,15 @@ export PATH="$LITE_ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export DEBIAN_FRONTEND=noninteractive
 step() { printf '\n== %s\n' "$*" >&2; }
 die() { printf 'lite build: error: %s\n' "$*" >&2; exit 1; }
+
+# compile_lite ENTRY ADDON BUN_TARGET OUT: the one bun build --compile of lite, with
+# ADDON embedded (its hash names the unpacked copy, see runtime/native/embedded.ts).
+compile_lite() {
+  local entry=$1 addon=$2 bun_target=$3 out=$4 addon_id
+  addon_id=$(sha256sum "$addon" | cut -c1-16)
+  bun build "$entry" --compile --bytecode --format=esm --target="$bun_target" \
+    --no-compile-autoload-dotenv --no-compile-autoload-bunfig --minify \
+    --define "process.env.LITE_ADDON_ID=\"$addon_id\"" \
+    --outfile "$out.tmp" >/dev/null
+  mv "$out.tmp" "$out"
+}
