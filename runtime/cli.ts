@@ -6,10 +6,8 @@ import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import pkg from '../package.json' with { type: 'json' }
 import { commands } from './commands/index.ts'
-import { EXIT_LITE_FAILED } from './errors.ts'
+import { EXIT_LITE_FAILED, UsageError } from './errors.ts'
 
-/** A command line yargs refused; thrown from .fail() so that no handler runs. */
-class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
   try {

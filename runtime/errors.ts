@@ -22,3 +22,10 @@ export class LiteError extends Error {
 export function errorText(e: LiteError): string {
   return e.preformatted ? e.message : `lite: error: ${e.message}`
 }
+
+/**
+ * A command line that cannot run: thrown from yargs' .fail() (so that no handler
+ * runs) or by a handler that checks a combination of options; 125 with a pointer to
+ * --help.
+ */
+export class UsageError extends Error {}

@@ -9,6 +9,7 @@ use crate::report::{ChildReport, Step};
 const FDS: ChildFds = ChildFds {
     sock: 3,
     devnull: 4,
+    in_cgroup: false,
 };
 
 fn prepared(plan: &Plan) -> crate::plan::Prepared {
@@ -621,5 +622,55 @@ fn a_failed_setns_is_reported() {
     sys.fail_all("setns", libc::EPERM);
     assert!(
         matches!(crate::child::join(&p, &sys, FDS), crate::child::Joined::Failed(r) if r.step == Step::JoinNs && r.errno == libc::EPERM)
+    );
+}
+
+#[test]
+fn the_child_joins_its_cgroups_first_by_writing_0() {
+    let mut plan = sample_plan();
+    plan.cgroup_tasks = vec![
+        "/sys/fs/cgroup/memory/lite/c/tasks".into(),
+        "/sys/fs/cgroup/pids/lite/c/tasks".into(),
+    ];
+    plan.cgroup_v2_procs = Some("/sys/fs/cgroup/unified/lite/c/cgroup.procs".into());
+    let sys = RecordingSys::default();
+    let (out, _) = run_names(&plan, &sys);
+    assert_eq!(out, Outcome::Exec);
+    let calls = sys.calls();
+    let opened: Vec<_> = calls
+        .iter()
+        .filter(|c| c.starts_with("open /sys/fs/cgroup"))
+        .collect();
+    assert_eq!(opened.len(), 3, "{calls:#?}");
+    let first_mount = calls.iter().position(|c| c.starts_with("mount")).unwrap();
+    let last_cgroup = calls
+        .iter()
+        .rposition(|c| c.starts_with("open /sys/fs/cgroup"))
+        .unwrap();
+    assert!(
+        last_cgroup < first_mount,
+        "in its cgroups before any set-up"
+    );
+    assert!(
+        calls.iter().any(|c| c.contains("\"0\"")),
+        "the calling thread: \"0\""
+    );
+    // clone3 with CLONE_INTO_CGROUP placed it in the v2 cgroup already.
+    let sys = RecordingSys::default();
+    let p = prepared(&plan);
+    let _ = run(
+        &p,
+        &sys,
+        ChildFds {
+            in_cgroup: true,
+            ..FDS
+        },
+    );
+    assert_eq!(
+        sys.calls()
+            .iter()
+            .filter(|c| c.starts_with("open /sys/fs/cgroup"))
+            .count(),
+        2
     );
 }

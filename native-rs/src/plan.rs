@@ -128,6 +128,10 @@ pub struct Plan {
     /// `lite exec`: join the namespaces (`namespaces`) of this running container's
     /// init instead of making new ones; `ops` must be empty.
     pub join_pid: Option<i32>,
+    /// cgroup v1: the `tasks` file of each hierarchy; the child writes "0" to each.
+    pub cgroup_tasks: Vec<String>,
+    /// cgroup v2: the `cgroup.procs` file, written by the child unless clone3 placed it.
+    pub cgroup_v2_procs: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -207,6 +211,8 @@ pub struct Prepared {
     pub join_kinds: Vec<&'static str>,
     pub join_pid: Option<libc::pid_t>,
     pub join: Vec<(libc::c_int, libc::c_int)>,
+    pub cgroup_tasks: Vec<CString>,
+    pub cgroup_v2_procs: Option<CString>,
     pub tty: bool,
     pub stdin: bool,
 }
@@ -587,6 +593,16 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         join_kinds,
         join_pid: plan.join_pid,
         join: Vec::new(),
+        cgroup_tasks: plan
+            .cgroup_tasks
+            .iter()
+            .map(|t| abs_cstring("cgroup tasks file", t))
+            .collect::<Result<Vec<_>>>()?,
+        cgroup_v2_procs: plan
+            .cgroup_v2_procs
+            .as_deref()
+            .map(|t| abs_cstring("cgroup.procs file", t))
+            .transpose()?,
         tty: plan.tty,
         stdin: plan.stdin,
     })

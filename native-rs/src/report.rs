@@ -49,12 +49,14 @@ pub enum Step {
     /// `lite exec`: setns into the running container (index: which namespace), or the
     /// clone into its pid namespace (index 99).
     JoinNs = 26,
+    /// Joining a cgroup (index: which `tasks` file; 99 the cgroup v2 one).
+    Cgroup = 27,
 }
 
 impl Step {
     pub fn from_u16(v: u16) -> Option<Step> {
         use Step::*;
-        const ALL: [Step; 26] = [
+        const ALL: [Step; 27] = [
             WaitGo,
             Prctl,
             CgroupNs,
@@ -81,6 +83,7 @@ impl Step {
             Exec,
             Seccomp,
             JoinNs,
+            Cgroup,
         ];
         ALL.iter().copied().find(|s| *s as u16 == v)
     }
@@ -115,6 +118,7 @@ impl Step {
             Exec => "exec",
             Seccomp => "seccomp",
             JoinNs => "join-ns",
+            Cgroup => "cgroup",
         }
     }
 }

@@ -65,7 +65,8 @@ pub enum StartOutcome {
 /// The result of the clone call in the parent, from any of the paths.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Cloned {
-    Child,
+    /// `joined_cgroup`: clone3 placed this child in the cgroup (CLONE_INTO_CGROUP).
+    Child { joined_cgroup: bool },
     Parent {
         pid: libc::pid_t,
         pidfd: Option<RawFd>,
@@ -102,7 +103,11 @@ pub fn clone_container<S: Sys>(sys: &S, ns_flags: u64, cgroup_fd: Option<RawFd>)
         };
         args.flags = flags;
         match sys.clone3(&mut args, size) {
-            Ok(0) => return Ok(Cloned::Child),
+            Ok(0) => {
+                return Ok(Cloned::Child {
+                    joined_cgroup: into_cgroup,
+                })
+            }
             Ok(pid) => {
                 return Ok(Cloned::Parent {
                     pid,
@@ -124,7 +129,11 @@ pub fn clone_container<S: Sys>(sys: &S, ns_flags: u64, cgroup_fd: Option<RawFd>)
     }
     pidfd = -1;
     let pid = match sys.clone_legacy(ns_flags | CLONE_PIDFD | libc::SIGCHLD as u64, &mut pidfd) {
-        Ok(0) => return Ok(Cloned::Child),
+        Ok(0) => {
+            return Ok(Cloned::Child {
+                joined_cgroup: false,
+            })
+        }
         Ok(pid) => pid,
         Err(Errno(e)) => {
             return Err(Error::Os {
@@ -243,7 +252,7 @@ pub fn spawn(
         prepared.clone_flags,
         cgroup_fd.as_ref().map(|f| f.as_raw_fd()),
     );
-    if let Ok(Cloned::Child) = cloned {
+    if let Ok(Cloned::Child { joined_cgroup }) = cloned {
         // Single-threaded copy of Bun from here on: no allocation, no unwinding.
         let sys = LinuxSys;
         let _ = sys.close(parent_sock.as_raw_fd());
@@ -253,6 +262,7 @@ pub fn spawn(
             ChildFds {
                 sock: child_sock.as_raw_fd(),
                 devnull: devnull.as_raw_fd(),
+                in_cgroup: joined_cgroup,
             },
         );
     }
@@ -261,7 +271,7 @@ pub fn spawn(
     drop(devnull);
     drop(join_fds);
     match cloned? {
-        Cloned::Child => unreachable!("the child never returns from child_main"),
+        Cloned::Child { .. } => unreachable!("the child never returns from child_main"),
         Cloned::Parent {
             pid,
             pidfd,

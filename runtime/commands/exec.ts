@@ -17,16 +17,16 @@ export const exec: CommandModule<object, ExecArgs> = {
       .positional('cmd', { type: 'string', array: true, describe: 'command and arguments (put them after --)' })
       .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'allocate a pseudo-terminal in the container' })
       .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'keep stdin open (forward it to the command)' })
-      .check((a) => {
-        if (![...(a.cmd ?? []), ...((a['--'] as string[] | undefined) ?? [])].length) throw new Error('give the command to run, e.g. lite exec NAME -- ps')
-        return true
-      })
       .example('$0 exec -ti web -- sh', 'a shell in the running container web') as Argv<ExecArgs>,
   handler: async (args) => {
     const { runLifecycle } = await import('../lifecycle/entry.ts')
     const { execInContainer } = await import('../lifecycle/exec.ts')
     const { requireName } = await import('../lifecycle/registry.ts')
     const cmd = [...(args.cmd ?? []), ...(args['--'] ?? [])].map(String)
+    if (!cmd.length) {
+      const { UsageError } = await import('../errors.ts')
+      throw new UsageError('give the command to run, e.g. lite exec NAME -- ps')
+    }
     process.exitCode = await runLifecycle('exec', (sys) =>
       execInContainer({ name: requireName(args.name), cmd, tty: args.tty, interactive: args.interactive }, sys),
     )

@@ -31,15 +31,15 @@ export const run: CommandModule<object, RunArgs> = {
       // The detached runner that -d starts (lite itself): not for users.
       .option('detached', { type: 'boolean', default: false, hidden: true })
       .option('detach-status-fd', { type: 'number', hidden: true })
-      .check((a) => {
-        if (a.detach && (a.tty || a.interactive)) throw new Error('-d cannot be combined with -t or -i: a detached container has no terminal (use lite exec -ti NAME sh)')
-        return true
-      })
       .example('$0 run configs/hello.ini', 'run the demo container')
       .example('$0 run -ti configs/hello.ini -- sh', 'an interactive shell in it')
       .example('$0 run -d configs/sensor.ini', 'start it in the background; see lite ps') as Argv<RunArgs>,
   handler: async (args) => {
     const cmd = [...(args.cmd ?? []), ...(args['--'] ?? [])].map(String)
+    if (args.detach && (args.tty || args.interactive)) {
+      const { UsageError } = await import('../errors.ts')
+      throw new UsageError('-d cannot be combined with -t or -i: a detached container has no terminal (use lite exec -ti NAME sh)')
+    }
     if (args.detach) {
       const { runDetached } = await import('../lifecycle/detach.ts')
       process.exitCode = await runDetached({ config: args.config, name: args.name, cmd })

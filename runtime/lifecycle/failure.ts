@@ -29,7 +29,9 @@ const STEP_WORDS: Record<string, string> = {
   'no-new-privs': 'set no_new_privs',
   tty: 'open a pty in the container',
   stdio: 'set up stdio',
-  'stub-init': 'start the stub init',
+  'stub-init': 'start the init (lite-init, from the monitor image)',
+  'join-ns': 'join the running container\'s namespaces',
+  cgroup: 'join the container\'s cgroups',
   signals: 'reset signal handlers',
   'close-fds': 'close inherited fds',
 }

@@ -19,7 +19,7 @@ import { runHooks } from './hooks.ts'
 import { acquireState, releaseState, STATE_ROOT, type StateLock } from './state.ts'
 import { writeState } from './state-file.ts'
 import { processStartTime } from './process-identity.ts'
-import { allowDevice, attachPid, createCgroups, placeCgroups, removeCgroups, type CgroupPlacement } from '../cgroup/manager.ts'
+import { allowDevice, createCgroups, placeCgroups, removeCgroups, type CgroupPlacement } from '../cgroup/manager.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
 import { deviceRules } from '../cgroup/resources.ts'
 import { initialState, monitorSpecFor, restartState, type RunIdentity } from './handover.ts'
@@ -66,7 +66,7 @@ function prepareHost(plan: LaunchPlan): void {
   for (const f of plan.etcFiles) writeFileSync(f.hostPath, f.content, { mode: 0o644 })
 }
 
-/** Every hierarchy before GO, so that the app starts inside its limits. */
+/** Device rules before GO, so that the app starts inside its limits. */
 function confine(native: Native, container: Container, cgroups: CgroupPlacement, config: ContainerConfig): void {
   // Device access: v1's list (written with the limits) plus the image's loop device,
   // and on cgroup v2 a BPF_CGROUP_DEVICE program with the same rules.
@@ -83,7 +83,19 @@ function confine(native: Native, container: Container, cgroups: CgroupPlacement,
       throw new LiteError(`cannot confine the container's devices (cgroup v2 device program): ${(e as Error).message}`)
     }
   }
-  attachPid(cgroups, container.pid, container.joinedCgroup)
+  // The child joined its cgroups itself before anything else (cgroupJoinFiles).
+}
+
+/**
+ * The files the child writes "0" to, joining its cgroups itself: each v1 hierarchy's
+ * `tasks` (no global lock, so no RCU grace period), and v2's cgroup.procs unless clone3
+ * placed it there.
+ */
+function cgroupJoinFiles(cgroups: CgroupPlacement): { cgroupTasks: string[]; cgroupV2Procs?: string } {
+  return {
+    cgroupTasks: cgroups.dirs.filter((d) => d.hierarchy.version === 1).map((d) => posix.join(d.path, 'tasks')),
+    cgroupV2Procs: cgroups.v2 ? posix.join(cgroups.v2, 'cgroup.procs') : undefined,
+  }
 }
 
 async function run(opts: RunOptions): Promise<number> {
@@ -131,6 +143,7 @@ async function run(opts: RunOptions): Promise<number> {
       // We hold the name's lock: a cgroup of that name is left over from a killed lite.
       await removeCgroups(cgroups)
       createCgroups(cgroups, plan.cgroupWrites)
+      Object.assign(plan.native, cgroupJoinFiles(cgroups))
     }
     const hookVars = { LITE_NAME: name, LITE_CONFIG: opts.config, LITE_ROOTFS: config.rootfs.path }
     const preFail = runHooks('pre-start', config.hooks.preStart, hookVars)

@@ -166,6 +166,10 @@ export interface Plan {
    * init instead of making new ones; `ops` must be empty.
    */
   joinPid?: number
+  /** cgroup v1: the `tasks` file of each hierarchy; the child writes "0" to each. */
+  cgroupTasks: Array<string>
+  /** cgroup v2: the `cgroup.procs` file, written by the child unless clone3 placed it. */
+  cgroupV2Procs?: string
 }
 
 /** Kernel features behind the fallbacks (clone3, pidfd, close_range, MFD_EXEC). */

@@ -304,6 +304,8 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
     stubInit: cfg.exec.init,
     tty: opts.tty,
     stdin: opts.interactive,
+    // Filled in by lite run once the cgroups exist (lifecycle/run.ts).
+    cgroupTasks: [],
   }
   return {
     plan: {

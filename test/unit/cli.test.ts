@@ -62,6 +62,8 @@ t.test('run: the options handed to runContainer', async t => {
     { argv: ['run', 'cfg.ini', '--', '--name', 'y'], want: { config: 'cfg.ini', name: undefined, cmd: ['--name', 'y'], tty: false, interactive: false } },
     { argv: ['run', 'cfg.ini', 'env', '--', '-i'], want: { config: 'cfg.ini', name: undefined, cmd: ['env', '-i'], tty: false, interactive: false } },
     { argv: ['run', '--name=web', 'configs/web.ini'], want: { config: 'configs/web.ini', name: 'web', cmd: [], tty: false, interactive: false } },
+    // The detached runner that `run -d` starts (lite itself).
+    { argv: ['run', '--detached', '--detach-status-fd', '3', 'cfg.ini'], want: { config: 'cfg.ini', name: undefined, cmd: [], tty: false, interactive: false, detached: true, detachStatusFd: 3 } },
   ]
   const cli = await loadCli(t)
   for (const c of cases) {
@@ -70,7 +72,7 @@ t.test('run: the options handed to runContainer', async t => {
       const r = await cli.lite(...c.argv)
       t.equal(r.code, 0)
       t.equal(r.stderr, '')
-      t.same(cli.runs, [c.want])
+      t.same(cli.runs, [{ detached: false, detachStatusFd: undefined, ...c.want }])
       for (const arg of cli.runs[0]!.cmd!) t.type(arg, 'string')
     })
   }
@@ -100,6 +102,8 @@ t.test('usage errors: 125 and a message on stderr', async t => {
     ['run without a config', ['run']],
     ['check without a config', ['check']],
     ['--name without a value', ['run', '--name']],
+    ['-d with -t', ['run', '-d', '-t', 'cfg.ini']],
+    ['exec without a command', ['exec', 'web']],
   ]
   // A usage error must stop the command: `lite run cfg.ini --bogus` must not start
   // the container (yargs runs the handler unless .fail() throws).

@@ -45,4 +45,12 @@ $ lite run --name
 lite: error: Not enough non-option arguments: got 0, need at least 1
 Run "lite --help" for usage.
 
+$ lite run -d -t cfg.ini
+lite: error: -d cannot be combined with -t or -i: a detached container has no terminal (use lite exec -ti NAME sh)
+Run "lite --help" for usage.
+
+$ lite exec web
+lite: error: give the command to run, e.g. lite exec NAME -- ps
+Run "lite --help" for usage.
+
 `

@@ -71,6 +71,7 @@ Object {
     29,
     31,
   ],
+  "cgroupTasks": Array [],
   "cwd": "/srv",
   "env": Array [
     "PATH=/usr/bin:/bin",
