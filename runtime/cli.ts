@@ -2,6 +2,8 @@
 // English pinned (a compiled binary has no locale files), and one place that turns
 // a failure into an exit code.
 
+// First: its top level marks the end of Bun's start for LITE_TRACE (trace.ts).
+import { trace } from './trace.ts'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import pkg from '../package.json' with { type: 'json' }
@@ -12,6 +14,7 @@ import { EXIT_LITE_FAILED } from './errors.ts'
 class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<number> {
+  trace('cli')
   try {
     await parser(argv).parseAsync()
   } catch (e) {

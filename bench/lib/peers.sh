@@ -15,6 +15,8 @@
 BENCH_MEMORY=$((64 << 20))
 BENCH_PIDS=64
 NAME=litebench
+# A start under a tight memory limit can hang (lxc-start waits for an init the OOM killer took).
+LIMIT_TIMEOUT="timeout -k 5 30"
 
 lite_config() { # FILE CMD [RAW_MEMORY_BYTES]: lite's config, the same set-up as the others
   {
@@ -40,7 +42,7 @@ prepare_lite() {
 true_lite() { echo "$lite run $work/lite-true.ini"; }
 sleep_start_lite() { lite_config "$work/lite-sleep.ini" "/bin/sleep $1"; "$lite" run "$work/lite-sleep.ini" </dev/null >/dev/null 2>&1 & sleep_pid=$!; }
 sleep_stop_lite() { kill -TERM "$sleep_pid" 2>/dev/null; wait "$sleep_pid" 2>/dev/null || true; }
-limit_lite() { lite_config "$work/lite-limit.ini" /bin/true "$1"; "$lite" run "$work/lite-limit.ini"; }
+limit_lite() { lite_config "$work/lite-limit.ini" /bin/true "$1"; $LIMIT_TIMEOUT "$lite" run "$work/lite-limit.ini"; }
 packages_lite() { :; }
 version_lite() { echo "lite $(git -C "$root" describe --always --dirty 2>/dev/null) ($(stat -c %s "$root/dist/lite") bytes, Bun $(bun --version))"; }
 
@@ -60,7 +62,7 @@ sleep_start_oci() { # RUNTIME TOKEN
   "$1" run -b "$work/$1-sleep" "$NAME-$1-sleep" </dev/null >/dev/null 2>&1 & sleep_pid=$!
 }
 sleep_stop_oci() { "$1" kill "$NAME-$1-sleep" KILL 2>/dev/null; wait "$sleep_pid" 2>/dev/null || true; "$1" delete -f "$NAME-$1-sleep" >/dev/null 2>&1 || true; }
-limit_oci() { oci_bundle "$work/$1-limit" --memory "$2" -- /bin/true; "$1" run -b "$work/$1-limit" "$NAME-$1-limit" </dev/null; local rc=$?; "$1" delete -f "$NAME-$1-limit" >/dev/null 2>&1; return $rc; }
+limit_oci() { oci_bundle "$work/$1-limit" --memory "$2" -- /bin/true; $LIMIT_TIMEOUT "$1" run -b "$work/$1-limit" "$NAME-$1-limit" </dev/null; local rc=$?; "$1" delete -f "$NAME-$1-limit" >/dev/null 2>&1; return $rc; }
 
 prepare_crun() { prepare_oci crun; }
 true_crun() { echo "crun run -b $work/crun-true $NAME-crun"; }
@@ -105,12 +107,12 @@ prepare_lxc() {
 true_lxc() { echo "lxc-start -P $work/lxc -n $NAME -F"; }
 sleep_start_lxc() { lxc_config "$NAME-sleep" "/bin/sleep $1" "$BENCH_MEMORY"; lxc-start -P "$work/lxc" -n "$NAME-sleep" -d </dev/null >/dev/null 2>&1; }
 sleep_stop_lxc() { lxc-stop -P "$work/lxc" -n "$NAME-sleep" -k >/dev/null 2>&1 || true; }
-# lxc-start -F exits 0 even when the init fails; the container's status is in the log.
+# lxc-start -F exits 0 even when the init fails ("Child <pid> ended on error (1)" in its log).
 limit_lxc() {
   lxc_config "$NAME-limit" /bin/true "$1"
   rm -f "$work/lxc-limit.log"
-  lxc-start -P "$work/lxc" -n "$NAME-limit" -F -l INFO -o "$work/lxc-limit.log" </dev/null || return 1
-  ! grep -qE 'ERROR|exited with status [1-9]|killed by signal' "$work/lxc-limit.log"
+  $LIMIT_TIMEOUT lxc-start -P "$work/lxc" -n "$NAME-limit" -F -l INFO -o "$work/lxc-limit.log" </dev/null || { lxc-stop -P "$work/lxc" -n "$NAME-limit" -k >/dev/null 2>&1; return 1; }
+  ! grep -qE 'ERROR|ended on (error|signal)' "$work/lxc-limit.log"
 }
 packages_lxc() { echo lxc; }
 version_lxc() { echo "lxc $(lxc-start --version)"; }
@@ -129,7 +131,7 @@ true_podman() {
 }
 sleep_start_podman() { podman_ ${PODMAN_RUN/--rm/-d} --name "$NAME-sleep" --memory "$BENCH_MEMORY" localhost/$NAME:busybox /bin/sleep "$1" </dev/null >/dev/null; }
 sleep_stop_podman() { podman_ rm -f -t 0 "$NAME-sleep" >/dev/null 2>&1 || true; }
-limit_podman() { podman_ $PODMAN_RUN --memory "$1" localhost/$NAME:busybox /bin/true </dev/null; }
+limit_podman() { $LIMIT_TIMEOUT podman --root "$work/podman/root" --runroot "$work/podman/run" --tmpdir "$work/podman/tmp" --cgroup-manager=cgroupfs --events-backend=file --storage-driver=overlay $PODMAN_RUN --memory "$1" localhost/$NAME:busybox /bin/true </dev/null; }
 packages_podman() { echo podman conmon crun; }
 version_podman() { echo "podman $(podman --version | awk '{print $3}'), conmon $(conmon --version | awk 'NR==1{print $3}')"; }
 
@@ -158,7 +160,7 @@ prepare_docker() {
 true_docker() { echo "/usr/bin/docker -H unix://$work/docker/docker.sock $DOCKER_RUN --memory $BENCH_MEMORY $NAME:busybox /bin/true"; }
 sleep_start_docker() { docker_ ${DOCKER_RUN/--rm/-d} --name "$NAME-sleep" --memory "$BENCH_MEMORY" $NAME:busybox /bin/sleep "$1" </dev/null >/dev/null; }
 sleep_stop_docker() { docker_ rm -f "$NAME-sleep" >/dev/null 2>&1 || true; }
-limit_docker() { docker_ $DOCKER_RUN --memory "$1" $NAME:busybox /bin/true </dev/null; }
+limit_docker() { $LIMIT_TIMEOUT /usr/bin/docker -H "unix://$work/docker/docker.sock" $DOCKER_RUN --memory "$1" $NAME:busybox /bin/true </dev/null; }
 packages_docker() { echo docker.io; }
 version_docker() { echo "docker $(docker_ version -f '{{.Server.Version}}' 2>/dev/null), containerd $(containerd --version | awk '{print $3}'), runc $(runc --version | awk 'NR==1{print $3}')"; }
 # The daemons whose memory counts for every docker container.

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs'
+import { trace } from '../trace.ts'
 
 interface RunArgs {
   config: string
@@ -27,6 +28,7 @@ export const run: CommandModule<object, RunArgs> = {
       .example('$0 run configs/hello.ini', 'run the demo container')
       .example('$0 run -ti configs/hello.ini -- sh', 'an interactive shell in it') as Argv<RunArgs>,
   handler: async (args) => {
+    trace('run module')
     const { runContainer } = await import('../lifecycle/run.ts')
     const cmd = [...(args.cmd ?? []), ...(args['--'] ?? [])].map(String)
     process.exitCode = await runContainer({ config: args.config, name: args.name, cmd, tty: args.tty, interactive: args.interactive })

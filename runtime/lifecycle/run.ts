@@ -104,6 +104,7 @@ async function run(opts: RunOptions): Promise<number> {
     } catch (e) {
       throw new LiteError(`cannot create the container: ${(e as Error).message}`)
     }
+    trace('attach')
     // Every hierarchy before GO, so that the app starts inside its limits.
     if (cgroups) {
       // Device access: v1's list (written with the limits) plus the image's loop device,

@@ -2,6 +2,7 @@
 // replace it with t.mockImport), never the .node file itself.
 
 import type * as Binding from './binding'
+import { trace } from '../trace.ts'
 
 export type Native = typeof Binding
 export type { Container, ExitStatus, FsOp, Plan as NativePlan, RlimitOp, StartResult, Features } from './binding'
@@ -23,5 +24,8 @@ export async function loadNative(): Promise<Native> {
   const dev = process.env.LITE_NATIVE_ADDON
   if (dev) return (loaded = dlopen(dev))
   const { embeddedAddonPath } = await import('./embedded.ts')
-  return (loaded = dlopen(embeddedAddonPath()))
+  trace('addon unpack')
+  const path = embeddedAddonPath()
+  trace('addon dlopen')
+  return (loaded = dlopen(path))
 }
