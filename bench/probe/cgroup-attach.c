@@ -7,6 +7,8 @@
 //       reverse    the same, hierarchies in reverse order (is it the first write, or a given one?)
 //       keepparent the same, but the parent dir stays between iterations (lite removes it)
 //       into       clone3(CLONE_INTO_CGROUP) into the cgroup2 dir, then the v1 writes
+// PAUSE_MS=N waits N ms between iterations (a writer within ~one RCU grace period of the
+// previous one finds the threadgroup rwsem still in its fast state).
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -73,7 +75,9 @@ int main(int argc, char **argv) {
   const char *v2 = NULL;
   for (int h = 0; h < nh; h++) if (strstr(hier[h], "unified")) v2 = hier[h];
   printf("%d hierarchies; mode %s\n", nh, mode);
+  int pause_ms = getenv("PAUSE_MS") ? atoi(getenv("PAUSE_MS")) : 0;
   for (int it = 0; it < iterations; it++) {
+    if (pause_ms) usleep(pause_ms * 1000);
     char dir[MAXH][512];
     double t0 = ms();
     for (int h = 0; h < nh; h++) {
