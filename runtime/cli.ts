@@ -7,6 +7,7 @@ import { trace } from './trace.ts'
 import pkg from '../package.json' with { type: 'json' }
 import { commands } from './commands/index.ts'
 import { parseRunArgv } from './commands/run-argv.ts'
+import { prewarmCgroupAttach } from './cgroup/prewarm.ts'
 import { EXIT_LITE_FAILED } from './errors.ts'
 
 /** A command line yargs refused; thrown from .fail() so that no handler runs. */
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
   const fastRun = parseRunArgv(argv)
   if (fastRun) {
     trace('run module')
+    if (process.geteuid?.() === 0) prewarmCgroupAttach()
     const { runContainer } = await import('./lifecycle/run.ts')
     return runContainer(fastRun)
   }
