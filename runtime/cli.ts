@@ -2,16 +2,25 @@
 // English pinned (a compiled binary has no locale files), and one place that turns
 // a failure into an exit code.
 
-import yargs from 'yargs'
-import { hideBin } from 'yargs/helpers'
+// First: its top level marks the end of Bun's start for LITE_TRACE (trace.ts).
+import { trace } from './trace.ts'
 import pkg from '../package.json' with { type: 'json' }
 import { commands } from './commands/index.ts'
+import { parseRunArgv } from './commands/run-argv.ts'
 import { EXIT_LITE_FAILED, UsageError } from './errors.ts'
 
 
 export async function main(argv: string[]): Promise<number> {
+  trace('cli')
+  // The hot path: a plain `lite run` does not load yargs (commands/run-argv.ts says why).
+  const fastRun = parseRunArgv(argv)
+  if (fastRun) {
+    trace('run module')
+    const { runContainer } = await import('./lifecycle/run.ts')
+    return runContainer(fastRun)
+  }
   try {
-    await parser(argv).parseAsync()
+    await (await parser(argv)).parseAsync()
   } catch (e) {
     if (!(e instanceof UsageError)) throw e
     process.stderr.write(`lite: error: ${e.message}\nRun "lite --help" for usage.\n`)
@@ -20,7 +29,8 @@ export async function main(argv: string[]): Promise<number> {
   return typeof process.exitCode === 'number' ? process.exitCode : 0
 }
 
-function parser(argv: string[]) {
+async function parser(argv: string[]) {
+  const { default: yargs } = await import('yargs')
   return yargs(argv)
     .scriptName('lite')
     .locale('en')
@@ -41,7 +51,9 @@ function parser(argv: string[]) {
 }
 
 if (import.meta.main) {
-  main(hideBin(process.argv)).then(
+  // What yargs' hideBin does for a compiled Bun binary (argv: bun, /$bunfs/root/lite, ...),
+  // without loading yargs/helpers.
+  main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (e) => {
       process.stderr.write(`lite: error: ${(e as Error)?.stack ?? e}\n`)

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs'
+import { trace } from '../trace.ts'
 
 interface RunArgs {
   config: string
@@ -35,6 +36,7 @@ export const run: CommandModule<object, RunArgs> = {
       .example('$0 run -ti configs/hello.ini -- sh', 'an interactive shell in it')
       .example('$0 run -d configs/sensor.ini', 'start it in the background; see lite ps') as Argv<RunArgs>,
   handler: async (args) => {
+    trace('run module')
     const cmd = [...(args.cmd ?? []), ...(args['--'] ?? [])].map(String)
     if (args.detach && (args.tty || args.interactive)) {
       const { UsageError } = await import('../errors.ts')

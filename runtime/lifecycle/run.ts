@@ -155,6 +155,7 @@ async function run(opts: RunOptions): Promise<number> {
     } catch (e) {
       throw new LiteError(`cannot create the container: ${(e as Error).message}`)
     }
+    trace('attach')
     if (cgroups) confine(native, container, cgroups, config)
     trace('start')
     let started

@@ -2,6 +2,7 @@
 // replace it with t.mockImport), never the .node file itself.
 
 import type * as Binding from './binding'
+import { trace } from '../trace.ts'
 
 export type Native = typeof Binding
 export type { Container, ExitStatus, FsOp, Plan as NativePlan, RlimitOp, StartResult, Features } from './binding'
@@ -24,7 +25,10 @@ export async function loadNative(): Promise<Native> {
   const dev = process.env.LITE_NATIVE_ADDON
   if (dev) return (loaded = dlopen((loadedFrom = dev)))
   const { embeddedAddonPath } = await import('./embedded.ts')
-  return (loaded = dlopen((loadedFrom = embeddedAddonPath())))
+  trace('addon unpack')
+  const path = embeddedAddonPath()
+  trace('addon dlopen')
+  return (loaded = dlopen((loadedFrom = path)))
 }
 
 /** The directory the addon was loaded from: writable and allowing exec (addon-dir.ts). */
