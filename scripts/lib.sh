@@ -18,3 +18,24 @@ compile_lite() {
     --outfile "$out.tmp" >/dev/null
   mv "$out.tmp" "$out"
 }
+
+# apt_install PKG...: installs the Debian packages that are not installed yet (one
+# apt-get update first, when something is missing), waiting for a held dpkg lock.
+apt_install() {
+  local p missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -gt 0 ] || return 0
+  step "apt-get install ${missing[*]}"
+  apt-get update -qq
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# enable_arm64: Debian's arm64 packages (apt-get download pkg:arm64), once.
+enable_arm64() {
+  dpkg --print-foreign-architectures | grep -qx arm64 && return 0
+  step "dpkg --add-architecture arm64"
+  dpkg --add-architecture arm64
+  apt-get update -qq
+}
