@@ -14,23 +14,26 @@ pub fn path(parts: &[&[u8]]) -> Path {
     p
 }
 
-/// Reads up to `buf.len()` bytes of a file; the length read, or the errno.
-pub fn read_file(p: &mut Path, buf: &mut [u8]) -> Result<usize, i32> {
-    let fd = sys::openat(AT_FDCWD, p.c_str(), sys::O_RDONLY, 0)?;
+/// Reads `fd` to its end or until `buf` is full; the length read, or the errno.
+pub fn read_all(fd: i32, buf: &mut [u8]) -> Result<usize, i32> {
     let mut total = 0;
     while total < buf.len() {
         match sys::read(fd, &mut buf[total..]) {
             Ok(0) => break,
             Ok(n) => total += n,
             Err(sys::EINTR) => {}
-            Err(e) => {
-                sys::close(fd);
-                return Err(e);
-            }
+            Err(e) => return Err(e),
         }
     }
-    sys::close(fd);
     Ok(total)
+}
+
+/// Reads up to `buf.len()` bytes of a file; the length read, or the errno.
+pub fn read_file(p: &mut Path, buf: &mut [u8]) -> Result<usize, i32> {
+    let fd = sys::openat(AT_FDCWD, p.c_str(), sys::O_RDONLY, 0)?;
+    let r = read_all(fd, buf);
+    sys::close(fd);
+    r
 }
 
 /// Writes `data` to `dir/name.tmp`, then renames it over `dir/name`: a reader sees the

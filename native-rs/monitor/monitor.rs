@@ -112,15 +112,7 @@ fn write_state(spec: &Spec, status: Status, restarts: i64, outcome: Option<&Outc
 
 fn read_spec<'a>(args: &CStrs, raw: &'a mut [u8; SPEC_MAX]) -> Result<usize, ()> {
     let fd = args.get(1).and_then(parse_int).ok_or(())? as i32;
-    let mut n = 0;
-    while n < raw.len() {
-        match sys::read(fd, &mut raw[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(sys::EINTR) => {}
-            Err(_) => return Err(()),
-        }
-    }
+    let n = fs::read_all(fd, raw).map_err(|_| ())?;
     sys::close(fd);
     if n == raw.len() {
         return Err(());

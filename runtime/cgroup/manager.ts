@@ -132,19 +132,6 @@ export function attachPid(p: CgroupPlacement, pid: number, skipV2: boolean): voi
   }
 }
 
-/** How many times the OOM killer killed in the container's memory cgroup. */
-export function oomKills(p: CgroupPlacement): number {
-  for (const d of p.dirs) {
-    const file = d.hierarchy.version === 2 ? 'memory.events' : d.hierarchy.options.includes('memory') ? 'memory.oom_control' : undefined
-    if (!file) continue
-    try {
-      const m = /^oom_kill (\d+)$/m.exec(readFileSync(posix.join(d.path, file), 'utf8'))
-      if (m) return Number(m[1])
-    } catch {}
-  }
-  return 0
-}
-
 function pidsIn(dir: string): number[] {
   try {
     return read(posix.join(dir, 'cgroup.procs')).split('\n').filter(Boolean).map(Number)

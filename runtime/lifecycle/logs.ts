@@ -6,7 +6,7 @@
 // when the user interrupts.
 
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs'
-import { isHeld, observe } from './registry.ts'
+import { isHeld, observeNamed } from './registry.ts'
 import type { ContainerState } from './state-file.ts'
 import type { LifecycleSystem } from './system.ts'
 
@@ -56,11 +56,8 @@ function noLogReason(name: string, state: ContainerState | null): string | undef
 
 /** 0 printed; 1 no such container, or its output is not in a log file. */
 export async function showLogs(name: string, follow: boolean, sys: LifecycleSystem): Promise<number> {
-  const o = await observe(name, sys)
-  if (!o) {
-    sys.stderr(`lite: error: no such container: ${name}\n`)
-    return 1
-  }
+  const o = await observeNamed(name, sys)
+  if (!o) return 1
   const why = noLogReason(name, o.state)
   if (why) {
     sys.stderr(`lite: error: ${why}\n`)

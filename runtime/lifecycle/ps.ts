@@ -2,7 +2,7 @@
 // or one container's state. Looking settles dead state first (registry.ts), so what
 // is shown as running is running.
 
-import { listContainers, observe, type Observation } from './registry.ts'
+import { listContainers, observeNamed, type Observation } from './registry.ts'
 import { formatState } from './state-file.ts'
 import type { LifecycleSystem } from './system.ts'
 
@@ -80,11 +80,8 @@ export async function listCommand(opts: { all: boolean; json: boolean }, sys: Li
 
 /** lite status NAME: its state as key=value lines; 0 while it is alive, 1 otherwise. */
 export async function statusCommand(name: string, sys: LifecycleSystem): Promise<number> {
-  const o = await observe(name, sys)
-  if (!o) {
-    sys.stderr(`lite: error: no such container: ${name}\n`)
-    return 1
-  }
+  const o = await observeNamed(name, sys)
+  if (!o) return 1
   if (o.state) sys.stdout(formatState({ ...o.state, status: o.alive ? o.state.status : 'exited' }))
   else sys.stdout(`name=${name}\nstatus=starting\n`)
   return o.alive ? 0 : 1

@@ -152,6 +152,13 @@ async function settle(name: string, dir: string, sys: LifecycleSystem): Promise<
   return { name, dir, alive: false, state: dead }
 }
 
+/** observe(), saying "no such container" (the caller's exit code is then 1) when there is none. */
+export async function observeNamed(name: string, sys: LifecycleSystem): Promise<Observation | undefined> {
+  const o = await observe(name, sys)
+  if (!o) sys.stderr(`lite: error: no such container: ${name}\n`)
+  return o
+}
+
 /** Every container under the root, by name, each observed (and settled). */
 export async function listContainers(sys: LifecycleSystem): Promise<Observation[]> {
   let names: string[]

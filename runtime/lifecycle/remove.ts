@@ -4,18 +4,15 @@
 // once, and the monitor itself killed if it does not let go.
 
 import { LiteError } from '../errors.ts'
-import { observe, removeStateDir, tryLock } from './registry.ts'
+import { observe, observeNamed, removeStateDir, tryLock } from './registry.ts'
 import { stopAndWait } from './stop.ts'
 import type { LifecycleSystem } from './system.ts'
 import { closeSync } from 'node:fs'
 
 /** 0 removed; 1 no such container, or running without -f. */
 export async function removeContainer(name: string, force: boolean, sys: LifecycleSystem): Promise<number> {
-  let o = await observe(name, sys)
-  if (!o) {
-    sys.stderr(`lite: error: no such container: ${name}\n`)
-    return 1
-  }
+  let o = await observeNamed(name, sys)
+  if (!o) return 1
   if (o.alive) {
     if (!force) {
       sys.stderr(`lite: error: ${name} is running: stop it first (lite stop ${name}) or use lite rm -f\n`)

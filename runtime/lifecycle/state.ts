@@ -3,9 +3,10 @@
 // The lock (flock) is what says "running": it is released by the kernel when lite dies,
 // even with SIGKILL, so a stale directory is recognised and cleaned by the next run.
 
-import { closeSync, fstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, fstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { posix } from 'node:path'
 import { LiteError } from '../errors.ts'
+import { readState, type ContainerState } from './state-file.ts'
 import { processStartTime } from './process-identity.ts'
 
 /** /run/lite, or LITE_STATE_ROOT (tests keep their containers apart with it). */
@@ -21,20 +22,12 @@ export interface Locker {
 }
 
 /** The container's pid from the state file (key=value lines), for a message. */
-function readPid(dir: string): string {
+/** The state file, if there is a readable one (a message or a decision only). */
+function stateQuietly(dir: string): ContainerState | null {
   try {
-    const m = /^pid=(\d+)$/m.exec(readFileSync(posix.join(dir, 'state'), 'utf8'))
-    if (m) return m[1]!
-  } catch {}
-  return '?'
-}
-
-/** What the state file says of the container's life, if there is one. */
-function readStatus(dir: string): string | undefined {
-  try {
-    return /^status=(\S*)$/m.exec(readFileSync(posix.join(dir, 'state'), 'utf8'))?.[1]
+    return readState(dir)
   } catch {
-    return undefined
+    return null
   }
 }
 
@@ -60,7 +53,7 @@ function lockWhenNotRunning(lockPath: string, locker: Locker): number {
       return locker.lockExclusive(lockPath)
     } catch (e) {
       const busy = (e as { code?: string }).code === 'Busy'
-      const status = busy ? readStatus(dir) : undefined
+      const status = busy ? stateQuietly(dir)?.status : undefined
       const bound = status === undefined ? NO_STATE_WAIT_MS : LIVE_STATUSES.includes(status) ? 0 : READER_WAIT_MS
       if (!busy || waited >= bound) throw e
       sleepSync(READER_POLL_MS)
@@ -85,16 +78,8 @@ function killIfSame(pid: number, startTime: number): void {
  * the rest of its processes.)
  */
 function killOrphan(dir: string, kill: OrphanKiller): void {
-  let text: string
-  try {
-    text = readFileSync(posix.join(dir, 'state'), 'utf8')
-  } catch {
-    return
-  }
-  const status = /^status=(\S*)$/m.exec(text)?.[1]
-  const pid = Number(/^pid=(\d+)$/m.exec(text)?.[1] ?? 0)
-  const start = /^pid_start=(\d+)$/m.exec(text)?.[1]
-  if (status !== 'exited' && pid > 0 && start !== undefined) kill(pid, Number(start))
+  const s = stateQuietly(dir)
+  if (s && s.status !== 'exited' && s.pid !== null && s.pid > 0 && s.pidStart !== null) kill(s.pid, s.pidStart)
 }
 
 /** Files a restart keeps: the detached container's log goes on across restarts. */
@@ -131,7 +116,7 @@ export function acquireState(name: string, locker: Locker, root = STATE_ROOT, op
       fd = lockWhenNotRunning(lockPath, locker)
     } catch (e) {
       if ((e as { code?: string }).code === 'Busy') {
-        throw new LiteError(`container "${name}" is already running (pid ${readPid(dir)}); choose another name with --name or [container] name`)
+        throw new LiteError(`container "${name}" is already running (pid ${stateQuietly(dir)?.pid ?? '?'}); choose another name with --name or [container] name`)
       }
       if ((e as { code?: string }).code === 'ENOENT' || /os error 2\b/.test((e as Error).message)) continue // a reader removed a dead dir under us
       throw new LiteError(`cannot lock ${lockPath}: ${(e as Error).message}`)
@@ -150,14 +135,6 @@ export function acquireState(name: string, locker: Locker, root = STATE_ROOT, op
     closeSync(fd)
   }
   throw new LiteError(`cannot take the state lock of "${name}" in ${dir}`)
-}
-
-/** Writes a state file atomically (temp + rename), so a reader never sees half of it. */
-export function writeStateFile(lock: StateLock, file: string, content: string): void {
-  const path = posix.join(lock.dir, file)
-  const temp = `${path}.tmp`
-  writeFileSync(temp, content, { mode: 0o644 })
-  renameSync(temp, path)
 }
 
 /** Removes the state dir, then lets go of the lock. */

@@ -6,7 +6,7 @@
 
 import { LiteError } from '../errors.ts'
 import { peekConfig } from './config-peek.ts'
-import { isHeld, observe, stateWhenWritten, type Observation } from './registry.ts'
+import { isHeld, observe, observeNamed, stateWhenWritten, type Observation } from './registry.ts'
 import { signalContainer } from './signal-container.ts'
 import { readState, type ContainerState } from './state-file.ts'
 import type { LifecycleSystem } from './system.ts'
@@ -104,11 +104,8 @@ function readStateOr(o: Observation, fallback: ContainerState): ContainerState {
 
 /** lite stop NAME: 0 stopped (or was not running), 1 no such container; 125 did not stop. */
 export async function stopContainer(name: string, opts: StopOptions, sys: LifecycleSystem): Promise<number> {
-  const o = await observe(name, sys)
-  if (!o) {
-    sys.stderr(`lite: error: no such container: ${name}\n`)
-    return 1
-  }
+  const o = await observeNamed(name, sys)
+  if (!o) return 1
   if (!o.alive) {
     sys.stderr(`lite: ${name} is not running\n`)
     sys.stdout(`${name}\n`)

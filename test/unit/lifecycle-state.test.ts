@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { LiteError } from '../../runtime/errors.ts'
-import { STATE_ROOT, acquireState, releaseState, writeStateFile, type Locker, type StateLock } from '../../runtime/lifecycle/state.ts'
+import { STATE_ROOT, acquireState, releaseState, type Locker, type StateLock } from '../../runtime/lifecycle/state.ts'
 
 /**
  * A stand-in for the addon's flock: opens (creating) the lock file and returns the fd.
@@ -179,22 +179,10 @@ t.test('acquireState', async t => {
   })
 })
 
-t.test('writeStateFile', async t => {
-  const root = t.testdir({})
-  const lock = acquire(t, 'web', fakeLocker(), root)
-  writeStateFile(lock, 'pid', '123\n')
-  t.equal(fs.readFileSync(path.join(lock.dir, 'pid'), 'utf8'), '123\n')
-  t.equal(fs.statSync(path.join(lock.dir, 'pid')).mode & 0o777, 0o644)
-  writeStateFile(lock, 'pid', '456\n')
-  t.equal(fs.readFileSync(path.join(lock.dir, 'pid'), 'utf8'), '456\n', 'replaced')
-  writeStateFile(lock, 'state.json', '{"status":"running"}\n')
-  t.same(fs.readdirSync(lock.dir).sort(), ['lock', 'pid', 'state.json'], 'no temp file left')
-})
-
 t.test('releaseState removes the dir and closes the lock', async t => {
   const root = t.testdir({})
   const lock = acquire(t, 'web', fakeLocker(), root)
-  writeStateFile(lock, 'pid', '1\n')
+  fs.writeFileSync(path.join(lock.dir, 'state'), 'pid=1\n')
   fs.mkdirSync(path.join(lock.dir, 'etc'))
   fs.writeFileSync(path.join(lock.dir, 'etc', 'hosts'), '')
   releaseState(lock)
