@@ -502,7 +502,7 @@ export const KEYS: readonly KeySpec[] = [
     value: 'bool',
     default: 'no',
     doc:
-      'yes starts a stub PID 1 that reaps zombies and forwards signals; the program runs as PID 2. ' +
+      'yes starts a small PID 1 (lite-init: the monitor program in init mode, about 25 KiB resident) that reaps zombies and forwards signals; the program runs as PID 2. ' +
       'Without it the program is PID 1, and the kernel drops a signal such as SIGTERM sent to a ' +
       'PID 1 that has no handler for it.',
     lxc: '(lxc-execute, with init.lxc)',
@@ -1022,7 +1022,8 @@ export const KEYS: readonly KeySpec[] = [
     doc:
       'What the monitor does when the container exits by itself: no; on-failure restarts it after a ' +
       'non-zero exit or a signal, at most N times (unlimited without :N); always restarts it after any ' +
-      'exit, waiting longer after each quick failure (a back-off). A container ' +
+      'exit. The back-off before a restart starts at 100 ms and doubles up to 10 s; a run of 10 s or more ' +
+      'starts it over. The same monitor pid restarts lite with the config (an init system sees no change). A container ' +
       'stopped with lite stop (or SIGTERM to its monitor) is never restarted.',
     nspawn: '(systemd Restart=)',
     parse: parseRestart,
@@ -1039,7 +1040,8 @@ export const KEYS: readonly KeySpec[] = [
     default: 'file',
     doc:
       'file: /run/lite/NAME/log, a ring of two files on /run (RAM, no flash wear) read by lite logs; ' +
-      'syslog: the system log (/dev/log), tagged with the name; none: discarded.',
+      'syslog: the system log (/dev/log, facility user, severity info), one message per line tagged lite/NAME; ' +
+      'none: discarded. A foreground lite run writes to its own stdout and stderr instead.',
     lxc: 'lxc.console.logfile',
     parse: oneOf(['file', 'syslog', 'none'] as const),
     apply: (cfg, target) => {

@@ -79,7 +79,7 @@ export function failureError(f: ChildFailure, plan: LaunchPlan, text?: (errno: n
     case 'seccomp': {
       const choice = cfg.security.seccomp
       const profile = choice.kind === 'file' ? choice.path : "Docker's default profile"
-      const who = f.index === 1 ? ' in the stub init' : ''
+      const who = f.index === 1 ? ' in lite-init (PID 1)' : ''
       return new LiteError(`${where(o('security.seccomp'))}[security] seccomp: the kernel refused the filter (${profile})${who}: ${err}`)
     }
     case 'caps':

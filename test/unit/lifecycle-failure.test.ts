@@ -218,7 +218,7 @@ t.test('[security] and [sysctl] failures are told against their lines', async t 
   const show = (step: string, index: number, errno: number) => failureError({ step, index, errno }, p, strerror).message.split(dir).join('{DIR}')
   t.equal(show('caps', 1, E.EPERM), '{DIR}/web.ini:19: [security] cap.keep: set capabilities: Operation not permitted (EPERM)')
   t.equal(show('seccomp', 0, E.EINVAL), '[security] seccomp: the kernel refused the filter (Docker\'s default profile): Invalid argument (EINVAL)')
-  t.equal(show('seccomp', 1, E.EINVAL), '[security] seccomp: the kernel refused the filter (Docker\'s default profile) in the stub init: Invalid argument (EINVAL)')
+  t.equal(show('seccomp', 1, E.EINVAL), '[security] seccomp: the kernel refused the filter (Docker\'s default profile) in lite-init (PID 1): Invalid argument (EINVAL)')
   const sysctl = opIndex(p, o => o.kind === 'write')
   t.equal(show('fs-op', sysctl, E.ENOENT), '{DIR}/web.ini:22: [sysctl] net.ipv4.ip_forward: write "1" to /proc/sys/net/ipv4/ip_forward: No such file or directory (ENOENT)')
   const mask = opIndex(p, o => o.kind === 'mask')

@@ -46,7 +46,7 @@ The process started in the container.
 | \`cwd\` | path | \`/\` | The working directory, an absolute path inside the container. | \`lxc.init.cwd\` | \`Exec.WorkingDirectory\` |
 | \`user\` | uid[:gid] | \`0:0\` | Numeric user and group ids (names would need the rootfs's /etc/passwd); gid defaults to uid. | \`lxc.init.uid\`, \`lxc.init.gid\` | \`Exec.User\` |
 | \`groups\` | gid list | none | Supplementary group ids, separated by spaces or commas. | \`lxc.init.groups\` | — |
-| \`init\` | bool | \`no\` | yes starts a stub PID 1 that reaps zombies and forwards signals; the program runs as PID 2. Without it the program is PID 1, and the kernel drops a signal such as SIGTERM sent to a PID 1 that has no handler for it. | (lxc-execute, with init.lxc) | \`Exec.ProcessTwo\` |
+| \`init\` | bool | \`no\` | yes starts a small PID 1 (lite-init: the monitor program in init mode, about 25 KiB resident) that reaps zombies and forwards signals; the program runs as PID 2. Without it the program is PID 1, and the kernel drops a signal such as SIGTERM sent to a PID 1 that has no handler for it. | (lxc-execute, with init.lxc) | \`Exec.ProcessTwo\` |
 | \`stop_signal\` | signal | \`SIGTERM\` | The signal that asks the container to stop: a name (SIGTERM, TERM, SIGRTMIN+3) or a number. | \`lxc.signal.stop\` | \`Exec.KillSignal\` |
 | \`stop_timeout\` | seconds, 0..3600 | \`10\` | How long to wait after stop_signal before SIGKILL. | (lxc-stop --timeout) | — |
 
@@ -168,7 +168,7 @@ Starting at boot (lite boot DIR, in order, with a delay) and restarting after an
 | \`auto\` | bool | \`no\` | yes: lite boot DIR starts this container (detached) when DIR holds its config; lite shutdown DIR stops it. | \`lxc.start.auto\` | — |
 | \`order\` | integer | \`0\` | lite boot starts lower orders first (equal orders by name); lite shutdown stops in the reverse order. | \`lxc.start.order\` | — |
 | \`delay\` | seconds, 0..3600 | \`0\` | How long lite boot waits after starting this container before it starts the next one (e.g. 0.5). | \`lxc.start.delay\` | — |
-| \`restart\` | no \\| on-failure[:N] \\| always | \`no\` | What the monitor does when the container exits by itself: no; on-failure restarts it after a non-zero exit or a signal, at most N times (unlimited without :N); always restarts it after any exit, waiting longer after each quick failure (a back-off). A container stopped with lite stop (or SIGTERM to its monitor) is never restarted. | — | (systemd Restart=) |
+| \`restart\` | no \\| on-failure[:N] \\| always | \`no\` | What the monitor does when the container exits by itself: no; on-failure restarts it after a non-zero exit or a signal, at most N times (unlimited without :N); always restarts it after any exit. The back-off before a restart starts at 100 ms and doubles up to 10 s; a run of 10 s or more starts it over. The same monitor pid restarts lite with the config (an init system sees no change). A container stopped with lite stop (or SIGTERM to its monitor) is never restarted. | — | (systemd Restart=) |
 
 ### \`[log]\`
 
@@ -176,7 +176,7 @@ Where the stdout and stderr of a detached container (lite run -d) go; read them 
 
 | key | value | default | description | LXC | nspawn |
 | --- | --- | --- | --- | --- | --- |
-| \`target\` | file \\| syslog \\| none | \`file\` | file: /run/lite/NAME/log, a ring of two files on /run (RAM, no flash wear) read by lite logs; syslog: the system log (/dev/log), tagged with the name; none: discarded. | \`lxc.console.logfile\` | — |
+| \`target\` | file \\| syslog \\| none | \`file\` | file: /run/lite/NAME/log, a ring of two files on /run (RAM, no flash wear) read by lite logs; syslog: the system log (/dev/log, facility user, severity info), one message per line tagged lite/NAME; none: discarded. A foreground lite run writes to its own stdout and stderr instead. | \`lxc.console.logfile\` | — |
 | \`size\` | size, at least 16K | \`1M\` | The most a file log keeps: when log reaches half of it, it becomes log.1 (replacing the older one). | \`lxc.console.size\` | — |
 
 `
@@ -287,7 +287,8 @@ lite configuration reference
 
   init = bool
       default: no
-      yes starts a stub PID 1 that reaps zombies and forwards signals; the
+      yes starts a small PID 1 (lite-init: the monitor program in init mode,
+      about 25 KiB resident) that reaps zombies and forwards signals; the
       program runs as PID 2. Without it the program is PID 1, and the kernel
       drops a signal such as SIGTERM sent to a PID 1 that has no handler for
       it.
@@ -593,9 +594,11 @@ lite configuration reference
       default: no
       What the monitor does when the container exits by itself: no; on-failure
       restarts it after a non-zero exit or a signal, at most N times
-      (unlimited without :N); always restarts it after any exit, waiting
-      longer after each quick failure (a back-off). A container stopped with
-      lite stop (or SIGTERM to its monitor) is never restarted.
+      (unlimited without :N); always restarts it after any exit. The back-off
+      before a restart starts at 100 ms and doubles up to 10 s; a run of 10 s
+      or more starts it over. The same monitor pid restarts lite with the
+      config (an init system sees no change). A container stopped with lite
+      stop (or SIGTERM to its monitor) is never restarted.
       nspawn: (systemd Restart=)
 
 [log]
@@ -605,8 +608,10 @@ lite configuration reference
   target = file | syslog | none
       default: file
       file: /run/lite/NAME/log, a ring of two files on /run (RAM, no flash
-      wear) read by lite logs; syslog: the system log (/dev/log), tagged with
-      the name; none: discarded.
+      wear) read by lite logs; syslog: the system log (/dev/log, facility
+      user, severity info), one message per line tagged lite/NAME; none:
+      discarded. A foreground lite run writes to its own stdout and stderr
+      instead.
       LXC: lxc.console.logfile
 
   size = size, at least 16K
