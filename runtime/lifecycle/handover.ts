@@ -44,12 +44,14 @@ export function liteCommand(execPath = process.execPath, argv = process.argv): s
   return [execPath]
 }
 
-function logPath(identity: RunIdentity): string {
-  return identity.detached ? posix.join(STATE_ROOT, identity.name, 'log') : ''
+/** The state file's `log`: where a detached container's output goes. */
+function logValue(identity: RunIdentity, target: ContainerConfig['log']['target']): string {
+  if (!identity.detached || target === 'none') return ''
+  return target === 'syslog' ? 'syslog' : posix.join(STATE_ROOT, identity.name, 'log')
 }
 
 /** The state file before the monitor takes over: starting (or restarting). */
-export function initialState(identity: RunIdentity, restarts: number): ContainerState {
+export function initialState(identity: RunIdentity, restarts: number, logTarget: ContainerConfig['log']['target']): ContainerState {
   return {
     name: identity.name,
     config: identity.config,
@@ -65,7 +67,7 @@ export function initialState(identity: RunIdentity, restarts: number): Container
     exitSignal: 0,
     oom: false,
     restarts,
-    log: logPath(identity),
+    log: logValue(identity, logTarget),
     extra: {},
   }
 }
@@ -116,7 +118,7 @@ export function monitorSpec(input: HandoverInput): MonitorSpec {
     `detached=${identity.detached ? 1 : 0}`,
     `pid_start=${input.pidStart ?? ''}`,
     `started=${identity.started}`,
-    `log=${identity.detached && config.log.target !== 'none' ? (config.log.target === 'syslog' ? 'syslog' : logPath(identity)) : ''}`,
+    `log=${logValue(identity, config.log.target)}`,
   ]
   return {
     name: identity.name,

@@ -123,7 +123,7 @@ async function run(opts: RunOptions): Promise<number> {
   let logPipe: number[] | undefined
   try {
     prepareHost(plan)
-    writeState(lock.dir, initialState(identity, restart.restarts))
+    writeState(lock.dir, initialState(identity, restart.restarts, config.log.target))
     // The monitor's image exists before clone: PID 1 of init = yes runs it too, and a
     // host that cannot exec it (vm.memfd_noexec) fails here, before anything runs.
     let image
@@ -172,6 +172,7 @@ async function run(opts: RunOptions): Promise<number> {
     if (logPipe) native.closeFd(logPipe[1]!)
 
     trace('monitor')
+    const pidStart = processStartTime(container.pid)
     const spec = monitorSpecFor({
       config,
       identity,
@@ -181,10 +182,13 @@ async function run(opts: RunOptions): Promise<number> {
       cgroups,
       restart,
       pid: container.pid,
-      pidStart: processStartTime(container.pid),
+      pidStart,
       logFd: logPipe?.[0],
       hookVars,
     })
+    // Running from here on, as `lite run -d` will say: the state says so before the
+    // monitor's first write (same pid, so monitor_pid is already right).
+    writeState(lock.dir, { ...initialState(identity, restart.restarts, config.log.target), status: 'running', pid: container.pid, pidStart: pidStart ?? null })
     if (opts.detachStatusFd !== undefined) writeSync(opts.detachStatusFd, `ok ${container.pid}\n`)
     const keep = [lock.fd, ...(logPipe ? [logPipe[0]!] : [])]
     try {
