@@ -1,6 +1,6 @@
 // LITE_TRACE=1 prints where a run's time goes on stderr: one line per phase, when it
 // begins, in ms since the process started, and how long the phase before it took;
-// at exit, one line with every phase's duration.
+// at exit (or just before lite execs into the monitor), one line with every phase's duration.
 //
 // "Since the process started": Bun's clock (performance.timeOrigin) starts ~1.5 ms after
 // exec on the machines we measured, and the kernel's own start time (/proc/self/stat) has
@@ -37,6 +37,16 @@ export function trace(phase: string): void {
   const prev = phases[phases.length - 1]
   phases.push({ phase, at })
   line(at, phase, `(${prev.phase} took ${(at - prev.at).toFixed(2)} ms)`)
+}
+
+/**
+ * The summary now, not at exit: lite run execs into the monitor, so Bun never exits.
+ * Its total is then the time until that exec (the monitor's part is not traced).
+ */
+export function traceHandover(): void {
+  if (!enabled) return
+  process.off('exit', summary)
+  summary()
 }
 
 /** At exit, one line: how long each phase took, in order, and the total. */

@@ -13,7 +13,7 @@ import { EXIT_LITE_FAILED, LiteError, errorText } from '../errors.ts'
 import { readHostFacts } from '../host/facts.ts'
 import { addonDirectory, loadNative, type Container, type Native } from '../native/index.ts'
 import { buildPlan, type LaunchPlan } from '../plan/build.ts'
-import { trace } from '../trace.ts'
+import { trace, traceHandover } from '../trace.ts'
 import { failureError } from './failure.ts'
 import { runHooks } from './hooks.ts'
 import { acquireState, releaseState, STATE_ROOT, type StateLock } from './state.ts'
@@ -191,6 +191,7 @@ async function run(opts: RunOptions): Promise<number> {
     writeState(lock.dir, { ...initialState(identity, restart.restarts, config.log.target), status: 'running', pid: container.pid, pidStart: pidStart ?? null })
     if (opts.detachStatusFd !== undefined) writeSync(opts.detachStatusFd, `ok ${container.pid}\n`)
     const keep = [lock.fd, ...(logPipe ? [logPipe[0]!] : [])]
+    traceHandover()
     try {
       container.execMonitor(image.fd, spec, keep, !!opts.detached, opts.interactive)
     } catch (e) {
