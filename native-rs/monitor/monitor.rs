@@ -66,6 +66,34 @@ impl Container<'_> {
     }
 }
 
+/// The stop policy's progress: a stop request, and when SIGKILL follows it.
+struct Stop {
+    requested: bool,
+    /// monotonic ms; -1: no SIGKILL pending
+    kill_at: i64,
+}
+
+impl Stop {
+    fn on_signal(&mut self, container: &Container, sig: i32, master: i32) {
+        let spec = container.spec;
+        match sig {
+            sys::SIGCHLD => {}
+            sys::SIGTERM | sys::SIGINT => {
+                // A stop request: the configured stop signal for TERM (an init system or
+                // `lite stop`), then SIGKILL after stop_timeout.
+                container.signal(if sig == sys::SIGTERM { spec.stop_signal } else { sig });
+                if !self.requested {
+                    self.requested = true;
+                    self.kill_at = sys::monotonic_ms() + spec.stop_timeout_ms;
+                    write_state(spec, Status::Stopping, spec.restarts, None);
+                }
+            }
+            sys::SIGWINCH => copy_window_size(master),
+            _ => container.signal(sig),
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Status {
     Running,
@@ -173,8 +201,10 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
     write_state(spec, Status::Running, spec.restarts, None);
     let mut sink = LogSink::new(spec.log_target, spec.state_dir, spec.name, spec.log_size);
 
-    let mut stop_requested = false;
-    let mut kill_at: i64 = -1;
+    let mut stop = Stop { requested: false, kill_at: -1 };
+    if spec.pending_signal > 0 {
+        stop.on_signal(&container, spec.pending_signal, spec.tty_master);
+    }
     let mut master = spec.tty_master;
     let mut stdin_open = spec.forward_stdin && master >= 0;
     let mut log_fd = spec.log_fd;
@@ -189,32 +219,17 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
             PollFd { fd: if stdin_open { 0 } else { -1 }, events: sys::POLLIN, revents: 0 },
             PollFd { fd: log_fd, events: sys::POLLIN, revents: 0 },
         ];
-        let timeout = if kill_at >= 0 { (kill_at - sys::monotonic_ms()).max(0) } else { -1 };
+        let timeout = if stop.kill_at >= 0 { (stop.kill_at - sys::monotonic_ms()).max(0) } else { -1 };
         let _ = sys::poll(&mut fds, timeout);
-        if kill_at >= 0 && sys::monotonic_ms() >= kill_at {
+        if stop.kill_at >= 0 && sys::monotonic_ms() >= stop.kill_at {
             container.signal(sys::SIGKILL);
-            kill_at = -1;
+            stop.kill_at = -1;
         }
         if fds[0].revents != 0 {
             let mut info = [0u8; 128];
             while let Ok(128) = sys::read(sfd, &mut info) {
                 let sig = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]) as i32;
-                match sig {
-                    sys::SIGCHLD => {}
-                    sys::SIGTERM | sys::SIGINT => {
-                        // A stop request: the configured stop signal for TERM (an init
-                        // system or `lite stop`), then SIGKILL after stop_timeout.
-                        let first = !stop_requested;
-                        stop_requested = true;
-                        container.signal(if sig == sys::SIGTERM { spec.stop_signal } else { sig });
-                        if first {
-                            kill_at = sys::monotonic_ms() + spec.stop_timeout_ms;
-                            write_state(spec, Status::Stopping, spec.restarts, None);
-                        }
-                    }
-                    sys::SIGWINCH => copy_window_size(master),
-                    _ => container.signal(sig),
-                }
+                stop.on_signal(&container, sig, master);
             }
         }
         if fds[1].revents != 0 && relay(master, 1, &mut io, None) == Relayed::Closed {
@@ -270,7 +285,7 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
     }
     sink.finish();
 
-    let ended = Ended { exit_code: outcome.code, stop_requested, ran_ms };
+    let ended = Ended { exit_code: outcome.code, stop_requested: stop.requested, ran_ms };
     if let Some(delay) = next_restart(spec.restart, spec.restart_max, spec.restarts, spec.backoff_ms, &ended) {
         write_state(spec, Status::Restarting, spec.restarts + 1, Some(&outcome));
         if wait_unless_stopped(sfd, delay) {

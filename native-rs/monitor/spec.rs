@@ -86,6 +86,8 @@ pub struct Spec<'a> {
     pub log_size: i64,
     /// Fixed lines of the state file (name, config, pid_start, ...), as `key=value`.
     pub state: List<'a>,
+    /// A signal lite received before it became the monitor (0: none).
+    pub pending_signal: i32,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -130,6 +132,7 @@ pub fn parse(text: &[u8]) -> Result<Spec<'_>, SpecError> {
         log_target: LogTarget::Inherit,
         log_size: 1 << 20,
         state: List::new(),
+        pending_signal: 0,
     };
     for (i, line) in text.split(|&c| c == b'\n' || c == 0).enumerate() {
         if line.is_empty() {
@@ -186,6 +189,7 @@ pub fn parse(text: &[u8]) -> Result<Spec<'_>, SpecError> {
                 }
             }
             b"log_size" => s.log_size = int()?,
+            b"pending_signal" => s.pending_signal = int()? as i32,
             // Unknown keys are ignored: an older monitor can read a newer spec.
             _ => {}
         }

@@ -5,6 +5,7 @@
 
 pub mod child;
 pub mod device_bpf;
+pub mod early_signals;
 pub mod error;
 pub mod loopdev;
 pub mod monitor;

@@ -157,18 +157,23 @@ fn close_on_exec_except(keep: &[RawFd]) -> Result<()> {
     Ok(())
 }
 
-/// The outer terminal's kernel termios (TCGETS), hex, and raw mode for `-t -i`.
-fn terminal_spec(tty_master: RawFd, interactive: bool, spec: &mut String) {
+/// The outer terminal's kernel termios (TCGETS), hex, and raw mode for `-t -i`; the
+/// settings to put back if the exec fails.
+fn terminal_spec(
+    tty_master: RawFd,
+    interactive: bool,
+    spec: &mut String,
+) -> Option<crate::tty::SavedTerminal> {
     if unsafe { libc::isatty(0) } != 1 {
-        return;
+        return None;
     }
     let _ = crate::tty::copy_size(0, tty_master);
     if !interactive {
-        return;
+        return None;
     }
     let mut saved = [0u8; 64];
     if unsafe { libc::ioctl(0, libc::TCGETS, saved.as_mut_ptr()) } < 0 {
-        return;
+        return None;
     }
     // struct termios of the kernel: 4 flags, c_line, c_cc[19] (36 bytes on both arches).
     let _ = write!(spec, "termios ");
@@ -176,9 +181,9 @@ fn terminal_spec(tty_master: RawFd, interactive: bool, spec: &mut String) {
         let _ = write!(spec, "{b:02x}");
     }
     spec.push('\n');
-    if let Ok(t) = crate::tty::save(0) {
-        let _ = t.make_raw();
-    }
+    let t = crate::tty::save(0).ok()?;
+    let _ = t.make_raw();
+    Some(t)
 }
 
 /// Replaces this process with the monitor. Returns only on failure.
@@ -190,6 +195,7 @@ pub fn enter(e: &Entry) -> Error {
     }
     let mut keep: Vec<RawFd> = e.keep.to_vec();
     keep.extend(e.pidfd);
+    let mut terminal = None;
     if let Some(m) = e.tty_master {
         let _ = writeln!(
             spec,
@@ -197,7 +203,35 @@ pub fn enter(e: &Entry) -> Error {
             e.interactive as u8
         );
         keep.push(m);
-        terminal_spec(m, e.interactive, &mut spec);
+        terminal = terminal_spec(m, e.interactive, &mut spec);
+    }
+    let err = exec(e, &spec, &mut keep);
+    if let Some(t) = terminal {
+        t.restore();
+    }
+    err
+}
+
+/// The spec in a memfd, lite's fds closed on exec but `keep`, then execveat.
+fn exec(e: &Entry, spec: &str, keep: &mut Vec<RawFd>) -> Error {
+    // Blocked from here through exec in this thread: the monitor takes them from a
+    // signalfd. What came before (noted by early_signals on any thread) goes into the
+    // spec; what another of Bun's threads takes in the few µs until exec is lost.
+    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
+    }
+    let err = exec_blocked(e, spec, keep);
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    err
+}
+
+fn exec_blocked(e: &Entry, spec: &str, keep: &mut Vec<RawFd>) -> Error {
+    let mut spec = String::from(spec);
+    if let Some(sig) = crate::early_signals::pending() {
+        let _ = writeln!(spec, "pending_signal {sig}");
     }
     let spec_fd = match memfd(c"lite-monitor-spec", 0) {
         Ok(fd) => fd,
@@ -217,7 +251,7 @@ pub fn enter(e: &Entry) -> Error {
     }
     unsafe { libc::lseek(spec_fd.as_raw_fd(), 0, libc::SEEK_SET) };
     keep.push(spec_fd.as_raw_fd());
-    if let Err(err) = close_on_exec_except(&keep) {
+    if let Err(err) = close_on_exec_except(keep) {
         return err;
     }
     if e.null_stdio {
@@ -235,14 +269,9 @@ pub fn enter(e: &Entry) -> Error {
     let argv0 = c"lite-monitor";
     let arg1 = CString::new(spec_fd.as_raw_fd().to_string()).expect("digits");
     let argv = [argv0.as_ptr(), arg1.as_ptr(), std::ptr::null()];
-    // Blocked from here through exec: the monitor takes them from a signalfd, and a
-    // stop request that comes in between is not lost. Handlers go back to default so
-    // that an ignored SIGCHLD (auto-reap) cannot survive exec (handled ones reset anyway).
-    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
-    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // An ignored signal survives exec (an ignored SIGCHLD would auto-reap the
+    // container): back to default; handled ones reset by themselves.
     unsafe {
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
         for sig in 1..=64 {
             let mut act: libc::sigaction = std::mem::zeroed();
             if libc::sigaction(sig, std::ptr::null(), &mut act) == 0
@@ -265,10 +294,8 @@ pub fn enter(e: &Entry) -> Error {
             libc::AT_EMPTY_PATH,
         );
     }
-    let err = errno();
-    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
     Error::Os {
         what: "execveat the monitor",
-        errno: err,
+        errno: errno(),
     }
 }

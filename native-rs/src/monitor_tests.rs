@@ -161,3 +161,15 @@ fn back_off_doubles_and_starts_over_after_a_stable_run() {
         Some(FIRST_BACKOFF_MS)
     );
 }
+
+#[test]
+fn a_signal_noted_before_the_monitor_comes_in_the_spec() {
+    let s = parse(b"name a\nstate_dir /x\npid 3\npending_signal 15\n").unwrap();
+    assert_eq!(s.pending_signal, 15);
+    assert_eq!(
+        parse(b"name a\nstate_dir /x\npid 3\n")
+            .unwrap()
+            .pending_signal,
+        0
+    );
+}

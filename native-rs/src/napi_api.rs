@@ -272,3 +272,20 @@ pub fn pipe() -> napi::Result<Vec<i32>, Code> {
 pub fn close_fd(fd: i32) {
     unsafe { libc::close(fd) };
 }
+
+/// `lite run` notes TERM, INT, HUP, QUIT, USR1 and USR2 from here on, for the monitor
+/// (early_signals.rs).
+#[napi]
+pub fn watch_early_signals() {
+    crate::early_signals::watch();
+}
+
+/// A stop request (SIGTERM or SIGINT) came since watchEarlySignals.
+#[napi]
+pub fn early_stop_signal() -> Option<i32> {
+    if crate::early_signals::stop_requested() {
+        crate::early_signals::pending()
+    } else {
+        None
+    }
+}

@@ -30,6 +30,11 @@ impl SavedTerminal {
         }
         Ok(())
     }
+
+    /// Back as it was (a failed exec into the monitor, which would have done it).
+    pub fn restore(&self) {
+        unsafe { libc::tcsetattr(self.fd, libc::TCSADRAIN, &self.termios) };
+    }
 }
 
 /// Copies the outer terminal's size to the pty (at start and on SIGWINCH).

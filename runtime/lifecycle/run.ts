@@ -114,6 +114,9 @@ async function run(opts: RunOptions): Promise<number> {
 
   trace('addon')
   const native = await loadNative()
+  // From here a SIGTERM (an init system stopping a service that is still starting) is
+  // noted, not fatal: before clone it ends the run cleanly, after it the monitor acts on it.
+  native.watchEarlySignals()
   trace('state')
   const restart = restartState(process.env)
   const lock: StateLock = acquireState(name, native, STATE_ROOT, { adoptFd: restart.lockFd })
@@ -149,6 +152,8 @@ async function run(opts: RunOptions): Promise<number> {
     const preFail = runHooks('pre-start', config.hooks.preStart, hookVars)
     if (preFail) throw preFail
 
+    const early = native.earlyStopSignal()
+    if (early) throw new LiteError(`${name}: a stop request came before the container started; nothing was started`, 128 + early)
     trace('clone')
     try {
       container = native.create(plan.native, cgroups?.v2)

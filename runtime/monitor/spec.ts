@@ -95,5 +95,6 @@ export function formatMonitorSpec(s: MonitorSpec): string {
   put('log_fd', s.logFd)
   put('log_size', s.logSize)
   for (const l of s.state) put('state', l)
+  // The addon appends pending_signal: a signal lite noted before it became the monitor.
   return lines.join('\n') + '\n'
 }

@@ -48,6 +48,9 @@ export declare function closeFd(fd: number): void
  */
 export declare function create(plan: Plan, cgroupDir?: string | undefined | null): Container
 
+/** A stop request (SIGTERM or SIGINT) came since watchEarlySignals. */
+export declare function earlyStopSignal(): number | null
+
 /** strerror text for an errno, without Rust's "(os error N)" suffix. */
 export declare function errnoText(errno: number): string
 
@@ -220,3 +223,9 @@ export interface StartResult {
   /** A pty master came back (`-t`). */
   tty: boolean
 }
+
+/**
+ * `lite run` notes TERM, INT, HUP, QUIT, USR1 and USR2 from here on, for the monitor
+ * (early_signals.rs).
+ */
+export declare function watchEarlySignals(): void

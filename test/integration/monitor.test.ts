@@ -3,7 +3,7 @@
 // init = yes is the same binary in init mode; lite exec joins a running container.
 
 import { spawnSync } from 'node:child_process'
-import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { LITE, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, runningPid, snapshotHost, writeConfig } from '../support/integration.ts'
@@ -68,6 +68,20 @@ if (requireRootAndBuild(t)) {
     const r = lite(['run', c.path])
     t.equal(r.code, 4, r.stderr)
     t.equal(readFileSync(out, 'utf8'), `hook ${c.name} 4\n`)
+  })
+
+  t.test('a SIGTERM while lite sets up ends the run cleanly (an init system stopping a starting service)', async (t) => {
+    const before = snapshotHost()
+    const marker = join(t.testdir({}), 'hook-ran')
+    // The pre-start hook holds lite in its set-up for a moment: the signal comes then.
+    const c = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\n[exec]\ncmd = /bin/true\n[hook]\npre-start[] = '/bin/sh -c "touch ${marker}; sleep 1"'\n`)
+    const run = liteBackground(t, ['run', c.path])
+    t.ok(await eventually(() => existsSync(marker), 5000), 'lite is in its pre-start hook')
+    run.child.kill('SIGTERM')
+    const r = await run.done
+    t.equal(r.code, 143, r.stderr)
+    t.match(r.stderr, /a stop request came before the container started; nothing was started/)
+    await assertNoLeaks(t, before)
   })
 
   t.test('the addon is unpacked once: 100 runs leave one copy', async (t) => {
