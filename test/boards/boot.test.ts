@@ -72,7 +72,7 @@ for (const name of BOARDS) {
           t.ok(c?.ok, `${check}${c ? `: ${c.detail}` : ': no result (the VM did not get that far)'}`)
         }
         const fig = fields(boot.lines, 'LITE-FIGURE')
-        if (fig) appendFileSync(figures, `${name} cgroup ${cgroup}: lite VmHWM ${fig.lite_vmhwm_kb} kB, VmRSS ${fig.lite_vmrss_kb} kB (running one container)\n`)
+        if (fig) appendFileSync(figures, `${name} cgroup ${cgroup}: the service's process (the monitor) Rss ${fig.lite_rss_kb} kB, Pss ${fig.lite_pss_kb} kB (running one container)\n`)
         t.match(boot.lines.join('\n'), /LITE-RESULTS pass=\d+ fail=0/, 'the VM reports no failed check')
       })
     }

@@ -41,7 +41,10 @@ heartbeat_pid >/dev/null
 lite_pid=$(cat /run/lite-busybox.pid 2>/dev/null)
 /etc/init.d/S50lite-busybox status >/dev/null
 check service-running $? "lite pid ${lite_pid:-none}"
-echo "LITE-FIGURE lite_vmhwm_kb=$(sed -nE 's/^VmHWM:[ \t]*([0-9]+) kB/\1/p' /proc/$lite_pid/status) lite_vmrss_kb=$(sed -nE 's/^VmRSS:[ \t]*([0-9]+) kB/\1/p' /proc/$lite_pid/status)"
+# The service's process is the monitor by now (lite execs into it). smaps_rollup walks the
+# page tables: before 6.2 the VmRSS of /proc/PID/status is synced only every 64 faults,
+# and a process as small as the monitor shows 4 kB there.
+echo "LITE-FIGURE lite_rss_kb=$(sed -n 's/^Rss: *\([0-9]*\) kB/\1/p' /proc/$lite_pid/smaps_rollup) lite_pss_kb=$(sed -n 's/^Pss: *\([0-9]*\) kB/\1/p' /proc/$lite_pid/smaps_rollup)"
 
 # 2. Its own namespaces: the heartbeat (the container's app) against PID 1's.
 cpid=$(heartbeat_pid)
