@@ -159,8 +159,16 @@ function liteCgroups(): string[] {
       return
     }
     for (const e of entries) {
-      if (e.startsWith('lite')) out.push(join(dir, e))
-      else walk(join(dir, e), depth + 1)
+      if (!e.startsWith('lite')) {
+        walk(join(dir, e), depth + 1)
+        continue
+      }
+      // The shared parent and every container's cgroup in it: a parent that another
+      // run keeps must not hide a leaked container cgroup.
+      out.push(join(dir, e))
+      try {
+        for (const c of readdirSync(join(dir, e), { withFileTypes: true })) if (c.isDirectory()) out.push(join(dir, e, c.name))
+      } catch {}
     }
   }
   walk('/sys/fs/cgroup', 0)
