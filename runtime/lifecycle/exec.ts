@@ -4,16 +4,12 @@
 // no_new_privs, seccomp, rlimits) from its config. Then lite execs into the monitor in
 // exec mode: it relays the terminal, forwards signals and exits with the process's code.
 
-import { existsSync } from 'node:fs'
 import { attachPid, placeCgroups } from '../cgroup/manager.ts'
-import { formatConfigErrors } from '../config/report.ts'
-import { loadConfig } from '../config/validate.ts'
-import { EXIT_LITE_FAILED, LiteError } from '../errors.ts'
+import { LiteError } from '../errors.ts'
 import { readHostFacts } from '../host/facts.ts'
 import { formatMonitorSpec } from '../monitor/spec.ts'
-import { addonDirectory, loadNative } from '../native/index.ts'
-import { buildPlan } from '../plan/build.ts'
-import { failureError } from './failure.ts'
+import { loadNative } from '../native/index.ts'
+import { configOrThrow, monitorImage, planOrThrow, startContainer } from './launch.ts'
 import { liteCommand } from './handover.ts'
 import { observe, stateWhenWritten } from './registry.ts'
 import type { LifecycleSystem } from './system.ts'
@@ -25,7 +21,6 @@ export interface ExecOptions {
   interactive: boolean
 }
 
-const START_TIMEOUT_MS = 30_000
 
 /** Returns only when the exec failed: 1 no such container or not running, 125 lite failed, 126/127. */
 export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): Promise<number> {
@@ -35,20 +30,12 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
     sys.stderr(`lite: error: ${o ? `${opts.name} is not running` : `no such container: ${opts.name}`}\n`)
     return 1
   }
-  const { config, errors } = loadConfig(state.config, { name: opts.name, cmd: opts.cmd })
-  if (!config) throw new LiteError(formatConfigErrors(errors, state.config).replace(/\n$/, ''), EXIT_LITE_FAILED, true)
+  const config = configOrThrow(state.config, { name: opts.name, cmd: opts.cmd })
   const host = readHostFacts()
-  const planned = buildPlan(config, host, { stateDir: o.dir, tty: opts.tty, interactive: opts.interactive, exists: existsSync })
-  if (!planned.plan) throw new LiteError(formatConfigErrors(planned.errors, state.config).replace(/\n$/, ''), EXIT_LITE_FAILED, true)
-  const plan = planned.plan
+  const plan = planOrThrow(config, state.config, host, { stateDir: o.dir, tty: opts.tty, interactive: opts.interactive })
 
   const native = await loadNative()
-  let image
-  try {
-    image = native.monitorImage(addonDirectory())
-  } catch (e) {
-    throw new LiteError(`cannot prepare the monitor: ${(e as Error).message}`)
-  }
+  const image = monitorImage(native)
   // The container is built already: only the process part of the plan applies.
   const joinPlan = { ...plan.native, ops: [], loopImage: undefined, hostname: undefined, loopbackUp: false, stubInit: false, joinPid: state.pid }
   let container
@@ -59,11 +46,7 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
   }
   try {
     if (host.cgroups && host.cgroups.layout.mode !== 'none') attachPid(placeCgroups(host.cgroups.layout, config.cgroup.parent, opts.name), container.pid, false)
-    const started = container.start(START_TIMEOUT_MS)
-    if (started.failure) {
-      container.waitSync()
-      throw failureError(started.failure, plan, native.errnoText)
-    }
+    startContainer(native, container, plan)
     const [lite] = liteCommand()
     const spec = formatMonitorSpec({
       name: opts.name,

@@ -3,18 +3,16 @@
 // same pid) waits, relays, cleans up and exits with the container's code (DESIGN §6).
 // Returns an exit code only when the run failed; never calls process.exit itself.
 
-import { existsSync, mkdirSync, statSync, writeFileSync, writeSync } from 'node:fs'
+import { mkdirSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { deviceNumbers } from '../config/resource-values.ts'
 import { posix } from 'node:path'
-import { loadConfig } from '../config/validate.ts'
-import { formatConfigErrors } from '../config/report.ts'
 import type { ContainerConfig } from '../config/types.ts'
 import { EXIT_LITE_FAILED, LiteError, errorText } from '../errors.ts'
 import { readHostFacts } from '../host/facts.ts'
-import { addonDirectory, loadNative, type Container, type Native } from '../native/index.ts'
-import { buildPlan, type LaunchPlan } from '../plan/build.ts'
+import { loadNative, type Container, type Native } from '../native/index.ts'
+import type { LaunchPlan } from '../plan/build.ts'
 import { trace, traceHandover } from '../trace.ts'
-import { failureError } from './failure.ts'
+import { configOrThrow, monitorImage, planOrThrow, startContainer } from './launch.ts'
 import { runHooks } from './hooks.ts'
 import { acquireState, releaseState, STATE_ROOT, type StateLock } from './state.ts'
 import { writeState } from './state-file.ts'
@@ -36,7 +34,6 @@ export interface RunOptions {
   detachStatusFd?: number
 }
 
-const START_TIMEOUT_MS = 30_000
 
 function say(e: LiteError): void {
   process.stderr.write(errorText(e) + '\n')
@@ -55,9 +52,6 @@ export async function runContainer(opts: RunOptions): Promise<number> {
   }
 }
 
-function configError(text: string): LiteError {
-  return new LiteError(text.replace(/\n$/, ''), EXIT_LITE_FAILED, true)
-}
 
 /** Prepares the host side: mount points, a persistent upper, the /etc files. */
 function prepareHost(plan: LaunchPlan): void {
@@ -100,17 +94,14 @@ function cgroupJoinFiles(cgroups: CgroupPlacement): { cgroupTasks: string[]; cgr
 
 async function run(opts: RunOptions): Promise<number> {
   trace('config')
-  const { config, errors } = loadConfig(opts.config, { name: opts.name, cmd: opts.cmd?.length ? opts.cmd : undefined })
-  if (!config) throw configError(formatConfigErrors(errors, opts.config))
+  const config = configOrThrow(opts.config, { name: opts.name, cmd: opts.cmd?.length ? opts.cmd : undefined })
   if (process.geteuid?.() !== 0) throw new LiteError('lite run needs root: it creates namespaces and mounts')
 
   trace('plan')
   const name = config.container.name
   const stateDir = posix.join(STATE_ROOT, name)
   const host: HostFacts = readHostFacts()
-  const planned = buildPlan(config, host, { stateDir, tty: opts.tty, interactive: opts.interactive, exists: existsSync })
-  if (!planned.plan) throw configError(formatConfigErrors(planned.errors, opts.config))
-  const plan = planned.plan
+  const plan = planOrThrow(config, opts.config, host, { stateDir, tty: opts.tty, interactive: opts.interactive })
 
   trace('addon')
   const native = await loadNative()
@@ -129,12 +120,7 @@ async function run(opts: RunOptions): Promise<number> {
     writeState(lock.dir, initialState(identity, restart.restarts, config.log.target))
     // The monitor's image exists before clone: PID 1 of init = yes runs it too, and a
     // host that cannot exec it (vm.memfd_noexec) fails here, before anything runs.
-    let image
-    try {
-      image = native.monitorImage(addonDirectory())
-    } catch (e) {
-      throw new LiteError(`cannot prepare the monitor: ${(e as Error).message}`)
-    }
+    const image = monitorImage(native)
     if (plan.native.stubInit) plan.native.initExeFd = image.fd
     if (opts.detached) {
       logPipe = native.pipe()
@@ -163,17 +149,8 @@ async function run(opts: RunOptions): Promise<number> {
     trace('attach')
     if (cgroups) confine(native, container, cgroups, config)
     trace('start')
-    let started
-    try {
-      started = container.start(START_TIMEOUT_MS)
-    } catch (e) {
-      throw new LiteError(`the container did not start: ${(e as Error).message}`)
-    }
-    if (started.failure) {
-      container.waitSync()
-      container = undefined
-      throw failureError(started.failure, plan, native.errnoText)
-    }
+    // A reported failure is reaped there; a timeout is killed by the clean-up below.
+    startContainer(native, container, plan)
     if (logPipe) native.closeFd(logPipe[1]!)
 
     trace('monitor')
