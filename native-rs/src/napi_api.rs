@@ -113,8 +113,6 @@ pub struct Container {
     pidfd: Option<OwnedFd>,
     sock: Option<OwnedFd>,
     loop_fd: Option<OwnedFd>,
-    joined_cgroup: bool,
-    clone_path: &'static str,
     loop_device: Option<String>,
     tty_master: Option<OwnedFd>,
 }
@@ -135,8 +133,6 @@ pub fn create(plan: Plan, cgroup_dir: Option<String>) -> napi::Result<Container,
         pidfd: s.pidfd,
         sock: s.sock,
         loop_fd: s.loop_fd,
-        joined_cgroup: s.joined_cgroup,
-        clone_path: s.clone_path.name(),
         loop_device: prepared
             .loop_device
             .as_ref()
@@ -152,22 +148,11 @@ impl Container {
         self.pid
     }
 
-    /// Whether clone3 placed the process in the cgroup (no cgroup.procs write needed).
-    #[napi(getter)]
-    pub fn joined_cgroup(&self) -> bool {
-        self.joined_cgroup
-    }
-
     /// The loop device of an image rootfs ("/dev/loop3"): the container's devices
     /// cgroup must let it open that one, read-only, to mount its root.
     #[napi(getter)]
     pub fn loop_device(&self) -> Option<String> {
         self.loop_device.clone()
-    }
-
-    #[napi(getter)]
-    pub fn clone_path(&self) -> String {
-        self.clone_path.to_string()
     }
 
     /// Sends GO and waits until the app has exec'd (EOF) or set-up failed (a report).

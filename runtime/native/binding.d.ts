@@ -3,14 +3,11 @@
 
 export declare class Container {
   get pid(): number
-  /** Whether clone3 placed the process in the cgroup (no cgroup.procs write needed). */
-  get joinedCgroup(): boolean
   /**
    * The loop device of an image rootfs ("/dev/loop3"): the container's devices
    * cgroup must let it open that one, read-only, to mount its root.
    */
   get loopDevice(): string | null
-  get clonePath(): string
   /**
    * Sends GO and waits until the app has exec'd (EOF) or set-up failed (a report).
    * On a timeout the caller kills the child.
