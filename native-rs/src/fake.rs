@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use libc::{c_int, c_long, c_ulong, c_void};
 
 use crate::report::GO;
-use crate::sys::{CloneArgs, Errno, Sys, SysResult};
+use crate::resolve::{PROC_SUPER_MAGIC, SYSFS_MAGIC};
+use crate::sys::{CloneArgs, Errno, FileStat, Sys, SysResult};
 
 #[derive(Default)]
 pub struct RecordingSys {
@@ -25,6 +26,22 @@ pub struct RecordingSys {
     fork_result: Cell<libc::pid_t>,
     /// What read returns on the handshake socket; GO by default.
     go_reply: RefCell<Option<Vec<u8>>>,
+    /// A small model of the paths the child opens inside the root: fd -> path, and
+    /// per-path overrides of what fstat answers (see `stat_of` for the defaults).
+    open_paths: RefCell<HashMap<c_int, String>>,
+    next_fd: Cell<c_int>,
+    stats: RefCell<HashMap<String, FileStat>>,
+    /// What getcwd answers; "/" by default.
+    cwd: RefCell<Option<Vec<u8>>>,
+}
+
+pub fn stat_with(mode: u32, major: u32, minor: u32) -> FileStat {
+    FileStat {
+        mode,
+        dev: 7,
+        ino: 7,
+        rdev: libc::makedev(major, minor),
+    }
 }
 
 fn show(s: &CStr) -> String {
@@ -58,6 +75,42 @@ impl RecordingSys {
     }
     pub fn set_go_reply(&self, bytes: &[u8]) {
         *self.go_reply.borrow_mut() = Some(bytes.to_vec());
+    }
+
+    /// What fstat says of `path` (as opened inside the root) from now on.
+    pub fn set_stat(&self, path: &str, st: FileStat) {
+        self.stats.borrow_mut().insert(path.into(), st);
+    }
+    pub fn set_cwd(&self, cwd: &[u8]) {
+        *self.cwd.borrow_mut() = Some(cwd.to_vec());
+    }
+
+    /// The defaults of the model: /dev/null is the null device, /proc/sys/* and the
+    /// other /proc files are regular files, everything else is a directory.
+    fn stat_of(&self, path: &str) -> FileStat {
+        if let Some(st) = self.stats.borrow().get(path) {
+            return *st;
+        }
+        if path == "/dev/null" {
+            return stat_with(libc::S_IFCHR | 0o666, 1, 3);
+        }
+        if path.starts_with("/proc/") && !path.ends_with("/acpi") && !path.ends_with("/scsi") {
+            return stat_with(libc::S_IFREG | 0o444, 0, 0);
+        }
+        stat_with(libc::S_IFDIR | 0o755, 0, 0)
+    }
+    fn new_fd(&self, path: String) -> c_int {
+        let fd = self.next_fd.get().max(200);
+        self.next_fd.set(fd + 1);
+        self.open_paths.borrow_mut().insert(fd, path);
+        fd
+    }
+    fn path_of(&self, fd: c_int) -> String {
+        self.open_paths
+            .borrow()
+            .get(&fd)
+            .cloned()
+            .unwrap_or_else(|| "/".into())
     }
 
     /// The calls as "name args" lines.
@@ -269,6 +322,68 @@ impl Sys for RecordingSys {
             off += reclen;
         }
         Ok(off)
+    }
+    fn openat(&self, dirfd: c_int, path: &CStr, flags: c_int, _mode: u32) -> SysResult<c_int> {
+        self.record("openat", format!("{dirfd} {} {flags:#x}", show(path)))?;
+        let base = self.path_of(dirfd);
+        Ok(self.new_fd(format!("{}/{}", base.trim_end_matches('/'), show(path))))
+    }
+    fn openat2(&self, dirfd: c_int, path: &CStr, flags: c_int, resolve: u64) -> SysResult<c_int> {
+        self.record(
+            "openat2",
+            format!("{dirfd} {} {flags:#x} {resolve:#x}", show(path)),
+        )?;
+        Ok(self.new_fd(show(path)))
+    }
+    fn mkdirat(&self, dirfd: c_int, name: &CStr, mode: u32) -> SysResult<()> {
+        self.record("mkdirat", format!("{dirfd} {} {mode:o}", show(name)))
+    }
+    fn mknodat(&self, dirfd: c_int, name: &CStr, mode: u32, dev: u64) -> SysResult<()> {
+        let path = format!(
+            "{}/{}",
+            self.path_of(dirfd).trim_end_matches('/'),
+            show(name)
+        );
+        self.record(
+            "mknod",
+            format!("{path} {mode:o} {}:{}", libc::major(dev), libc::minor(dev)),
+        )
+    }
+    fn symlinkat(&self, content: &CStr, dirfd: c_int, name: &CStr) -> SysResult<()> {
+        let path = format!(
+            "{}/{}",
+            self.path_of(dirfd).trim_end_matches('/'),
+            show(name)
+        );
+        self.record("symlink", format!("{} {path}", show(content)))
+    }
+    fn readlink_fd(&self, fd: c_int, _buf: &mut [u8]) -> SysResult<usize> {
+        self.record("readlink", format!("{fd}")).map(|_| 0)
+    }
+    fn fstat(&self, fd: c_int) -> SysResult<FileStat> {
+        self.record("fstat", format!("{fd}"))?;
+        Ok(self.stat_of(&self.path_of(fd)))
+    }
+    fn fstatfs_type(&self, fd: c_int) -> SysResult<i64> {
+        self.record("fstatfs", format!("{fd}"))?;
+        let path = self.path_of(fd);
+        Ok(if path.starts_with("/proc") {
+            PROC_SUPER_MAGIC
+        } else if path.starts_with("/sys") {
+            SYSFS_MAGIC
+        } else {
+            0x0102_1994 // tmpfs
+        })
+    }
+    fn fchdir(&self, fd: c_int) -> SysResult<()> {
+        self.record("fchdir", self.path_of(fd))
+    }
+    fn getcwd(&self, buf: &mut [u8]) -> SysResult<usize> {
+        self.record("getcwd", String::new())?;
+        let cwd = self.cwd.borrow().clone().unwrap_or_else(|| b"/".to_vec());
+        buf[..cwd.len()].copy_from_slice(&cwd);
+        buf[cwd.len()] = 0;
+        Ok(cwd.len() + 1)
     }
     fn execve(
         &self,

@@ -12,6 +12,7 @@ pub mod monitor;
 pub mod plan;
 pub mod probe;
 pub mod report;
+pub mod resolve;
 pub mod seccomp;
 pub mod spawn;
 pub mod sys;

@@ -61,6 +61,22 @@ pub trait Sys {
     fn fcntl(&self, fd: c_int, cmd: c_int, arg: c_long) -> SysResult<c_int>;
     fn close_range(&self, first: u32, last: u32, flags: u32) -> SysResult<()>;
     fn getdents64(&self, fd: c_int, buf: &mut [u8]) -> SysResult<usize>;
+
+    // Paths inside the container's root (resolve.rs): relative to a directory fd.
+    fn openat(&self, dirfd: c_int, path: &CStr, flags: c_int, mode: u32) -> SysResult<c_int>;
+    /// openat2 (5.6) with `struct open_how { flags, mode: 0, resolve }`.
+    fn openat2(&self, dirfd: c_int, path: &CStr, flags: c_int, resolve: u64) -> SysResult<c_int>;
+    fn mkdirat(&self, dirfd: c_int, name: &CStr, mode: u32) -> SysResult<()>;
+    fn mknodat(&self, dirfd: c_int, name: &CStr, mode: u32, dev: u64) -> SysResult<()>;
+    fn symlinkat(&self, content: &CStr, dirfd: c_int, name: &CStr) -> SysResult<()>;
+    /// readlinkat(fd, "", ...) of an O_PATH|O_NOFOLLOW fd: the link's own content.
+    fn readlink_fd(&self, fd: c_int, buf: &mut [u8]) -> SysResult<usize>;
+    fn fstat(&self, fd: c_int) -> SysResult<FileStat>;
+    /// statfs's f_type: which filesystem holds the file (PROC_SUPER_MAGIC, ...).
+    fn fstatfs_type(&self, fd: c_int) -> SysResult<i64>;
+    fn fchdir(&self, fd: c_int) -> SysResult<()>;
+    /// The raw getcwd syscall: a path outside the process's root starts "(unreachable)".
+    fn getcwd(&self, buf: &mut [u8]) -> SysResult<usize>;
     /// Returns only on failure.
     fn execve(
         &self,
@@ -106,6 +122,15 @@ pub struct CloneArgs {
     pub set_tid_size: u64,
     pub cgroup: u64,
 }
+/// What the child needs of struct stat.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FileStat {
+    pub mode: u32,
+    pub dev: u64,
+    pub ino: u64,
+    pub rdev: u64,
+}
+
 pub const CLONE_ARGS_SIZE_VER0: usize = 64;
 pub const CLONE_ARGS_SIZE_VER2: usize = 88;
 pub const CLONE_PIDFD: u64 = 0x1000;
@@ -435,6 +460,88 @@ impl Sys for LinuxSys {
     }
     fn getdents64(&self, fd: c_int, buf: &mut [u8]) -> SysResult<usize> {
         check(unsafe { libc::syscall(libc::SYS_getdents64, fd, buf.as_mut_ptr(), buf.len()) })
+            .map(|n| n as usize)
+    }
+    fn openat(&self, dirfd: c_int, path: &CStr, flags: c_int, mode: u32) -> SysResult<c_int> {
+        loop {
+            match check(unsafe {
+                libc::syscall(libc::SYS_openat, dirfd, path.as_ptr(), flags, mode)
+            }) {
+                Err(Errno(libc::EINTR)) => continue,
+                r => return r.map(|fd| fd as c_int),
+            }
+        }
+    }
+    fn openat2(&self, dirfd: c_int, path: &CStr, flags: c_int, resolve: u64) -> SysResult<c_int> {
+        #[repr(C)]
+        struct OpenHow {
+            flags: u64,
+            mode: u64,
+            resolve: u64,
+        }
+        let how = OpenHow {
+            flags: flags as u32 as u64,
+            mode: 0,
+            resolve,
+        };
+        loop {
+            match check(unsafe {
+                libc::syscall(
+                    libc::SYS_openat2,
+                    dirfd,
+                    path.as_ptr(),
+                    &how as *const OpenHow,
+                    core::mem::size_of::<OpenHow>(),
+                )
+            }) {
+                Err(Errno(libc::EINTR)) => continue,
+                r => return r.map(|fd| fd as c_int),
+            }
+        }
+    }
+    fn mkdirat(&self, dirfd: c_int, name: &CStr, mode: u32) -> SysResult<()> {
+        check(unsafe { libc::syscall(libc::SYS_mkdirat, dirfd, name.as_ptr(), mode) }).map(drop)
+    }
+    fn mknodat(&self, dirfd: c_int, name: &CStr, mode: u32, dev: u64) -> SysResult<()> {
+        check(unsafe { libc::syscall(libc::SYS_mknodat, dirfd, name.as_ptr(), mode, dev) })
+            .map(drop)
+    }
+    fn symlinkat(&self, content: &CStr, dirfd: c_int, name: &CStr) -> SysResult<()> {
+        check(unsafe { libc::syscall(libc::SYS_symlinkat, content.as_ptr(), dirfd, name.as_ptr()) })
+            .map(drop)
+    }
+    fn readlink_fd(&self, fd: c_int, buf: &mut [u8]) -> SysResult<usize> {
+        check(unsafe {
+            libc::syscall(
+                libc::SYS_readlinkat,
+                fd,
+                c"".as_ptr(),
+                buf.as_mut_ptr(),
+                buf.len(),
+            )
+        })
+        .map(|n| n as usize)
+    }
+    fn fstat(&self, fd: c_int) -> SysResult<FileStat> {
+        let mut st: libc::stat = unsafe { core::mem::zeroed() };
+        check(unsafe { libc::syscall(libc::SYS_fstat, fd, &mut st as *mut libc::stat) })?;
+        Ok(FileStat {
+            mode: st.st_mode,
+            dev: st.st_dev,
+            ino: st.st_ino,
+            rdev: st.st_rdev,
+        })
+    }
+    fn fstatfs_type(&self, fd: c_int) -> SysResult<i64> {
+        let mut st: libc::statfs = unsafe { core::mem::zeroed() };
+        check(unsafe { libc::syscall(libc::SYS_fstatfs, fd, &mut st as *mut libc::statfs) })?;
+        Ok(st.f_type as i64)
+    }
+    fn fchdir(&self, fd: c_int) -> SysResult<()> {
+        check(unsafe { libc::syscall(libc::SYS_fchdir, fd) }).map(drop)
+    }
+    fn getcwd(&self, buf: &mut [u8]) -> SysResult<usize> {
+        check(unsafe { libc::syscall(libc::SYS_getcwd, buf.as_mut_ptr(), buf.len()) })
             .map(|n| n as usize)
     }
     #[allow(clippy::not_unsafe_ptr_arg_deref)]
