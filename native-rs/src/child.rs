@@ -10,8 +10,11 @@
 use core::ffi::CStr;
 use libc::c_int;
 
-use crate::plan::{Create, OpKind, Prepared, PreparedOp};
+use crate::plan::{Create, OpKind, Prepared, PreparedOp, Resolve};
 use crate::report::{ChildReport, Step, GO, PID_TAG, TTY_TAG};
+use crate::resolve::{
+    fd_path, is_dir, make_in_root, open_in_root, with_parent, Follow, PROC_SUPER_MAGIC, SYSFS_MAGIC,
+};
 use crate::sys::{Errno, Sys, SysResult};
 
 /// How the sequence ended. A real execve never returns on success, so `Exec` is seen
@@ -31,10 +34,24 @@ pub struct ChildFds {
     pub devnull: c_int,
     /// clone3 put this process in its cgroup v2 already (CLONE_INTO_CGROUP).
     pub in_cgroup: bool,
+    /// A page shared with the parent (MAP_SHARED): the step the child is in, so that a
+    /// set-up that hangs is named when the start times out. Null in tests.
+    pub progress: *mut u32,
 }
 
 const PATH_MAX: usize = 4096;
 
+/// Notes the step about to run in the shared page: two plain stores, no syscall.
+fn mark(fds: &ChildFds, step: Step, index: usize) {
+    if !fds.progress.is_null() {
+        // SAFETY: spawn maps the page (two u32s at least) before clone, and the parent
+        // only reads it.
+        unsafe {
+            core::ptr::write_volatile(fds.progress, step as u32);
+            core::ptr::write_volatile(fds.progress.add(1), index as u32);
+        }
+    }
+}
 fn failed(step: Step, index: usize, errno: i32) -> Outcome {
     Outcome::Failed(ChildReport {
         step,
@@ -54,6 +71,17 @@ macro_rules! step {
 
 /// The child's entry point: runs the sequence and never returns.
 pub fn child_main<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> ! {
+    // Before any path is looked up: no fd of Bun's (a cgroup directory, a state dir, a
+    // log) may stay open where a path such as /proc/self/fd/N could reach it.
+    if let Err(Errno(e)) = close_unneeded_fds(sys, p, &fds) {
+        let report = ChildReport {
+            step: Step::CloseFds,
+            index: 2,
+            errno: e,
+        };
+        let _ = sys.write(fds.sock, &report.encode());
+        sys.exit(125)
+    }
     if p.join_pid.is_some() {
         match join(p, sys, fds) {
             Joined::InContainer => {}
@@ -92,6 +120,10 @@ pub fn join<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Joined {
             });
         }
     }
+    // Namespace fds are of no use inside; nothing of the host stays open.
+    for &(fd, _) in p.join.iter() {
+        let _ = sys.close(fd);
+    }
     match sys.clone_sibling() {
         Ok(0) => Joined::InContainer,
         Ok(pid) => {
@@ -110,6 +142,7 @@ pub fn join<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Joined {
 }
 
 pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
+    mark(&fds, Step::WaitGo, 0);
     // 1. Die with the parent while still setting up, and keep /proc/<pid> of this copy
     //    of lite unreadable by others until exec.
     step!(
@@ -160,12 +193,17 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
             Step::MountPrivate,
             0
         );
+        // The root fd is opened at the first op inside the root, once the rootfs is
+        // mounted on new_root; every path inside the root is resolved from it.
+        let mut root = RootFd::new(&p.new_root);
         for (i, op) in p.ops.iter().enumerate() {
             if op.after_pivot {
                 break; // prepare keeps these last
             }
-            step!(fs_op(sys, p, op), Step::FsOp, i);
+            mark(&fds, Step::FsOp, i);
+            step!(fs_op(sys, p, op, &mut root), Step::FsOp, i);
         }
+        root.close(sys);
         if p.loopback_up {
             step!(loopback_up(sys), Step::LoopbackUp, 0);
         }
@@ -179,19 +217,19 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
 
         // 6. Inside the new root: the sysctls (while /proc/sys is still writable), then the
         //    masked paths and the read-only paths, in plan order.
+        let mut root = RootFd::new(c"/");
         for (i, op) in p.ops.iter().enumerate() {
             if op.after_pivot {
-                step!(fs_op(sys, p, op), Step::FsOp, i);
+                mark(&fds, Step::FsOp, i);
+                step!(fs_op(sys, p, op, &mut root), Step::FsOp, i);
             }
         }
+        root.close(sys);
     }
 
     // 7. Identity and limits.
     if let Some(name) = &p.hostname {
         step!(sys.sethostname(name), Step::Hostname, 0);
-    }
-    for (i, r) in p.rlimits.iter().enumerate() {
-        step!(sys.setrlimit(r.resource, r.soft, r.hard), Step::Rlimit, i);
     }
     if let Some(adj) = &p.oom_score_adj {
         step!(
@@ -318,9 +356,15 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
         step!(clear_nonblock(sys, fd), Step::Stdio, 2 + fd);
     }
     step!(mark_fds_cloexec(sys), Step::CloseFds, 0);
-    step!(sys.chdir(&p.cwd), Step::Chdir, 0);
+    mark(&fds, Step::Chdir, 0);
+    step!(chdir_in_root(sys, &p.cwd), Step::Chdir, 0);
     // The app starts with Docker's umask.
     sys.umask(0o022);
+    // The rlimits last, as runc does: a small nofile must not fail lite's own set-up
+    // (the pty, the cwd, the fd sweep) before the app runs.
+    for (i, r) in p.rlimits.iter().enumerate() {
+        step!(sys.setrlimit(r.resource, r.soft, r.hard), Step::Rlimit, i);
+    }
 
     // 12. With no_new_privs, the filter goes on last, so that it need not allow lite's
     //     own set-up; only execve (and, if that fails, the report's write and exit)
@@ -362,8 +406,52 @@ fn exec_candidates<S: Sys>(sys: &S, p: &Prepared) -> Outcome {
     }
 }
 
-fn fs_op<S: Sys>(sys: &S, p: &Prepared, op: &PreparedOp) -> SysResult<()> {
-    let result = match op.kind {
+/// The container's root as an fd, opened at its first use.
+struct RootFd<'a> {
+    path: &'a CStr,
+    fd: Option<c_int>,
+}
+
+impl<'a> RootFd<'a> {
+    fn new(path: &'a CStr) -> Self {
+        RootFd { path, fd: None }
+    }
+    fn get<S: Sys>(&mut self, sys: &S) -> SysResult<c_int> {
+        if let Some(fd) = self.fd {
+            return Ok(fd);
+        }
+        let fd = sys.open(
+            self.path,
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+            0,
+        )?;
+        self.fd = Some(fd);
+        Ok(fd)
+    }
+    fn close<S: Sys>(&mut self, sys: &S) {
+        if let Some(fd) = self.fd.take() {
+            let _ = sys.close(fd);
+        }
+    }
+}
+
+fn fs_op<S: Sys>(sys: &S, p: &Prepared, op: &PreparedOp, root: &mut RootFd) -> SysResult<()> {
+    let result = match op.resolve {
+        Resolve::Host => host_op(sys, p, op),
+        Resolve::InRoot(follow) => root
+            .get(sys)
+            .and_then(|root| op_in_root(sys, p, op, root, follow)),
+    };
+    match result {
+        // `optional`: a source or target that is not there is skipped, not an error.
+        Err(Errno(libc::ENOENT)) if op.optional => Ok(()),
+        r => r,
+    }
+}
+
+/// lite's own paths in the state dir (the layers, the overlay), before the root exists.
+fn host_op<S: Sys>(sys: &S, p: &Prepared, op: &PreparedOp) -> SysResult<()> {
+    match op.kind {
         OpKind::Mount => create_target(sys, op).and_then(|()| {
             let source = if op.uses_loop {
                 p.loop_device.as_deref()
@@ -384,32 +472,231 @@ fn fs_op<S: Sys>(sys: &S, p: &Prepared, op: &PreparedOp) -> SysResult<()> {
             Some(content) => ignore_exists(sys.symlink(content, &op.target)),
             None => Err(Errno(libc::EINVAL)),
         },
-        OpKind::Mask => mask_path(sys, &op.target),
-        OpKind::Write => match &op.data {
-            Some(data) => write_file(sys, &op.target, data.to_bytes()),
-            None => Err(Errno(libc::EINVAL)),
-        },
-    };
-    match result {
-        // `optional`: a source or target that is not there is skipped, not an error.
-        Err(Errno(libc::ENOENT)) if op.optional => Ok(()),
-        r => r,
+        // Masks and sysctls are inside the root by construction (prepare checks it).
+        OpKind::Mask | OpKind::Write => Err(Errno(libc::EINVAL)),
     }
 }
 
-/// Hides a path as runc does: /dev/null bound over it, which the kernel refuses with
-/// ENOTDIR on a directory; a directory gets an empty read-only tmpfs instead.
-fn mask_path<S: Sys>(sys: &S, target: &CStr) -> SysResult<()> {
-    match sys.mount(Some(c"/dev/null"), target, None, libc::MS_BIND as _, None) {
-        Err(Errno(libc::ENOTDIR)) => sys.mount(
+/// A path inside the container: resolved from the root fd, and the mount made on the fd
+/// that came back (/proc/self/fd/N), so the path is never looked up a second time.
+fn op_in_root<S: Sys>(
+    sys: &S,
+    p: &Prepared,
+    op: &PreparedOp,
+    root: c_int,
+    follow: Follow,
+) -> SysResult<()> {
+    match op.kind {
+        OpKind::Mount => {
+            let target = match op.create {
+                Create::None => open_in_root(sys, root, &op.target, libc::O_PATH, follow)?,
+                create => make_in_root(sys, root, &op.target, create, follow)?,
+            };
+            let mut buf = [0u8; 32];
+            let at = fd_path(target, &mut buf);
+            let self_bind = op.source.is_none()
+                && !op.uses_loop
+                && op.flags & libc::MS_BIND != 0
+                && op.flags & libc::MS_REMOUNT == 0;
+            let source = if op.uses_loop {
+                p.loop_device.as_deref()
+            } else if self_bind {
+                Some(at)
+            } else {
+                op.source.as_deref()
+            };
+            let r = sys.mount(
+                source,
+                at,
+                op.fstype.as_deref(),
+                op.flags,
+                op.data.as_deref(),
+            );
+            let _ = sys.close(target);
+            r
+        }
+        OpKind::Mkdir => {
+            let fd = make_in_root(sys, root, &op.target, Create::Dir, follow)?;
+            sys.close(fd)
+        }
+        OpKind::Mknod => with_parent(sys, root, &op.target, follow, |dir, name| {
+            ignore_exists(sys.mknodat(dir, name, op.mode, op.dev))
+        }),
+        OpKind::Symlink => match &op.source {
+            Some(content) => with_parent(sys, root, &op.target, follow, |dir, name| {
+                ignore_exists(sys.symlinkat(content, dir, name))
+            }),
+            None => Err(Errno(libc::EINVAL)),
+        },
+        OpKind::Mask => mask_path(sys, root, &op.target),
+        OpKind::Write => match &op.data {
+            Some(data) => write_sysctl(sys, root, &op.target, data.to_bytes()),
+            None => Err(Errno(libc::EINVAL)),
+        },
+    }
+}
+
+/// Hides a path of /proc or /sys as runc does: the null device bound over a file, an
+/// empty read-only tmpfs over a directory. The null device is the node lite made in
+/// its own /dev, checked to be char 1:3 (CVE-2025-31133: a /dev/null that the rootfs
+/// made a symlink would turn the mask into a bind of whatever it points to). A mask
+/// that cannot be applied is an error; only a path this kernel lacks is skipped.
+fn mask_path<S: Sys>(sys: &S, root: c_int, target: &CStr) -> SysResult<()> {
+    let fd = open_in_root(sys, root, target, libc::O_PATH, Follow::Never)?;
+    let r = mask_fd(sys, root, fd);
+    let _ = sys.close(fd);
+    r
+}
+
+fn mask_fd<S: Sys>(sys: &S, root: c_int, fd: c_int) -> SysResult<()> {
+    let st = sys.fstat(fd)?;
+    let fs = sys.fstatfs_type(fd)?;
+    if fs != PROC_SUPER_MAGIC && fs != SYSFS_MAGIC {
+        return Err(Errno(libc::EXDEV));
+    }
+    let mut buf = [0u8; 32];
+    let at = fd_path(fd, &mut buf);
+    if is_dir(&st) {
+        return sys.mount(
             Some(c"tmpfs"),
-            target,
+            at,
             Some(c"tmpfs"),
             (libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC) as _,
             None,
-        ),
-        r => r,
+        );
     }
+    // A missing null device is not a missing mask target: never skipped as optional.
+    let null =
+        open_in_root(sys, root, c"/dev/null", libc::O_PATH, Follow::Never).map_err(
+            |e| match e {
+                Errno(libc::ENOENT) => Errno(libc::ENODEV),
+                e => e,
+            },
+        )?;
+    let r = match sys.fstat(null) {
+        Ok(n) if n.mode & libc::S_IFMT == libc::S_IFCHR && n.rdev == libc::makedev(1, 3) => {
+            let mut nbuf = [0u8; 32];
+            sys.mount(
+                Some(fd_path(null, &mut nbuf)),
+                at,
+                None,
+                libc::MS_BIND as _,
+                None,
+            )
+        }
+        Ok(_) => Err(Errno(libc::ENODEV)),
+        Err(e) => Err(e),
+    };
+    let _ = sys.close(null);
+    r
+}
+
+/// A sysctl is a regular file of procfs, reached with no symlink on the way; anything
+/// else (a FIFO bound over it, a file of the rootfs) is refused before it is opened
+/// for writing, so a write can neither hang nor land elsewhere.
+fn write_sysctl<S: Sys>(sys: &S, root: c_int, target: &CStr, data: &[u8]) -> SysResult<()> {
+    let fd = open_in_root(sys, root, target, libc::O_PATH, Follow::Never)?;
+    let checked = sys.fstat(fd).and_then(|st| {
+        let fs = sys.fstatfs_type(fd)?;
+        if st.mode & libc::S_IFMT != libc::S_IFREG || fs != PROC_SUPER_MAGIC {
+            return Err(Errno(libc::EXDEV));
+        }
+        let mut buf = [0u8; 32];
+        sys.open(
+            fd_path(fd, &mut buf),
+            libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC,
+            0,
+        )
+    });
+    let _ = sys.close(fd);
+    let wfd = checked?;
+    let r = sys.write(wfd, data).map(drop);
+    let _ = sys.close(wfd);
+    r
+}
+
+/// The app's cwd, resolved inside the container's root (no magic links: a cwd of
+/// /proc/self/fd/N must never reach an fd), entered by fd, then checked: the kernel
+/// names a cwd outside the root "(unreachable)...".
+fn chdir_in_root<S: Sys>(sys: &S, cwd: &CStr) -> SysResult<()> {
+    let root = sys.open(c"/", libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0)?;
+    let dir = open_in_root(
+        sys,
+        root,
+        cwd,
+        libc::O_PATH | libc::O_DIRECTORY,
+        Follow::InRoot,
+    );
+    let _ = sys.close(root);
+    let dir = dir?;
+    let r = sys.fchdir(dir);
+    let _ = sys.close(dir);
+    r?;
+    let mut buf = [0u8; PATH_MAX];
+    match sys.getcwd(&mut buf) {
+        Ok(n) if n > 0 && buf[0] == b'/' => Ok(()),
+        Ok(_) => Err(Errno(libc::EXDEV)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Closes every fd but stdio, the handshake socket, /dev/null and the few the plan
+/// hands over (the log pipe, the monitor image, the namespaces to join). Run first
+/// thing after clone. close_range needs 5.9; older kernels walk /proc/self/fd (still
+/// the host's /proc here, before any mount).
+pub(crate) fn close_unneeded_fds<S: Sys>(sys: &S, p: &Prepared, fds: &ChildFds) -> SysResult<()> {
+    let mut keep = [-1 as c_int; 16];
+    let mut n = 0;
+    let mut add = |fd: c_int| {
+        if fd > 2 && n < keep.len() && !keep[..n].contains(&fd) {
+            keep[n] = fd;
+            n += 1;
+        }
+    };
+    add(fds.sock);
+    add(fds.devnull);
+    if let Some(fd) = p.output_fd {
+        add(fd);
+    }
+    if let Some(fd) = p.init_exe_fd {
+        add(fd);
+    }
+    for &(fd, _) in p.join.iter() {
+        add(fd);
+    }
+    let keep = &mut keep[..n];
+    keep.sort_unstable();
+    let mut from: u32 = 3;
+    let mut ranges_ok = true;
+    for &k in keep.iter().chain(core::iter::once(&c_int::MAX)) {
+        let k = k as u32;
+        if k > from {
+            match sys.close_range(from, k - 1, 0) {
+                Ok(()) => {}
+                Err(Errno(libc::ENOSYS)) | Err(Errno(libc::EINVAL)) => {
+                    ranges_ok = false;
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        from = k.saturating_add(1);
+    }
+    if ranges_ok {
+        return Ok(());
+    }
+    let dir = sys.open(
+        c"/proc/self/fd",
+        libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        0,
+    )?;
+    let r = for_each_fd(sys, dir, |fd| {
+        if fd > 2 && fd != dir && !keep.contains(&fd) {
+            let _ = sys.close(fd);
+        }
+    });
+    let _ = sys.close(dir);
+    r
 }
 
 fn ignore_exists(r: SysResult<()>) -> SysResult<()> {
@@ -557,16 +844,25 @@ fn mark_fds_cloexec<S: Sys>(sys: &S) -> SysResult<()> {
             return Ok(());
         }
     };
+    let r = for_each_fd(sys, dir, |fd| {
+        if fd >= 3 && fd != dir {
+            let _ = sys.fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC as _);
+        }
+    });
+    let _ = sys.close(dir);
+    r
+}
+
+/// Calls `f` with each fd number listed in the open directory `dir` (/proc/self/fd).
+fn for_each_fd<S: Sys>(sys: &S, dir: c_int, mut f: impl FnMut(c_int)) -> SysResult<()> {
     let mut buf = [0u8; 1024];
-    loop {
-        let n = match sys.getdents64(dir, &mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) => {
-                let _ = sys.close(dir);
-                return Err(e);
-            }
-        };
+    // A process has a bounded number of fds; so has this loop (each pass reads at
+    // least one entry or ends).
+    for _ in 0..1_000_000 {
+        let n = sys.getdents64(dir, &mut buf)?;
+        if n == 0 {
+            return Ok(());
+        }
         let mut off = 0;
         while off + 19 <= n {
             // struct linux_dirent64 { u64 ino; i64 off; u16 reclen; u8 type; char name[]; }
@@ -583,13 +879,13 @@ fn mark_fds_cloexec<S: Sys>(sys: &S) -> SysResult<()> {
                 fd = fd.saturating_mul(10).saturating_add((b - b'0') as c_int);
                 digits += 1;
             }
-            if digits > 0 && fd >= 3 && fd != dir {
-                let _ = sys.fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC as _);
+            if digits > 0 {
+                f(fd);
             }
             off += reclen;
         }
     }
-    sys.close(dir)
+    Ok(())
 }
 
 /// `n` as NUL-terminated decimal text in `buf`, without allocating.

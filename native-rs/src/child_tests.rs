@@ -10,6 +10,7 @@ const FDS: ChildFds = ChildFds {
     sock: 3,
     devnull: 4,
     in_cgroup: false,
+    progress: std::ptr::null_mut(),
 };
 
 fn prepared(plan: &Plan) -> crate::plan::Prepared {
@@ -46,7 +47,6 @@ fn runs_the_design_order() {
         "pivot_root",
         "umount2",
         "sethostname",
-        "setrlimit",
         "setgroups",
         "setresgid",
         "setresuid",
@@ -56,6 +56,9 @@ fn runs_the_design_order() {
         "reset_signals",
         "unblock_all_signals",
         "close_range",
+        "fchdir",
+        "getcwd",
+        "setrlimit",
         "execve",
     ];
     let positions: Vec<usize> = order.iter().map(|n| first(n)).collect();
@@ -271,6 +274,7 @@ fn late(kind: &str, target: &str, data: Option<&str>) -> FsOp {
         data: data.map(|d| d.into()),
         optional: true,
         after_pivot: true,
+        resolve: Some("strict".into()),
         ..Default::default()
     }
 }
@@ -283,11 +287,11 @@ fn with_late_ops() -> Plan {
     plan.ops.push(late("mask", "/sys/firmware", None));
     plan.ops.push(FsOp {
         kind: "mount".into(),
-        source: Some("/proc/sys".into()),
         target: "/proc/sys".into(),
         flags: (libc::MS_BIND | libc::MS_REC) as u32,
         optional: true,
         after_pivot: true,
+        resolve: Some("strict".into()),
         ..Default::default()
     });
     plan
@@ -296,7 +300,6 @@ fn with_late_ops() -> Plan {
 #[test]
 fn sysctls_masks_and_read_only_paths_come_after_pivot_root_in_plan_order() {
     let sys = RecordingSys::default();
-    sys.fail_nth("mount", 4, libc::ENOTDIR); // the /dev/null bind over /sys/firmware
     let (out, _) = run_names(&with_late_ops(), &sys);
     assert_eq!(out, Outcome::Exec);
     let calls = sys.calls();
@@ -309,38 +312,71 @@ fn sysctls_masks_and_read_only_paths_come_after_pivot_root_in_plan_order() {
         .iter()
         .filter(|c| !c.starts_with("chdir"))
         .collect();
-    assert_eq!(
-        between,
-        vec![
-            &format!(
-                "open /proc/sys/net/ipv4/ip_forward {:#x}",
-                libc::O_WRONLY | libc::O_CLOEXEC
-            ),
-            &"write 100 \"1\"".to_string(),
-            &"close 100".to_string(),
-            &format!("mount /dev/null /proc/kcore - {:#x} -", libc::MS_BIND),
-            &format!("mount /dev/null /sys/firmware - {:#x} -", libc::MS_BIND),
-            &format!(
-                "mount tmpfs /sys/firmware tmpfs {:#x} -",
-                libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC
-            ),
-            &format!(
-                "mount /proc/sys /proc/sys - {:#x} -",
-                libc::MS_BIND | libc::MS_REC
-            ),
-        ]
-    );
+    let want = [
+        // One root fd for the ops inside the container.
+        format!(
+            "open / {:#x}",
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC
+        ),
+        // The sysctl: no symlink on the way, a regular file of procfs, reopened by fd.
+        format!("openat2 100 /proc/sys/net/ipv4/ip_forward {PATH:#x} {STRICT:#x}"),
+        "fstat 200".into(),
+        "fstatfs 200".into(),
+        format!(
+            "open /proc/self/fd/200 {:#x}",
+            libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC
+        ),
+        "close 200".into(),
+        "write 100 \"1\"".into(),
+        "close 100".into(),
+        // A file mask: lite's own /dev/null, checked, bound over the fd of the target.
+        format!("openat2 100 /proc/kcore {PATH:#x} {STRICT:#x}"),
+        "fstat 201".into(),
+        "fstatfs 201".into(),
+        format!("openat2 100 /dev/null {PATH:#x} {STRICT:#x}"),
+        "fstat 202".into(),
+        format!(
+            "mount /proc/self/fd/202 /proc/self/fd/201 - {:#x} -",
+            libc::MS_BIND
+        ),
+        "close 202".into(),
+        "close 201".into(),
+        // A directory mask: an empty read-only tmpfs.
+        format!("openat2 100 /sys/firmware {PATH:#x} {STRICT:#x}"),
+        "fstat 203".into(),
+        "fstatfs 203".into(),
+        format!(
+            "mount tmpfs /proc/self/fd/203 tmpfs {:#x} -",
+            libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC
+        ),
+        "close 203".into(),
+        // A read-only path: bound onto itself through one fd.
+        format!("openat2 100 /proc/sys {PATH:#x} {STRICT:#x}"),
+        format!(
+            "mount /proc/self/fd/204 /proc/self/fd/204 - {:#x} -",
+            libc::MS_BIND | libc::MS_REC
+        ),
+        "close 204".into(),
+        "close 100".into(),
+    ];
+    assert_eq!(between, want.iter().collect::<Vec<_>>());
 }
+
+const PATH: i32 = libc::O_PATH | libc::O_CLOEXEC;
+/// RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS
+const STRICT: u64 = 0x16;
+/// RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS
+const IN_ROOT: u64 = 0x12;
 
 #[test]
 fn a_missing_masked_path_is_skipped_and_a_failed_sysctl_names_its_op() {
     let sys = RecordingSys::default();
-    sys.fail_nth("mount", 3, libc::ENOENT); // /proc/kcore is not there
+    sys.fail_nth("openat2", 1, libc::ENOENT); // this kernel has no /proc/kcore
     let (out, _) = run_names(&with_late_ops(), &sys);
     assert_eq!(out, Outcome::Exec);
 
     let sys = RecordingSys::default();
-    sys.fail_nth("open", 1, libc::ENOENT); // open 0 is create_target's probe
+    sys.fail_nth("openat2", 0, libc::ENOENT); // the sysctl's file
     let mut plan = with_late_ops();
     plan.ops[3].optional = false;
     let (out, names) = run_names(&plan, &sys);
@@ -389,7 +425,7 @@ fn seccomp_goes_on_last_with_no_new_privs() {
     let (out, names) = run_names(&with_seccomp(true), &sys);
     assert_eq!(out, Outcome::Exec);
     let seccomp = names.iter().position(|n| n == "seccomp").unwrap();
-    assert_eq!(&names[seccomp - 1], "umask");
+    assert_eq!(&names[seccomp - 1], "setrlimit", "after the late rlimits");
     assert_eq!(&names[seccomp + 1], "execve");
     let nnp = sys
         .calls()
@@ -593,11 +629,17 @@ fn exec_joins_every_namespace_then_clones_into_the_pid_namespace() {
     ));
     let calls = sys.calls();
     assert_eq!(
-        &calls[..3],
-        &["setns 30 0x20000000", "setns 31 0x20000", "clone_sibling"]
+        &calls[..5],
+        &[
+            "setns 30 0x20000000",
+            "setns 31 0x20000",
+            "close 30",
+            "close 31",
+            "clone_sibling"
+        ]
     );
     assert!(
-        calls[3].starts_with("write 3"),
+        calls[5].starts_with("write 3"),
         "the sibling's pid goes to lite: {calls:?}"
     );
     // The sibling itself skips every filesystem step: no mount, no pivot_root.
@@ -673,4 +715,149 @@ fn the_child_joins_its_cgroups_first_by_writing_0() {
             .count(),
         2
     );
+}
+
+fn failed_op(index: u16, errno: i32) -> Outcome {
+    Outcome::Failed(ChildReport {
+        step: Step::FsOp,
+        index,
+        errno,
+    })
+}
+
+#[test]
+fn a_mask_needs_the_null_device_that_lite_made() {
+    // CVE-2025-31133: a /dev/null that is not char 1:3 (a link the rootfs planted, a
+    // file) is never bound anywhere.
+    let sys = RecordingSys::default();
+    sys.set_stat(
+        "/dev/null",
+        crate::fake::stat_with(libc::S_IFREG | 0o666, 0, 0),
+    );
+    let (out, _) = run_names(&with_late_ops(), &sys);
+    assert_eq!(out, failed_op(4, libc::ENODEV), "{:#?}", sys.calls());
+    assert!(!sys
+        .calls()
+        .iter()
+        .any(|c| c.starts_with("mount /proc/self/fd/202")));
+}
+
+#[test]
+fn a_mask_that_is_not_on_proc_or_sys_is_an_error() {
+    let mut plan = with_late_ops();
+    plan.ops.push(late("mask", "/tmp/keys", None));
+    let sys = RecordingSys::default();
+    let (out, _) = run_names(&plan, &sys);
+    assert_eq!(out, failed_op(7, libc::EXDEV));
+}
+
+#[test]
+fn a_sysctl_that_is_not_a_regular_file_of_procfs_is_never_opened_for_writing() {
+    let sys = RecordingSys::default();
+    sys.set_stat(
+        "/proc/sys/net/ipv4/ip_forward",
+        crate::fake::stat_with(libc::S_IFIFO | 0o644, 0, 0),
+    );
+    let (out, _) = run_names(&with_late_ops(), &sys);
+    assert_eq!(out, failed_op(3, libc::EXDEV));
+    assert!(!sys
+        .calls()
+        .iter()
+        .any(|c| c.starts_with("open /proc/self/fd/")));
+}
+
+#[test]
+fn openat2_eagain_is_retried_a_bounded_number_of_times() {
+    let sys = RecordingSys::default();
+    sys.fail_nth("openat2", 0, libc::EAGAIN);
+    let (out, _) = run_names(&with_late_ops(), &sys);
+    assert_eq!(out, Outcome::Exec);
+    let sys = RecordingSys::default();
+    sys.fail_all("openat2", libc::EAGAIN);
+    let (out, names) = run_names(&with_late_ops(), &sys);
+    assert_eq!(out, failed_op(3, libc::EAGAIN));
+    assert_eq!(names.iter().filter(|n| *n == "openat2").count(), 16);
+}
+
+#[test]
+fn mount_entries_inside_the_root_go_through_the_fd_of_their_target() {
+    let mut plan = sample_plan();
+    plan.ops[2].target = "/data".into();
+    plan.ops[2].resolve = Some("root".into());
+    plan.ops[2].create = None;
+    let sys = RecordingSys::default();
+    let (out, _) = run_names(&plan, &sys);
+    assert_eq!(out, Outcome::Exec);
+    let calls = sys.calls();
+    let at = calls
+        .iter()
+        .position(|c| c.starts_with("openat2"))
+        .expect("resolved inside the root");
+    assert_eq!(
+        &calls[at - 1..at + 3],
+        &[
+            format!(
+                "open /run/lite/t/root {:#x}",
+                libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC
+            ),
+            format!("openat2 100 /data {PATH:#x} {IN_ROOT:#x}"),
+            format!("mount /data /proc/self/fd/200 - {:#x} -", libc::MS_BIND),
+            "close 200".into(),
+        ]
+    );
+}
+
+#[test]
+fn a_host_op_after_pivot_root_is_a_bad_plan() {
+    let mut plan = with_late_ops();
+    plan.ops[3].resolve = None;
+    assert!(prepare(&plan, 40).is_err());
+}
+
+#[test]
+fn a_cwd_outside_the_root_is_refused() {
+    let sys = RecordingSys::default();
+    sys.set_cwd(b"(unreachable)/sys/fs/cgroup");
+    let (out, _) = run_names(&sample_plan(), &sys);
+    assert_eq!(
+        out,
+        Outcome::Failed(ChildReport {
+            step: Step::Chdir,
+            index: 0,
+            errno: libc::EXDEV
+        })
+    );
+    let calls = sys.calls();
+    assert!(calls.contains(&format!(
+        "openat2 100 / {:#x} {IN_ROOT:#x}",
+        libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC
+    )));
+    assert!(!calls
+        .iter()
+        .any(|c| c.starts_with("chdir /") && c != "chdir /" && !c.starts_with("chdir /run")));
+}
+
+#[test]
+fn every_fd_but_the_handed_over_ones_is_closed_first() {
+    let mut plan = sample_plan();
+    plan.output_fd = Some(7);
+    let mut p = prepared(&plan);
+    p.join = vec![(30, libc::CLONE_NEWNS)];
+    let sys = RecordingSys::default();
+    crate::child::close_unneeded_fds(&sys, &p, &FDS).unwrap();
+    assert_eq!(
+        sys.calls(),
+        vec![
+            "close_range 5 0x6 0",
+            "close_range 8 0x1d 0",
+            "close_range 31 0x7ffffffe 0"
+        ]
+    );
+    // Before 5.9: the fds listed in /proc/self/fd (the fake lists 5 and 100, the dir).
+    let sys = RecordingSys::default();
+    sys.fail_all("close_range", libc::ENOSYS);
+    crate::child::close_unneeded_fds(&sys, &p, &FDS).unwrap();
+    let calls = sys.calls();
+    assert!(calls.contains(&"close 5".to_string()), "{calls:?}");
+    assert_eq!(calls.last().unwrap(), "close 100");
 }

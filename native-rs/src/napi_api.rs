@@ -92,6 +92,9 @@ pub struct ChildFailure {
     /// Which item of that step's list: the op, the rlimit, the exec candidate.
     pub index: u32,
     pub errno: i32,
+    /// The child did not finish set-up in time: `step` and `index` say where it hung
+    /// (it has been killed).
+    pub timed_out: Option<bool>,
 }
 
 #[napi(object)]
@@ -115,6 +118,7 @@ pub struct Container {
     loop_fd: Option<OwnedFd>,
     loop_device: Option<String>,
     tty_master: Option<OwnedFd>,
+    progress: Option<spawn::Progress>,
 }
 
 /// Clones the container's first process into its new namespaces. It waits for `start`.
@@ -138,6 +142,7 @@ pub fn create(plan: Plan, cgroup_dir: Option<String>) -> napi::Result<Container,
             .as_ref()
             .map(|d| d.to_string_lossy().into_owned()),
         tty_master: None,
+        progress: s.progress,
     })
 }
 
@@ -156,7 +161,8 @@ impl Container {
     }
 
     /// Sends GO and waits until the app has exec'd (EOF) or set-up failed (a report).
-    /// On a timeout the caller kills the child.
+    /// A child that does not finish set-up in time is killed, and the failure names the
+    /// step it hung in (`timedOut`).
     #[napi]
     pub fn start(&mut self, timeout_ms: u32) -> napi::Result<StartResult, Code> {
         let sock = self
@@ -166,6 +172,24 @@ impl Container {
         let outcome = spawn::start(&sock, Duration::from_millis(timeout_ms as u64));
         // The child has mounted the image or failed: the loop device may autoclear now.
         self.loop_fd = None;
+        if let Err(Error::Timeout) = outcome {
+            let _ = wait::send_signal(self.pid, self.pidfd.as_ref(), libc::SIGKILL);
+            let hung = self
+                .progress
+                .as_ref()
+                .and_then(|p| p.report(libc::ETIMEDOUT));
+            if let Some(r) = hung {
+                return Ok(StartResult {
+                    failure: Some(ChildFailure {
+                        step: r.step.name().to_string(),
+                        index: r.index as u32,
+                        errno: r.errno,
+                        timed_out: Some(true),
+                    }),
+                    tty: false,
+                });
+            }
+        }
         match outcome.map_err(js_err)? {
             StartOutcome::Running { tty_master } => {
                 let tty = tty_master.is_some();
@@ -177,6 +201,7 @@ impl Container {
                     step: r.step.name().to_string(),
                     index: r.index as u32,
                     errno: r.errno,
+                    timed_out: None,
                 }),
                 tty: false,
             }),

@@ -38,6 +38,12 @@ pub struct FsOp {
     pub minor: u32,
     /// Run after pivot_root (sysctls, masked and read-only paths), in plan order.
     pub after_pivot: bool,
+    /// Where `target` lives: "host" (the default: lite's own state paths, before the
+    /// root exists), "root" (a path inside the container's root, symlinks followed as
+    /// if the root were "/"), or "strict" (inside the root, and no symlink on the way:
+    /// lite's own mount points, masks and sysctls). A mount with no source and MS_BIND
+    /// binds the target onto itself.
+    pub resolve: Option<String>,
 }
 
 /// One rule of a seccomp profile already resolved for this container (arch, caps,
@@ -144,6 +150,13 @@ pub enum OpKind {
     Write,
 }
 
+/// Where an op's target is looked up (FsOp.resolve).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolve {
+    Host,
+    InRoot(crate::resolve::Follow),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Create {
     None,
@@ -165,6 +178,7 @@ pub struct PreparedOp {
     pub mode: u32,
     pub dev: u64,
     pub after_pivot: bool,
+    pub resolve: Resolve,
 }
 
 #[derive(Debug)]
@@ -269,6 +283,24 @@ fn prepare_op(i: usize, op: &FsOp) -> Result<PreparedOp> {
             )))
         }
     };
+    let resolve = match op.resolve.as_deref() {
+        None | Some("host") => Resolve::Host,
+        Some("root") => Resolve::InRoot(crate::resolve::Follow::InRoot),
+        Some("strict") => Resolve::InRoot(crate::resolve::Follow::Never),
+        Some(other) => {
+            return Err(Error::InvalidPlan(format!(
+                "{}: unknown resolve {other:?}",
+                what("resolve")
+            )))
+        }
+    };
+    // After pivot_root there is no host left to resolve against.
+    if op.after_pivot && resolve == Resolve::Host {
+        return Err(Error::InvalidPlan(format!(
+            "{}: an op after pivot_root must resolve inside the root",
+            what("resolve")
+        )));
+    }
     let uses_loop = op.source.as_deref() == Some("@loop");
     let source = match (&op.source, uses_loop) {
         (Some(s), false) => Some(cstring(&what("source"), s)?),
@@ -313,6 +345,7 @@ fn prepare_op(i: usize, op: &FsOp) -> Result<PreparedOp> {
         mode: op.mode,
         dev: libc::makedev(op.major, op.minor),
         after_pivot: op.after_pivot,
+        resolve,
     })
 }
 

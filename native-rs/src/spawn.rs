@@ -29,6 +29,60 @@ pub struct Spawned {
     pub joined_cgroup: bool,
     /// Which clone path was taken, for `LITE_TRACE` and `lite info`.
     pub clone_path: ClonePath,
+    /// Where the child notes the step it is in (see `Progress`).
+    pub progress: Option<Progress>,
+}
+
+/// One page shared with the child (MAP_SHARED survives clone without CLONE_VM): the
+/// child stores its current {step, index} there, so that a start that times out can say
+/// which step hung and which config line asked for it.
+#[derive(Debug)]
+pub struct Progress {
+    page: *mut u32,
+}
+
+// The page is only read by the parent, through volatile loads.
+unsafe impl Send for Progress {}
+
+impl Progress {
+    pub fn new() -> Option<Progress> {
+        let page = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                4096,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        (page != libc::MAP_FAILED).then_some(Progress {
+            page: page as *mut u32,
+        })
+    }
+    pub fn ptr(&self) -> *mut u32 {
+        self.page
+    }
+    /// The step the child noted last, as a report with `errno`.
+    pub fn report(&self, errno: i32) -> Option<ChildReport> {
+        let (step, index) = unsafe {
+            (
+                std::ptr::read_volatile(self.page),
+                std::ptr::read_volatile(self.page.add(1)),
+            )
+        };
+        crate::report::Step::from_u16(step as u16).map(|step| ChildReport {
+            step,
+            index: index as u16,
+            errno,
+        })
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        unsafe { libc::munmap(self.page as *mut libc::c_void, 4096) };
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,6 +260,7 @@ pub fn spawn(
         None => None,
     };
     let (parent_sock, child_sock) = socketpair()?;
+    let progress = Progress::new();
     let devnull = open_cloexec(c"/dev/null", libc::O_RDWR, "open /dev/null")?;
     // `lite exec`: the running container's namespaces, opened before clone (the child
     // may not allocate) and closed on exec.
@@ -263,6 +318,7 @@ pub fn spawn(
                 sock: child_sock.as_raw_fd(),
                 devnull: devnull.as_raw_fd(),
                 in_cgroup: joined_cgroup,
+                progress: progress.as_ref().map_or(std::ptr::null_mut(), |p| p.ptr()),
             },
         );
     }
@@ -280,7 +336,7 @@ pub fn spawn(
         } => {
             let pidfd = pidfd.map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
             if prepared.join_pid.is_some() {
-                return joined(pid, parent_sock, path);
+                return joined(pid, parent_sock, path, progress);
             }
             Ok(Spawned {
                 pid,
@@ -289,6 +345,7 @@ pub fn spawn(
                 loop_fd,
                 joined_cgroup,
                 clone_path: path,
+                progress,
             })
         }
     }
@@ -296,7 +353,12 @@ pub fn spawn(
 
 /// `lite exec`: the joining child reports the pid of its sibling (our child, inside the
 /// container) and exits; that sibling waits for GO on the same socket.
-fn joined(helper: libc::pid_t, sock: OwnedFd, path: ClonePath) -> Result<Spawned> {
+fn joined(
+    helper: libc::pid_t,
+    sock: OwnedFd,
+    path: ClonePath,
+    progress: Option<Progress>,
+) -> Result<Spawned> {
     let mut buf = [0u8; REPORT_LEN];
     let mut pfd = libc::pollfd {
         fd: sock.as_raw_fd(),
@@ -325,6 +387,7 @@ fn joined(helper: libc::pid_t, sock: OwnedFd, path: ClonePath) -> Result<Spawned
             loop_fd: None,
             joined_cgroup: false,
             clone_path: path,
+            progress,
         });
     }
     let errno = ChildReport::decode(&buf[..n])

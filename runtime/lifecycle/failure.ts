@@ -58,10 +58,13 @@ export function failureError(f: ChildFailure, plan: LaunchPlan, text?: (errno: n
     case 'fs-op': {
       const info = plan.ops[f.index]
       const key = info?.key ? `${info.key}: ` : ''
-      return new LiteError(`${where(info?.origin)}${key}${info?.what ?? `filesystem step ${f.index}`}: ${err}`)
+      const why = f.timedOut ? hung(err) : fsOpReason(plan.native.ops[f.index], f.errno) ?? err
+      return new LiteError(`${where(info?.origin)}${key}${info?.what ?? `filesystem step ${f.index}`}: ${why}`)
     }
-    case 'chdir':
-      return new LiteError(`${where(o('exec.cwd'))}[exec] cwd: ${plan.native.cwd}: ${err}`)
+    case 'chdir': {
+      const why = f.errno === constants.errno.EXDEV ? `resolves outside the container's root (EXDEV)` : f.errno === constants.errno.ELOOP ? `${err}: a cwd may not go through /proc/PID/fd links or loop` : err
+      return new LiteError(`${where(o('exec.cwd'))}[exec] cwd: ${plan.native.cwd}: ${f.timedOut ? hung(err) : why}`)
+    }
     case 'groups':
       return new LiteError(`${where(o('exec.groups') ?? o('exec.user'))}[exec] groups: cannot set the supplementary groups: ${err}`)
     case 'gid':
@@ -90,6 +93,27 @@ export function failureError(f: ChildFailure, plan: LaunchPlan, text?: (errno: n
       return new LiteError(`container set-up failed: ${STEP_WORDS[f.step]}: ${err}`)
     }
     default:
-      return new LiteError(`container set-up failed: ${STEP_WORDS[f.step] ?? f.step}: ${err}`)
+      return new LiteError(`container set-up failed: ${STEP_WORDS[f.step] ?? f.step}: ${f.timedOut ? hung(err) : err}`)
   }
+}
+
+/** How long the child may take from GO to the app's exec. */
+export const START_TIMEOUT_MS = 30_000
+
+/** A set-up step that never returned: the child was killed at the start timeout. */
+function hung(err: string): string {
+  return `did not finish within ${START_TIMEOUT_MS / 1000} s, so lite stopped the container (${err.replace(/^.*\((\w+)\)$/, '$1')})`
+}
+
+/** Why the child refused an op of an untrusted rootfs, in words; undefined: the errno says it. */
+function fsOpReason(op: { kind: string; target: string; resolve?: string } | undefined, errno: number): string | undefined {
+  if (!op) return undefined
+  const { ELOOP, EXDEV, ENODEV } = constants.errno
+  if (errno === ELOOP && op.resolve === 'strict') {
+    return `${op.target} or a directory above it is a symbolic link in the rootfs; lite does not follow links for its own mount points, masks and sysctls (ELOOP)`
+  }
+  if (errno === EXDEV && op.kind === 'write') return `${op.target} is not a file of the kernel's procfs (EXDEV)`
+  if (errno === EXDEV && op.kind === 'mask') return `${op.target} is not on procfs or sysfs (EXDEV)`
+  if (errno === ENODEV && op.kind === 'mask') return `the container's /dev/null is not the null device (1:3) that lite made (ENODEV)`
+  return undefined
 }

@@ -10,9 +10,7 @@ import { EXIT_LITE_FAILED, LiteError } from '../errors.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
 import { addonDirectory, type Container, type Native } from '../native/index.ts'
 import { buildPlan, type LaunchPlan } from '../plan/build.ts'
-import { failureError } from './failure.ts'
-
-const START_TIMEOUT_MS = 30_000
+import { START_TIMEOUT_MS, failureError } from './failure.ts'
 
 function configError(text: string): LiteError {
   return new LiteError(text.replace(/\n$/, ''), EXIT_LITE_FAILED, true)

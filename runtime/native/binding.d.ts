@@ -10,7 +10,8 @@ export declare class Container {
   get loopDevice(): string | null
   /**
    * Sends GO and waits until the app has exec'd (EOF) or set-up failed (a report).
-   * On a timeout the caller kills the child.
+   * A child that does not finish set-up in time is killed, and the failure names the
+   * step it hung in (`timedOut`).
    */
   start(timeoutMs: number): StartResult
   /**
@@ -35,6 +36,11 @@ export interface ChildFailure {
   /** Which item of that step's list: the op, the rlimit, the exec candidate. */
   index: number
   errno: number
+  /**
+   * The child did not finish set-up in time: `step` and `index` say where it hung
+   * (it has been killed).
+   */
+  timedOut?: boolean
 }
 
 export declare function closeFd(fd: number): void
@@ -97,6 +103,14 @@ export interface FsOp {
   minor: number
   /** Run after pivot_root (sysctls, masked and read-only paths), in plan order. */
   afterPivot: boolean
+  /**
+   * Where `target` lives: "host" (the default: lite's own state paths, before the
+   * root exists), "root" (a path inside the container's root, symlinks followed as
+   * if the root were "/"), or "strict" (inside the root, and no symlink on the way:
+   * lite's own mount points, masks and sysctls). A mount with no source and MS_BIND
+   * binds the target onto itself.
+   */
+  resolve?: string
 }
 
 /**

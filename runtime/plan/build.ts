@@ -76,7 +76,6 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
 
   const state = opts.stateDir
   const root = posix.join(state, 'root')
-  const inRoot = (p: string) => posix.join(root, p)
   const ops: FsOp[] = []
   const info: OpInfo[] = []
   const dirs = [root]
@@ -142,52 +141,52 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
   for (const ns of ['uts', 'ipc', 'cgroup'] as const) if (!cfg.namespaces.keep.includes(ns)) newNs.add(ns)
   if (cfg.net.type === 'none') newNs.add('net')
 
-  add(op({ kind: 'mount', source: 'proc', target: inRoot('/proc'), fstype: 'proc', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, create }), apiFs('mount /proc'))
-  add(op({ kind: 'mount', source: 'sysfs', target: inRoot('/sys'), fstype: 'sysfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, create }), apiFs('mount /sys (read-only)'))
+  add(op({ resolve: 'strict', kind: 'mount', source: 'proc', target: '/proc', fstype: 'proc', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, create }), apiFs('mount /proc'))
+  add(op({ resolve: 'strict', kind: 'mount', source: 'sysfs', target: '/sys', fstype: 'sysfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, create }), apiFs('mount /sys (read-only)'))
   // The container's own cgroups, read-only: the cgroup namespace (unshared by the
   // child before any mount) makes the container's cgroup the root of each hierarchy,
   // so a JVM or Go runtime reads its own limits there.
   const layout = host.cgroups?.layout
   if (layout && layout.mode !== 'none' && newNs.has('cgroup')) {
-    const cg = inRoot('/sys/fs/cgroup')
+    const cg = '/sys/fs/cgroup'
     const ro = MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY
     const what = apiFs('mount /sys/fs/cgroup (read-only)')
     if (layout.mode === 'v2') {
-      add(op({ kind: 'mount', source: 'cgroup2', target: cg, fstype: 'cgroup2', flags: ro }), what)
+      add(op({ resolve: 'strict', kind: 'mount', source: 'cgroup2', target: cg, fstype: 'cgroup2', flags: ro }), what)
     } else {
-      add(op({ kind: 'mount', source: 'tmpfs', target: cg, fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=755,size=64k' }), what)
+      add(op({ resolve: 'strict', kind: 'mount', source: 'tmpfs', target: cg, fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=755,size=64k' }), what)
       for (const h of layout.hierarchies) {
         const dir = posix.join(cg, posix.basename(h.mountPoint))
-        add(op({ kind: 'mkdir', target: dir, mode: 0o755 }), what)
+        add(op({ resolve: 'strict', kind: 'mkdir', target: dir, mode: 0o755 }), what)
         const named = h.version === 1 && h.options.every((o) => o.startsWith('name='))
         const data = h.version === 1 ? (named ? ['none', ...h.options] : h.options).join(',') : undefined
-        add(op({ kind: 'mount', source: 'cgroup', target: dir, fstype: h.version === 1 ? 'cgroup' : 'cgroup2', flags: ro, data }), what)
+        add(op({ resolve: 'strict', kind: 'mount', source: 'cgroup', target: dir, fstype: h.version === 1 ? 'cgroup' : 'cgroup2', flags: ro, data }), what)
       }
-      add(op({ kind: 'mount', target: cg, flags: MS.REMOUNT | ro }), what)
+      add(op({ resolve: 'strict', kind: 'mount', target: cg, flags: MS.REMOUNT | ro }), what)
     }
   }
-  add(op({ kind: 'mount', source: 'tmpfs', target: inRoot('/dev'), fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', create }), apiFs('mount /dev'))
+  add(op({ resolve: 'strict', kind: 'mount', source: 'tmpfs', target: '/dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', create }), apiFs('mount /dev'))
   for (const [name, major, minor] of DEV_NODES) {
-    add(op({ kind: 'mknod', target: inRoot(`/dev/${name}`), mode: S_IFCHR | 0o666, major, minor }), apiFs(`create /dev/${name}`))
+    add(op({ resolve: 'strict', kind: 'mknod', target: `/dev/${name}`, mode: S_IFCHR | 0o666, major, minor }), apiFs(`create /dev/${name}`))
   }
   // [devices] allow[]: the host's node at the same path, with its numbers and mode.
   cfg.devices.forEach((d, i) => {
     const where: OpInfo = { what: `create ${d.path} (${d.type} ${d.major}:${d.minor})`, key: '[devices] allow', origin: d.origin ?? at(`devices.allow[${i}]`) }
     const parts = posix.dirname(d.path).split('/').slice(2)
-    for (let k = 1; k <= parts.length; k++) add(op({ kind: 'mkdir', target: inRoot(posix.join('/dev', ...parts.slice(0, k))), mode: 0o755 }), where)
-    add(op({ kind: 'mknod', target: inRoot(d.path), mode: (d.type === 'c' ? S_IFCHR : S_IFBLK) | d.mode, major: d.major, minor: d.minor }), where)
+    for (let k = 1; k <= parts.length; k++) add(op({ resolve: 'strict', kind: 'mkdir', target: posix.join('/dev', ...parts.slice(0, k)), mode: 0o755 }), where)
+    add(op({ resolve: 'strict', kind: 'mknod', target: d.path, mode: (d.type === 'c' ? S_IFCHR : S_IFBLK) | d.mode, major: d.major, minor: d.minor }), where)
   })
-  add(op({ kind: 'mkdir', target: inRoot('/dev/pts'), mode: 0o755 }), apiFs('create /dev/pts'))
-  add(op({ kind: 'mount', source: 'devpts', target: inRoot('/dev/pts'), fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' }), apiFs('mount /dev/pts'))
-  add(op({ kind: 'symlink', source: 'pts/ptmx', target: inRoot('/dev/ptmx') }), apiFs('link /dev/ptmx'))
-  add(op({ kind: 'mkdir', target: inRoot('/dev/shm'), mode: 0o1777 }), apiFs('create /dev/shm'))
-  add(op({ kind: 'mount', source: 'shm', target: inRoot('/dev/shm'), fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=1777,size=65536k' }), apiFs('mount /dev/shm'))
+  add(op({ resolve: 'strict', kind: 'mkdir', target: '/dev/pts', mode: 0o755 }), apiFs('create /dev/pts'))
+  add(op({ resolve: 'strict', kind: 'mount', source: 'devpts', target: '/dev/pts', fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' }), apiFs('mount /dev/pts'))
+  add(op({ resolve: 'strict', kind: 'symlink', source: 'pts/ptmx', target: '/dev/ptmx' }), apiFs('link /dev/ptmx'))
+  add(op({ resolve: 'strict', kind: 'mkdir', target: '/dev/shm', mode: 0o1777 }), apiFs('create /dev/shm'))
+  add(op({ resolve: 'strict', kind: 'mount', source: 'shm', target: '/dev/shm', fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=1777,size=65536k' }), apiFs('mount /dev/shm'))
   if (newNs.has('ipc')) {
-    add(op({ kind: 'mkdir', target: inRoot('/dev/mqueue'), mode: 0o755 }), apiFs('create /dev/mqueue'))
-    add(op({ kind: 'mount', source: 'mqueue', target: inRoot('/dev/mqueue'), fstype: 'mqueue', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC }), apiFs('mount /dev/mqueue'))
+    add(op({ resolve: 'strict', kind: 'mkdir', target: '/dev/mqueue', mode: 0o755 }), apiFs('create /dev/mqueue'))
+    add(op({ resolve: 'strict', kind: 'mount', source: 'mqueue', target: '/dev/mqueue', fstype: 'mqueue', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC }), apiFs('mount /dev/mqueue'))
   }
   for (const [name, to] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2']]) {
-    add(op({ kind: 'symlink', source: to, target: inRoot(`/dev/${name}`) }), apiFs(`link /dev/${name}`))
+    add(op({ resolve: 'strict', kind: 'symlink', source: to, target: `/dev/${name}` }), apiFs(`link /dev/${name}`))
   }
 
   // --- [mount] entries, in order ---
@@ -201,12 +200,13 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
       fail(where.origin, `[mount] entry: ${m.source}: No such file or directory (ENOENT)`)
       return
     }
-    const target = inRoot(m.target)
+    const target = m.target
     where.what = bind ? `mount ${m.source} on ${m.target} (bind)` : `mount ${m.source} on ${m.target} (${m.fstype})`
     const createTarget = m.create === 'none' ? undefined : m.create
     add(
       op({
         kind: 'mount',
+        resolve: 'root',
         source: m.source,
         target,
         fstype: bind ? undefined : m.fstype,
@@ -217,8 +217,8 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
       }),
       where,
     )
-    if (parsed.remountFlags) add(op({ kind: 'mount', target, flags: parsed.remountFlags, optional: m.optional }), where)
-    if (parsed.propagation) add(op({ kind: 'mount', target, flags: parsed.propagation, optional: m.optional }), where)
+    if (parsed.remountFlags) add(op({ kind: 'mount', resolve: 'root', target, flags: parsed.remountFlags, optional: m.optional }), where)
+    if (parsed.propagation) add(op({ kind: 'mount', resolve: 'root', target, flags: parsed.propagation, optional: m.optional }), where)
   })
 
   // --- /etc files, bind-mounted read-only (created on an overlay, skipped on a
@@ -238,22 +238,22 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
   }
   for (const b of etcBinds) {
     const where: OpInfo = { what: `mount ${b.source} on ${b.path} (bind, read-only)`, key: b.key, origin: b.origin }
-    const target = inRoot(b.path)
-    add(op({ kind: 'mount', source: b.source, target, flags: MS.BIND, create: writable ? 'file' : undefined, optional: !writable }), where)
-    add(op({ kind: 'mount', target, flags: MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, optional: !writable }), where)
+    const target = b.path
+    add(op({ kind: 'mount', resolve: 'root', source: b.source, target, flags: MS.BIND, create: writable ? 'file' : undefined, optional: !writable }), where)
+    add(op({ kind: 'mount', resolve: 'root', target, flags: MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, optional: !writable }), where)
   }
 
   // --- after pivot_root (paths inside the container): the sysctls while /proc/sys is
   //     still writable, then the masked and read-only paths; a path the kernel lacks is skipped ---
   for (const s of cfg.sysctl) {
     const file = posix.join('/proc/sys', ...s.key.split('.'))
-    add(op({ kind: 'write', target: file, data: s.value, afterPivot: true }), { what: `write ${JSON.stringify(s.value)} to ${file}`, key: `[sysctl] ${s.key}`, origin: s.origin })
+    add(op({ kind: 'write', resolve: 'strict', target: file, data: s.value, afterPivot: true }), { what: `write ${JSON.stringify(s.value)} to ${file}`, key: `[sysctl] ${s.key}`, origin: s.origin })
   }
-  for (const p of MASKED_PATHS) add(op({ kind: 'mask', target: p, optional: true, afterPivot: true }), { what: `mask ${p}` })
+  for (const p of MASKED_PATHS) add(op({ kind: 'mask', resolve: 'strict', target: p, optional: true, afterPivot: true }), { what: `mask ${p}` })
   for (const p of READONLY_PATHS) {
     const what = { what: `make ${p} read-only` }
-    add(op({ kind: 'mount', source: p, target: p, flags: MS.BIND | MS.REC, optional: true, afterPivot: true }), what)
-    add(op({ kind: 'mount', target: p, flags: MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, optional: true, afterPivot: true }), what)
+    add(op({ kind: 'mount', resolve: 'strict', target: p, flags: MS.BIND | MS.REC, optional: true, afterPivot: true }), what)
+    add(op({ kind: 'mount', resolve: 'strict', target: p, flags: MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC, optional: true, afterPivot: true }), what)
   }
 
   // --- seccomp: the profile resolved for this container's arch, caps and kernel ---

@@ -19,6 +19,8 @@ const STRERROR: Record<number, string> = {
   [E.EINVAL]: 'Invalid argument',
   [E.EBUSY]: 'Device or resource busy',
   [E.ENOTDIR]: 'Not a directory',
+  [E.ELOOP]: 'Too many levels of symbolic links',
+  [E.ETIMEDOUT]: 'Connection timed out',
 }
 const strerror = (n: number) => STRERROR[n] ?? `Unknown error ${n}`
 
@@ -110,12 +112,14 @@ t.test('exec', async t => {
 t.test('fs-op: the op\'s purpose, its config line and the errno', async t => {
   const { plan: p, dir } = plan(t)
   const idx = {
-    bind: opIndex(p, o => o.target === '/run/lite/web/root/data' && o.source !== undefined),
-    remount: opIndex(p, o => o.target === '/run/lite/web/root/data' && o.source === undefined),
-    tmpfs: opIndex(p, o => o.target === '/run/lite/web/root/tmp'),
+    bind: opIndex(p, o => o.target === '/data' && o.source !== undefined),
+    remount: opIndex(p, o => o.target === '/data' && o.source === undefined),
+    tmpfs: opIndex(p, o => o.target === '/tmp'),
     proc: opIndex(p, o => o.fstype === 'proc'),
     overlay: opIndex(p, o => o.fstype === 'overlay'),
-    hosts: opIndex(p, o => o.target === '/run/lite/web/root/etc/hosts'),
+    hosts: opIndex(p, o => o.target === '/etc/hosts' && o.source !== undefined),
+    dev: opIndex(p, o => o.target === '/dev' && o.fstype === 'tmpfs'),
+    sysctlOrMask: opIndex(p, o => o.kind === 'mask' && o.target === '/proc/keys'),
   }
   for (const [k, v] of Object.entries(idx)) t.ok(v >= 0, `${k} op found`)
   const cases: [string, number, number, string][] = [
@@ -126,6 +130,10 @@ t.test('fs-op: the op\'s purpose, its config line and the errno', async t => {
     ['overlay', idx.overlay, E.EINVAL, '{DIR}/web.ini:4: [rootfs] path: overlay of the rootfs: Invalid argument (EINVAL)'],
     ['/etc/hosts without a hosts[] line', idx.hosts, E.ENOTDIR, '[net] hosts: mount /run/lite/web/etc/hosts on /etc/hosts (bind, read-only): Not a directory (ENOTDIR)'],
     ['an index past the ops', 999, E.ENOENT, 'filesystem step 999: No such file or directory (ENOENT)'],
+    // An untrusted rootfs: lite's own mount points take no symlink, masks need lite's null device.
+    ['/dev as a symlink', idx.dev, E.ELOOP, "{DIR}/web.ini:4: [rootfs] path: mount /dev: /dev or a directory above it is a symbolic link in the rootfs; lite does not follow links for its own mount points, masks and sysctls (ELOOP)"],
+    ['a mask on the wrong filesystem', idx.sysctlOrMask, E.EXDEV, 'mask /proc/keys: /proc/keys is not on procfs or sysfs (EXDEV)'],
+    ['a null device that is not 1:3', idx.sysctlOrMask, E.ENODEV, "mask /proc/keys: the container's /dev/null is not the null device (1:3) that lite made (ENODEV)"],
   ]
   for (const [name, index, errno, want] of cases) {
     const e = failureError({ step: 'fs-op', index, errno }, p, strerror)
@@ -134,10 +142,20 @@ t.test('fs-op: the op\'s purpose, its config line and the errno', async t => {
   }
 })
 
+t.test('a set-up step that hung names its step and config line', async t => {
+  const { plan: p, dir } = plan(t)
+  const hosts = opIndex(p, o => o.target === '/etc/hosts' && o.source !== undefined)
+  const e = failureError({ step: 'fs-op', index: hosts, errno: E.ETIMEDOUT, timedOut: true }, p, strerror)
+  t.equal(e.message.split(dir).join('{DIR}'), '[net] hosts: mount /run/lite/web/etc/hosts on /etc/hosts (bind, read-only): did not finish within 30 s, so lite stopped the container (ETIMEDOUT)')
+  t.equal(e.exitCode, 125)
+})
+
 t.test('the other steps', async t => {
   const { plan: p, dir } = plan(t)
   const cases: [string, number, number, string][] = [
     ['chdir', 0, E.ENOENT, '{DIR}/web.ini:8: [exec] cwd: /srv: No such file or directory (ENOENT)'],
+    ['chdir', 0, E.EXDEV, "{DIR}/web.ini:8: [exec] cwd: /srv: resolves outside the container's root (EXDEV)"],
+    ['chdir', 0, E.ELOOP, '{DIR}/web.ini:8: [exec] cwd: /srv: Too many levels of symbolic links (ELOOP): a cwd may not go through /proc/PID/fd links or loop'],
     ['uid', 0, E.EPERM, '{DIR}/web.ini:9: [exec] user: cannot set the uid: Operation not permitted (EPERM)'],
     ['gid', 0, E.EINVAL, '{DIR}/web.ini:9: [exec] user: cannot set the gid: Invalid argument (EINVAL)'],
     ['rlimit', 0, E.EPERM, '{DIR}/web.ini:15: [limits] nofile: Operation not permitted (EPERM) (a limit may only be lowered: lite runs without raising the inherited hard limit)'],
@@ -199,7 +217,7 @@ t.test('messages as a user reads them', async t => {
   const failures: [string, number, number][] = [
     ['exec', 0, E.ENOENT],
     ['exec', 0, E.EACCES],
-    ['fs-op', opIndex(p, o => o.target === '/run/lite/web/root/data'), E.ENOENT],
+    ['fs-op', opIndex(p, o => o.target === '/data'), E.ENOENT],
     ['fs-op', 0, E.ENOENT],
     ['chdir', 0, E.ENOENT],
     ['rlimit', 0, E.EPERM],

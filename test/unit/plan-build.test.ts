@@ -61,52 +61,54 @@ function mustPlan(t: Test, b: Built): LaunchPlan {
   return b.plan
 }
 
-/** "kind source -> target", with the testdir and the state dir as placeholders. */
+/** "kind source -> target", with the testdir and the state dir as placeholders; a
+ *  target inside the container's root shows how it is resolved ("root:", "strict:"). */
 function label(o: FsOp, dir: string): string {
   const p = (s: string) => s.split(dir).join('{DIR}').split(STATE).join('{STATE}')
-  return `${o.kind}${o.source === undefined ? '' : ` ${p(o.source)}`} -> ${p(o.target)}`
+  const where = o.resolve && o.resolve !== 'host' ? `${o.resolve}:` : ''
+  return `${o.kind}${o.source === undefined ? '' : ` ${p(o.source)}`} -> ${where}${p(o.target)}`
 }
 
 const BASE = ['[container]', 'name = c', '[rootfs]', 'path = rootfs', '[exec]', 'cmd = /bin/sh']
 
 // The ops lite always adds after the rootfs, in the order the child runs them.
 const API_OPS = [
-  'mount proc -> {STATE}/root/proc',
-  'mount sysfs -> {STATE}/root/sys',
-  'mount tmpfs -> {STATE}/root/dev',
-  'mknod -> {STATE}/root/dev/null',
-  'mknod -> {STATE}/root/dev/zero',
-  'mknod -> {STATE}/root/dev/full',
-  'mknod -> {STATE}/root/dev/random',
-  'mknod -> {STATE}/root/dev/urandom',
-  'mknod -> {STATE}/root/dev/tty',
-  'mkdir -> {STATE}/root/dev/pts',
-  'mount devpts -> {STATE}/root/dev/pts',
-  'symlink pts/ptmx -> {STATE}/root/dev/ptmx',
-  'mkdir -> {STATE}/root/dev/shm',
-  'mount shm -> {STATE}/root/dev/shm',
+  'mount proc -> strict:/proc',
+  'mount sysfs -> strict:/sys',
+  'mount tmpfs -> strict:/dev',
+  'mknod -> strict:/dev/null',
+  'mknod -> strict:/dev/zero',
+  'mknod -> strict:/dev/full',
+  'mknod -> strict:/dev/random',
+  'mknod -> strict:/dev/urandom',
+  'mknod -> strict:/dev/tty',
+  'mkdir -> strict:/dev/pts',
+  'mount devpts -> strict:/dev/pts',
+  'symlink pts/ptmx -> strict:/dev/ptmx',
+  'mkdir -> strict:/dev/shm',
+  'mount shm -> strict:/dev/shm',
 ]
-const MQUEUE_OPS = ['mkdir -> {STATE}/root/dev/mqueue', 'mount mqueue -> {STATE}/root/dev/mqueue']
+const MQUEUE_OPS = ['mkdir -> strict:/dev/mqueue', 'mount mqueue -> strict:/dev/mqueue']
 const DEV_LINKS = [
-  'symlink /proc/self/fd -> {STATE}/root/dev/fd',
-  'symlink /proc/self/fd/0 -> {STATE}/root/dev/stdin',
-  'symlink /proc/self/fd/1 -> {STATE}/root/dev/stdout',
-  'symlink /proc/self/fd/2 -> {STATE}/root/dev/stderr',
+  'symlink /proc/self/fd -> strict:/dev/fd',
+  'symlink /proc/self/fd/0 -> strict:/dev/stdin',
+  'symlink /proc/self/fd/1 -> strict:/dev/stdout',
+  'symlink /proc/self/fd/2 -> strict:/dev/stderr',
 ]
 const ETC_OPS = [
-  'mount {STATE}/etc/hostname -> {STATE}/root/etc/hostname',
-  'mount -> {STATE}/root/etc/hostname',
-  'mount {STATE}/etc/hosts -> {STATE}/root/etc/hosts',
-  'mount -> {STATE}/root/etc/hosts',
-  'mount {STATE}/etc/resolv.conf -> {STATE}/root/etc/resolv.conf',
-  'mount -> {STATE}/root/etc/resolv.conf',
-  'mount /usr/share/zoneinfo/Etc/UTC -> {STATE}/root/etc/localtime',
-  'mount -> {STATE}/root/etc/localtime',
+  'mount {STATE}/etc/hostname -> root:/etc/hostname',
+  'mount -> root:/etc/hostname',
+  'mount {STATE}/etc/hosts -> root:/etc/hosts',
+  'mount -> root:/etc/hosts',
+  'mount {STATE}/etc/resolv.conf -> root:/etc/resolv.conf',
+  'mount -> root:/etc/resolv.conf',
+  'mount /usr/share/zoneinfo/Etc/UTC -> root:/etc/localtime',
+  'mount -> root:/etc/localtime',
 ]
 // After pivot_root: runc's masked paths, then its read-only paths (bind, remount).
 const LATE_OPS = [
-  ...MASKED_PATHS.map(p => `mask -> ${p}`),
-  ...READONLY_PATHS.flatMap(p => [`mount ${p} -> ${p}`, `mount -> ${p}`]),
+  ...MASKED_PATHS.map(p => `mask -> strict:${p}`),
+  ...READONLY_PATHS.flatMap(p => [`mount -> strict:${p}`, `mount -> strict:${p}`]),
 ]
 
 t.test('op order', async t => {
@@ -127,9 +129,9 @@ t.test('op order', async t => {
       ...API_OPS,
       ...MQUEUE_OPS,
       ...DEV_LINKS,
-      'mount {DIR}/data -> {STATE}/root/data',
-      'mount tmpfs -> {STATE}/root/tmp',
-      'mount {DIR}/i2c-1 -> {STATE}/root/dev/i2c-1',
+      'mount {DIR}/data -> root:/data',
+      'mount tmpfs -> root:/tmp',
+      'mount {DIR}/i2c-1 -> root:/dev/i2c-1',
       ...ETC_OPS,
       ...LATE_OPS,
     ])
@@ -149,7 +151,7 @@ t.test('op order', async t => {
   t.test('the API file systems and /dev nodes', async t => {
     const b = build(t, BASE)
     const ops = mustPlan(t, b).native.ops
-    const at = (target: string) => ops.find(o => o.target === ROOT + target && o.kind !== 'mkdir')!
+    const at = (target: string) => ops.find(o => o.target === target && o.kind !== 'mkdir')!
     t.match(at('/proc'), { fstype: 'proc', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, create: 'dir' })
     t.match(at('/sys'), { fstype: 'sysfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, create: 'dir' })
     t.match(at('/dev'), { fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', create: 'dir' })
@@ -162,14 +164,14 @@ t.test('op order', async t => {
       ['null', 1, 3, chr], ['zero', 1, 5, chr], ['full', 1, 7, chr],
       ['random', 1, 8, chr], ['urandom', 1, 9, chr], ['tty', 5, 0, chr],
     ])
-    t.equal(ops.find(o => o.target === ROOT + '/dev/shm' && o.kind === 'mkdir')?.mode, 0o1777)
+    t.equal(ops.find(o => o.target === '/dev/shm' && o.kind === 'mkdir')?.mode, 0o1777)
   })
 
   t.test('a read-only rootfs: the API mounts create no mount point', async t => {
     const b = build(t, ['[container]', 'name = c', '[rootfs]', 'path = rootfs', 'readonly = yes', '[exec]', 'cmd = /bin/sh'])
     const ops = mustPlan(t, b).native.ops
     for (const target of ['/proc', '/sys', '/dev']) {
-      t.equal(ops.find(o => o.target === ROOT + target)?.create, undefined, `${target} without create`)
+      t.equal(ops.find(o => o.target === target)?.create, undefined, `${target} without create`)
     }
   })
 })
@@ -330,7 +332,7 @@ t.test('[mount] entries', async t => {
       entry: 'i2c-1 /dev/i2c-1 none bind,ro,optional',
       ops: [{ optional: true }, { optional: true }],
     },
-    { name: 'a relative target is under the root', entry: 'tmpfs run/x tmpfs', ops: [{ target: `${ROOT}/run/x` }] },
+    { name: 'a relative target is under the root', entry: 'tmpfs run/x tmpfs', ops: [{ target: '/run/x' }] },
   ]
   for (const c of cases) {
     t.test(c.name, async t => {
@@ -356,7 +358,7 @@ t.test('[mount] entries', async t => {
       'tmpfs /c tmpfs',
     ])
     t.same(
-      ops.map(x => [x.o.target.slice(ROOT.length), x.info.origin?.line, x.info.origin?.file]),
+      ops.map(x => [x.o.target, x.info.origin?.line, x.info.origin?.file]),
       [
         ['/a', first, b.file],
         ['/b', first + 1, b.file],
@@ -382,7 +384,7 @@ t.test('[mount] entries', async t => {
   t.test('a missing optional bind source is skipped', async t => {
     const { b, ops } = mount(t, ['nope /b none bind,ro,optional', 'tmpfs /a tmpfs'])
     t.same(b.errors, [])
-    t.same(ops.map(x => x.o.target), [`${ROOT}/a`], 'only the tmpfs')
+    t.same(ops.map(x => x.o.target), ['/a'], 'only the tmpfs')
   })
 
   t.test('exists() is asked about the resolved source', async t => {
@@ -403,7 +405,7 @@ t.test('/etc files', async t => {
   const etc = (plan: LaunchPlan) =>
     plan.native.ops
       .map((o, i) => ({ o, info: plan.ops[i]! }))
-      .filter(x => x.o.target.startsWith(`${ROOT}/etc/`))
+      .filter(x => x.o.target.startsWith('/etc/'))
 
   t.test('writable rootfs: created if missing, bound read-only', async t => {
     const b = build(t, [...BASE.slice(0, 2), 'hostname = box', ...BASE.slice(2), '[net]', 'dns[] = 192.0.2.53', 'hosts[] = 192.0.2.10 gw'])
@@ -452,7 +454,7 @@ t.test('/etc files', async t => {
   for (const c of resolvCases) {
     t.test(c.name, async t => {
       const b = build(t, [...BASE, '[net]', ...c.net], { host: c.host })
-      const bind = etc(mustPlan(t, b)).find(x => x.o.target === `${ROOT}/etc/resolv.conf` && x.o.source)
+      const bind = etc(mustPlan(t, b)).find(x => x.o.target === '/etc/resolv.conf' && x.o.source)
       t.equal(bind?.o.source, c.source?.split('{DIR}').join(b.dir).split('{STATE}').join(STATE))
       t.equal(bind?.info.origin?.line, c.line, 'told against the [net] line')
     })
@@ -465,7 +467,7 @@ t.test('/etc files', async t => {
       ['none', '/usr/share/zoneinfo/Etc/UTC', undefined],
     ] as const) {
       const b = build(t, [...BASE.slice(0, 2), `localtime = ${localtime}`, ...BASE.slice(2)], { host: { resolvConf: null, localtime: host, hostname: 'host-machine' } })
-      const bind = etc(mustPlan(t, b)).find(x => x.o.target === `${ROOT}/etc/localtime` && x.o.source)
+      const bind = etc(mustPlan(t, b)).find(x => x.o.target === '/etc/localtime' && x.o.source)
       t.equal(bind?.o.source, want, `localtime = ${localtime}, host has ${host}`)
       if (want) t.equal(bind?.info.origin?.line, 3)
     }
@@ -647,8 +649,8 @@ t.test('[security] and [sysctl]', async t => {
     const first = plan.native.ops.findIndex(o => o.afterPivot)
     t.ok(plan.native.ops.slice(first).every(o => o.afterPivot), 'the late ops come last')
     t.same(plan.native.ops.slice(first, first + 2), [
-      { kind: 'write', target: '/proc/sys/net/ipv4/ip_forward', data: '1', flags: 0, optional: false, mode: 0, major: 0, minor: 0, afterPivot: true },
-      { kind: 'write', target: '/proc/sys/kernel/sem', data: '250 32000 100 128', flags: 0, optional: false, mode: 0, major: 0, minor: 0, afterPivot: true },
+      { kind: 'write', resolve: 'strict', target: '/proc/sys/net/ipv4/ip_forward', data: '1', flags: 0, optional: false, mode: 0, major: 0, minor: 0, afterPivot: true },
+      { kind: 'write', resolve: 'strict', target: '/proc/sys/kernel/sem', data: '250 32000 100 128', flags: 0, optional: false, mode: 0, major: 0, minor: 0, afterPivot: true },
     ])
     t.same(plan.ops.slice(first, first + 2).map(o => [o.key, o.origin?.line]), [['[sysctl] net.ipv4.ip_forward', 8], ['[sysctl] kernel.sem', 9]])
     t.equal(plan.native.ops[first + 2]?.kind, 'mask')

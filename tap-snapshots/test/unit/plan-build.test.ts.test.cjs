@@ -179,8 +179,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
+      "resolve": "strict",
       "source": "proc",
-      "target": "/run/lite/sensor/root/proc",
+      "target": "/proc",
     },
     Object {
       "afterPivot": false,
@@ -192,8 +193,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
+      "resolve": "strict",
       "source": "sysfs",
-      "target": "/run/lite/sensor/root/sys",
+      "target": "/sys",
     },
     Object {
       "afterPivot": false,
@@ -206,8 +208,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
+      "resolve": "strict",
       "source": "tmpfs",
-      "target": "/run/lite/sensor/root/dev",
+      "target": "/dev",
     },
     Object {
       "afterPivot": false,
@@ -217,7 +220,8 @@ Object {
       "minor": 3,
       "mode": 8630,
       "optional": false,
-      "target": "/run/lite/sensor/root/dev/null",
+      "resolve": "strict",
+      "target": "/dev/null",
     },
     Object {
       "afterPivot": false,
@@ -227,7 +231,8 @@ Object {
       "minor": 5,
       "mode": 8630,
       "optional": false,
-      "target": "/run/lite/sensor/root/dev/zero",
+      "resolve": "strict",
+      "target": "/dev/zero",
     },
     Object {
       "afterPivot": false,
@@ -237,7 +242,8 @@ Object {
       "minor": 7,
       "mode": 8630,
       "optional": false,
-      "target": "/run/lite/sensor/root/dev/full",
+      "resolve": "strict",
+      "target": "/dev/full",
     },
     Object {
       "afterPivot": false,
@@ -247,7 +253,8 @@ Object {
       "minor": 8,
       "mode": 8630,
       "optional": false,
-      "target": "/run/lite/sensor/root/dev/random",
+      "resolve": "strict",
+      "target": "/dev/random",
     },
     Object {
       "afterPivot": false,
@@ -257,7 +264,8 @@ Object {
       "minor": 9,
       "mode": 8630,
       "optional": false,
-      "target": "/run/lite/sensor/root/dev/urandom",
+      "resolve": "strict",
+      "target": "/dev/urandom",
     },
     Object {
       "afterPivot": false,
@@ -267,7 +275,8 @@ Object {
       "minor": 0,
       "mode": 8630,
       "optional": false,
-      "target": "/run/lite/sensor/root/dev/tty",
+      "resolve": "strict",
+      "target": "/dev/tty",
     },
     Object {
       "afterPivot": false,
@@ -277,7 +286,8 @@ Object {
       "minor": 0,
       "mode": 493,
       "optional": false,
-      "target": "/run/lite/sensor/root/dev/pts",
+      "resolve": "strict",
+      "target": "/dev/pts",
     },
     Object {
       "afterPivot": false,
@@ -289,8 +299,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
+      "resolve": "strict",
       "source": "devpts",
-      "target": "/run/lite/sensor/root/dev/pts",
+      "target": "/dev/pts",
     },
     Object {
       "afterPivot": false,
@@ -300,8 +311,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
+      "resolve": "strict",
       "source": "pts/ptmx",
-      "target": "/run/lite/sensor/root/dev/ptmx",
+      "target": "/dev/ptmx",
     },
     Object {
       "afterPivot": false,
@@ -311,7 +323,8 @@ Object {
       "minor": 0,
       "mode": 1023,
       "optional": false,
-      "target": "/run/lite/sensor/root/dev/shm",
+      "resolve": "strict",
+      "target": "/dev/shm",
     },
     Object {
       "afterPivot": false,
@@ -323,8 +336,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
+      "resolve": "strict",
       "source": "shm",
-      "target": "/run/lite/sensor/root/dev/shm",
+      "target": "/dev/shm",
     },
     Object {
       "afterPivot": false,
@@ -334,8 +348,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
+      "resolve": "strict",
       "source": "/proc/self/fd",
-      "target": "/run/lite/sensor/root/dev/fd",
+      "target": "/dev/fd",
     },
     Object {
       "afterPivot": false,
@@ -345,8 +360,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
+      "resolve": "strict",
       "source": "/proc/self/fd/0",
-      "target": "/run/lite/sensor/root/dev/stdin",
+      "target": "/dev/stdin",
     },
     Object {
       "afterPivot": false,
@@ -356,8 +372,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
+      "resolve": "strict",
       "source": "/proc/self/fd/1",
-      "target": "/run/lite/sensor/root/dev/stdout",
+      "target": "/dev/stdout",
     },
     Object {
       "afterPivot": false,
@@ -367,8 +384,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
+      "resolve": "strict",
       "source": "/proc/self/fd/2",
-      "target": "/run/lite/sensor/root/dev/stderr",
+      "target": "/dev/stderr",
     },
     Object {
       "afterPivot": false,
@@ -379,8 +397,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
+      "resolve": "root",
       "source": "{DIR}/data",
-      "target": "/run/lite/sensor/root/data",
+      "target": "/data",
     },
     Object {
       "afterPivot": false,
@@ -391,8 +410,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "root",
       "source": "{DIR}/i2c-1",
-      "target": "/run/lite/sensor/root/dev/i2c-1",
+      "target": "/dev/i2c-1",
     },
     Object {
       "afterPivot": false,
@@ -402,7 +422,8 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
-      "target": "/run/lite/sensor/root/dev/i2c-1",
+      "resolve": "root",
+      "target": "/dev/i2c-1",
     },
     Object {
       "afterPivot": false,
@@ -414,8 +435,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
+      "resolve": "root",
       "source": "tmpfs",
-      "target": "/run/lite/sensor/root/tmp",
+      "target": "/tmp",
     },
     Object {
       "afterPivot": false,
@@ -426,8 +448,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
+      "resolve": "root",
       "source": "/run/lite/sensor/etc/hostname",
-      "target": "/run/lite/sensor/root/etc/hostname",
+      "target": "/etc/hostname",
     },
     Object {
       "afterPivot": false,
@@ -437,7 +460,8 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
-      "target": "/run/lite/sensor/root/etc/hostname",
+      "resolve": "root",
+      "target": "/etc/hostname",
     },
     Object {
       "afterPivot": false,
@@ -448,8 +472,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
+      "resolve": "root",
       "source": "/run/lite/sensor/etc/hosts",
-      "target": "/run/lite/sensor/root/etc/hosts",
+      "target": "/etc/hosts",
     },
     Object {
       "afterPivot": false,
@@ -459,7 +484,8 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
-      "target": "/run/lite/sensor/root/etc/hosts",
+      "resolve": "root",
+      "target": "/etc/hosts",
     },
     Object {
       "afterPivot": false,
@@ -470,8 +496,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
+      "resolve": "root",
       "source": "/run/lite/sensor/etc/resolv.conf",
-      "target": "/run/lite/sensor/root/etc/resolv.conf",
+      "target": "/etc/resolv.conf",
     },
     Object {
       "afterPivot": false,
@@ -481,7 +508,8 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
-      "target": "/run/lite/sensor/root/etc/resolv.conf",
+      "resolve": "root",
+      "target": "/etc/resolv.conf",
     },
     Object {
       "afterPivot": false,
@@ -492,8 +520,9 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
+      "resolve": "root",
       "source": "/usr/share/zoneinfo/Etc/UTC",
-      "target": "/run/lite/sensor/root/etc/localtime",
+      "target": "/etc/localtime",
     },
     Object {
       "afterPivot": false,
@@ -503,7 +532,8 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": false,
-      "target": "/run/lite/sensor/root/etc/localtime",
+      "resolve": "root",
+      "target": "/etc/localtime",
     },
     Object {
       "afterPivot": true,
@@ -513,6 +543,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "strict",
       "target": "/proc/acpi",
     },
     Object {
@@ -523,6 +554,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "strict",
       "target": "/proc/asound",
     },
     Object {
@@ -533,6 +565,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "strict",
       "target": "/proc/kcore",
     },
     Object {
@@ -543,6 +576,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "strict",
       "target": "/proc/keys",
     },
     Object {
@@ -553,6 +587,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "strict",
       "target": "/proc/latency_stats",
     },
     Object {
@@ -563,6 +598,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "strict",
       "target": "/proc/timer_list",
     },
     Object {
@@ -573,6 +609,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "strict",
       "target": "/proc/timer_stats",
     },
     Object {
@@ -583,6 +620,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "strict",
       "target": "/proc/sched_debug",
     },
     Object {
@@ -593,6 +631,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "strict",
       "target": "/proc/scsi",
     },
     Object {
@@ -603,6 +642,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "strict",
       "target": "/sys/firmware",
     },
     Object {
@@ -613,6 +653,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "strict",
       "target": "/sys/devices/virtual/powercap",
     },
     Object {
@@ -623,7 +664,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
-      "source": "/proc/bus",
+      "resolve": "strict",
       "target": "/proc/bus",
     },
     Object {
@@ -634,6 +675,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "strict",
       "target": "/proc/bus",
     },
     Object {
@@ -644,7 +686,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
-      "source": "/proc/fs",
+      "resolve": "strict",
       "target": "/proc/fs",
     },
     Object {
@@ -655,6 +697,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "strict",
       "target": "/proc/fs",
     },
     Object {
@@ -665,7 +708,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
-      "source": "/proc/irq",
+      "resolve": "strict",
       "target": "/proc/irq",
     },
     Object {
@@ -676,6 +719,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "strict",
       "target": "/proc/irq",
     },
     Object {
@@ -686,7 +730,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
-      "source": "/proc/sys",
+      "resolve": "strict",
       "target": "/proc/sys",
     },
     Object {
@@ -697,6 +741,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "strict",
       "target": "/proc/sys",
     },
     Object {
@@ -707,7 +752,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
-      "source": "/proc/sysrq-trigger",
+      "resolve": "strict",
       "target": "/proc/sysrq-trigger",
     },
     Object {
@@ -718,6 +763,7 @@ Object {
       "minor": 0,
       "mode": 0,
       "optional": true,
+      "resolve": "strict",
       "target": "/proc/sysrq-trigger",
     },
   ],
