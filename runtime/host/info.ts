@@ -3,6 +3,7 @@
 import { readFileSync, readdirSync, existsSync } from 'node:fs'
 import { arch, release } from 'node:os'
 import { readCgroupLayout } from '../cgroup/detect.ts'
+import { hasDeviceControl } from '../plan/build.ts'
 import { pickAddonDir } from '../native/addon-dir.ts'
 import type { Features } from '../native/index.ts'
 import { readMountInfo } from './mountinfo.ts'
@@ -81,6 +82,7 @@ export function formatHostInfo(h: HostInfo): string {
     `user:         ${h.euid === 0 ? 'root' : `uid ${h.euid} (lite run needs root)`}`,
     `cgroup:       ${h.cgroup.mode}${h.cgroup.unified ? ` (cgroup2 at ${h.cgroup.unified})` : ''}`,
     ...[...byHome].map(([home, list]) => `  ${home}: ${list.join(' ')}`),
+    `devices:      ${hasDeviceControl(h.cgroup) ? 'confined (cgroup device controller or BPF program)' : 'no device cgroup: containers run without CAP_MKNOD'}`,
     `filesystems:  ${Object.entries(h.filesystems).map(([k, v]) => `${k}=${v}`).join(' ')}`,
     `namespaces:   ${h.namespaces.join(' ')}`,
     `addon dir:    ${h.addonDir.dir ? `${h.addonDir.dir} (exec allowed)` : 'none usable'}` +

@@ -14,6 +14,7 @@ import { release } from 'node:os'
 import { DEFAULT_PROFILE } from '../seccomp/default.ts'
 import { resolveProfile, seccompArch } from '../seccomp/profile.ts'
 import { type CgroupWrite, resourceWrites } from '../cgroup/resources.ts'
+import type { CgroupLayout } from '../cgroup/detect.ts'
 
 export interface OpInfo {
   /** what the op is for, in words: "mount /dev/i2c-1 on /dev/i2c-1 (bind)" */
@@ -60,6 +61,16 @@ export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys'
 const DEV_NODES: [string, number, number][] = [
   ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
 ]
+
+/**
+ * Whether lite can confine device access on this host: a v1 devices hierarchy, or a
+ * cgroup2 hierarchy for the BPF device program. Without either, nothing would stop a
+ * container from making and opening a host disk's node, so CAP_MKNOD is dropped.
+ */
+export function hasDeviceControl(layout: CgroupLayout | undefined): boolean {
+  if (!layout || layout.mode === 'none') return false
+  return layout.mode !== 'v1' || layout.controllers.some((c) => c.controller === 'devices')
+}
 
 function op(o: Partial<FsOp> & Pick<FsOp, 'kind' | 'target'>): FsOp {
   return { flags: 0, optional: false, mode: 0, major: 0, minor: 0, afterPivot: false, ...o }
@@ -296,7 +307,7 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
     uid: cfg.exec.user.uid,
     gid: cfg.exec.user.gid,
     groups: cfg.exec.groups,
-    caps: cfg.security.caps.map((c) => CAP[c]),
+    caps: cfg.security.caps.filter((c) => c !== 'MKNOD' || !host.cgroups || hasDeviceControl(host.cgroups.layout)).map((c) => CAP[c]),
     noNewPrivs: cfg.security.noNewPrivs,
     seccomp,
     rlimits,

@@ -4,9 +4,10 @@ import t, { type Test } from 'tap'
 import { validateText, type ConfigOverrides } from '../../runtime/config/validate.ts'
 import type { ContainerConfig } from '../../runtime/config/types.ts'
 import type { FsOp } from '../../runtime/native/index.ts'
-import { MASKED_PATHS, READONLY_PATHS, buildPlan, type LaunchPlan, type PlanOptions } from '../../runtime/plan/build.ts'
+import { MASKED_PATHS, READONLY_PATHS, buildPlan, hasDeviceControl, type LaunchPlan, type PlanOptions } from '../../runtime/plan/build.ts'
+import type { CgroupLayout } from '../../runtime/cgroup/detect.ts'
 import type { HostFacts } from '../../runtime/plan/etc-files.ts'
-import { MS, S_IFCHR } from '../../runtime/plan/linux.ts'
+import { CAP, MS, S_IFCHR } from '../../runtime/plan/linux.ts'
 
 // A squashfs image as rootfs-kind.ts recognises one: "hsqs" at offset 0.
 const SQUASHFS = Buffer.concat([Buffer.from('hsqs'), Buffer.alloc(2044)])
@@ -698,4 +699,24 @@ t.test('[security] and [sysctl]', async t => {
     t.match(b.errors[0]?.message, /no seccomp support for riscv64; set seccomp = unconfined/)
     t.equal(b.errors[0]?.line, 8)
   })
+})
+
+t.test('CAP_MKNOD only where a device cgroup can confine the nodes it makes', async t => {
+  const v1 = (controllers: string[]): CgroupLayout => ({
+    mode: 'v1',
+    unified: undefined,
+    controllers: controllers.map(c => ({ controller: c, version: 1, mountPoint: `/sys/fs/cgroup/${c}` })),
+    hierarchies: controllers.map(c => ({ version: 1, mountPoint: `/sys/fs/cgroup/${c}`, options: [c] })),
+  })
+  const none: CgroupLayout = { mode: 'none', unified: undefined, controllers: [], hierarchies: [] }
+  const v2: CgroupLayout = { mode: 'v2', unified: '/sys/fs/cgroup', controllers: [], hierarchies: [{ version: 2, mountPoint: '/sys/fs/cgroup', options: [] }] }
+  const mknod = (layout: CgroupLayout) => {
+    const b = build(t, BASE, { host: { ...HOST, cgroups: { layout, hasFile: () => true } } })
+    return mustPlan(t, b).native.caps.includes(CAP.MKNOD)
+  }
+  t.equal(hasDeviceControl(none), false)
+  t.equal(mknod(none), false, 'no cgroups at all: dropped')
+  t.equal(mknod(v1(['memory', 'pids'])), false, 'v1 without the devices controller: dropped')
+  t.equal(mknod(v1(['memory', 'devices'])), true, 'v1 devices controller: kept')
+  t.equal(mknod(v2), true, 'cgroup2: the BPF device program confines it')
 })
