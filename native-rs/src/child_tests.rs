@@ -861,3 +861,28 @@ fn every_fd_but_the_handed_over_ones_is_closed_first() {
     assert!(calls.contains(&"close 5".to_string()), "{calls:?}");
     assert_eq!(calls.last().unwrap(), "close 100");
 }
+
+#[test]
+fn before_5_6_every_path_inside_the_root_is_walked_one_component_at_a_time() {
+    let sys = RecordingSys::default();
+    sys.fail_all("openat2", libc::ENOSYS);
+    let (out, _) = run_names(&with_late_ops(), &sys);
+    assert_eq!(out, Outcome::Exec, "{:#?}", sys.calls());
+    let calls = sys.calls();
+    let nofollow = libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    for part in ["proc", "sys", "net", "ipv4", "ip_forward"] {
+        assert!(
+            calls
+                .iter()
+                .any(|c| c.ends_with(&format!(" {part} {nofollow:#x}"))),
+            "{part} opened with O_NOFOLLOW: {calls:#?}"
+        );
+    }
+    // The checked sysctl file is reopened by its fd for the write, not by its path.
+    assert!(calls.iter().any(|c| c.starts_with("open /proc/self/fd/")
+        && c.ends_with(&format!(
+            "{:#x}",
+            libc::O_WRONLY | libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC
+        ))));
+    assert!(calls.iter().any(|c| c.starts_with("mount /proc/self/fd/")));
+}
