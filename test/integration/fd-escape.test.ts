@@ -63,18 +63,25 @@ function assertRefusedOrInside(t: Test, w: World, r: Run, c: Container, control 
   assertCwdInside(t, r.out, { marker: w.marker, name: c.name })
 }
 
+const alive = (pid: number) => {
+  try {
+    return !/^\S+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
+}
+
 /**
- * lite run -d; once the container has exited (bounded), its exit code and log, then
- * lite rm. `state` is undefined when lite removed the state (a restart that failed).
+ * lite run -d; once its monitor is gone (bounded), the final state, the log, then
+ * lite rm. The monitor keeps its pid across restarts, and while a restart is set up the
+ * state may be missing for a moment: only the monitor's end makes the state final.
+ * `state` is undefined when lite removed it (a restart that failed its set-up).
  */
 async function runDetached(t: Test, c: Container, script: string): Promise<Run & { started: boolean; state?: ContainerState }> {
   const r = runLite(['run', '-d', c.path, '--', '/bin/sh', '-c', script])
   if (r.code !== 0) return { code: r.code, stderr: r.stderr, out: r.stdout, started: false }
-  const ended = await eventually(() => {
-    const s = stateOf(c.name)
-    return s === undefined || s.status === 'exited'
-  }, 15_000)
-  t.ok(ended, `${c.name} has ended`)
+  const monitor = stateOf(c.name)?.monitorPid
+  if (monitor) t.ok(await eventually(() => !alive(monitor), 15_000), `the monitor of ${c.name} has ended`)
   const state = stateOf(c.name)
   const out = state ? runLite(['logs', c.name]).stdout : ''
   if (state) t.equal(runLite(['rm', c.name]).code, 0, 'lite rm')
