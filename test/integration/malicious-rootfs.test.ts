@@ -272,6 +272,8 @@ cases.push({
 })
 
 if (requireRootAndBuild(t)) {
+  // About 330 runs of lite: about 45 s on an idle machine, twice that on a loaded one.
+  t.setTimeout(180_000)
   for (const c of cases) {
     t.test(c.name, async (t) => {
       const dir = writeConfig(t, '').dir
