@@ -50,10 +50,13 @@ function unknownSection(name: string): string {
   return `unknown section [${name}]; the sections are ${SECTIONS.map(s => `[${s.name}]`).join(' ')}`
 }
 
+/** Each section's key names, built once: a config may have thousands of unknown keys. */
+const KEY_NAMES = new Map(SECTIONS.map(s => [s.name, keyNames(s.name)] as const))
+
 function unknownKey(section: string, key: string): string {
-  const home = SECTIONS.find(s => s.name !== section && keyNames(s.name).includes(key))
+  const home = SECTIONS.find(s => s.name !== section && KEY_NAMES.get(s.name)!.includes(key))
   if (home) return `unknown key "${key}" in [${section}]; it belongs in [${home.name}]`
-  const near = closest(key, keyNames(section))
+  const near = closest(key, KEY_NAMES.get(section) ?? [])
   if (near) return `unknown key "${key}" in [${section}] (did you mean "${near}"?)`
   return `unknown key "${key}" in [${section}]`
 }

@@ -402,6 +402,21 @@ t.test('errors are sorted by line, whole-file errors last', async t => {
   )
 })
 
+t.test('20,000 env[] lines validate in linear time', async t => {
+  // issue 12 defect 5: a findIndex per entry made this take 31 s
+  const lines = ['[rootfs]', 'path = ../rootfs', '[exec]', 'cmd = /bin/true']
+  for (let i = 0; i < 20_000; i++) lines.push(`env[] = VAR_${i}=value ${i}`)
+  lines.push('env[] = VAR_7=again')
+  const started = Date.now()
+  const r = validateText(lines.join('\n') + '\n', path.join(FIXTURES, 'good', 'x.ini'))
+  const ms = Date.now() - started
+  t.same(r.errors.map(e => `${e.line}: ${e.message}`), ['20005: [exec] env: "VAR_7" is already set at line 12'])
+  t.ok(ms < 5000, `validated in ${ms} ms`)
+  const ok = validateText(lines.slice(0, -1).join('\n') + '\n', path.join(FIXTURES, 'good', 'x.ini'))
+  t.equal(ok.config?.exec.env.length, 20_002, 'every variable, then PATH and HOME')
+  t.same(ok.config?.origins['exec.env[19999]'], { file: path.join(FIXTURES, 'good', 'x.ini'), line: 20_004 })
+})
+
 t.test('did-you-mean distance', async t => {
   t.equal(editDistance('memroy', 'memory'), 1, 'a swap costs 1')
   t.equal(editDistance('rootf', 'rootfs'), 1)
