@@ -1,6 +1,7 @@
 // Value parsers of [resources] and the raw cgroup sections.
 
 import { statSync } from 'node:fs'
+import { showText } from './show-text.ts'
 import { ValueError, parseHostPath, parseSize, quote } from './values.ts'
 
 /**
@@ -61,9 +62,9 @@ export function ioLimitParser(rate: 'bytes' | 'ops') {
     try {
       st = statSync(device)
     } catch {
-      throw new ValueError(`${words[0]}: no such device on this host`)
+      throw new ValueError(`${showText(words[0]!)}: no such device on this host`)
     }
-    if (!st.isBlockDevice()) throw new ValueError(`${words[0]} is not a block device`)
+    if (!st.isBlockDevice()) throw new ValueError(`${showText(words[0]!)} is not a block device`)
     const value = rate === 'bytes' ? parseSize(words[1]!) : Number(words[1])
     if (rate === 'ops' && !/^\d+$/.test(words[1]!)) throw new ValueError(`${quote(words[1]!)} is not a number of operations per second`)
     if (value < 1) throw new ValueError(`${quote(words[1]!)}: a rate must be at least 1`)
@@ -83,9 +84,9 @@ export function parseDeviceAllow(raw: string): { path: string; type: 'c' | 'b'; 
   try {
     st = statSync(path)
   } catch {
-    throw new ValueError(`${path}: No such file or directory (ENOENT)`)
+    throw new ValueError(`${showText(path)}: No such file or directory (ENOENT)`)
   }
-  if (!st.isCharacterDevice() && !st.isBlockDevice()) throw new ValueError(`${path} is not a device node`)
+  if (!st.isCharacterDevice() && !st.isBlockDevice()) throw new ValueError(`${showText(path)} is not a device node`)
   const { major, minor } = deviceNumbers(st.rdev)
   return { path, type: st.isCharacterDevice() ? 'c' : 'b', major, minor, access, mode: st.mode & 0o7777 }
 }

@@ -25,6 +25,7 @@
 
 import type { ConfigError } from './types.ts'
 
+import { quote } from './show-text.ts'
 export interface ScannedSection {
   name: string
   line: number
@@ -155,15 +156,15 @@ export function scanIni(text: string, file: string): ScanResult {
       skipping = true
       badHeaders.push({ name: /^\[\s*([A-Za-z0-9_-]*)/.exec(text)![1]!, line: n })
       if (m && name === '') error(n, 'empty section header "[]"')
-      else if (m) error(n, `malformed section header "${text}": a section name is letters, digits, '-' and '_'`)
-      else if (INI_SECTION.test(text)) error(n, `section header "${text}" must start in the first column`)
-      else error(n, `malformed section header "${text}": write "[name]" alone on its line`)
+      else if (m) error(n, `malformed section header ${quote(text)}: a section name is letters, digits, '-' and '_'`)
+      else if (INI_SECTION.test(text)) error(n, `section header ${quote(text)} must start in the first column`)
+      else error(n, `malformed section header ${quote(text)}: write "[name]" alone on its line`)
       continue
     }
 
     const eq = line.indexOf('=')
     if (eq < 0) {
-      error(n, `missing '=' in "${text}"`)
+      error(n, `missing '=' in ${quote(text)}`)
       continue
     }
     const keyText = line.slice(0, eq).trim()
@@ -174,11 +175,11 @@ export function scanIni(text: string, file: string): ScanResult {
     const isList = keyText.length > 2 && keyText.endsWith('[]')
     const key = isList ? keyText.slice(0, -2) : keyText
     if (!KEY_NAME.test(key)) {
-      error(n, `malformed key "${keyText}": a key is letters, digits, '_', '-' and '.', with "[]" right after it for a list item`)
+      error(n, `malformed key ${quote(keyText)}: a key is letters, digits, '_', '-' and '.', with "[]" right after it for a list item`)
       continue
     }
     if (section === null) {
-      if (!skipping) error(n, `"${keyText}" is outside any section; put it under a [section] header`)
+      if (!skipping) error(n, `${quote(keyText)} is outside any section; put it under a [section] header`)
       continue
     }
 

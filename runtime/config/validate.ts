@@ -20,6 +20,7 @@ import {
   type KeyContext,
   type KeySpec,
 } from './schema.ts'
+import { showText } from './show-text.ts'
 import { closest } from './suggest.ts'
 import { ValueError } from './values.ts'
 import type { ConfigError, ContainerConfig, Origin } from './types.ts'
@@ -44,21 +45,23 @@ export function validateText(text: string, file: string, overrides: ConfigOverri
 }
 
 function unknownSection(name: string): string {
-  if (LATER_SECTIONS.includes(name)) return `section [${name}] is not supported by this version of lite`
+  const shown = showText(name)
+  if (LATER_SECTIONS.includes(name)) return `section [${shown}] is not supported by this version of lite`
   const near = closest(name, SECTIONS.map(s => s.name))
-  if (near) return `unknown section [${name}] (did you mean [${near}]?)`
-  return `unknown section [${name}]; the sections are ${SECTIONS.map(s => `[${s.name}]`).join(' ')}`
+  if (near) return `unknown section [${shown}] (did you mean [${near}]?)`
+  return `unknown section [${shown}]; the sections are ${SECTIONS.map(s => `[${s.name}]`).join(' ')}`
 }
 
 /** Each section's key names, built once: a config may have thousands of unknown keys. */
 const KEY_NAMES = new Map(SECTIONS.map(s => [s.name, keyNames(s.name)] as const))
 
 function unknownKey(section: string, key: string): string {
+  const shown = showText(key)
   const home = SECTIONS.find(s => s.name !== section && KEY_NAMES.get(s.name)!.includes(key))
-  if (home) return `unknown key "${key}" in [${section}]; it belongs in [${home.name}]`
+  if (home) return `unknown key "${shown}" in [${section}]; it belongs in [${home.name}]`
   const near = closest(key, KEY_NAMES.get(section) ?? [])
-  if (near) return `unknown key "${key}" in [${section}] (did you mean "${near}"?)`
-  return `unknown key "${key}" in [${section}]`
+  if (near) return `unknown key "${shown}" in [${section}] (did you mean "${near}"?)`
+  return `unknown key "${shown}" in [${section}]`
 }
 
 function sortErrors(errors: ConfigError[]): ConfigError[] {

@@ -5,15 +5,13 @@
 
 import path from 'node:path'
 import { isIP } from 'node:net'
+import { quote, showText } from './show-text.ts'
 import type { MountEntry, UserSpec } from './types.ts'
+
+export { quote } from './show-text.ts'
 
 export class ValueError extends Error {
   override name = 'ValueError'
-}
-
-/** a value quoted for a message: "abc" (JSON escapes make odd characters visible) */
-export function quote(value: string): string {
-  return JSON.stringify(value)
 }
 
 function noNul(raw: string): void {
@@ -76,7 +74,7 @@ export function intRange(min: number, max: number): (raw: string) => number {
   return (raw: string): number => {
     if (!/^[+-]?\d+$/.test(raw)) throw new ValueError(`${quote(raw)} is not an integer`)
     const n = BigInt(raw)
-    if (n < BigInt(min) || n > BigInt(max)) throw new ValueError(`${raw} is out of range (${min}..${max})`)
+    if (n < BigInt(min) || n > BigInt(max)) throw new ValueError(`${showText(raw)} is out of range (${min}..${max})`)
     return Number(n)
   }
 }
@@ -309,7 +307,7 @@ function parseLimit(text: string, raw: string): number {
   if (/^\d+$/.test(text)) {
     const n = Number(text)
     if (n <= Number.MAX_SAFE_INTEGER) return n
-    throw new ValueError(`${quote(raw)}: ${text} is too large`)
+    throw new ValueError(`${quote(raw)}: ${showText(text)} is too large`)
   }
   throw new ValueError(`${quote(raw)} is not soft[:hard] (each a non-negative integer or "unlimited")`)
 }

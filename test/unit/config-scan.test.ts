@@ -151,3 +151,8 @@ t.test('isWholeQuoted follows ini', async t => {
   t.notOk(isWholeQuoted('"a\''))
   t.notOk(isWholeQuoted('a"'))
 })
+
+t.test('echoed lines are escaped and cut', async t => {
+  t.same(messages(`[exec]\n\x1b[31m no equals ${'x'.repeat(200)}\n`), [`2: missing '=' in "\\x1b[31m no equals ${'x'.repeat(29)}…${'x'.repeat(31)}"`])
+  t.same(messages('[exec\x07]\n'), ['1: malformed section header "[exec\\x07]": a section name is letters, digits, \'-\' and \'_\''])
+})

@@ -353,7 +353,7 @@ t.test('command-line overrides', async t => {
 
   t.same(validateText(base, file, { cmd: [] }).errors.map(e => e.message), ['missing required key [exec] cmd'])
   t.same(validateText(base, file, { cmd: ['a\0b'] }).errors.map(e => e.message), [
-    '[exec] cmd (from the command line): "a\\u0000b" contains a NUL byte',
+    '[exec] cmd (from the command line): "a\\x00b" contains a NUL byte',
   ])
 })
 

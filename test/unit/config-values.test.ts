@@ -112,7 +112,7 @@ t.test('paths', async t => {
     [['/', '/'], ['/a//b/', '/a/b'], ['/a/./b/../c', '/a/c']],
     [
       ['a/b', '"a/b" is not an absolute path'],
-      ['/a\0b', '"/a\\u0000b" contains a NUL byte'],
+      ['/a\0b', '"/a\\x00b" contains a NUL byte'],
     ],
   )
   table(
