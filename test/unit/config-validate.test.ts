@@ -417,6 +417,21 @@ t.test('20,000 env[] lines validate in linear time', async t => {
   t.same(ok.config?.origins['exec.env[19999]'], { file: path.join(FIXTURES, 'good', 'x.ini'), line: 20_004 })
 })
 
+t.test('a 2 MiB unknown section or key name is one error, quickly', async t => {
+  // issue 12 defect 13: 10.7 s and 1.7 GB in "did you mean"
+  const huge = 'q'.repeat(2 * 1024 * 1024)
+  const started = Date.now()
+  const r = validateText(`[rootfs]\npath = ../rootfs\n[exec]\ncmd = /bin/true\n${huge} = 1\n[${huge}]\n`, path.join(FIXTURES, 'good', 'x.ini'))
+  t.same(r.errors.map(e => e.line), [5, 6])
+  t.ok(r.errors.every(e => e.message.length < 200), 'the name is cut in the message')
+  t.ok(Date.now() - started < 2000, 'in bounded time')
+  // names under the length bound but too long for a suggestion get none, and cost little
+  const long = 'memory'.repeat(15)
+  t.same(validateText(`[rootfs]\npath = ../rootfs\n[exec]\ncmd = /bin/true\n[resources]\n${long} = 1\n`, path.join(FIXTURES, 'good', 'x.ini')).errors.map(e => e.message), [
+    `unknown key "${long.slice(0, 48)}…${long.slice(-31)}" in [resources]`,
+  ])
+})
+
 t.test('did-you-mean distance', async t => {
   t.equal(editDistance('memroy', 'memory'), 1, 'a swap costs 1')
   t.equal(editDistance('rootf', 'rootfs'), 1)
@@ -427,4 +442,8 @@ t.test('did-you-mean distance', async t => {
   t.equal(closest('Exec', ['container', 'exec']), 'exec')
   t.equal(closest('zz', ['as', 'cpu']), undefined, 'no suggestion as far away as the word is long')
   t.equal(closest('volumes', ['container', 'rootfs']), undefined)
+  t.equal(editDistance('kitten', 'sitting', 2), 3, 'above the limit: limit + 1')
+  t.equal(editDistance('memroy', 'memory', 2), 1)
+  t.equal(editDistance('a'.repeat(1000), 'b', 2), 3, 'lengths too far apart: no table at all')
+  t.equal(closest('x'.repeat(65), ['x'.repeat(64)]), undefined, 'no suggestion for a word longer than any name')
 })
