@@ -566,7 +566,9 @@ export const KEYS: readonly KeySpec[] = [
       'An fstab-like line. TARGET is inside the container, absolute or relative to its root, without "..". ' +
       'OPTIONS are mount options plus lite\'s own create=dir|file (make the target first) and optional ' +
       '(skip the mount if SOURCE is missing). A bind mount is the option bind or rbind with the type ' +
-      'none or bind; its SOURCE may be relative to the config file. Spaces in a field are written \\040.',
+      'none or bind; its SOURCE may be relative to the config file. Spaces in a field are written \\040. ' +
+      'Types that show the host\'s kernel state unmasked are refused: proc, sysfs, cgroup, cgroup2, devtmpfs, ' +
+      'securityfs, debugfs, tracefs, bpf, configfs, efivarfs, pstore, binfmt_misc and the like.',
     lxc: 'lxc.mount.entry',
     nspawn: 'Files.Bind, Files.TemporaryFileSystem',
     parse: (raw, ctx) => parseMountEntry(raw, ctx.dir),
