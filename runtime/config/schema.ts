@@ -41,6 +41,7 @@ import {
   parsePids,
   parseRawCgroupValue,
   parseDeviceAllow,
+  rawCgroupKeyProblem,
 } from './resource-values.ts'
 import type { IoLimit, PassedDevice } from './types.ts'
 import { parseDelay, parseLogSize, parseRestart, type RestartPolicy } from './start-values.ts'
@@ -154,6 +155,26 @@ function envNames(cfg: ContainerConfig): Map<string, number> {
     ENV_NAMES.set(cfg, names)
   }
   return names
+}
+
+/**
+ * A raw cgroup file name: CONTROLLER.FILE, or one of v1's undotted core files
+ * (tasks, notify_on_release, release_agent), which are matched only to be refused
+ * with their reason rather than as unknown keys.
+ */
+const RAW_CGROUP_FILE = /^(?:[a-z_]+\.[A-Za-z0-9_.]+|tasks|notify_on_release|release_agent)$/
+
+const NOT_LIMITS_DOC =
+  'the files that move, kill or freeze processes, or change the hierarchy or device access, are refused ' +
+  '(cgroup.procs, cgroup.threads, tasks, cgroup.kill, cgroup.freeze, freezer.*, cgroup.subtree_control, cgroup.type, ' +
+  'notify_on_release, release_agent, devices.*: use [devices]), and of the other cgroup.* files only ' +
+  'cgroup.max.depth and cgroup.max.descendants are allowed'
+
+/** A raw [cgroup]/[cgroup2] value, for a file that is a limit. */
+function parseRawCgroupKey(raw: string, ctx: KeyContext): string {
+  const problem = rawCgroupKeyProblem(ctx.key)
+  if (problem) throw new ValueError(problem)
+  return parseRawCgroupValue(raw)
 }
 
 function parseHookArgv(raw: string, ctx: KeyContext): string[] {
@@ -856,12 +877,14 @@ export const KEYS: readonly KeySpec[] = [
   key<string>({
     section: 'cgroup',
     key: '<controller>.<file>',
-    pattern: /^[a-z_]+\.[A-Za-z0-9_.]+$/,
+    pattern: RAW_CGROUP_FILE,
     value: 'value',
     defaultDoc: 'none',
-    doc: 'A cgroup v1 file of the container\'s cgroup, written as is, e.g. memory.swappiness = 10. The controller must be on v1 on this host.',
+    doc:
+      'A cgroup v1 file of the container\'s cgroup, written as is, e.g. memory.swappiness = 10. The controller must be on v1 on this host. ' +
+      `Only limits: ${NOT_LIMITS_DOC}.`,
     lxc: 'lxc.cgroup.<controller>.<file>',
-    parse: parseRawCgroupValue,
+    parse: parseRawCgroupKey,
     apply: (cfg, value, origin, ctx) => {
       cfg.cgroup.v1.push({ file: ctx.key, value, origin })
     },
@@ -869,12 +892,14 @@ export const KEYS: readonly KeySpec[] = [
   key<string>({
     section: 'cgroup2',
     key: '<file>',
-    pattern: /^[a-z_]+\.[A-Za-z0-9_.]+$/,
+    pattern: RAW_CGROUP_FILE,
     value: 'value',
     defaultDoc: 'none',
-    doc: 'A cgroup v2 file of the container\'s cgroup, written as is, e.g. memory.high = 32M. The controller must be on v2 on this host.',
+    doc:
+      'A cgroup v2 file of the container\'s cgroup, written as is, e.g. memory.high = 32M. The controller must be on v2 on this host. ' +
+      `Only limits: ${NOT_LIMITS_DOC}.`,
     lxc: 'lxc.cgroup2.<file>',
-    parse: parseRawCgroupValue,
+    parse: parseRawCgroupKey,
     apply: (cfg, value, origin, ctx) => {
       cfg.cgroup.v2.push({ file: ctx.key, value, origin })
     },

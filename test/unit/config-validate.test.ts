@@ -6,6 +6,7 @@ import { DEFAULT_PATH } from '../../runtime/config/schema.ts'
 import { formatConfigErrors } from '../../runtime/config/report.ts'
 import { editDistance, closest } from '../../runtime/config/suggest.ts'
 import { loadConfig, validateText } from '../../runtime/config/validate.ts'
+import { resourceWrites } from '../../runtime/cgroup/resources.ts'
 import type { ContainerConfig } from '../../runtime/config/types.ts'
 
 const NO_RESOURCES: ContainerConfig['resources'] = { memory: null, swap: null, cpus: null, weight: null, cpuset: null, mems: null, pids: null, io: [], ioWeight: null, rtRuntime: null }
@@ -430,6 +431,55 @@ t.test('a 2 MiB unknown section or key name is one error, quickly', async t => {
   t.same(validateText(`[rootfs]\npath = ../rootfs\n[exec]\ncmd = /bin/true\n[resources]\n${long} = 1\n`, path.join(FIXTURES, 'good', 'x.ini')).errors.map(e => e.message), [
     `unknown key "${long.slice(0, 48)}…${long.slice(-31)}" in [resources]`,
   ])
+})
+
+t.test('raw cgroup keys: only limits', async t => {
+  // issue 12 defect 12: cgroup.procs = PID pulled a host process into the container's cgroup (and killed it at
+  // clean-up); devices.allow = a *:* rwm opened host disks on v1
+  const file = path.join(FIXTURES, 'good', 'x.ini')
+  const base = '[rootfs]\npath = ../rootfs\n[exec]\ncmd = /bin/true\n'
+  const refused: [string, string, RegExp][] = [
+    ['cgroup2', 'cgroup.procs', /takes a pid and would move that host process/],
+    ['cgroup2', 'cgroup.threads', /takes a pid/],
+    ['cgroup', 'cgroup.procs', /takes a pid/],
+    ['cgroup', 'tasks', /takes a pid/],
+    ['cgroup2', 'cgroup.kill', /kills every process of the container; use lite stop or lite kill/],
+    ['cgroup2', 'cgroup.freeze', /freezes the container/],
+    ['cgroup', 'freezer.state', /freezes the container/],
+    ['cgroup2', 'cgroup.subtree_control', /changes the controllers/],
+    ['cgroup2', 'cgroup.type', /changes the kind of the cgroup/],
+    ['cgroup', 'notify_on_release', /release_agent, as root/],
+    ['cgroup', 'release_agent', /a host program that the kernel runs as root/],
+    ['cgroup', 'cgroup.clone_children', /a cgroup core file, not a limit \(of those, only cgroup\.max\.depth and cgroup\.max\.descendants may be set\)/],
+    ['cgroup2', 'cgroup.pressure', /a cgroup core file, not a limit/],
+    ['cgroup', 'devices.allow', /pass devices with \[devices\] allow\[\]/],
+    ['cgroup', 'devices.deny', /\[devices\] allow\[\]/],
+    ['cgroup2', 'devices.allow', /\[devices\] allow\[\]/],
+  ]
+  for (const [section, key, why] of refused) {
+    const r = validateText(`${base}[${section}]\n${key} = 1\n`, file)
+    t.equal(r.errors.length, 1, `[${section}] ${key} is refused`)
+    t.equal(r.errors[0]?.line, 6, 'at its line')
+    t.match(r.errors[0]?.message, new RegExp(`^\\[${section}\\] ${key.replace(/\./g, '\\.')}: not a limit: `))
+    t.match(r.errors[0]?.message, why)
+  }
+  for (const [section, key] of [['cgroup2', 'memory.high'], ['cgroup2', 'cgroup.max.depth'], ['cgroup2', 'cgroup.max.descendants'], ['cgroup', 'memory.swappiness'], ['cgroup2', 'pids.max']]) {
+    t.same(validateText(`${base}[${section}]\n${key} = 10\n`, file).errors, [], `[${section}] ${key} is a limit`)
+  }
+  t.match(validateText(`${base}[cgroup]\nparnet = x\n`, file).errors[0]?.message, /did you mean "parent"/, 'a typo still gets its suggestion')
+
+  // and the plan refuses them too, whatever built the config
+  const cfg = validateText(`${base}[cgroup2]\nmemory.high = 32M\n`, file).config!
+  const origin = { file, line: 99 }
+  cfg.cgroup.v2.push({ file: 'cgroup.procs', value: '1', origin })
+  cfg.cgroup.v1.push({ file: 'devices.allow', value: 'a *:* rwm', origin })
+  const controllers = ['memory', 'devices'].map(c => ({ controller: c, version: (c === 'memory' ? 2 : 1) as 1 | 2, mountPoint: `/sys/fs/cgroup/${c}` }))
+  const planned = resourceWrites(cfg, {
+    layout: { mode: 'hybrid', unified: '/sys/fs/cgroup/unified', controllers, hierarchies: [] },
+    hasFile: () => true,
+  })
+  t.same(planned.errors.map(e => `${e.line}: ${e.message.replace(/: not a limit: .*/, ': not a limit')}`), ['99: [cgroup] devices.allow: not a limit', '99: [cgroup2] cgroup.procs: not a limit'])
+  t.notOk(planned.writes.some(w => w.file === 'cgroup.procs' || (w.file === 'devices.allow' && w.value === 'a *:* rwm')), 'neither is written')
 })
 
 t.test('did-you-mean distance', async t => {
