@@ -114,6 +114,10 @@ export function validateRaw(raw: RawConfig, overrides: ConfigOverrides = {}): Va
     else written.set(row, [rk])
   }
 
+  // where a missing required key is reported: its section's header, or line 1
+  const sectionLine = new Map<string, number>()
+  for (const s of raw.sections) if (!sectionLine.has(s.name)) sectionLine.set(s.name, s.line)
+
   const cfg = emptyConfig(file)
   const finishContext: FinishContext = {
     file,
@@ -171,7 +175,7 @@ export function validateRaw(raw: RawConfig, overrides: ConfigOverrides = {}): Va
   function applyDefault(row: KeySpec, ctx: KeyContext): void {
     const where = `[${row.section}] ${row.key}`
     if (row.default === undefined) {
-      if (row.required && !shadowed.has(row.section)) error(0, `missing required key ${where}`)
+      if (row.required && !shadowed.has(row.section)) error(sectionLine.get(row.section) ?? 1, `missing required key ${where}`)
       return
     }
     const derived = typeof row.default === 'string' ? undefined : row.default

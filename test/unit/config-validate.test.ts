@@ -396,11 +396,20 @@ t.test('rules across keys', async t => {
 })
 
 t.test('errors are sorted by line, whole-file errors last', async t => {
-  const r = validateText('[exec]\nuser = x\n[container]\nname = A\n', path.join(FIXTURES, 'good', 'x.ini'))
+  const r = validateText('[exec]\nuser = x\n[container]\nname = A\n', path.join(FIXTURES, 'good', 'x.ini'), { name: 'B B' })
   t.same(
     r.errors.map(e => e.line),
-    [2, 4, 0, 0],
+    [1, 1, 2, 4, 0],
   )
+})
+
+t.test('a missing required key names its section\'s line, or line 1 without the section', async t => {
+  // issue 12 defect 14: these errors had no line at all
+  const file = path.join(FIXTURES, 'good', 'x.ini')
+  const at = (text: string) => validateText(text, file).errors.map(e => `${e.line}: ${e.message}`)
+  t.same(at('# a comment\n\n[exec]\ncmd = /bin/true\n\n[rootfs]\nreadonly = yes\n'), ['6: missing required key [rootfs] path'])
+  t.same(at('# a comment\n[exec]\ncmd = /bin/true\n'), ['1: missing required key [rootfs] path'])
+  t.same(at('[rootfs]\npath = ../rootfs\n[net]\ntype = host\n[exec]\ninit = yes\n[exec]\nuser = 1\n'), ['5: missing required key [exec] cmd'], 'the first header of a repeated section')
 })
 
 t.test('20,000 env[] lines validate in linear time', async t => {
