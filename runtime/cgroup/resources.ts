@@ -3,6 +3,7 @@
 // v2), as in DESIGN.md §5 and crun's cgroup-resources.c. Pure: what the host has is
 // passed in, so that v1, v2 and hybrid are all tested against fake layouts.
 
+import { rawCgroupKeyProblem } from '../config/resource-values.ts'
 import type { ConfigError, ContainerConfig, Origin } from '../config/types.ts'
 import type { CgroupLayout } from './detect.ts'
 
@@ -142,16 +143,25 @@ export function resourceWrites(cfg: ContainerConfig, host: HostCgroups): { write
     for (const r of deviceRules(cfg)) writes.push({ controller: 'devices', version: 1, file: 'devices.allow', value: r.rule, key: r.key, origin: r.origin })
   }
 
-  // Raw keys: their controller must live on that version here.
+  // Raw keys: only limits (validation refuses the rest; checked again here, since a
+  // write to cgroup.procs or devices.allow would undo the confinement), and their
+  // controller must live on that version here.
   for (const raw of cfg.cgroup.v1) {
     const controller = raw.file.split('.')[0]!
     const h = home(controller)
-    if (!h) fail(raw.origin, `[cgroup] ${raw.file}: this host has no ${controller} cgroup controller`)
+    const problem = rawCgroupKeyProblem(raw.file)
+    if (problem) fail(raw.origin, `[cgroup] ${raw.file}: ${problem}`)
+    else if (!h) fail(raw.origin, `[cgroup] ${raw.file}: this host has no ${controller} cgroup controller`)
     else if (h.version !== 1) fail(raw.origin, `[cgroup] ${raw.file}: this host has ${controller} on cgroup v2; use [cgroup2] or [resources]`)
     else writes.push({ controller, version: 1, file: raw.file, value: raw.value, key: `[cgroup] ${raw.file}`, origin: raw.origin })
   }
   for (const raw of cfg.cgroup.v2) {
     const controller = raw.file.split('.')[0]!
+    const problem = rawCgroupKeyProblem(raw.file)
+    if (problem) {
+      fail(raw.origin, `[cgroup2] ${raw.file}: ${problem}`)
+      continue
+    }
     if (!host.layout.unified) {
       fail(raw.origin, `[cgroup2] ${raw.file}: this host has no cgroup v2 (it is cgroup v1); use [cgroup] or [resources]`)
       continue

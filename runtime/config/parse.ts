@@ -19,9 +19,8 @@
 // read differently), the key is marked unreadable: the scanner has already
 // reported why, and the validator does not pile value errors on top.
 
-import fs from 'node:fs'
 import ini from 'ini'
-import { describeFsError } from './errno.ts'
+import { FileReadError, readBoundedText } from './bounded-read.ts'
 import { isWholeQuoted, scanIni, type ScannedEntry, type ScannedSection } from './scan.ts'
 import type { ConfigError } from './types.ts'
 
@@ -110,18 +109,25 @@ export function parseConfigText(text: string, file: string): RawConfig {
   return { file, sections: scan.sections, badHeaders: scan.badHeaders, keys, errors: scan.errors }
 }
 
-/** Read and parse a config file; an unreadable file gives one error at line 0. */
+/** The largest config lite reads: real ones are a few KiB, and 20,000 env[] lines fit. */
+export const CONFIG_FILE_LIMIT = 1024 * 1024
+
+/**
+ * Read and parse a config file; a file that can't be read (or is not a regular
+ * file, or is larger than CONFIG_FILE_LIMIT) gives one error at line 0.
+ */
 export function readConfigFile(file: string): RawConfig {
   let text: string
   try {
-    text = fs.readFileSync(file, 'utf8')
+    text = readBoundedText(file, CONFIG_FILE_LIMIT, 'a config file')
   } catch (err) {
+    if (!(err instanceof FileReadError)) throw err
     return {
       file,
       sections: [],
       badHeaders: [],
       keys: [],
-      errors: [{ file, line: 0, message: describeFsError(err) }],
+      errors: [{ file, line: 0, message: err.message }],
       unreadableFile: true,
     }
   }

@@ -1,6 +1,9 @@
 // The config reference, generated from the key table: `lite help-config`
 // prints the text form, and the markdown form is the README's table.
 
+import { formatByteSize } from './bounded-read.ts'
+import { CONFIG_FILE_LIMIT } from './parse.ts'
+import { MAX_NAME_LENGTH } from './scan.ts'
 import { KEYS, SECTIONS, type KeySpec } from './schema.ts'
 
 /** The file-format rules that hold for every key. */
@@ -12,6 +15,7 @@ const RULES = [
   'A value quoted as a whole with "..." is a JSON string (\\" \\\\ \\n work); with \'...\' it is taken literally.',
   'Booleans: yes/no, true/false, on/off, 1/0. Sizes: bytes, or 512K, 64M, 1G (powers of 1024).',
   'Relative paths on the host are relative to the directory of the config file.',
+  `A config is a regular file of at most ${formatByteSize(CONFIG_FILE_LIMIT)}; a section or key name is at most ${MAX_NAME_LENGTH} characters.`,
 ]
 
 const LINE_WIDTH = 78

@@ -1,6 +1,7 @@
 // Value parsers of [resources] and the raw cgroup sections.
 
 import { statSync } from 'node:fs'
+import { showText } from './show-text.ts'
 import { ValueError, parseHostPath, parseSize, quote } from './values.ts'
 
 /**
@@ -61,9 +62,9 @@ export function ioLimitParser(rate: 'bytes' | 'ops') {
     try {
       st = statSync(device)
     } catch {
-      throw new ValueError(`${words[0]}: no such device on this host`)
+      throw new ValueError(`${showText(words[0]!)}: no such device on this host`)
     }
-    if (!st.isBlockDevice()) throw new ValueError(`${words[0]} is not a block device`)
+    if (!st.isBlockDevice()) throw new ValueError(`${showText(words[0]!)} is not a block device`)
     const value = rate === 'bytes' ? parseSize(words[1]!) : Number(words[1])
     if (rate === 'ops' && !/^\d+$/.test(words[1]!)) throw new ValueError(`${quote(words[1]!)} is not a number of operations per second`)
     if (value < 1) throw new ValueError(`${quote(words[1]!)}: a rate must be at least 1`)
@@ -83,9 +84,9 @@ export function parseDeviceAllow(raw: string): { path: string; type: 'c' | 'b'; 
   try {
     st = statSync(path)
   } catch {
-    throw new ValueError(`${path}: No such file or directory (ENOENT)`)
+    throw new ValueError(`${showText(path)}: No such file or directory (ENOENT)`)
   }
-  if (!st.isCharacterDevice() && !st.isBlockDevice()) throw new ValueError(`${path} is not a device node`)
+  if (!st.isCharacterDevice() && !st.isBlockDevice()) throw new ValueError(`${showText(path)} is not a device node`)
   const { major, minor } = deviceNumbers(st.rdev)
   return { path, type: st.isCharacterDevice() ? 'c' : 'b', major, minor, access, mode: st.mode & 0o7777 }
 }
@@ -94,6 +95,39 @@ export function parseDeviceAllow(raw: string): { path: string; type: 'c' | 'b'; 
 export function deviceNumbers(rdev: number | bigint): { major: number; minor: number } {
   const d = BigInt(rdev)
   return { major: Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn)), minor: Number((d & 0xffn) | ((d >> 12n) & ~0xffn)) }
+}
+
+/** The cgroup core files that are limits, and so may be written raw. */
+const CGROUP_CORE_LIMITS = new Set(['cgroup.max.depth', 'cgroup.max.descendants'])
+
+const MOVES_A_PROCESS = 'it takes a pid and would move that host process into the container\'s cgroup (where lite\'s clean-up kills it)'
+
+/** Interface files that are not limits: they move, kill or freeze processes, or change the hierarchy or device access. */
+const NOT_LIMITS: Readonly<Record<string, string>> = {
+  'cgroup.procs': MOVES_A_PROCESS,
+  'cgroup.threads': MOVES_A_PROCESS,
+  tasks: MOVES_A_PROCESS,
+  'cgroup.kill': 'it kills every process of the container; use lite stop or lite kill',
+  'cgroup.freeze': 'it freezes the container, which lite\'s stop and clean-up would then wait on',
+  'cgroup.subtree_control': 'it changes the controllers of the hierarchy that lite manages',
+  'cgroup.type': 'it changes the kind of the cgroup that lite manages',
+  notify_on_release: 'it makes the kernel run the host\'s release_agent, as root, when the cgroup empties',
+  release_agent: 'it names a host program that the kernel runs as root',
+}
+
+/**
+ * Why a raw [cgroup] or [cgroup2] file may not be written, or undefined if it may:
+ * only limits are written raw. `file` is the key as written (memory.high, tasks).
+ */
+export function rawCgroupKeyProblem(file: string): string | undefined {
+  const reason =
+    (Object.hasOwn(NOT_LIMITS, file) ? NOT_LIMITS[file] : undefined) ??
+    (file.startsWith('devices.') ? 'it would change the device rules that lite writes; pass devices with [devices] allow[]' : undefined) ??
+    (file.startsWith('freezer.') ? 'it freezes the container, which lite\'s stop and clean-up would then wait on' : undefined) ??
+    (file.startsWith('cgroup.') && !CGROUP_CORE_LIMITS.has(file)
+      ? `it is a cgroup core file, not a limit (of those, only ${[...CGROUP_CORE_LIMITS].join(' and ')} may be set)`
+      : undefined)
+  return reason && `not a limit: ${reason}`
 }
 
 /** A raw cgroup value: written as is, but one line, not empty. */

@@ -19,10 +19,13 @@
 //   and a key repeated across the two parts is still a duplicate.
 // - Every other line is "key = value" (or "key[] = value" for a list item)
 //   inside a section. Keys are letters, digits, '_', '-' and '.'.
+// - A section or key name is at most MAX_NAME_LENGTH characters: no real
+//   name comes near it, and it bounds the "did you mean" work.
 // - A non-list key may appear once per section; a key can't be written both
 //   as "x" and as "x[]".
 // - Values: see inlineComment() for ';' and '#'.
 
+import { quote } from './show-text.ts'
 import type { ConfigError } from './types.ts'
 
 export interface ScannedSection {
@@ -50,6 +53,9 @@ export interface ScanResult {
   /** malformed headers, with the section name they seem to mean ("[exec" → "exec") */
   badHeaders: ScannedSection[]
 }
+
+/** The longest section or key name; the longest lite knows is under 40. */
+export const MAX_NAME_LENGTH = 128
 
 const SECTION_NAME = /^[A-Za-z0-9_-]+$/
 const KEY_NAME = /^[A-Za-z0-9_.-]+$/
@@ -145,7 +151,8 @@ export function scanIni(text: string, file: string): ScanResult {
     if (text[0] === '[') {
       const m = INI_SECTION.exec(line)
       const name = m ? m[1]!.trim() : ''
-      if (m && SECTION_NAME.test(name)) {
+      const tooLong = name.length > MAX_NAME_LENGTH
+      if (m && SECTION_NAME.test(name) && !tooLong) {
         section = name
         skipping = false
         sections.push({ name, line: n })
@@ -155,15 +162,16 @@ export function scanIni(text: string, file: string): ScanResult {
       skipping = true
       badHeaders.push({ name: /^\[\s*([A-Za-z0-9_-]*)/.exec(text)![1]!, line: n })
       if (m && name === '') error(n, 'empty section header "[]"')
-      else if (m) error(n, `malformed section header "${text}": a section name is letters, digits, '-' and '_'`)
-      else if (INI_SECTION.test(text)) error(n, `section header "${text}" must start in the first column`)
-      else error(n, `malformed section header "${text}": write "[name]" alone on its line`)
+      else if (m && tooLong) error(n, `section name ${quote(name)} is ${name.length} characters long; a name is at most ${MAX_NAME_LENGTH}`)
+      else if (m) error(n, `malformed section header ${quote(text)}: a section name is letters, digits, '-' and '_'`)
+      else if (INI_SECTION.test(text)) error(n, `section header ${quote(text)} must start in the first column`)
+      else error(n, `malformed section header ${quote(text)}: write "[name]" alone on its line`)
       continue
     }
 
     const eq = line.indexOf('=')
     if (eq < 0) {
-      error(n, `missing '=' in "${text}"`)
+      error(n, `missing '=' in ${quote(text)}`)
       continue
     }
     const keyText = line.slice(0, eq).trim()
@@ -174,11 +182,15 @@ export function scanIni(text: string, file: string): ScanResult {
     const isList = keyText.length > 2 && keyText.endsWith('[]')
     const key = isList ? keyText.slice(0, -2) : keyText
     if (!KEY_NAME.test(key)) {
-      error(n, `malformed key "${keyText}": a key is letters, digits, '_', '-' and '.', with "[]" right after it for a list item`)
+      error(n, `malformed key ${quote(keyText)}: a key is letters, digits, '_', '-' and '.', with "[]" right after it for a list item`)
+      continue
+    }
+    if (key.length > MAX_NAME_LENGTH) {
+      error(n, `key ${quote(key)} is ${key.length} characters long; a name is at most ${MAX_NAME_LENGTH}`)
       continue
     }
     if (section === null) {
-      if (!skipping) error(n, `"${keyText}" is outside any section; put it under a [section] header`)
+      if (!skipping) error(n, `${quote(keyText)} is outside any section; put it under a [section] header`)
       continue
     }
 

@@ -41,6 +41,7 @@ import {
   parsePids,
   parseRawCgroupValue,
   parseDeviceAllow,
+  rawCgroupKeyProblem,
 } from './resource-values.ts'
 import type { IoLimit, PassedDevice } from './types.ts'
 import { parseDelay, parseLogSize, parseRestart, type RestartPolicy } from './start-values.ts'
@@ -139,6 +140,41 @@ function parseKeep(raw: string): KeepableNamespace[] {
     if (!keep.includes(word as KeepableNamespace)) keep.push(word as KeepableNamespace)
   }
   return keep
+}
+
+/**
+ * Each env[] name's index in cfg.exec.env, kept beside the config while it is
+ * validated: a search of the list per line made 20,000 lines take 30 s.
+ */
+const ENV_NAMES = new WeakMap<ContainerConfig, Map<string, number>>()
+
+function envNames(cfg: ContainerConfig): Map<string, number> {
+  let names = ENV_NAMES.get(cfg)
+  if (!names) {
+    names = new Map(cfg.exec.env.map((e, i) => [e.slice(0, e.indexOf('=')), i]))
+    ENV_NAMES.set(cfg, names)
+  }
+  return names
+}
+
+/**
+ * A raw cgroup file name: CONTROLLER.FILE, or one of v1's undotted core files
+ * (tasks, notify_on_release, release_agent), which are matched only to be refused
+ * with their reason rather than as unknown keys.
+ */
+const RAW_CGROUP_FILE = /^(?:[a-z_]+\.[A-Za-z0-9_.]+|tasks|notify_on_release|release_agent)$/
+
+const NOT_LIMITS_DOC =
+  'the files that move, kill or freeze processes, or change the hierarchy or device access, are refused ' +
+  '(cgroup.procs, cgroup.threads, tasks, cgroup.kill, cgroup.freeze, freezer.*, cgroup.subtree_control, cgroup.type, ' +
+  'notify_on_release, release_agent, devices.*: use [devices]), and of the other cgroup.* files only ' +
+  'cgroup.max.depth and cgroup.max.descendants are allowed'
+
+/** A raw [cgroup]/[cgroup2] value, for a file that is a limit. */
+function parseRawCgroupKey(raw: string, ctx: KeyContext): string {
+  const problem = rawCgroupKeyProblem(ctx.key)
+  if (problem) throw new ValueError(problem)
+  return parseRawCgroupValue(raw)
 }
 
 function parseHookArgv(raw: string, ctx: KeyContext): string[] {
@@ -449,11 +485,13 @@ export const KEYS: readonly KeySpec[] = [
     nspawn: 'Exec.Environment',
     parse: parseEnv,
     apply: (cfg, { name, value }) => {
-      const earlier = cfg.exec.env.findIndex(e => e.startsWith(`${name}=`))
-      if (earlier >= 0) {
+      const names = envNames(cfg)
+      const earlier = names.get(name)
+      if (earlier !== undefined) {
         const line = cfg.origins[`exec.env[${earlier}]`]?.line
         throw new ValueError(`${quote(name)} is already set${line ? ` at line ${line}` : ''}`)
       }
+      names.set(name, cfg.exec.env.length)
       cfg.exec.env.push(`${name}=${value}`)
     },
   }),
@@ -549,7 +587,9 @@ export const KEYS: readonly KeySpec[] = [
       'An fstab-like line. TARGET is inside the container, absolute or relative to its root, without "..". ' +
       'OPTIONS are mount options plus lite\'s own create=dir|file (make the target first) and optional ' +
       '(skip the mount if SOURCE is missing). A bind mount is the option bind or rbind with the type ' +
-      'none or bind; its SOURCE may be relative to the config file. Spaces in a field are written \\040.',
+      'none or bind; its SOURCE may be relative to the config file. Spaces in a field are written \\040. ' +
+      'Types that show the host\'s kernel state unmasked are refused: proc, sysfs, cgroup, cgroup2, devtmpfs, ' +
+      'securityfs, debugfs, tracefs, bpf, configfs, efivarfs, pstore, binfmt_misc and the like.',
     lxc: 'lxc.mount.entry',
     nspawn: 'Files.Bind, Files.TemporaryFileSystem',
     parse: (raw, ctx) => parseMountEntry(raw, ctx.dir),
@@ -837,12 +877,14 @@ export const KEYS: readonly KeySpec[] = [
   key<string>({
     section: 'cgroup',
     key: '<controller>.<file>',
-    pattern: /^[a-z_]+\.[A-Za-z0-9_.]+$/,
+    pattern: RAW_CGROUP_FILE,
     value: 'value',
     defaultDoc: 'none',
-    doc: 'A cgroup v1 file of the container\'s cgroup, written as is, e.g. memory.swappiness = 10. The controller must be on v1 on this host.',
+    doc:
+      'A cgroup v1 file of the container\'s cgroup, written as is, e.g. memory.swappiness = 10. The controller must be on v1 on this host. ' +
+      `Only limits: ${NOT_LIMITS_DOC}.`,
     lxc: 'lxc.cgroup.<controller>.<file>',
-    parse: parseRawCgroupValue,
+    parse: parseRawCgroupKey,
     apply: (cfg, value, origin, ctx) => {
       cfg.cgroup.v1.push({ file: ctx.key, value, origin })
     },
@@ -850,12 +892,14 @@ export const KEYS: readonly KeySpec[] = [
   key<string>({
     section: 'cgroup2',
     key: '<file>',
-    pattern: /^[a-z_]+\.[A-Za-z0-9_.]+$/,
+    pattern: RAW_CGROUP_FILE,
     value: 'value',
     defaultDoc: 'none',
-    doc: 'A cgroup v2 file of the container\'s cgroup, written as is, e.g. memory.high = 32M. The controller must be on v2 on this host.',
+    doc:
+      'A cgroup v2 file of the container\'s cgroup, written as is, e.g. memory.high = 32M. The controller must be on v2 on this host. ' +
+      `Only limits: ${NOT_LIMITS_DOC}.`,
     lxc: 'lxc.cgroup2.<file>',
-    parse: parseRawCgroupValue,
+    parse: parseRawCgroupKey,
     apply: (cfg, value, origin, ctx) => {
       cfg.cgroup.v2.push({ file: ctx.key, value, origin })
     },

@@ -5,6 +5,7 @@
 import { CAP, DEFAULT_CAPS } from '../plan/linux.ts'
 import { readDockerProfile } from '../seccomp/profile.ts'
 import type { SeccompChoice } from './types.ts'
+import { showText } from './show-text.ts'
 import { ValueError, parseHostPath, quote } from './values.ts'
 import { closest } from './suggest.ts'
 
@@ -42,7 +43,7 @@ export function parseCapList(raw: string): string[] {
 export function parseSeccomp(raw: string, dir: string): SeccompChoice {
   if (raw === 'default' || raw === 'unconfined') return { kind: raw }
   const path = parseHostPath(raw, dir)
-  const { profile, errors } = readDockerProfile(path, raw)
+  const { profile, errors } = readDockerProfile(path, showText(raw))
   if (!profile) {
     const more = errors.length > 3 ? `; and ${errors.length - 3} more` : ''
     throw new ValueError(errors.slice(0, 3).join('; ') + more)
@@ -61,7 +62,7 @@ export function sysctlProblem(key: string, ns: { newNet: boolean; newIpc: boolea
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/.test(key)) return `${quote(key)} is not a sysctl name such as net.ipv4.ip_forward`
   if (NET.test(key)) return ns.newNet ? undefined : 'net.* sysctls need the container\'s own network namespace, and [net] type = host shares the host\'s'
   if (IPC.some((re) => re.test(key))) return ns.newIpc ? undefined : 'IPC sysctls need the container\'s own IPC namespace, and [namespaces] keep has ipc'
-  return `${key} is not namespaced: setting it would change the host. lite allows ${SYSCTL_FAMILIES}`
+  return `${showText(key)} is not namespaced: setting it would change the host. lite allows ${SYSCTL_FAMILIES}`
 }
 
 /** A sysctl value: written as it is (e.g. "1", or "250 32000 100 128" for kernel.sem). */

@@ -2,6 +2,7 @@
 // size of a detached container's log. Same contract as values.ts: the typed value,
 // or a ValueError naming the bad text.
 
+import { showText } from './show-text.ts'
 import { ValueError, parseSize, quote } from './values.ts'
 
 export interface RestartPolicy {
@@ -35,7 +36,7 @@ export const MAX_DELAY_SECONDS = 3600
 export function parseDelay(raw: string): number {
   if (!/^\d+(\.\d+)?$/.test(raw)) throw new ValueError(`${quote(raw)} is not a number of seconds (use e.g. 0, 2 or 0.5)`)
   const seconds = Number(raw)
-  if (seconds > MAX_DELAY_SECONDS) throw new ValueError(`${raw} is out of range (0..${MAX_DELAY_SECONDS} seconds)`)
+  if (seconds > MAX_DELAY_SECONDS) throw new ValueError(`${showText(raw)} is out of range (0..${MAX_DELAY_SECONDS} seconds)`)
   return seconds
 }
 

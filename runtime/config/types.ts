@@ -206,7 +206,7 @@ export interface Sysctl {
 
 export interface ConfigError {
   file: string
-  /** 0 when the error is about the file as a whole (e.g. a missing required key) */
+  /** 0 when the error is about the file as a whole (it can't be read) or the command line */
   line: number
   message: string
 }

@@ -20,6 +20,7 @@ import {
   type KeyContext,
   type KeySpec,
 } from './schema.ts'
+import { showText } from './show-text.ts'
 import { closest } from './suggest.ts'
 import { ValueError } from './values.ts'
 import type { ConfigError, ContainerConfig, Origin } from './types.ts'
@@ -44,18 +45,23 @@ export function validateText(text: string, file: string, overrides: ConfigOverri
 }
 
 function unknownSection(name: string): string {
-  if (LATER_SECTIONS.includes(name)) return `section [${name}] is not supported by this version of lite`
+  const shown = showText(name)
+  if (LATER_SECTIONS.includes(name)) return `section [${shown}] is not supported by this version of lite`
   const near = closest(name, SECTIONS.map(s => s.name))
-  if (near) return `unknown section [${name}] (did you mean [${near}]?)`
-  return `unknown section [${name}]; the sections are ${SECTIONS.map(s => `[${s.name}]`).join(' ')}`
+  if (near) return `unknown section [${shown}] (did you mean [${near}]?)`
+  return `unknown section [${shown}]; the sections are ${SECTIONS.map(s => `[${s.name}]`).join(' ')}`
 }
 
+/** Each section's key names, built once: a config may have thousands of unknown keys. */
+const KEY_NAMES = new Map(SECTIONS.map(s => [s.name, keyNames(s.name)] as const))
+
 function unknownKey(section: string, key: string): string {
-  const home = SECTIONS.find(s => s.name !== section && keyNames(s.name).includes(key))
-  if (home) return `unknown key "${key}" in [${section}]; it belongs in [${home.name}]`
-  const near = closest(key, keyNames(section))
-  if (near) return `unknown key "${key}" in [${section}] (did you mean "${near}"?)`
-  return `unknown key "${key}" in [${section}]`
+  const shown = showText(key)
+  const home = SECTIONS.find(s => s.name !== section && KEY_NAMES.get(s.name)!.includes(key))
+  if (home) return `unknown key "${shown}" in [${section}]; it belongs in [${home.name}]`
+  const near = closest(key, KEY_NAMES.get(section) ?? [])
+  if (near) return `unknown key "${shown}" in [${section}] (did you mean "${near}"?)`
+  return `unknown key "${shown}" in [${section}]`
 }
 
 function sortErrors(errors: ConfigError[]): ConfigError[] {
@@ -107,6 +113,10 @@ export function validateRaw(raw: RawConfig, overrides: ConfigOverrides = {}): Va
     if (list) list.push(rk)
     else written.set(row, [rk])
   }
+
+  // where a missing required key is reported: its section's header, or line 1
+  const sectionLine = new Map<string, number>()
+  for (const s of raw.sections) if (!sectionLine.has(s.name)) sectionLine.set(s.name, s.line)
 
   const cfg = emptyConfig(file)
   const finishContext: FinishContext = {
@@ -165,7 +175,7 @@ export function validateRaw(raw: RawConfig, overrides: ConfigOverrides = {}): Va
   function applyDefault(row: KeySpec, ctx: KeyContext): void {
     const where = `[${row.section}] ${row.key}`
     if (row.default === undefined) {
-      if (row.required && !shadowed.has(row.section)) error(0, `missing required key ${where}`)
+      if (row.required && !shadowed.has(row.section)) error(sectionLine.get(row.section) ?? 1, `missing required key ${where}`)
       return
     }
     const derived = typeof row.default === 'string' ? undefined : row.default

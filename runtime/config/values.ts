@@ -5,15 +5,13 @@
 
 import path from 'node:path'
 import { isIP } from 'node:net'
+import { quote, showText } from './show-text.ts'
 import type { MountEntry, UserSpec } from './types.ts'
+
+export { quote } from './show-text.ts'
 
 export class ValueError extends Error {
   override name = 'ValueError'
-}
-
-/** a value quoted for a message: "abc" (JSON escapes make odd characters visible) */
-export function quote(value: string): string {
-  return JSON.stringify(value)
 }
 
 function noNul(raw: string): void {
@@ -76,7 +74,7 @@ export function intRange(min: number, max: number): (raw: string) => number {
   return (raw: string): number => {
     if (!/^[+-]?\d+$/.test(raw)) throw new ValueError(`${quote(raw)} is not an integer`)
     const n = BigInt(raw)
-    if (n < BigInt(min) || n > BigInt(max)) throw new ValueError(`${raw} is out of range (${min}..${max})`)
+    if (n < BigInt(min) || n > BigInt(max)) throw new ValueError(`${showText(raw)} is out of range (${min}..${max})`)
     return Number(n)
   }
 }
@@ -309,7 +307,7 @@ function parseLimit(text: string, raw: string): number {
   if (/^\d+$/.test(text)) {
     const n = Number(text)
     if (n <= Number.MAX_SAFE_INTEGER) return n
-    throw new ValueError(`${quote(raw)}: ${text} is too large`)
+    throw new ValueError(`${quote(raw)}: ${showText(text)} is too large`)
   }
   throw new ValueError(`${quote(raw)} is not soft[:hard] (each a non-negative integer or "unlimited")`)
 }
@@ -357,13 +355,45 @@ export function isBindMount(entry: Pick<MountEntry, 'fstype' | 'options'>): bool
   return entry.fstype === 'bind' || entry.options.includes('bind') || entry.options.includes('rbind')
 }
 
+const USE_A_BIND = 'if the container must see part of it, bind that host path (e.g. with bind,ro) instead'
+
+/**
+ * File system types a [mount] entry may not have: each shows the host's kernel
+ * state (or its devices) in full, without the masks and read-only paths that lite
+ * puts over its own /proc and /sys, so a container could write host settings
+ * through it (/proc2/sys/kernel/core_pattern). The reasons say what to use.
+ */
+export const HOST_STATE_FSTYPES: Readonly<Record<string, string>> = {
+  proc: 'lite mounts the container\'s own /proc, with host paths masked and /proc/sys read-only; a second procfs would have neither. Use /proc',
+  sysfs: 'lite mounts /sys read-only with /sys/firmware masked; a second sysfs would be neither. Use /sys',
+  cgroup: 'it would show the host\'s cgroup hierarchy; the container sees its own cgroup at /sys/fs/cgroup. Set limits with [resources], [cgroup] or [cgroup2]',
+  cgroup2: 'it would show the host\'s cgroup hierarchy; the container sees its own cgroup at /sys/fs/cgroup. Set limits with [resources], [cgroup] or [cgroup2]',
+  devtmpfs: 'it holds a node for every host device, past the device rules; pass a device with [devices] allow[]',
+  securityfs: `it exposes the host's security modules (their policies, IMA, TPM logs); ${USE_A_BIND}`,
+  debugfs: `it exposes the host kernel's debugging interfaces; ${USE_A_BIND}`,
+  tracefs: `it controls the host kernel's tracing; ${USE_A_BIND}`,
+  bpf: `it holds the host's pinned BPF programs and maps; ${USE_A_BIND}`,
+  configfs: `it configures host kernel objects (USB gadgets, targets); ${USE_A_BIND}`,
+  efivarfs: `it writes the firmware's EFI variables (a bad write can stop the board from booting); ${USE_A_BIND}`,
+  pstore: `it holds the host's crash logs; ${USE_A_BIND}`,
+  binfmt_misc: 'it registers interpreters for the programs the host runs, so the container could have the host run its code',
+  fusectl: `it controls (and can abort) every FUSE mount of the host; ${USE_A_BIND}`,
+  selinuxfs: `it controls the host's SELinux policy; ${USE_A_BIND}`,
+  smackfs: `it controls the host's Smack policy; ${USE_A_BIND}`,
+  resctrl: `it controls the host's cache and memory bandwidth allocation; ${USE_A_BIND}`,
+  xenfs: `it talks to the Xen hypervisor for the host; ${USE_A_BIND}`,
+  nfsd: `it controls the host's NFS server; ${USE_A_BIND}`,
+  rpc_pipefs: `it carries the host's NFS client upcalls; ${USE_A_BIND}`,
+}
+
 /**
  * An fstab-like line "SOURCE TARGET TYPE [OPTIONS [DUMP [PASS]]]" (DUMP and
  * PASS are accepted and ignored). \040-style octal escapes work as in fstab.
  * TARGET is inside the container: absolute, or relative to its root; ".." is
  * refused. lite's own options create=dir|file and optional are taken out of
  * OPTIONS. A bind mount (option bind/rbind, type none or bind) may name a
- * SOURCE relative to `baseDir`, the config file's directory.
+ * SOURCE relative to `baseDir`, the config file's directory. A type that shows
+ * the host's kernel state (HOST_STATE_FSTYPES) is refused.
  */
 export function parseMountEntry(raw: string, baseDir: string): Omit<MountEntry, 'origin'> {
   noNul(raw)
@@ -395,6 +425,9 @@ export function parseMountEntry(raw: string, baseDir: string): Omit<MountEntry, 
       options.push(option)
     }
   }
+
+  const hostState = Object.hasOwn(HOST_STATE_FSTYPES, fstype.toLowerCase()) ? HOST_STATE_FSTYPES[fstype.toLowerCase()] : undefined
+  if (hostState) throw new ValueError(`the type ${quote(fstype)} is refused: ${hostState}`)
 
   let source = source0
   if (isBindMount({ fstype, options })) {

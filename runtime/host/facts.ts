@@ -1,9 +1,10 @@
 // What the planner needs to know of the host's files.
 
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs'
+import { existsSync, realpathSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { posix } from 'node:path'
 import { readCgroupLayout, type CgroupLayout } from '../cgroup/detect.ts'
+import { FileReadError, readBoundedText } from '../config/bounded-read.ts'
 import type { HostCgroups } from '../cgroup/resources.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
 import { readMountInfo } from './mountinfo.ts'
@@ -24,11 +25,26 @@ export function hostCgroups(layout: CgroupLayout): HostCgroups {
   }
 }
 
-export function readHostFacts(): HostFacts {
-  let resolvConf: string | null = null
+/** The largest host resolv.conf copied into a container (glibc reads at most 3 nameservers). */
+export const RESOLV_CONF_LIMIT = 64 * 1024
+
+/**
+ * The host's resolv.conf, or null when it is missing or can't be used: then the
+ * container keeps the rootfs's own. A file that exists but is not a regular file,
+ * or is too large, is said on stderr rather than silently left out.
+ */
+export function readHostResolvConf(path = '/etc/resolv.conf', warn: (line: string) => void = (line) => process.stderr.write(line)): string | null {
   try {
-    resolvConf = readFileSync('/etc/resolv.conf', 'utf8')
-  } catch {}
+    return readBoundedText(path, RESOLV_CONF_LIMIT, 'a resolv.conf')
+  } catch (err) {
+    if (!(err instanceof FileReadError)) throw err
+    if (err.code !== 'ENOENT') warn(`lite: warning: ${path} is not copied into containers: ${err.message}\n`)
+    return null
+  }
+}
+
+export function readHostFacts(): HostFacts {
+  const resolvConf = readHostResolvConf()
   let localtime: string | null = null
   try {
     const real = realpathSync('/etc/localtime')

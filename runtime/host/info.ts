@@ -1,9 +1,10 @@
 // `lite info`: what this host offers a container runtime, and which fallbacks lite uses.
 
-import { readFileSync, readdirSync, existsSync } from 'node:fs'
+import { readdirSync, existsSync } from 'node:fs'
 import { arch, release } from 'node:os'
 import { readCgroupLayout } from '../cgroup/detect.ts'
 import { hasDeviceControl } from '../plan/build.ts'
+import { readBoundedText } from '../config/bounded-read.ts'
 import { pickAddonDir } from '../native/addon-dir.ts'
 import type { Features } from '../native/index.ts'
 import { readMountInfo } from './mountinfo.ts'
@@ -22,15 +23,19 @@ export interface HostInfo {
   seccomp?: { filter: boolean; actions: string[]; defaultProfile: string }
 }
 
+/** The small /proc files lite info reads (a few hundred bytes each). */
+const PROC_FILE_LIMIT = 64 * 1024
+const readProcFile = (path: string) => readBoundedText(path, PROC_FILE_LIMIT, 'a /proc file')
+
 function probeSeccomp(): HostInfo['seccomp'] {
   let actions: string[] = []
   try {
-    actions = readFileSync('/proc/sys/kernel/seccomp/actions_avail', 'utf8').trim().split(/\s+/)
+    actions = readProcFile('/proc/sys/kernel/seccomp/actions_avail').trim().split(/\s+/)
   } catch {}
   let filter = actions.length > 0
   try {
     // "Seccomp:" is in /proc/self/status with CONFIG_SECCOMP; filters need 3.5+ and CONFIG_SECCOMP_FILTER.
-    if (!filter) filter = /^Seccomp:/m.test(readFileSync('/proc/self/status', 'utf8')) && existsSync('/proc/sys/kernel/seccomp')
+    if (!filter) filter = /^Seccomp:/m.test(readProcFile('/proc/self/status')) && existsSync('/proc/sys/kernel/seccomp')
   } catch {}
   const s = DEFAULT_PROFILE.source
   return { filter, actions, defaultProfile: `Docker's default.json from ${s.package} ${s.version}` }
@@ -48,7 +53,7 @@ export function probeHost(features?: Features): HostInfo {
   const mounts = readMountInfo()
   let listed: string[] = []
   try {
-    listed = readFileSync('/proc/filesystems', 'utf8').split('\n').map((l) => l.split('\t').pop() ?? '')
+    listed = readProcFile('/proc/filesystems').split('\n').map((l) => l.split('\t').pop() ?? '')
   } catch {}
   let namespaces: string[] = []
   try {

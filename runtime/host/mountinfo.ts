@@ -1,7 +1,7 @@
 // /proc/self/mountinfo, parsed: which mount holds a path, and with which options.
 // Used to pick an addon directory that allows exec, and by leak checks in tests.
 
-import { readFileSync } from 'node:fs'
+import { readBoundedText } from '../config/bounded-read.ts'
 
 export interface MountInfo {
   id: number
@@ -37,8 +37,11 @@ export function parseMountInfo(text: string): MountInfo[] {
   return mounts
 }
 
+/** Far above any real mount table (100,000 mounts are about 15 MiB): the kernel writes this file. */
+const MOUNTINFO_LIMIT = 64 * 1024 * 1024
+
 export function readMountInfo(): MountInfo[] {
-  return parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'))
+  return parseMountInfo(readBoundedText('/proc/self/mountinfo', MOUNTINFO_LIMIT, 'the mount table'))
 }
 
 /** The mount that holds `path` (already resolved): the longest matching mount point, last one wins. */

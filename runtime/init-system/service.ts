@@ -10,6 +10,7 @@
 
 import { isAbsolute, resolve } from 'node:path'
 import type { ContainerConfig } from '../config/types.ts'
+import { quote } from '../config/show-text.ts'
 import { SIGNALS, SIGRTMIN } from '../config/values.ts'
 
 export type RestartPolicy = 'no' | 'on-failure' | 'always'
@@ -51,11 +52,27 @@ export function signalName(n: number): string {
   return n === SIGRTMIN ? 'SIGRTMIN' : `SIGRTMIN+${n - SIGRTMIN}`
 }
 
+/**
+ * C0 and C1 control characters and DEL. No definition can hold one safely: a
+ * newline in a unit starts a line of its own (a path with "\nExecStartPre=..."
+ * would add a command), and a script's comments and init system tools take lines.
+ */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/
+
+/** `value` as it is, or an error naming `what` when a definition can't hold it. */
+export function quotable(value: string, what: string): string {
+  const control = CONTROL_CHARACTER.exec(value)
+  if (control) {
+    throw new Error(`${what} ${quote(value)} contains the control character ${quote(control[0])}, which a service definition can't hold`)
+  }
+  return value
+}
+
 export function serviceSpec(config: ContainerConfig, opts: ServiceOptions = {}): ServiceSpec {
-  const configPath = opts.configPath ?? resolve(config.file)
-  if (!isAbsolute(configPath)) throw new Error(`the config path on the target must be absolute: ${configPath}`)
-  const lite = opts.lite ?? '/usr/bin/lite'
-  if (!isAbsolute(lite)) throw new Error(`the lite binary on the target must be an absolute path: ${lite}`)
+  const configPath = quotable(opts.configPath ?? resolve(config.file), 'the config path')
+  if (!isAbsolute(configPath)) throw new Error(`the config path on the target must be absolute: ${quote(configPath)}`)
+  const lite = quotable(opts.lite ?? '/usr/bin/lite', 'the lite binary path')
+  if (!isAbsolute(lite)) throw new Error(`the lite binary on the target must be an absolute path: ${quote(lite)}`)
   return {
     name: config.container.name,
     config: configPath,
@@ -69,7 +86,8 @@ export function serviceSpec(config: ContainerConfig, opts: ServiceOptions = {}):
   }
 }
 
-/** A word for a POSIX shell: bare when safe, else single-quoted. */
+/** A word for a POSIX shell: bare when safe, else single-quoted; a control character is refused. */
 export function shellWord(s: string): string {
+  quotable(s, 'a shell word')
   return /^[A-Za-z0-9_./:=+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`
 }

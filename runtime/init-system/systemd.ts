@@ -4,11 +4,18 @@
 // lite alone (lite relays the stop signal and escalates itself after stop_timeout);
 // only if lite outlives TimeoutStopSec does systemd SIGKILL what is left in the unit.
 
-import type { ServiceSpec } from './service.ts'
+import { type ServiceSpec, quotable } from './service.ts'
 
-/** systemd quoting for ExecStart: double quotes, with \ and " escaped, % doubled. */
-function unitWord(s: string): string {
-  const escaped = s.replace(/%/g, '%%')
+/**
+ * One word of a unit setting: % doubled (specifiers expand everywhere), then bare
+ * when safe, else in double quotes with \ and " escaped. In ExecStart= a $ is
+ * doubled too, since systemd expands $VAR and ${VAR} there (not in path settings).
+ * A control character can't be written: a newline would end the setting.
+ */
+function unitWord(s: string, setting: 'exec' | 'path'): string {
+  quotable(s, 'a systemd unit word')
+  let escaped = s.replace(/%/g, '%%')
+  if (setting === 'exec') escaped = escaped.replace(/\$/g, '$$$$')
   return /^[A-Za-z0-9_./:=+-]+$/.test(escaped) ? escaped : `"${escaped.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
 }
 
@@ -18,13 +25,13 @@ export function systemdUnit(s: ServiceSpec): string {
 # Stop: SIGTERM to lite, which sends the container ${s.stopSignal} and, after
 # ${s.stopTimeout}s, SIGKILL; systemd waits ${s.stopWait}s for lite before SIGKILL.
 [Unit]
-Description=${s.description.replace(/%/g, '%%')}
+Description=${quotable(s.description, 'the description').replace(/%/g, '%%')}
 After=local-fs.target
-RequiresMountsFor=${unitWord(s.config)}
+RequiresMountsFor=${unitWord(s.config, 'path')}
 
 [Service]
 Type=exec
-ExecStart=${unitWord(s.lite)} run ${unitWord(s.config)}
+ExecStart=${unitWord(s.lite, 'exec')} run ${unitWord(s.config, 'exec')}
 Delegate=yes
 KillMode=mixed
 KillSignal=SIGTERM

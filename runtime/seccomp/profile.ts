@@ -7,7 +7,7 @@
 // (scripts/seccomp); `[security] seccomp = PATH` reads a user's profile the same way.
 // Resolution for one container (its arch, its caps, the kernel) happens at plan time.
 
-import { readFileSync } from 'node:fs'
+import { FileReadError, readBoundedText } from '../config/bounded-read.ts'
 import { CAP } from '../plan/linux.ts'
 import { type JValue, JsonSyntaxError, parseJson } from './json.ts'
 
@@ -266,14 +266,17 @@ export function parseDockerProfile(text: string): { profile?: CompactProfile; er
   return { profile, errors: [] }
 }
 
+/** The largest profile lite reads: Docker's default is about 20 KiB. */
+export const PROFILE_FILE_LIMIT = 4 * 1024 * 1024
+
 /** Reads and parses a profile file; errors are "FILE:LINE: message". */
 export function readDockerProfile(path: string, shown = path): { profile?: CompactProfile; errors: string[] } {
   let text: string
   try {
-    text = readFileSync(path, 'utf8')
+    text = readBoundedText(path, PROFILE_FILE_LIMIT, 'a seccomp profile')
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code
-    return { errors: [`${shown}: ${code === 'ENOENT' ? 'No such file or directory (ENOENT)' : code === 'EISDIR' ? 'is a directory, not a profile file' : String(code ?? err)}`] }
+    if (!(err instanceof FileReadError)) throw err
+    return { errors: [`${shown}: ${err.message}`] }
   }
   const r = parseDockerProfile(text)
   return { profile: r.profile, errors: r.errors.map((e) => `${shown}:${e.line}: ${e.message}`) }

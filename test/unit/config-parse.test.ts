@@ -84,5 +84,5 @@ t.test('a file that cannot be read is one error at line 0', async t => {
   const missing = readConfigFile(`${dir}/nope.ini`)
   t.same(missing.errors, [{ file: `${dir}/nope.ini`, line: 0, message: 'No such file or directory (ENOENT)' }])
   t.equal(missing.unreadableFile, true)
-  t.same(readConfigFile(`${dir}/a-dir`).errors.map(e => e.message), ['Is a directory (EISDIR)'])
+  t.same(readConfigFile(`${dir}/a-dir`).errors.map(e => e.message), ['a directory, not a regular file'])
 })

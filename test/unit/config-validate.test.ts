@@ -6,6 +6,7 @@ import { DEFAULT_PATH } from '../../runtime/config/schema.ts'
 import { formatConfigErrors } from '../../runtime/config/report.ts'
 import { editDistance, closest } from '../../runtime/config/suggest.ts'
 import { loadConfig, validateText } from '../../runtime/config/validate.ts'
+import { resourceWrites } from '../../runtime/cgroup/resources.ts'
 import type { ContainerConfig } from '../../runtime/config/types.ts'
 
 const NO_RESOURCES: ContainerConfig['resources'] = { memory: null, swap: null, cpus: null, weight: null, cpuset: null, mems: null, pids: null, io: [], ioWeight: null, rtRuntime: null }
@@ -353,7 +354,7 @@ t.test('command-line overrides', async t => {
 
   t.same(validateText(base, file, { cmd: [] }).errors.map(e => e.message), ['missing required key [exec] cmd'])
   t.same(validateText(base, file, { cmd: ['a\0b'] }).errors.map(e => e.message), [
-    '[exec] cmd (from the command line): "a\\u0000b" contains a NUL byte',
+    '[exec] cmd (from the command line): "a\\x00b" contains a NUL byte',
   ])
 })
 
@@ -395,11 +396,99 @@ t.test('rules across keys', async t => {
 })
 
 t.test('errors are sorted by line, whole-file errors last', async t => {
-  const r = validateText('[exec]\nuser = x\n[container]\nname = A\n', path.join(FIXTURES, 'good', 'x.ini'))
+  const r = validateText('[exec]\nuser = x\n[container]\nname = A\n', path.join(FIXTURES, 'good', 'x.ini'), { name: 'B B' })
   t.same(
     r.errors.map(e => e.line),
-    [2, 4, 0, 0],
+    [1, 1, 2, 4, 0],
   )
+})
+
+t.test('a missing required key names its section\'s line, or line 1 without the section', async t => {
+  // issue 12 defect 14: these errors had no line at all
+  const file = path.join(FIXTURES, 'good', 'x.ini')
+  const at = (text: string) => validateText(text, file).errors.map(e => `${e.line}: ${e.message}`)
+  t.same(at('# a comment\n\n[exec]\ncmd = /bin/true\n\n[rootfs]\nreadonly = yes\n'), ['6: missing required key [rootfs] path'])
+  t.same(at('# a comment\n[exec]\ncmd = /bin/true\n'), ['1: missing required key [rootfs] path'])
+  t.same(at('[rootfs]\npath = ../rootfs\n[net]\ntype = host\n[exec]\ninit = yes\n[exec]\nuser = 1\n'), ['5: missing required key [exec] cmd'], 'the first header of a repeated section')
+})
+
+t.test('20,000 env[] lines validate in linear time', async t => {
+  // issue 12 defect 5: a findIndex per entry made this take 31 s
+  const lines = ['[rootfs]', 'path = ../rootfs', '[exec]', 'cmd = /bin/true']
+  for (let i = 0; i < 20_000; i++) lines.push(`env[] = VAR_${i}=value ${i}`)
+  lines.push('env[] = VAR_7=again')
+  const started = Date.now()
+  const r = validateText(lines.join('\n') + '\n', path.join(FIXTURES, 'good', 'x.ini'))
+  const ms = Date.now() - started
+  t.same(r.errors.map(e => `${e.line}: ${e.message}`), ['20005: [exec] env: "VAR_7" is already set at line 12'])
+  t.ok(ms < 5000, `validated in ${ms} ms`)
+  const ok = validateText(lines.slice(0, -1).join('\n') + '\n', path.join(FIXTURES, 'good', 'x.ini'))
+  t.equal(ok.config?.exec.env.length, 20_002, 'every variable, then PATH and HOME')
+  t.same(ok.config?.origins['exec.env[19999]'], { file: path.join(FIXTURES, 'good', 'x.ini'), line: 20_004 })
+})
+
+t.test('a 2 MiB unknown section or key name is one error, quickly', async t => {
+  // issue 12 defect 13: 10.7 s and 1.7 GB in "did you mean"
+  const huge = 'q'.repeat(2 * 1024 * 1024)
+  const started = Date.now()
+  const r = validateText(`[rootfs]\npath = ../rootfs\n[exec]\ncmd = /bin/true\n${huge} = 1\n[${huge}]\n`, path.join(FIXTURES, 'good', 'x.ini'))
+  t.same(r.errors.map(e => e.line), [5, 6])
+  t.ok(r.errors.every(e => e.message.length < 200), 'the name is cut in the message')
+  t.ok(Date.now() - started < 2000, 'in bounded time')
+  // names under the length bound but too long for a suggestion get none, and cost little
+  const long = 'memory'.repeat(15)
+  t.same(validateText(`[rootfs]\npath = ../rootfs\n[exec]\ncmd = /bin/true\n[resources]\n${long} = 1\n`, path.join(FIXTURES, 'good', 'x.ini')).errors.map(e => e.message), [
+    `unknown key "${long.slice(0, 48)}…${long.slice(-31)}" in [resources]`,
+  ])
+})
+
+t.test('raw cgroup keys: only limits', async t => {
+  // issue 12 defect 12: cgroup.procs = PID pulled a host process into the container's cgroup (and killed it at
+  // clean-up); devices.allow = a *:* rwm opened host disks on v1
+  const file = path.join(FIXTURES, 'good', 'x.ini')
+  const base = '[rootfs]\npath = ../rootfs\n[exec]\ncmd = /bin/true\n'
+  const refused: [string, string, RegExp][] = [
+    ['cgroup2', 'cgroup.procs', /takes a pid and would move that host process/],
+    ['cgroup2', 'cgroup.threads', /takes a pid/],
+    ['cgroup', 'cgroup.procs', /takes a pid/],
+    ['cgroup', 'tasks', /takes a pid/],
+    ['cgroup2', 'cgroup.kill', /kills every process of the container; use lite stop or lite kill/],
+    ['cgroup2', 'cgroup.freeze', /freezes the container/],
+    ['cgroup', 'freezer.state', /freezes the container/],
+    ['cgroup2', 'cgroup.subtree_control', /changes the controllers/],
+    ['cgroup2', 'cgroup.type', /changes the kind of the cgroup/],
+    ['cgroup', 'notify_on_release', /release_agent, as root/],
+    ['cgroup', 'release_agent', /a host program that the kernel runs as root/],
+    ['cgroup', 'cgroup.clone_children', /a cgroup core file, not a limit \(of those, only cgroup\.max\.depth and cgroup\.max\.descendants may be set\)/],
+    ['cgroup2', 'cgroup.pressure', /a cgroup core file, not a limit/],
+    ['cgroup', 'devices.allow', /pass devices with \[devices\] allow\[\]/],
+    ['cgroup', 'devices.deny', /\[devices\] allow\[\]/],
+    ['cgroup2', 'devices.allow', /\[devices\] allow\[\]/],
+  ]
+  for (const [section, key, why] of refused) {
+    const r = validateText(`${base}[${section}]\n${key} = 1\n`, file)
+    t.equal(r.errors.length, 1, `[${section}] ${key} is refused`)
+    t.equal(r.errors[0]?.line, 6, 'at its line')
+    t.match(r.errors[0]?.message, new RegExp(`^\\[${section}\\] ${key.replace(/\./g, '\\.')}: not a limit: `))
+    t.match(r.errors[0]?.message, why)
+  }
+  for (const [section, key] of [['cgroup2', 'memory.high'], ['cgroup2', 'cgroup.max.depth'], ['cgroup2', 'cgroup.max.descendants'], ['cgroup', 'memory.swappiness'], ['cgroup2', 'pids.max']]) {
+    t.same(validateText(`${base}[${section}]\n${key} = 10\n`, file).errors, [], `[${section}] ${key} is a limit`)
+  }
+  t.match(validateText(`${base}[cgroup]\nparnet = x\n`, file).errors[0]?.message, /did you mean "parent"/, 'a typo still gets its suggestion')
+
+  // and the plan refuses them too, whatever built the config
+  const cfg = validateText(`${base}[cgroup2]\nmemory.high = 32M\n`, file).config!
+  const origin = { file, line: 99 }
+  cfg.cgroup.v2.push({ file: 'cgroup.procs', value: '1', origin })
+  cfg.cgroup.v1.push({ file: 'devices.allow', value: 'a *:* rwm', origin })
+  const controllers = ['memory', 'devices'].map(c => ({ controller: c, version: (c === 'memory' ? 2 : 1) as 1 | 2, mountPoint: `/sys/fs/cgroup/${c}` }))
+  const planned = resourceWrites(cfg, {
+    layout: { mode: 'hybrid', unified: '/sys/fs/cgroup/unified', controllers, hierarchies: [] },
+    hasFile: () => true,
+  })
+  t.same(planned.errors.map(e => `${e.line}: ${e.message.replace(/: not a limit: .*/, ': not a limit')}`), ['99: [cgroup] devices.allow: not a limit', '99: [cgroup2] cgroup.procs: not a limit'])
+  t.notOk(planned.writes.some(w => w.file === 'cgroup.procs' || (w.file === 'devices.allow' && w.value === 'a *:* rwm')), 'neither is written')
 })
 
 t.test('did-you-mean distance', async t => {
@@ -412,4 +501,8 @@ t.test('did-you-mean distance', async t => {
   t.equal(closest('Exec', ['container', 'exec']), 'exec')
   t.equal(closest('zz', ['as', 'cpu']), undefined, 'no suggestion as far away as the word is long')
   t.equal(closest('volumes', ['container', 'rootfs']), undefined)
+  t.equal(editDistance('kitten', 'sitting', 2), 3, 'above the limit: limit + 1')
+  t.equal(editDistance('memroy', 'memory', 2), 1)
+  t.equal(editDistance('a'.repeat(1000), 'b', 2), 3, 'lengths too far apart: no table at all')
+  t.equal(closest('x'.repeat(65), ['x'.repeat(64)]), undefined, 'no suggestion for a word longer than any name')
 })

@@ -20,6 +20,7 @@ import {
   parseSignal,
   parseSize,
   parseUser,
+  HOST_STATE_FSTYPES,
 } from '../../runtime/config/values.ts'
 
 /** Each good input gives its value; each bad input throws a ValueError with that message. */
@@ -112,7 +113,7 @@ t.test('paths', async t => {
     [['/', '/'], ['/a//b/', '/a/b'], ['/a/./b/../c', '/a/c']],
     [
       ['a/b', '"a/b" is not an absolute path'],
-      ['/a\0b', '"/a\\u0000b" contains a NUL byte'],
+      ['/a\0b', '"/a\\x00b" contains a NUL byte'],
     ],
   )
   table(
@@ -326,7 +327,9 @@ t.test('mount entries', async t => {
         entry('/dev/i2c-1', '/dev/i2c-1', 'none', ['bind'], 'file', true),
       ],
       ['/a\\040b /my\\040dir none bind,create=dir', entry('/a b', '/my dir', 'none', ['bind'], 'dir')],
-      ['proc /proc2 proc nosuid,,nodev', entry('proc', '/proc2', 'proc', ['nosuid', 'nodev'])],
+      ['mqueue /dev/mqueue mqueue nosuid,,nodev', entry('mqueue', '/dev/mqueue', 'mqueue', ['nosuid', 'nodev'])],
+      ['none /dev/hugepages hugetlbfs pagesize=2M', entry('none', '/dev/hugepages', 'hugetlbfs', ['pagesize=2M'])],
+      ['/proc /proc2 none rbind,ro', entry('/proc', '/proc2', 'none', ['rbind', 'ro'])],
     ],
     [
       ['/srv /data', '"/srv /data" is not "SOURCE TARGET TYPE [OPTIONS]" (2 fields)'],
@@ -343,4 +346,31 @@ t.test('mount entries', async t => {
   t.ok(isBindMount({ fstype: 'bind', options: [] }))
   t.ok(isBindMount({ fstype: 'none', options: ['rbind'] }))
   t.notOk(isBindMount({ fstype: 'tmpfs', options: ['size=1M'] }))
+})
+
+t.test('mount types that show the host kernel state are refused, each saying why and what to use', async t => {
+  // issue 12 defect 4: "proc /proc2 proc" gave a procfs with no masks, and /proc2/sys/kernel/core_pattern was writable
+  const expected: Record<string, RegExp> = {
+    proc: /Use \/proc$/,
+    sysfs: /Use \/sys$/,
+    cgroup: /\[resources\], \[cgroup\] or \[cgroup2\]$/,
+    cgroup2: /\[resources\], \[cgroup\] or \[cgroup2\]$/,
+    devtmpfs: /\[devices\] allow\[\]$/,
+  }
+  const refused = ['proc', 'sysfs', 'cgroup', 'cgroup2', 'devtmpfs', 'securityfs', 'debugfs', 'tracefs', 'bpf', 'configfs', 'efivarfs', 'pstore', 'binfmt_misc', 'fusectl']
+  t.same(refused.filter(type => !Object.hasOwn(HOST_STATE_FSTYPES, type)), [], 'all in the table')
+  for (const type of refused) {
+    for (const written of [type, type.toUpperCase()]) {
+      let message = ''
+      try {
+        parseMountEntry(`${type} /mnt/${type} ${written} nosuid,create=dir`, '/etc/lite')
+      } catch (err) {
+        t.ok(err instanceof ValueError)
+        message = (err as Error).message
+      }
+      t.match(message, new RegExp(`^the type "${written}" is refused: \\S`), `${written} is refused`)
+      t.match(message, expected[type] ?? /bind that host path \(e\.g\. with bind,ro\) instead$|code$/, `${written}: says what to use`)
+    }
+  }
+  t.same(parseMountEntry('/proc/sys /proc2 none bind,ro', '/etc/lite').fstype, 'none', 'a bind of a host path stays the integrator\'s choice')
 })

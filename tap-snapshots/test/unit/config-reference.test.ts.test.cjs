@@ -13,6 +13,7 @@ exports[`test/unit/config-reference.test.ts > TAP > the markdown reference (READ
 - A value quoted as a whole with "..." is a JSON string (\\\\" \\\\\\\\ \\\\n work); with '...' it is taken literally.
 - Booleans: yes/no, true/false, on/off, 1/0. Sizes: bytes, or 512K, 64M, 1G (powers of 1024).
 - Relative paths on the host are relative to the directory of the config file.
+- A config is a regular file of at most 1 MiB; a section or key name is at most 128 characters.
 
 ### \`[container]\`
 
@@ -56,7 +57,7 @@ Extra mounts, made in order after /proc, /sys and /dev are set up (so a device s
 
 | key | value | default | description | LXC | nspawn |
 | --- | --- | --- | --- | --- | --- |
-| \`entry[]\` | SOURCE TARGET TYPE [OPTIONS] | none | An fstab-like line. TARGET is inside the container, absolute or relative to its root, without "..". OPTIONS are mount options plus lite's own create=dir\\|file (make the target first) and optional (skip the mount if SOURCE is missing). A bind mount is the option bind or rbind with the type none or bind; its SOURCE may be relative to the config file. Spaces in a field are written \\\\040. | \`lxc.mount.entry\` | \`Files.Bind\`, \`Files.TemporaryFileSystem\` |
+| \`entry[]\` | SOURCE TARGET TYPE [OPTIONS] | none | An fstab-like line. TARGET is inside the container, absolute or relative to its root, without "..". OPTIONS are mount options plus lite's own create=dir\\|file (make the target first) and optional (skip the mount if SOURCE is missing). A bind mount is the option bind or rbind with the type none or bind; its SOURCE may be relative to the config file. Spaces in a field are written \\\\040. Types that show the host's kernel state unmasked are refused: proc, sysfs, cgroup, cgroup2, devtmpfs, securityfs, debugfs, tracefs, bpf, configfs, efivarfs, pstore, binfmt_misc and the like. | \`lxc.mount.entry\` | \`Files.Bind\`, \`Files.TemporaryFileSystem\` |
 
 ### \`[namespaces]\`
 
@@ -113,7 +114,7 @@ Placement, and raw cgroup v1 files written as they are (for what [resources] doe
 | key | value | default | description | LXC | nspawn |
 | --- | --- | --- | --- | --- | --- |
 | \`parent\` | cgroup path | \`lite\` | Where the container's cgroup goes in each hierarchy: PARENT/NAME. | — | — |
-| \`<controller>.<file>\` | value | none | A cgroup v1 file of the container's cgroup, written as is, e.g. memory.swappiness = 10. The controller must be on v1 on this host. | \`lxc.cgroup.<controller>.<file>\` | — |
+| \`<controller>.<file>\` | value | none | A cgroup v1 file of the container's cgroup, written as is, e.g. memory.swappiness = 10. The controller must be on v1 on this host. Only limits: the files that move, kill or freeze processes, or change the hierarchy or device access, are refused (cgroup.procs, cgroup.threads, tasks, cgroup.kill, cgroup.freeze, freezer.\\*, cgroup.subtree_control, cgroup.type, notify_on_release, release_agent, devices.\\*: use [devices]), and of the other cgroup.\\* files only cgroup.max.depth and cgroup.max.descendants are allowed. | \`lxc.cgroup.<controller>.<file>\` | — |
 
 ### \`[cgroup2]\`
 
@@ -121,7 +122,7 @@ Raw cgroup v2 files written as they are, e.g. memory.high = 32M. Refused on a ho
 
 | key | value | default | description | LXC | nspawn |
 | --- | --- | --- | --- | --- | --- |
-| \`<file>\` | value | none | A cgroup v2 file of the container's cgroup, written as is, e.g. memory.high = 32M. The controller must be on v2 on this host. | \`lxc.cgroup2.<file>\` | — |
+| \`<file>\` | value | none | A cgroup v2 file of the container's cgroup, written as is, e.g. memory.high = 32M. The controller must be on v2 on this host. Only limits: the files that move, kill or freeze processes, or change the hierarchy or device access, are refused (cgroup.procs, cgroup.threads, tasks, cgroup.kill, cgroup.freeze, freezer.\\*, cgroup.subtree_control, cgroup.type, notify_on_release, release_agent, devices.\\*: use [devices]), and of the other cgroup.\\* files only cgroup.max.depth and cgroup.max.descendants are allowed. | \`lxc.cgroup2.<file>\` | — |
 
 ### \`[devices]\`
 
@@ -197,6 +198,8 @@ lite configuration reference
 - Booleans: yes/no, true/false, on/off, 1/0. Sizes: bytes, or 512K, 64M, 1G
   (powers of 1024).
 - Relative paths on the host are relative to the directory of the config file.
+- A config is a regular file of at most 1 MiB; a section or key name is at
+  most 128 characters.
 
 [container]
   The container's identity.
@@ -316,7 +319,10 @@ lite configuration reference
       create=dir|file (make the target first) and optional (skip the mount if
       SOURCE is missing). A bind mount is the option bind or rbind with the
       type none or bind; its SOURCE may be relative to the config file. Spaces
-      in a field are written \\040.
+      in a field are written \\040. Types that show the host's kernel state
+      unmasked are refused: proc, sysfs, cgroup, cgroup2, devtmpfs,
+      securityfs, debugfs, tracefs, bpf, configfs, efivarfs, pstore,
+      binfmt_misc and the like.
       LXC: lxc.mount.entry; nspawn: Files.Bind, Files.TemporaryFileSystem
 
 [namespaces]
@@ -467,7 +473,13 @@ lite configuration reference
   <controller>.<file> = value
       default: none
       A cgroup v1 file of the container's cgroup, written as is, e.g.
-      memory.swappiness = 10. The controller must be on v1 on this host.
+      memory.swappiness = 10. The controller must be on v1 on this host. Only
+      limits: the files that move, kill or freeze processes, or change the
+      hierarchy or device access, are refused (cgroup.procs, cgroup.threads,
+      tasks, cgroup.kill, cgroup.freeze, freezer.*, cgroup.subtree_control,
+      cgroup.type, notify_on_release, release_agent, devices.*: use
+      [devices]), and of the other cgroup.* files only cgroup.max.depth and
+      cgroup.max.descendants are allowed.
       LXC: lxc.cgroup.<controller>.<file>
 
 [cgroup2]
@@ -477,7 +489,13 @@ lite configuration reference
   <file> = value
       default: none
       A cgroup v2 file of the container's cgroup, written as is, e.g.
-      memory.high = 32M. The controller must be on v2 on this host.
+      memory.high = 32M. The controller must be on v2 on this host. Only
+      limits: the files that move, kill or freeze processes, or change the
+      hierarchy or device access, are refused (cgroup.procs, cgroup.threads,
+      tasks, cgroup.kill, cgroup.freeze, freezer.*, cgroup.subtree_control,
+      cgroup.type, notify_on_release, release_agent, devices.*: use
+      [devices]), and of the other cgroup.* files only cgroup.max.depth and
+      cgroup.max.descendants are allowed.
       LXC: lxc.cgroup2.<file>
 
 [devices]

@@ -108,8 +108,8 @@ lite: 1 error in test/fixtures/config/bad/duplicate-key.ini; nothing was started
 `
 
 exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > empty-file.ini > must match snapshot 1`] = `
-lite: error: test/fixtures/config/bad/empty-file.ini: missing required key [rootfs] path
-lite: error: test/fixtures/config/bad/empty-file.ini: missing required key [exec] cmd
+lite: error: test/fixtures/config/bad/empty-file.ini:1: missing required key [rootfs] path
+lite: error: test/fixtures/config/bad/empty-file.ini:1: missing required key [exec] cmd
 lite: 2 errors in test/fixtures/config/bad/empty-file.ini; nothing was started
 
 `
@@ -210,7 +210,7 @@ lite: 12 errors in test/fixtures/config/bad/many-errors.ini; nothing was started
 `
 
 exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > missing-cmd.ini > must match snapshot 1`] = `
-lite: error: test/fixtures/config/bad/missing-cmd.ini: missing required key [exec] cmd
+lite: error: test/fixtures/config/bad/missing-cmd.ini:4: missing required key [exec] cmd
 lite: 1 error in test/fixtures/config/bad/missing-cmd.ini; nothing was started
 
 `
@@ -222,7 +222,7 @@ lite: 1 error in test/fixtures/config/bad/missing-equals.ini; nothing was starte
 `
 
 exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > missing-rootfs-path.ini > must match snapshot 1`] = `
-lite: error: test/fixtures/config/bad/missing-rootfs-path.ini: missing required key [rootfs] path
+lite: error: test/fixtures/config/bad/missing-rootfs-path.ini:1: missing required key [rootfs] path
 lite: 1 error in test/fixtures/config/bad/missing-rootfs-path.ini; nothing was started
 
 `
