@@ -174,7 +174,7 @@ async function run(opts: RunOptions): Promise<number> {
     // Running from here on, as `lite run -d` will say: the state says so before the
     // monitor's first write (same pid, so monitor_pid is already right).
     writeState(lock.dir, { ...initialState(identity, restart.restarts, config.log.target), status: 'running', pid: container.pid, pidStart: pidStart ?? null })
-    if (opts.detachStatusFd !== undefined) writeSync(opts.detachStatusFd, `ok ${container.pid}\n`)
+    if (opts.detachStatusFd !== undefined) writeSync(opts.detachStatusFd, `ok ${container.pid} ${name}\n`)
     const keep = [lock.fd, ...(logPipe ? [logPipe[0]!] : [])]
     traceHandover()
     try {

@@ -129,7 +129,7 @@ t.test('the spec of a detached run with cgroups, hooks and a restart policy', as
 t.test('run -d talks to its runner over a status pipe', async (t) => {
   t.same(detachedArgs({ config: 'web.ini', name: 'x', cmd: ['sh', '-c', 'y'] }, 3).slice(2), ['--detached', '--detach-status-fd', '3', '--name', 'x', '--', 'sh', '-c', 'y'])
   t.equal(detachedArgs({ config: 'web.ini' }, 3)[1], path.resolve('web.ini'), 'an absolute config: the runner may start elsewhere')
-  t.same(parseStatus('ok 123\n'), { ok: true, pid: 123 })
+  t.same(parseStatus('ok 123 web\n'), { ok: true, pid: 123, name: 'web' }, 'the pid, and the name lite run -d prints')
   t.same(parseStatus('failed\n'), { ok: false })
   t.same(parseStatus(''), { ok: false }, 'the runner died before it said anything')
   t.ok(fs.existsSync(path.dirname(path.resolve('web.ini'))))
