@@ -360,7 +360,8 @@ fn oom_killed(spec: &Spec) -> bool {
 }
 
 /// Kills what is left in each cgroup (a process that escaped the pid namespace's end,
-/// e.g. with a shared pid namespace) and removes it, sub-cgroups first.
+/// e.g. with a shared pid namespace) and removes it, sub-cgroups first. Parents stay:
+/// another container may be starting under one (runtime/cgroup/manager.ts).
 fn remove_cgroups(spec: &Spec) {
     for dir in spec.cgroups.iter() {
         // cgroup v2 (5.14): everything at once.
@@ -402,10 +403,6 @@ fn remove_cgroups(spec: &Spec) {
                 }
             }
         }
-    }
-    for parent in spec.cgroup_parents.iter() {
-        let mut p = path(&[parent]);
-        let _ = sys::unlinkat(sys::AT_FDCWD, p.c_str(), sys::AT_REMOVEDIR);
     }
 }
 

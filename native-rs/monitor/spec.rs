@@ -71,9 +71,8 @@ pub struct Spec<'a> {
     pub args: List<'a>,
     /// Extra environment for the restarted lite and for hooks.
     pub env: List<'a>,
+    /// The container's own cgroup directories, which lite made; never a parent.
     pub cgroups: List<'a>,
-    /// Shared parents, removed when no other container uses them (plain rmdir).
-    pub cgroup_parents: List<'a>,
     pub oom_file: &'a [u8],
     pub memory_limit: &'a [u8],
     pub hooks: List<'a>,
@@ -120,7 +119,6 @@ pub fn parse(text: &[u8]) -> Result<Spec<'_>, SpecError> {
         args: List::new(),
         env: List::new(),
         cgroups: List::new(),
-        cgroup_parents: List::new(),
         oom_file: &[],
         memory_limit: &[],
         hooks: List::new(),
@@ -170,7 +168,6 @@ pub fn parse(text: &[u8]) -> Result<Spec<'_>, SpecError> {
             b"arg" => s.args.push(value).then_some(()).ok_or(bad)?,
             b"env" => s.env.push(value).then_some(()).ok_or(bad)?,
             b"cgroup" => s.cgroups.push(value).then_some(()).ok_or(bad)?,
-            b"cgroup_parent" => s.cgroup_parents.push(value).then_some(()).ok_or(bad)?,
             b"hook" => s.hooks.push(value).then_some(()).ok_or(bad)?,
             b"state" => s.state.push(value).then_some(()).ok_or(bad)?,
             b"oom_file" => s.oom_file = value,

@@ -179,6 +179,46 @@ pub fn evaluate(prog: &[Insn], dev_type: i32, access: u32, major: u32, minor: u3
     panic!("fell off the end")
 }
 
+/// How often a load that met a signal is tried in all (see `load_retrying`).
+const LOAD_TRIES: usize = 5;
+
+/// Runs `f` with every signal blocked on this thread, then puts the mask back.
+fn with_signals_blocked<T>(f: impl FnOnce() -> T) -> T {
+    let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
+    let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
+    unsafe {
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
+    }
+    let r = f();
+    unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut()) };
+    r
+}
+
+/// The verifier gives up with EAGAIN when a signal is pending for the loading thread,
+/// and lite run gets signals to forward at any time (an init system's SIGTERM, a burst
+/// of SIGUSR2). So the load runs with this thread's signals blocked (the process's
+/// other threads, or the monitor later, take them), and an EAGAIN that still comes
+/// (SIGKILL cannot be blocked) is tried again, `LOAD_TRIES` times in all. `load`
+/// returns the program's fd or errno.
+pub fn load_retrying(
+    mut load: impl FnMut() -> std::result::Result<OwnedFd, i32>,
+) -> Result<OwnedFd> {
+    with_signals_blocked(|| {
+        for _ in 1..LOAD_TRIES {
+            match load() {
+                Err(libc::EAGAIN) => continue,
+                r => return r,
+            }
+        }
+        load()
+    })
+    .map_err(|errno| Error::Os {
+        what: "load the device BPF program",
+        errno,
+    })
+}
+
 const BPF_PROG_LOAD: libc::c_long = 5;
 const BPF_PROG_ATTACH: libc::c_long = 8;
 const BPF_PROG_TYPE_CGROUP_DEVICE: u32 = 15;
@@ -211,18 +251,20 @@ pub fn attach(cgroup_dir: &str, rules: &[DeviceRule]) -> Result<()> {
         license: license.as_ptr() as u64,
         ..Default::default()
     };
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_bpf,
-            BPF_PROG_LOAD,
-            &attr as *const LoadAttr,
-            std::mem::size_of::<LoadAttr>(),
-        )
-    };
-    if fd < 0 {
-        return Err(Error::last_os("load the device BPF program"));
-    }
-    let prog_fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    let prog_fd = load_retrying(|| {
+        let fd = unsafe {
+            libc::syscall(
+                libc::SYS_bpf,
+                BPF_PROG_LOAD,
+                &attr as *const LoadAttr,
+                std::mem::size_of::<LoadAttr>(),
+            )
+        };
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
+        }
+        Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    })?;
     let dir = std::ffi::CString::new(cgroup_dir)
         .map_err(|_| Error::InvalidPlan("cgroup dir has a NUL".into()))?;
     let cg = unsafe {
@@ -330,6 +372,66 @@ mod tests {
         assert_eq!(evaluate(&p, DEV_BLOCK, ACC_READ, 7, 3), 0);
         // a char rule does not allow the block device of the same numbers
         assert_eq!(evaluate(&p, DEV_BLOCK, ACC_READ, 1, 3), 0);
+    }
+
+    fn some_fd() -> OwnedFd {
+        OwnedFd::from(std::fs::File::open("/dev/null").unwrap())
+    }
+
+    fn blocked_now(sig: libc::c_int) -> bool {
+        let mut mask: libc::sigset_t = unsafe { std::mem::zeroed() };
+        unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut mask) };
+        unsafe { libc::sigismember(&mask, sig) == 1 }
+    }
+
+    #[test]
+    fn a_load_that_meets_a_signal_is_tried_again_with_signals_blocked() {
+        // (Another test may have blocked some signals on this thread already.)
+        let before = blocked_now(libc::SIGUSR2);
+        let mut calls = 0;
+        let mut blocked = Vec::new();
+        let r = load_retrying(|| {
+            calls += 1;
+            blocked.push(blocked_now(libc::SIGTERM) && blocked_now(libc::SIGUSR2));
+            if calls < 3 {
+                Err(libc::EAGAIN)
+            } else {
+                Ok(some_fd())
+            }
+        });
+        assert!(r.is_ok());
+        assert_eq!(calls, 3);
+        assert_eq!(
+            blocked,
+            [true, true, true],
+            "signals blocked during each try"
+        );
+        assert_eq!(
+            blocked_now(libc::SIGUSR2),
+            before,
+            "the mask is back afterwards"
+        );
+    }
+
+    #[test]
+    fn retries_are_bounded_and_other_errors_are_not_retried() {
+        let mut calls = 0;
+        let r = load_retrying(|| {
+            calls += 1;
+            Err(libc::EAGAIN)
+        });
+        assert_eq!(calls, LOAD_TRIES);
+        assert_eq!(r.unwrap_err().errno(), libc::EAGAIN);
+        let mut calls = 0;
+        let r = load_retrying(|| {
+            calls += 1;
+            Err(libc::EPERM)
+        });
+        assert_eq!(calls, 1, "EPERM is an answer, not a signal");
+        assert_eq!(
+            r.unwrap_err().to_string(),
+            "load the device BPF program: Operation not permitted (os error 1)"
+        );
     }
 
     #[test]

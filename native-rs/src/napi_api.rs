@@ -290,12 +290,8 @@ pub fn watch_early_signals() {
     crate::early_signals::watch();
 }
 
-/// A stop request (SIGTERM or SIGINT) came since watchEarlySignals.
+/// A stop request (SIGTERM or SIGINT) came since watchEarlySignals: which one.
 #[napi]
 pub fn early_stop_signal() -> Option<i32> {
-    if crate::early_signals::stop_requested() {
-        crate::early_signals::pending()
-    } else {
-        None
-    }
+    crate::early_signals::stop_signal()
 }

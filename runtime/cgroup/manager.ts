@@ -2,6 +2,11 @@
 // PARENT/NAME in every mounted hierarchy (v1, named, and v2), so that the pid is
 // attached everywhere (as Docker's cgroupfs driver does); limits written before GO;
 // after the exit, anything left is killed and the directories are removed.
+//
+// lite removes only the container's own directories, never a parent: not the default
+// `lite/` (Docker keeps `docker/` the same way), not one an administrator made (with
+// its limits), and not one lite made for a `[cgroup] parent`, since another container
+// may be starting under it at that very moment (its mkdir would then fail).
 
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs'
 import { posix } from 'node:path'
@@ -42,48 +47,124 @@ function read(path: string): string {
   return readFileSync(path, 'utf8').trim()
 }
 
+/** How often the path to a container's cgroup is made from the top when a parent vanishes. */
+const CREATE_TRIES = 3
+
+/** What createCgroups tells its caller, so that exactly what it made is removed. */
+export interface CgroupCreation {
+  /** called once, before the first mkdir, with the container's directories: a run
+   * killed from then on leaves their names behind for the next one */
+  record(paths: string[]): void
+  /** the container's directories that mkdir made, in order */
+  created: string[]
+}
+
+function fsCode(e: unknown): string | undefined {
+  return (e as NodeJS.ErrnoException).code
+}
+
+/** A step of making a path failed: raw, so that a vanished parent can be retried. */
+class PathStepError extends Error {
+  constructor(
+    readonly text: string,
+    readonly reason: unknown,
+  ) {
+    super(text)
+  }
+}
+
+function step<T>(text: string, f: () => T): T {
+  try {
+    return f()
+  } catch (e) {
+    throw new PathStepError(text, e)
+  }
+}
+
 /**
- * Makes PARENT/NAME in every hierarchy. A new v1 cpuset cgroup starts with empty
- * cpus and mems (attaching then fails with ENOSPC), so each level copies its
- * parent's. On v2, the controllers the writes need are enabled in the ancestors'
- * subtree_control (never in the container's own cgroup, which holds processes).
+ * A new v1 cpuset cgroup starts with empty cpus and mems: it copies its parent's. A
+ * concurrent creator of the same parent may copy them first, or at the same time: a
+ * failed write is fine once the file holds a value.
  */
-export function createCgroups(p: CgroupPlacement, writes: CgroupWrite[]): void {
+function copyCpuset(dir: string, parentDir: string): void {
+  for (const f of ['cpuset.cpus', 'cpuset.mems']) {
+    const file = posix.join(dir, f)
+    if (step(`cannot read ${file}`, () => read(file)) !== '') continue
+    const value = step(`cannot read ${posix.join(parentDir, f)}`, () => read(posix.join(parentDir, f)))
+    try {
+      write(file, value)
+    } catch (e) {
+      if (step(`cannot read ${file}`, () => read(file)) === '') throw new PathStepError(`cannot copy ${f} into ${dir}`, e)
+    }
+  }
+}
+
+/** mkdir -p of PARENT/NAME in one hierarchy: the parents may exist, NAME must not. */
+function makePath(d: CgroupDir, controllers: string[], created: string[]): void {
+  let current = d.hierarchy.mountPoint
+  const parts = d.relative.split('/')
+  for (const [i, part] of parts.entries()) {
+    const parentDir = current
+    current = posix.join(current, part)
+    const leaf = i === parts.length - 1
+    if (d.hierarchy.version === 2) enableControllers(parentDir, controllers)
+    try {
+      mkdirSync(current)
+      if (leaf) created.push(current)
+    } catch (e) {
+      if (leaf && fsCode(e) === 'EEXIST') throw new LiteError(existsText(current))
+      if (fsCode(e) !== 'EEXIST') throw new PathStepError(`cannot create the cgroup ${current}`, e)
+    }
+    if (d.hierarchy.version === 1 && d.hierarchy.options.includes('cpuset')) copyCpuset(current, parentDir)
+  }
+}
+
+function existsText(path: string): string {
+  return `cannot create the cgroup ${path}: it exists already, and lite did not make it for this container (remove it, or choose another name)`
+}
+
+/**
+ * Makes PARENT/NAME in every hierarchy (mkdir -p: parents may exist or appear at the
+ * same time; a parent that vanishes meanwhile is made again, CREATE_TRIES times in
+ * all). A v1 cpuset cgroup copies its parent's cpus and mems (see copyCpuset). On v2,
+ * the controllers the writes need are enabled in the ancestors' subtree_control (never
+ * in the container's own cgroup, which holds processes). A container directory that
+ * exists already is not lite's to use or remove: refused.
+ */
+export function createCgroups(p: CgroupPlacement, writes: CgroupWrite[], creation: CgroupCreation): void {
+  const taken = p.dirs.find((d) => existsSync(d.path))
+  if (taken) throw new LiteError(existsText(taken.path))
+  creation.record(p.dirs.map((d) => d.path))
+  const controllers = [...new Set(writes.filter((w) => w.version === 2 && w.controller !== 'cgroup').map((w) => w.controller))]
   for (const d of p.dirs) {
-    const mount = d.hierarchy.mountPoint
-    const parts = d.relative.split('/')
-    let current = mount
-    for (const [i, part] of parts.entries()) {
-      const parentDir = current
-      current = posix.join(current, part)
-      if (d.hierarchy.version === 2) {
-        const needed = [...new Set(writes.filter((w) => w.version === 2 && w.controller !== 'cgroup').map((w) => w.controller))]
-        enableControllers(parentDir, needed)
-      }
+    for (let attempt = 1; ; attempt++) {
       try {
-        mkdirSync(current)
+        makePath(d, controllers, creation.created)
+        break
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new LiteError(`cannot create the cgroup ${current}: ${describeFsError(e)}`)
-        if (i === parts.length - 1) continue
-      }
-      if (d.hierarchy.version === 1 && d.hierarchy.options.includes('cpuset')) {
-        for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-          if (read(posix.join(current, f)) === '') write(posix.join(current, f), read(posix.join(parentDir, f)))
-        }
+        if (!(e instanceof PathStepError)) throw e
+        if (fsCode(e.reason) === 'ENOENT' && attempt < CREATE_TRIES) continue
+        throw new LiteError(`${e.text}: ${describeFsError(e.reason)}`)
       }
     }
   }
   for (const w of writes) {
     const d = dirFor(p, w)
     if (!d) continue
+    const where = w.origin ? `${w.origin.file}:${w.origin.line}: ` : ''
     // v1 rt_runtime: a child can't have more than its parent, and a new parent has 0.
-    const parentNeeds = w.parentToo && Number(read(posix.join(posix.dirname(d.path), w.file))) < Number(w.value)
+    const parentFile = posix.join(posix.dirname(d.path), w.file)
+    let parentNeeds = false
+    try {
+      parentNeeds = !!w.parentToo && Number(read(parentFile)) < Number(w.value)
+    } catch (e) {
+      throw new LiteError(`${where}${w.key}: reading ${parentFile}: ${describeFsError(e)}`)
+    }
     const targets = parentNeeds ? [posix.dirname(d.path), d.path] : [d.path]
     for (const dir of targets) {
       try {
         write(posix.join(dir, w.file), w.value)
       } catch (e) {
-        const where = w.origin ? `${w.origin.file}:${w.origin.line}: ` : ''
         throw new LiteError(`${where}${w.key}: writing "${w.value}" to ${w.file}: ${describeFsError(e)}`)
       }
     }
@@ -101,7 +182,7 @@ function enableControllers(dir: string, controllers: string[]): void {
     try {
       write(posix.join(dir, 'cgroup.subtree_control'), `+${c}`)
     } catch (e) {
-      throw new LiteError(`cannot enable the ${c} controller in ${dir}: ${describeFsError(e)}`)
+      throw new PathStepError(`cannot enable the ${c} controller in ${dir}`, e)
     }
   }
 }
@@ -141,22 +222,22 @@ function pidsIn(dir: string): number[] {
 }
 
 /**
- * Kills whatever is left and removes the directories (and the parent, when it is
- * empty). The kernel releases a cgroup asynchronously after its last process, so
- * removal is retried within a bound.
+ * Kills whatever is left in the container's cgroup directories and removes them (with
+ * any sub-cgroups the container made), never their parents. The kernel releases a
+ * cgroup asynchronously after its last process, so removal is retried within a bound.
  */
-export async function removeCgroups(p: CgroupPlacement): Promise<void> {
-  const existing = p.dirs.filter((d) => existsSync(d.path))
-  for (const d of existing) {
-    // cgroup.kill (5.14) takes everything at once; otherwise each pid, a few rounds.
-    const kill = posix.join(d.path, 'cgroup.kill')
-    if (d.hierarchy.version === 2 && existsSync(kill)) {
+export async function removeCgroupDirs(paths: string[]): Promise<void> {
+  const existing = paths.filter((path) => existsSync(path))
+  for (const path of existing) {
+    // cgroup.kill (v2, 5.14) takes everything at once; otherwise each pid, a few rounds.
+    const kill = posix.join(path, 'cgroup.kill')
+    if (existsSync(kill)) {
       try {
         write(kill, '1')
       } catch {}
     }
     for (let round = 0; round < 5; round++) {
-      const pids = pidsIn(d.path)
+      const pids = pidsIn(path)
       if (!pids.length) break
       for (const pid of pids) {
         try {
@@ -167,23 +248,16 @@ export async function removeCgroups(p: CgroupPlacement): Promise<void> {
     }
   }
   const deadline = Date.now() + 3000
-  for (const d of existing) {
+  for (const path of existing) {
     for (let attempt = 0; attempt < 300; attempt++) {
       try {
-        removeTree(d.path)
+        removeTree(path)
         break
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') break
-        if (Date.now() > deadline) throw new LiteError(`cannot remove the cgroup ${d.path}: ${describeFsError(e)}`)
+        if (fsCode(e) === 'ENOENT') break
+        if (Date.now() > deadline) throw new LiteError(`cannot remove the cgroup ${path}: ${describeFsError(e)}`)
         await sleep(10)
       }
-    }
-    // The shared parent goes too once no other container uses it.
-    const parent = posix.dirname(d.path)
-    if (parent !== d.hierarchy.mountPoint) {
-      try {
-        rmdirSync(parent)
-      } catch {}
     }
   }
 }

@@ -44,7 +44,10 @@ export const run: CommandModule<object, RunArgs> = {
     }
     if (args.detach) {
       const { runDetached } = await import('../lifecycle/detach.ts')
-      process.exitCode = await runDetached({ config: args.config, name: args.name, cmd })
+      const { writeSync } = await import('node:fs')
+      // The name once it runs, as docker run -d prints the id: for lite stop, lite logs.
+      // Synchronous: lite exits right after, which would cut a pending write to a pipe.
+      process.exitCode = await runDetached({ config: args.config, name: args.name, cmd }, (name) => writeSync(1, `${name}\n`))
       return
     }
     const { runContainer } = await import('../lifecycle/run.ts')

@@ -1,7 +1,6 @@
-// The few config values the lifecycle commands need of a container that is already
-// running (its stop_timeout, its cgroup parent), read from the config file named in
-// its state. Only those keys are parsed, with the key table's own parsers and
-// defaults: the file may have changed or broken since the start, and a stop or a
+// The config value the lifecycle commands need of a container that is already running
+// (its stop_timeout), read from the config file named in its state. Only that key is
+// parsed, with the key table's own parser and default: the file may have changed or broken since the start, and a stop or a
 // clean-up must still work, so any problem gives the default.
 
 import { readConfigFile } from '../config/parse.ts'
@@ -12,8 +11,6 @@ import { posix } from 'node:path'
 export interface PeekedConfig {
   /** seconds from stop_signal to SIGKILL */
   stopTimeout: number
-  /** the cgroup parent, relative to each hierarchy's root */
-  cgroupParent: string
 }
 
 function value<T>(raw: ReturnType<typeof readConfigFile> | undefined, file: string, section: string, key: string, pick: (cfg: ReturnType<typeof emptyConfig>) => T): T {
@@ -41,6 +38,5 @@ export function peekConfig(file: string): PeekedConfig {
   }
   return {
     stopTimeout: value(raw, file, 'exec', 'stop_timeout', (c) => c.exec.stopTimeout),
-    cgroupParent: value(raw, file, 'cgroup', 'parent', (c) => c.cgroup.parent),
   }
 }

@@ -23,14 +23,17 @@ export function detachedArgs(opts: DetachOptions, statusFd: number): string[] {
   return args
 }
 
-/** What the runner said: "ok PID" once the container runs, "failed" otherwise. */
-export function parseStatus(text: string): { ok: boolean; pid?: number } {
-  const m = /^ok (\d+)$/m.exec(text)
-  return m ? { ok: true, pid: Number(m[1]) } : { ok: false }
+/** What the runner said: "ok PID NAME" once the container runs, "failed" otherwise. */
+export function parseStatus(text: string): { ok: boolean; pid?: number; name?: string } {
+  const m = /^ok (\d+) (\S+)$/m.exec(text)
+  return m ? { ok: true, pid: Number(m[1]), name: m[2] } : { ok: false }
 }
 
-/** 0 once the container runs; else the runner's exit code (it printed the error). */
-export async function runDetached(opts: DetachOptions): Promise<number> {
+/**
+ * 0 once the container runs, after `onRunning` got its name; else the runner's exit
+ * code (it printed the error).
+ */
+export async function runDetached(opts: DetachOptions, onRunning: (name: string) => void = () => {}): Promise<number> {
   const [cmd, ...prefix] = liteCommand()
   // stdout and stderr are shared until the runner becomes the monitor, which then
   // points them at /dev/null: errors reach the user, and a caller reading our output
@@ -49,8 +52,10 @@ export async function runDetached(opts: DetachOptions): Promise<number> {
     statusPipe.on('end', () => resolve())
     child.on('error', () => resolve())
   })
-  if (parseStatus(said).ok) {
+  const status = parseStatus(said)
+  if (status.ok) {
     child.unref()
+    onRunning(status.name!)
     return 0
   }
   return await exited

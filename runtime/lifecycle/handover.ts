@@ -110,7 +110,6 @@ export function monitorSpec(input: HandoverInput): MonitorSpec {
   if (opts.interactive) args.push('-i')
   if (opts.cmd?.length) args.push('--', ...opts.cmd)
   const dirs = cgroups?.dirs ?? []
-  const parents = [...new Set(dirs.map((d) => posix.dirname(d.path)).filter((p, i) => p !== dirs[i]!.hierarchy.mountPoint))]
   const state = [
     `name=${identity.name}`,
     `config=${identity.config}`,
@@ -134,8 +133,9 @@ export function monitorSpec(input: HandoverInput): MonitorSpec {
     args,
     hookEnv: [`PATH=${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, ...Object.entries(input.hookVars).map(([k, v]) => `${k}=${v}`)],
     hooks: config.hooks.postStop.map((h) => ({ at: `${h.origin.file}:${h.origin.line}`, argv: h.argv })),
+    // The container's own directories, which this run made; never a parent (manager.ts).
     cgroups: dirs.map((d) => d.path),
-    cgroupParents: parents,
+    cgroupParents: [],
     oomFile: cgroups ? oomFile(cgroups) : undefined,
     memoryLimit: config.resources.memory ? formatBytes(config.resources.memory) : undefined,
     logTarget: identity.detached ? config.log.target : 'inherit',

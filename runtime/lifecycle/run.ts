@@ -17,7 +17,8 @@ import { runHooks } from './hooks.ts'
 import { acquireState, releaseState, STATE_ROOT, type StateLock } from './state.ts'
 import { writeState } from './state-file.ts'
 import { processStartTime } from './process-identity.ts'
-import { allowDevice, createCgroups, placeCgroups, removeCgroups, type CgroupPlacement } from '../cgroup/manager.ts'
+import { allowDevice, createCgroups, placeCgroups, removeCgroupDirs, type CgroupPlacement } from '../cgroup/manager.ts'
+import { removableCgroups, writeCgroupRecord } from './cgroup-record.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
 import { deviceRules } from '../cgroup/resources.ts'
 import { initialState, monitorSpecFor, restartState, type RunIdentity } from './handover.ts'
@@ -114,6 +115,8 @@ async function run(opts: RunOptions): Promise<number> {
   const identity: RunIdentity = { name, config: posix.resolve(opts.config), detached: !!opts.detached, started: Math.floor(Date.now() / 1000) }
   let container: Container | undefined
   let cgroups: CgroupPlacement | undefined
+  /** the container's cgroup directories this run made: the clean-up removes exactly these */
+  const madeCgroups: string[] = []
   let logPipe: number[] | undefined
   try {
     prepareHost(plan)
@@ -129,9 +132,9 @@ async function run(opts: RunOptions): Promise<number> {
     trace('cgroups')
     if (host.cgroups && host.cgroups.layout.mode !== 'none') {
       cgroups = placeCgroups(host.cgroups.layout, config.cgroup.parent, name)
-      // We hold the name's lock: a cgroup of that name is left over from a killed lite.
-      await removeCgroups(cgroups)
-      createCgroups(cgroups, plan.cgroupWrites)
+      // We hold the name's lock: what a killed run of the name recorded is left over.
+      await removeCgroupDirs(removableCgroups(lock.leftCgroups, host.cgroups.layout))
+      createCgroups(cgroups, plan.cgroupWrites, { record: (paths) => writeCgroupRecord(lock.dir, paths), created: madeCgroups })
       Object.assign(plan.native, cgroupJoinFiles(cgroups))
     }
     const hookVars = { LITE_NAME: name, LITE_CONFIG: opts.config, LITE_ROOTFS: config.rootfs.path }
@@ -171,7 +174,7 @@ async function run(opts: RunOptions): Promise<number> {
     // Running from here on, as `lite run -d` will say: the state says so before the
     // monitor's first write (same pid, so monitor_pid is already right).
     writeState(lock.dir, { ...initialState(identity, restart.restarts, config.log.target), status: 'running', pid: container.pid, pidStart: pidStart ?? null })
-    if (opts.detachStatusFd !== undefined) writeSync(opts.detachStatusFd, `ok ${container.pid}\n`)
+    if (opts.detachStatusFd !== undefined) writeSync(opts.detachStatusFd, `ok ${container.pid} ${name}\n`)
     const keep = [lock.fd, ...(logPipe ? [logPipe[0]!] : [])]
     traceHandover()
     try {
@@ -194,9 +197,9 @@ async function run(opts: RunOptions): Promise<number> {
         container.waitSync()
       } catch {}
     }
-    if (cgroups) {
+    if (madeCgroups.length) {
       try {
-        await removeCgroups(cgroups)
+        await removeCgroupDirs(madeCgroups)
       } catch (err) {
         if (err instanceof LiteError) say(err)
       }

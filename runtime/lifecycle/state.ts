@@ -8,6 +8,7 @@ import { posix } from 'node:path'
 import { LiteError } from '../errors.ts'
 import { readState, type ContainerState } from './state-file.ts'
 import { processStartTime } from './process-identity.ts'
+import { readCgroupRecord } from './cgroup-record.ts'
 
 /** /run/lite, or LITE_STATE_ROOT (tests keep their containers apart with it). */
 export const STATE_ROOT = process.env.LITE_STATE_ROOT || '/run/lite'
@@ -15,6 +16,9 @@ export const STATE_ROOT = process.env.LITE_STATE_ROOT || '/run/lite'
 export interface StateLock {
   dir: string
   fd: number
+  /** the cgroups a run of this name that died had recorded (cgroup-record.ts): the new
+   * run removes them before it makes its own */
+  leftCgroups: string[]
 }
 
 export interface Locker {
@@ -102,8 +106,9 @@ export function acquireState(name: string, locker: Locker, root = STATE_ROOT, op
       const held = fstatSync(adoptFd)
       const now = statSync(posix.join(dir, 'lock'))
       if (held.ino === now.ino && held.dev === now.dev) {
+        const leftCgroups = readCgroupRecord(dir)
         for (const entry of readdirSync(dir)) if (!KEPT_ON_RESTART.has(entry)) rmSync(posix.join(dir, entry), { recursive: true, force: true })
-        return { dir, fd: adoptFd }
+        return { dir, fd: adoptFd, leftCgroups }
       }
     } catch {}
   }
@@ -128,8 +133,9 @@ export function acquireState(name: string, locker: Locker, root = STATE_ROOT, op
       const now = statSync(lockPath)
       if (held.ino === now.ino && held.dev === now.dev) {
         killOrphan(dir, orphanKiller)
+        const leftCgroups = readCgroupRecord(dir)
         for (const entry of readdirSync(dir)) if (entry !== 'lock') rmSync(posix.join(dir, entry), { recursive: true, force: true })
-        return { dir, fd }
+        return { dir, fd, leftCgroups }
       }
     } catch {}
     closeSync(fd)

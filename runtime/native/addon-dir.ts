@@ -5,7 +5,7 @@
 // better environment (the binary is ~100 MB), so lite picks the directory itself:
 // the first candidate that is writable and on a mount that allows exec.
 
-import { accessSync, constants, mkdirSync, realpathSync, statSync } from 'node:fs'
+import { accessSync, constants, lstatSync, mkdirSync, readdirSync, realpathSync, statSync, unlinkSync } from 'node:fs'
 import { type MountInfo, mountOf } from '../host/mountinfo.ts'
 
 export interface DirCheck {
@@ -48,4 +48,51 @@ export function pickAddonDir(env: NodeJS.ProcessEnv, euid: number, mounts: Mount
 export function noAddonDirMessage(checks: DirCheck[]): string {
   const tried = checks.map((c) => `${c.dir} (${c.why})`).join(', ')
   return `no directory to unpack the native addon into: tried ${tried}; set BUN_TMPDIR to a writable directory on a mount without noexec`
+}
+
+/** The temporary name an unpack writes before its rename: `.lite-ID.node.PID.tmp`. */
+export function unpackTempName(target: string, pid: number): string {
+  return `${target}.${pid}.tmp`
+}
+
+const UNPACK_TEMP = /^\.lite-[^/]*\.node\.(\d+)\.tmp$/
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Removes the half-written addons of unpacks whose lite died (kill -9 in the middle):
+ * our own files whose pid no longer runs, or is ours. A live pid's file may be a concurrent unpack
+ * (or a reused pid): it stays until a later unpack finds that pid gone. Called only
+ * when lite unpacks, so a normal start pays nothing.
+ */
+export function removeStaleUnpacks(dir: string, euid: number, isAlive: (pid: number) => boolean = alive): string[] {
+  const removed: string[] = []
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return removed
+  }
+  for (const name of names) {
+    const m = UNPACK_TEMP.exec(name)
+    if (!m) continue
+    // Our own pid's file is older than us (a reused pid): ours is not written yet.
+    const pid = Number(m[1])
+    if (pid !== process.pid && isAlive(pid)) continue
+    const path = `${dir}/${name}`
+    try {
+      const st = lstatSync(path)
+      if (!st.isFile() || st.uid !== euid) continue
+      unlinkSync(path)
+      removed.push(path)
+    } catch {}
+  }
+  return removed
 }

@@ -51,7 +51,7 @@ export declare function closeFd(fd: number): void
  */
 export declare function create(plan: Plan, cgroupDir?: string | undefined | null): Container
 
-/** A stop request (SIGTERM or SIGINT) came since watchEarlySignals. */
+/** A stop request (SIGTERM or SIGINT) came since watchEarlySignals: which one. */
 export declare function earlyStopSignal(): number | null
 
 /** strerror text for an errno, without Rust's "(os error N)" suffix. */

@@ -1,13 +1,13 @@
 // The addon embedded in the compiled binary (Bun only: `with { type: 'file' }` makes
 // bun build carry the bytes). It is written once to a directory that allows exec and
 // reused while its identity matches: same build id in the name, same size, owned by us
-// and not writable by others.
+// and not writable by others. An unpack also removes what unpacks killed half-way left.
 
 import { lstatSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import addonFile from './lite.node' with { type: 'file' }
 import { readMountInfo } from '../host/mountinfo.ts'
 import { LiteError } from '../errors.ts'
-import { noAddonDirMessage, pickAddonDir } from './addon-dir.ts'
+import { noAddonDirMessage, pickAddonDir, removeStaleUnpacks, unpackTempName } from './addon-dir.ts'
 
 // Set by scripts/build (bun build --define); "dev" when run from source.
 const ADDON_ID = process.env.LITE_ADDON_ID ?? 'dev'
@@ -28,8 +28,9 @@ export function embeddedAddonPath(): string {
   const size = lstatSync(addonFile).size
   const target = `${dir}/.lite-${ADDON_ID}.node`
   if (usable(target, size, euid)) return target
+  removeStaleUnpacks(dir, euid)
   // Write beside it and rename, so that a concurrent lite never dlopens half a file.
-  const temp = `${target}.${process.pid}.tmp`
+  const temp = unpackTempName(target, process.pid)
   try {
     writeFileSync(temp, readFileSync(addonFile), { mode: 0o500, flag: 'wx' })
     renameSync(temp, target)

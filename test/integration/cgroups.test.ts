@@ -1,12 +1,13 @@
 // cgroup limits on this host (v1, v2 or hybrid): placement, limits seen inside,
 // OOM, pids, cpu quota, clean-up, and bad values that leave nothing behind.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs'
 import t from 'tap'
 import { readCgroupLayout } from '../../runtime/cgroup/detect.ts'
 import { readMountInfo } from '../../runtime/host/mountinfo.ts'
 import { MEMORY_FLOOR_PAGES, PAGE_SIZE } from '../../runtime/config/resource-values.ts'
-import { REPO, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, sh, snapshotHost, writeConfig, runningPid } from '../support/integration.ts'
+import { LITE, REPO, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, sh, snapshotHost, writeConfig, runningPid, type Result } from '../support/integration.ts'
 
 const layout = readCgroupLayout(readMountInfo())
 const home = (c: string) => layout.controllers.find((h) => h.controller === c)
@@ -16,6 +17,35 @@ const BASE = `[rootfs]\npath = {BUSYBOX}\n[exec]\ncmd = /bin/true\n`
 function inside(controller: string, file: string): string {
   const h = home(controller)!
   return h.version === 2 && layout.mode === 'v2' ? `/sys/fs/cgroup/${file}` : `/sys/fs/cgroup/${h.mountPoint.split('/').pop()}/${file}`
+}
+
+/** lite run to completion without blocking the test's event loop (bounded by `timeout` ms). */
+function liteAsync(args: string[], timeout = 20_000): Promise<Result> {
+  const child = spawn(LITE, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeout)
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    }),
+  )
+}
+
+/** rmdir of cgroups a test made, deepest first; the kernel may need a moment after the last process. */
+async function removeTestCgroups(dirs: string[]): Promise<void> {
+  for (const dir of [...dirs].sort((a, b) => b.length - a.length)) {
+    for (let i = 0; i < 50 && existsSync(dir); i++) {
+      try {
+        rmdirSync(dir)
+      } catch {
+        await new Promise((r) => setTimeout(r, 20))
+      }
+    }
+  }
 }
 
 if (requireRootAndBuild(t)) {
@@ -139,6 +169,109 @@ if (requireRootAndBuild(t)) {
     const r = sh(c.path, 'grep -c "a \\*:\\* rwm" /sys/fs/cgroup/devices/devices.list; mknod /dev/mem2 c 1 1; head -c 1 /dev/mem2 2>&1; cat /dev/null && echo null-ok; true')
     t.equal(r.code, 0, r.stderr)
     t.match(r.stdout, /^1\nhead: \/dev\/mem2: Operation not permitted\nnull-ok/, 'v1 allows all, the BPF program still denies /dev/mem')
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('three names started in parallel, 60 runs: none fails, as a container that ends leaves the lite parent alone', async (t) => {
+    const before = snapshotHost()
+    const c = writeConfig(t, BASE)
+    const deadline = Date.now() + 60_000
+    const failures: string[] = []
+    let runs = 0
+    // Each name in a loop of its own, so that starts and ends of the three overlap.
+    const loop = async (name: string) => {
+      for (let i = 0; i < 20 && Date.now() < deadline; i++) {
+        const r = await liteAsync(['run', c.path, '--name', name])
+        runs++
+        if (r.code !== 0) failures.push(`${name} run ${i}: exit ${r.code ?? r.signal}: ${r.stderr.trim()}`)
+      }
+    }
+    await Promise.all([1, 2, 3].map((k) => loop(`${c.name}-${k}`)))
+    t.equal(runs, 60, 'every run within 60 s')
+    t.same(failures, [], 'no start failed')
+    for (const h of layout.hierarchies) t.ok(existsSync(`${h.mountPoint}/lite`), `lite/ stays in ${h.mountPoint}`)
+    await assertNoLeaks(t, before, 'no container cgroup is left under lite/')
+  })
+
+  t.test('an administrator\'s [cgroup] parent keeps its limit through every clean-up; lite removes only the container\'s dirs', { skip: !home('memory') && 'no memory controller' }, async (t) => {
+    const before = snapshotHost()
+    // Not named lite*: the leak check leaves it out, and this test checks it itself.
+    const admin = `t11-${process.pid}`
+    const parents = layout.hierarchies.map((h) => `${h.mountPoint}/${admin}`)
+    t.teardown(() => removeTestCgroups(parents))
+    const mem = home('memory')!
+    const limitFile = `${mem.mountPoint}/${admin}/${mem.version === 2 ? 'memory.max' : 'memory.limit_in_bytes'}`
+    for (const h of layout.hierarchies) {
+      mkdirSync(`${h.mountPoint}/${admin}`)
+      // As an administrator sets up a v1 cpuset parent before anyone uses it.
+      if (h.version === 1 && h.options.includes('cpuset')) {
+        for (const f of ['cpuset.cpus', 'cpuset.mems']) writeFileSync(`${h.mountPoint}/${admin}/${f}`, readFileSync(`${h.mountPoint}/${f}`, 'utf8'))
+      }
+    }
+    writeFileSync(limitFile, String(256 << 20))
+    const check = (how: string, name: string) => {
+      t.equal(existsSync(limitFile) && readFileSync(limitFile, 'utf8').trim(), String(256 << 20), `${how}: the parent's 256M limit is kept`)
+      for (const h of layout.hierarchies) {
+        t.ok(existsSync(`${h.mountPoint}/${admin}`), `${how}: the parent stays in ${h.mountPoint}`)
+        t.notOk(existsSync(`${h.mountPoint}/${admin}/${name}`), `${how}: the container's dir is removed from ${h.mountPoint}`)
+      }
+    }
+    const c = writeConfig(t, BASE + `[cgroup]\nparent = ${admin}\n`)
+
+    // The monitor's clean-up, after a normal run.
+    const r = lite(['run', c.path])
+    t.equal(r.code, 0, r.stderr)
+    check('after a run', c.name)
+
+    // lite run's own clean-up, after a start that failed once the cgroups were made.
+    const failing = writeConfig(t, BASE + `[cgroup]\nparent = ${admin}\n[hook]\npre-start[] = /bin/false\n`)
+    t.equal(lite(['run', failing.path]).code, 125)
+    check('after a failed start', failing.name)
+
+    // The dead-container clean-up, after its monitor was killed with -9.
+    const detached = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\n[exec]\ncmd = sleep 30\n[cgroup]\nparent = ${admin}\n`)
+    t.teardown(() => void lite(['rm', '-f', detached.name]))
+    t.equal(lite(['run', '-d', detached.path]).code, 0)
+    t.ok(await eventually(() => runningPid(detached.name) !== undefined, 5000))
+    const monitor = Number(/^monitor_pid=(\d+)$/m.exec(readFileSync(`/run/lite/${detached.name}/state`, 'utf8'))?.[1])
+    process.kill(monitor, 'SIGKILL')
+    t.ok(await eventually(() => !existsSync(`/proc/${monitor}`), 3000), 'the monitor is gone')
+    t.match(lite(['ps', '-a']).stderr, /its monitor is gone/, 'ps settles the dead container')
+    check('after the dead container was settled', detached.name)
+    t.equal(lite(['rm', detached.name]).code, 0)
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('a nested [cgroup] parent a/b: lite makes it where missing and keeps it, like lite/; the container\'s dir goes', async (t) => {
+    const before = snapshotHost()
+    const top = `t11n-${process.pid}`
+    const made = layout.hierarchies.flatMap((h) => [`${h.mountPoint}/${top}`, `${h.mountPoint}/${top}/b`])
+    t.teardown(() => removeTestCgroups(made))
+    const c = writeConfig(t, BASE + `[cgroup]\nparent = ${top}/b\n`)
+    const r = lite(['run', c.path])
+    t.equal(r.code, 0, r.stderr)
+    for (const h of layout.hierarchies) {
+      t.notOk(existsSync(`${h.mountPoint}/${top}/b/${c.name}`), `the container's dir is removed from ${h.mountPoint}`)
+      // Another container may be starting under a parent at any moment: never removed.
+      t.ok(existsSync(`${h.mountPoint}/${top}/b`), `${top}/b stays in ${h.mountPoint}`)
+    }
+    t.equal(lite(['run', c.path]).code, 0, 'and the next run uses it')
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('a container dir that lite did not make is refused, and left alone', async (t) => {
+    const before = snapshotHost()
+    const c = writeConfig(t, BASE)
+    const h = layout.hierarchies[0]!
+    const foreign = `${h.mountPoint}/lite/${c.name}`
+    mkdirSync(`${h.mountPoint}/lite`, { recursive: true })
+    mkdirSync(foreign)
+    t.teardown(() => removeTestCgroups([foreign]))
+    const r = lite(['run', c.path])
+    t.equal(r.code, 125)
+    t.match(r.stderr, new RegExp(`cannot create the cgroup ${foreign}: it exists already, and lite did not make it`))
+    t.ok(existsSync(foreign), 'still there')
+    await removeTestCgroups([foreign])
     await assertNoLeaks(t, before)
   })
 

@@ -33,10 +33,11 @@ function detachedConfig(t: Test, script: string, extra = '', name = uniqueName('
   return c
 }
 
-/** lite run -d, checked: exit 0 and a running state. */
+/** lite run -d, checked: exit 0, the name on stdout, and a running state. */
 async function runDetached(t: Test, config: string, name: string): Promise<ContainerState> {
   const r = lite(['run', '-d', config], { timeout: 30_000 })
   t.equal(r.code, 0, `run -d ${name}: ${r.stderr}`)
+  t.equal(r.stdout, `${name}\n`, 'run -d prints the name, as docker run -d prints the id')
   t.ok(await eventually(() => stateOf(name)?.status === 'running', 5000), `${name} is running`)
   return stateOf(name)!
 }
@@ -59,6 +60,12 @@ if (requireRootAndBuild(t)) {
     const again = lite(['run', '-d', c.path])
     t.equal(again.code, 125, 'the name is taken')
     t.match(again.stderr, /already running/)
+    t.equal(again.stdout, '', 'a run -d that failed prints no name')
+    const named = lite(['run', '-d', c.path, '--name', `${c.name}-b`])
+    t.teardown(() => void lite(['rm', '-f', `${c.name}-b`], { timeout: 30_000 }))
+    t.equal(named.stdout, `${c.name}-b\n`, 'the name given with --name')
+    t.equal(lite(['stop', `${c.name}-b`]).code, 0)
+    t.equal(lite(['rm', `${c.name}-b`]).code, 0)
 
     const ps = lite(['ps'])
     t.equal(ps.code, 0)

@@ -2,11 +2,11 @@
 // the process an init system started keeps its pid and shrinks to a few KiB; PID 1 of
 // init = yes is the same binary in init mode; lite exec joins a running container.
 
-import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { LITE, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, runningPid, snapshotHost, writeConfig } from '../support/integration.ts'
+import { LITE, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, runningPid, snapshotHost, uniqueName, writeConfig } from '../support/integration.ts'
 
 /** The monitor's size goal (DESIGN.md §6) and the per-container resident goal (issue 8). */
 const MONITOR_MAX_BYTES = 64 * 1024
@@ -27,6 +27,46 @@ function pssKiB(pid: number): number {
 
 function statusField(pid: number | string, field: string): string | undefined {
   return new RegExp(`^${field}:\\s+(.*)$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]
+}
+
+/** Trace lines lite prints (LITE_TRACE=1) as it enters each phase of a run. */
+const PHASES = ['state', 'cgroups', 'clone', 'attach', 'start', 'monitor'] as const
+
+interface SignalledRun {
+  code: number | null
+  signal: NodeJS.Signals | null
+  ms: number
+  stderr: string
+}
+
+/**
+ * lite run with LITE_TRACE=1; once stderr shows the trace line `mark` (a phase, or
+ * 'phases': the summary printed just before the exec into the monitor), `act` runs
+ * with the pid after a busy wait of `spinMs`. Bounded by `timeoutMs`.
+ */
+function runAndSignal(args: string[], mark: string, spinMs: number, act: (pid: number, done: () => boolean) => void, timeoutMs = 20_000): Promise<SignalledRun> {
+  const started = Date.now()
+  const child = spawn(LITE, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LITE_TRACE: '1' } })
+  let stderr = ''
+  let acted = false
+  let finished = false
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  child.stderr.on('data', (d) => {
+    stderr += d
+    const seen = mark === 'phases' ? stderr.includes('lite: trace: phases') : new RegExp(`ms  ${mark} `).test(stderr)
+    if (acted || !seen) return
+    acted = true
+    const until = performance.now() + spinMs
+    while (performance.now() < until);
+    act(child.pid!, () => finished)
+  })
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => {
+      finished = true
+      clearTimeout(timer)
+      resolve({ code, signal, ms: Date.now() - started, stderr: stderr.split('\n').filter((l) => !l.startsWith('lite: trace:')).join('\n') })
+    }),
+  )
 }
 
 if (requireRootAndBuild(t)) {
@@ -154,5 +194,73 @@ if (requireRootAndBuild(t)) {
     t.match(out, /rc=9/)
     t.equal(lite(['kill', c.name]).code, 0)
     await run.done
+  })
+
+  t.test('a stop request around the hand-over to the monitor is never lost: 100 runs, exit 128 + the signal', async (t) => {
+    const before = snapshotHost()
+    // The app would run 5 s: a stop request that is lost shows as a run of its whole course.
+    const c = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\n[exec]\ninit = yes\ncmd = sleep 5\n`)
+    const marks = [...PHASES.slice(2), 'phases']
+    const odd: string[] = []
+    const deadline = Date.now() + 90_000
+    let runs = 0
+    for (let i = 0; i < 100 && Date.now() < deadline; i++, runs++) {
+      const sig: NodeJS.Signals = i % 2 ? 'SIGINT' : 'SIGTERM'
+      const mark = marks[i % marks.length]!
+      const spin = (Math.floor(i / marks.length) % 5) / 5
+      const r = await runAndSignal(['run', c.path, '--name', `${c.name}-${i}`], mark, spin, (pid) => process.kill(pid, sig))
+      const want = sig === 'SIGINT' ? 130 : 143
+      if (r.code !== want || r.ms > 4000) odd.push(`${sig} at ${mark}+${spin}ms: exit ${r.code ?? r.signal} after ${r.ms} ms ${r.stderr.trim()}`)
+    }
+    t.equal(runs, 100, 'every run within the bound')
+    t.same(odd, [], 'each run ended at once with 128 + the signal it got')
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('a burst of SIGUSR2 during set-up (forwarded, never fatal): 20 starts, none fails', async (t) => {
+    const before = snapshotHost()
+    // The app is PID 1 without a handler: the kernel drops the forwarded SIGUSR2.
+    const c = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\n[exec]\ncmd = /bin/true\n`)
+    const failed: string[] = []
+    let sent = 0
+    for (let i = 0; i < 20; i++) {
+      const mark = PHASES[1 + (i % 3)]!
+      const r = await runAndSignal(['run', c.path, '--name', `${c.name}-${i}`], mark, 0, (pid, done) => {
+        // Until lite exits, at most 200 000 signals: the device BPF program is loaded meanwhile.
+        const burst = (left: number) => {
+          for (let k = 0; k < 500 && left > 0 && !done(); k++, left--, sent++) {
+            try {
+              process.kill(pid, 'SIGUSR2')
+            } catch {
+              return
+            }
+          }
+          if (left > 0 && !done()) setImmediate(() => burst(left))
+        }
+        burst(200_000)
+      })
+      if (r.code !== 0) failed.push(`at ${mark}: exit ${r.code ?? r.signal}: ${r.stderr.trim()}`)
+    }
+    t.same(failed, [], `20 starts under ${sent} signals`)
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('an unpack killed half-way leaves a temp file that the next unpack removes', async (t) => {
+    const dir = t.testdir({})
+    const c = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\n[exec]\ncmd = /bin/true\n`)
+    // A pid that ran and is gone: a lite killed with -9 in the middle of its unpack.
+    const gone = spawnSync('/bin/true')
+    t.equal(gone.status, 0)
+    const deadPid = gone.pid!
+    const stale = join(dir, `.lite-some-build.node.${deadPid}.tmp`)
+    writeFileSync(stale, Buffer.alloc(512 * 1024))
+    const livePid = process.pid
+    const live = join(dir, `.lite-some-build.node.${livePid}.tmp`)
+    writeFileSync(live, 'a concurrent unpack')
+    const r = lite(['run', c.path, '--name', uniqueName('unpack')], { env: { ...process.env, BUN_TMPDIR: dir, TMPDIR: dir } })
+    t.equal(r.code, 0, r.stderr)
+    t.notOk(existsSync(stale), 'the dead unpack\'s file is gone')
+    t.ok(existsSync(live), 'a live one stays')
+    t.same(readdirSync(dir).filter((f) => f.endsWith('.node')).length, 1, 'the new unpack is there')
   })
 }

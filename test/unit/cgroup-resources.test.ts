@@ -136,10 +136,12 @@ t.test('create, attach and read OOM kills against a fake cgroupfs', async t => {
     return r
   }
   syncBuiltinESMExports()
+  const creation = { record: () => {}, created: [] as string[] }
   createCgroups(p, [
     { controller: 'memory', version: 1, file: 'memory.limit_in_bytes', value: '4194304', key: '[resources] memory' },
     { controller: 'cpu', version: 1, file: 'cpu.rt_runtime_us', value: '50000', key: '[resources] rt_runtime', parentToo: true },
-  ])
+  ], creation)
+  t.same(creation.created, ['cpuset', 'memory', 'cpu', 'unified'].map(h => `${root}/${h}/lite/box`), 'the container\'s dirs, as made')
   const read = (f: string) => fs.readFileSync(`${root}/${f}`, 'utf8')
   t.equal(read('cpuset/lite/cpuset.cpus'), '0-3', 'the parent copies the root\'s cpus')
   t.equal(read('cpuset/lite/box/cpuset.mems'), '0', 'the leaf copies its parent\'s mems')
@@ -157,7 +159,7 @@ t.test('v2: controllers are enabled in the ancestors only', async t => {
   createCgroups(p, [
     { controller: 'memory', version: 2, file: 'memory.max', value: '1048576', key: '[resources] memory' },
     { controller: 'pids', version: 2, file: 'pids.max', value: '10', key: '[resources] pids' },
-  ])
+  ], { record: () => {}, created: [] })
   // the fake file keeps the last "+x" written: both were written, one at a time
   t.equal(fs.readFileSync(`${root}/cgroup.subtree_control`, 'utf8'), '+pids', 'root: +memory then +pids')
   t.equal(fs.readFileSync(`${root}/lite/cgroup.subtree_control`, 'utf8'), '+pids', 'the parent too')

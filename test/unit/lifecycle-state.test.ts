@@ -59,7 +59,7 @@ t.test('acquireState', async t => {
     const root = path.join(top, 'run', 'lite')
     const locker = fakeLocker()
     const lock = acquire(t, 'web', locker, root)
-    t.same(lock, { dir: path.join(root, 'web'), fd: locker.fds[0] })
+    t.same(lock, { dir: path.join(root, 'web'), fd: locker.fds[0], leftCgroups: [] })
     t.same(locker.paths, [path.join(root, 'web', 'lock')], 'locks <root>/<name>/lock')
     t.equal(fs.statSync(root).mode & 0o777, 0o700, 'root 0700')
     t.equal(fs.statSync(lock.dir).mode & 0o777, 0o700, 'dir 0700')
@@ -85,6 +85,22 @@ t.test('acquireState', async t => {
     t.same(fs.readdirSync(lock.dir), ['lock'])
     t.equal(fs.statSync(path.join(lock.dir, 'lock')).ino, inode, 'the same lock file')
     t.equal(fs.readFileSync(path.join(root, 'other', 'pid'), 'utf8'), '7\n', 'another container\'s state is left alone')
+  })
+
+  t.test('the cgroups a dead run recorded are handed to the new run, which removes them', async t => {
+    const root = t.testdir({
+      web: { lock: '', state: 'name=web\nstatus=running\n', cgroups: '/sys/fs/cgroup/memory/lite/web\n/sys/fs/cgroup/pids/lite/web\n' },
+      plain: { lock: '' },
+    })
+    const lock = acquire(t, 'web', fakeLocker(), root)
+    t.same(lock.leftCgroups, ['/sys/fs/cgroup/memory/lite/web', '/sys/fs/cgroup/pids/lite/web'])
+    t.same(fs.readdirSync(lock.dir), ['lock'], 'the record goes with the rest')
+    t.same(acquire(t, 'plain', fakeLocker(), root).leftCgroups, [], 'no record, nothing left')
+    // A restart (the monitor passed its lock on): the same, should its clean-up have failed.
+    fs.writeFileSync(path.join(lock.dir, 'cgroups'), '/sys/fs/cgroup/memory/lite/web\n')
+    const adopted = acquireState('web', fakeLocker(), root, { adoptFd: lock.fd })
+    t.same(adopted.leftCgroups, ['/sys/fs/cgroup/memory/lite/web'])
+    t.equal(adopted.fd, lock.fd)
   })
 
   t.test('a dead run whose container still runs (same pid and start time): it is killed first', async t => {

@@ -114,7 +114,8 @@ t.test('the spec of a detached run with cgroups, hooks and a restart policy', as
   t.equal(s.logSize, 64 * 1024)
   t.equal(s.oomFile, '/sys/fs/cgroup/memory/lite/web/memory.oom_control')
   t.equal(s.memoryLimit, '8M')
-  t.same(s.cgroupParents, ['/sys/fs/cgroup/memory/lite', '/sys/fs/cgroup/pids/lite'], 'shared parents, removed when empty')
+  t.same(s.cgroups, ['/sys/fs/cgroup/memory/lite/web', '/sys/fs/cgroup/pids/lite/web'], 'the container\'s own directories')
+  t.same(s.cgroupParents, [], 'never a parent: another container may be starting under it')
   t.same(s.args.slice(s.args.indexOf('run')), ['run', file, '--name', 'web', '--detached'], 'lite run again, still detached')
   t.same(s.hooks, [{ at: `${file}:17`, argv: ['/bin/echo', 'done'] }])
   t.ok(s.state.includes('pid_start=777') && s.state.includes('detached=1') && s.state.includes('log=syslog'))
@@ -128,7 +129,7 @@ t.test('the spec of a detached run with cgroups, hooks and a restart policy', as
 t.test('run -d talks to its runner over a status pipe', async (t) => {
   t.same(detachedArgs({ config: 'web.ini', name: 'x', cmd: ['sh', '-c', 'y'] }, 3).slice(2), ['--detached', '--detach-status-fd', '3', '--name', 'x', '--', 'sh', '-c', 'y'])
   t.equal(detachedArgs({ config: 'web.ini' }, 3)[1], path.resolve('web.ini'), 'an absolute config: the runner may start elsewhere')
-  t.same(parseStatus('ok 123\n'), { ok: true, pid: 123 })
+  t.same(parseStatus('ok 123 web\n'), { ok: true, pid: 123, name: 'web' }, 'the pid, and the name lite run -d prints')
   t.same(parseStatus('failed\n'), { ok: false })
   t.same(parseStatus(''), { ok: false }, 'the runner died before it said anything')
   t.ok(fs.existsSync(path.dirname(path.resolve('web.ini'))))

@@ -163,3 +163,25 @@ t.test('noAddonDirMessage', async t => {
   t.match(msg, /set BUN_TMPDIR to a writable directory on a mount without noexec/, 'says how to fix it')
   t.matchSnapshot(msg)
 })
+
+t.test('removeStaleUnpacks: the temp files of dead unpacks go, nothing else', async t => {
+  const { removeStaleUnpacks, unpackTempName } = await import('../../runtime/native/addon-dir.ts')
+  const euid = process.geteuid?.() ?? 0
+  const dir = t.testdir({
+    '.lite-abc.node': 'the addon',
+    '.lite-abc.node.111.tmp': 'half of an unpack killed with -9',
+    '.lite-old.node.222.tmp': 'an older build, also killed',
+    '.lite-abc.node.333.tmp': 'a live unpack',
+    [`.lite-abc.node.${process.pid}.tmp`]: 'from a reused pid: ours is not written yet',
+    '.lite-abc.node.444.tmp.keep': 'not the pattern',
+    'other.node.555.tmp': 'not ours',
+    '.lite-dir.node.666.tmp': {},
+  })
+  const alive = (pid: number) => pid === 333 || pid === process.pid
+  const removed = removeStaleUnpacks(dir, euid, alive).map(p => p.slice(dir.length + 1)).sort()
+  t.same(removed, [`.lite-abc.node.${process.pid}.tmp`, '.lite-abc.node.111.tmp', '.lite-old.node.222.tmp'].sort())
+  t.same(fs.readdirSync(dir).sort(), ['.lite-abc.node', '.lite-abc.node.333.tmp', '.lite-abc.node.444.tmp.keep', '.lite-dir.node.666.tmp', 'other.node.555.tmp'].sort())
+  t.same(removeStaleUnpacks(dir, euid + 1, () => false).filter(p => p.endsWith('333.tmp')), [], 'another owner\'s file is not touched')
+  t.same(removeStaleUnpacks(`${dir}/missing`, euid), [], 'no dir: nothing to do')
+  t.equal(unpackTempName('/run/lite/.lite-abc.node', 42), '/run/lite/.lite-abc.node.42.tmp', 'the name an unpack writes matches')
+})
