@@ -5,9 +5,9 @@
 
 import { createHash } from 'node:crypto'
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { ARCHES, type TargetArch } from './arch.ts'
-import { fetchPackages, packageRecords } from './apt-fetch.ts'
+import { fetchDebs, fetchPackages, packageRecords } from './apt-fetch.ts'
 import { type Progress, formatBytes, stderrProgress } from './progress.ts'
 import { listProfiles, loadRecipe, profilesDir, type Recipe } from './recipe.ts'
 
@@ -24,6 +24,8 @@ export interface PrefetchSummary {
   bytes: number
   downloaded: number
   downloadedBytes: number
+  /** the cached .debs */
+  paths: string[]
 }
 
 /** Fetches the packages of every profile in `dir` for each arch; one summary per arch. */
@@ -40,6 +42,7 @@ export function prefetchProfiles(arches: TargetArch[], cacheDir: string, progres
       bytes: fetched.reduce((n, f) => n + f.size, 0),
       downloaded: downloads.length,
       downloadedBytes: downloads.reduce((n, f) => n + f.size, 0),
+      paths: fetched.map((f) => f.path),
     }
   })
 }
@@ -47,11 +50,12 @@ export function prefetchProfiles(arches: TargetArch[], cacheDir: string, progres
 const APT_LISTS = '/var/lib/apt/lists'
 
 /**
- * What the last complete prefetch depended on: the recipes, apt's package lists
- * (an apt-get update may bring new versions) and the cached files. While it holds,
- * set-up skips apt (each apt run costs ~1.5 s here) and the SHA256 checks.
+ * What a complete prefetch depended on: the recipes, apt's package lists (an
+ * apt-get update may bring new versions) and the files it left in the cache.
+ * While that holds, set-up skips apt (each apt run costs ~1.5 s here) and the
+ * SHA256 checks; a build still checks every .deb it unpacks.
  */
-function prefetchKey(cacheDir: string, dir: string): string {
+function prefetchKey(dir: string, files: string[]): string {
   const h = createHash('sha256')
   for (const p of listProfiles(dir)) h.update(`recipe ${p}\n`).update(readFileSync(join(dir, `${p}.ini`)))
   const lists = existsSync(APT_LISTS) ? readdirSync(APT_LISTS).filter((f) => f.includes('_Packages')).sort() : []
@@ -59,17 +63,18 @@ function prefetchKey(cacheDir: string, dir: string): string {
     const st = statSync(join(APT_LISTS, f))
     h.update(`list ${f} ${st.size} ${st.mtimeMs}\n`)
   }
-  const debs = join(cacheDir, 'debs')
-  for (const f of existsSync(debs) ? readdirSync(debs).filter((f) => f.endsWith('.deb')).sort() : []) h.update(`deb ${f} ${statSync(join(debs, f)).size}\n`)
+  for (const f of files) h.update(`deb ${f} ${existsSync(f) ? statSync(f).size : 'missing'}\n`)
   return h.digest('hex')
 }
 
-/** scripts/fetch-profile-debs.ts: amd64 and arm64, a line per download and one summary on stderr; the exit code. */
+/** scripts/fetch-debs.ts --profiles: amd64 and arm64, a line per download and one summary on stderr; the exit code. */
 export function prefetchCommand(cacheDir: string, dir = profilesDir()): number {
   const began = Date.now()
   const stamp = join(cacheDir, 'debs', '.prefetched')
   try {
-    if (existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === prefetchKey(cacheDir, dir)) {
+    // The stamp: the key, then the files it covers.
+    const [key, ...files] = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim().split('\n') : []
+    if (key && key === prefetchKey(dir, files)) {
       process.stderr.write(`rootfs: profiles' packages in ${join(cacheDir, 'debs')}: all cached (nothing changed since the last check)\n`)
       return 0
     }
@@ -80,7 +85,8 @@ export function prefetchCommand(cacheDir: string, dir = profilesDir()): number {
         if (!detail?.endsWith('(cached)')) line(step, detail)
       }
     }, dir)
-    writeFileSync(stamp, prefetchKey(cacheDir, dir) + '\n')
+    const fetched = [...new Set(summaries.flatMap((s) => s.paths))].sort()
+    writeFileSync(stamp, [prefetchKey(dir, fetched), ...fetched].join('\n') + '\n')
     const each = summaries.map((s) => `${s.arch} ${s.packages} (${formatBytes(s.bytes)})`).join(', ')
     const downloaded = summaries.reduce((n, s) => n + s.downloaded, 0)
     const bytes = summaries.reduce((n, s) => n + s.downloadedBytes, 0)
@@ -89,6 +95,26 @@ export function prefetchCommand(cacheDir: string, dir = profilesDir()): number {
     return 0
   } catch (e) {
     process.stderr.write(`lite build: error: fetching the rootfs profiles' packages: ${(e as Error).message}\n`)
+    return 1
+  }
+}
+
+/** scripts/fetch-debs.ts ARCH PACKAGE...: each .deb's path on stdout, in order; the exit code. */
+export function fetchCommand(archName: string, names: string[], cacheDir: string): number {
+  const arch = ARCHES[archName]
+  if (!arch || names.length === 0) {
+    process.stderr.write(`usage: fetch-debs.ts --profiles | ARCH PACKAGE... (ARCH: ${Object.keys(ARCHES).join(', ')})\n`)
+    return 2
+  }
+  try {
+    const line = stderrProgress('debs', arch.debian)
+    const paths = fetchDebs(names, arch, cacheDir, (step, detail) => {
+      if (!detail?.endsWith('(cached)')) line(step, detail)
+    })
+    process.stdout.write(paths.map((p) => resolve(p) + '\n').join(''))
+    return 0
+  } catch (e) {
+    process.stderr.write(`lite build: error: ${(e as Error).message}\n`)
     return 1
   }
 }
