@@ -98,7 +98,7 @@ function download(records: PackageRecord[], arch: TargetArch, dir: string, pathO
   try {
     const r = spawnSync('apt-get', ['download', '-q', ...records.map((rec) => `${rec.spec}=${rec.version}`)], { cwd: tmp, encoding: 'utf8' })
     if (r.status !== 0) throw new Error(`apt-get download (${arch.debian}) failed: ${(r.stderr || r.stdout || '').trim().split('\n').pop()}`)
-    // apt names the files itself (an epoch becomes %3a): matched by the index's SHA256, or by name and version.
+    // apt names the files itself (an epoch becomes %3a): matched by the index's SHA256 (without one, by name).
     const got = readdirSync(tmp).filter((f) => f.endsWith('.deb'))
     const digests = new Map(got.map((f) => [sha256File(join(tmp, f)), f]))
     for (const rec of records) {
