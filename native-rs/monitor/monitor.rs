@@ -206,6 +206,9 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
         stop.on_signal(&container, spec.pending_signal, spec.tty_master);
     }
     let mut master = spec.tty_master;
+    // A resize after lite's copy but before exec reached no handler (Bun's other threads
+    // took and dropped it); from here on, SIGWINCH waits in the signalfd.
+    copy_window_size(master);
     let mut stdin_open = spec.forward_stdin && master >= 0;
     let mut log_fd = spec.log_fd;
     let mut io = [0u8; 16 * 1024];

@@ -797,6 +797,19 @@ fn attach_pty<S: Sys>(sys: &S, sock: c_int) -> SysResult<()> {
     // TIOCGPTPEER (4.13) opens the peer without formatting a /dev/pts/N path.
     let flags = (libc::O_RDWR | libc::O_NOCTTY) as usize;
     let slave = sys.ioctl(master, libc::TIOCGPTPEER, flags as *mut libc::c_void)?;
+    // The outer terminal's size (fd 0 is still lite's) before the app can ask for it:
+    // the monitor's copy comes only at the handover, after the app has started, and a
+    // `stty size` run first saw 0x0. Without a terminal on stdin the pty stays 0x0.
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let size_ptr = &mut size as *mut libc::winsize as *mut libc::c_void;
+    if sys.ioctl(0, libc::TIOCGWINSZ, size_ptr).is_ok() {
+        let _ = sys.ioctl(master, libc::TIOCSWINSZ, size_ptr);
+    }
     sys.setsid()?;
     sys.ioctl(slave, libc::TIOCSCTTY, core::ptr::null_mut())?;
     for fd in 0..=2 {

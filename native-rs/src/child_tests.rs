@@ -527,14 +527,45 @@ fn tty_opens_the_containers_ptmx_and_sends_the_master() {
         .expect("ptmx");
     let seq: Vec<String> = calls[from..]
         .iter()
-        .take(9)
+        .take(11)
         .map(|c| c.split(' ').next().unwrap().to_string())
         .collect();
     assert_eq!(
         seq,
-        vec!["open", "ioctl", "ioctl", "setsid", "ioctl", "dup3", "dup3", "dup3", "close"]
+        vec![
+            "open", "ioctl", "ioctl", "ioctl", "ioctl", "setsid", "ioctl", "dup3", "dup3", "dup3",
+            "close"
+        ]
+    );
+    // The terminal's size reaches the pty before fd 0 becomes the pty and the app runs.
+    assert_eq!(calls[from + 3], format!("ioctl 0 {:#x}", libc::TIOCGWINSZ));
+    let master = calls[from + 1].split(' ').nth(1).unwrap();
+    assert_eq!(
+        calls[from + 4],
+        format!("ioctl {master} {:#x}", libc::TIOCSWINSZ)
     );
     assert!(calls.iter().any(|c| c.starts_with("send_fd 3 \"PTY\\0\"")));
+}
+
+#[test]
+fn tty_without_a_terminal_on_stdin_leaves_the_pty_size_alone() {
+    let mut plan = sample_plan();
+    plan.tty = true;
+    let first = RecordingSys::default();
+    run_names(&plan, &first);
+    let get_size = format!("ioctl 0 {:#x}", libc::TIOCGWINSZ);
+    let nth = first
+        .calls()
+        .iter()
+        .filter(|c| c.starts_with("ioctl"))
+        .position(|c| *c == get_size)
+        .expect("TIOCGWINSZ on fd 0");
+    let sys = RecordingSys::default();
+    sys.fail_nth("ioctl", nth, libc::ENOTTY);
+    let (out, _) = run_names(&plan, &sys);
+    assert_eq!(out, Outcome::Exec, "no terminal is not a failure");
+    let set_size = format!("{:#x}", libc::TIOCSWINSZ);
+    assert!(!sys.calls().iter().any(|c| c.ends_with(&set_size)));
 }
 
 #[test]

@@ -99,11 +99,17 @@ if (requireRootAndBuild(t)) {
     const c = writeConfig(t, BASE)
     const dir = t.testdir({})
     // script(1) gives lite a real terminal. The size changes while the container runs;
-    // the kernel sends SIGWINCH to lite, which copies the size to the pty.
+    // the kernel sends SIGWINCH to lite, which copies the size to the pty. No sleeps to
+    // order the steps (a loaded machine outlasts them): the terminal is resized once the
+    // container has printed its first size (it touches /tmp/sized, seen through
+    // /proc/PID/root), and the container waits for the new size, both bounded to 10 s.
+    // GNU stty sets rows and cols in two ioctls, so 30 50 may be seen on the way.
+    const sized = `/proc/$(sed -n 's/^pid=//p' /run/lite/${c.name}/state 2>/dev/null)/root/tmp/sized`
     const inner =
       `stty rows 20 cols 50; stty -g > ${dir}/before; ` +
-      `(sleep 0.6; stty rows 30 cols 70 < /dev/tty) & ` +
-      `${LITE} run -t ${c.path} -- /bin/sh -c 'tty; ls $(tty); stty size; sleep 1.2; stty size; exit 5'; echo "rc=$?"; ` +
+      `(i=0; until [ -e ${sized} ] || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done; stty rows 30 cols 70 < /dev/tty) & ` +
+      `${LITE} run -t ${c.path} -- /bin/sh -c 'tty; ls $(tty); stty size; touch /tmp/sized; ` +
+      `i=0; until [ "$(stty size)" = "30 70" ] || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done; stty size; exit 5'; echo "rc=$?"; ` +
       `stty -g > ${dir}/after`
     const r = spawnSync('script', ['-qec', inner, '/dev/null'], { encoding: 'utf8', timeout: 20_000, input: '' })
     const out = r.stdout.replace(/\r/g, '')

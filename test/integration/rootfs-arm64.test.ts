@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { lite, requireRootAndBuild, uniqueName } from '../support/integration.ts'
-import { buildJson, buildProfile } from '../support/rootfs-build.ts'
+import { BUILD_FILE_BUDGET, buildJson, buildProfile } from '../support/rootfs-build.ts'
 
 const BINFMT = '/proc/sys/fs/binfmt_misc/qemu-aarch64'
 const binfmtWithF = existsSync(BINFMT) && /^flags:.*F/m.test(readFileSync(BINFMT, 'utf8')) && /^enabled/m.test(readFileSync(BINFMT, 'utf8'))
@@ -25,6 +25,8 @@ function runArm64(t: Test, out: string, argv: string[]): string {
 }
 
 if (requireRootAndBuild(t)) {
+  t.setTimeout(BUILD_FILE_BUDGET)
+
   t.test('go arm64 runs under qemu-user', async (t) => {
     const out = join(t.testdir(), 'go')
     const b = buildProfile('go', out, ['--arch', 'arm64', '--format', 'dir'])

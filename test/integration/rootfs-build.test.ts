@@ -6,10 +6,14 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import t, { type Test } from 'tap'
-import { lite, requireRootAndBuild, uniqueName } from '../support/integration.ts'
-import { PYTHON_MODULES, buildJson, buildProfile, duSb } from '../support/rootfs-build.ts'
+import { ARCHES } from '../../runtime/rootfs-build/arch.ts'
+import { packageRecords } from '../../runtime/rootfs-build/apt-fetch.ts'
+import { recipePackages } from '../../runtime/rootfs-build/prefetch.ts'
+import { listProfiles, loadRecipe } from '../../runtime/rootfs-build/recipe.ts'
+import { lite, requireRootAndBuild, uniqueName, REPO } from '../support/integration.ts'
+import { BUILD_FILE_BUDGET, CACHE, PYTHON_MODULES, buildJson, buildProfile, duSb } from '../support/rootfs-build.ts'
 
 const MiB = 1024 * 1024
 
@@ -20,6 +24,18 @@ function runSample(t: Test, out: string, cmd: string[] = []) {
 }
 
 if (requireRootAndBuild(t)) {
+  t.setTimeout(BUILD_FILE_BUDGET)
+
+  t.test('scripts/setup fetched every package a profile can use (amd64 and arm64): no build downloads', async (t) => {
+    const dir = join(REPO, 'configs/profiles')
+    const names = [...new Set(listProfiles(dir).flatMap((p) => recipePackages(loadRecipe(p, dir))))]
+    t.ok(names.includes('openjdk-17-jdk-headless') && names.includes('libssl3') && names.includes('tzdata'), 'the JDK and every --with option are included')
+    for (const arch of [ARCHES.amd64!, ARCHES.arm64!]) {
+      const absent = packageRecords(names, arch).filter((r) => !existsSync(join(CACHE, 'debs', basename(r.filename))))
+      t.same(absent.map((r) => `${r.name}:${arch.debian}`), [], `${arch.debian}: all in build/cache/debs (bun scripts/fetch-debs.ts --profiles fetches them)`)
+    }
+  })
+
   t.test('busybox: applets, non-root user, ≤ 2 MiB', async (t) => {
     const out = join(t.testdir(), 'busybox')
     const b = buildProfile('busybox', out, ['--format', 'dir'])

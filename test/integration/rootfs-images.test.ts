@@ -7,9 +7,11 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { REPO, eventually, requireRootAndBuild } from '../support/integration.ts'
-import { buildProfile } from '../support/rootfs-build.ts'
+import { BUILD_FILE_BUDGET, buildProfile } from '../support/rootfs-build.ts'
 
 if (requireRootAndBuild(t)) {
+  t.setTimeout(BUILD_FILE_BUDGET)
+
   t.test('OCI layout: skopeo inspects it', async (t) => {
     const out = join(t.testdir(), 'busybox')
     t.equal(buildProfile('busybox', out, ['--format', 'oci']).code, 0)
