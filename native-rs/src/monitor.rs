@@ -216,7 +216,7 @@ pub fn enter(e: &Entry) -> Error {
 fn exec(e: &Entry, spec: &str, keep: &mut Vec<RawFd>) -> Error {
     // Blocked from here through exec in this thread: the monitor takes them from a
     // signalfd. What came before (noted by early_signals on any thread) goes into the
-    // spec; what another of Bun's threads takes in the few µs until exec is lost.
+    // spec; later signals wait for the monitor (early_signals.rs: hand-over and barrier).
     let mut all: libc::sigset_t = unsafe { std::mem::zeroed() };
     let mut old: libc::sigset_t = unsafe { std::mem::zeroed() };
     unsafe {

@@ -64,7 +64,6 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
       hookEnv: [],
       hooks: [],
       cgroups: [],
-      cgroupParents: [],
       logTarget: 'inherit',
       logSize: config.log.size,
       state: [],

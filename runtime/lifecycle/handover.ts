@@ -135,7 +135,6 @@ export function monitorSpec(input: HandoverInput): MonitorSpec {
     hooks: config.hooks.postStop.map((h) => ({ at: `${h.origin.file}:${h.origin.line}`, argv: h.argv })),
     // The container's own directories, which this run made; never a parent (manager.ts).
     cgroups: dirs.map((d) => d.path),
-    cgroupParents: [],
     oomFile: cgroups ? oomFile(cgroups) : undefined,
     memoryLimit: config.resources.memory ? formatBytes(config.resources.memory) : undefined,
     logTarget: identity.detached ? config.log.target : 'inherit',

@@ -33,9 +33,8 @@ export interface MonitorSpec {
   /** the environment of post-stop hooks (PATH and the LITE_* variables) */
   hookEnv: string[]
   hooks: MonitorHook[]
-  /** cgroup directories to remove, and shared parents to remove when empty */
+  /** the container's own cgroup directories to remove (never a parent) */
   cgroups: string[]
-  cgroupParents: string[]
   /** the cgroup file with the oom_kill count, and the limit for the message */
   oomFile?: string
   memoryLimit?: string
@@ -88,7 +87,6 @@ export function formatMonitorSpec(s: MonitorSpec): string {
     put('hook', parts.join(UNIT))
   }
   for (const c of s.cgroups) put('cgroup', c)
-  for (const c of s.cgroupParents) put('cgroup_parent', c)
   put('oom_file', s.oomFile)
   put('memory_limit', s.memoryLimit)
   put('log_target', s.logTarget)

@@ -22,7 +22,6 @@ arg /etc/lite/web.ini
 hook web.ini:9/bin/echoa b
 cgroup /sys/fs/cgroup/memory/lite/web
 cgroup /sys/fs/cgroup/pids/lite/web
-cgroup_parent /sys/fs/cgroup/memory/lite
 oom_file /sys/fs/cgroup/memory/lite/web/memory.oom_control
 memory_limit 4M
 log_target file
