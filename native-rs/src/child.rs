@@ -902,7 +902,7 @@ fn for_each_fd<S: Sys>(sys: &S, dir: c_int, mut f: impl FnMut(c_int)) -> SysResu
 }
 
 /// `n` as NUL-terminated decimal text in `buf`, without allocating.
-fn decimal(n: libc::pid_t, buf: &mut [u8; 12]) -> &[u8] {
+pub(crate) fn decimal(n: libc::pid_t, buf: &mut [u8; 12]) -> &[u8] {
     let mut i = buf.len() - 1;
     buf[i] = 0;
     let mut v = n.unsigned_abs();

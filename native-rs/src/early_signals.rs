@@ -135,11 +135,28 @@ pub fn watch() {
     }
 }
 
+/// A thread of this process, as the barrier sees it.
+struct Straggler {
+    tid: i32,
+    /// It blocks the barrier signal itself (glibc starts a new thread with every signal
+    /// blocked and restores its creator's mask a moment later; or it is in `note`): the
+    /// barrier signal is queued for it, to run as soon as it unblocks, but not waited for.
+    deferred: bool,
+}
+
+fn status_mask(status: &str, key: &str) -> Option<u64> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+}
+
 /// The other threads of this process that may still take a watched signal.
-fn threads_taking_watched(me: i32) -> Vec<i32> {
+fn threads_taking_watched(me: i32, barrier: libc::c_int) -> Vec<Straggler> {
     let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
         return Vec::new();
     };
+    let barrier_bit = bit(barrier);
     let mut out = Vec::new();
     for entry in dir.flatten() {
         let Some(tid) = entry
@@ -153,24 +170,34 @@ fn threads_taking_watched(me: i32) -> Vec<i32> {
             continue;
         }
         let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
-        let blocked = status
-            .lines()
-            .find_map(|l| l.strip_prefix("SigBlk:"))
-            .and_then(|v| u64::from_str_radix(v.trim(), 16).ok());
-        match blocked {
-            Some(b) if b & watched_mask() == watched_mask() => {}
-            // Gone meanwhile (no status): nothing to do.
-            None if status.is_empty() => {}
-            _ => out.push(tid),
+        // Gone meanwhile (no status): nothing to do.
+        let Some(blocked) = status_mask(&status, "SigBlk:") else {
+            continue;
+        };
+        let queued = status_mask(&status, "SigPnd:").unwrap_or(0) & barrier_bit != 0;
+        if blocked & barrier_bit != 0 {
+            if !queued {
+                out.push(Straggler {
+                    tid,
+                    deferred: true,
+                });
+            }
+        } else if blocked & watched_mask() != watched_mask() {
+            out.push(Straggler {
+                tid,
+                deferred: false,
+            });
         }
     }
     out
 }
 
-/// Rounds of the barrier (a thread may start another before it blocks), and how long
-/// one round waits for the threads it signalled.
-const BARRIER_ROUNDS: usize = 4;
-const BARRIER_WAIT_US: u64 = 100_000;
+/// Rounds of the barrier, and how long one round waits for the threads it signalled.
+/// A round ends early only on the threads' own word (/proc/self/task/*/status): a
+/// handler counted in PASSED may be one sent in an earlier round, and a thread may
+/// start another before it blocks. At most 50 x 20 ms; one round when all is well.
+const BARRIER_ROUNDS: usize = 50;
+const BARRIER_WAIT_US: u64 = 20_000;
 
 /// Has every other thread block the watched signals (see the header).
 fn barrier(me: i32) {
@@ -180,14 +207,15 @@ fn barrier(me: i32) {
     }
     let pid = unsafe { libc::getpid() };
     for _ in 0..BARRIER_ROUNDS {
-        let threads = threads_taking_watched(me);
+        let threads = threads_taking_watched(me, sig);
         if threads.is_empty() {
             return;
         }
         let start = PASSED.load(Ordering::SeqCst);
         let sent = threads
             .iter()
-            .filter(|&&tid| unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, sig) } == 0)
+            .filter(|t| unsafe { libc::syscall(libc::SYS_tgkill, pid, t.tid, sig) } == 0)
+            .filter(|t| !t.deferred)
             .count();
         let deadline =
             std::time::Instant::now() + std::time::Duration::from_micros(BARRIER_WAIT_US);

@@ -53,19 +53,9 @@ pub fn fd_path(fd: c_int, buf: &mut [u8; 32]) -> &CStr {
     const PREFIX: &[u8] = b"/proc/self/fd/";
     buf[..PREFIX.len()].copy_from_slice(PREFIX);
     let mut digits = [0u8; 12];
-    let mut n = fd.unsigned_abs();
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    let d = &digits[i..];
+    let d = crate::child::decimal(fd, &mut digits);
+    // `d` ends with its NUL
     buf[PREFIX.len()..PREFIX.len() + d.len()].copy_from_slice(d);
-    buf[PREFIX.len() + d.len()] = 0;
     CStr::from_bytes_until_nul(&buf[..]).unwrap_or(c"/proc/self/fd")
 }
 

@@ -163,10 +163,19 @@ if (requireRootAndBuild(t)) {
     await assertNoLeaks(t, before)
   })
 
-  t.test('cgroup v2: the device BPF program alone denies (v1 opened with a raw devices.allow = a)', { skip: (!layout.unified || home('devices')?.version !== 1) && 'needs a hybrid host (v1 devices beside cgroup2)' }, async (t) => {
+  t.test('cgroup v2: the device BPF program alone denies (v1 opened from the host with devices.allow = a)', { skip: (!layout.unified || home('devices')?.version !== 1) && 'needs a hybrid host (v1 devices beside cgroup2)' }, async (t) => {
     const before = snapshotHost()
-    const c = writeConfig(t, BASE + '[cgroup]\ndevices.allow = a\n')
-    const r = sh(c.path, 'grep -c "a \\*:\\* rwm" /sys/fs/cgroup/devices/devices.list; mknod /dev/mem2 c 1 1; head -c 1 /dev/mem2 2>&1; cat /dev/null && echo null-ok; true')
+    // A raw [cgroup] devices.allow is refused (it would undo the device rules), so the
+    // test opens v1 itself, from the host, while the container waits for a go file.
+    const c = writeConfig(t, BASE.replace('cmd = /bin/true\n', '') + `[mount]\nentry[] = {DIR} /x none bind,create=dir\n`)
+    writeFileSync(c.path, readFileSync(c.path, 'utf8').replace('{DIR}', c.dir))
+    const script = 'i=0; until [ -e /x/go ] || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done; grep -c "a \\*:\\* rwm" /sys/fs/cgroup/devices/devices.list; mknod /dev/mem2 c 1 1; head -c 1 /dev/mem2 2>&1; cat /dev/null && echo null-ok; true'
+    const bg = liteBackground(t, ['run', c.path, '--', '/bin/sh', '-c', script])
+    const allow = `${home('devices')!.mountPoint}/lite/${c.name}/devices.allow`
+    t.ok(await eventually(() => existsSync(allow), 10_000), 'the container cgroup is there')
+    writeFileSync(allow, 'a')
+    writeFileSync(`${c.dir}/go`, '')
+    const r = await bg.done
     t.equal(r.code, 0, r.stderr)
     t.match(r.stdout, /^1\nhead: \/dev\/mem2: Operation not permitted\nnull-ok/, 'v1 allows all, the BPF program still denies /dev/mem')
     await assertNoLeaks(t, before)
