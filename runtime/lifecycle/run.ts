@@ -3,7 +3,7 @@
 // same pid) waits, relays, cleans up and exits with the container's code (DESIGN §6).
 // Returns an exit code only when the run failed; never calls process.exit itself.
 
-import { mkdirSync, statSync, writeFileSync, writeSync } from 'node:fs'
+import { appendFileSync, closeSync, mkdirSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { deviceNumbers } from '../config/resource-values.ts'
 import { posix } from 'node:path'
 import type { ContainerConfig } from '../config/types.ts'
@@ -204,7 +204,25 @@ async function run(opts: RunOptions): Promise<number> {
         if (err instanceof LiteError) say(err)
       }
     }
-    releaseState(lock)
+    // A detached container whose restart fails its set-up stays listed as exited, with
+    // the reason in its log: the monitor that would have said so is gone (it exec'd
+    // this run), and its stderr is /dev/null. `lite rm` removes it.
+    if (opts.detached && restart.restarts > 0) keepFailedRestart(lock, identity, restart.restarts, config.log.target, e)
+    else releaseState(lock)
     throw e
+  }
+}
+
+function keepFailedRestart(lock: StateLock, identity: RunIdentity, restarts: number, logTarget: ContainerConfig['log']['target'], e: unknown): void {
+  const code = e instanceof LiteError ? e.exitCode : EXIT_LITE_FAILED
+  const state = { ...initialState(identity, restarts, logTarget), status: 'exited' as const, monitorPid: null, finished: Math.floor(Date.now() / 1000), exitCode: code }
+  try {
+    if (state.log && state.log !== 'syslog') {
+      const text = e instanceof LiteError ? errorText(e) : `lite: error: ${(e as Error).message}`
+      appendFileSync(state.log, `${text} (restart ${restarts})\n`)
+    }
+    writeState(lock.dir, state)
+  } finally {
+    closeSync(lock.fd)
   }
 }

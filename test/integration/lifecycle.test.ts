@@ -180,6 +180,26 @@ if (requireRootAndBuild(t)) {
     await assertNoLeaks(t, before)
   })
 
+  t.test('a detached restart that fails its set-up stays listed as exited (125), its reason in the log', async (t) => {
+    const before = snapshotHost()
+    // The app replaces its own cwd with a link the set-up refuses, in a persistent upper,
+    // and fails: the restart cannot be set up.
+    const upper = mkdtempSync(join(tmpdir(), 'lite-upper-'))
+    t.teardown(() => rmSync(upper, { recursive: true, force: true }))
+    mkdirSync(join(upper, 'root', 'srv'), { recursive: true })
+    const c = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\nupper = ${upper}\n[exec]\ncwd = /srv\ncmd = "/bin/sh -c 'cd / && rmdir /srv && ln -s /proc/self/fd/10 /srv && exit 1'"\n[start]\nrestart = on-failure:1\n`)
+    t.teardown(() => void lite(['rm', '-f', c.name], { timeout: 30_000 }))
+    t.equal(lite(['run', '-d', c.path]).code, 0)
+    t.ok(await eventually(() => stateOf(c.name)?.status === 'exited', 10_000), 'listed as exited')
+    const s = stateOf(c.name)!
+    t.equal(s.exitCode, 125)
+    t.equal(s.restarts, 1)
+    t.match(lite(['logs', c.name]).stdout + lite(['logs', c.name]).stderr, /c\.ini:\d+: \[exec\] cwd: \/srv: .*\(restart 1\)/, 'the reason, at its line')
+    t.equal(lite(['rm', c.name]).code, 0)
+    t.notOk(existsSync(join(STATE_ROOT, c.name)), 'rm removes it')
+    await assertNoLeaks(t, before)
+  })
+
   t.test('logs -f follows until the container exits; syslog and none say where the output went', async (t) => {
     const before = snapshotHost()
     const c = detachedConfig(t, 'echo ready; sleep 1; for i in 1 2 3; do echo line$i; sleep 0.1; done')
