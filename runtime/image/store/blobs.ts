@@ -1,0 +1,98 @@
+// Blobs by sha256: every byte is checked against its digest before it gets its name,
+// so a file under blobs/ is always whole and right. Downloads stream into
+// tmp/blob-<hex>.partial, which survives a kill so that the next pull resumes it.
+
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import { renameDurable, writeFileAtomic } from './atomic-file.ts'
+import { StoreLayout, digestHex } from './layout.ts'
+
+export class DigestMismatch extends Error {
+  constructor(
+    readonly expected: string,
+    readonly actual: string,
+    what: string,
+  ) {
+    super(`${what}: digest mismatch: expected ${expected}, got ${actual}`)
+    this.name = 'DigestMismatch'
+  }
+}
+
+export function sha256Digest(data: Uint8Array): string {
+  return `sha256:${createHash('sha256').update(data).digest('hex')}`
+}
+
+/** sha256 of a file, read in bounded chunks. */
+export function fileDigest(file: string): string {
+  const hash = createHash('sha256')
+  const fd = fs.openSync(file, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20)
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null)
+      if (n === 0) break
+      hash.update(buf.subarray(0, n))
+    }
+  } finally {
+    fs.closeSync(fd)
+  }
+  return `sha256:${hash.digest('hex')}`
+}
+
+export class BlobStore {
+  constructor(readonly layout: StoreLayout) {}
+
+  has(digest: string): boolean {
+    return fs.existsSync(this.layout.blob(digest))
+  }
+
+  path(digest: string): string {
+    return this.layout.blob(digest)
+  }
+
+  /** Where a download of `digest` streams to; its size is where a resume starts. */
+  partialPath(digest: string): string {
+    fs.mkdirSync(this.layout.tmpDir, { recursive: true })
+    return this.layout.partialBlob(digest)
+  }
+
+  /**
+   * Names a finished download: fsync, check the whole file's digest (the stream was
+   * checked too, but a resumed file was written by two processes), rename, fsync the
+   * directory. A mismatch deletes the partial file and throws DigestMismatch.
+   */
+  commitPartial(digest: string, what = digest): string {
+    const partial = this.layout.partialBlob(digest)
+    const fd = fs.openSync(partial, 'r+')
+    try {
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+    const actual = fileDigest(partial)
+    if (actual !== digest) {
+      fs.rmSync(partial, { force: true })
+      throw new DigestMismatch(digest, actual, what)
+    }
+    renameDurable(partial, this.layout.blob(digest))
+    return this.layout.blob(digest)
+  }
+
+  /** Stores small blobs (manifests, configs) already in memory, after checking them. */
+  putBytes(digest: string, data: Uint8Array, what = digest): string {
+    digestHex(digest)
+    const actual = sha256Digest(data)
+    if (actual !== digest) throw new DigestMismatch(digest, actual, what)
+    const file = this.layout.blob(digest)
+    if (!fs.existsSync(file)) writeFileAtomic(file, data, 0o644)
+    return file
+  }
+
+  /** A small blob's bytes, refusing one larger than `limit` (a config is never 100 MB). */
+  readBytes(digest: string, limit = 4 << 20): Buffer {
+    const file = this.layout.blob(digest)
+    const size = fs.statSync(file).size
+    if (size > limit) throw new Error(`blob ${digest} is ${size} bytes, more than the ${limit} allowed for it`)
+    return fs.readFileSync(file)
+  }
+}
