@@ -46,7 +46,7 @@ import {
 import type { IoLimit, PassedDevice } from './types.ts'
 import { parseDelay, parseLogSize, parseRestart, type RestartPolicy } from './start-values.ts'
 import { loadRunImage, type RunImage } from '../image/run-image.ts'
-import { resolveUser, UserError } from '../image/user.ts'
+import { checkUserSpec, resolveUser, UserError } from '../image/user.ts'
 
 /** Values from the command line that replace (and satisfy) config keys. */
 export interface ConfigOverrides {
@@ -70,6 +70,8 @@ export interface KeyContext {
   key: string
   /** absent when a row is parsed outside validation (config-peek, tests) */
   overrides?: ConfigOverrides
+  /** whether "section.key" is written in the file, valid or not */
+  written?: (id: string) => boolean
 }
 
 export interface DerivedDefault {
@@ -614,10 +616,21 @@ export const KEYS: readonly KeySpec[] = [
     lxc: 'lxc.init.uid, lxc.init.gid',
     nspawn: 'Exec.User',
     parse: raw => raw,
-    apply: (cfg, text, origin) => {
+    apply: (cfg, text, origin, ctx) => {
       const image = cfg.rootfs.image
       if (!image) {
-        cfg.exec.user = parseUser(text)
+        try {
+          cfg.exec.user = parseUser(text)
+        } catch (err) {
+          // a name, for an image that failed to load: that image's error says why
+          if (!(err instanceof ValueError && ctx.written?.('rootfs.image'))) throw err
+          try {
+            checkUserSpec(text)
+          } catch (bad) {
+            if (bad instanceof UserError) throw new ValueError(bad.message)
+            throw bad
+          }
+        }
         return
       }
       const fromImage = origin.line === 0

@@ -139,7 +139,7 @@ export function validateRaw(raw: RawConfig, overrides: ConfigOverrides = {}): Va
       if (row.section !== section.name) continue
       const keys = written.get(row) ?? []
       for (const rk of keys) applyWritten(row, rk)
-      const ctx: KeyContext = { file, dir, key: row.key, overrides }
+      const ctx: KeyContext = { file, dir, key: row.key, overrides, written: id => writtenLines.has(id) }
       let overridden = false
       try {
         overridden = row.override?.(cfg, overrides) ?? false
@@ -162,7 +162,7 @@ export function validateRaw(raw: RawConfig, overrides: ConfigOverrides = {}): Va
 
   function applyWritten(row: KeySpec, rk: RawKey): void {
     if (rk.unreadable) return // the scanner has said why; the key still counts as set
-    const ctx: KeyContext = { file, dir, key: rk.key, overrides }
+    const ctx: KeyContext = { file, dir, key: rk.key, overrides, written: id => writtenLines.has(id) }
     const id = `${rk.section}.${rk.key}`
     let applied = 0
     for (const rv of rk.values) {

@@ -327,3 +327,11 @@ t.test('containers/<name>: the store\'s record of what a container runs', async 
   t.throws(() => recordContainer(layout, '../x', A), /not a container name/)
   t.throws(() => recordContainer(layout, 'web', 'sha256:1'), /not a sha256 digest/)
 })
+
+t.test('an image that fails to load does not cascade into its users, command or path', async t => {
+  const { overrides } = makeStore(t, {}, {})
+  const r = validateText('[rootfs]\nimage = missing:1\n[exec]\nuser = app:staff\n', 'c.ini', overrides)
+  t.same(r.errors.map(e => e.line), [2], 'one error: the image')
+  const bad = validateText('[rootfs]\nimage = missing:1\n[exec]\nuser = a:b:c\n', 'c.ini', overrides)
+  t.same(bad.errors.map(e => e.line), [2, 4], 'a user that is wrong whatever the image is still reported')
+})
