@@ -140,9 +140,11 @@ function optionalText(file: string, what: string): string | undefined {
  * LITE_STORE) sets. Throws ValueError with the message `lite check` shows.
  */
 export function loadRunImage(written: string, opts: ImageLookupOptions = {}): RunImage {
-  let settings: ImageSettings
+  // A pinned image (lite exec, a restart) names its store: images.ini, which may have
+  // been edited since the start, is not read again.
+  let settings: Pick<ImageSettings, 'store'>
   try {
-    settings = loadImageSettings(opts, opts.env ?? process.env)
+    settings = opts.pinned !== undefined && opts.store !== undefined ? { store: path.resolve(opts.store) } : loadImageSettings(opts, opts.env ?? process.env)
   } catch (err) {
     if (!(err instanceof ImageSettingsError)) throw err
     const first = err.errors[0]!

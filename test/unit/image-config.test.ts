@@ -335,3 +335,10 @@ t.test('an image that fails to load does not cascade into its users, command or 
   const bad = validateText('[rootfs]\nimage = missing:1\n[exec]\nuser = a:b:c\n', 'c.ini', overrides)
   t.same(bad.errors.map(e => e.line), [2, 4], 'a user that is wrong whatever the image is still reported')
 })
+
+t.test('a pinned image with its store does not read images.ini again', async t => {
+  const { overrides, dir } = makeStore(t, { [HEX_A]: { config: { Cmd: ['/x'] } } }, {})
+  fs.writeFileSync(path.join(dir, 'images.ini'), '[store]\nbroken = yes\n')
+  t.match(formatConfigErrors(validateText(`[rootfs]\nimage = ${A}\n`, 'c.ini', overrides).errors, 'c.ini'), /the image settings are not valid/)
+  t.same(validateText(`[rootfs]\nimage = app:1\n`, 'c.ini', { ...overrides, imageDigest: A }).errors, [], 'exec and restarts still work')
+})
