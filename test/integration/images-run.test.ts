@@ -100,11 +100,14 @@ t.test('a detached container keeps its image when the tag moves: exec, state, st
   tag('127.0.0.1:5000/test/pin/1', A)
   const c = writeConfig(t, `[rootfs]\nimage = 127.0.0.1:5000/test/pin:1\n[exec]\nentrypoint = /bin/sleep\ncmd = 30\n`, name)
   t.teardown(() => void lite(['rm', '-f', name], { env, timeout: 30_000 }))
-  const run = lite(['run', '-d', c.path], { env, timeout: 30_000 })
+  // --store (through the detached runner), and nothing in the environment: lite exec
+  // must find the store and the image from the container's state alone
+  const bare = { ...process.env, LITE_STORE: '', LITE_IMAGES_CONFIG: '' }
+  const run = lite(['run', '-d', '--store', store, c.path], { env: bare, timeout: 30_000 })
   t.equal(run.code, 0, run.stderr)
   // the tag moves to B while it runs
   tag('127.0.0.1:5000/test/pin/1', B)
-  const exec = lite(['exec', name, '--', '/bin/sh', '-c', 'echo $MARK'], { env })
+  const exec = lite(['exec', name, '--', '/bin/sh', '-c', 'echo $MARK'], { env: bare })
   t.equal(exec.code, 0, exec.stderr)
   t.equal(exec.stdout, 'a\n', 'lite exec uses the pinned image\'s config, without its entrypoint')
   const status = lite(['status', name], { env })
