@@ -371,6 +371,10 @@ export function loadImageSettings(overrides: SettingsOverrides = {}, env: NodeJS
   }
   const store = overrides.store ?? (env.LITE_STORE || undefined)
   if (store !== undefined) settings.store = path.resolve(store)
+  // the store's path goes into state files and the monitor's spec, one line each
+  if (/[\x00-\x1f\x7f]/.test(settings.store)) {
+    throw new ImageSettingsError([{ file: store !== undefined ? (overrides.store !== undefined ? '--store' : 'LITE_STORE') : file, line: 0, message: `the store path ${JSON.stringify(settings.store)} contains a control character` }], file)
+  }
   const auth = overrides.authFile ?? (env.REGISTRY_AUTH_FILE || undefined)
   if (auth !== undefined) settings.authFile = path.resolve(auth)
   return settings

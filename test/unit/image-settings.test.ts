@@ -124,3 +124,8 @@ t.test('the thrown error is the FILE:LINE report, exit 125', async t => {
   fs.writeFileSync(file, 'x'.repeat(2 * 1024 * 1024))
   t.throws(() => loadImageSettings({ imagesConfig: file }, {}), /larger than 1 MiB/)
 })
+
+t.test('a store path with a control character is refused (it goes into one-line state files)', async t => {
+  t.throws(() => loadImageSettings({ store: '/data/a\nb' }, {}), /--store: the store path "\/data\/a\\nb" contains a control character/)
+  t.throws(() => loadImageSettings({}, { LITE_STORE: '/x\ty' }), /LITE_STORE: the store path/)
+})
