@@ -10,8 +10,14 @@ interface RunArgs {
   detach: boolean
   detached: boolean
   detachStatusFd?: number
+  store?: string
+  imagesConfig?: string
+  imageDigest?: string
   '--'?: string[]
 }
+
+/** Given twice, the last one wins (yargs would make an array). */
+const last = (v: string | string[]) => (Array.isArray(v) ? v[v.length - 1] : v)
 
 export const run: CommandModule<object, RunArgs> = {
   command: 'run <config> [cmd..]',
@@ -29,6 +35,10 @@ export const run: CommandModule<object, RunArgs> = {
       .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'allocate a pseudo-terminal in the container' })
       .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'keep stdin open (forward it to the container)' })
       .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'return once the container runs; its output goes to lite logs NAME ([log])' })
+      .option('store', { type: 'string', describe: 'the image store for [rootfs] image (default: [store] path of images.ini, or LITE_STORE)', coerce: last })
+      .option('images-config', { type: 'string', describe: 'the image settings file (default: LITE_IMAGES_CONFIG, or /etc/lite/images.ini)', coerce: last })
+      // A restart by the monitor: the image the container started from.
+      .option('image-digest', { type: 'string', hidden: true, coerce: last })
       // The detached runner that -d starts (lite itself): not for users.
       .option('detached', { type: 'boolean', default: false, hidden: true })
       .option('detach-status-fd', { type: 'number', hidden: true })
@@ -47,7 +57,7 @@ export const run: CommandModule<object, RunArgs> = {
       const { writeSync } = await import('node:fs')
       // The name once it runs, as docker run -d prints the id: for lite stop, lite logs.
       // Synchronous: lite exits right after, which would cut a pending write to a pipe.
-      process.exitCode = await runDetached({ config: args.config, name: args.name, cmd }, (name) => writeSync(1, `${name}\n`))
+      process.exitCode = await runDetached({ config: args.config, name: args.name, cmd, store: args.store, imagesConfig: args.imagesConfig }, (name) => writeSync(1, `${name}\n`))
       return
     }
     const { runContainer } = await import('../lifecycle/run.ts')
@@ -59,6 +69,9 @@ export const run: CommandModule<object, RunArgs> = {
       interactive: args.interactive,
       detached: args.detached,
       detachStatusFd: args.detachStatusFd,
+      store: args.store,
+      imagesConfig: args.imagesConfig,
+      imageDigest: args.imageDigest,
     })
   },
 }

@@ -5,6 +5,7 @@ import { formatByteSize } from './bounded-read.ts'
 import { CONFIG_FILE_LIMIT } from './parse.ts'
 import { MAX_NAME_LENGTH } from './scan.ts'
 import { KEYS, SECTIONS, type KeySpec } from './schema.ts'
+import { DEFAULT_IMAGES_CONFIG, IMAGE_KEYS, IMAGE_SECTIONS } from '../image/settings.ts'
 
 /** The file-format rules that hold for every key. */
 const RULES = [
@@ -106,4 +107,41 @@ function renderMarkdown(): string {
 /** The reference for every section and key, as plain text or as markdown. */
 export function renderConfigReference(format: 'text' | 'markdown'): string {
   return format === 'markdown' ? renderMarkdown() : renderText()
+}
+
+/** What holds for images.ini as a whole, before its sections. */
+const IMAGE_RULES = [
+  `The image settings of a board: ${DEFAULT_IMAGES_CONFIG}, or the file LITE_IMAGES_CONFIG or --images-config names ` +
+    '(which must then exist). Without the default file, every key has its default.',
+  'It is read like a container config (the same ini rules, the same FILE:LINE errors). Relative paths are relative to its directory.',
+  'LITE_STORE or --store replace [store] path; REGISTRY_AUTH_FILE replaces [store] auth.',
+  'A registry is not a section of its own: ini would split a header such as [registry "10.0.0.1:5000"] at its dots. ' +
+    'Each [registry] list item starts with the host instead.',
+]
+
+/** The images.ini reference, as plain text (lite help-config --images) or markdown (README). */
+export function renderImageSettingsReference(format: 'text' | 'markdown'): string {
+  if (format === 'text') {
+    const out: string[] = ['lite image settings reference (images.ini)', '']
+    for (const rule of IMAGE_RULES) out.push(...wrap(rule, '  ').map((l, i) => (i === 0 ? `- ${l.slice(2)}` : l)))
+    for (const section of IMAGE_SECTIONS) {
+      out.push('', `[${section.name}]`, ...wrap(section.doc, '  '))
+      for (const row of IMAGE_KEYS) {
+        if (row.section !== section.name) continue
+        out.push('', `  ${row.key}${row.list ? '[]' : ''} = ${row.value}`)
+        out.push(...wrap(`default: ${row.defaultDoc}`, '      '), ...wrap(row.doc, '      '))
+      }
+    }
+    return out.join('\n') + '\n'
+  }
+  const out: string[] = IMAGE_RULES.map(rule => `- ${md(rule)}`)
+  for (const section of IMAGE_SECTIONS) {
+    out.push('', `### \`[${section.name}]\` (images.ini)`, '', md(section.doc), '')
+    out.push('| key | value | default | description |', '| --- | --- | --- | --- |')
+    for (const row of IMAGE_KEYS) {
+      if (row.section !== section.name) continue
+      out.push(`| ${[code(`${row.key}${row.list ? '[]' : ''}`), md(row.value), md(row.defaultDoc), md(row.doc)].join(' | ')} |`)
+    }
+  }
+  return out.join('\n') + '\n'
 }

@@ -45,11 +45,20 @@ import {
 } from './resource-values.ts'
 import type { IoLimit, PassedDevice } from './types.ts'
 import { parseDelay, parseLogSize, parseRestart, type RestartPolicy } from './start-values.ts'
+import { loadRunImage, type RunImage } from '../image/run-image.ts'
+import { checkUserSpec, resolveUser, UserError } from '../image/user.ts'
 
 /** Values from the command line that replace (and satisfy) config keys. */
 export interface ConfigOverrides {
   name?: string
   cmd?: string[]
+  /** where [rootfs] image is looked up: --store and --images-config (else LITE_STORE, images.ini) */
+  store?: string
+  imagesConfig?: string
+  /** the manifest digest a running container started from: [rootfs] image resolves to it */
+  imageDigest?: string
+  /** the environment that LITE_STORE and LITE_IMAGES_CONFIG are read from (process.env) */
+  env?: NodeJS.ProcessEnv
 }
 
 export interface KeyContext {
@@ -59,6 +68,10 @@ export interface KeyContext {
   dir: string
   /** the key as written; for a family row, the member's own name */
   key: string
+  /** absent when a row is parsed outside validation (config-peek, tests) */
+  overrides?: ConfigOverrides
+  /** whether "section.key" is written in the file, valid or not */
+  written?: (id: string) => boolean
 }
 
 export interface DerivedDefault {
@@ -84,7 +97,8 @@ export interface KeySpec<T = unknown> {
   default?: string | DerivedDefault
   /** how the reference shows the default when `default` is absent or not self-explaining */
   defaultDoc?: string
-  required?: boolean
+  /** a function: required unless another key is written ("section.key") */
+  required?: boolean | ((written: (id: string) => boolean) => boolean)
   doc: string
   lxc?: string
   nspawn?: string
@@ -99,6 +113,8 @@ export interface FinishContext {
   dir: string
   /** where "section.key" (or "section.key[i]") was set in the file; undefined if it wasn't */
   origin: (id: string) => Origin | undefined
+  /** the first line "section.key" is written on, valid or not; undefined if it isn't */
+  written: (id: string) => number | undefined
   error: (line: number, message: string) => void
 }
 
@@ -107,6 +123,27 @@ export interface SectionSpec {
   doc: string
   /** derived values and rules across keys, run after the section's rows */
   finish?: (cfg: ContainerConfig, ctx: FinishContext) => void
+}
+
+/** The supplementary groups and home an image's /etc/passwd and /etc/group give the user. */
+const USER_GROUPS = new WeakMap<ContainerConfig, number[]>()
+const USER_HOME = new WeakMap<ContainerConfig, string>()
+
+/**
+ * The command of a container on an image, by Docker's rules:
+ * - entrypoint: [exec] entrypoint if written (even empty), else the image's Entrypoint;
+ * - cmd: -- CMD or [exec] cmd if given, else the image's Cmd, unless entrypoint was
+ *   written here (docker run --entrypoint drops the image's Cmd too);
+ * - argv = entrypoint + cmd, which must not be empty.
+ */
+function applyImageCommand(cfg: ContainerConfig, image: RunImage, ctx: FinishContext): void {
+  const ownEntrypoint = ctx.written('exec.entrypoint') !== undefined
+  if (!ownEntrypoint) cfg.exec.entrypoint = image.defaults.entrypoint ?? []
+  if (cfg.exec.cmd.length === 0 && !ownEntrypoint) cfg.exec.cmd = image.defaults.cmd ?? []
+  if (cfg.exec.entrypoint.length + cfg.exec.cmd.length > 0) return
+  const line = ctx.written('exec.entrypoint') ?? ctx.written('rootfs.image') ?? 0
+  const why = ownEntrypoint ? 'entrypoint is empty and no cmd is given' : `image ${quote(image.canonical)} has no Entrypoint and no Cmd`
+  ctx.error(line, `no command: ${why}; set [exec] cmd or give one after --`)
 }
 
 /** Keeps each row's value type while collecting rows of different types. */
@@ -204,6 +241,12 @@ export const SECTIONS: readonly SectionSpec[] = [
       'mounted through a loop device) under a writable overlay upper layer, which is a size-capped ' +
       'tmpfs unless a directory is given.',
     finish(cfg, ctx) {
+      const pathLine = ctx.written('rootfs.path')
+      const imageLine = ctx.written('rootfs.image')
+      if (pathLine !== undefined && imageLine !== undefined) {
+        const [first, second] = pathLine < imageLine ? (['path', 'image'] as const) : (['image', 'path'] as const)
+        ctx.error(Math.max(pathLine, imageLine), `[rootfs] ${second}: not with ${first} (line ${Math.min(pathLine, imageLine)}); the lower layer is either a path or an image from the store`)
+      }
       const upper = ctx.origin('rootfs.upper')
       const size = ctx.origin('rootfs.size')
       const readonly = ctx.origin('rootfs.readonly')
@@ -218,11 +261,20 @@ export const SECTIONS: readonly SectionSpec[] = [
   {
     name: 'exec',
     doc: 'The process started in the container.',
-    finish(cfg) {
+    finish(cfg, ctx) {
+      const image = cfg.rootfs.image
+      if (image) applyImageCommand(cfg, image, ctx)
       // appended, not prepended, so that exec.env[i] in origins is cfg.exec.env[i]
-      const has = (name: string) => cfg.exec.env.some(e => e.startsWith(`${name}=`))
-      if (!has('PATH')) cfg.exec.env.push(`PATH=${DEFAULT_PATH}`)
-      if (!has('HOME')) cfg.exec.env.push('HOME=/')
+      const names = new Set(cfg.exec.env.map(e => e.slice(0, e.indexOf('='))))
+      // the image's Env are defaults: env[] overrides them by name
+      for (const e of image?.defaults.env ?? []) {
+        const name = e.slice(0, e.indexOf('='))
+        if (names.has(name)) continue
+        names.add(name)
+        cfg.exec.env.push(e)
+      }
+      if (!names.has('PATH')) cfg.exec.env.push(`PATH=${DEFAULT_PATH}`)
+      if (!names.has('HOME')) cfg.exec.env.push(`HOME=${USER_HOME.get(cfg) ?? '/'}`)
     },
   },
   {
@@ -383,10 +435,11 @@ export const KEYS: readonly KeySpec[] = [
     section: 'rootfs',
     key: 'path',
     value: 'path',
-    required: true,
+    required: written => !written('rootfs.image'),
+    defaultDoc: 'required, unless image is set',
     doc:
       'The read-only lower layer: a directory, or a squashfs or erofs image file (recognised by its ' +
-      'magic number). Absolute, or relative to the config file\'s directory. It must exist.',
+      'magic number). Absolute, or relative to the config file\'s directory. It must exist. Not with image.',
     lxc: 'lxc.rootfs.path',
     nspawn: '--directory, --image',
     parse: (raw, ctx) => {
@@ -396,6 +449,32 @@ export const KEYS: readonly KeySpec[] = [
     apply: (cfg, { path, kind }) => {
       cfg.rootfs.path = path
       cfg.rootfs.kind = kind
+    },
+  }),
+  key<RunImage>({
+    section: 'rootfs',
+    key: 'image',
+    value: 'image reference',
+    defaultDoc: 'none',
+    doc:
+      'An image from lite\'s store (lite image pull / import) as the lower layer: NAME[:TAG] (busybox, ' +
+      '127.0.0.1:5000/app:1.2, normalised as Docker does), NAME@sha256:DIGEST or sha256:DIGEST. Its config ' +
+      'gives defaults that this file\'s keys override: Env (env[]), Entrypoint and Cmd (entrypoint, cmd, -- CMD), ' +
+      'WorkingDir (cwd), User (user, groups), StopSignal (stop_signal); ExposedPorts are shown by lite status. ' +
+      'The store is /var/lib/lite unless /etc/lite/images.ini, LITE_STORE or --store says otherwise. ' +
+      'A running container keeps the image it started from, even when the tag moves. Not with path.',
+    nspawn: '--image',
+    parse: (raw, ctx) =>
+      loadRunImage(raw, {
+        store: ctx.overrides?.store,
+        imagesConfig: ctx.overrides?.imagesConfig,
+        pinned: ctx.overrides?.imageDigest,
+        env: ctx.overrides?.env,
+      }),
+    apply: (cfg, image) => {
+      cfg.rootfs.image = image
+      cfg.rootfs.path = image.file
+      cfg.rootfs.kind = image.kind
     },
   }),
   key<string>({
@@ -451,15 +530,31 @@ export const KEYS: readonly KeySpec[] = [
   // ----------------------------------------------------------------- [exec]
   key<string[]>({
     section: 'exec',
+    key: 'entrypoint',
+    value: 'command line',
+    defaultDoc: 'the image\'s Entrypoint; none without an image',
+    doc:
+      'Put before cmd: the program of an image that takes its arguments from cmd (Docker\'s ENTRYPOINT). ' +
+      'Written like cmd. Setting it (even to "") drops the image\'s Entrypoint and its Cmd, as docker run ' +
+      '--entrypoint does; cmd or -- CMD then gives the arguments. lite exec runs its command without it.',
+    lxc: '(lxc.execute.cmd)',
+    nspawn: 'Exec.Parameters',
+    parse: raw => (raw.trim() === '' ? [] : parseArgv(raw)),
+    apply: (cfg, argv) => {
+      cfg.exec.entrypoint = argv
+    },
+  }),
+  key<string[]>({
+    section: 'exec',
     key: 'cmd',
     value: 'command line',
-    required: true,
-    defaultDoc: 'required, unless given on the command line',
+    required: written => !written('rootfs.image') && !written('exec.entrypoint'),
+    defaultDoc: 'the image\'s Cmd (unless entrypoint is set); required without an image or entrypoint, unless given on the command line',
     doc:
       'The program and its arguments, split like a shell would without expanding anything: ' +
       '\'...\' is literal, "..." allows \\" and \\\\, a backslash quotes the next character. ' +
       'A program without a \'/\' is looked up in the container\'s PATH. A command given on the ' +
-      'command line wins.',
+      'command line wins. With an entrypoint (this file\'s or the image\'s), these are its arguments.',
     lxc: 'lxc.init.cmd, lxc.execute.cmd',
     nspawn: 'Exec.Parameters',
     parse: parseArgv,
@@ -480,7 +575,7 @@ export const KEYS: readonly KeySpec[] = [
     list: true,
     value: 'KEY=VALUE',
     defaultDoc: `PATH=${DEFAULT_PATH} and HOME=/, each unless set`,
-    doc: 'An environment variable. Each KEY may be set once.',
+    doc: 'An environment variable. Each KEY may be set once. With an image, its Env comes too, and env[] overrides it by KEY.',
     lxc: 'lxc.environment',
     nspawn: 'Exec.Environment',
     parse: parseEnv,
@@ -499,7 +594,7 @@ export const KEYS: readonly KeySpec[] = [
     section: 'exec',
     key: 'cwd',
     value: 'path',
-    default: '/',
+    default: { doc: 'the image\'s WorkingDir, else /', from: cfg => cfg.rootfs.image?.defaults.workingDir ?? '/' },
     doc: 'The working directory, an absolute path inside the container.',
     lxc: 'lxc.init.cwd',
     nspawn: 'Exec.WorkingDirectory',
@@ -508,26 +603,54 @@ export const KEYS: readonly KeySpec[] = [
       cfg.exec.cwd = cwd
     },
   }),
-  key<ContainerConfig['exec']['user']>({
+  key<string>({
     section: 'exec',
     key: 'user',
-    value: 'uid[:gid]',
-    default: '0:0',
-    doc: 'Numeric user and group ids (names would need the rootfs\'s /etc/passwd); gid defaults to uid.',
+    value: 'uid[:gid], or user[:group] with an image',
+    default: { doc: 'the image\'s User, else 0:0', from: cfg => cfg.rootfs.image?.defaults.user ?? '0:0' },
+    doc:
+      'The user and group ids. Without an image they are numbers, and gid defaults to uid. With an image, ' +
+      'names are looked up in the image\'s /etc/passwd and /etc/group as Docker does: a user\'s primary group ' +
+      'and home (HOME, unless env[] sets it) come from passwd, and its supplementary groups (the groups default) ' +
+      'from group; a uid passwd lacks gets gid = uid when written here, gid 0 when it is the image\'s User (Docker\'s rule).',
     lxc: 'lxc.init.uid, lxc.init.gid',
     nspawn: 'Exec.User',
-    parse: parseUser,
-    apply: (cfg, user) => {
-      cfg.exec.user = user
+    parse: raw => raw,
+    apply: (cfg, text, origin, ctx) => {
+      const image = cfg.rootfs.image
+      if (!image) {
+        try {
+          cfg.exec.user = parseUser(text)
+        } catch (err) {
+          // a name, for an image that failed to load: that image's error says why
+          if (!(err instanceof ValueError && ctx.written?.('rootfs.image'))) throw err
+          try {
+            checkUserSpec(text)
+          } catch (bad) {
+            if (bad instanceof UserError) throw new ValueError(bad.message)
+            throw bad
+          }
+        }
+        return
+      }
+      const fromImage = origin.line === 0
+      try {
+        const user = resolveUser(text, image.users, uid => (fromImage ? 0 : uid), `image ${quote(image.canonical)}`)
+        cfg.exec.user = { uid: user.uid, gid: user.gid }
+        USER_GROUPS.set(cfg, user.groups)
+        if (user.home) USER_HOME.set(cfg, user.home)
+      } catch (err) {
+        if (err instanceof UserError) throw new ValueError(fromImage ? `the image's User ${quote(text)}: ${err.message}` : err.message)
+        throw err
+      }
     },
   }),
   key<number[]>({
     section: 'exec',
     key: 'groups',
     value: 'gid list',
-    default: '',
-    defaultDoc: 'none',
-    doc: 'Supplementary group ids, separated by spaces or commas.',
+    default: { doc: 'none; with an image, the user\'s groups in its /etc/group', from: cfg => (USER_GROUPS.get(cfg) ?? []).join(' ') },
+    doc: 'Supplementary group ids, separated by spaces or commas; replaces the ones an image\'s /etc/group gives.',
     lxc: 'lxc.init.groups',
     parse: parseGroups,
     apply: (cfg, groups) => {
@@ -554,7 +677,7 @@ export const KEYS: readonly KeySpec[] = [
     section: 'exec',
     key: 'stop_signal',
     value: 'signal',
-    default: 'SIGTERM',
+    default: { doc: 'the image\'s StopSignal, else SIGTERM', from: cfg => cfg.rootfs.image?.defaults.stopSignal ?? 'SIGTERM' },
     doc: 'The signal that asks the container to stop: a name (SIGTERM, TERM, SIGRTMIN+3) or a number.',
     lxc: 'lxc.signal.stop',
     nspawn: 'Exec.KillSignal',
@@ -1128,7 +1251,7 @@ export function emptyConfig(file: string): ContainerConfig {
     file,
     container: { name: '', hostname: '', localtime: 'none' },
     rootfs: { path: '', kind: 'dir', upper: 'tmpfs', size: 0, readonly: false },
-    exec: { cmd: [], env: [], cwd: '', user: { uid: 0, gid: 0 }, groups: [], init: false, stopSignal: 0, stopTimeout: 0 },
+    exec: { entrypoint: [], cmd: [], env: [], cwd: '', user: { uid: 0, gid: 0 }, groups: [], init: false, stopSignal: 0, stopTimeout: 0 },
     mounts: [],
     namespaces: { keep: [] },
     net: { type: 'none', resolvConf: 'host', dns: [], hosts: [] },

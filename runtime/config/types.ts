@@ -3,6 +3,7 @@
 // reported against the line that asked for it.
 
 import type { CompactProfile } from '../seccomp/profile.ts'
+import type { RunImage } from '../image/run-image.ts'
 
 export interface Origin {
   file: string
@@ -114,9 +115,13 @@ export interface ContainerConfig {
     /** byte cap of the tmpfs upper */
     size: number
     readonly: boolean
+    /** [rootfs] image: the image in the store (path and kind are its file) and its config */
+    image?: RunImage
   }
   exec: {
-    /** argv; may be empty when the command line supplies it */
+    /** prepended to cmd: [exec] entrypoint, else the image's Entrypoint */
+    entrypoint: string[]
+    /** argv after the entrypoint; may be empty when the command line supplies it */
     cmd: string[]
     /** KEY=VALUE; the default PATH is included unless env[] sets PATH */
     env: string[]

@@ -118,11 +118,19 @@ export function validateRaw(raw: RawConfig, overrides: ConfigOverrides = {}): Va
   const sectionLine = new Map<string, number>()
   for (const s of raw.sections) if (!sectionLine.has(s.name)) sectionLine.set(s.name, s.line)
 
+  // where each key is first written, valid or not (required-unless and exclusive keys)
+  const writtenLines = new Map<string, number>()
+  for (const rk of raw.keys) {
+    const id = `${rk.section}.${rk.key}`
+    if (!writtenLines.has(id)) writtenLines.set(id, rk.values[0]!.line)
+  }
+
   const cfg = emptyConfig(file)
   const finishContext: FinishContext = {
     file,
     dir,
     origin: id => cfg.origins[id],
+    written: id => writtenLines.get(id),
     error,
   }
 
@@ -131,7 +139,7 @@ export function validateRaw(raw: RawConfig, overrides: ConfigOverrides = {}): Va
       if (row.section !== section.name) continue
       const keys = written.get(row) ?? []
       for (const rk of keys) applyWritten(row, rk)
-      const ctx: KeyContext = { file, dir, key: row.key }
+      const ctx: KeyContext = { file, dir, key: row.key, overrides, written: id => writtenLines.has(id) }
       let overridden = false
       try {
         overridden = row.override?.(cfg, overrides) ?? false
@@ -154,7 +162,7 @@ export function validateRaw(raw: RawConfig, overrides: ConfigOverrides = {}): Va
 
   function applyWritten(row: KeySpec, rk: RawKey): void {
     if (rk.unreadable) return // the scanner has said why; the key still counts as set
-    const ctx: KeyContext = { file, dir, key: rk.key }
+    const ctx: KeyContext = { file, dir, key: rk.key, overrides, written: id => writtenLines.has(id) }
     const id = `${rk.section}.${rk.key}`
     let applied = 0
     for (const rv of rk.values) {
@@ -175,7 +183,8 @@ export function validateRaw(raw: RawConfig, overrides: ConfigOverrides = {}): Va
   function applyDefault(row: KeySpec, ctx: KeyContext): void {
     const where = `[${row.section}] ${row.key}`
     if (row.default === undefined) {
-      if (row.required && !shadowed.has(row.section)) error(sectionLine.get(row.section) ?? 1, `missing required key ${where}`)
+      const required = typeof row.required === 'function' ? row.required(id => writtenLines.has(id)) : row.required
+      if (required && !shadowed.has(row.section)) error(sectionLine.get(row.section) ?? 1, `missing required key ${where}`)
       return
     }
     const derived = typeof row.default === 'string' ? undefined : row.default

@@ -7,10 +7,10 @@ import { formatConfigErrors } from '../config/report.ts'
 import { buildPlan } from '../plan/build.ts'
 import { readHostFacts } from '../host/facts.ts'
 
-export function checkConfigs(files: string[]): number {
+export function checkConfigs(files: string[], images: { store?: string; imagesConfig?: string } = {}): number {
   let failed = 0
   for (const file of files) {
-    const { config, errors } = loadConfig(file)
+    const { config, errors } = loadConfig(file, images)
     let all = errors
     if (config) {
       const planned = buildPlan(config, readHostFacts(), { stateDir: `/run/lite/${config.container.name}`, tty: false, interactive: false, exists: existsSync })

@@ -13,12 +13,17 @@ export interface DetachOptions {
   config: string
   name?: string
   cmd?: string[]
+  store?: string
+  imagesConfig?: string
 }
 
 /** The runner's arguments: a normal run, told that it is detached and where to report. */
 export function detachedArgs(opts: DetachOptions, statusFd: number): string[] {
   const args = ['run', posix.resolve(opts.config), '--detached', '--detach-status-fd', String(statusFd)]
   if (opts.name) args.push('--name', opts.name)
+  // absolute: the runner runs in a session of its own, but a relative path must mean the same
+  if (opts.store) args.push('--store', posix.resolve(opts.store))
+  if (opts.imagesConfig) args.push('--images-config', posix.resolve(opts.imagesConfig))
   if (opts.cmd?.length) args.push('--', ...opts.cmd)
   return args
 }

@@ -10,7 +10,7 @@ import { readHostFacts } from '../host/facts.ts'
 import { formatMonitorSpec } from '../monitor/spec.ts'
 import { loadNative } from '../native/index.ts'
 import { configOrThrow, monitorImage, planOrThrow, startContainer } from './launch.ts'
-import { liteCommand } from './handover.ts'
+import { liteCommand, pinnedImage } from './handover.ts'
 import { observe, stateWhenWritten } from './registry.ts'
 import type { LifecycleSystem } from './system.ts'
 
@@ -30,7 +30,11 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
     sys.stderr(`lite: error: ${o ? `${opts.name} is not running` : `no such container: ${opts.name}`}\n`)
     return 1
   }
-  const config = configOrThrow(state.config, { name: opts.name, cmd: opts.cmd })
+  // The image the container started from, whatever its tag names now.
+  const pinned = pinnedImage(state)
+  const config = configOrThrow(state.config, { name: opts.name, cmd: opts.cmd, ...(pinned ? { store: pinned.store, imageDigest: pinned.digest } : {}) })
+  // lite exec runs its command as given, as docker exec does: no entrypoint in front.
+  config.exec.entrypoint = []
   const host = readHostFacts()
   const plan = planOrThrow(config, state.config, host, { stateDir: o.dir, tty: opts.tty, interactive: opts.interactive })
 

@@ -44,7 +44,8 @@ export function failureError(f: ChildFailure, plan: LaunchPlan, text?: (errno: n
     case 'exec': {
       const cmd = plan.native.argv[0]
       // A command given on the command line has no config line to name.
-      const subject = o('exec.cmd') ? `${where(o('exec.cmd'))}[exec] cmd: ` : ''
+      const key = cfg.exec.entrypoint.length ? 'entrypoint' : 'cmd'
+      const subject = o(`exec.${key}`) ? `${where(o(`exec.${key}`))}[exec] ${key}: ` : ''
       if (f.errno === constants.errno.ENOENT) {
         const tried = plan.native.execCandidates.join(', ')
         return new LiteError(`${subject}${JSON.stringify(cmd)}: command not found in the container (tried ${tried})`, EXIT_NOT_FOUND)

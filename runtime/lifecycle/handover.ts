@@ -16,6 +16,42 @@ export interface RunIdentity {
   detached: boolean
   /** unix seconds */
   started: number
+  /** [rootfs] image: what the container runs, pinned for lite exec and restarts */
+  image?: PinnedImage
+}
+
+/** The image a container started from, as its state records it. */
+export interface PinnedImage {
+  /** [rootfs] image as written */
+  ref: string
+  /** the manifest digest */
+  digest: string
+  /** the image file that is the lower layer */
+  file: string
+  /** the store it came from */
+  store: string
+  /** the image's ExposedPorts (informational) */
+  ports: string[]
+}
+
+/** The state file's lines for a pinned image (kept by the monitor as fixed lines). */
+export function imageStateLines(image: PinnedImage | undefined): Record<string, string> {
+  if (!image) return {}
+  return {
+    image: image.ref,
+    image_digest: image.digest,
+    image_file: image.file,
+    image_store: image.store,
+    ...(image.ports.length ? { ports: image.ports.join(' ') } : {}),
+  }
+}
+
+/** The pinned image of a container's state: what lite exec and a restart resolve [rootfs] image to. */
+export function pinnedImage(state: Pick<ContainerState, 'extra'>): { digest: string; store: string } | undefined {
+  const digest = state.extra.image_digest
+  const store = state.extra.image_store
+  if (!digest || !/^sha256:[0-9a-f]{64}$/.test(digest) || !store || !store.startsWith('/')) return undefined
+  return { digest, store }
 }
 
 export interface RestartState {
@@ -68,7 +104,7 @@ export function initialState(identity: RunIdentity, restarts: number, logTarget:
     oom: false,
     restarts,
     log: logValue(identity, logTarget),
-    extra: {},
+    extra: imageStateLines(identity.image),
   }
 }
 
@@ -108,6 +144,8 @@ export function monitorSpec(input: HandoverInput): MonitorSpec {
   if (identity.detached) args.push('--detached')
   if (opts.tty) args.push('-t')
   if (opts.interactive) args.push('-i')
+  // A restart runs the image this run started from, even if the tag has moved since.
+  if (identity.image) args.push('--store', identity.image.store, '--image-digest', identity.image.digest)
   if (opts.cmd?.length) args.push('--', ...opts.cmd)
   const dirs = cgroups?.dirs ?? []
   const state = [
@@ -118,6 +156,7 @@ export function monitorSpec(input: HandoverInput): MonitorSpec {
     `pid_start=${input.pidStart ?? ''}`,
     `started=${identity.started}`,
     `log=${logValue(identity, config.log.target)}`,
+    ...Object.entries(imageStateLines(identity.image)).map(([k, v]) => `${k}=${v}`),
   ]
   return {
     name: identity.name,

@@ -4,7 +4,7 @@
 
 import { existsSync } from 'node:fs'
 import { formatConfigErrors } from '../config/report.ts'
-import { loadConfig } from '../config/validate.ts'
+import { loadConfig, type ConfigOverrides } from '../config/validate.ts'
 import type { ContainerConfig } from '../config/types.ts'
 import { EXIT_LITE_FAILED, LiteError } from '../errors.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
@@ -17,7 +17,7 @@ function configError(text: string): LiteError {
 }
 
 /** The config, or all of its errors as one FILE:LINE report. */
-export function configOrThrow(file: string, overrides: { name?: string; cmd?: string[] }): ContainerConfig {
+export function configOrThrow(file: string, overrides: ConfigOverrides): ContainerConfig {
   const { config, errors } = loadConfig(file, overrides)
   if (!config) throw configError(formatConfigErrors(errors, file))
   return config

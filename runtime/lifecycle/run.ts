@@ -22,6 +22,8 @@ import { removableCgroups, writeCgroupRecord } from './cgroup-record.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
 import { deviceRules } from '../cgroup/resources.ts'
 import { initialState, monitorSpecFor, restartState, type RunIdentity } from './handover.ts'
+import { recordContainer } from '../image/store/containers.ts'
+import { StoreLayout } from '../image/store/layout.ts'
 
 export interface RunOptions {
   config: string
@@ -33,6 +35,11 @@ export interface RunOptions {
   detached?: boolean
   /** Where the detached runner says "ok" once the container runs. */
   detachStatusFd?: number
+  /** [rootfs] image: the store (--store) and images.ini (--images-config) to look it up in */
+  store?: string
+  imagesConfig?: string
+  /** a restart: the manifest digest the container started from (the monitor passes it) */
+  imageDigest?: string
 }
 
 
@@ -95,7 +102,13 @@ function cgroupJoinFiles(cgroups: CgroupPlacement): { cgroupTasks: string[]; cgr
 
 async function run(opts: RunOptions): Promise<number> {
   trace('config')
-  const config = configOrThrow(opts.config, { name: opts.name, cmd: opts.cmd?.length ? opts.cmd : undefined })
+  const config = configOrThrow(opts.config, {
+    name: opts.name,
+    cmd: opts.cmd?.length ? opts.cmd : undefined,
+    store: opts.store,
+    imagesConfig: opts.imagesConfig,
+    imageDigest: opts.imageDigest,
+  })
   if (process.geteuid?.() !== 0) throw new LiteError('lite run needs root: it creates namespaces and mounts')
 
   trace('plan')
@@ -112,7 +125,14 @@ async function run(opts: RunOptions): Promise<number> {
   trace('state')
   const restart = restartState(process.env)
   const lock: StateLock = acquireState(name, native, STATE_ROOT, { adoptFd: restart.lockFd })
-  const identity: RunIdentity = { name, config: posix.resolve(opts.config), detached: !!opts.detached, started: Math.floor(Date.now() / 1000) }
+  const image = config.rootfs.image
+  const identity: RunIdentity = {
+    name,
+    config: posix.resolve(opts.config),
+    detached: !!opts.detached,
+    started: Math.floor(Date.now() / 1000),
+    ...(image ? { image: { ref: image.ref, digest: image.digest, file: image.file, store: image.store, ports: image.defaults.exposedPorts } } : {}),
+  }
   let container: Container | undefined
   let cgroups: CgroupPlacement | undefined
   /** the container's cgroup directories this run made: the clean-up removes exactly these */
@@ -121,10 +141,11 @@ async function run(opts: RunOptions): Promise<number> {
   try {
     prepareHost(plan)
     writeState(lock.dir, initialState(identity, restart.restarts, config.log.target))
+    if (image) recordImage(image.store, name, image.digest)
     // The monitor's image exists before clone: PID 1 of init = yes runs it too, and a
     // host that cannot exec it (vm.memfd_noexec) fails here, before anything runs.
-    const image = monitorImage(native)
-    if (plan.native.stubInit) plan.native.initExeFd = image.fd
+    const monitor = monitorImage(native)
+    if (plan.native.stubInit) plan.native.initExeFd = monitor.fd
     if (opts.detached) {
       logPipe = native.pipe()
       plan.native.outputFd = logPipe[1]
@@ -178,7 +199,7 @@ async function run(opts: RunOptions): Promise<number> {
     const keep = [lock.fd, ...(logPipe ? [logPipe[0]!] : [])]
     traceHandover()
     try {
-      container.execMonitor(image.fd, spec, keep, !!opts.detached, opts.interactive)
+      container.execMonitor(monitor.fd, spec, keep, !!opts.detached, opts.interactive)
     } catch (e) {
       throw new LiteError(`cannot exec the monitor: ${(e as Error).message}`)
     }
@@ -210,6 +231,19 @@ async function run(opts: RunOptions): Promise<number> {
     if (opts.detached && restart.restarts > 0) keepFailedRestart(lock, identity, restart.restarts, config.log.target, e)
     else releaseState(lock)
     throw e
+  }
+}
+
+/**
+ * The store's record of the image this container runs (containers/<name>): prune and
+ * `lite image rm` keep it. A store that can't be written (read-only, full) does not
+ * stop the container: the state pins the image anyway.
+ */
+function recordImage(store: string, name: string, digest: string): void {
+  try {
+    recordContainer(new StoreLayout(store), name, digest)
+  } catch (e) {
+    process.stderr.write(`lite: warning: ${name}: cannot record its image in the store ${store}: ${(e as Error).message}\n`)
   }
 }
 

@@ -83,7 +83,9 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
   const errors: ConfigError[] = []
   const fail = (origin: Origin | undefined, message: string) =>
     errors.push({ file: origin?.file ?? cfg.file, line: origin?.line ?? 0, message })
-  const at = (key: string): Origin | undefined => cfg.origins[key]
+  // with [rootfs] image, the rootfs's ops are told against that line
+  const at = (key: string): Origin | undefined => cfg.origins[key === 'rootfs.path' && cfg.rootfs.image ? 'rootfs.image' : key]
+  const rootfsKey = cfg.rootfs.image ? '[rootfs] image' : '[rootfs] path'
 
   const state = opts.stateDir
   const root = posix.join(state, 'root')
@@ -97,7 +99,7 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
   const writable = !cfg.rootfs.readonly
 
   // --- rootfs: the read-only lower, and the overlay with its upper ---
-  const rootfsInfo: OpInfo = { what: `rootfs ${cfg.rootfs.path}`, key: '[rootfs] path', origin: at('rootfs.path') }
+  const rootfsInfo: OpInfo = { what: `rootfs ${cfg.rootfs.path}`, key: rootfsKey, origin: at('rootfs.path') }
   const image = cfg.rootfs.kind !== 'dir'
   const lowerMount = (target: string) =>
     add(op({ kind: 'mount', source: '@loop', target, fstype: cfg.rootfs.kind, flags: MS.RDONLY | MS.NODEV }), rootfsInfo)
@@ -115,7 +117,7 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
       const layers = posix.join(state, 'layers')
       dirs.push(layers)
       const sized = at('rootfs.size')
-      const upperInfo: OpInfo = { what: `tmpfs upper layer (size ${cfg.rootfs.size})`, key: sized ? '[rootfs] size' : '[rootfs] path', origin: sized ?? at('rootfs.path') }
+      const upperInfo: OpInfo = { what: `tmpfs upper layer (size ${cfg.rootfs.size})`, key: sized ? '[rootfs] size' : rootfsKey, origin: sized ?? at('rootfs.path') }
       add(op({ kind: 'mount', source: 'tmpfs', target: layers, fstype: 'tmpfs', data: `size=${cfg.rootfs.size},mode=755` }), upperInfo)
       upper = posix.join(layers, 'upper')
       work = posix.join(layers, 'work')
@@ -141,12 +143,12 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
     }
     add(
       op({ kind: 'mount', source: 'overlay', target: root, fstype: 'overlay', data: `lowerdir=${lower},upperdir=${upper},workdir=${work}` }),
-      { what: 'overlay of the rootfs', key: '[rootfs] path', origin: at('rootfs.path') },
+      { what: 'overlay of the rootfs', key: rootfsKey, origin: at('rootfs.path') },
     )
   }
 
   // --- /proc, /sys, a minimal /dev (before [mount], so a passed device is not hidden) ---
-  const apiFs = (what: string): OpInfo => ({ what, key: '[rootfs] path', origin: at('rootfs.path') })
+  const apiFs = (what: string): OpInfo => ({ what, key: rootfsKey, origin: at('rootfs.path') })
   const create = writable ? 'dir' : undefined
   const newNs = new Set(['mount', 'pid'])
   for (const ns of ['uts', 'ipc', 'cgroup'] as const) if (!cfg.namespaces.keep.includes(ns)) newNs.add(ns)
@@ -277,9 +279,10 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
   }
 
   // --- the process ---
-  const argv = cfg.exec.cmd
+  // Docker's ENTRYPOINT + CMD (validate.ts settled which of the image's apply)
+  const argv = [...cfg.exec.entrypoint, ...cfg.exec.cmd]
   if (argv.length === 0) fail(at('exec.cmd'), 'no command: set [exec] cmd or give one after --')
-  else if (argv[0] === '') fail(at('exec.cmd'), 'no command: the program name is empty')
+  else if (argv[0] === '') fail(at(cfg.exec.entrypoint.length ? 'exec.entrypoint' : 'exec.cmd'), 'no command: the program name is empty')
   const env = [...cfg.exec.env]
   const has = (k: string) => env.some((e) => e.startsWith(k + '='))
   if (!has('HOSTNAME') && newNs.has('uts')) env.push(`HOSTNAME=${cfg.container.hostname}`)

@@ -11,6 +11,12 @@ t.test('plain forms are read without yargs, as yargs reads them', async t => {
     [['run', '--name=a', '--name', 'b', 'cfg.ini'], { config: 'cfg.ini', name: 'b', cmd: [], tty: false, interactive: false }],
     [['run', 'cfg.ini', 'env', '--', '-i'], { config: 'cfg.ini', name: undefined, cmd: ['env', '-i'], tty: false, interactive: false }],
     [['run', 'cfg.ini', '-'], { config: 'cfg.ini', name: undefined, cmd: ['-'], tty: false, interactive: false }],
+    // a monitor's restart of a container on an image, and --store / --images-config
+    [
+      ['run', '/etc/lite/a.ini', '--name', 'a', '--store', '/data/lite', '--image-digest', `sha256:${'a'.repeat(64)}`, '--', 'x'],
+      { config: '/etc/lite/a.ini', name: 'a', cmd: ['x'], tty: false, interactive: false, store: '/data/lite', imageDigest: `sha256:${'a'.repeat(64)}` },
+    ],
+    [['run', '--store=/s', '--images-config=/i.ini', 'cfg.ini'], { config: 'cfg.ini', name: undefined, cmd: [], tty: false, interactive: false, store: '/s', imagesConfig: '/i.ini' }],
   ]
   for (const [argv, want] of cases) t.same(parseRunArgv(argv), want, argv.join(' '))
 })
@@ -30,6 +36,10 @@ t.test('anything else is left to yargs', async t => {
     ['run', '--no-tty', 'cfg.ini'],
     ['run', '--tty=false', 'cfg.ini'],
     ['run', '-tix', 'cfg.ini'],
+    ['run', '--store', 'cfg.ini'],
+    ['run', '--store=', 'cfg.ini'],
+    ['run', '--store', '-t', 'cfg.ini'],
+    ['run', '--image-digest'],
     ['run', ''],
   ]
   for (const argv of cases) t.equal(parseRunArgv(argv), undefined, argv.join(' '))

@@ -1,5 +1,6 @@
 import t from 'tap'
-import { renderConfigReference } from '../../runtime/config/reference.ts'
+import { renderConfigReference, renderImageSettingsReference } from '../../runtime/config/reference.ts'
+import { IMAGE_KEYS, IMAGE_SECTIONS } from '../../runtime/image/settings.ts'
 import { KEYS, SECTIONS } from '../../runtime/config/schema.ts'
 
 const text = renderConfigReference('text')
@@ -38,4 +39,17 @@ t.test('the key table is complete', async t => {
     if (typeof row.default === 'string') t.doesNotThrow(() => row.parse(row.default as string, { file: 'x.ini', dir: '/', key: row.key }), `${id}: the default parses`)
   }
   for (const section of SECTIONS) t.ok(KEYS.some(row => row.section === section.name), `[${section.name}] has keys`)
+})
+
+t.test('the images.ini reference (lite help-config --images)', async t => {
+  const imagesText = renderImageSettingsReference('text')
+  const imagesMarkdown = renderImageSettingsReference('markdown')
+  t.matchSnapshot(imagesText, 'text')
+  t.matchSnapshot(imagesMarkdown, 'markdown')
+  for (const section of IMAGE_SECTIONS) t.match(imagesText, `\n[${section.name}]\n`)
+  for (const row of IMAGE_KEYS) t.match(imagesText, `\n  ${row.key}${row.list ? '[]' : ''} = ${row.value}\n`, `${row.section}.${row.key}`)
+  t.same(imagesText.split('\n').filter(line => line.length > 78 && line.trim().includes(' ')), [], 'lines fit in 78 columns')
+  const rows = imagesMarkdown.split('\n').filter(line => line.startsWith('| `'))
+  t.equal(rows.length, IMAGE_KEYS.length, 'one table row per key')
+  for (const row of rows) t.equal(row.replace(/\\\|/g, '').split('|').length - 2, 4, `4 cells: ${row.slice(0, 30)}`)
 })

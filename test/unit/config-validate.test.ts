@@ -60,6 +60,7 @@ function defaults(file: string, name: string): ContainerConfig {
     container: { name, hostname: name, localtime: 'host' },
     rootfs: { path: abs('rootfs'), kind: 'dir', upper: 'tmpfs', size: 16 * 1024 * 1024, readonly: false },
     exec: {
+      entrypoint: [],
       cmd: [],
       env: [`PATH=${DEFAULT_PATH}`, 'HOME=/'],
       cwd: '/',
@@ -105,6 +106,7 @@ t.test('good configs give exact ContainerConfig objects', async t => {
       container: { name: 'sensor-py', hostname: 'sensor', localtime: 'none' },
       rootfs: { path: abs('rootfs'), kind: 'dir', upper: abs('upper'), size: 16 * 1024 * 1024, readonly: false },
       exec: {
+        entrypoint: [],
         cmd: ['/usr/local/bin/python3', '-u', '/app/main.py', '--port', '8080'],
         env: ['PYTHONUNBUFFERED=1', 'TZ=UTC', 'PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/'],
         cwd: '/app',

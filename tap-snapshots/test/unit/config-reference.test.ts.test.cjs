@@ -5,6 +5,106 @@
  * Make sure to inspect the output below.  Do not ignore changes!
  */
 'use strict'
+exports[`test/unit/config-reference.test.ts > TAP > the images.ini reference (lite help-config --images) > markdown 1`] = `
+- The image settings of a board: /etc/lite/images.ini, or the file LITE_IMAGES_CONFIG or --images-config names (which must then exist). Without the default file, every key has its default.
+- It is read like a container config (the same ini rules, the same FILE:LINE errors). Relative paths are relative to its directory.
+- LITE_STORE or --store replace [store] path; REGISTRY_AUTH_FILE replaces [store] auth.
+- A registry is not a section of its own: ini would split a header such as [registry "10.0.0.1:5000"] at its dots. Each [registry] list item starts with the host instead.
+
+### \`[store]\` (images.ini)
+
+The image store on this board, and what unpacking a layer may do.
+
+| key | value | default | description |
+| --- | --- | --- | --- |
+| \`path\` | path | /var/lib/lite | The store's root: blobs, built images, refs and container records. Absolute, or relative to images.ini's directory; made at the first pull. LITE_STORE and --store replace it. Put it on a data partition: images are written there with fsync and rename. |
+| \`keep_blobs\` | bool | yes | no deletes a pulled image's layer blobs once its image file is built: blobs, the staging tree and the image together would triple the flash used. A later pull of an image that shares layers fetches them again. |
+| \`allow_devices\` | bool | no | yes makes the device nodes that layers hold; by default they are skipped (an image has no business shipping /dev/sda). |
+| \`max_layer_size\` | size | 8G | The most one layer may unpack to (512M, 8G): a compression bomb stops here with an error. |
+| \`auth\` | path | /etc/lite/auth.json | A Docker-style auth.json ("auths": {HOST: {"auth": base64 of USER:PASSWORD}}) for registries that need a login; a missing file means anonymous. REGISTRY_AUTH_FILE replaces it. |
+
+### \`[registry]\` (images.ini)
+
+How registries are reached. Each item starts with a registry host as images name it (docker.io, ghcr.io, 127.0.0.1:5000); a host may appear in several lists.
+
+| key | value | default | description |
+| --- | --- | --- | --- |
+| \`insecure[]\` | HOST | none (HTTPS only) | Plain HTTP to HOST: for a registry on the board's own network without TLS. Certificates are never skipped; a registry is either HTTPS and checked, or HTTP. |
+| \`ca[]\` | HOST PEM-FILE | the system's CAs | CA certificates (a PEM file, absolute or relative to images.ini) trusted for HOST on top of the system's. One file per host. |
+| \`mirror[]\` | HOST MIRROR-HOST | none | Pulls from HOST try MIRROR-HOST first, in the order written, then HOST itself. Digests are checked whatever answers. A mirror reached over HTTP needs its own insecure[] line. |
+
+`
+
+exports[`test/unit/config-reference.test.ts > TAP > the images.ini reference (lite help-config --images) > text 1`] = `
+lite image settings reference (images.ini)
+
+- The image settings of a board: /etc/lite/images.ini, or the file
+  LITE_IMAGES_CONFIG or --images-config names (which must then exist). Without
+  the default file, every key has its default.
+- It is read like a container config (the same ini rules, the same FILE:LINE
+  errors). Relative paths are relative to its directory.
+- LITE_STORE or --store replace [store] path; REGISTRY_AUTH_FILE replaces
+  [store] auth.
+- A registry is not a section of its own: ini would split a header such as
+  [registry "10.0.0.1:5000"] at its dots. Each [registry] list item starts
+  with the host instead.
+
+[store]
+  The image store on this board, and what unpacking a layer may do.
+
+  path = path
+      default: /var/lib/lite
+      The store's root: blobs, built images, refs and container records.
+      Absolute, or relative to images.ini's directory; made at the first pull.
+      LITE_STORE and --store replace it. Put it on a data partition: images
+      are written there with fsync and rename.
+
+  keep_blobs = bool
+      default: yes
+      no deletes a pulled image's layer blobs once its image file is built:
+      blobs, the staging tree and the image together would triple the flash
+      used. A later pull of an image that shares layers fetches them again.
+
+  allow_devices = bool
+      default: no
+      yes makes the device nodes that layers hold; by default they are skipped
+      (an image has no business shipping /dev/sda).
+
+  max_layer_size = size
+      default: 8G
+      The most one layer may unpack to (512M, 8G): a compression bomb stops
+      here with an error.
+
+  auth = path
+      default: /etc/lite/auth.json
+      A Docker-style auth.json ("auths": {HOST: {"auth": base64 of
+      USER:PASSWORD}}) for registries that need a login; a missing file means
+      anonymous. REGISTRY_AUTH_FILE replaces it.
+
+[registry]
+  How registries are reached. Each item starts with a registry host as images
+  name it (docker.io, ghcr.io, 127.0.0.1:5000); a host may appear in several
+  lists.
+
+  insecure[] = HOST
+      default: none (HTTPS only)
+      Plain HTTP to HOST: for a registry on the board's own network without
+      TLS. Certificates are never skipped; a registry is either HTTPS and
+      checked, or HTTP.
+
+  ca[] = HOST PEM-FILE
+      default: the system's CAs
+      CA certificates (a PEM file, absolute or relative to images.ini) trusted
+      for HOST on top of the system's. One file per host.
+
+  mirror[] = HOST MIRROR-HOST
+      default: none
+      Pulls from HOST try MIRROR-HOST first, in the order written, then HOST
+      itself. Digests are checked whatever answers. A mirror reached over HTTP
+      needs its own insecure[] line.
+
+`
+
 exports[`test/unit/config-reference.test.ts > TAP > the markdown reference (README table) > must match snapshot 1`] = `
 - A config is an ini file: [section] headers, then "key = value" lines. Unknown sections and keys are errors.
 - A list is written "key[] = item", one item per line; any other key may appear once per section.
@@ -31,7 +131,8 @@ The root file system: a read-only lower layer (a directory, or a squashfs or ero
 
 | key | value | default | description | LXC | nspawn |
 | --- | --- | --- | --- | --- | --- |
-| \`path\` | path | **required** | The read-only lower layer: a directory, or a squashfs or erofs image file (recognised by its magic number). Absolute, or relative to the config file's directory. It must exist. | \`lxc.rootfs.path\` | \`--directory\`, \`--image\` |
+| \`path\` | path | **required, unless image is set** | The read-only lower layer: a directory, or a squashfs or erofs image file (recognised by its magic number). Absolute, or relative to the config file's directory. It must exist. Not with image. | \`lxc.rootfs.path\` | \`--directory\`, \`--image\` |
+| \`image\` | image reference | none | An image from lite's store (lite image pull / import) as the lower layer: NAME[:TAG] (busybox, 127.0.0.1:5000/app:1.2, normalised as Docker does), NAME@sha256:DIGEST or sha256:DIGEST. Its config gives defaults that this file's keys override: Env (env[]), Entrypoint and Cmd (entrypoint, cmd, -- CMD), WorkingDir (cwd), User (user, groups), StopSignal (stop_signal); ExposedPorts are shown by lite status. The store is /var/lib/lite unless /etc/lite/images.ini, LITE_STORE or --store says otherwise. A running container keeps the image it started from, even when the tag moves. Not with path. | — | \`--image\` |
 | \`upper\` | tmpfs \\| path | \`tmpfs\` | The writable layer: tmpfs (lost at exit; no flash wear) or an existing directory that keeps changes (absolute, or relative to the config file); lite makes root/ and work/ in it. Not with readonly = yes. | \`lxc.rootfs.path = overlayfs:LOWER:UPPER\` | \`Files.Overlay\`, \`--volatile=overlay\` |
 | \`size\` | size | \`16M\` | The size cap of a tmpfs upper layer. Not with a directory upper or readonly = yes. | — | — |
 | \`readonly\` | bool | \`no\` | yes mounts the lower layer read-only with no overlay: the smallest footprint. Not with upper. | \`lxc.rootfs.options = ro\` | \`Files.ReadOnly\` |
@@ -42,13 +143,14 @@ The process started in the container.
 
 | key | value | default | description | LXC | nspawn |
 | --- | --- | --- | --- | --- | --- |
-| \`cmd\` | command line | **required, unless given on the command line** | The program and its arguments, split like a shell would without expanding anything: '...' is literal, "..." allows \\\\" and \\\\\\\\, a backslash quotes the next character. A program without a '/' is looked up in the container's PATH. A command given on the command line wins. | \`lxc.init.cmd\`, \`lxc.execute.cmd\` | \`Exec.Parameters\` |
-| \`env[]\` | KEY=VALUE | PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin and HOME=/, each unless set | An environment variable. Each KEY may be set once. | \`lxc.environment\` | \`Exec.Environment\` |
-| \`cwd\` | path | \`/\` | The working directory, an absolute path inside the container. | \`lxc.init.cwd\` | \`Exec.WorkingDirectory\` |
-| \`user\` | uid[:gid] | \`0:0\` | Numeric user and group ids (names would need the rootfs's /etc/passwd); gid defaults to uid. | \`lxc.init.uid\`, \`lxc.init.gid\` | \`Exec.User\` |
-| \`groups\` | gid list | none | Supplementary group ids, separated by spaces or commas. | \`lxc.init.groups\` | — |
+| \`entrypoint\` | command line | the image's Entrypoint; none without an image | Put before cmd: the program of an image that takes its arguments from cmd (Docker's ENTRYPOINT). Written like cmd. Setting it (even to "") drops the image's Entrypoint and its Cmd, as docker run --entrypoint does; cmd or -- CMD then gives the arguments. lite exec runs its command without it. | (lxc.execute.cmd) | \`Exec.Parameters\` |
+| \`cmd\` | command line | **the image's Cmd (unless entrypoint is set); required without an image or entrypoint, unless given on the command line** | The program and its arguments, split like a shell would without expanding anything: '...' is literal, "..." allows \\\\" and \\\\\\\\, a backslash quotes the next character. A program without a '/' is looked up in the container's PATH. A command given on the command line wins. With an entrypoint (this file's or the image's), these are its arguments. | \`lxc.init.cmd\`, \`lxc.execute.cmd\` | \`Exec.Parameters\` |
+| \`env[]\` | KEY=VALUE | PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin and HOME=/, each unless set | An environment variable. Each KEY may be set once. With an image, its Env comes too, and env[] overrides it by KEY. | \`lxc.environment\` | \`Exec.Environment\` |
+| \`cwd\` | path | the image's WorkingDir, else / | The working directory, an absolute path inside the container. | \`lxc.init.cwd\` | \`Exec.WorkingDirectory\` |
+| \`user\` | uid[:gid], or user[:group] with an image | the image's User, else 0:0 | The user and group ids. Without an image they are numbers, and gid defaults to uid. With an image, names are looked up in the image's /etc/passwd and /etc/group as Docker does: a user's primary group and home (HOME, unless env[] sets it) come from passwd, and its supplementary groups (the groups default) from group; a uid passwd lacks gets gid = uid when written here, gid 0 when it is the image's User (Docker's rule). | \`lxc.init.uid\`, \`lxc.init.gid\` | \`Exec.User\` |
+| \`groups\` | gid list | none; with an image, the user's groups in its /etc/group | Supplementary group ids, separated by spaces or commas; replaces the ones an image's /etc/group gives. | \`lxc.init.groups\` | — |
 | \`init\` | bool | \`no\` | yes starts a small PID 1 (lite-init: the monitor program in init mode, about 25 KiB resident) that reaps zombies and forwards signals; the program runs as PID 2. Without it the program is PID 1, and the kernel drops a signal such as SIGTERM sent to a PID 1 that has no handler for it. | (lxc-execute, with init.lxc) | \`Exec.ProcessTwo\` |
-| \`stop_signal\` | signal | \`SIGTERM\` | The signal that asks the container to stop: a name (SIGTERM, TERM, SIGRTMIN+3) or a number. | \`lxc.signal.stop\` | \`Exec.KillSignal\` |
+| \`stop_signal\` | signal | the image's StopSignal, else SIGTERM | The signal that asks the container to stop: a name (SIGTERM, TERM, SIGRTMIN+3) or a number. | \`lxc.signal.stop\` | \`Exec.KillSignal\` |
 | \`stop_timeout\` | seconds, 0..3600 | \`10\` | How long to wait after stop_signal before SIGKILL. | (lxc-stop --timeout) | — |
 
 ### \`[mount]\`
@@ -229,11 +331,24 @@ lite configuration reference
   layer, which is a size-capped tmpfs unless a directory is given.
 
   path = path
-      required
+      required, unless image is set
       The read-only lower layer: a directory, or a squashfs or erofs image
       file (recognised by its magic number). Absolute, or relative to the
-      config file's directory. It must exist.
+      config file's directory. It must exist. Not with image.
       LXC: lxc.rootfs.path; nspawn: --directory, --image
+
+  image = image reference
+      default: none
+      An image from lite's store (lite image pull / import) as the lower
+      layer: NAME[:TAG] (busybox, 127.0.0.1:5000/app:1.2, normalised as Docker
+      does), NAME@sha256:DIGEST or sha256:DIGEST. Its config gives defaults
+      that this file's keys override: Env (env[]), Entrypoint and Cmd
+      (entrypoint, cmd, -- CMD), WorkingDir (cwd), User (user, groups),
+      StopSignal (stop_signal); ExposedPorts are shown by lite status. The
+      store is /var/lib/lite unless /etc/lite/images.ini, LITE_STORE or
+      --store says otherwise. A running container keeps the image it started
+      from, even when the tag moves. Not with path.
+      nspawn: --image
 
   upper = tmpfs | path
       default: tmpfs
@@ -257,35 +372,54 @@ lite configuration reference
 [exec]
   The process started in the container.
 
+  entrypoint = command line
+      default: the image's Entrypoint; none without an image
+      Put before cmd: the program of an image that takes its arguments from
+      cmd (Docker's ENTRYPOINT). Written like cmd. Setting it (even to "")
+      drops the image's Entrypoint and its Cmd, as docker run --entrypoint
+      does; cmd or -- CMD then gives the arguments. lite exec runs its command
+      without it.
+      LXC: (lxc.execute.cmd); nspawn: Exec.Parameters
+
   cmd = command line
-      required, unless given on the command line
+      the image's Cmd (unless entrypoint is set); required without an image or
+      entrypoint, unless given on the command line
       The program and its arguments, split like a shell would without
       expanding anything: '...' is literal, "..." allows \\" and \\\\, a
       backslash quotes the next character. A program without a '/' is looked
       up in the container's PATH. A command given on the command line wins.
+      With an entrypoint (this file's or the image's), these are its
+      arguments.
       LXC: lxc.init.cmd, lxc.execute.cmd; nspawn: Exec.Parameters
 
   env[] = KEY=VALUE
       default:
       PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin and
       HOME=/, each unless set
-      An environment variable. Each KEY may be set once.
+      An environment variable. Each KEY may be set once. With an image, its
+      Env comes too, and env[] overrides it by KEY.
       LXC: lxc.environment; nspawn: Exec.Environment
 
   cwd = path
-      default: /
+      default: the image's WorkingDir, else /
       The working directory, an absolute path inside the container.
       LXC: lxc.init.cwd; nspawn: Exec.WorkingDirectory
 
-  user = uid[:gid]
-      default: 0:0
-      Numeric user and group ids (names would need the rootfs's /etc/passwd);
-      gid defaults to uid.
+  user = uid[:gid], or user[:group] with an image
+      default: the image's User, else 0:0
+      The user and group ids. Without an image they are numbers, and gid
+      defaults to uid. With an image, names are looked up in the image's
+      /etc/passwd and /etc/group as Docker does: a user's primary group and
+      home (HOME, unless env[] sets it) come from passwd, and its
+      supplementary groups (the groups default) from group; a uid passwd lacks
+      gets gid = uid when written here, gid 0 when it is the image's User
+      (Docker's rule).
       LXC: lxc.init.uid, lxc.init.gid; nspawn: Exec.User
 
   groups = gid list
-      default: none
-      Supplementary group ids, separated by spaces or commas.
+      default: none; with an image, the user's groups in its /etc/group
+      Supplementary group ids, separated by spaces or commas; replaces the
+      ones an image's /etc/group gives.
       LXC: lxc.init.groups
 
   init = bool
@@ -298,7 +432,7 @@ lite configuration reference
       LXC: (lxc-execute, with init.lxc); nspawn: Exec.ProcessTwo
 
   stop_signal = signal
-      default: SIGTERM
+      default: the image's StopSignal, else SIGTERM
       The signal that asks the container to stop: a name (SIGTERM, TERM,
       SIGRTMIN+3) or a number.
       LXC: lxc.signal.stop; nspawn: Exec.KillSignal
