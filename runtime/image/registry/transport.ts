@@ -107,6 +107,8 @@ export function describeFetchError(e: unknown, host: string, now: Date = new Dat
   if (TLS_CODE.test(code)) {
     return new NetworkError(`${host}: TLS certificate check failed (${code}: ${message}); if the registry uses its own CA, set its CA file in images.ini`, false)
   }
+  if (code === 'EPROTO' || /wrong version number|packet length too long/i.test(message))
+    return new NetworkError(`${host}: the TLS handshake failed (${code || message}); if it serves plain http, pull with --insecure or set the registry insecure in images.ini`, false)
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new NetworkError(`cannot resolve ${host} (${code}): check the board's DNS`)
   if (code) return new NetworkError(`cannot reach ${host} (${code})`)
   return new NetworkError(`cannot reach ${host}: ${message}`)
