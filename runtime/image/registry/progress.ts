@@ -46,7 +46,7 @@ export class LineProgress implements ProgressSink {
     this.started.set(digest, { size, at: this.now(), from: have })
     this.out.write(`pull: ${shortDigest(digest)} ${formatBytes(size)}${have > 0 ? `, resuming at ${formatBytes(have)}` : ''}\n`)
   }
-  update(): void {}
+  update(_digest: string, _have: number): void {}
   done(digest: string, how: 'downloaded' | 'exists'): void {
     const s = this.started.get(digest)
     if (how === 'exists' || !s) {
