@@ -80,8 +80,16 @@ export class RegistryClient {
     for (let attempt = 0; ; attempt++) {
       const sentAuth = state.authorization
       const sent = await this.follow(ep, new URL(`${ep.scheme}://${ep.host}${path}`), headers, sentAuth)
-      if (sent.res.status !== 401 || attempt >= 1) return sent
+      if (sent.res.status !== 401) return sent
       const challenges = parseWwwAuthenticate(sent.res.headers.get('www-authenticate'))
+      if (attempt >= 1) {
+        // The credentials themselves were refused: say so, rather than "access denied".
+        if (sentAuth?.startsWith('Basic ') && findChallenge(challenges, 'basic') && !findChallenge(challenges, 'bearer')) {
+          discard(sent)
+          throw new AuthError(`${ep.name} refused the credentials for it in ${this.authFile}`)
+        }
+        return sent
+      }
       discard(sent)
       await this.authenticate(ep, state, challenges, sentAuth)
     }
