@@ -47,13 +47,13 @@ t.test('endpoints: mirrors first, https unless insecure', async (t) => {
   const settings = {
     ...DEFAULT_IMAGE_SETTINGS,
     registries: new Map([
-      ['docker.io', { insecure: false, mirrors: ['mirror.local:5000', 'https://m2.example/'] }],
+      ['docker.io', { insecure: false, mirrors: ['mirror.local:5000', 'https://m2.example/', 'http://m3:80'] }],
       ['mirror.local:5000', { insecure: true, mirrors: [] }],
     ]),
   }
   t.same(
     endpointsFor('docker.io', settings).map((e) => `${e.scheme}://${e.host} ${e.name}${e.mirror ? ' mirror' : ''}`),
-    ['http://mirror.local:5000 mirror.local:5000 mirror', 'https://m2.example m2.example mirror', 'https://registry-1.docker.io docker.io'],
+    ['http://mirror.local:5000 mirror.local:5000 mirror', 'https://m2.example m2.example mirror', 'http://m3:80 m3:80 mirror', 'https://registry-1.docker.io docker.io'],
   )
   t.same(endpointsFor('h:1', settings, true).map((e) => e.scheme), ['http'])
   t.same(endpointsFor('h:1', settings).map((e) => e.scheme), ['https'])

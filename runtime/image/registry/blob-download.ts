@@ -104,7 +104,7 @@ export async function downloadBlob(desc: Descriptor, store: BlobStore, open: Ope
       }
       const status = sent.res.status
       let append = false
-      if (have > 0 && status === 206) {
+      if (status === 206) {
         const start = contentRangeStart(sent.res.headers.get('content-range'))
         if (start !== have) {
           // A range other than the one asked for: start over rather than guess.
@@ -113,7 +113,7 @@ export async function downloadBlob(desc: Descriptor, store: BlobStore, open: Ope
           lastError = new NetworkError(`${sent.host} answered a range from ${start}, not ${have}`)
           continue
         }
-        append = true
+        append = have > 0
       } else if (status === 200) {
         if (have > 0) opts.progress.note(`${opts.what}: ${sent.host} ignored the range; downloading it again from the start`)
         have = 0

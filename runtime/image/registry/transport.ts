@@ -79,13 +79,16 @@ function readCa(file: string, registry: string): string {
  */
 export function endpointsFor(registry: string, settings: ImageSettings, insecureFlag = false): Endpoint[] {
   const own = registrySettings(settings, registry)
-  const make = (name: string, mirror: boolean): Endpoint => {
+  const make = (name: string, mirror: boolean, plain = false): Endpoint => {
     const s = mirror && settings.registries.has(name) ? registrySettings(settings, name) : own
-    const ep: Endpoint = { name, host: name === DOCKER_HUB ? apiHost(name) : name, scheme: insecureFlag || s.insecure ? 'http' : 'https', mirror }
+    const ep: Endpoint = { name, host: name === DOCKER_HUB ? apiHost(name) : name, scheme: plain || insecureFlag || s.insecure ? 'http' : 'https', mirror }
     if (s.ca) ep.ca = readCa(s.ca, name)
     return ep
   }
-  const out = own.mirrors.filter((m) => m && m !== registry).map((m) => make(m.replace(/^https?:\/\//, '').replace(/\/+$/, ''), true))
+  // A mirror written "http://host" is plain http: the setting says so itself.
+  const out = own.mirrors
+    .filter((m) => m && m !== registry)
+    .map((m) => make(m.replace(/^https?:\/\//i, '').replace(/\/+$/, ''), true, /^http:\/\//i.test(m)))
   out.push(make(registry, false))
   return out
 }
