@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { contentRangeStart, downloadBlob, type OpenBlob } from '../../runtime/image/registry/blob-download.ts'
 import { quietProgress } from '../../runtime/image/registry/progress.ts'
 import { NetworkError } from '../../runtime/image/registry/transport.ts'
@@ -52,7 +52,7 @@ const full = (): Answer => ({ status: 200, body: data })
 const rest = (from: number): Answer => ({ status: 206, body: data.subarray(from), headers: { 'content-range': `bytes ${from}-${data.length - 1}/${data.length}` } })
 const opts = { idleMs: 5000, progress: quietProgress, what: 'layer 1', backoffMs: 1 }
 
-function setup(t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+function setup(t: Test) {
   const store = new BlobStore(new StoreLayout(t.testdir()))
   return { store, partial: store.partialPath(digest) }
 }
