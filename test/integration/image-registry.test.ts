@@ -82,13 +82,14 @@ function freePort(): Promise<number> {
   })
 }
 
-async function startDockerRegistry(t: Test, htpasswd?: string): Promise<string> {
-  const dir = join(dirOf(t), 'registry')
+async function startDockerRegistry(t: Test, opts: { htpasswd?: string; tls?: { cert: string; key: string }; name?: string } = {}): Promise<string> {
+  const dir = join(dirOf(t), opts.name ?? 'registry')
   mkdirSync(join(dir, 'data'), { recursive: true })
   const port = await freePort()
-  const auth = htpasswd ? `auth:\n  htpasswd:\n    realm: lite-test\n    path: ${join(dir, 'htpasswd')}\n` : ''
-  if (htpasswd) writeFileSync(join(dir, 'htpasswd'), htpasswd)
-  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${auth}`)
+  const auth = opts.htpasswd ? `auth:\n  htpasswd:\n    realm: lite-test\n    path: ${join(dir, 'htpasswd')}\n` : ''
+  if (opts.htpasswd) writeFileSync(join(dir, 'htpasswd'), opts.htpasswd)
+  const tls = opts.tls ? `  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key}\n` : ''
+  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${tls}${auth}`)
   const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] })
   let log = ''
   child.stderr.on('data', (d) => (log = (log + d).slice(-4000)))
@@ -101,10 +102,10 @@ async function startDockerRegistry(t: Test, htpasswd?: string): Promise<string> 
   })
   let up = false
   for (let i = 0; i < 100 && !up; i++) {
-    up = await fetch(`http://127.0.0.1:${port}/v2/`).then(
-      (r) => r.status === 200 || r.status === 401,
-      () => false,
-    )
+    up = await new Promise<boolean>((resolve) => {
+      const c = net.connect(port, '127.0.0.1', () => (c.destroy(), resolve(true)))
+      c.on('error', () => resolve(false))
+    })
     if (!up) await new Promise((r) => setTimeout(r, 100))
   }
   if (!up) throw new Error(`docker-registry did not start: ${log}`)
@@ -173,6 +174,28 @@ async function buildLayout(t: Test): Promise<Built> {
     }),
   )
   return { dir, one: { manifest: one.m.digest, config: one.config, layer: one.layer }, multi: { index: idx.digest, amd64: amd.m.digest, arm64: arm.m.digest, arm64Layer: arm.layer } }
+}
+
+/** A CA, and certificates for 127.0.0.1 that it signed: one valid now, one valid only from 2099. */
+function makeCerts(t: Test): { ca: string; key: string; now: string; future: string } {
+  const dir = join(dirOf(t), 'pki')
+  mkdirSync(join(dir, 'new'), { recursive: true })
+  writeFileSync(join(dir, 'index.txt'), '')
+  writeFileSync(join(dir, 'serial'), '01\n')
+  writeFileSync(
+    join(dir, 'ca.cnf'),
+    `[ca]\ndefault_ca = d\n[d]\ndatabase = ${dir}/index.txt\nnew_certs_dir = ${dir}/new\nserial = ${dir}/serial\ndefault_md = sha256\npolicy = p\ncopy_extensions = copy\nunique_subject = no\n[p]\ncommonName = supplied\n`,
+  )
+  const ssl = (args: string[]) => {
+    const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8', timeout: 60_000 })
+    if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr}`)
+  }
+  ssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=lite test CA'])
+  ssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'srv.key', '-out', 'srv.csr', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'])
+  const sign = (out: string, dates: string[]) => ssl(['ca', '-batch', '-config', 'ca.cnf', '-cert', 'ca.pem', '-keyfile', 'ca.key', '-in', 'srv.csr', '-out', out, '-notext', ...dates])
+  sign('now.pem', ['-days', '2'])
+  sign('future.pem', ['-startdate', '20990101000000Z', '-enddate', '21000101000000Z'])
+  return { ca: join(dir, 'ca.pem'), key: join(dir, 'srv.key'), now: join(dir, 'now.pem'), future: join(dir, 'future.pem') }
 }
 
 function skopeoCopy(t: Test, layout: string, tag: string, dest: string, creds?: string): void {
@@ -254,7 +277,7 @@ if (!isRoot || missing.length || !existsSync(BUN)) {
   t.test("Debian's docker-registry with htpasswd basic auth", async (t) => {
     const hash = spawnSync(BUN, ['-e', "process.stdout.write(await Bun.password.hash('s3cret, really', { algorithm: 'bcrypt', cost: 5 }))"], { encoding: 'utf8' })
     t.equal(hash.status, 0, hash.stderr)
-    const reg = await startDockerRegistry(t, `tester:${hash.stdout}\n`)
+    const reg = await startDockerRegistry(t, { htpasswd: `tester:${hash.stdout}\n` })
     const built = await buildLayout(t)
     skopeoCopy(t, built.dir, 'one', `${reg}/test/one:v1`, 'tester:s3cret, really')
     const store = join(dirOf(t), 'store')
@@ -276,6 +299,26 @@ if (!isRoot || missing.length || !existsSync(BUN)) {
     t.equal(ok.code, 0, ok.stderr)
     t.equal(JSON.parse(ok.stdout).manifestDigest, built.one.manifest)
     t.same(checkStore(t, store).sort(), [built.one.manifest, built.one.config, built.one.layer].sort())
+  })
+
+  t.test('TLS: a per-registry CA; a certificate from the future blames the clock', { skip: have('openssl') ? false : 'no openssl' }, async (t) => {
+    const certs = makeCerts(t)
+    const reg = await startDockerRegistry(t, { tls: { cert: certs.now, key: certs.key } })
+    const built = await buildLayout(t)
+    skopeoCopy(t, built.dir, 'one', `${reg}/test/one:v1`)
+    const store = join(dirOf(t), 'store')
+    const noCa = await runPull(t, [`${reg}/test/one:v1`, '--store', store, '--quiet'])
+    t.equal(noCa.code, 125)
+    t.match(noCa.stderr, `lite: error: ${reg}: TLS certificate check failed (`)
+    t.match(noCa.stderr, 'if the registry uses its own CA, set its CA file in images.ini')
+    const withCa = await runPull(t, [`${reg}/test/one:v1`, '--store', store, '--quiet', '--registries', JSON.stringify({ [reg]: { ca: certs.ca } })])
+    t.equal(withCa.code, 0, withCa.stderr)
+    t.equal(JSON.parse(withCa.stdout).manifestDigest, built.one.manifest)
+
+    const early = await startDockerRegistry(t, { tls: { cert: certs.future, key: certs.key }, name: 'early' })
+    const clock = await runPull(t, [`${early}/test/one:v1`, '--store', store, '--quiet', '--registries', JSON.stringify({ [early]: { ca: certs.ca } })])
+    t.equal(clock.code, 125)
+    t.match(clock.stderr, new RegExp(`^lite: error: ${early}: TLS certificate check failed \\(CERT_NOT_YET_VALID\\); this board's clock may be wrong: it says ${new Date().toISOString().slice(0, 10)}T`))
   })
 
   const authFile = (t: Test, host: string) => {
