@@ -425,6 +425,16 @@ if (!isRoot || missing.length || !existsSync(BUN)) {
     t.match(byDigest.stderr, 'MANIFEST_UNKNOWN')
   })
 
+  t.test('an image the store built already: manifest and config only', async (t) => {
+    const img = fakeImage('a/b', 'v1', [5000, 6000])
+    const fake = await startFakeRegistry(t, [img])
+    const store = join(dirOf(t), 'store')
+    const r = await runPull(t, [`${fake.host}/a/b:v1`, '--store', store, '--insecure', '--quiet', '--skip-layers'])
+    t.equal(r.code, 0, r.stderr)
+    t.same(fake.log.filter((l) => l.path.includes('/blobs/')).map((l) => l.path.slice(-64)), [JSON.parse(r.stdout).configDigest.slice(7)], 'only the config blob was asked for')
+    t.same(checkStore(t, store).sort(), [sha(img.manifest), JSON.parse(r.stdout).configDigest].sort())
+  })
+
   t.test('schema 1 is refused with a clear error', async (t) => {
     const img: FakeImage = {
       repo: 'old/img',

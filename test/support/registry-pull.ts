@@ -2,7 +2,7 @@
 // the store's; this calls the same function):
 //   bun test/support/registry-pull.ts REF --store DIR [--auth FILE] [--arch A]
 //     [--insecure] [--quiet] [--registries JSON] [--idle-ms N] [--headers-ms N]
-//     [--concurrency N] [--backoff-ms N]
+//     [--concurrency N] [--backoff-ms N] [--skip-layers]
 // --registries is {"host": {"insecure": true, "ca": "file", "mirrors": ["h:p"]}}.
 // Prints the PulledImage as JSON on stdout; an error as "lite: error: ..." on
 // stderr with exit 125.
@@ -42,6 +42,7 @@ async function main(): Promise<number> {
   if (opt('--arch')) options.arch = opt('--arch') as Arch
   if (num('--concurrency')) options.concurrency = num('--concurrency')!
   if (num('--backoff-ms') !== undefined) options.retryBackoffMs = num('--backoff-ms')!
+  if (flag('--skip-layers')) options.skipLayers = () => true
   const pulled = await pullImage(ref, settings, store, options)
   process.stdout.write(JSON.stringify(pulled) + '\n')
   return 0

@@ -37,6 +37,17 @@ t.test('a terminal: rows redrawn in place, at most every 100 ms', async (t) => {
   t.match(out, /\x1b\[1A\x1b\[J0123456789ab {2}2\.0 KiB {2}done\n$/)
 })
 
+t.test('a terminal shows at most 12 rows: the finished ones counted, the active ones', async (t) => {
+  const p = new TtyProgress({ write: () => true }, () => 0, 100)
+  const digests = Array.from({ length: 20 }, (_, i) => `sha256:${String(i).padStart(2, '0')}${'0'.repeat(62)}`)
+  digests.forEach((d, i) => (p.start(d, 100, 0), i < 15 && p.done(d, 'downloaded')))
+  const lines = p.lines()
+  t.equal(lines.length, 6)
+  t.equal(lines[0], '15 of 20 blobs done')
+  t.match(lines[1], /^150000000000 {2}0 B \/ 100 B$/)
+  p.close()
+})
+
 t.test('quiet prints nothing; helpers', async (t) => {
   t.equal(progressFor(true), quietProgress)
   t.equal(shortDigest(D), '0123456789ab')

@@ -30,6 +30,8 @@ export interface DownloadOptions {
   maxAttempts?: number
   /** Waits between attempts (ms); tests make it short. */
   backoffMs?: number
+  /** Aborted when the pull fails elsewhere: the download stops, its partial file stays. */
+  signal?: AbortSignal
 }
 
 function hashFilePrefix(file: string, length: number, hash: Hash): void {
@@ -77,6 +79,7 @@ export async function downloadBlob(desc: Descriptor, store: BlobStore, open: Ope
   let lastError: Error | undefined
   let started = false
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    opts.signal?.throwIfAborted()
     let have = sizeOf(partial)
     if (have > size) {
       fs.rmSync(partial, { force: true })
@@ -132,6 +135,10 @@ export async function downloadBlob(desc: Descriptor, store: BlobStore, open: Ope
       let broke: Error | undefined
       try {
         for await (const chunk of readChunks(sent, sent.host, opts.idleMs)) {
+          if (opts.signal?.aborted) {
+            discard(sent)
+            throw opts.signal.reason
+          }
           if (have + chunk.length > size) {
             discard(sent)
             fs.closeSync(fd)

@@ -61,7 +61,7 @@ export class RegistryClient {
     private readonly auths: AuthEntries,
     readonly timeouts: Timeouts,
     /** Where the credentials come from, for messages. */
-    private readonly authFile: string,
+    readonly authFile: string,
   ) {}
 
   private state(ep: Endpoint): EndpointAuth {
@@ -119,6 +119,11 @@ export class RegistryClient {
       url = next
     }
     throw new RegistryHttpError(`${start.host} redirected more than ${MAX_REDIRECTS} times`, 310)
+  }
+
+  /** Whether auth.json has credentials for `ep` (for the hints of refusals). */
+  hasCredentials(ep: Endpoint): boolean {
+    return this.credentials(ep) !== undefined
   }
 
   private credentials(ep: Endpoint): Credentials | undefined {

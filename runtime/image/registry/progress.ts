@@ -71,6 +71,9 @@ interface Row {
   samples: [number, number][]
 }
 
+/** At most this many rows on the screen, so that a redraw never scrolls. */
+const MAX_ROWS = 12
+
 /** The live display of a terminal: rows redrawn in place, at most every 100 ms. */
 export class TtyProgress implements ProgressSink {
   private readonly rows: Row[] = []
@@ -149,12 +152,19 @@ export class TtyProgress implements ProgressSink {
     return `${id}  ${formatBytes(r.have)} / ${formatBytes(r.size)}${rate}`
   }
 
+  /** The rows shown: all of them, or past MAX_ROWS a count of the finished ones and the active ones. */
+  lines(): string[] {
+    if (this.rows.length <= MAX_ROWS) return this.rows.map((r) => TtyProgress.rowText(r))
+    const active = this.rows.filter((r) => r.state === 'active')
+    return [`${this.rows.length - active.length} of ${this.rows.length} blobs done`, ...active.slice(0, MAX_ROWS - 1).map((r) => TtyProgress.rowText(r))]
+  }
+
   private draw(): void {
     this.last = this.now()
     this.clear()
-    const text = this.rows.map((r) => TtyProgress.rowText(r)).join('\n')
-    if (text) this.out.write(`${text}\n`)
-    this.drawn = this.rows.length
+    const lines = this.lines()
+    if (lines.length) this.out.write(`${lines.join('\n')}\n`)
+    this.drawn = lines.length
   }
 }
 

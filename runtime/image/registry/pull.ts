@@ -12,7 +12,7 @@
 
 import { LiteError } from '../../errors.ts'
 import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, ManifestError, checkConfigMatchesManifest, checkImageManifest, parseImageConfigBytes, parseManifestBytes, MANIFEST_ACCEPT, type ParsedManifest } from '../manifest.ts'
-import { machineArch, platformText, selectPlatform, type Arch } from '../platform.ts'
+import { ARCHES, machineArch, platformText, selectPlatform, type Arch } from '../platform.ts'
 import { parseReference, referenceTarget } from '../reference.ts'
 import type { ImageSettings } from '../settings.ts'
 import { DigestMismatch, sha256Digest, type BlobStore } from '../store/blobs.ts'
@@ -34,6 +34,12 @@ export interface PullOptions {
   concurrency?: number
   /** The wait before a retry of a broken download, ms (default 1 s, growing). */
   retryBackoffMs?: number
+  /**
+   * Asked with the manifest's digest once it is known: true when the store already
+   * built an image from it (and may have dropped its layer blobs, keep_blobs = no),
+   * so the layers are not downloaded again. The manifest and config still are.
+   */
+  skipLayers?: (manifestDigest: string) => boolean
 }
 
 export interface PulledImage {
@@ -56,12 +62,16 @@ interface Fetched {
 }
 
 /** An HTTP answer other than success, as the error a user reads. Retriable ones are NetworkErrors. */
-async function statusError(sent: Sent, ep: Endpoint, what: string, timeouts: Timeouts): Promise<LiteError> {
+async function statusError(sent: Sent, ep: Endpoint, what: string, client: RegistryClient): Promise<LiteError> {
   const status = sent.res.status
-  const detail = await errorDetail(sent, ep.host, timeouts)
+  const detail = await errorDetail(sent, ep.host, client.timeouts)
   const tail = detail ? ` (${detail})` : ''
   if (status === 404) return new RegistryHttpError(`${what} was not found on ${ep.name}${tail}`, status)
-  if (status === 401 || status === 403) return new AuthError(`${ep.name} refused access to ${what} (${status})${tail}`)
+  if (status === 401 || status === 403) {
+    // Docker Hub answers so for a repository that does not exist, too.
+    const hint = client.hasCredentials(ep) ? '' : `; if the repository exists and is private, add credentials for ${ep.name} to ${client.authFile}`
+    return new AuthError(`${ep.name} refused access to ${what} (${status})${tail}${hint}`)
+  }
   if (status === 429) return new NetworkError(`${ep.name} limits the rate of requests (429)${tail}; wait and pull again`)
   if (status >= 500) return new NetworkError(`${ep.name} failed (${status})${tail}`)
   return new RegistryHttpError(`${ep.name} answered ${status} for ${what}${tail}`, status)
@@ -82,7 +92,7 @@ async function fetchManifest(
   for (const [i, ep] of endpoints.entries()) {
     try {
       const sent = await client.get(ep, `/v2/${client.repository}/manifests/${target}`, { Accept: MANIFEST_ACCEPT })
-      if (sent.res.status !== 200) throw await statusError(sent, ep, `the manifest of ${what}`, client.timeouts)
+      if (sent.res.status !== 200) throw await statusError(sent, ep, `the manifest of ${what}`, client)
       const bytes = await readLimited(sent, ep.host, client.timeouts, MAX_MANIFEST_BYTES, `the manifest of ${what}`)
       const digest = sha256Digest(bytes)
       if (expected && digest !== expected) throw new LiteError(`the manifest of ${what} from ${ep.name} has the digest ${digest}, not ${expected}; nothing was stored`)
@@ -111,7 +121,7 @@ function blobOpener(client: RegistryClient, endpoints: Endpoint[], digest: strin
         const sent = await client.get(ep, `/v2/${client.repository}/blobs/${digest}`, from > 0 ? { Range: `bytes=${from}-` } : {})
         const status = sent.res.status
         if (status === 200 || status === 206) return { ...sent, host: ep.name }
-        throw await statusError(sent, ep, what, client.timeouts)
+        throw await statusError(sent, ep, what, client)
       } catch (e) {
         last = e
         if (!fallsThrough(e) || i === endpoints.length - 1) throw e
@@ -132,8 +142,12 @@ async function fetchSmallBlob(client: RegistryClient, endpoints: Endpoint[], des
   return bytes
 }
 
-/** Runs `fn` over `items`, `limit` at a time; the first failure rejects at once (the others' partial files stay for a resume). */
-function runLimited<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<unknown>): Promise<void> {
+/**
+ * Runs `fn` over `items`, `limit` at a time. The first failure rejects at once and
+ * aborts `cancel`, which stops the others at their next chunk (their partial files
+ * stay for a resume).
+ */
+function runLimited<T>(items: T[], limit: number, cancel: AbortController, fn: (item: T, i: number) => Promise<unknown>): Promise<void> {
   return new Promise((resolve, reject) => {
     let next = 0
     let running = 0
@@ -153,6 +167,7 @@ function runLimited<T>(items: T[], limit: number, fn: (item: T, i: number) => Pr
             running--
             if (!failed) {
               failed = true
+              cancel.abort(e)
               reject(e)
             }
           },
@@ -176,6 +191,7 @@ export async function pullImage(refText: string, settings: ImageSettings, store:
   const endpoints = endpointsFor(ref.registry, settings, options.insecure ?? false)
   const client = new RegistryClient(ref.repository, readAuthFile(settings.authFile), timeouts, settings.authFile)
   const progress = options.progress ?? progressFor(options.quiet ?? false)
+  if (options.arch !== undefined && !ARCHES.includes(options.arch)) throw new LiteError(`--arch ${JSON.stringify(options.arch)}: lite pulls images for ${ARCHES.join(' or ')}`)
   const arch = options.arch ?? machineArch()
   try {
     const top = await fetchManifest(client, endpoints, referenceTarget(ref), ref.digest, what, progress)
@@ -209,15 +225,18 @@ export async function pullImage(refText: string, settings: ImageSettings, store:
 
     // Layers, at most `concurrency` at once, each digest once.
     const seen = new Set<string>()
-    const layers = manifest.layers.map((l, i) => ({ l, i })).filter(({ l }) => !seen.has(l.digest) && seen.add(l.digest))
+    const skip = options.skipLayers?.(manifestDigest) ?? false
+    const layers = skip ? [] : manifest.layers.map((l, i) => ({ l, i })).filter(({ l }) => !seen.has(l.digest) && seen.add(l.digest))
     const n = manifest.layers.length
-    await runLimited(layers, Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY), async ({ l, i }) => {
+    const cancel = new AbortController()
+    await runLimited(layers, Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY), cancel, async ({ l, i }) => {
       const layerWhat = `layer ${i + 1} of ${n} (${shortDigest(l.digest)}) of ${what}`
       try {
         await downloadBlob(l, store, blobOpener(client, sources, l.digest, layerWhat, progress), {
           idleMs: timeouts.idleMs,
           progress,
           what: layerWhat,
+          signal: cancel.signal,
           ...(options.retryBackoffMs !== undefined ? { backoffMs: options.retryBackoffMs } : {}),
         })
       } catch (e) {
@@ -227,7 +246,8 @@ export async function pullImage(refText: string, settings: ImageSettings, store:
     })
 
     // Only now, with every blob there, the small documents: a store that holds a
-    // manifest holds what it names (prune and the image builder rely on it).
+    // manifest holds what it names (prune and the image builder rely on it), unless
+    // skipLayers said that the image is built already.
     store.putBytes(manifest.config.digest, configBytes, configWhat)
     store.putBytes(manifestDigest, chosen.bytes, `the manifest of ${what}`)
     if (indexDigest) store.putBytes(indexDigest, top.bytes, `the index of ${what}`)
