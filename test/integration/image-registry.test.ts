@@ -435,6 +435,18 @@ if (!isRoot || missing.length || !existsSync(BUN)) {
     t.same(checkStore(t, store).sort(), [sha(img.manifest), JSON.parse(r.stdout).configDigest].sort())
   })
 
+  t.test('a store that cannot be written: a clear error', async (t) => {
+    const img = fakeImage('a/b', 'v1', [5000])
+    const fake = await startFakeRegistry(t, [img])
+    const store = join(dirOf(t), 'store')
+    mkdirSync(store, { recursive: true })
+    writeFileSync(join(store, 'tmp'), 'not a directory')
+    const r = await runPull(t, [`${fake.host}/a/b:v1`, '--store', store, '--insecure', '--quiet'])
+    t.equal(r.code, 125)
+    t.match(r.stderr, new RegExp(`^lite: error: cannot write to the image store ${store}: [A-Za-z ]+ \\(E[A-Z]+\\)`))
+    t.notMatch(r.stderr, /\bat .*\.ts:\d+/, 'no stack trace')
+  })
+
   t.test('schema 1 is refused with a clear error', async (t) => {
     const img: FakeImage = {
       repo: 'old/img',

@@ -11,6 +11,7 @@
 // stored with putBytes; the layers through partial files that a later pull resumes.
 
 import { LiteError } from '../../errors.ts'
+import { describeFsError } from '../../config/errno.ts'
 import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, ManifestError, checkConfigMatchesManifest, checkImageManifest, parseImageConfigBytes, parseManifestBytes, MANIFEST_ACCEPT, type ParsedManifest } from '../manifest.ts'
 import { ARCHES, machineArch, platformText, selectPlatform, type Arch } from '../platform.ts'
 import { parseReference, referenceTarget } from '../reference.ts'
@@ -186,80 +187,91 @@ function runLimited<T>(items: T[], limit: number, cancel: AbortController, fn: (
  */
 export async function pullImage(refText: string, settings: ImageSettings, store: BlobStore, options: PullOptions = {}): Promise<PulledImage> {
   const ref = parseReference(refText)
-  const what = ref.canonical
   const timeouts: Timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts }
   const endpoints = endpointsFor(ref.registry, settings, options.insecure ?? false)
   const client = new RegistryClient(ref.repository, readAuthFile(settings.authFile), timeouts, settings.authFile)
-  const progress = options.progress ?? progressFor(options.quiet ?? false)
   if (options.arch !== undefined && !ARCHES.includes(options.arch)) throw new LiteError(`--arch ${JSON.stringify(options.arch)}: lite pulls images for ${ARCHES.join(' or ')}`)
   const arch = options.arch ?? machineArch()
+  const progress = options.progress ?? progressFor(options.quiet ?? false)
   try {
-    const top = await fetchManifest(client, endpoints, referenceTarget(ref), ref.digest, what, progress)
-    let chosen = top
-    let indexDigest: string | undefined
-    if (top.parsed.kind === 'index') {
-      const desc = selectPlatform(top.parsed.index, arch, what)
-      if (desc.size > MAX_MANIFEST_BYTES) throw new ManifestError(`the linux/${arch} manifest of ${what} is ${desc.size} bytes, more than the ${MAX_MANIFEST_BYTES} allowed`)
-      const platformWhat = `${what} (${platformText(desc.platform)})`
-      chosen = await fetchManifest(client, preferring(endpoints, top.endpoint), desc.digest, desc.digest, platformWhat, progress)
-      if (chosen.parsed.kind !== 'manifest') throw new ManifestError(`${platformWhat} is an index inside an index, which lite does not follow`)
-      if (chosen.bytes.length !== desc.size) throw new ManifestError(`${platformWhat}: the manifest is ${chosen.bytes.length} bytes, not the ${desc.size} the index says`)
-      indexDigest = top.digest
-    }
-    if (chosen.parsed.kind !== 'manifest') throw new ManifestError(`${what} is not an image manifest`)
-    const manifest = chosen.parsed.manifest
-    checkImageManifest(manifest, what)
-    const manifestDigest = chosen.digest
-    const sources = preferring(endpoints, chosen.endpoint)
-
-    // The config: small, read whole, checked, parsed.
-    const configWhat = `the config of ${what}`
-    const configBytes = store.has(manifest.config.digest)
-      ? store.readBytes(manifest.config.digest, MAX_CONFIG_BYTES)
-      : await fetchSmallBlob(client, sources, manifest.config, MAX_CONFIG_BYTES, configWhat, progress)
-    const config = parseImageConfigBytes(configBytes, configWhat)
-    checkConfigMatchesManifest(manifest, config, what)
-    if (config.os !== 'linux') throw new ManifestError(`${what} is an image for ${config.os}, not linux`)
-    if (options.arch && config.architecture !== options.arch)
-      throw new ManifestError(`${what} is an image for linux/${config.architecture}, not the linux/${options.arch} asked for`)
-
-    // Layers, at most `concurrency` at once, each digest once.
-    const seen = new Set<string>()
-    const skip = options.skipLayers?.(manifestDigest) ?? false
-    const layers = skip ? [] : manifest.layers.map((l, i) => ({ l, i })).filter(({ l }) => !seen.has(l.digest) && seen.add(l.digest))
-    const n = manifest.layers.length
-    const cancel = new AbortController()
-    await runLimited(layers, Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY), cancel, async ({ l, i }) => {
-      const layerWhat = `layer ${i + 1} of ${n} (${shortDigest(l.digest)}) of ${what}`
-      try {
-        await downloadBlob(l, store, blobOpener(client, sources, l.digest, layerWhat, progress), {
-          idleMs: timeouts.idleMs,
-          progress,
-          what: layerWhat,
-          signal: cancel.signal,
-          ...(options.retryBackoffMs !== undefined ? { backoffMs: options.retryBackoffMs } : {}),
-        })
-      } catch (e) {
-        if (e instanceof DigestMismatch) throw new LiteError(`${e.message}; nothing was stored`)
-        throw e
-      }
-    })
-
-    // Only now, with every blob there, the small documents: a store that holds a
-    // manifest holds what it names (prune and the image builder rely on it), unless
-    // skipLayers said that the image is built already.
-    store.putBytes(manifest.config.digest, configBytes, configWhat)
-    store.putBytes(manifestDigest, chosen.bytes, `the manifest of ${what}`)
-    if (indexDigest) store.putBytes(indexDigest, top.bytes, `the index of ${what}`)
-    return {
-      reference: ref,
-      manifestDigest,
-      manifest,
-      config,
-      configDigest: manifest.config.digest,
-      ...(indexDigest ? { indexDigest } : {}),
-    }
+    return await pullInto(ref, arch, endpoints, client, store, options, progress)
+  } catch (e) {
+    // A store that is read-only, full or broken: say which store, and how.
+    const code = (e as NodeJS.ErrnoException)?.code
+    if (!(e instanceof LiteError) && typeof code === 'string' && /^E[A-Z]+$/.test(code))
+      throw new LiteError(`cannot write to the image store ${settings.store}: ${describeFsError(e)}${(e as NodeJS.ErrnoException).path ? ` (${(e as NodeJS.ErrnoException).path})` : ''}`)
+    throw e
   } finally {
     progress.close()
+  }
+}
+
+async function pullInto(ref: ImageReference, arch: Arch, endpoints: Endpoint[], client: RegistryClient, store: BlobStore, options: PullOptions, progress: ProgressSink): Promise<PulledImage> {
+  const what = ref.canonical
+  const timeouts = client.timeouts
+  const top = await fetchManifest(client, endpoints, referenceTarget(ref), ref.digest, what, progress)
+  let chosen = top
+  let indexDigest: string | undefined
+  if (top.parsed.kind === 'index') {
+    const desc = selectPlatform(top.parsed.index, arch, what)
+    if (desc.size > MAX_MANIFEST_BYTES) throw new ManifestError(`the linux/${arch} manifest of ${what} is ${desc.size} bytes, more than the ${MAX_MANIFEST_BYTES} allowed`)
+    const platformWhat = `${what} (${platformText(desc.platform)})`
+    chosen = await fetchManifest(client, preferring(endpoints, top.endpoint), desc.digest, desc.digest, platformWhat, progress)
+    if (chosen.parsed.kind !== 'manifest') throw new ManifestError(`${platformWhat} is an index inside an index, which lite does not follow`)
+    if (chosen.bytes.length !== desc.size) throw new ManifestError(`${platformWhat}: the manifest is ${chosen.bytes.length} bytes, not the ${desc.size} the index says`)
+    indexDigest = top.digest
+  }
+  if (chosen.parsed.kind !== 'manifest') throw new ManifestError(`${what} is not an image manifest`)
+  const manifest = chosen.parsed.manifest
+  checkImageManifest(manifest, what)
+  const manifestDigest = chosen.digest
+  const sources = preferring(endpoints, chosen.endpoint)
+
+  // The config: small, read whole, checked, parsed.
+  const configWhat = `the config of ${what}`
+  const configBytes = store.has(manifest.config.digest)
+    ? store.readBytes(manifest.config.digest, MAX_CONFIG_BYTES)
+    : await fetchSmallBlob(client, sources, manifest.config, MAX_CONFIG_BYTES, configWhat, progress)
+  const config = parseImageConfigBytes(configBytes, configWhat)
+  checkConfigMatchesManifest(manifest, config, what)
+  if (config.os !== 'linux') throw new ManifestError(`${what} is an image for ${config.os}, not linux`)
+  if ((options.arch || indexDigest) && config.architecture !== arch)
+    throw new ManifestError(`${what} is an image for linux/${config.architecture}, not the linux/${arch} ${options.arch ? 'asked for' : 'chosen from its index'}`)
+
+  // Layers, at most `concurrency` at once, each digest once.
+  const seen = new Set<string>()
+  const skip = options.skipLayers?.(manifestDigest) ?? false
+  const layers = skip ? [] : manifest.layers.map((l, i) => ({ l, i })).filter(({ l }) => !seen.has(l.digest) && seen.add(l.digest))
+  const n = manifest.layers.length
+  const cancel = new AbortController()
+  await runLimited(layers, Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY), cancel, async ({ l, i }) => {
+    const layerWhat = `layer ${i + 1} of ${n} (${shortDigest(l.digest)}) of ${what}`
+    try {
+      await downloadBlob(l, store, blobOpener(client, sources, l.digest, layerWhat, progress), {
+        idleMs: timeouts.idleMs,
+        progress,
+        what: layerWhat,
+        signal: cancel.signal,
+        ...(options.retryBackoffMs !== undefined ? { backoffMs: options.retryBackoffMs } : {}),
+      })
+    } catch (e) {
+      if (e instanceof DigestMismatch) throw new LiteError(`${e.message}; nothing was stored`)
+      throw e
+    }
+  })
+
+  // Only now, with every blob there, the small documents: a store that holds a
+  // manifest holds what it names (prune and the image builder rely on it), unless
+  // skipLayers said that the image is built already.
+  store.putBytes(manifest.config.digest, configBytes, configWhat)
+  store.putBytes(manifestDigest, chosen.bytes, `the manifest of ${what}`)
+  if (indexDigest) store.putBytes(indexDigest, top.bytes, `the index of ${what}`)
+  return {
+    reference: ref,
+    manifestDigest,
+    manifest,
+    config,
+    configDigest: manifest.config.digest,
+    ...(indexDigest ? { indexDigest } : {}),
   }
 }
