@@ -177,7 +177,8 @@ export class RegistryClient {
       throw new AuthError(`${ep.name}'s token realm ${url.origin} is plain http; lite does not send the credentials there unless the registry is set insecure`)
     if (service) url.searchParams.set('service', service)
     for (const s of scope.split(' ').filter(Boolean)) url.searchParams.append('scope', s)
-    const tokenEp: Endpoint = { name: url.host, host: url.host, scheme: url.protocol === 'http:' ? 'http' : 'https', mirror: false, ...(url.host === ep.host && ep.ca ? { ca: ep.ca } : {}) }
+    // The registry's own CA applies to its token server too (GitLab's is another host of the same site).
+    const tokenEp: Endpoint = { name: url.host, host: url.host, scheme: url.protocol === 'http:' ? 'http' : 'https', mirror: false, ...(ep.ca ? { ca: ep.ca } : {}) }
     const sent = await this.follow(tokenEp, url, { Accept: 'application/json' }, creds ? basic(creds) : undefined)
     const status = sent.res.status
     if (status === 401 || status === 403) {
