@@ -9,7 +9,8 @@
 // pull` calls). Every server and process stops in a teardown.
 
 import { spawn, spawnSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
+import { createHash, sign } from 'node:crypto'
+import http from 'node:http'
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { join } from 'node:path'
@@ -82,14 +83,20 @@ function freePort(): Promise<number> {
   })
 }
 
-async function startDockerRegistry(t: Test, opts: { htpasswd?: string; tls?: { cert: string; key: string }; name?: string } = {}): Promise<string> {
+async function startDockerRegistry(
+  t: Test,
+  opts: { htpasswd?: string; tls?: { cert: string; key: string }; token?: { realm: string; rootCerts: string }; name?: string } = {},
+): Promise<string> {
   const dir = join(dirOf(t), opts.name ?? 'registry')
   mkdirSync(join(dir, 'data'), { recursive: true })
   const port = await freePort()
   const auth = opts.htpasswd ? `auth:\n  htpasswd:\n    realm: lite-test\n    path: ${join(dir, 'htpasswd')}\n` : ''
   if (opts.htpasswd) writeFileSync(join(dir, 'htpasswd'), opts.htpasswd)
+  const token = opts.token
+    ? `auth:\n  token:\n    realm: ${opts.token.realm}\n    service: ${TOKEN_SERVICE}\n    issuer: ${TOKEN_ISSUER}\n    rootcertbundle: ${opts.token.rootCerts}\n`
+    : ''
   const tls = opts.tls ? `  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key}\n` : ''
-  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${tls}${auth}`)
+  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${tls}${auth}${token}`)
   const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] })
   let log = ''
   child.stderr.on('data', (d) => (log = (log + d).slice(-4000)))
@@ -198,10 +205,54 @@ function makeCerts(t: Test): { ca: string; key: string; now: string; future: str
   return { ca: join(dir, 'ca.pem'), key: join(dir, 'srv.key'), now: join(dir, 'now.pem'), future: join(dir, 'future.pem') }
 }
 
-function skopeoCopy(t: Test, layout: string, tag: string, dest: string, creds?: string): void {
+const TOKEN_SERVICE = 'lite-test-registry'
+const TOKEN_ISSUER = 'lite-test-issuer'
+const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url')
+
+/**
+ * A token server for docker-registry's `auth: token`: Basic credentials in, a JWT
+ * out (RS256, signed with `key`, the certificate chain in x5c). `tester` gets what
+ * it asks for; anyone else gets a token that grants nothing.
+ */
+async function startTokenServer(t: Test, keyPem: string, certPem: string, password: string): Promise<{ realm: string; requests: string[] }> {
+  const der = certPem.replace(/-----[A-Z ]+-----|\s/g, '')
+  const requests: string[] = []
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x')
+    requests.push(`${req.headers.authorization ? 'basic' : 'anonymous'} ${url.searchParams.getAll('scope').join(' ')}`)
+    const tester = req.headers.authorization === `Basic ${Buffer.from(`tester:${password}`).toString('base64')}`
+    if (req.headers.authorization && !tester) return void res.writeHead(401).end('{"details":"wrong credentials"}')
+    const access = url.searchParams.getAll('scope').flatMap((scope) => {
+      const [type, name, actions] = scope.split(':')
+      return tester && type === 'repository' && name ? [{ type, name, actions: (actions ?? '').split(',') }] : []
+    })
+    const now = Math.floor(Date.now() / 1000)
+    const header = b64url(JSON.stringify({ typ: 'JWT', alg: 'RS256', x5c: [der] }))
+    const claims = b64url(JSON.stringify({ iss: TOKEN_ISSUER, sub: tester ? 'tester' : '', aud: url.searchParams.get('service'), exp: now + 300, nbf: now - 10, iat: now, jti: String(Math.random()), access }))
+    const signature = sign('RSA-SHA256', Buffer.from(`${header}.${claims}`), keyPem).toString('base64url')
+    const token = `${header}.${claims}.${signature}`
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ token, access_token: token, expires_in: 300 }))
+  })
+  const sockets = new Set<net.Socket>()
+  server.on('connection', (c) => (sockets.add(c), c.on('close', () => sockets.delete(c))))
+  const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)))
+  t.teardown(async () => {
+    for (const c of sockets) c.destroy()
+    await new Promise((r) => server.close(r))
+  })
+  return { realm: `http://127.0.0.1:${port}/token`, requests }
+}
+
+/** skopeo copy, asynchronously: a token server in this process must keep answering. */
+async function skopeoCopy(t: Test, layout: string, tag: string, dest: string, creds?: string): Promise<void> {
   const args = ['copy', '--all', '--dest-tls-verify=false', ...(creds ? ['--dest-creds', creds] : []), `oci:${layout}:${tag}`, `docker://${dest}`]
-  const r = spawnSync('skopeo', args, { encoding: 'utf8', timeout: 120_000 })
-  t.equal(r.status, 0, `skopeo copy ${tag}: ${r.stderr}`)
+  const child = spawn('skopeo', args, { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)))
+  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
+  const code = await new Promise<number | null>((r) => child.on('close', r))
+  clearTimeout(timer)
+  t.equal(code, 0, `skopeo copy ${tag}: ${stderr}`)
 }
 
 const missing = ['docker-registry', 'skopeo'].filter((c) => !have(c))
@@ -214,8 +265,8 @@ if (!isRoot || missing.length || !existsSync(BUN)) {
   t.test("Debian's docker-registry, no auth: by tag, by digest, multi-arch", async (t) => {
     const reg = await startDockerRegistry(t)
     const built = await buildLayout(t)
-    skopeoCopy(t, built.dir, 'one', `${reg}/test/one:v1`)
-    skopeoCopy(t, built.dir, 'multi', `${reg}/test/multi:v1`)
+    await skopeoCopy(t, built.dir, 'one', `${reg}/test/one:v1`)
+    await skopeoCopy(t, built.dir, 'multi', `${reg}/test/multi:v1`)
     const store = join(dirOf(t), 'store')
 
     const byTag = await runPull(t, [`${reg}/test/one:v1`, '--store', store, '--insecure'])
@@ -279,7 +330,7 @@ if (!isRoot || missing.length || !existsSync(BUN)) {
     t.equal(hash.status, 0, hash.stderr)
     const reg = await startDockerRegistry(t, { htpasswd: `tester:${hash.stdout}\n` })
     const built = await buildLayout(t)
-    skopeoCopy(t, built.dir, 'one', `${reg}/test/one:v1`, 'tester:s3cret, really')
+    await skopeoCopy(t, built.dir, 'one', `${reg}/test/one:v1`, 'tester:s3cret, really')
     const store = join(dirOf(t), 'store')
     const dir = dirOf(t)
 
@@ -305,7 +356,7 @@ if (!isRoot || missing.length || !existsSync(BUN)) {
     const certs = makeCerts(t)
     const reg = await startDockerRegistry(t, { tls: { cert: certs.now, key: certs.key } })
     const built = await buildLayout(t)
-    skopeoCopy(t, built.dir, 'one', `${reg}/test/one:v1`)
+    await skopeoCopy(t, built.dir, 'one', `${reg}/test/one:v1`)
     const store = join(dirOf(t), 'store')
     const noCa = await runPull(t, [`${reg}/test/one:v1`, '--store', store, '--quiet'])
     t.equal(noCa.code, 125)
@@ -319,6 +370,28 @@ if (!isRoot || missing.length || !existsSync(BUN)) {
     const clock = await runPull(t, [`${early}/test/one:v1`, '--store', store, '--quiet', '--registries', JSON.stringify({ [early]: { ca: certs.ca } })])
     t.equal(clock.code, 125)
     t.match(clock.stderr, new RegExp(`^lite: error: ${early}: TLS certificate check failed \\(CERT_NOT_YET_VALID\\); this board's clock may be wrong: it says ${new Date().toISOString().slice(0, 10)}T`))
+  })
+
+  t.test("Debian's docker-registry with token auth: a token server written here", { skip: have('openssl') ? false : 'no openssl' }, async (t) => {
+    const certs = makeCerts(t)
+    const tokens = await startTokenServer(t, readFileSync(certs.key, 'utf8'), readFileSync(certs.now, 'utf8'), 'pw, with comma')
+    const reg = await startDockerRegistry(t, { token: { realm: tokens.realm, rootCerts: certs.ca } })
+    const built = await buildLayout(t)
+    await skopeoCopy(t, built.dir, 'multi', `${reg}/team/multi:v1`, 'tester:pw, with comma')
+    const store = join(dirOf(t), 'store')
+
+    const anon = await runPull(t, [`${reg}/team/multi:v1`, '--store', store, '--insecure', '--quiet', '--auth', join(dirOf(t), 'none.json')])
+    t.equal(anon.code, 125)
+    t.match(anon.stderr, `lite: error: ${reg} refused access to the manifest of ${reg}/team/multi:v1 (401)`)
+    t.match(anon.stderr, `; if the repository exists and is private, add credentials for ${reg} to ${join(dirOf(t), 'none.json')}`)
+
+    const auth = join(dirOf(t), 'auth.json')
+    writeFileSync(auth, JSON.stringify({ auths: { [reg]: { auth: Buffer.from('tester:pw, with comma').toString('base64') } } }))
+    const before = tokens.requests.length
+    const ok = await runPull(t, [`${reg}/team/multi:v1`, '--store', store, '--insecure', '--quiet', '--auth', auth, '--arch', 'arm64'])
+    t.equal(ok.code, 0, ok.stderr)
+    t.equal(JSON.parse(ok.stdout).manifestDigest, built.multi.arm64)
+    t.same(tokens.requests.slice(before), ['basic repository:team/multi:pull'], 'one token, with credentials, for the pull scope')
   })
 
   const authFile = (t: Test, host: string) => {
