@@ -1,12 +1,16 @@
 // The registry client against real and fake registries, all on 127.0.0.1:
 // - Debian's docker-registry, started here with its own config and storage, filled
 //   by skopeo from OCI layouts built here (one image, and an index with amd64 and
-//   an arm64 entry that has no variant); once open, once with htpasswd basic auth;
-// - the fake registry of test/support/fake-registry.ts for bearer tokens, token
-//   expiry, redirects to another host, cuts, stalls, tampering, schema 1, and a
-//   pull killed with -9 then resumed.
+//   an arm64 entry that has no variant): open; with htpasswd basic auth; with token
+//   auth and a token server written here; over TLS with a test CA (and with a
+//   certificate valid only from 2099, for the clock hint);
+// - the fake registry of test/support/fake-registry.ts for what docker-registry
+//   cannot be made to do: token expiry in the middle of a blob, redirects to another
+//   host, cuts, stalls, ignored ranges, tampering, schema 1, missing or wrong
+//   Docker-Content-Digest, and a pull killed with -9 then resumed.
 // pullImage runs under Bun through test/support/registry-pull.ts (what `lite image
-// pull` calls). Every server and process stops in a teardown.
+// pull` calls). Every server and process stops in a teardown, and nothing here
+// blocks the event loop while a server of this process must answer.
 
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash, sign } from 'node:crypto'
