@@ -132,6 +132,25 @@ t.test('a complete partial file that is wrong is dropped and downloaded again', 
   t.same(readFileSync(store.path(digest)), data)
 })
 
+t.test('a partial file that a power cut spoiled: the resume does not match, so one more try from the start', async (t) => {
+  const { store, partial } = setup(t)
+  const spoiled = Buffer.from(data.subarray(0, 5000))
+  spoiled.fill(0, 4096)
+  writeFileSync(partial, spoiled)
+  const s = scripted([rest, full])
+  t.equal(await downloadBlob(desc, store, s.open, opts), 'downloaded')
+  t.same(s.asked, [5000, 0])
+  t.same(readFileSync(store.path(digest)), data)
+})
+
+t.test('416 for the rest of a partial file: start over', async (t) => {
+  const { store, partial } = setup(t)
+  writeFileSync(partial, data.subarray(0, 100))
+  const s = scripted([() => ({ status: 416, body: Buffer.alloc(0) }), full])
+  t.equal(await downloadBlob(desc, store, s.open, opts), 'downloaded')
+  t.same(s.asked, [100, 0])
+})
+
 t.test('bounded retries: the error says the bytes so far are kept', async (t) => {
   const { store, partial } = setup(t)
   const s = scripted([() => ({ ...full(), breakAfter: 1000 }), (from) => ({ ...rest(from), breakAfter: 1000 })])

@@ -106,6 +106,7 @@ export async function downloadBlob(desc: Descriptor, store: BlobStore, open: Ope
         throw e
       }
       const status = sent.res.status
+      const resumedFrom = have
       let append = false
       if (status === 206) {
         const start = contentRangeStart(sent.res.headers.get('content-range'))
@@ -120,6 +121,12 @@ export async function downloadBlob(desc: Descriptor, store: BlobStore, open: Ope
       } else if (status === 200) {
         if (have > 0) opts.progress.note(`${opts.what}: ${sent.host} ignored the range; downloading it again from the start`)
         have = 0
+      } else if (status === 416 && have > 0) {
+        // The registry will not serve the rest of what is here: start over.
+        discard(sent)
+        fs.rmSync(partial, { force: true })
+        lastError = new NetworkError(`${sent.host} refused the range from ${have} (416)`)
+        continue
       } else {
         discard(sent)
         throw new LiteError(`${opts.what}: ${sent.host} answered ${status} to a download`)
@@ -133,6 +140,7 @@ export async function downloadBlob(desc: Descriptor, store: BlobStore, open: Ope
       }
       const fd = fs.openSync(partial, (append ? fs.constants.O_APPEND : fs.constants.O_TRUNC) | fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600)
       let broke: Error | undefined
+      let refused: Error | undefined
       try {
         for await (const chunk of readChunks(sent, sent.host, opts.idleMs)) {
           if (opts.signal?.aborted) {
@@ -141,9 +149,8 @@ export async function downloadBlob(desc: Descriptor, store: BlobStore, open: Ope
           }
           if (have + chunk.length > size) {
             discard(sent)
-            fs.closeSync(fd)
-            fs.rmSync(partial, { force: true })
-            throw new LiteError(`${opts.what}: ${sent.host} sent more than the ${size} bytes its descriptor says`)
+            refused = new LiteError(`${opts.what}: ${sent.host} sent more than the ${size} bytes its descriptor says`)
+            break
           }
           for (let off = 0; off < chunk.length; ) off += fs.writeSync(fd, chunk, off, chunk.length - off)
           h.update(chunk)
@@ -152,16 +159,16 @@ export async function downloadBlob(desc: Descriptor, store: BlobStore, open: Ope
         }
       } catch (e) {
         if (!(e instanceof NetworkError)) {
-          try {
-            fs.closeSync(fd)
-          } catch {}
+          fs.closeSync(fd)
           throw e
         }
         broke = e
       }
-      try {
-        fs.closeSync(fd)
-      } catch {}
+      fs.closeSync(fd)
+      if (refused) {
+        fs.rmSync(partial, { force: true })
+        throw refused
+      }
       if (broke || have < size) {
         lastError = broke ?? new NetworkError(`${sent.host} ended the blob at ${have} of ${size} bytes`)
         await pause(opts.backoffMs ?? 1000 * attempt)
@@ -170,6 +177,12 @@ export async function downloadBlob(desc: Descriptor, store: BlobStore, open: Ope
       const actual = `sha256:${h.digest('hex')}`
       if (actual !== digest) {
         fs.rmSync(partial, { force: true })
+        // A resumed file may hold bytes that a power cut spoiled: one more try from the start.
+        if (resumedFrom > 0 && append) {
+          lastError = new DigestMismatch(digest, actual, `${opts.what} (resumed at ${resumedFrom})`)
+          opts.progress.note(`${opts.what}: the resumed download does not match its digest; downloading it again from the start`)
+          continue
+        }
         throw new DigestMismatch(digest, actual, opts.what)
       }
     } else {

@@ -121,7 +121,7 @@ function blobOpener(client: RegistryClient, endpoints: Endpoint[], digest: strin
       try {
         const sent = await client.get(ep, `/v2/${client.repository}/blobs/${digest}`, from > 0 ? { Range: `bytes=${from}-` } : {})
         const status = sent.res.status
-        if (status === 200 || status === 206) return { ...sent, host: ep.name }
+        if (status === 200 || status === 206 || (status === 416 && from > 0)) return { ...sent, host: ep.name }
         throw await statusError(sent, ep, what, client)
       } catch (e) {
         last = e
