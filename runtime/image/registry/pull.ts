@@ -24,6 +24,9 @@ import { AuthError, RegistryClient, errorDetail } from './client.ts'
 import { progressFor, shortDigest, type ProgressSink } from './progress.ts'
 import { DEFAULT_TIMEOUTS, NetworkError, RegistryHttpError, endpointsFor, readLimited, type Endpoint, type Sent, type Timeouts } from './transport.ts'
 
+export type { ProgressSink } from './progress.ts'
+export { LineProgress, TtyProgress, progressFor, quietProgress } from './progress.ts'
+
 export interface PullOptions {
   arch?: Arch
   insecure?: boolean
