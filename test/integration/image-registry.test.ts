@@ -538,6 +538,27 @@ if (!isRoot || missing.length || !existsSync(BUN)) {
     t.equal(r.stderr, `lite: error: ${fake.host}/old/img:v1 is a Docker schema 1 manifest, which lite does not support; push it again with a current docker or skopeo\n`)
   })
 
+  t.test('on a terminal: a live display redrawn in place, with bytes and rate', { skip: have('script') ? false : 'no script(1)' }, async (t) => {
+    const img = fakeImage('tty/img', 'v1', [1 << 20, 1 << 19])
+    const fake = await startFakeRegistry(t, [img], { throttle: { bytes: 64 << 10, ms: 50 } })
+    const store = join(dirOf(t), 'store')
+    const cmd = [BUN, PULL, `${fake.host}/tty/img:v1`, '--store', store, '--insecure'].map((a) => `'${a}'`).join(' ')
+    // script(1) gives the pull a terminal; its stderr and stdout both go to it.
+    const child = spawn('script', ['-qfec', `${cmd} >/dev/null`, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+    const code = await new Promise<number | null>((r) => child.on('close', r))
+    clearTimeout(timer)
+    t.equal(code, 0, out)
+    t.match(out, /\x1b\[\d+A\x1b\[J/, 'redrawn in place')
+    t.match(out, /[0-9a-f]{12} {2}[\d.]+ KiB \/ 1\.0 MiB {2}[\d.]+ (KiB|MiB)\/s/, 'bytes of total, and a rate')
+    t.match(out, /[0-9a-f]{12} {2}1\.0 MiB {2}done/)
+    const redraws = out.split('\x1b[J').length - 1
+    t.ok(redraws < 40, `at most ~10 redraws a second (${redraws} in about 1.2 s)`)
+    t.notMatch(out, /^pull: /m, 'no plain lines on a terminal')
+  })
+
   t.test('kill -9 in the middle of a pull, then a pull again resumes and completes', async (t) => {
     const img = fakeImage('big/img', 'v1', [6 << 20])
     const layer = [...img.blobs.keys()][1]!
