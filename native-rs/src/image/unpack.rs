@@ -821,9 +821,10 @@ impl Applier {
 }
 
 /// security.* (capability, ima...), trusted.* and user.*; system.* (ACLs) and others
-/// are skipped.
+/// are skipped, and so is the build host's SELinux label, which means nothing here.
 fn xattr_namespace_applied(name: &[u8]) -> bool {
     !name.contains(&0)
+        && name != b"security.selinux"
         && (name.starts_with(b"security.")
             || name.starts_with(b"trusted.")
             || name.starts_with(b"user."))
