@@ -790,7 +790,10 @@ impl Applier {
                     &LinuxSys,
                     self.root.as_raw_fd(),
                     &c(&path),
-                    libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW,
+                    // Follow::Never refuses a symlink as the last component too; the
+                    // walk of old kernels reopens through /proc/self/fd, which
+                    // O_NOFOLLOW would refuse.
+                    libc::O_RDONLY | libc::O_DIRECTORY,
                     Follow::Never,
                 )
                 .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) })
