@@ -793,3 +793,122 @@ fn the_walk_of_old_kernels_gives_the_same_results() {
     long_names_from_pax_and_gnu_headers();
     crate::resolve::FORCE_WALK.with(|f| f.set(false));
 }
+
+/// path -> (type and mode, uid, gid, size of a file, mtime, symlink target, nlink).
+fn listing(top: &Path) -> Vec<String> {
+    fn walk_into(top: &Path, rel: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(top.join(rel)).unwrap() {
+            let e = e.unwrap();
+            let rel = rel.join(e.file_name());
+            let m = e.path().symlink_metadata().unwrap();
+            let link = if m.file_type().is_symlink() {
+                std::fs::read_link(e.path()).unwrap().display().to_string()
+            } else {
+                String::new()
+            };
+            let size = if m.is_file() { m.size() } else { 0 };
+            let cap = getxattr(&e.path(), "security.capability").map(|v| v.len());
+            out.push(format!(
+                "{} {:o} {}:{} {size} {}.{} {link} {} {cap:?}",
+                rel.display(),
+                m.mode(),
+                m.uid(),
+                m.gid(),
+                m.mtime(),
+                m.mtime_nsec(),
+                m.nlink()
+            ));
+            if m.is_dir() {
+                walk_into(top, &rel, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk_into(top, Path::new(""), &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn a_tree_packed_by_gnu_tar_unpacks_the_same() {
+    if !is_root() {
+        return;
+    }
+    let t = tree("gnutar");
+    let src = t.top.join("src");
+    let set = |p: &str, mode: u32, uid: u32, mtime: i64| {
+        let c = CString::new(src.join(p).as_os_str().as_bytes()).unwrap();
+        unsafe {
+            assert_eq!(libc::lchown(c.as_ptr(), uid, uid + 1), 0, "{p}");
+            if mode != 0 {
+                assert_eq!(libc::chmod(c.as_ptr(), mode), 0, "{p}");
+            }
+            let ts = [libc::timespec {
+                tv_sec: mtime,
+                tv_nsec: 250_000_000,
+            }; 2];
+            let r = libc::utimensat(
+                libc::AT_FDCWD,
+                c.as_ptr(),
+                ts.as_ptr(),
+                libc::AT_SYMLINK_NOFOLLOW,
+            );
+            assert_eq!(r, 0, "{p}");
+        }
+    };
+    let long = format!("{}/{}", "l".repeat(120), "m".repeat(200));
+    std::fs::create_dir_all(src.join(&long)).unwrap();
+    std::fs::create_dir_all(src.join("usr/bin")).unwrap();
+    std::fs::write(src.join("usr/bin/su"), "su").unwrap();
+    std::fs::hard_link(src.join("usr/bin/su"), src.join("usr/bin/su2")).unwrap();
+    std::fs::write(src.join("usr/bin/ping"), vec![1u8; 70_000]).unwrap();
+    std::os::unix::fs::symlink("../lib/x", src.join("usr/bin/dangling")).unwrap();
+    std::fs::write(src.join(&long).join("f"), "deep").unwrap();
+    let fifo = CString::new(src.join("fifo").as_os_str().as_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    set("usr/bin/su", 0o4755, 0, 100);
+    set("usr/bin/ping", 0o755, 1000, 200);
+    set("usr/bin/dangling", 0, 7, 300);
+    set("fifo", 0o640, 5, 400);
+    set(&format!("{long}/f"), 0o600, 9, 500);
+    set(&long, 0o750, 3, 600);
+    set("usr/bin", 0o2775, 0, 700);
+    let mut cap = Vec::new();
+    for w in [0x0200_0001u32, 1 << 13, 0, 0, 0] {
+        cap.extend_from_slice(&w.to_le_bytes());
+    }
+    let ping = CString::new(src.join("usr/bin/ping").as_os_str().as_bytes()).unwrap();
+    let r = unsafe {
+        libc::setxattr(
+            ping.as_ptr(),
+            c"security.capability".as_ptr(),
+            cap.as_ptr().cast(),
+            cap.len(),
+            0,
+        )
+    };
+    assert_eq!(r, 0);
+    let tar_path = t.top.join("layer.tar");
+    let made = std::process::Command::new("tar")
+        .args(["--xattrs", "--xattrs-include=*", "--format=pax", "-C"])
+        .arg(&src)
+        .arg("-cf")
+        .arg(&tar_path)
+        .arg(".")
+        .status();
+    match made {
+        Ok(st) if st.success() => {}
+        other => {
+            eprintln!("skipped: no GNU tar ({other:?})");
+            return;
+        }
+    }
+    let s = apply_blob(&t, &gzip(&std::fs::read(&tar_path).unwrap()), &opts()).unwrap();
+    assert_eq!(s.diff_id, sha256sum(&tar_path));
+    let (want, got) = (listing(&src), listing(&t.root()));
+    // Directory sizes depend on the filesystem's allocation: left out above.
+    assert_eq!(want, got);
+    assert!(want
+        .iter()
+        .any(|l| l.starts_with("usr/bin/ping ") && l.ends_with("Some(20)")));
+}
