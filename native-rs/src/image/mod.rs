@@ -139,6 +139,10 @@ pub enum UnpackError {
     TooManyEntries {
         max: u64,
     },
+    /// The directories' paths, kept to set their mtimes at the end, take too much memory.
+    TooManyDirectories {
+        max_bytes: u64,
+    },
     /// The blob could not be read.
     BlobRead {
         errno: i32,
@@ -162,7 +166,9 @@ impl UnpackError {
                 "Os"
             }
             UnpackError::Refused { .. } => "LayerRefused",
-            UnpackError::TooLarge { .. } | UnpackError::TooManyEntries { .. } => "LayerTooLarge",
+            UnpackError::TooLarge { .. }
+            | UnpackError::TooManyEntries { .. }
+            | UnpackError::TooManyDirectories { .. } => "LayerTooLarge",
             UnpackError::Corrupt { .. } | UnpackError::Tar(_) => "LayerCorrupt",
         }
     }
@@ -219,6 +225,11 @@ impl fmt::Display for UnpackError {
             UnpackError::TooManyEntries { max } => {
                 write!(f, "the layer has more than {max} entries")
             }
+            UnpackError::TooManyDirectories { max_bytes } => write!(
+                f,
+                "the layer's directories take more than {} to track",
+                show_bytes(*max_bytes)
+            ),
             UnpackError::BlobRead { errno } => {
                 write!(f, "read the layer blob: {}", strerror(*errno))
             }

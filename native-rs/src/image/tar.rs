@@ -8,7 +8,8 @@
 use std::io::{self, Read};
 
 pub const BLOCK: usize = 512;
-/// The most a PAX header or a GNU long name may hold: far more than any real one.
+/// The most the PAX headers and GNU long names before one entry may hold together: far
+/// more than any real one.
 pub const MAX_META: u64 = 1 << 20;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -235,6 +236,7 @@ impl<R: Read> TarReader<R> {
         self.padding = 0;
         self.skip(rest)?;
         let mut pending = Pending::default();
+        let mut meta_total: u64 = 0;
         loop {
             let offset = self.pos;
             let mut block = [0u8; BLOCK];
@@ -250,6 +252,17 @@ impl<R: Read> TarReader<R> {
             check_sum(&block, offset)?;
             let typeflag = block[156];
             let size = number(&block[124..136], offset, "size")?;
+            if matches!(typeflag, b'x' | b'g' | b'L' | b'K') {
+                // All the records before one entry together, not each: a run of
+                // headers must not pile up.
+                meta_total = meta_total.saturating_add(size);
+                if meta_total > MAX_META {
+                    return Err(TarError::MetaTooLarge {
+                        offset,
+                        size: meta_total,
+                    });
+                }
+            }
             match typeflag {
                 b'x' => {
                     let data = self.read_meta(size, offset)?;
@@ -936,6 +949,28 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+    }
+
+    #[test]
+    fn a_run_of_metadata_headers_is_bounded_as_a_whole() {
+        let e = file("f", b"");
+        let mut tar = Vec::new();
+        let rec = pax_records(&[(b"SCHILY.xattr.user.a".to_vec(), vec![b'v'; 300_000])]);
+        for i in 0..4 {
+            let mut rec = rec.clone();
+            // A different name each time, so that none replaces the last.
+            let at = rec.iter().position(|&b| b == b'a').unwrap();
+            rec[at] = b'a' + i;
+            tar.extend_from_slice(&header_block(&e, b"pax", b"", b'x', rec.len() as u64));
+            tar.extend_from_slice(&rec);
+            tar.resize(tar.len().div_ceil(512) * 512, 0);
+        }
+        tar.extend_from_slice(&header_block(&e, b"f", b"", b'0', 0));
+        tar.extend_from_slice(&[0; 1024]);
+        assert!(matches!(
+            read_all(&tar),
+            Err(TarError::MetaTooLarge { offset, .. }) if offset > 0
+        ));
     }
 
     #[test]

@@ -15,6 +15,7 @@
 use std::collections::HashSet;
 use std::ffi::{CStr, CString};
 use std::fs::File;
+use std::hash::{BuildHasher, RandomState};
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
@@ -32,6 +33,36 @@ const MAX_REMOVE_DEPTH: u32 = 512;
 const DATA_BUF: usize = 256 * 1024;
 const OPAQUE: &[u8] = b".wh..wh..opq";
 const WHITEOUT: &[u8] = b".wh.";
+/// The most the directory paths kept for their mtimes may take (about 64 bytes more
+/// each than the path): a real layer needs a few MiB at most.
+const MAX_DIR_TIMES_BYTES: usize = 64 << 20;
+
+/// A set of paths as 128-bit keyed hashes: a million entries with 4 KiB paths would
+/// otherwise take gigabytes. The keys are random per set, so no layer can aim for a
+/// collision; an accidental one has odds of 2^-128 per pair.
+struct PathSet {
+    set: HashSet<u128>,
+    keys: (RandomState, RandomState),
+}
+
+impl PathSet {
+    fn new() -> Self {
+        PathSet {
+            set: HashSet::new(),
+            keys: (RandomState::new(), RandomState::new()),
+        }
+    }
+    fn key(&self, p: &[u8]) -> u128 {
+        (self.keys.0.hash_one(p) as u128) << 64 | self.keys.1.hash_one(p) as u128
+    }
+    fn insert(&mut self, p: &[u8]) -> bool {
+        let k = self.key(p);
+        self.set.insert(k)
+    }
+    fn contains(&self, p: &[u8]) -> bool {
+        self.set.contains(&self.key(p))
+    }
+}
 
 /// Applies the layer in `blob` onto `staging`.
 pub fn unpack_layer(
@@ -50,9 +81,10 @@ pub fn unpack_layer(
     let mut applier = Applier {
         root,
         allow_devices: opts.allow_devices,
-        created: HashSet::new(),
-        holds_created: HashSet::new(),
+        created: PathSet::new(),
+        holds_created: PathSet::new(),
         dir_times: Vec::new(),
+        dir_times_bytes: 0,
         bytes: 0,
         skipped_devices: 0,
         buf: vec![0u8; DATA_BUF],
@@ -281,11 +313,12 @@ struct Applier {
     root: OwnedFd,
     allow_devices: bool,
     /// Paths this layer made (normalised).
-    created: HashSet<Vec<u8>>,
+    created: PathSet,
     /// Directories above something this layer made.
-    holds_created: HashSet<Vec<u8>>,
+    holds_created: PathSet,
     /// Directory mtimes, set at the end: creating children changes them.
     dir_times: Vec<(Vec<u8>, [libc::timespec; 2])>,
+    dir_times_bytes: usize,
     bytes: u64,
     skipped_devices: u64,
     buf: Vec<u8>,
@@ -308,10 +341,10 @@ impl Applier {
     }
 
     fn mark_created(&mut self, path: &[u8]) {
-        self.created.insert(path.to_vec());
+        self.created.insert(path);
         let mut end = path.len();
         while let Some(i) = path[..end].iter().rposition(|&b| b == b'/') {
-            if !self.holds_created.insert(path[..i].to_vec()) {
+            if !self.holds_created.insert(&path[..i]) {
                 break;
             }
             end = i;
@@ -332,7 +365,7 @@ impl Applier {
             )
             .map_err(Self::os(h, "open the root"))?;
             self.meta_fd(fd.as_fd(), h)?;
-            self.dir_times.push((path, timespecs(h)));
+            self.keep_dir_time(path, h)?;
             return Ok(());
         }
         let (dir, name) = split(&path);
@@ -365,7 +398,7 @@ impl Applier {
             Kind::Dir => {
                 let fd = self.make_dir(h, parent, &cname)?;
                 self.meta_fd(fd.as_fd(), h)?;
-                self.dir_times.push((path.clone(), timespecs(h)));
+                self.keep_dir_time(path.clone(), h)?;
             }
             Kind::Regular => {
                 let fd = self.replace(h, parent, &cname, || {
@@ -774,6 +807,17 @@ impl Applier {
             Err(libc::ENOTSUP | libc::EPERM) => Ok(()),
             Err(e) => Err(Self::os(h, "set an xattr")(e)),
         }
+    }
+
+    fn keep_dir_time(&mut self, path: Vec<u8>, h: &Header) -> Result<(), UnpackError> {
+        self.dir_times_bytes += path.len() + 64;
+        if self.dir_times_bytes > MAX_DIR_TIMES_BYTES {
+            return Err(UnpackError::TooManyDirectories {
+                max_bytes: MAX_DIR_TIMES_BYTES as u64,
+            });
+        }
+        self.dir_times.push((path, timespecs(h)));
+        Ok(())
     }
 
     fn set_dir_times(&mut self) -> Result<(), UnpackError> {
