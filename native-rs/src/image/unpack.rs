@@ -411,7 +411,12 @@ impl Applier {
                 })?;
                 let mut file = File::from(fd);
                 loop {
-                    let n = tar.read_data(&mut self.buf).map_err(tar_error)?;
+                    let n = tar.read_data(&mut self.buf).map_err(|e| match e {
+                        TarError::Io(e) => io_error(e),
+                        other => {
+                            UnpackError::Tar(format!("layer entry {:?}: {other}", show(&h.path)))
+                        }
+                    })?;
                     if n == 0 {
                         break;
                     }

@@ -399,7 +399,12 @@ fn corrupt_and_truncated_layers() {
         "{e}"
     );
     let e = apply_blob(&t, &tar[..5000], &opts()).unwrap_err();
-    assert_eq!(e.to_string(), "tar: the stream ends early (at byte 5000)");
+    assert_eq!(
+        e.to_string(),
+        r#"layer entry "a": tar: the stream ends early (at byte 5000)"#
+    );
+    let e = apply_blob(&t, &tar[..300], &opts()).unwrap_err();
+    assert_eq!(e.to_string(), "tar: the stream ends early (at byte 0)");
     let mut bad = tar.clone();
     bad[0] = b'X';
     let e = apply_blob(&t, &bad, &opts()).unwrap_err();
