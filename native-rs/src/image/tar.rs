@@ -786,6 +786,11 @@ mod tests {
                 hardlink("bin/ash", "bin/su"),
                 dev,
                 entry("run/fifo", b'6'),
+                Entry {
+                    typeflag: b'7',
+                    ..file("contiguous", b"c")
+                },
+                entry("old-style-dir/", b'0'),
             ],
             false,
         );
@@ -799,9 +804,13 @@ mod tests {
                 Kind::Symlink,
                 Kind::HardLink,
                 Kind::Char,
-                Kind::Fifo
+                Kind::Fifo,
+                Kind::Regular,
+                Kind::Dir
             ]
         );
+        assert_eq!(got[6].1, b"c");
+        assert_eq!(got[7].0.path, b"old-style-dir");
         assert_eq!(got[0].0.path, b"bin");
         let (su, data) = &got[1];
         assert_eq!(
