@@ -332,16 +332,23 @@ impl napi::Task for UnpackTask {
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         let o = &self.options;
-        let options = crate::image::UnpackOptions::parse_compression(&o.compression).map(|c| {
-            crate::image::UnpackOptions {
-                compression: c,
-                allow_devices: o.allow_devices,
-                max_bytes: o.max_bytes.max(0) as u64,
-                max_entries: o
-                    .max_entries
-                    .map_or(crate::image::DEFAULT_MAX_ENTRIES, u64::from),
-            }
-        });
+        let options =
+            crate::image::UnpackOptions::parse_compression(&o.compression).and_then(|c| {
+                if o.max_bytes <= 0 {
+                    return Err(crate::image::UnpackError::BadOption(format!(
+                        "maxBytes must be positive, not {}",
+                        o.max_bytes
+                    )));
+                }
+                Ok(crate::image::UnpackOptions {
+                    compression: c,
+                    allow_devices: o.allow_devices,
+                    max_bytes: o.max_bytes as u64,
+                    max_entries: o
+                        .max_entries
+                        .map_or(crate::image::DEFAULT_MAX_ENTRIES, u64::from),
+                })
+            });
         options
             .and_then(|opts| {
                 crate::image::unpack_layer(
