@@ -748,7 +748,7 @@ pub mod testtar {
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::testtar::*;
     use super::*;
 
@@ -1013,6 +1013,44 @@ mod tests {
         assert_eq!(pax_time(b"5"), Some((5, 0)));
         assert_eq!(pax_time(b"5.1234567891"), Some((5, 123_456_789)));
         assert_eq!(pax_time(b"x"), None);
+    }
+
+    /// xorshift: reproducible, no dependency.
+    pub fn rng(seed: u64) -> impl FnMut() -> u64 {
+        let mut x = seed | 1;
+        move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        }
+    }
+
+    #[test]
+    fn damaged_archives_give_errors_never_panics() {
+        let mut e = file(&"p/".repeat(80), b"data");
+        e.pax = vec![
+            (b"mtime".to_vec(), b"-12.5".to_vec()),
+            (b"SCHILY.xattr.user.a".to_vec(), b"v".to_vec()),
+        ];
+        let mut dev = entry("d", b'4');
+        dev.dev = (8, 1);
+        let tar = write(
+            &[e, hardlink(&"h".repeat(150), "x"), dev, dir("dir/")],
+            true,
+        );
+        let mut next = rng(7);
+        for _ in 0..3000 {
+            let mut t = tar.clone();
+            for _ in 0..1 + next() % 8 {
+                let i = (next() % t.len() as u64) as usize;
+                t[i] = next() as u8;
+            }
+            if next().is_multiple_of(4) {
+                t.truncate((next() % t.len() as u64) as usize);
+            }
+            let _ = read_all(&t);
+        }
     }
 
     #[test]

@@ -917,3 +917,49 @@ fn a_tree_packed_by_gnu_tar_unpacks_the_same() {
         .iter()
         .any(|l| l.starts_with("usr/bin/ping ") && l.ends_with("Some(20)")));
 }
+
+#[test]
+fn damaged_layers_give_errors_never_panics_nor_escapes() {
+    if !is_root() {
+        return;
+    }
+    let t = tree("damaged");
+    let out = t.outside();
+    let mut e = file("etc/a", b"data");
+    e.pax = vec![(b"SCHILY.xattr.user.a".to_vec(), b"v".to_vec())];
+    let layer = testtar::write(
+        &[
+            dir("etc"),
+            e,
+            symlink("etc/l", out.to_str().unwrap()),
+            hardlink("etc/h", "etc/a"),
+            file("etc/.wh.x", b""),
+            file("d/.wh..wh..opq", b""),
+            entry("etc/fifo", b'6'),
+        ],
+        false,
+    );
+    let mut next = crate::image::tar::tests::rng(11);
+    for _ in 0..300 {
+        let mut l = layer.clone();
+        for _ in 0..1 + next() % 6 {
+            let i = (next() % l.len() as u64) as usize;
+            l[i] = match next() % 4 {
+                0 => b'/',
+                1 => b'.',
+                _ => next() as u8,
+            };
+        }
+        let _ = apply_blob(&t, &l, &opts());
+    }
+    let mut left: Vec<_> = walk(&out);
+    left.sort();
+    assert_eq!(left, ["secret"]);
+    for e in std::fs::read_dir(&t.top).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(
+            name == "root" || name == "outside" || name.starts_with("blob"),
+            "{name}"
+        );
+    }
+}
