@@ -349,18 +349,26 @@ impl napi::Task for UnpackTask {
                         .map_or(crate::image::DEFAULT_MAX_ENTRIES, u64::from),
                 })
             });
-        options
-            .and_then(|opts| {
+        let (blob, staging) = (&self.blob, &self.staging);
+        // On a worker thread a panic would take Bun down: it becomes an error instead.
+        let run = std::panic::catch_unwind(|| {
+            options.and_then(|opts| {
                 crate::image::unpack_layer(
-                    std::path::Path::new(&self.blob),
-                    std::path::Path::new(&self.staging),
+                    std::path::Path::new(blob),
+                    std::path::Path::new(staging),
                     &opts,
                 )
             })
-            .map_err(|e| {
-                self.code = e.code();
-                napi::Error::new(napi::Status::GenericFailure, e.to_string())
-            })
+        });
+        run.unwrap_or_else(|_| {
+            Err(crate::image::UnpackError::Internal(
+                "it panicked; the staging tree is incomplete".into(),
+            ))
+        })
+        .map_err(|e| {
+            self.code = e.code();
+            napi::Error::new(napi::Status::GenericFailure, e.to_string())
+        })
     }
 
     fn resolve(&mut self, _env: napi::Env, s: Self::Output) -> napi::Result<UnpackResult> {
@@ -384,7 +392,7 @@ impl napi::Task for UnpackTask {
 /// Applies one OCI layer blob onto `staging_dir` (whiteouts, hard links, owners, modes,
 /// mtimes, xattrs), on a worker thread. Every path stays inside `staging_dir`; on error
 /// the caller deletes the staging dir. `error.code`: LayerRefused (an unsafe or invalid
-/// entry), LayerTooLarge, LayerCorrupt, Os, InvalidArg.
+/// entry), LayerTooLarge, LayerCorrupt, Os, InvalidArg, Internal.
 #[napi(ts_return_type = "Promise<UnpackResult>")]
 pub fn unpack_layer(
     blob_path: String,

@@ -155,6 +155,8 @@ pub enum UnpackError {
     },
     /// A malformed tar stream (tar.rs's message).
     Tar(String),
+    /// A bug of the unpacker (a panic caught at the N-API layer).
+    Internal(String),
 }
 
 impl UnpackError {
@@ -170,6 +172,7 @@ impl UnpackError {
             | UnpackError::TooManyEntries { .. }
             | UnpackError::TooManyDirectories { .. } => "LayerTooLarge",
             UnpackError::Corrupt { .. } | UnpackError::Tar(_) => "LayerCorrupt",
+            UnpackError::Internal(_) => "Internal",
         }
     }
 
@@ -239,6 +242,7 @@ impl fmt::Display for UnpackError {
                 detail,
             } => write!(f, "{format}: invalid data at byte {offset} ({detail})"),
             UnpackError::Tar(m) => write!(f, "{m}"),
+            UnpackError::Internal(m) => write!(f, "internal error of the layer unpacker: {m}"),
         }
     }
 }
