@@ -77,6 +77,8 @@ pub enum Refusal {
     },
     BadSymlinkTarget,
     IdOutOfRange,
+    /// The directory tree to remove (replaced or whited out) is deeper than this.
+    TreeTooDeep(u32),
 }
 
 impl fmt::Display for Refusal {
@@ -109,6 +111,10 @@ impl fmt::Display for Refusal {
                 )
             }
             Refusal::IdOutOfRange => write!(f, "the owner's uid or gid is out of range"),
+            Refusal::TreeTooDeep(max) => write!(
+                f,
+                "the directory tree it removes is more than {max} levels deep"
+            ),
         }
     }
 }

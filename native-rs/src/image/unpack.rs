@@ -600,9 +600,7 @@ impl Applier {
             return unlinkat(dir, name, 0).map_err(Self::os(h, "remove what the entry replaces"));
         }
         if depth >= MAX_REMOVE_DEPTH {
-            return Err(Self::os(h, "remove a directory tree this deep")(
-                libc::ELOOP,
-            ));
+            return Err(Self::refused(h, Refusal::TreeTooDeep(MAX_REMOVE_DEPTH)));
         }
         let fd = openat(
             dir,
@@ -641,9 +639,7 @@ impl Applier {
             return Ok(());
         }
         if depth >= MAX_REMOVE_DEPTH {
-            return Err(Self::os(h, "remove a directory tree this deep")(
-                libc::ELOOP,
-            ));
+            return Err(Self::refused(h, Refusal::TreeTooDeep(MAX_REMOVE_DEPTH)));
         }
         let fd = openat(
             dir,

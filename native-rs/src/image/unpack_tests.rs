@@ -963,3 +963,23 @@ fn damaged_layers_give_errors_never_panics_nor_escapes() {
         );
     }
 }
+
+#[test]
+fn removing_a_tree_deeper_than_the_bound_is_refused() {
+    if !is_root() {
+        return;
+    }
+    let t = tree("deep");
+    let deep = "d/".repeat(600);
+    apply(&t, &[file(&format!("{deep}f"), b"")]).unwrap();
+    assert_eq!(
+        refused(apply(&t, &[file("d", b"")])),
+        r#"layer entry "d": the directory tree it removes is more than 512 levels deep"#
+    );
+    assert!(t.at(&format!("{deep}f")).exists());
+    // Within the bound, whited out.
+    let t = tree("deep-ok");
+    apply(&t, &[file(&format!("{}f", "d/".repeat(500)), b"")]).unwrap();
+    apply(&t, &[file(".wh.d", b"")]).unwrap();
+    assert!(!t.at("d").exists());
+}
