@@ -310,6 +310,160 @@ impl Read for LayerStream {
     }
 }
 
+enum Chunk {
+    Data(Vec<u8>),
+    /// The stream's end: its digest, or why it stopped.
+    End(io::Result<String>),
+}
+
+/// A `LayerStream` on a thread of its own, so that decompressing and hashing overlap
+/// with the unpacker's syscalls (two cores, and a board's slow inflate). At most
+/// `PIPE_DEPTH` chunks wait: memory stays bounded. Dropping it stops and joins the
+/// thread, which closes the blob.
+pub struct Pipelined {
+    rx: Option<std::sync::mpsc::Receiver<Chunk>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    cur: Vec<u8>,
+    pos: usize,
+    end: Option<io::Result<String>>,
+}
+
+const PIPE_CHUNK: usize = 256 * 1024;
+const PIPE_DEPTH: usize = 4;
+
+impl Pipelined {
+    pub fn spawn<R: Read + Send + 'static>(
+        blob: R,
+        compression: Option<Compression>,
+        max: u64,
+    ) -> io::Result<Pipelined> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(PIPE_DEPTH);
+        let thread = std::thread::Builder::new()
+            .name("lite-unpack".into())
+            .spawn(move || {
+                let mut s = match LayerStream::new(blob, compression, max) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = tx.send(Chunk::End(Err(e)));
+                        return;
+                    }
+                };
+                loop {
+                    let mut buf = vec![0u8; PIPE_CHUNK];
+                    let mut n = 0;
+                    // Full chunks: fewer, larger messages.
+                    while n < buf.len() {
+                        match s.read(&mut buf[n..]) {
+                            Ok(0) => break,
+                            Ok(k) => n += k,
+                            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                            Err(e) => {
+                                let _ = tx.send(Chunk::End(Err(e)));
+                                return;
+                            }
+                        }
+                    }
+                    if n == 0 {
+                        break;
+                    }
+                    buf.truncate(n);
+                    // The unpacker gave up: stop here.
+                    if tx.send(Chunk::Data(buf)).is_err() {
+                        return;
+                    }
+                }
+                let _ = tx.send(Chunk::End(s.finish()));
+            })?;
+        Ok(Pipelined {
+            rx: Some(rx),
+            thread: Some(thread),
+            cur: Vec::new(),
+            pos: 0,
+            end: None,
+        })
+    }
+
+    fn next_chunk(&mut self) -> io::Result<bool> {
+        if self.end.is_some() {
+            return Ok(false);
+        }
+        let got = match &self.rx {
+            Some(rx) => rx.recv().ok(),
+            None => None,
+        };
+        match got {
+            Some(Chunk::Data(v)) => {
+                self.cur = v;
+                self.pos = 0;
+                Ok(true)
+            }
+            Some(Chunk::End(Ok(digest))) => {
+                self.end = Some(Ok(digest));
+                Ok(false)
+            }
+            Some(Chunk::End(Err(e))) => {
+                let copy = copy_error(&e);
+                self.end = Some(Err(e));
+                Err(copy)
+            }
+            None => Err(io::Error::other("the layer's decompression thread stopped")),
+        }
+    }
+
+    /// Reads to the end (the tar's trailer), then returns "sha256:<hex>".
+    pub fn finish(mut self) -> io::Result<String> {
+        while self.next_chunk()? {}
+        match self.end.take() {
+            Some(r) => r,
+            None => Err(io::Error::other("the layer stream ended without a digest")),
+        }
+    }
+}
+
+/// An io::Error again, its StreamError kept (io::Error is not Clone).
+fn copy_error(e: &io::Error) -> io::Error {
+    match StreamError::from_io(e) {
+        Some(s) => s.clone().into_io(),
+        None => match e.raw_os_error() {
+            Some(errno) => io::Error::from_raw_os_error(errno),
+            None => io::Error::new(e.kind(), e.to_string()),
+        },
+    }
+}
+
+impl Read for Pipelined {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        while self.pos >= self.cur.len() {
+            match &self.end {
+                Some(Ok(_)) => return Ok(0),
+                Some(Err(e)) => return Err(copy_error(e)),
+                None => {}
+            }
+            if !self.next_chunk()? {
+                return Ok(0);
+            }
+        }
+        let n = buf.len().min(self.cur.len() - self.pos);
+        buf[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl Drop for Pipelined {
+    fn drop(&mut self) {
+        // A closed channel stops the thread at its next chunk; then it is joined, so
+        // that the blob's fd is closed when the unpack returns.
+        self.rx = None;
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,6 +558,34 @@ mod tests {
             e.to_string().starts_with("zstd: invalid data at byte "),
             "{e}"
         );
+    }
+
+    #[test]
+    fn the_pipelined_stream_gives_the_same_bytes_errors_and_digest() {
+        let data: Vec<u8> = (0..1_000_000u32).map(|i| (i % 253) as u8).collect();
+        let mut p = Pipelined::spawn(io::Cursor::new(gzip(&data)), None, u64::MAX).unwrap();
+        let mut out = Vec::new();
+        let mut buf = [0u8; 1000];
+        // The tar reader reads in small pieces, then leaves the rest to finish().
+        while out.len() < 600_000 {
+            let n = p.read(&mut buf).unwrap();
+            out.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(out, data[..out.len()]);
+        let (_, want) = read(data.clone(), Some(Compression::None), u64::MAX).unwrap();
+        assert_eq!(p.finish().unwrap(), want);
+        // The limit, through the thread.
+        let mut p = Pipelined::spawn(io::Cursor::new(gzip(&data)), None, 1000).unwrap();
+        let e = io::copy(&mut p, &mut io::sink()).unwrap_err();
+        assert_eq!(
+            StreamError::from_io(&e),
+            Some(&StreamError::TooLarge { max: 1000 })
+        );
+        assert!(p.read(&mut buf).is_err());
+        // Dropped half-way: the thread stops and is joined.
+        let mut p = Pipelined::spawn(io::Cursor::new(data.clone()), None, u64::MAX).unwrap();
+        p.read_exact(&mut buf).unwrap();
+        drop(p);
     }
 
     #[test]

@@ -149,6 +149,10 @@ pub enum UnpackError {
     TooManyDirectories {
         max_bytes: u64,
     },
+    /// The decompression thread could not start.
+    Thread {
+        errno: i32,
+    },
     /// The blob could not be read.
     BlobRead {
         errno: i32,
@@ -170,9 +174,10 @@ impl UnpackError {
     pub fn code(&self) -> &'static str {
         match self {
             UnpackError::BadOption(_) => "InvalidArg",
-            UnpackError::Open { .. } | UnpackError::Os { .. } | UnpackError::BlobRead { .. } => {
-                "Os"
-            }
+            UnpackError::Open { .. }
+            | UnpackError::Os { .. }
+            | UnpackError::BlobRead { .. }
+            | UnpackError::Thread { .. } => "Os",
             UnpackError::Refused { .. } => "LayerRefused",
             UnpackError::TooLarge { .. }
             | UnpackError::TooManyEntries { .. }
@@ -186,7 +191,8 @@ impl UnpackError {
         match self {
             UnpackError::Open { errno, .. }
             | UnpackError::Os { errno, .. }
-            | UnpackError::BlobRead { errno } => *errno,
+            | UnpackError::BlobRead { errno }
+            | UnpackError::Thread { errno } => *errno,
             _ => 0,
         }
     }
@@ -239,6 +245,9 @@ impl fmt::Display for UnpackError {
                 "the layer's directories take more than {} to track",
                 show_bytes(*max_bytes)
             ),
+            UnpackError::Thread { errno } => {
+                write!(f, "start the decompression thread: {}", strerror(*errno))
+            }
             UnpackError::BlobRead { errno } => {
                 write!(f, "read the layer blob: {}", strerror(*errno))
             }

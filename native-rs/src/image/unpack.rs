@@ -21,7 +21,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-use super::decompress::{LayerStream, StreamError};
+use super::decompress::{Pipelined, StreamError};
 use super::tar::{Header, Kind, TarError, TarReader};
 use super::{Refusal, UnpackError, UnpackOptions, UnpackSummary};
 use crate::plan::Create;
@@ -76,7 +76,12 @@ pub fn unpack_layer(
         errno: e.raw_os_error().unwrap_or(libc::EIO),
     })?;
     let root = open_path(staging)?;
-    let stream = LayerStream::new(file, opts.compression, opts.max_bytes).map_err(io_error)?;
+    let stream =
+        Pipelined::spawn(file, opts.compression, opts.max_bytes).map_err(|e| UnpackError::Os {
+            entry: String::new(),
+            what: "start the decompression thread",
+            errno: e.raw_os_error().unwrap_or(libc::EAGAIN),
+        })?;
     let mut tar = TarReader::new(stream);
     let mut applier = Applier {
         root,
