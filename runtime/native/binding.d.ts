@@ -239,7 +239,7 @@ export interface StartResult {
  * Applies one OCI layer blob onto `staging_dir` (whiteouts, hard links, owners, modes,
  * mtimes, xattrs), on a worker thread. Every path stays inside `staging_dir`; on error
  * the caller deletes the staging dir. `error.code`: LayerRefused (an unsafe or invalid
- * entry), LayerTooLarge, LayerCorrupt, Os, InvalidArg.
+ * entry), LayerTooLarge, LayerCorrupt, Os, InvalidArg, Internal.
  */
 export declare function unpackLayer(blobPath: string, stagingDir: string, options: UnpackOptions): Promise<UnpackResult>
 
