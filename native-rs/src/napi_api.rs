@@ -295,3 +295,114 @@ pub fn watch_early_signals() {
 pub fn early_stop_signal() -> Option<i32> {
     crate::early_signals::stop_signal()
 }
+
+#[napi(object)]
+pub struct UnpackOptions {
+    /// "gzip" | "zstd" | "none" | "auto" (sniff the blob's magic).
+    pub compression: String,
+    /// Create char and block devices; otherwise they are skipped and counted.
+    pub allow_devices: bool,
+    /// The most uncompressed tar bytes: a gzip bomb stops here with an error.
+    pub max_bytes: i64,
+    /// The most entries (default 1,000,000).
+    pub max_entries: Option<u32>,
+}
+
+#[napi(object)]
+pub struct UnpackResult {
+    /// "sha256:<hex>" of the uncompressed tar stream, for the config's diff_ids.
+    pub diff_id: String,
+    pub entries: u32,
+    /// File data written.
+    pub bytes: i64,
+    pub skipped_devices: u32,
+}
+
+pub struct UnpackTask {
+    blob: String,
+    staging: String,
+    options: UnpackOptions,
+    /// The failed unpack's `error.code`, for `reject`.
+    code: &'static str,
+}
+
+impl napi::Task for UnpackTask {
+    type Output = crate::image::UnpackSummary;
+    type JsValue = UnpackResult;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let o = &self.options;
+        let options =
+            crate::image::UnpackOptions::parse_compression(&o.compression).and_then(|c| {
+                if o.max_bytes <= 0 {
+                    return Err(crate::image::UnpackError::BadOption(format!(
+                        "maxBytes must be positive, not {}",
+                        o.max_bytes
+                    )));
+                }
+                Ok(crate::image::UnpackOptions {
+                    compression: c,
+                    allow_devices: o.allow_devices,
+                    max_bytes: o.max_bytes as u64,
+                    max_entries: o
+                        .max_entries
+                        .map_or(crate::image::DEFAULT_MAX_ENTRIES, u64::from),
+                })
+            });
+        let (blob, staging) = (&self.blob, &self.staging);
+        // On a worker thread a panic would take Bun down: it becomes an error instead.
+        let run = std::panic::catch_unwind(|| {
+            options.and_then(|opts| {
+                crate::image::unpack_layer(
+                    std::path::Path::new(blob),
+                    std::path::Path::new(staging),
+                    &opts,
+                )
+            })
+        });
+        run.unwrap_or_else(|_| {
+            Err(crate::image::UnpackError::Internal(
+                "it panicked; the staging tree is incomplete".into(),
+            ))
+        })
+        .map_err(|e| {
+            self.code = e.code();
+            napi::Error::new(napi::Status::GenericFailure, e.to_string())
+        })
+    }
+
+    fn resolve(&mut self, _env: napi::Env, s: Self::Output) -> napi::Result<UnpackResult> {
+        Ok(UnpackResult {
+            diff_id: s.diff_id,
+            entries: s.entries.min(u32::MAX as u64) as u32,
+            bytes: s.bytes.min(i64::MAX as u64) as i64,
+            skipped_devices: s.skipped_devices.min(u32::MAX as u64) as u32,
+        })
+    }
+
+    /// The same Error as the synchronous calls throw: the core's code in `error.code`.
+    fn reject(&mut self, env: napi::Env, err: napi::Error) -> napi::Result<UnpackResult> {
+        use napi::bindgen_prelude::{JsObjectValue, JsValue};
+        let mut obj = env.create_error(err)?;
+        obj.set_named_property("code", self.code)?;
+        Err(napi::Error::from(obj.to_unknown()))
+    }
+}
+
+/// Applies one OCI layer blob onto `staging_dir` (whiteouts, hard links, owners, modes,
+/// mtimes, xattrs), on a worker thread. Every path stays inside `staging_dir`; on error
+/// the caller deletes the staging dir. `error.code`: LayerRefused (an unsafe or invalid
+/// entry), LayerTooLarge, LayerCorrupt, Os, InvalidArg, Internal.
+#[napi(ts_return_type = "Promise<UnpackResult>")]
+pub fn unpack_layer(
+    blob_path: String,
+    staging_dir: String,
+    options: UnpackOptions,
+) -> napi::bindgen_prelude::AsyncTask<UnpackTask> {
+    napi::bindgen_prelude::AsyncTask::new(UnpackTask {
+        blob: blob_path,
+        staging: staging_dir,
+        options,
+        code: "Os",
+    })
+}

@@ -236,6 +236,34 @@ export interface StartResult {
 }
 
 /**
+ * Applies one OCI layer blob onto `staging_dir` (whiteouts, hard links, owners, modes,
+ * mtimes, xattrs), on a worker thread. Every path stays inside `staging_dir`; on error
+ * the caller deletes the staging dir. `error.code`: LayerRefused (an unsafe or invalid
+ * entry), LayerTooLarge, LayerCorrupt, Os, InvalidArg, Internal.
+ */
+export declare function unpackLayer(blobPath: string, stagingDir: string, options: UnpackOptions): Promise<UnpackResult>
+
+export interface UnpackOptions {
+  /** "gzip" | "zstd" | "none" | "auto" (sniff the blob's magic). */
+  compression: string
+  /** Create char and block devices; otherwise they are skipped and counted. */
+  allowDevices: boolean
+  /** The most uncompressed tar bytes: a gzip bomb stops here with an error. */
+  maxBytes: number
+  /** The most entries (default 1,000,000). */
+  maxEntries?: number
+}
+
+export interface UnpackResult {
+  /** "sha256:<hex>" of the uncompressed tar stream, for the config's diff_ids. */
+  diffId: string
+  entries: number
+  /** File data written. */
+  bytes: number
+  skippedDevices: number
+}
+
+/**
  * `lite run` notes TERM, INT, HUP, QUIT, USR1 and USR2 from here on, for the monitor
  * (early_signals.rs).
  */
