@@ -6,12 +6,15 @@
 //   <root>/refs/<registry>/<repo>/<tag>   one line: a manifest digest
 //   <root>/containers/<name>         a container's image record
 //   <root>/tmp/                      partial downloads, staging trees; cleared or resumed
-// Locks live under /run/lite/locks/store (tmpfs: they vanish with a reboot).
+// Locks live under /run/lite/locks/store/<store id> (tmpfs: they vanish with a reboot;
+// one directory per store, so two stores on one host never wait for each other).
 
+import { createHash } from 'node:crypto'
 import path from 'node:path'
 
 export const DEFAULT_STORE = '/var/lib/lite'
-export const STORE_LOCK_DIR = '/run/lite/locks/store'
+/** /run/lite/locks/store, or under LITE_STATE_ROOT (tests keep apart with it). */
+export const STORE_LOCK_DIR = path.join(process.env.LITE_STATE_ROOT || '/run/lite', 'locks', 'store')
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/
 
@@ -23,7 +26,14 @@ export function digestHex(digest: string): string {
 }
 
 export class StoreLayout {
-  constructor(readonly root: string) {}
+  readonly root: string
+  /** This store's lock directory: STORE_LOCK_DIR/<16 hex of the store's absolute path>. */
+  readonly lockDir: string
+
+  constructor(root: string, lockDir?: string) {
+    this.root = path.resolve(root)
+    this.lockDir = lockDir ?? path.join(STORE_LOCK_DIR, createHash('sha256').update(this.root).digest('hex').slice(0, 16))
+  }
 
   get blobsDir(): string {
     return path.join(this.root, 'blobs', 'sha256')
@@ -50,7 +60,29 @@ export class StoreLayout {
   partialBlob(digest: string): string {
     return path.join(this.tmpDir, `blob-${digestHex(digest)}.partial`)
   }
+  /** A staging tree: the unpacked layers and the image being written (build.ts). */
+  staging(manifestDigest: string): string {
+    return path.join(this.tmpDir, `staging-${digestHex(manifestDigest)}`)
+  }
   lockFile(name: string): string {
-    return path.join(STORE_LOCK_DIR, name)
+    return path.join(this.lockDir, name)
+  }
+  /** Held shared by every command that adds to the store, exclusive by rm and prune. */
+  get storeLock(): string {
+    return this.lockFile('store')
+  }
+  /** Held while an image is built from its manifest. */
+  imageLock(manifestDigest: string): string {
+    return this.lockFile(`image-${digestHex(manifestDigest)}`)
+  }
+  /** Held while a blob is downloaded into tmp/blob-<hex>.partial. */
+  blobLock(digest: string): string {
+    return this.lockFile(`blob-${digestHex(digest)}`)
+  }
+  imageFile(manifestDigest: string, name: 'image.sqfs' | 'config.json' | 'manifest.json' | 'image.json'): string {
+    return path.join(this.image(manifestDigest), name)
+  }
+  container(name: string): string {
+    return path.join(this.containersDir, name)
   }
 }
