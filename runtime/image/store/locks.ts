@@ -37,7 +37,11 @@ const isBusy = (e: unknown) => (e as { code?: string })?.code === 'Busy'
 
 /** One attempt: the lock, or undefined when another process holds it. */
 export function tryLock(native: Locker, file: string, mode: LockMode): HeldLock | undefined {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
+  } catch (e) {
+    throw new LiteError(`cannot create the lock directory ${path.dirname(file)}: ${(e as Error).message} (the image store's locks live under /run/lite: lite image needs root)`)
+  }
   let fd: number
   try {
     fd = native.lockFile(file, mode === 'exclusive')

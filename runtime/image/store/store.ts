@@ -635,6 +635,13 @@ export class ImageStore {
       }
       add(this.sweepBlobs())
       add(this.clearTmp(true))
+      // Image, blob and work locks are only taken with the store shared, which we hold
+      // alone: their files can go without a waiter locking an unlinked inode.
+      try {
+        for (const name of fs.readdirSync(this.layout.lockDir)) if (/^(image|blob|work)-[0-9a-f]+$/.test(name)) fs.rmSync(path.join(this.layout.lockDir, name), { force: true })
+      } catch {
+        // no lock dir: nothing to tidy
+      }
       return freed
     })
   }
