@@ -90,7 +90,7 @@ abstract class BaseSource implements ArchiveSource {
   abstract get(name: string): Promise<StagedFile | undefined>
 
   bytes(f: StagedFile, what: string): Buffer {
-    if (f.size > JSON_LIMIT) throw new LiteError(`${this.label}: ${what} (${f.name}) is ${f.size} bytes, more than the ${JSON_LIMIT} allowed`)
+    if (f.size > JSON_LIMIT) throw new LiteError(`${this.label}: ${what === f.name ? what : `${what} (${f.name})`} is ${f.size} bytes, more than the ${JSON_LIMIT} allowed`)
     if (f.data) return f.data
     return fs.readFileSync(f.file!)
   }
