@@ -215,5 +215,12 @@ if (requireRootAndBuild(t)) {
     t.equal(spawnSync('mount', ['-o', 'remount,size=64m', store]).status, 0)
     const ok = image(store, ['import', dockerTar])
     t.equal(ok.code, 0, ok.stderr)
+    // Full while the archive's layer is copied in (before any unpacking).
+    const tiny = tmpfs(t, '1m')
+    const early = image(tiny, ['import', dockerTar])
+    t.equal(early.code, 125)
+    t.match(early.stderr, new RegExp(`^lite: error: .*the image store ${tiny} is full \\(ENOSPC\\)`, 'm'))
+    t.same(readdirSync(join(tiny, 'tmp')), [], 'the import\'s work dir is gone')
+    t.same(readdirSync(join(tiny, 'blobs/sha256')), [])
   })
 }

@@ -15,6 +15,7 @@ import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import { extract as tarExtract } from 'tar-stream'
 import { LiteError } from '../../errors.ts'
+import { storeErrno } from '../store/errors.ts'
 import { JSON_LIMIT, parseJson } from '../store/shapes.ts'
 
 export interface StagedFile {
@@ -146,7 +147,8 @@ export class TarSource extends BaseSource {
       ex.destroy()
       input.destroy()
       await feeding.catch(() => {})
-      if (e instanceof LiteError) throw e
+      // A full or read-only store is the store's error, not the archive's.
+      if (e instanceof LiteError || storeErrno(e)) throw e
       throw new LiteError(`${this.label}: not a readable tar archive: ${(e as Error).message}`)
     }
     try {

@@ -24,7 +24,7 @@ import { fsyncDir, writeFileAtomic } from './atomic-file.ts'
 import { BlobStore } from './blobs.ts'
 import { storeFailure } from './errors.ts'
 import { StoreLayout, digestHex } from './layout.ts'
-import { acquireLock, tryLock, withLock, type HeldLock, type LockMode } from './locks.ts'
+import { acquireLock, tryLock, type HeldLock, type LockMode } from './locks.ts'
 import { parseConfig } from './shapes.ts'
 
 /** image.json: what `lite image ls/inspect` show without reading the squashfs. */
@@ -159,6 +159,12 @@ export class ImageStore {
   ) {
     this.layout = new StoreLayout(root, options.lockDir)
     this.blobs = new BlobStore(this.layout)
+    this.blobs.downloadLock = (digest) =>
+      acquireLock(this.native, this.layout.blobLock(digest), 'exclusive', {
+        timeoutMs: this.buildWaitMs,
+        what: `the download of ${digest}`,
+        onWait: () => this.log(`waiting for another download of ${digest}`),
+      })
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`))
     this.storeWaitMs = options.storeWaitMs ?? 120_000
     this.buildWaitMs = options.buildWaitMs ?? 30 * 60_000
@@ -564,6 +570,30 @@ export class ImageStore {
     return freed
   }
 
+  /** The temp files of atomic writes that a kill left in blobs/, refs/ and containers/. */
+  private removeTempLeftovers(): Freed {
+    const freed: Freed = { lines: [], bytes: 0 }
+    const walk = (dir: string, depth: number) => {
+      let entries: fs.Dirent[]
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true })
+      } catch {
+        return
+      }
+      for (const e of entries) {
+        const full = path.join(dir, e.name)
+        if (e.isDirectory() && depth < 64) walk(full, depth + 1)
+        else if (e.isFile() && /^\..+\.\d+\.tmp$/.test(e.name)) {
+          freed.bytes += treeBytes(full)
+          fs.rmSync(full, { force: true })
+          freed.lines.push(`removed ${full}`)
+        }
+      }
+    }
+    for (const d of [this.layout.blobsDir, this.layout.refsDir, this.layout.containersDir]) walk(d, 0)
+    return freed
+  }
+
   /** Removes an image no ref or container reaches any more, and the blobs only it reached. */
   private dropImage(digest: string): Freed {
     const record = this.imageRecord(digest)
@@ -635,6 +665,7 @@ export class ImageStore {
       }
       add(this.sweepBlobs())
       add(this.clearTmp(true))
+      add(this.removeTempLeftovers())
       // Image, blob and work locks are only taken with the store shared, which we hold
       // alone: their files can go without a waiter locking an unlinked inode.
       try {
@@ -653,11 +684,6 @@ export class ImageStore {
       what: `the image ${manifestDigest}`,
       onWait: () => this.log(`waiting for another lite command that is building ${manifestDigest}`),
     })
-  }
-
-  /** Runs `body` holding the download lock of a blob (the registry client's). */
-  async withBlobLock<T>(digest: string, body: () => Promise<T>): Promise<T> {
-    return withLock(this.native, this.layout.blobLock(digest), 'exclusive', { timeoutMs: this.buildWaitMs, what: `the blob ${digest}`, onWait: () => this.log(`waiting for another download of ${digest}`) }, body)
   }
 }
 
