@@ -261,7 +261,7 @@ const prune: CommandModule<StoreArgs, StoreArgs> = {
 }
 
 export const image: CommandModule<object, StoreArgs> = {
-  command: 'image <command>',
+  command: 'image',
   describe: 'pull, import and manage images in the store (lite image --help)',
   builder: (y: Argv) =>
     y
