@@ -130,7 +130,14 @@ export async function buildImage(store: ImageStore, native: BuildNative, setting
     fsyncDir(imageDir)
 
     fs.mkdirSync(store.layout.imagesDir, { recursive: true })
-    fs.renameSync(imageDir, store.layout.image(manifestDigest))
+    const target = store.layout.image(manifestDigest)
+    if (fs.existsSync(target)) {
+      // A directory without its image.json (not one lite wrote: hand-made or damaged).
+      const trash = path.join(store.layout.tmpDir, `delete-${hex}-${process.pid}`)
+      fs.renameSync(target, trash)
+      fs.rmSync(trash, { recursive: true, force: true })
+    }
+    fs.renameSync(imageDir, target)
     fsyncDir(store.layout.imagesDir)
     fs.rmSync(staging, { recursive: true, force: true })
 

@@ -296,3 +296,30 @@ t.test('the download lock of a blob: the registry client waits, bounded, for ano
   native.busy.set(store.layout.blobLock(d), 1e9)
   await t.rejects(quick.blobs.downloadLock(d), /the download of sha256:.* is busy/)
 })
+
+t.test('store errors: ENOSPC, EROFS, EACCES from Node or the addon name the store; others pass through', async (t) => {
+  const { storeFailure, storeErrno } = await import('../../runtime/image/store/errors.ts')
+  const nodeErr = (code: string) => Object.assign(new Error(`${code}: something, open '/s/tmp/x'`), { code })
+  t.equal(storeErrno(nodeErr('ENOSPC')), 'ENOSPC')
+  t.equal(storeErrno(Object.assign(new Error('write layer: No space left on device'), { code: 'Os' })), 'ENOSPC')
+  t.equal(storeErrno(new Error('unrelated')), undefined)
+  const e = storeFailure(nodeErr('EACCES'), '/s', 'importing x.tar') as LiteError
+  t.type(e, LiteError)
+  t.match(e.message, /^importing x.tar: cannot write to the image store \/s \(EACCES\)/)
+  t.match((storeFailure(nodeErr('EROFS'), '/s') as Error).message, /^the image store \/s is on a read-only file system \(EROFS\)/)
+  const other = new Error('boom')
+  t.equal(storeFailure(other, '/s'), other)
+  const lite = new LiteError('already clear')
+  t.equal(storeFailure(lite, '/s'), lite)
+})
+
+t.test('a damaged images/<hex> without its image.json is replaced by the build', async (t) => {
+  const { store, native, settings } = newStore(t)
+  const img = await putImage(store, [{ a: '1' }])
+  fs.mkdirSync(store.layout.image(img.manifestDigest), { recursive: true })
+  fs.writeFileSync(path.join(store.layout.image(img.manifestDigest), 'junk'), 'x')
+  t.notOk(store.hasImage(img.manifestDigest))
+  await buildImage(store, native, settings, img.manifestDigest, { source: 'import' })
+  t.same(listTree(store.layout.image(img.manifestDigest)), ['config.json', 'image.json', 'image.sqfs', 'manifest.json'])
+  t.same(fs.readdirSync(store.layout.tmpDir), [])
+})

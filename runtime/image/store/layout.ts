@@ -10,6 +10,7 @@
 // one directory per store, so two stores on one host never wait for each other).
 
 import { createHash } from 'node:crypto'
+import fs from 'node:fs'
 import path from 'node:path'
 
 export const DEFAULT_STORE = '/var/lib/lite'
@@ -32,7 +33,14 @@ export class StoreLayout {
 
   constructor(root: string, lockDir?: string) {
     this.root = path.resolve(root)
-    this.lockDir = lockDir ?? path.join(STORE_LOCK_DIR, createHash('sha256').update(this.root).digest('hex').slice(0, 16))
+    // Named by the real path: /var/lib/lite and a symlink to it share their locks.
+    let real = this.root
+    try {
+      real = fs.realpathSync(this.root)
+    } catch {
+      // not created yet: its own path
+    }
+    this.lockDir = lockDir ?? path.join(STORE_LOCK_DIR, createHash('sha256').update(real).digest('hex').slice(0, 16))
   }
 
   get blobsDir(): string {

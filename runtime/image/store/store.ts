@@ -229,6 +229,7 @@ export class ImageStore {
     this.prepare()
     const lock = await this.lockStore('exclusive')
     try {
+      this.clearTmp(false)
       return await body()
     } catch (e) {
       throw storeFailure(e, this.root, what)
