@@ -12,6 +12,7 @@ import t, { type Test } from 'tap'
 import { startDockerd } from '../support/dockerd.ts'
 import { LITE, eventually, lite, requireRootAndBuild, type Result } from '../support/integration.ts'
 import { BUILD_FILE_BUDGET, buildProfile } from '../support/rootfs-build.ts'
+import { listTree, treeLines } from '../support/tree-list.ts'
 
 const DIGEST = /^sha256:[0-9a-f]{64}/
 
@@ -121,6 +122,22 @@ if (requireRootAndBuild(t)) {
     t.match(pr2.stdout, new RegExp(`deleted ${digest}`))
     t.same(readdirSync(join(store, 'images')), [])
     t.same(readdirSync(join(store, 'blobs/sha256')), [])
+  })
+
+  t.test('the image holds the tree umoci unpack gives for the same image', async (t) => {
+    const dir = t.testdir()
+    const store = join(dir, 'store')
+    const r = image(store, ['import', oci, '-q'])
+    t.equal(r.code, 0, r.stderr)
+    const sqfs = join(store, 'images', r.stdout.slice(7, 71), 'image.sqfs')
+    const u = spawnSync('umoci', ['unpack', '--image', `${oci}:amd64`, join(dir, 'bundle')], { encoding: 'utf8' })
+    t.equal(u.status, 0, u.stderr)
+    const x = spawnSync('unsquashfs', ['-q', '-d', join(dir, 'sq'), sqfs], { encoding: 'utf8' })
+    t.equal(x.status, 0, x.stderr)
+    const ours = treeLines(listTree(join(dir, 'sq')))
+    const theirs = treeLines(listTree(join(dir, 'bundle/rootfs')))
+    t.ok(ours.length > 100, `${ours.length} entries`)
+    t.same(ours, theirs, 'paths, types, modes, owners, sizes, contents and link targets')
   })
 
   t.test('LITE_STORE names the store; a gzipped docker archive imports', async (t) => {
