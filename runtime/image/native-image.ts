@@ -1,7 +1,9 @@
-// The addon functions the image code needs, typed here until they land in the
-// generated binding.d.ts (unpackLayer: the layer unpacker; buildSquashfs: the squashfs
-// writer; lockFile: the store's flocks). Everything goes through loadNative(), the only
-// door to the addon, so tests replace it with t.mockImport as they do elsewhere.
+// The addon functions the image code needs: unpackLayer (the layer unpacker) and
+// buildSquashfs (the squashfs writer), typed here until their branches land in the
+// generated binding.d.ts, and lockFile (the store's flocks, already there). Everything
+// goes through loadNative(), the only door to the addon, so tests replace it with
+// t.mockImport as they do elsewhere. At the merge this file can become a re-export of
+// the binding's types.
 
 import { loadNative } from '../native/index.ts'
 
