@@ -222,6 +222,13 @@ t.test('a layer that unpacks to another diff_id: the blobs this import brought g
   await rejects(t, env, writeDir(path.join(env.dir, 'diff'), oci.files), /unpacks to sha256:.*but the image config says/)
 })
 
+t.test('an empty layer file: refused as not the diff_id, not a crash', async (t) => {
+  const env = newStore(t)
+  const files = dockerSave([await layer({ a: '1' })])
+  files.set([...files.keys()].find((n) => n.endsWith('layer.tar'))!, Buffer.alloc(0))
+  await rejects(t, env, await writeTar(path.join(env.dir, 'empty-layer.tar'), files), /digest mismatch/)
+})
+
 t.test('--tag with several images is refused', async (t) => {
   const env = newStore(t)
   const a = dockerSave([await layer({ a: '1' })], ['a:1'])

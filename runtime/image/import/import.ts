@@ -145,7 +145,7 @@ async function planOci(src: ArchiveSource, options: ImportOptions): Promise<Plan
 
 function layerMediaType(f: StagedFile): string {
   if (f.magic[0] === 0x1f && f.magic[1] === 0x8b) return `${DOCKER_LAYER}.gzip`
-  if (f.magic.readUInt32LE(0) === 0xfd2fb528) return `${DOCKER_LAYER}.zstd`
+  if (f.magic.length >= 4 && f.magic.readUInt32LE(0) === 0xfd2fb528) return `${DOCKER_LAYER}.zstd`
   return DOCKER_LAYER
 }
 
