@@ -2,10 +2,12 @@
 // so the layout can be read here rather than pieced together from callers.
 //
 //   <root>/blobs/sha256/<hex>        layers, configs, manifests as fetched; verified
-//   <root>/images/<hex>/             image.sqfs, config.json, manifest.json (by manifest digest)
-//   <root>/refs/<registry>/<repo>/<tag>   one line: a manifest digest
+//   <root>/images/<hex>/             image.sqfs, config.json, manifest.json, image.json (by manifest digest)
+//   <root>/refs/<registry>/<repo>/:<tag>   one line: a manifest digest (store.ts says why ':')
+//   <root>/refs/<registry>/<repo>/@sha256:<hex>   the same for a pull by digest
 //   <root>/containers/<name>         a container's image record
-//   <root>/tmp/                      partial downloads, staging trees; cleared or resumed
+//   <root>/tmp/                      blob-<hex>.partial downloads, staging-<hex> trees,
+//                                    import-<id> work dirs; cleared or resumed
 // Locks live under /run/lite/locks/store/<store id> (tmpfs: they vanish with a reboot;
 // one directory per store, so two stores on one host never wait for each other).
 
