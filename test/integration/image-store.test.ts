@@ -183,15 +183,33 @@ if (requireRootAndBuild(t)) {
     const staging = () => existsSync(join(store, 'tmp')) && readdirSync(join(store, 'tmp')).some((n) => n.startsWith('staging-'))
     const seen = await eventually(staging, 60_000)
     t.ok(seen, 'the build reached its staging tree')
-    await new Promise((r) => setTimeout(r, 150))
     child.kill('SIGKILL')
     await exited
-    t.same(existsSync(join(store, 'images')) ? readdirSync(join(store, 'images')) : [], [], 'no image under images/')
+    // The kill came during the unpack or the squashfs: whatever is under images/ is whole.
+    const images = existsSync(join(store, 'images')) ? readdirSync(join(store, 'images')) : []
+    t.ok(images.every((d) => existsSync(join(store, 'images', d, 'image.json'))), 'no half image under images/')
+    t.same(images, [], 'and no image yet')
     const again = image(store, ['import', big])
     t.equal(again.code, 0, again.stderr)
     t.match(again.stdout, DIGEST)
     t.same(readdirSync(join(store, 'tmp')), [], 'the killed build\'s staging tree was cleared')
     t.equal(readdirSync(join(store, 'images')).length, 1)
+  })
+
+  t.test('prune while an import runs: it waits for the import, then keeps the new image', async (t) => {
+    const dir = t.testdir()
+    const store = join(dir, 'store')
+    const big = bigDockerSave(dir, 48)
+    const importing = imageAsync(store, ['import', big])
+    await eventually(() => existsSync(join(store, 'tmp')) && readdirSync(join(store, 'tmp')).length > 0, 60_000)
+    const pruning = await imageAsync(store, ['prune'])
+    const imported = await importing
+    t.equal(imported.code, 0, imported.stderr)
+    t.equal(pruning.code, 0, pruning.stderr)
+    t.match(pruning.stderr, /waiting for the pulls and imports on .* to finish/)
+    t.notMatch(pruning.stdout, /deleted sha256/, 'the new image is not pruned')
+    t.equal(readdirSync(join(store, 'images')).length, 1)
+    t.ok(existsSync(join(store, 'refs/docker.io/test/big/:1')))
   })
 
   t.test('two imports of the same image at once: both succeed, one image', async (t) => {
