@@ -212,6 +212,17 @@ if (requireRootAndBuild(t)) {
     t.ok(existsSync(join(store, 'refs/docker.io/test/big/:1')))
   })
 
+  t.test('lite ps -a during an import leaves the store\'s locks alone', async (t) => {
+    const dir = t.testdir()
+    const store = join(dir, 'store')
+    const importing = imageAsync(store, ['import', bigDockerSave(dir, 32)])
+    await eventually(() => existsSync(join(store, 'tmp')) && readdirSync(join(store, 'tmp')).some((n) => n.startsWith('staging-')), 60_000)
+    t.equal(lite(['ps', '-a']).code, 0)
+    t.ok(existsSync('/run/lite/.lite-locks/store'), 'the lock dir is still there')
+    const imported = await importing
+    t.equal(imported.code, 0, imported.stderr)
+  })
+
   t.test('two imports of the same image at once: both succeed, one image', async (t) => {
     const store = join(t.testdir(), 'store')
     const [a, b] = await Promise.all([imageAsync(store, ['import', dockerTar]), imageAsync(store, ['import', dockerTar])])

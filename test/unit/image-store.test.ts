@@ -323,3 +323,12 @@ t.test('a damaged images/<hex> without its image.json is replaced by the build',
   t.same(listTree(store.layout.image(img.manifestDigest)), ['config.json', 'image.json', 'image.sqfs', 'manifest.json'])
   t.same(fs.readdirSync(store.layout.tmpDir), [])
 })
+
+t.test('the store\'s locks live where no container state can be (lite ps settles those)', async (t) => {
+  const { STORE_LOCK_DIR } = await import('../../runtime/image/store/layout.ts')
+  const { isContainerName } = await import('../../runtime/lifecycle/registry.ts')
+  const { STATE_ROOT } = await import('../../runtime/lifecycle/state.ts')
+  t.ok(STORE_LOCK_DIR.startsWith(STATE_ROOT + '/'))
+  const top = STORE_LOCK_DIR.slice(STATE_ROOT.length + 1).split('/')[0]!
+  t.notOk(isContainerName(top), `${top} is not a container name`)
+})

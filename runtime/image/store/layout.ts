@@ -8,16 +8,19 @@
 //   <root>/containers/<name>         a container's image record
 //   <root>/tmp/                      blob-<hex>.partial downloads, staging-<hex> trees,
 //                                    import-<id> work dirs; cleared or resumed
-// Locks live under /run/lite/locks/store/<store id> (tmpfs: they vanish with a reboot;
-// one directory per store, so two stores on one host never wait for each other).
+// Locks live under /run/lite/.lite-locks/store/<store id> (tmpfs: they vanish with a
+// reboot; one directory per store, so two stores on one host never wait for each other).
+// Not /run/lite/locks: every directory of /run/lite with a container's name is taken
+// for a container's state, and "locks" is a valid name (lite ps would settle it as a
+// dead container and remove it, locks held or not). A name starting with "." never is.
 
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 
 export const DEFAULT_STORE = '/var/lib/lite'
-/** /run/lite/locks/store, or under LITE_STATE_ROOT (tests keep apart with it). */
-export const STORE_LOCK_DIR = path.join(process.env.LITE_STATE_ROOT || '/run/lite', 'locks', 'store')
+/** /run/lite/.lite-locks/store, or under LITE_STATE_ROOT (tests keep apart with it). */
+export const STORE_LOCK_DIR = path.join(process.env.LITE_STATE_ROOT || '/run/lite', '.lite-locks', 'store')
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/
 

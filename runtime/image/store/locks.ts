@@ -1,4 +1,4 @@
-// The store's flocks (DESIGN.md §11): files under /run/lite/locks/store/<store id>, so
+// The store's flocks (DESIGN.md §11): files under /run/lite/.lite-locks/store/<store id>, so
 // that a reboot or the death of their holder (even by SIGKILL) frees them.
 //
 //   store          shared by every command that adds (pull, import, a container record),
