@@ -229,6 +229,16 @@ t.test('an empty layer file: refused as not the diff_id, not a crash', async (t)
   await rejects(t, env, await writeTar(path.join(env.dir, 'empty-layer.tar'), files), /digest mismatch/)
 })
 
+t.test('a layer over 4 MiB is copied to the work dir while hashed, then renamed into blobs/', async (t) => {
+  const { dir, store, run } = newStore(t)
+  const big = await layer({ big: 'x'.repeat(5 << 20) })
+  const [img] = await run(await writeTar(path.join(dir, 'big.tar'), dockerSave([big])))
+  t.ok(store.blobs.has(big.diffId))
+  t.equal(fs.statSync(store.blobs.path(big.diffId)).size, big.tar.length)
+  t.ok(store.hasImage(img!.manifestDigest))
+  t.same(fs.readdirSync(store.layout.tmpDir), [])
+})
+
 t.test('--tag with several images is refused', async (t) => {
   const env = newStore(t)
   const a = dockerSave([await layer({ a: '1' })], ['a:1'])
