@@ -249,6 +249,27 @@ if (requireRootAndBuild(t)) {
     t.match(ls.stdout, /lite\/busybox +amd64/)
   })
 
+  t.test('a store lite may not write (EACCES): a clear error (125)', async (t) => {
+    const base = mkdtempSync(join(tmpdir(), 'lite-eacces-'))
+    t.teardown(() => rmSync(base, { recursive: true, force: true }))
+    const store = join(base, 'store')
+    mkdirSync(store, { mode: 0o755 })
+    const state = join(base, 'run')
+    mkdirSync(state, { mode: 0o777 })
+    const archive = join(base, 'bb.tar')
+    writeFileSync(archive, readFileSync(dockerTar))
+    spawnSync('chmod', ['755', base])
+    spawnSync('chmod', ['644', archive])
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', LITE, 'image', 'import', archive, '--store', store], {
+      encoding: 'utf8',
+      env: { ...process.env, LITE_STATE_ROOT: state, TMPDIR: state },
+      timeout: 60_000,
+    })
+    t.equal(r.status, 125, r.stderr)
+    t.match(r.stderr, new RegExp(`^lite: error: cannot write to the image store ${store} \\(EACCES\\)`, 'm'))
+    t.notMatch(r.stderr, /\n\s+at /, 'no stack')
+  })
+
   t.test('a full store: a clear error (125), the store stays consistent and recovers', async (t) => {
     const store = tmpfs(t, '3m')
     const r = image(store, ['import', dockerTar])
