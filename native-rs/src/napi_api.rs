@@ -91,7 +91,11 @@ pub fn lock_file(path: String, exclusive: bool) -> napi::Result<i32, Code> {
     if fd < 0 {
         return Err(js_err(Error::last_os("open a lock file")));
     }
-    let op = if exclusive { libc::LOCK_EX } else { libc::LOCK_SH };
+    let op = if exclusive {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_SH
+    };
     if unsafe { libc::flock(fd, op | libc::LOCK_NB) } < 0 {
         let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
         unsafe { libc::close(fd) };
