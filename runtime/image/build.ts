@@ -142,6 +142,9 @@ export async function buildImage(store: ImageStore, native: BuildNative, setting
     fs.rmSync(staging, { recursive: true, force: true })
 
     if (!settings.keepBlobs) {
+      // A layer this image shares with one another command is pulling right now may go
+      // under it; that build then stops with "missing from the store: pull again".
+      // keep_blobs is on by default; boards that turn it off pull one image at a time.
       const keep = new Set([manifestDigest, manifest.config.digest])
       let removed = 0
       for (const l of manifest.layers) {
