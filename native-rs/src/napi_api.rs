@@ -73,6 +73,46 @@ pub fn lock_exclusive(path: String) -> napi::Result<i32, Code> {
     Ok(fd)
 }
 
+/// Tries a flock on `path` (created 0600), shared or exclusive, without waiting; the
+/// returned fd holds it until it is closed or this process dies. The image store's
+/// locks: many pulls share the store while prune holds it alone. Waiting, bounded,
+/// is the caller's loop, so the event loop is never blocked. Throws code "Busy".
+#[napi]
+pub fn lock_file(path: String, exclusive: bool) -> napi::Result<i32, Code> {
+    let c = std::ffi::CString::new(path)
+        .map_err(|_| js_err(Error::InvalidPlan("lock path has a NUL".into())))?;
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+            0o600,
+        )
+    };
+    if fd < 0 {
+        return Err(js_err(Error::last_os("open a lock file")));
+    }
+    let op = if exclusive {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_SH
+    };
+    if unsafe { libc::flock(fd, op | libc::LOCK_NB) } < 0 {
+        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+        unsafe { libc::close(fd) };
+        if errno == libc::EWOULDBLOCK {
+            return Err(napi::Error::new(
+                Code("Busy"),
+                "locked by another process".to_string(),
+            ));
+        }
+        return Err(js_err(Error::Os {
+            what: "lock a file",
+            errno,
+        }));
+    }
+    Ok(fd)
+}
+
 /// Attaches a BPF_CGROUP_DEVICE program that allows exactly `rules` (v1 devices.allow
 /// syntax: "c 1:3 rwm", "c 136:* rw") to a cgroup v2 directory.
 #[napi]

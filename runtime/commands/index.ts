@@ -5,6 +5,7 @@ import { helpConfig } from './help-config.ts'
 import { info } from './info.ts'
 import { initScript } from './init-script.ts'
 import { rootfs } from './rootfs.ts'
+import { image } from './image.ts'
 import { run } from './run.ts'
 import { exec } from './exec.ts'
 import { ps } from './ps.ts'
@@ -17,4 +18,4 @@ import { boot } from './boot.ts'
 import { shutdown } from './shutdown.ts'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module has its own argument type
-export const commands: CommandModule<any, any>[] = [run, exec, ps, status, stop, kill, logs, rm, boot, shutdown, check, info, helpConfig, rootfs, initScript]
+export const commands: CommandModule<any, any>[] = [run, exec, ps, status, stop, kill, logs, rm, boot, shutdown, check, info, helpConfig, rootfs, image, initScript]

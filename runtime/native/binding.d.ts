@@ -121,6 +121,14 @@ export interface FsOp {
 export declare function lockExclusive(path: string): number
 
 /**
+ * Tries a flock on `path` (created 0600), shared or exclusive, without waiting; the
+ * returned fd holds it until it is closed or this process dies. The image store's
+ * locks: many pulls share the store while prune holds it alone. Waiting, bounded,
+ * is the caller's loop, so the event loop is never blocked. Throws code "Busy".
+ */
+export declare function lockFile(path: string, exclusive: boolean): number
+
+/**
  * The monitor written to a sealed memfd, kept open (close-on-exec) until lite execs
  * into it; also what `[exec] init = yes` runs as PID 1.
  */

@@ -42,6 +42,13 @@ export function fileDigest(file: string): string {
 export class BlobStore {
   constructor(readonly layout: StoreLayout) {}
 
+  /**
+   * Waits (bounded) for the download lock of a blob, so that two pulls never write one
+   * tmp/blob-<hex>.partial at once: take it before opening the partial file, release
+   * it once commitPartial is done. ImageStore sets the real one (flock, locks.ts).
+   */
+  downloadLock: (digest: string) => Promise<{ release(): void }> = async () => ({ release() {} })
+
   has(digest: string): boolean {
     return fs.existsSync(this.layout.blob(digest))
   }

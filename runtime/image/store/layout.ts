@@ -2,16 +2,25 @@
 // so the layout can be read here rather than pieced together from callers.
 //
 //   <root>/blobs/sha256/<hex>        layers, configs, manifests as fetched; verified
-//   <root>/images/<hex>/             image.sqfs, config.json, manifest.json (by manifest digest)
-//   <root>/refs/<registry>/<repo>/<tag>   one line: a manifest digest
+//   <root>/images/<hex>/             image.sqfs, config.json, manifest.json, image.json (by manifest digest)
+//   <root>/refs/<registry>/<repo>/:<tag>   one line: a manifest digest (store.ts says why ':')
+//   <root>/refs/<registry>/<repo>/@sha256:<hex>   the same for a pull by digest
 //   <root>/containers/<name>         a container's image record
-//   <root>/tmp/                      partial downloads, staging trees; cleared or resumed
-// Locks live under /run/lite/locks/store (tmpfs: they vanish with a reboot).
+//   <root>/tmp/                      blob-<hex>.partial downloads, staging-<hex> trees,
+//                                    import-<id> work dirs; cleared or resumed
+// Locks live under /run/lite/.lite-locks/store/<store id> (tmpfs: they vanish with a
+// reboot; one directory per store, so two stores on one host never wait for each other).
+// Not /run/lite/locks: every directory of /run/lite with a container's name is taken
+// for a container's state, and "locks" is a valid name (lite ps would settle it as a
+// dead container and remove it, locks held or not). A name starting with "." never is.
 
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
 import path from 'node:path'
 
 export const DEFAULT_STORE = '/var/lib/lite'
-export const STORE_LOCK_DIR = '/run/lite/locks/store'
+/** /run/lite/.lite-locks/store, or under LITE_STATE_ROOT (tests keep apart with it). */
+export const STORE_LOCK_DIR = path.join(process.env.LITE_STATE_ROOT || '/run/lite', '.lite-locks', 'store')
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/
 
@@ -23,7 +32,21 @@ export function digestHex(digest: string): string {
 }
 
 export class StoreLayout {
-  constructor(readonly root: string) {}
+  readonly root: string
+  /** This store's lock directory: STORE_LOCK_DIR/<16 hex of the store's absolute path>. */
+  readonly lockDir: string
+
+  constructor(root: string, lockDir?: string) {
+    this.root = path.resolve(root)
+    // Named by the real path: /var/lib/lite and a symlink to it share their locks.
+    let real = this.root
+    try {
+      real = fs.realpathSync(this.root)
+    } catch {
+      // not created yet: its own path
+    }
+    this.lockDir = lockDir ?? path.join(STORE_LOCK_DIR, createHash('sha256').update(real).digest('hex').slice(0, 16))
+  }
 
   get blobsDir(): string {
     return path.join(this.root, 'blobs', 'sha256')
@@ -50,7 +73,29 @@ export class StoreLayout {
   partialBlob(digest: string): string {
     return path.join(this.tmpDir, `blob-${digestHex(digest)}.partial`)
   }
+  /** A staging tree: the unpacked layers and the image being written (build.ts). */
+  staging(manifestDigest: string): string {
+    return path.join(this.tmpDir, `staging-${digestHex(manifestDigest)}`)
+  }
   lockFile(name: string): string {
-    return path.join(STORE_LOCK_DIR, name)
+    return path.join(this.lockDir, name)
+  }
+  /** Held shared by every command that adds to the store, exclusive by rm and prune. */
+  get storeLock(): string {
+    return this.lockFile('store')
+  }
+  /** Held while an image is built from its manifest. */
+  imageLock(manifestDigest: string): string {
+    return this.lockFile(`image-${digestHex(manifestDigest)}`)
+  }
+  /** Held while a blob is downloaded into tmp/blob-<hex>.partial. */
+  blobLock(digest: string): string {
+    return this.lockFile(`blob-${digestHex(digest)}`)
+  }
+  imageFile(manifestDigest: string, name: 'image.sqfs' | 'config.json' | 'manifest.json' | 'image.json'): string {
+    return path.join(this.image(manifestDigest), name)
+  }
+  container(name: string): string {
+    return path.join(this.containersDir, name)
   }
 }

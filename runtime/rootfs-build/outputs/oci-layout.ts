@@ -1,5 +1,7 @@
 // An OCI image layout directory: oci-layout, index.json (with the tag as
-// org.opencontainers.image.ref.name) and content-addressed blobs: the
+// org.opencontainers.image.ref.name, as skopeo's oci:DIR:TAG selects it, and the full
+// name as io.containerd.image.name, as containerd and lite image import read it) and
+// content-addressed blobs: the
 // gzip-compressed layer, the config and the manifest.
 
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -36,7 +38,7 @@ export function writeOciLayout(dir: string, layer: Buffer, spec: ImageSpec): Oci
   const index = {
     schemaVersion: 2,
     mediaType: 'application/vnd.oci.image.index.v1+json',
-    manifests: [{ mediaType: manifest.mediaType, ...manifestBlob, platform, annotations: { 'org.opencontainers.image.ref.name': spec.tag } }],
+    manifests: [{ mediaType: manifest.mediaType, ...manifestBlob, platform, annotations: { 'org.opencontainers.image.ref.name': spec.tag, 'io.containerd.image.name': `docker.io/${spec.repository}:${spec.tag}` } }],
   }
   writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }))
   writeFileSync(join(dir, 'index.json'), JSON.stringify(index))

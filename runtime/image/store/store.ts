@@ -1,0 +1,711 @@
+// The image store (DESIGN.md §11): images by manifest digest, refs and container
+// records as small files replaced by one rename, and the clean-up that makes a kill -9
+// at any moment harmless: tmp/ holds everything half-done and is cleared (partial
+// downloads excepted) by the next command that writes.
+//
+//   images/<hex>/      image.sqfs, config.json, manifest.json, image.json (ImageRecord)
+//   refs/<registry>/<repository>/:<tag>           one line: the manifest digest
+//   refs/<registry>/<repository>/@sha256:<hex>    the same, for a pull by digest
+//   containers/<name>  {"current": digest, "next": null, "previous": null}
+//
+// A tag file is named ":<tag>" (and a digest ref "@<digest>"), not plain "<tag>": a
+// repository component never holds ':' or '@', so the tag "y" of "x" and the
+// repository "x/y" can both exist; with plain names one would be a file and the other
+// a directory at the same path.
+
+import fs from 'node:fs'
+import path from 'node:path'
+import { LiteError } from '../../errors.ts'
+import { imageNative, type ImageNative } from '../native-image.ts'
+import { parseReference } from '../reference-shim.ts'
+import type { ImageSettings } from '../settings.ts'
+import type { ImageConfig, ImageReference } from '../types.ts'
+import { fsyncDir, writeFileAtomic } from './atomic-file.ts'
+import { BlobStore } from './blobs.ts'
+import { storeFailure } from './errors.ts'
+import { StoreLayout, digestHex } from './layout.ts'
+import { acquireLock, tryLock, type HeldLock, type LockMode } from './locks.ts'
+import { parseConfig } from './shapes.ts'
+
+/** image.json: what `lite image ls/inspect` show without reading the squashfs. */
+export interface ImageRecord {
+  manifestDigest: string
+  manifestMediaType?: string
+  configDigest: string
+  /** The index (manifest list) the manifest was chosen from, when there was one. */
+  indexDigest?: string
+  /** The names it had when it entered the store (refs/ is the truth for tags). */
+  references: string[]
+  architecture: string
+  os: string
+  variant?: string
+  /** When it entered this store (ISO 8601). */
+  stored: string
+  /** The config's own "created", when it has one. */
+  created?: string
+  /** image.sqfs in bytes: what the image takes on the board. */
+  size: number
+  layers: { digest: string; mediaType: string; size: number; diffId: string }[]
+  squashfs: { bytes: number; inodes: number; files: number; dataBytes: number }
+  source: 'pull' | 'import'
+}
+
+/** containers/<name>: the image a container runs; next and previous are the update issue's. */
+export interface ContainerRecord {
+  current: string
+  next: string | null
+  previous: string | null
+}
+
+export interface RefEntry {
+  registry: string
+  repository: string
+  tag?: string
+  digest?: string
+  /** registry/repository:tag or registry/repository@digest */
+  canonical: string
+  manifestDigest: string
+}
+
+export interface Freed {
+  /** One line per thing removed, for the user. */
+  lines: string[]
+  bytes: number
+}
+
+type Locker = Pick<ImageNative, 'lockFile'>
+
+export interface StoreOptions {
+  /** Progress and waiting notes (stderr by default). */
+  log?: (line: string) => void
+  /** The bounded waits, in ms. */
+  storeWaitMs?: number
+  buildWaitMs?: number
+}
+
+const CONTAINER_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
+const REGISTRY = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?$/
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/
+const HEX_PREFIX = /^(?:sha256:)?([0-9a-f]{6,64})$/
+const SMALL_FILE = 64 << 10
+
+function readSmall(file: string, limit = SMALL_FILE): string | undefined {
+  let fd: number
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw e
+  }
+  try {
+    const st = fs.fstatSync(fd)
+    if (!st.isFile()) throw new LiteError(`${file} is not a regular file`)
+    if (st.size > limit) throw new LiteError(`${file} is ${st.size} bytes, more than the ${limit} it may have`)
+    const buf = Buffer.alloc(st.size)
+    let done = 0
+    while (done < buf.length) {
+      const n = fs.readSync(fd, buf, done, buf.length - done, done)
+      if (n === 0) break
+      done += n
+    }
+    return buf.subarray(0, done).toString('utf8')
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/** Bytes a file or tree takes (apparent sizes, like du -sb). */
+export function treeBytes(p: string): number {
+  let st: fs.Stats
+  try {
+    st = fs.lstatSync(p)
+  } catch {
+    return 0
+  }
+  if (!st.isDirectory()) return st.size
+  let sum = 0
+  for (const name of fs.readdirSync(p)) sum += treeBytes(path.join(p, name))
+  return sum
+}
+
+export function humanBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB']
+  let i = 0
+  let v = n
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000
+    i++
+  }
+  return i === 0 ? `${n}B` : `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)}${units[i]}`
+}
+
+function checkContainerName(name: string): string {
+  if (!CONTAINER_NAME.test(name)) throw new LiteError(`${JSON.stringify(name)} is not a valid container name (1 to 63 of a-z 0-9 _ . -, starting with a letter or digit)`)
+  return name
+}
+
+export class ImageStore {
+  readonly layout: StoreLayout
+  readonly blobs: BlobStore
+  readonly log: (line: string) => void
+  readonly storeWaitMs: number
+  readonly buildWaitMs: number
+
+  constructor(
+    root: string,
+    readonly native: Locker,
+    options: StoreOptions & { lockDir?: string } = {},
+  ) {
+    this.layout = new StoreLayout(root, options.lockDir)
+    this.blobs = new BlobStore(this.layout)
+    this.blobs.downloadLock = (digest) =>
+      acquireLock(this.native, this.layout.blobLock(digest), 'exclusive', {
+        timeoutMs: this.buildWaitMs,
+        what: `the download of ${digest}`,
+        onWait: () => this.log(`waiting for another download of ${digest}`),
+      })
+    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`))
+    this.storeWaitMs = options.storeWaitMs ?? 120_000
+    this.buildWaitMs = options.buildWaitMs ?? 30 * 60_000
+  }
+
+  /** The store the settings name, with the addon's flock. */
+  static async open(settings: ImageSettings, options: StoreOptions = {}): Promise<ImageStore> {
+    return new ImageStore(settings.store, await imageNative(), options)
+  }
+
+  get root(): string {
+    return this.layout.root
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  /**
+   * Creates the store's directories and proves it writable before any work starts, so
+   * a read-only or foreign store fails at once with one clear line.
+   */
+  prepare(): void {
+    try {
+      for (const d of [this.layout.blobsDir, this.layout.imagesDir, this.layout.refsDir, this.layout.containersDir, this.layout.tmpDir]) {
+        fs.mkdirSync(d, { recursive: true, mode: 0o755 })
+      }
+      const probe = path.join(this.layout.tmpDir, `.probe-${process.pid}`)
+      fs.writeFileSync(probe, '', { flag: 'w' })
+      fs.rmSync(probe, { force: true })
+    } catch (e) {
+      throw storeFailure(e, this.root)
+    }
+  }
+
+  async lockStore(mode: LockMode): Promise<HeldLock> {
+    return acquireLock(this.native, this.layout.storeLock, mode, {
+      timeoutMs: this.storeWaitMs,
+      what: `the image store ${this.root}`,
+      onWait: () => this.log(mode === 'shared' ? `waiting for lite image rm or prune on ${this.root} to finish` : `waiting for the pulls and imports on ${this.root} to finish`),
+    })
+  }
+
+  /**
+   * A command that adds to the store: the store shared (rm and prune wait), tmp/
+   * cleared of what dead commands left (partial downloads kept), then `body`. A full
+   * or read-only store comes out as one clear LiteError.
+   */
+  async adding<T>(body: () => Promise<T>, what?: string): Promise<T> {
+    this.prepare()
+    const lock = await this.lockStore('shared')
+    try {
+      this.clearTmp(false)
+      return await body()
+    } catch (e) {
+      throw storeFailure(e, this.root, what)
+    } finally {
+      lock.release()
+    }
+  }
+
+  /** A command that removes (rm, prune): the store alone. */
+  async removing<T>(body: () => Promise<T>, what?: string): Promise<T> {
+    this.prepare()
+    const lock = await this.lockStore('exclusive')
+    try {
+      this.clearTmp(false)
+      return await body()
+    } catch (e) {
+      throw storeFailure(e, this.root, what)
+    } finally {
+      lock.release()
+    }
+  }
+
+  /**
+   * Removes what killed commands left in tmp/: staging trees whose image lock is free,
+   * import work dirs whose lock is free and trees already renamed out of images/.
+   * Partial downloads are kept for a resume unless `all` (prune, store held alone).
+   */
+  clearTmp(all: boolean): Freed {
+    const freed: Freed = { lines: [], bytes: 0 }
+    let names: string[]
+    try {
+      names = fs.readdirSync(this.layout.tmpDir)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return freed
+      throw e
+    }
+    for (const name of names) {
+      const full = path.join(this.layout.tmpDir, name)
+      let lock: HeldLock | undefined
+      let m: RegExpExecArray | null
+      if ((m = /^blob-([0-9a-f]{64})\.partial$/.exec(name))) {
+        if (!all) continue
+        lock = tryLock(this.native, this.layout.lockFile(`blob-${m[1]}`), 'exclusive')
+        if (!lock) continue
+      } else if ((m = /^staging-([0-9a-f]{64})$/.exec(name))) {
+        lock = tryLock(this.native, this.layout.lockFile(`image-${m[1]}`), 'exclusive')
+        if (!lock) continue
+      } else if ((m = /^import-([0-9a-z]+)$/.exec(name))) {
+        lock = tryLock(this.native, this.layout.lockFile(`work-${m[1]}`), 'exclusive')
+        if (!lock) continue
+      } else if (!/^delete-[0-9a-z-]+$/.test(name) && !(all && /^\.probe-\d+$/.test(name))) {
+        continue
+      }
+      try {
+        const bytes = treeBytes(full)
+        fs.rmSync(full, { recursive: true, force: true })
+        freed.bytes += bytes
+        freed.lines.push(`removed ${full} (${humanBytes(bytes)})`)
+      } finally {
+        lock?.release()
+      }
+    }
+    return freed
+  }
+
+  // ---------------------------------------------------------------- refs
+
+  refFile(ref: ImageReference): string {
+    const bad = (why: string) => new LiteError(`the reference ${ref.canonical} cannot name a ref file: ${why}`)
+    if (!REGISTRY.test(ref.registry)) throw bad('bad registry')
+    const parts = ref.repository.split('/')
+    if (ref.repository.length > 255 || parts.some((p) => !COMPONENT.test(p))) throw bad('bad repository')
+    let leaf: string
+    if (ref.tag !== undefined) {
+      if (!TAG.test(ref.tag)) throw bad('bad tag')
+      leaf = `:${ref.tag}`
+    } else if (ref.digest !== undefined) {
+      digestHex(ref.digest)
+      leaf = `@${ref.digest}`
+    } else throw bad('no tag or digest')
+    return path.join(this.layout.refsDir, ref.registry, ...parts, leaf)
+  }
+
+  /** Points the ref at an image (write temp, fsync, rename, fsync dir). */
+  setRef(ref: ImageReference, manifestDigest: string): void {
+    digestHex(manifestDigest)
+    if (!this.hasImage(manifestDigest)) throw new LiteError(`cannot tag ${ref.canonical}: the image ${manifestDigest} is not in the store`)
+    writeFileAtomic(this.refFile(ref), `${manifestDigest}\n`)
+  }
+
+  /** The manifest digest a ref names, or undefined. */
+  getRef(ref: ImageReference): string | undefined {
+    const text = readSmall(this.refFile(ref), 1024)
+    if (text === undefined) return undefined
+    const digest = text.trim()
+    digestHex(digest)
+    return digest
+  }
+
+  /** Removes a ref (and the directories it leaves empty); false if it was not there. */
+  removeRef(ref: ImageReference): boolean {
+    const file = this.refFile(ref)
+    try {
+      fs.unlinkSync(file)
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false
+      throw e
+    }
+    fsyncDir(path.dirname(file))
+    for (let dir = path.dirname(file); dir.startsWith(this.layout.refsDir + path.sep); dir = path.dirname(dir)) {
+      try {
+        fs.rmdirSync(dir)
+      } catch {
+        break
+      }
+    }
+    return true
+  }
+
+  listRefs(): RefEntry[] {
+    const out: RefEntry[] = []
+    const walk = (dir: string, parts: string[]) => {
+      if (parts.length > 64) return
+      let entries: fs.Dirent[]
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true })
+      } catch {
+        return
+      }
+      for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+        if (e.isDirectory()) {
+          walk(path.join(dir, e.name), [...parts, e.name])
+          continue
+        }
+        if (!e.isFile() || parts.length < 2 || !/^[:@]/.test(e.name)) continue
+        const [registry, ...repo] = parts
+        const repository = repo.join('/')
+        const tag = e.name.startsWith(':') ? e.name.slice(1) : undefined
+        const digest = e.name.startsWith('@') ? e.name.slice(1) : undefined
+        const ref: ImageReference = { registry: registry!, repository, tag, digest, canonical: `${registry}/${repository}${tag ? `:${tag}` : `@${digest}`}` }
+        try {
+          const manifestDigest = this.getRef(ref)
+          if (manifestDigest) out.push({ registry: ref.registry, repository, tag, digest, canonical: ref.canonical, manifestDigest })
+        } catch {
+          // A file that is not a valid ref (hand-made): not listed, and not a root.
+        }
+      }
+    }
+    walk(this.layout.refsDir, [])
+    return out
+  }
+
+  // ---------------------------------------------------------------- images
+
+  hasImage(manifestDigest: string): boolean {
+    return fs.existsSync(this.layout.imageFile(manifestDigest, 'image.json'))
+  }
+
+  imageRecord(manifestDigest: string): ImageRecord | undefined {
+    const text = readSmall(this.layout.imageFile(manifestDigest, 'image.json'), 1 << 20)
+    return text === undefined ? undefined : (JSON.parse(text) as ImageRecord)
+  }
+
+  imageConfig(manifestDigest: string): ImageConfig {
+    const file = this.layout.imageFile(manifestDigest, 'config.json')
+    const text = readSmall(file, 4 << 20)
+    if (text === undefined) throw new LiteError(`the image ${manifestDigest} is not in the store ${this.root}`)
+    return parseConfig(Buffer.from(text), file)
+  }
+
+  /** Every image's manifest digest. */
+  listImages(): string[] {
+    let names: string[]
+    try {
+      names = fs.readdirSync(this.layout.imagesDir)
+    } catch {
+      return []
+    }
+    return names.filter((n) => /^[0-9a-f]{64}$/.test(n)).map((n) => `sha256:${n}`).filter((d) => this.hasImage(d))
+  }
+
+  /**
+   * What `lite image inspect/rm` and `[rootfs] image` name: a ref (tag or digest), a
+   * manifest digest, or a unique prefix of at least 6 hex digits of one.
+   */
+  resolve(arg: string): { digest: string; ref?: RefEntry } | undefined {
+    if (/^sha256:[0-9a-f]{64}$/.test(arg)) return this.hasImage(arg) ? { digest: arg } : undefined
+    let ref: ImageReference | undefined
+    try {
+      ref = parseReference(arg)
+    } catch {
+      ref = undefined
+    }
+    if (ref) {
+      const digest = this.getRef(ref)
+      if (digest) {
+        const canonical = `${ref.registry}/${ref.repository}${ref.tag !== undefined ? `:${ref.tag}` : `@${ref.digest}`}`
+        return { digest, ref: { registry: ref.registry, repository: ref.repository, tag: ref.tag, digest: ref.tag !== undefined ? undefined : ref.digest, canonical, manifestDigest: digest } }
+      }
+      // registry/repo@digest whose digest is an image's own: the image.
+      if (ref.digest && !ref.tag && this.hasImage(ref.digest)) return { digest: ref.digest }
+    }
+    const m = HEX_PREFIX.exec(arg)
+    if (m) {
+      const found = this.listImages().filter((d) => d.slice(7).startsWith(m[1]!))
+      if (found.length === 1) return { digest: found[0]! }
+      if (found.length > 1) throw new LiteError(`${arg} is the start of ${found.length} image digests; give more of it`)
+    }
+    return undefined
+  }
+
+  /** The image a name gives, as `[rootfs] image` needs it. */
+  image(arg: string): { digest: string; dir: string; squashfs: string; config: ImageConfig; record: ImageRecord } {
+    const found = this.resolve(arg)
+    if (!found) throw new LiteError(`no image ${arg} in the store ${this.root} (lite image pull or lite image import brings one in)`)
+    const record = this.imageRecord(found.digest)
+    if (!record) throw new LiteError(`the image ${found.digest} is not in the store ${this.root}`)
+    return { digest: found.digest, dir: this.layout.image(found.digest), squashfs: this.layout.imageFile(found.digest, 'image.sqfs'), config: this.imageConfig(found.digest), record }
+  }
+
+  // ---------------------------------------------------------------- containers
+
+  readContainer(name: string): ContainerRecord | undefined {
+    const text = readSmall(this.layout.container(checkContainerName(name)))
+    if (text === undefined) return undefined
+    const v = JSON.parse(text) as Partial<ContainerRecord>
+    const digestOrNull = (d: unknown) => (typeof d === 'string' && /^sha256:[0-9a-f]{64}$/.test(d) ? d : null)
+    const current = digestOrNull(v.current)
+    if (!current) throw new LiteError(`${this.layout.container(name)} names no current image`)
+    return { current, next: digestOrNull(v.next), previous: digestOrNull(v.previous) }
+  }
+
+  /**
+   * Records that container `name` runs image `digest` (lite run with [rootfs] image):
+   * a root for prune and a refusal for rm from now on. next and previous are kept.
+   * Holds the store shared, so a prune cannot remove the image between the check and
+   * the write.
+   */
+  async recordContainer(name: string, digest: string): Promise<void> {
+    checkContainerName(name)
+    digestHex(digest)
+    this.prepare()
+    const lock = await this.lockStore('shared')
+    try {
+      if (!this.hasImage(digest)) throw new LiteError(`the image ${digest} is not in the store ${this.root}`)
+      let old: ContainerRecord | undefined
+      try {
+        old = this.readContainer(name)
+      } catch {
+        old = undefined
+      }
+      if (old?.current === digest) return
+      const record: ContainerRecord = { current: digest, next: old?.next ?? null, previous: old?.previous ?? null }
+      writeFileAtomic(this.layout.container(name), `${JSON.stringify(record)}\n`)
+    } catch (e) {
+      throw storeFailure(e, this.root, `recording the image of ${name}`)
+    } finally {
+      lock.release()
+    }
+  }
+
+  /** Forgets container `name`'s record (lite rm): its image is no longer a root. */
+  async releaseContainer(name: string): Promise<void> {
+    const file = this.layout.container(checkContainerName(name))
+    if (!fs.existsSync(file)) return
+    try {
+      fs.unlinkSync(file)
+      fsyncDir(path.dirname(file))
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw storeFailure(e, this.root, `releasing the image of ${name}`)
+    }
+  }
+
+  /** digest → the containers whose record names it (current, next or previous). */
+  containerImages(): Map<string, string[]> {
+    const out = new Map<string, string[]>()
+    let names: string[]
+    try {
+      names = fs.readdirSync(this.layout.containersDir)
+    } catch {
+      return out
+    }
+    for (const name of names.sort()) {
+      if (!CONTAINER_NAME.test(name)) continue
+      let record: ContainerRecord | undefined
+      try {
+        record = this.readContainer(name)
+      } catch {
+        continue
+      }
+      if (!record) continue
+      for (const d of new Set([record.current, record.next, record.previous])) {
+        if (!d) continue
+        out.set(d, [...(out.get(d) ?? []), name])
+      }
+    }
+    return out
+  }
+
+  // ---------------------------------------------------------------- removal
+
+  /** Takes images/<hex> out of sight with one rename, then deletes it. */
+  private deleteImageDir(digest: string): number {
+    const dir = this.layout.image(digest)
+    const trash = path.join(this.layout.tmpDir, `delete-${digestHex(digest)}`)
+    fs.rmSync(trash, { recursive: true, force: true })
+    const bytes = treeBytes(dir)
+    fs.renameSync(dir, trash)
+    fsyncDir(this.layout.imagesDir)
+    fs.rmSync(trash, { recursive: true, force: true })
+    return bytes
+  }
+
+  /** The blobs the remaining images reach: their manifests, configs, indexes and layers. */
+  private reachedBlobs(): Set<string> {
+    const reached = new Set<string>()
+    for (const d of this.listImages()) {
+      const r = this.imageRecord(d)
+      if (!r) continue
+      reached.add(r.manifestDigest)
+      reached.add(r.configDigest)
+      if (r.indexDigest) reached.add(r.indexDigest)
+      for (const l of r.layers) reached.add(l.digest)
+    }
+    return reached
+  }
+
+  /** Deletes blobs no image reaches (all of them, or only `among`). */
+  private sweepBlobs(among?: Set<string>): Freed {
+    const freed: Freed = { lines: [], bytes: 0 }
+    const reached = this.reachedBlobs()
+    let names: string[]
+    try {
+      names = fs.readdirSync(this.layout.blobsDir)
+    } catch {
+      return freed
+    }
+    let count = 0
+    for (const hex of names) {
+      if (!/^[0-9a-f]{64}$/.test(hex)) continue
+      const digest = `sha256:${hex}`
+      if (reached.has(digest) || (among && !among.has(digest))) continue
+      const file = path.join(this.layout.blobsDir, hex)
+      freed.bytes += treeBytes(file)
+      fs.rmSync(file, { force: true })
+      count++
+    }
+    if (count) {
+      fsyncDir(this.layout.blobsDir)
+      freed.lines.push(`deleted ${count} blob${count === 1 ? '' : 's'} (${humanBytes(freed.bytes)})`)
+    }
+    return freed
+  }
+
+  /** The temp files of atomic writes that a kill left in blobs/, refs/ and containers/. */
+  private removeTempLeftovers(): Freed {
+    const freed: Freed = { lines: [], bytes: 0 }
+    const walk = (dir: string, depth: number) => {
+      let entries: fs.Dirent[]
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true })
+      } catch {
+        return
+      }
+      for (const e of entries) {
+        const full = path.join(dir, e.name)
+        if (e.isDirectory() && depth < 64) walk(full, depth + 1)
+        else if (e.isFile() && /^\..+\.\d+\.tmp$/.test(e.name)) {
+          freed.bytes += treeBytes(full)
+          fs.rmSync(full, { force: true })
+          freed.lines.push(`removed ${full}`)
+        }
+      }
+    }
+    for (const d of [this.layout.blobsDir, this.layout.refsDir, this.layout.containersDir]) walk(d, 0)
+    return freed
+  }
+
+  /** Removes an image no ref or container reaches any more, and the blobs only it reached. */
+  private dropImage(digest: string): Freed {
+    const record = this.imageRecord(digest)
+    const bytes = this.deleteImageDir(digest)
+    const own = new Set<string>([digest])
+    if (record) {
+      own.add(record.configDigest)
+      if (record.indexDigest) own.add(record.indexDigest)
+      for (const l of record.layers) own.add(l.digest)
+    }
+    const blobs = this.sweepBlobs(own)
+    return { lines: [`deleted ${digest} (${humanBytes(bytes)})`, ...blobs.lines], bytes: bytes + blobs.bytes }
+  }
+
+  /**
+   * lite image rm: each name is a ref (removed; the image goes with its last ref) or an
+   * image (all its refs go, then it). Refused, naming the container, while a container
+   * record uses the image. Returns the lines to print and the names that failed.
+   */
+  async remove(names: string[]): Promise<{ lines: string[]; errors: string[] }> {
+    return this.removing(async () => {
+      const lines: string[] = []
+      const errors: string[] = []
+      for (const name of names) {
+        try {
+          const found = this.resolve(name)
+          if (!found) throw new LiteError(`no image ${name} in the store ${this.root}`)
+          const refs = this.listRefs().filter((r) => r.manifestDigest === found.digest)
+          const others = found.ref ? refs.filter((r) => r.canonical !== found.ref!.canonical) : []
+          const lastRef = others.length === 0
+          const users = this.containerImages().get(found.digest) ?? []
+          if (lastRef && users.length) {
+            throw new LiteError(`cannot remove ${name}: the container${users.length > 1 ? 's' : ''} ${users.join(', ')} use${users.length > 1 ? '' : 's'} the image ${found.digest} (lite rm the container first)`)
+          }
+          const untag = found.ref ? [found.ref] : refs
+          for (const r of untag) {
+            this.removeRef(parseReference(r.canonical))
+            lines.push(`untagged ${r.canonical}`)
+          }
+          if (lastRef && this.hasImage(found.digest)) lines.push(...this.dropImage(found.digest).lines)
+        } catch (e) {
+          const err = storeFailure(e, this.root)
+          if (!(err instanceof LiteError)) throw err
+          errors.push(err.message)
+        }
+      }
+      return { lines, errors }
+    })
+  }
+
+  /**
+   * lite image prune: images no ref and no container record reaches, blobs no
+   * remaining image reaches, and everything in tmp/ (the store is held alone, so
+   * nothing there is in use).
+   */
+  async prune(): Promise<Freed> {
+    return this.removing(async () => {
+      const roots = new Set(this.listRefs().map((r) => r.manifestDigest))
+      for (const d of this.containerImages().keys()) roots.add(d)
+      const freed: Freed = { lines: [], bytes: 0 }
+      const add = (f: Freed) => {
+        freed.lines.push(...f.lines)
+        freed.bytes += f.bytes
+      }
+      for (const d of this.listImages()) {
+        if (roots.has(d)) continue
+        const bytes = this.deleteImageDir(d)
+        add({ lines: [`deleted ${d} (${humanBytes(bytes)})`], bytes })
+      }
+      add(this.sweepBlobs())
+      add(this.clearTmp(true))
+      add(this.removeTempLeftovers())
+      // Image, blob and work locks are only taken with the store shared, which we hold
+      // alone: their files can go without a waiter locking an unlinked inode.
+      try {
+        for (const name of fs.readdirSync(this.layout.lockDir)) if (/^(image|blob|work)-[0-9a-f]+$/.test(name)) fs.rmSync(path.join(this.layout.lockDir, name), { force: true })
+      } catch {
+        // no lock dir: nothing to tidy
+      }
+      return freed
+    })
+  }
+
+  /** Waits, bounded, for the build lock of an image (build.ts). */
+  async lockImage(manifestDigest: string): Promise<HeldLock> {
+    return acquireLock(this.native, this.layout.imageLock(manifestDigest), 'exclusive', {
+      timeoutMs: this.buildWaitMs,
+      what: `the image ${manifestDigest}`,
+      onWait: () => this.log(`waiting for another lite command that is building ${manifestDigest}`),
+    })
+  }
+}
+
+// ---------------------------------------------------------------- for lite run and rm
+
+/** Records that `name` runs `digest` (see ImageStore.recordContainer). */
+export async function recordContainer(settings: ImageSettings, name: string, digest: string): Promise<void> {
+  await (await ImageStore.open(settings)).recordContainer(name, digest)
+}
+
+/** Forgets `name`'s image record (see ImageStore.releaseContainer). */
+export async function releaseContainer(settings: ImageSettings, name: string): Promise<void> {
+  await (await ImageStore.open(settings)).releaseContainer(name)
+}
+
+/** digest → container names, from containers/ (no addon needed: reads only). */
+export function containerImages(settings: ImageSettings): Map<string, string[]> {
+  return new ImageStore(settings.store, { lockFile: () => { throw new Error('read-only use') } }).containerImages()
+}
+
+/** The image a REF or digest names: its digest, squashfs path and config. */
+export function resolveImage(settings: ImageSettings, ref: string): ReturnType<ImageStore['image']> {
+  return new ImageStore(settings.store, { lockFile: () => { throw new Error('read-only use') } }).image(ref)
+}

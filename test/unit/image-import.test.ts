@@ -1,0 +1,300 @@
+// lite image import on hand-made archives, the addon faked: docker save (20.10's and
+// 25's layouts, gzipped), OCI layouts and OCI archives; bad archives store nothing.
+
+import fs from 'node:fs'
+import path from 'node:path'
+import { gzipSync } from 'node:zlib'
+import t, { type Test } from 'tap'
+import { importImages } from '../../runtime/image/import/import.ts'
+import { DEFAULT_IMAGE_SETTINGS, type ImageSettings } from '../../runtime/image/settings.ts'
+import { ImageStore } from '../../runtime/image/store/store.ts'
+import { packTar } from '../../runtime/rootfs-build/outputs/layer-tar.ts'
+import { dockerSave, fakeNative, layer, listTree, ociLayout, sha, writeDir, writeTar, type FakeNative } from '../support/image-fakes.ts'
+
+function newStore(t: Test) {
+  const dir = t.testdir({})
+  const native = fakeNative()
+  const store = new ImageStore(path.join(dir, 'store'), native, { lockDir: path.join(dir, 'locks'), log: () => {} })
+  const settings: ImageSettings = { ...DEFAULT_IMAGE_SETTINGS, store: store.root, registries: new Map() }
+  const lines: string[] = []
+  const run = (source: string, opts: { tag?: string; arch?: string } = {}) => importImages(store, native, settings, source, { ...opts, progress: (l) => lines.push(l) })
+  return { dir, store, native, settings, run, lines }
+}
+
+/** The store holds nothing but empty dirs (tmp cleared). */
+function assertEmpty(t: Test, store: ImageStore) {
+  t.same(listTree(store.root), [], 'nothing stored')
+}
+
+t.test('a docker save archive (Docker 20.10): a synthesised schema 2 manifest, tagged from RepoTags', async (t) => {
+  const { dir, store, native, run } = newStore(t)
+  const layers = [await layer({ 'bin/sh': 'sh' }), await layer({ 'etc/x': 'x' })]
+  const tar = await writeTar(path.join(dir, 'save.tar'), dockerSave(layers, ['example/app:1', 'example/app:latest']))
+  const [img, ...more] = await run(tar)
+  t.same(more, [])
+  t.same(img!.references, ['docker.io/example/app:1', 'docker.io/example/app:latest'])
+  const manifest = JSON.parse(fs.readFileSync(store.layout.imageFile(img!.manifestDigest, 'manifest.json'), 'utf8'))
+  t.match(manifest, {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+    config: { mediaType: 'application/vnd.docker.container.image.v1+json' },
+    layers: layers.map((l) => ({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar', digest: l.diffId, size: l.tar.length })),
+  })
+  t.equal(sha(fs.readFileSync(store.layout.imageFile(img!.manifestDigest, 'manifest.json'))), img!.manifestDigest)
+  t.same(native.calls.unpack.map((c) => c.compression), ['none', 'none'])
+  t.equal(store.resolve('example/app:1')?.digest, img!.manifestDigest)
+  t.ok(layers.every((l) => store.blobs.has(l.diffId)), 'the layers are blobs named by their diff_id')
+  t.same(fs.readdirSync(store.layout.tmpDir), [], 'the work dir is gone')
+  // The same archive again: nothing rebuilt.
+  const [again] = await run(tar)
+  t.equal(again!.built, false)
+  t.equal(native.calls.squashfs, 1)
+})
+
+t.test('a gzipped docker save, and Docker 25\'s layout (layer.tar links into blobs/)', async (t) => {
+  const { dir, store, run } = newStore(t)
+  const l = await layer({ a: 'a' })
+  const gz = await writeTar(path.join(dir, 'save.tar.gz'), dockerSave([l]), { gzip: true })
+  t.equal((await run(gz))[0]!.references[0], 'docker.io/example/app:1')
+
+  // Docker 25: blobs/sha256/<hex> files, manifest.json names them.
+  const { store: s2, run: run2, dir: d2 } = newStore(t)
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [l.diffId] } }))
+  const files: [string, Buffer][] = [
+    [`blobs/sha256/${l.diffId.slice(7)}`, l.tar],
+    [`blobs/sha256/${sha(config).slice(7)}`, config],
+    ['manifest.json', Buffer.from(JSON.stringify([{ Config: `blobs/sha256/${sha(config).slice(7)}`, RepoTags: ['new:1'], Layers: [`blobs/sha256/${l.diffId.slice(7)}`] }]))],
+  ]
+  const [img] = await run2(await writeTar(path.join(d2, 'new.tar'), files))
+  t.same(img!.references, ['docker.io/library/new:1'])
+  t.ok(s2.hasImage(img!.manifestDigest))
+  void store
+})
+
+t.test('a layer.tar that is a symlink to a blob (Docker 25 with its legacy layout)', async (t) => {
+  const { dir, run } = newStore(t)
+  const l = await layer({ a: 'a' })
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [l.diffId] } }))
+  const mj = Buffer.from(JSON.stringify([{ Config: 'c.json', RepoTags: ['linked:1'], Layers: ['abc/layer.tar'] }]))
+  const tar = await packTar([
+    { header: { name: `blobs/sha256/${l.diffId.slice(7)}`, type: 'file', size: l.tar.length }, data: l.tar },
+    { header: { name: 'abc/layer.tar', type: 'symlink', linkname: `../blobs/sha256/${l.diffId.slice(7)}` } },
+    { header: { name: 'c.json', type: 'file', size: config.length }, data: config },
+    { header: { name: 'manifest.json', type: 'file', size: mj.length }, data: mj },
+  ])
+  const file = path.join(dir, 'linked.tar')
+  fs.writeFileSync(file, tar)
+  t.same((await run(file))[0]!.references, ['docker.io/library/linked:1'])
+})
+
+t.test('an OCI layout directory: names from the annotations, or --tag', async (t) => {
+  const { dir, store, native, run, lines } = newStore(t)
+  const oci = ociLayout([await layer({ a: '1' }), await layer({ b: '2' })], { 'io.containerd.image.name': 'docker.io/lite/busybox:amd64', 'org.opencontainers.image.ref.name': 'amd64' })
+  const layout = writeDir(path.join(dir, 'layout'), oci.files)
+  const [img] = await run(layout)
+  t.equal(img!.manifestDigest, oci.manifestDigest, 'the OCI manifest is kept as it is')
+  t.same(img!.references, ['docker.io/lite/busybox:amd64'])
+  t.same(native.calls.unpack.map((c) => c.compression), ['gzip', 'gzip'])
+  t.ok(store.blobs.has(oci.manifestDigest) && store.blobs.has(oci.configDigest))
+
+  // Only a bare tag: imported, unnamed, with a note; --tag names it.
+  const bare = ociLayout([await layer({ c: '3' })], { 'org.opencontainers.image.ref.name': 'amd64' })
+  const bareDir = writeDir(path.join(dir, 'bare'), bare.files)
+  t.same((await run(bareDir))[0]!.references, [])
+  t.match(lines.join('\n'), /has no name \(the archive names only the tag "amd64", without a repository\)/)
+  t.same((await run(bareDir, { tag: 'registry.local/x/y:2' }))[0]!.references, ['registry.local/x/y:2'])
+  t.equal(store.resolve('registry.local/x/y:2')?.digest, bare.manifestDigest)
+})
+
+t.test('an OCI archive: a tar of a layout, with ./ names, gzipped or not', async (t) => {
+  const { dir, run } = newStore(t)
+  const oci = ociLayout([await layer({ a: '1' })], { 'org.opencontainers.image.ref.name': 'example.com/a/b:c' })
+  const entries: [string, Buffer][] = [...oci.files].map(([n, d]) => [`./${n}`, d])
+  t.same((await run(await writeTar(path.join(dir, 'oci.tar'), entries)))[0]!.references, ['example.com/a/b:c'])
+  t.same((await run(await writeTar(path.join(dir, 'oci.tgz'), entries, { gzip: true })))[0]!.built, false)
+})
+
+t.test('a multi-platform index: the host\'s platform, or --arch', async (t) => {
+  const { dir, store, run } = newStore(t)
+  const amd = ociLayout([await layer({ a: 'amd' })], {}, 'amd64')
+  const arm = ociLayout([await layer({ a: 'arm' })], {}, 'arm64')
+  const files = new Map([...amd.files, ...arm.files])
+  const idx = (o: typeof amd, arch: string) => ({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: o.manifestDigest, size: o.files.get(`blobs/sha256/${o.manifestDigest.slice(7)}`)!.length, platform: { architecture: arch, os: 'linux' } })
+  const inner = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [idx(amd, 'amd64'), idx(arm, 'arm64')] }))
+  files.set(`blobs/sha256/${sha(inner).slice(7)}`, inner)
+  files.set('index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: sha(inner), size: inner.length, annotations: { 'io.containerd.image.name': 'multi:1' } }] })))
+  const layout = writeDir(path.join(dir, 'multi'), files)
+  const [img] = await run(layout, { arch: 'arm64' })
+  t.equal(img!.manifestDigest, arm.manifestDigest)
+  t.equal(store.imageRecord(arm.manifestDigest)!.indexDigest, sha(inner))
+  t.ok(store.blobs.has(sha(inner)), 'the index blob is kept (prune reaches it through the image)')
+  await t.rejects(run(layout, { arch: 's390x' }), /has no linux\/s390x image \(it has: linux\/amd64, linux\/arm64\)/)
+})
+
+// ------------------------------------------------------------------ bad archives
+
+async function rejects(t: Test, env: ReturnType<typeof newStore>, source: string, pattern: RegExp) {
+  await t.rejects(env.run(source), pattern)
+  assertEmpty(t, env.store)
+}
+
+t.test('a blob whose content does not match its name: refused, nothing stored', async (t) => {
+  const env = newStore(t)
+  const oci = ociLayout([await layer({ a: '1' })], { 'io.containerd.image.name': 'x:1' })
+  const layerName = `blobs/sha256/${oci.layerDigests[0]!.slice(7)}`
+  oci.files.set(layerName, gzipSync(Buffer.from('tampered')))
+  await rejects(t, env, writeDir(path.join(env.dir, 'bad'), oci.files), /digest mismatch/)
+  await rejects(t, env, await writeTar(path.join(env.dir, 'bad.tar'), oci.files), /digest mismatch/)
+})
+
+t.test('a docker save layer that is not its diff_id: refused, nothing stored', async (t) => {
+  const env = newStore(t)
+  const files = dockerSave([await layer({ a: '1' })])
+  const name = [...files.keys()].find((n) => n.endsWith('layer.tar'))!
+  files.set(name, (await layer({ a: 'changed' })).tar)
+  await rejects(t, env, await writeTar(path.join(env.dir, 'bad.tar'), files), /digest mismatch: it hashes to .* but the config's diff_id 1 is/)
+})
+
+t.test('names that leave the archive: refused', async (t) => {
+  const env = newStore(t)
+  const files = dockerSave([await layer({ a: '1' })])
+  for (const bad of ['../escape', 'a/../../b', '/etc/passwd']) {
+    await rejects(t, env, await writeTar(path.join(env.dir, 'bad.tar'), [...files, [bad, Buffer.from('x')]]), /the archive is refused/)
+  }
+  // A link pointing out of the archive.
+  const linkTar = await packTar([{ header: { name: 'x/layer.tar', type: 'symlink', linkname: '../../../etc/shadow' } }])
+  fs.writeFileSync(path.join(env.dir, 'link.tar'), linkTar)
+  await rejects(t, env, path.join(env.dir, 'link.tar'), /points outside the archive/)
+  // A layout dir whose blob is a symlink out of it.
+  const oci = ociLayout([await layer({ a: '1' })])
+  const dir = writeDir(path.join(env.dir, 'lnk'), oci.files)
+  const cfg = path.join(dir, `blobs/sha256/${oci.configDigest.slice(7)}`)
+  fs.rmSync(cfg)
+  fs.symlinkSync('/etc/hostname', cfg)
+  await rejects(t, env, dir, /leads outside the directory/)
+})
+
+t.test('an oversized manifest.json or index.json: refused', async (t) => {
+  const env = newStore(t)
+  const files = dockerSave([await layer({ a: '1' })])
+  files.set('manifest.json', Buffer.from(`[${' '.repeat(5 << 20)}]`))
+  await rejects(t, env, await writeTar(path.join(env.dir, 'big.tar'), files), /big.tar: manifest.json is \d+ bytes, more than the 4194304 allowed/)
+  const oci = ociLayout([await layer({ a: '1' })])
+  oci.files.set('index.json', Buffer.from(`{"schemaVersion":2,"manifests":[]${' '.repeat(5 << 20)}}`))
+  await rejects(t, env, writeDir(path.join(env.dir, 'bigdir'), oci.files), /bigdir: index.json is \d+ bytes, more than the 4194304 allowed/)
+})
+
+t.test('a missing blob, a missing layer, no manifest at all: refused', async (t) => {
+  const env = newStore(t)
+  const oci = ociLayout([await layer({ a: '1' })])
+  oci.files.delete(`blobs/sha256/${oci.layerDigests[0]!.slice(7)}`)
+  await rejects(t, env, await writeTar(path.join(env.dir, 'nolayer.tar'), oci.files), /layer 1 of sha256:[0-9a-f]+ sha256:[0-9a-f]+ is not in the archive/)
+  const files = dockerSave([await layer({ a: '1' })])
+  files.delete([...files.keys()].find((n) => n.endsWith('layer.tar'))!)
+  await rejects(t, env, await writeTar(path.join(env.dir, 'nolayer2.tar'), files), /its layer .*layer.tar is not in the archive/)
+  await rejects(t, env, await writeTar(path.join(env.dir, 'empty.tar'), [['hello', Buffer.from('x')]]), /neither a docker save archive nor an OCI layout/)
+  fs.writeFileSync(path.join(env.dir, 'junk.tar'), Buffer.alloc(1500, 7))
+  await rejects(t, env, path.join(env.dir, 'junk.tar'), /not a readable tar archive|neither/)
+  await t.rejects(env.run(path.join(env.dir, 'absent.tar')), /cannot import .*absent.tar: no such file or directory/)
+  // A schema 1 manifest.
+  const s1 = ociLayout([await layer({ a: '1' })])
+  const m = Buffer.from(JSON.stringify({ schemaVersion: 1, name: 'x', fsLayers: [] }))
+  s1.files.set(`blobs/sha256/${sha(m).slice(7)}`, m)
+  s1.files.set('index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha(m), size: m.length }] })))
+  await rejects(t, env, writeDir(path.join(env.dir, 's1'), s1.files), /schema 1/)
+})
+
+t.test('a layer that unpacks to another diff_id: the blobs this import brought go again', async (t) => {
+  const env = newStore(t)
+  const oci = ociLayout([await layer({ a: '1' })], { 'io.containerd.image.name': 'x:1' })
+  const cfgName = `blobs/sha256/${oci.configDigest.slice(7)}`
+  // A config whose diff_id is wrong, with the manifest rewritten to match that config.
+  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha('other')] } }))
+  oci.files.delete(cfgName)
+  oci.files.set(`blobs/sha256/${sha(config).slice(7)}`, config)
+  const mName = `blobs/sha256/${oci.manifestDigest.slice(7)}`
+  const manifest = JSON.parse(oci.files.get(mName)!.toString())
+  manifest.config = { ...manifest.config, digest: sha(config), size: config.length }
+  const mBytes = Buffer.from(JSON.stringify(manifest))
+  oci.files.delete(mName)
+  oci.files.set(`blobs/sha256/${sha(mBytes).slice(7)}`, mBytes)
+  oci.files.set('index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: manifest.mediaType, digest: sha(mBytes), size: mBytes.length }] })))
+  await rejects(t, env, writeDir(path.join(env.dir, 'diff'), oci.files), /unpacks to sha256:.*but the image config says/)
+})
+
+t.test('an empty layer file: refused as not the diff_id, not a crash', async (t) => {
+  const env = newStore(t)
+  const files = dockerSave([await layer({ a: '1' })])
+  files.set([...files.keys()].find((n) => n.endsWith('layer.tar'))!, Buffer.alloc(0))
+  await rejects(t, env, await writeTar(path.join(env.dir, 'empty-layer.tar'), files), /digest mismatch/)
+})
+
+t.test('a layer over 4 MiB is copied to the work dir while hashed, then renamed into blobs/', async (t) => {
+  const { dir, store, run } = newStore(t)
+  const big = await layer({ big: 'x'.repeat(5 << 20) })
+  const [img] = await run(await writeTar(path.join(dir, 'big.tar'), dockerSave([big])))
+  t.ok(store.blobs.has(big.diffId))
+  t.equal(fs.statSync(store.blobs.path(big.diffId)).size, big.tar.length)
+  t.ok(store.hasImage(img!.manifestDigest))
+  t.same(fs.readdirSync(store.layout.tmpDir), [])
+})
+
+t.test('--tag with several images is refused', async (t) => {
+  const env = newStore(t)
+  const a = dockerSave([await layer({ a: '1' })], ['a:1'])
+  const b = dockerSave([await layer({ b: '2' })], ['b:1'])
+  const merged = new Map([...a, ...b])
+  merged.set('manifest.json', Buffer.from(JSON.stringify([...JSON.parse(a.get('manifest.json')!.toString()), ...JSON.parse(b.get('manifest.json')!.toString())])))
+  const tar = await writeTar(path.join(env.dir, 'two.tar'), merged)
+  await t.rejects(env.run(tar, { tag: 'x:1' }), /holds 2 images; --tag names one/)
+  const two = await env.run(tar)
+  t.same(two.map((i) => i.references), [['docker.io/library/a:1'], ['docker.io/library/b:1']])
+})
+
+t.test('lite image import and ls through the CLI (addon mocked)', async (t) => {
+  const dir = t.testdir({})
+  process.env.LITE_STATE_ROOT = path.join(dir, 'run')
+  t.teardown(() => {
+    delete process.env.LITE_STATE_ROOT
+    process.exitCode = undefined
+  })
+  const native: FakeNative = fakeNative()
+  const { main } = await t.mockImport<typeof import('../../runtime/cli.ts')>('../../runtime/cli.ts', {
+    '../../runtime/native/index.ts': { loadNative: async () => native, addonDirectory: () => '/' },
+  })
+  const tar = await writeTar(path.join(dir, 'save.tar'), dockerSave([await layer({ a: '1' })], ['cli/app:7']))
+  const run = async (...argv: string[]) => {
+    const out: string[] = []
+    const err: string[] = []
+    const o = t.intercept(process.stdout, 'write', { value: (c: unknown) => (out.push(String(c)), true), writable: true })
+    const e = t.intercept(process.stderr, 'write', { value: (c: unknown) => (err.push(String(c)), true), writable: true })
+    process.exitCode = undefined
+    try {
+      return { code: await main(argv), stdout: out.join(''), stderr: err.join('') }
+    } finally {
+      o.restore()
+      e.restore()
+    }
+  }
+  const store = path.join(dir, 'store')
+  const imp = await run('image', 'import', tar, '--store', store, '-q')
+  t.equal(imp.code, 0, imp.stderr)
+  t.match(imp.stdout, /^sha256:[0-9a-f]{64} docker.io\/cli\/app:7\n$/)
+  const ls = await run('image', 'ls', '--store', store)
+  t.match(ls.stdout, /^REPOSITORY\s+TAG\s+DIGEST\s+SIZE\s+CREATED\ncli\/app\s+7\s+[0-9a-f]{12}\s+\S+\s+\S+/)
+  const json = JSON.parse((await run('image', 'ls', '--json', '--store', store)).stdout)
+  t.match(json, [{ repository: 'docker.io/cli/app', tag: '7', reference: 'docker.io/cli/app:7', architecture: 'amd64', containers: [] }])
+  const insp = JSON.parse((await run('image', 'inspect', 'cli/app:7', '--store', store)).stdout)
+  t.match(insp, { digest: json[0].digest, references: ['docker.io/cli/app:7'], containers: [], config: { architecture: 'amd64' } })
+  const bad = await run('image', 'import', path.join(dir, 'absent.tar'), '--store', store)
+  t.equal(bad.code, 125)
+  t.match(bad.stderr, /^lite: error: cannot import .*absent.tar: no such file or directory\n$/)
+  const missing = await run('image', 'inspect', 'nope', '--store', store)
+  t.equal(missing.code, 125)
+  t.match(missing.stderr, /lite: error: no image nope in the store/)
+  const rm = await run('image', 'rm', 'cli/app:7', '--store', store)
+  t.equal(rm.code, 0, rm.stderr)
+  t.match(rm.stdout, /untagged docker.io\/cli\/app:7\ndeleted sha256:/)
+  const prune = await run('image', 'prune', '--store', store)
+  t.match(prune.stdout, /freed /)
+})
