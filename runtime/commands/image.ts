@@ -68,7 +68,7 @@ const pull: CommandModule<StoreArgs, PullArgs> = {
       const { ImageStore } = await import('../image/store/store.ts')
       const { imageNative } = await import('../image/native-image.ts')
       const { buildImage } = await import('../image/build.ts')
-      const { pullImage } = await import('../image/reference-shim.ts')
+      const { pullImage } = await import('../image/registry/pull.ts')
       const native = await imageNative()
       const store = new ImageStore(settings.store, native)
       const digest = await store.adding(async () => {

@@ -6,7 +6,7 @@
 
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import t from 'tap'
 import { BUSYBOX_SQUASHFS, assertNoLeaks, eventually, lite, requireRootAndBuild, snapshotHost, uniqueName, writeConfig } from '../support/integration.ts'
 
@@ -30,7 +30,8 @@ function addImage(hex: string, config: Record<string, unknown>): void {
 }
 
 function tag(ref: string, digest: string): void {
-  const file = join(store, 'refs', ref)
+  // refs/<registry>/<repository>/:<tag> (StoreLayout.refFile): the last part is the tag
+  const file = join(store, 'refs', dirname(ref), `:${basename(ref)}`)
   mkdirSync(join(file, '..'), { recursive: true })
   writeFileSync(file, `${digest}\n`)
 }

@@ -42,7 +42,8 @@ function makeStore(t: Test, images: Record<string, ImageSpec>, refs: Record<stri
     if (spec.group !== undefined) fs.writeFileSync(path.join(d, 'group'), spec.group)
   }
   for (const [ref, digest] of Object.entries(refs)) {
-    const f = path.join(root, 'refs', ref)
+    // refs/<registry>/<repository>/:<tag> (StoreLayout.refFile): the key's last part is the tag
+    const f = path.join(root, 'refs', path.dirname(ref), `:${path.basename(ref)}`)
     fs.mkdirSync(path.dirname(f), { recursive: true })
     fs.writeFileSync(f, `${digest}\n`)
   }
@@ -295,7 +296,7 @@ t.test('the digest is pinned: exec and restarts resolve to it after the tag move
   const first = validateText('[rootfs]\nimage = app:1\n', '/etc/lite/app.ini', overrides).config!
   t.equal(first.rootfs.image?.digest, A)
   // the tag moves
-  fs.writeFileSync(path.join(root, 'refs/docker.io/library/app/1'), `${B}\n`)
+  fs.writeFileSync(path.join(root, 'refs/docker.io/library/app/:1'), `${B}\n`)
   t.same(validateText('[rootfs]\nimage = app:1\n', 'c.ini', overrides).config!.exec.cmd, ['/new'], 'a new run takes the new image')
   const pinned = validateText('[rootfs]\nimage = app:1\n', 'c.ini', { ...overrides, imageDigest: A }).config!
   t.same([pinned.rootfs.image?.digest, pinned.exec.cmd, pinned.rootfs.path], [A, ['/old'], path.join(root, 'images', HEX_A, 'image.sqfs')], 'the pinned run keeps the old one')

@@ -23,6 +23,18 @@ export const DEFAULT_STORE = '/var/lib/lite'
 export const STORE_LOCK_DIR = path.join(process.env.LITE_STATE_ROOT || '/run/lite', '.lite-locks', 'store')
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/
+const REGISTRY = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?$/
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/
+
+/** What names a ref file: a parsed reference (reference.ts) with a tag or a digest. */
+export interface RefName {
+  registry: string
+  repository: string
+  tag?: string
+  digest?: string
+  canonical: string
+}
 
 /** The hex of a sha256 digest, or an error: a digest from outside is checked before it names a path. */
 export function digestHex(digest: string): string {
@@ -94,6 +106,26 @@ export class StoreLayout {
   }
   imageFile(manifestDigest: string, name: 'image.sqfs' | 'config.json' | 'manifest.json' | 'image.json'): string {
     return path.join(this.image(manifestDigest), name)
+  }
+  /**
+   * refs/<registry>/<repository>/:<tag>, or .../@sha256:<hex> for a pull by digest. A
+   * tag file is named ":<tag>", not plain "<tag>": a repository component never holds
+   * ':' or '@', so the tag "y" of "x" and the repository "x/y" can both exist. Every
+   * part is checked again here, since a ref names a path.
+   */
+  refFile(ref: RefName): string {
+    const bad = (why: string) => new Error(`the reference ${ref.canonical} cannot name a ref file: ${why}`)
+    if (!REGISTRY.test(ref.registry)) throw bad('bad registry')
+    const parts = ref.repository.split('/')
+    if (ref.repository.length > 255 || parts.some((p) => !COMPONENT.test(p))) throw bad('bad repository')
+    let leaf: string
+    if (ref.tag !== undefined) {
+      if (!TAG.test(ref.tag)) throw bad('bad tag')
+      leaf = `:${ref.tag}`
+    } else if (ref.digest !== undefined) {
+      leaf = `@sha256:${digestHex(ref.digest)}`
+    } else throw bad('no tag or digest')
+    return path.join(this.refsDir, ref.registry, ...parts, leaf)
   }
   container(name: string): string {
     return path.join(this.containersDir, name)

@@ -2,21 +2,18 @@
 // digest names images/<hex> directly. Nothing here fetches; an image that is not in
 // the store is an ImageNotInStore error that says how to get it.
 //
-// References are normalised the way Docker does (busybox → docker.io/library/busybox:latest).
-// The registry client's reference parser (runtime/image/reference.ts) is the full one;
-// this small one only has to find refs/<registry>/<repo>/<tag>, and refuses anything
-// whose parts could leave refs/ ("..", empty components, upper case).
+// References are normalised the way Docker does (busybox → docker.io/library/busybox:latest),
+// by the same parser that pulls use (reference.ts); a bare sha256:... names an image too.
+// The ref file's name comes from StoreLayout.refFile, the one place that names it.
 
 import fs from 'node:fs'
 import path from 'node:path'
 import { FileReadError, readBoundedText } from '../../config/bounded-read.ts'
+import { ImageReferenceError, familiarName, parseReference } from '../reference.ts'
+import type { ImageReference } from '../types.ts'
 import { StoreLayout, digestHex } from './layout.ts'
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/
-const DOMAIN = /^[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]{1,5})?$/
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
-const TAG = /^\w[\w.-]{0,127}$/
-const DOCKER_HUB_ALIASES = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io'])
 
 /** The image file names a built image may have, in the order they are tried. */
 export const IMAGE_FILES = ['image.sqfs', 'image.erofs'] as const
@@ -42,54 +39,20 @@ export class ImageNotInStore extends Error {
   override name = 'ImageNotInStore'
 }
 
-/** Parses REF, or throws ImageRefError saying which part is wrong. */
+/** Parses REF (reference.ts, as a pull does), or throws ImageRefError saying which part is wrong. */
 export function parseStoreRef(input: string): StoreRef {
-  const bad = (detail: string): never => {
-    throw new ImageRefError(`${JSON.stringify(input)} is not an image reference: ${detail}`)
-  }
-  if (input === '') bad('it is empty')
-  if (input.length > 1024) bad('it is longer than 1024 characters')
-  if (/[\s\x00-\x1f\x7f]/.test(input)) bad('it holds white space or a control character')
   if (input.startsWith('sha256:')) {
-    if (!DIGEST.test(input)) bad('a digest is "sha256:" and 64 lower-case hex digits')
+    if (!DIGEST.test(input)) throw new ImageRefError(`${JSON.stringify(input)} is not an image reference: a digest is "sha256:" and 64 lower-case hex digits`)
     return { digest: input, canonical: input, pull: input }
   }
-  let rest = input
-  let digest: string | undefined
-  const at = rest.indexOf('@')
-  if (at >= 0) {
-    digest = rest.slice(at + 1)
-    rest = rest.slice(0, at)
-    if (!DIGEST.test(digest)) bad(`digest ${JSON.stringify(digest)} is not "sha256:" and 64 lower-case hex digits`)
+  let ref: ImageReference
+  try {
+    ref = parseReference(input)
+  } catch (e) {
+    if (e instanceof ImageReferenceError) throw new ImageRefError(e.message)
+    throw e
   }
-  let tag: string | undefined
-  const colon = rest.lastIndexOf(':')
-  if (colon > rest.lastIndexOf('/')) {
-    tag = rest.slice(colon + 1)
-    rest = rest.slice(0, colon)
-    if (!TAG.test(tag)) bad(`tag ${JSON.stringify(tag)} may hold only letters, digits, '_', '.' and '-' (at most 128, not starting with '.' or '-')`)
-  }
-  let registry = 'docker.io'
-  let repository = rest
-  const slash = rest.indexOf('/')
-  if (slash >= 0) {
-    const first = rest.slice(0, slash)
-    if (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase()) {
-      if (!DOMAIN.test(first)) bad(`registry ${JSON.stringify(first)} is not a host name with an optional :port`)
-      registry = DOCKER_HUB_ALIASES.has(first.toLowerCase()) ? 'docker.io' : first
-      repository = rest.slice(slash + 1)
-    }
-  }
-  if (repository === '') bad('it has no repository name')
-  for (const part of repository.split('/')) {
-    if (!COMPONENT.test(part)) bad(`repository part ${JSON.stringify(part)} may hold only a-z, 0-9 and single '.', '_', '__' or '-' runs between them`)
-  }
-  if (registry === 'docker.io' && !repository.includes('/')) repository = `library/${repository}`
-  if (!tag && !digest) tag = 'latest'
-  const name = `${registry}/${repository}`
-  const suffix = `${tag ? `:${tag}` : ''}${digest ? `@${digest}` : ''}`
-  const short = registry === 'docker.io' ? repository.replace(/^library\//, '') : name
-  return { registry, repository, tag, digest, canonical: `${name}${suffix}`, pull: `${short}${suffix}` }
+  return { registry: ref.registry, repository: ref.repository, tag: ref.tag, digest: ref.digest, canonical: ref.canonical, pull: familiarName(ref) }
 }
 
 export interface StoredImage {
@@ -108,7 +71,7 @@ const REF_FILE_LIMIT = 4096
 /** The manifest digest that refs/<registry>/<repo>/<tag> names, or undefined if there is no such file. */
 export function readTag(layout: StoreLayout, ref: StoreRef): string | undefined {
   if (!ref.registry || !ref.repository || !ref.tag) return undefined
-  const file = path.join(layout.refsDir, ref.registry, ...ref.repository.split('/'), ref.tag)
+  const file = layout.refFile({ registry: ref.registry, repository: ref.repository, tag: ref.tag, canonical: ref.canonical })
   let text: string
   try {
     text = readBoundedText(file, REF_FILE_LIMIT, 'a ref file')

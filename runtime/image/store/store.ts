@@ -17,7 +17,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { LiteError } from '../../errors.ts'
 import { imageNative, type ImageNative } from '../native-image.ts'
-import { parseReference } from '../reference-shim.ts'
+import { parseReference } from '../reference.ts'
 import type { ImageSettings } from '../settings.ts'
 import type { ImageConfig, ImageReference } from '../types.ts'
 import { fsyncDir, writeFileAtomic } from './atomic-file.ts'
@@ -84,9 +84,6 @@ export interface StoreOptions {
 }
 
 const CONTAINER_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/
-const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/
-const REGISTRY = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?$/
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/
 const HEX_PREFIX = /^(?:sha256:)?([0-9a-f]{6,64})$/
 const SMALL_FILE = 64 << 10
 
@@ -284,19 +281,11 @@ export class ImageStore {
   // ---------------------------------------------------------------- refs
 
   refFile(ref: ImageReference): string {
-    const bad = (why: string) => new LiteError(`the reference ${ref.canonical} cannot name a ref file: ${why}`)
-    if (!REGISTRY.test(ref.registry)) throw bad('bad registry')
-    const parts = ref.repository.split('/')
-    if (ref.repository.length > 255 || parts.some((p) => !COMPONENT.test(p))) throw bad('bad repository')
-    let leaf: string
-    if (ref.tag !== undefined) {
-      if (!TAG.test(ref.tag)) throw bad('bad tag')
-      leaf = `:${ref.tag}`
-    } else if (ref.digest !== undefined) {
-      digestHex(ref.digest)
-      leaf = `@${ref.digest}`
-    } else throw bad('no tag or digest')
-    return path.join(this.layout.refsDir, ref.registry, ...parts, leaf)
+    try {
+      return this.layout.refFile(ref)
+    } catch (e) {
+      throw new LiteError((e as Error).message)
+    }
   }
 
   /** Points the ref at an image (write temp, fsync, rename, fsync dir). */
