@@ -7,6 +7,7 @@ pub mod child;
 pub mod device_bpf;
 pub mod early_signals;
 pub mod error;
+pub mod image;
 pub mod loopdev;
 pub mod monitor;
 pub mod plan;

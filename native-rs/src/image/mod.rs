@@ -1,0 +1,3 @@
+//! Container images: turning image content into what lite mounts.
+
+pub mod squashfs;
