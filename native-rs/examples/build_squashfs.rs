@@ -27,10 +27,7 @@ fn main() {
                 .skip(1)
                 .collect::<Vec<_>>()
                 .join(" ");
-            println!(
-                "{s:?} in {:.2}s, peak RSS {hwm}",
-                t.elapsed().as_secs_f64()
-            );
+            println!("{s:?} in {:.2}s, peak RSS {hwm}", t.elapsed().as_secs_f64());
         }
         Err(e) => {
             eprintln!("build_squashfs: {e}");

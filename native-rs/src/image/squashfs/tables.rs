@@ -286,7 +286,13 @@ mod tests {
         let l = write_listing(&mut w, &mut z, &entries);
         let (table, _) = w.finish(&mut z);
         let (payload, _) = decode(&table);
-        assert_eq!(l.pos, MetaPos { block: 0, offset: 0 });
+        assert_eq!(
+            l.pos,
+            MetaPos {
+                block: 0,
+                offset: 0
+            }
+        );
         assert_eq!(l.size as usize, payload.len());
         let (headers, parsed) = parse_listing(&payload);
         // 0..255, 256..399 (block change), 400..599.
@@ -307,13 +313,19 @@ mod tests {
         let entries = [
             ListEntry {
                 name: b"a",
-                inode: MetaPos { block: 0, offset: 0 },
+                inode: MetaPos {
+                    block: 0,
+                    offset: 0,
+                },
                 number: 1,
                 kind: 1,
             },
             ListEntry {
                 name: b"b",
-                inode: MetaPos { block: 0, offset: 40 },
+                inode: MetaPos {
+                    block: 0,
+                    offset: 40,
+                },
                 number: 1 + 40000,
                 kind: 2,
             },
@@ -364,7 +376,10 @@ mod tests {
             // What the kernel does with an index entry: block start, offset from the
             // listing's offset, and a header must begin there with that name.
             assert!(starts.contains(&u64::from(x.start)));
-            let block_no = starts.iter().position(|s| *s == u64::from(x.start)).unwrap();
+            let block_no = starts
+                .iter()
+                .position(|s| *s == u64::from(x.start))
+                .unwrap();
             let at = (x.index as usize + l.pos.offset as usize) % METADATA_SIZE;
             let abs = block_no * METADATA_SIZE + at;
             assert_eq!(abs - 5000, x.index as usize);

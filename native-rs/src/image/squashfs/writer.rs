@@ -352,7 +352,11 @@ fn clamp_time(t: i64) -> u32 {
 }
 
 struct Frame {
-    fd: OwnedFd,
+    /// The directory, while listed, and afterwards in the first KEEP_FDS frames.
+    fd: Option<OwnedFd>,
+    /// Its name in its parent, and its (dev, ino), to open it again.
+    name: CString,
+    id: (u64, u64),
     node: usize,
     path: Vec<u8>,
     /// Subdirectories to descend into: name, node, dev, ino.
@@ -389,19 +393,15 @@ impl Builder {
     /// Reads a directory's entries into its node, streaming file data, and queues its
     /// subdirectories.
     fn list_dir(&mut self, frame: &mut Frame) -> Result<()> {
-        let fd = frame.fd.as_raw_fd();
+        let fd = frame.fd.as_ref().expect("open while listed").as_raw_fd();
         let shown = |name: &[u8]| {
             let mut p = frame.path.clone();
             p.push(b'/');
             p.extend_from_slice(name);
             String::from_utf8_lossy(&p).into_owned()
         };
-        let names = read_names(fd).map_err(|e| {
-            Error::os(
-                format!("list {}/", String::from_utf8_lossy(&frame.path)),
-                e,
-            )
-        })?;
+        let names = read_names(fd)
+            .map_err(|e| Error::os(format!("list {}/", String::from_utf8_lossy(&frame.path)), e))?;
         let mut children = Vec::with_capacity(names.len());
         for name in names {
             let nb = name.as_bytes();
@@ -492,7 +492,9 @@ impl Builder {
         let xattr = self.xattrs.intern(&mut self.z, set);
         let node = self.node(Kind::Dir(Vec::new()), &st, xattr);
         let mut first = Frame {
-            fd: root,
+            fd: Some(root),
+            name: CString::default(),
+            id: (st.st_dev, st.st_ino),
             node,
             path: Vec::new(),
             subdirs: Vec::new(),
@@ -519,31 +521,75 @@ impl Builder {
                     shown()
                 )));
             }
-            let fd = openat(
-                top.fd.as_raw_fd(),
-                &name,
-                libc::O_RDONLY | libc::O_DIRECTORY,
-            )
-            .map_err(|e| Error::os(format!("open {}", shown()), e))?;
-            let now = fstat(fd.as_raw_fd()).map_err(|e| Error::os(format!("stat {}", shown()), e))?;
-            if (now.st_dev, now.st_ino) != (dev, ino) {
-                return Err(Error::Invalid(format!(
-                    "{}: replaced while the image was built",
-                    shown()
-                )));
-            }
+            let reopened;
+            let parent = match &frames[depth - 1].fd {
+                Some(fd) => fd.as_raw_fd(),
+                None => {
+                    reopened = reopen(&frames)?;
+                    reopened.as_raw_fd()
+                }
+            };
+            let fd = open_dir(parent, &name, (dev, ino), &shown)?;
             let mut frame = Frame {
-                fd,
+                fd: Some(fd),
+                name,
+                id: (dev, ino),
                 node,
                 path,
                 subdirs: Vec::new(),
                 next: 0,
             };
             self.list_dir(&mut frame)?;
+            // Deep trees must not run out of fds: below this depth a directory is
+            // opened again, from the deepest open ancestor, for each subdirectory.
+            if depth >= KEEP_FDS {
+                frame.fd = None;
+            }
             frames.push(frame);
         }
         Ok(())
     }
+}
+
+/// Frames that keep their directory open while their subdirectories are walked.
+const KEEP_FDS: usize = 64;
+
+/// Opens a subdirectory, checking that it is still the one listed.
+fn open_dir(
+    parent: RawFd,
+    name: &CStr,
+    id: (u64, u64),
+    shown: &dyn Fn() -> String,
+) -> Result<OwnedFd> {
+    let fd = openat(parent, name, libc::O_RDONLY | libc::O_DIRECTORY)
+        .map_err(|e| Error::os(format!("open {}", shown()), e))?;
+    let now = fstat(fd.as_raw_fd()).map_err(|e| Error::os(format!("stat {}", shown()), e))?;
+    if (now.st_dev, now.st_ino) != id {
+        return Err(Error::Invalid(format!(
+            "{}: replaced while the image was built",
+            shown()
+        )));
+    }
+    Ok(fd)
+}
+
+/// Opens the deepest frame's directory again, name by name from the deepest frame that
+/// kept its fd, never following a symlink and checking each step's identity.
+fn reopen(frames: &[Frame]) -> Result<OwnedFd> {
+    let j = frames
+        .iter()
+        .rposition(|f| f.fd.is_some())
+        .expect("the root keeps its fd");
+    let mut cur: Option<OwnedFd> = None;
+    for f in &frames[j + 1..] {
+        let at = match &cur {
+            Some(fd) => fd.as_raw_fd(),
+            None => frames[j].fd.as_ref().expect("kept").as_raw_fd(),
+        };
+        let shown = || String::from_utf8_lossy(&f.path).into_owned();
+        cur = Some(open_dir(at, &f.name, f.id, &shown)?);
+    }
+    Ok(cur.expect("a frame without its fd is below the kept one"))
 }
 
 fn readlink(dirfd: RawFd, name: &CStr, path: &dyn Fn() -> String) -> Result<Vec<u8>> {
@@ -1012,7 +1058,10 @@ mod tests {
     #[test]
     fn device_numbers_use_the_kernels_encoding() {
         assert_eq!(encode_dev(libc::makedev(1, 3)), Some(0x103));
-        assert_eq!(encode_dev(libc::makedev(259, 0x12345)), Some(0x45 | (259 << 8) | (0x12300 << 12)));
+        assert_eq!(
+            encode_dev(libc::makedev(259, 0x12345)),
+            Some(0x45 | (259 << 8) | (0x12300 << 12))
+        );
         assert_eq!(encode_dev(libc::makedev(4096, 0)), None);
     }
 
