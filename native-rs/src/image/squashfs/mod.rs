@@ -41,6 +41,8 @@ pub struct Options {
     pub level: u32,
     /// The superblock's creation time (seconds since the epoch).
     pub mkfs_time: u32,
+    /// The deepest directory nesting accepted (MAX_DEPTH by default).
+    pub max_depth: usize,
 }
 
 impl Default for Options {
@@ -49,6 +51,7 @@ impl Default for Options {
             block_size: DEFAULT_BLOCK_SIZE,
             level: 9,
             mkfs_time: 0,
+            max_depth: MAX_DEPTH,
         }
     }
 }

@@ -16,7 +16,7 @@ use std::path::Path;
 
 use super::metadata::{Compressor, MetaPos, MetaWriter};
 use super::tables::{indexed_table, write_listing, IdTable, ListEntry, Listing, XattrTable};
-use super::{Error, Options, Result, Summary, MAX_DEPTH};
+use super::{Error, Options, Result, Summary};
 
 const MAGIC: u32 = 0x7371_7368;
 const INVALID: u64 = u64::MAX;
@@ -208,6 +208,15 @@ fn is_zero(b: &[u8]) -> bool {
     pre.iter().all(|&x| x == 0) && mid.iter().all(|&x| x == 0) && post.iter().all(|&x| x == 0)
 }
 
+/// A path in the tree for messages: the tail of a very long one.
+fn shown_path(p: &[u8]) -> String {
+    const MAX: usize = 200;
+    if p.len() <= MAX {
+        return String::from_utf8_lossy(p).into_owned();
+    }
+    format!("...{}", String::from_utf8_lossy(&p[p.len() - MAX..]))
+}
+
 fn cstr(b: &[u8]) -> CString {
     // Names from readdir and paths from the caller have no NUL.
     CString::new(b).expect("no NUL")
@@ -372,6 +381,7 @@ struct Builder {
     xattrs: XattrTable,
     /// For the tables (the data compressor is busy in `data`).
     z: Compressor,
+    max_depth: usize,
 }
 
 impl Builder {
@@ -398,10 +408,10 @@ impl Builder {
             let mut p = frame.path.clone();
             p.push(b'/');
             p.extend_from_slice(name);
-            String::from_utf8_lossy(&p).into_owned()
+            shown_path(&p)
         };
         let names = read_names(fd)
-            .map_err(|e| Error::os(format!("list {}/", String::from_utf8_lossy(&frame.path)), e))?;
+            .map_err(|e| Error::os(format!("list {}/", shown_path(&frame.path)), e))?;
         let mut children = Vec::with_capacity(names.len());
         for name in names {
             let nb = name.as_bytes();
@@ -514,11 +524,12 @@ impl Builder {
             let mut path = top.path.clone();
             path.push(b'/');
             path.extend_from_slice(name.as_bytes());
-            let shown = || String::from_utf8_lossy(&path).into_owned();
-            if depth >= MAX_DEPTH {
+            let shown = || shown_path(&path);
+            if depth >= self.max_depth {
                 return Err(Error::Invalid(format!(
-                    "{}: deeper than {MAX_DEPTH} directories",
-                    shown()
+                    "{}: deeper than {} directories",
+                    shown(),
+                    self.max_depth
                 )));
             }
             let reopened;
@@ -586,7 +597,7 @@ fn reopen(frames: &[Frame]) -> Result<OwnedFd> {
             Some(fd) => fd.as_raw_fd(),
             None => frames[j].fd.as_ref().expect("kept").as_raw_fd(),
         };
-        let shown = || String::from_utf8_lossy(&f.path).into_owned();
+        let shown = || shown_path(&f.path);
         cur = Some(open_dir(at, &f.name, f.id, &shown)?);
     }
     Ok(cur.expect("a frame without its fd is below the kept one"))
@@ -950,6 +961,7 @@ fn write_image(root: OwnedFd, file: File, opts: &Options) -> Result<Summary> {
         links: HashMap::new(),
         xattrs: XattrTable::default(),
         z: Compressor::new(opts.level),
+        max_depth: opts.max_depth,
     };
     b.walk(root)?;
     b.data.flush_fragment()?;
