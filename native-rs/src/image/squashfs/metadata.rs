@@ -133,6 +133,9 @@ impl MetaWriter {
 }
 
 #[cfg(test)]
+pub use tests::decode;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use flate2::read::ZlibDecoder;
@@ -221,6 +224,3 @@ mod tests {
         assert!(table.is_empty() && starts.is_empty());
     }
 }
-
-#[cfg(test)]
-pub use tests::decode;

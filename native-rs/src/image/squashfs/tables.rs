@@ -240,7 +240,10 @@ mod tests {
     }
 
     /// Parses a listing back: (header count, [(name, block, offset, number, kind)]).
-    fn parse_listing(p: &[u8]) -> (usize, Vec<(Vec<u8>, u32, u16, u32, u16)>) {
+    /// name, inode block, inode offset, number, type
+    type Parsed = (Vec<u8>, u32, u16, u32, u16);
+
+    fn parse_listing(p: &[u8]) -> (usize, Vec<Parsed>) {
         let mut i = 0;
         let mut headers = 0;
         let mut out = Vec::new();

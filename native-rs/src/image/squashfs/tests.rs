@@ -234,7 +234,7 @@ fn make_tree(t: &Path) {
     lsetxattr(&t.join("a/abs-link"), "trusted.lnk", b"on a symlink");
     // mtimes last (children change their directory's), deepest first.
     let mut all = Vec::new();
-    walk(t, t, &mut all);
+    walk(t, &mut all);
     all.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
     for (i, p) in all.iter().enumerate() {
         set_mtime(p, 1_600_000_000 + i as i64 * 7);
@@ -242,7 +242,7 @@ fn make_tree(t: &Path) {
     set_mtime(t, 1_234_567_890);
 }
 
-fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let mut names: Vec<_> = fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -251,7 +251,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
     for p in names {
         out.push(p.clone());
         if fs::symlink_metadata(&p).unwrap().is_dir() {
-            walk(root, &p, out);
+            walk(&p, out);
         }
     }
 }
@@ -260,7 +260,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
 /// rdev, content (or target), xattrs, and which paths share an inode.
 fn snapshot(root: &Path, with_root_mtime: bool) -> BTreeMap<PathBuf, String> {
     let mut paths = vec![root.to_path_buf()];
-    walk(root, root, &mut paths);
+    walk(root, &mut paths);
     let mut inodes: BTreeMap<u64, PathBuf> = BTreeMap::new();
     let mut out = BTreeMap::new();
     for p in paths {
@@ -442,7 +442,7 @@ fn an_image_of_every_kind_of_entry_matches_its_tree_in_unsquashfs_and_the_kernel
 
     // (1) The listing.
     let mut all = vec![src.clone()];
-    walk(&src, &src, &mut all);
+    walk(&src, &mut all);
     let mut expect: Vec<String> = all.iter().map(|p| lln_line(&src, p)).collect();
     expect.sort();
     let listing = unsquashfs(&["-lln"], &image);
