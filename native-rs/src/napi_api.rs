@@ -325,6 +325,9 @@ pub struct BuildSquashfs {
     source: String,
     out: String,
     opts: crate::image::squashfs::Options,
+    /// The core's error, kept from compute for reject: the Task's error type has no
+    /// room for a code of our own.
+    failure: Option<crate::image::squashfs::Error>,
 }
 
 impl napi::Task for BuildSquashfs {
@@ -332,8 +335,26 @@ impl napi::Task for BuildSquashfs {
     type JsValue = SquashfsResult;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        crate::image::squashfs::build(self.source.as_ref(), self.out.as_ref(), &self.opts)
-            .map_err(|e| napi::Error::from_reason(e.to_string()))
+        crate::image::squashfs::build(self.source.as_ref(), self.out.as_ref(), &self.opts).map_err(
+            |e| {
+                let m = napi::Error::from_reason(e.to_string());
+                self.failure = Some(e);
+                m
+            },
+        )
+    }
+
+    /// Rejects with an Error whose `code` is the core's ("Os" or "Invalid") and whose
+    /// `errno` is set for "Os".
+    fn reject(&mut self, env: napi::Env, err: napi::Error) -> napi::Result<SquashfsResult> {
+        use napi::bindgen_prelude::{JsObjectValue, JsValue};
+        let Some(e) = self.failure.take() else {
+            return Err(err);
+        };
+        let mut obj = env.create_error(napi::Error::from_reason(e.to_string()))?;
+        obj.set_named_property("code", e.code())?;
+        obj.set_named_property("errno", e.errno())?;
+        Err(napi::Error::from(obj.to_unknown()))
     }
 
     fn resolve(&mut self, _env: napi::Env, s: Self::Output) -> napi::Result<SquashfsResult> {
@@ -378,5 +399,6 @@ pub fn build_squashfs(
         source: source_dir,
         out: out_path,
         opts,
+        failure: None,
     }))
 }

@@ -108,7 +108,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Os { what, errno } => {
-                write!(f, "{what}: {}", std::io::Error::from_raw_os_error(*errno))
+                let text = std::io::Error::from_raw_os_error(*errno).to_string();
+                let text = text.find(" (os error").map_or(&text[..], |i| &text[..i]);
+                write!(f, "{what}: {text}")
             }
             Error::Invalid(m) => f.write_str(m),
         }

@@ -569,3 +569,66 @@ fn a_deep_tree_is_walked_past_the_kept_fds() {
     let m = Mounted::new(&image, &s.0.join("mnt"));
     assert_same(&snapshot(&src, true), &snapshot(&m.0, true), "deep");
 }
+
+/// Reads 4 GiB, so not in the debug suite: `cargo test --release --no-default-features
+/// image::squashfs -- --ignored`.
+#[test]
+#[ignore]
+fn a_file_over_4_gib_gets_an_extended_inode_the_kernel_reads() {
+    if !root() {
+        return;
+    }
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let s = Scratch::new("4g");
+    let src = s.0.join("src");
+    fs::create_dir(&src).unwrap();
+    let size = (4u64 << 30) + 5;
+    let marks = [(0u64, b"start"), (3 << 30, b"third"), (size - 5, b"-end-")];
+    {
+        let mut f = fs::File::create(src.join("huge")).unwrap();
+        f.set_len(size).unwrap();
+        for (at, m) in marks {
+            f.seek(SeekFrom::Start(at)).unwrap();
+            f.write_all(m).unwrap();
+        }
+    }
+    let image = s.0.join("image");
+    let sum = build(&src, &image, &Options::default()).unwrap();
+    assert!(sum.bytes < 1 << 20, "holes, not data: {sum:?}");
+    let m = Mounted::new(&image, &s.0.join("mnt"));
+    let mut f = fs::File::open(m.0.join("huge")).unwrap();
+    assert_eq!(f.metadata().unwrap().len(), size);
+    for (at, mark) in marks {
+        let mut b = [0u8; 5];
+        f.seek(SeekFrom::Start(at)).unwrap();
+        f.read_exact(&mut b).unwrap();
+        assert_eq!(&b, mark);
+    }
+    let mut b = [1u8; 7];
+    f.seek(SeekFrom::Start(2 << 30)).unwrap();
+    f.read_exact(&mut b).unwrap();
+    assert_eq!(b, [0; 7]);
+}
+
+#[test]
+fn trees_without_data_or_entries_mount() {
+    if !root() {
+        return;
+    }
+    let s = Scratch::new("bare");
+    for (i, make) in [(|_: &Path| {}) as fn(&Path), |p: &Path| {
+        fs::create_dir(p.join("x")).unwrap();
+        fs::write(p.join("empty"), b"").unwrap();
+    }]
+    .into_iter()
+    .enumerate()
+    {
+        let src = s.0.join(format!("src{i}"));
+        fs::create_dir(&src).unwrap();
+        make(&src);
+        let image = s.0.join(format!("image{i}"));
+        build(&src, &image, &Options::default()).unwrap();
+        let m = Mounted::new(&image, &s.0.join(format!("mnt{i}")));
+        assert_same(&snapshot(&src, true), &snapshot(&m.0, true), "bare");
+    }
+}
