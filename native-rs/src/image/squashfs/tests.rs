@@ -548,6 +548,15 @@ fn a_failed_build_removes_its_partial_image() {
 }
 
 #[test]
+fn an_image_written_inside_its_source_leaves_itself_out() {
+    let s = Scratch::new("inside");
+    fs::write(s.0.join("a"), b"a").unwrap();
+    let sum = build(&s.0, &s.0.join("image"), &Options::default()).unwrap();
+    // The root and "a" only.
+    assert_eq!((sum.inodes, sum.files, sum.data_bytes), (2, 1, 1));
+}
+
+#[test]
 fn a_deep_tree_is_walked_past_the_kept_fds() {
     if !root() {
         return;

@@ -382,6 +382,8 @@ struct Builder {
     /// For the tables (the data compressor is busy in `data`).
     z: Compressor,
     max_depth: usize,
+    /// The image being written, left out when it is inside the source.
+    image: (u64, u64),
 }
 
 impl Builder {
@@ -422,6 +424,9 @@ impl Builder {
             let st = fstatat(fd, &name).map_err(|e| Error::os(format!("stat {}", path()), e))?;
             let fmt = st.st_mode & libc::S_IFMT;
             let key = (st.st_dev, st.st_ino);
+            if key == self.image {
+                continue;
+            }
             if fmt != libc::S_IFDIR && st.st_nlink > 1 {
                 if let Some(&n) = self.links.get(&key) {
                     self.nodes[n].nlink += 1;
@@ -941,6 +946,7 @@ pub fn build(source: &Path, out: &Path, opts: &Options) -> Result<Summary> {
 }
 
 fn write_image(root: OwnedFd, file: File, opts: &Options) -> Result<Summary> {
+    let st = fstat(file.as_raw_fd()).map_err(|e| Error::os("stat the image", e))?;
     let bs = opts.block_size as usize;
     let mut out = Out {
         w: BufWriter::with_capacity(256 << 10, file),
@@ -962,6 +968,7 @@ fn write_image(root: OwnedFd, file: File, opts: &Options) -> Result<Summary> {
         xattrs: XattrTable::default(),
         z: Compressor::new(opts.level),
         max_depth: opts.max_depth,
+        image: (st.st_dev, st.st_ino),
     };
     b.walk(root)?;
     b.data.flush_fragment()?;
