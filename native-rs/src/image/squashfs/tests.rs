@@ -271,7 +271,7 @@ fn snapshot(root: &Path, with_root_mtime: bool) -> BTreeMap<PathBuf, String> {
             let data = fs::read(&p).unwrap();
             format!("{:x}", fnv(&data))
         } else if ft.is_symlink() {
-            fs::read_link(&p).unwrap().display().to_string()
+            format!("{:?}", fs::read_link(&p).unwrap().as_os_str())
         } else {
             String::new()
         };
@@ -304,9 +304,15 @@ fn snapshot(root: &Path, with_root_mtime: bool) -> BTreeMap<PathBuf, String> {
     out
 }
 
+/// A content fingerprint, a word at a time (the tests run unoptimised).
 fn fnv(d: &[u8]) -> u64 {
-    d.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    let words = d.chunks(8).map(|c| {
+        let mut w = [0u8; 8];
+        w[..c.len()].copy_from_slice(c);
+        u64::from_le_bytes(w)
+    });
+    words.fold(0xcbf2_9ce4_8422_2325u64 ^ d.len() as u64, |h, w| {
+        (h ^ w).wrapping_mul(0x100_0000_01b3)
     })
 }
 
@@ -639,5 +645,162 @@ fn trees_without_data_or_entries_mount() {
         build(&src, &image, &Options::default()).unwrap();
         let m = Mounted::new(&image, &s.0.join(format!("mnt{i}")));
         assert_same(&snapshot(&src, true), &snapshot(&m.0, true), "bare");
+    }
+}
+
+/// A small deterministic generator for the random trees.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    /// A name of 1..=255 bytes of anything but NUL and '/', not "." or "..".
+    fn name(&mut self) -> Vec<u8> {
+        loop {
+            let len = match self.below(4) {
+                0 => 255,
+                1 => 1 + self.below(255),
+                _ => 1 + self.below(12),
+            } as usize;
+            let n: Vec<u8> = (0..len)
+                .map(|_| loop {
+                    let b = if self.below(3) == 0 {
+                        self.below(256) as u8
+                    } else {
+                        b'a' + self.below(26) as u8
+                    };
+                    if b != 0 && b != b'/' {
+                        break b;
+                    }
+                })
+                .collect();
+            if n != b"." && n != b".." {
+                return n;
+            }
+        }
+    }
+}
+
+/// Random trees: odd names, sizes around the block size, holes, hard links across
+/// directories, symlinks, devices, modes, big ids and mtimes, xattrs; several block
+/// sizes. The kernel and unsquashfs must see exactly the source.
+#[test]
+fn random_trees_round_trip_through_the_kernel_and_unsquashfs() {
+    if !root() {
+        return;
+    }
+    use std::ffi::OsStr;
+    for (seed, block_size) in [(1u64, 4096u32), (2, 131072), (3, 1 << 20)] {
+        let s = Scratch::new("random");
+        let src = s.0.join("src");
+        fs::create_dir(&src).unwrap();
+        let mut r = Rng(0x1234_5678_9abc_def0 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+        let bs = block_size as u64;
+        let mut dirs = vec![src.clone()];
+        let mut files: Vec<PathBuf> = Vec::new();
+        let mut all: Vec<PathBuf> = Vec::new();
+        // Fewer entries with 1 MiB blocks: the debug build hashes every byte.
+        let entries = if block_size > 131072 { 120 } else { 600 };
+        for _ in 0..entries {
+            let parent = dirs[r.below(dirs.len() as u64) as usize].clone();
+            let p = parent.join(OsStr::from_bytes(&r.name()));
+            if fs::symlink_metadata(&p).is_ok() || p.as_os_str().len() > 3500 {
+                continue;
+            }
+            match r.below(12) {
+                0 | 1 => {
+                    fs::create_dir(&p).unwrap();
+                    dirs.push(p.clone());
+                }
+                2 if !files.is_empty() => {
+                    let to = &files[r.below(files.len() as u64) as usize];
+                    fs::hard_link(to, &p).unwrap();
+                }
+                3 => {
+                    let len = 1 + r.below(300) as usize;
+                    let t: Vec<u8> = (0..len).map(|_| 1 + r.below(255) as u8).collect();
+                    symlink(OsStr::from_bytes(&t), &p).unwrap();
+                }
+                4 => {
+                    let kind = [libc::S_IFCHR, libc::S_IFBLK, libc::S_IFIFO][r.below(3) as usize];
+                    let dev = libc::makedev(r.below(4096) as u32, r.below(1 << 20) as u32);
+                    assert_eq!(unsafe { libc::mknod(c(&p).as_ptr(), kind | 0o600, dev) }, 0);
+                }
+                _ => {
+                    let size = match r.below(6) {
+                        0 => 0,
+                        1 => bs - 1,
+                        2 => bs,
+                        3 => bs + 1,
+                        _ => r.below(3 * bs),
+                    } as usize;
+                    let mut data = if r.below(2) == 0 {
+                        noise(size, r.next() | 1)
+                    } else {
+                        format!("{:x} ", r.next())
+                            .repeat(size / 17 + 1)
+                            .into_bytes()
+                    };
+                    data.truncate(size);
+                    // A hole now and then.
+                    if size > 2 * bs as usize && r.below(2) == 0 {
+                        data[bs as usize..2 * bs as usize].fill(0);
+                    }
+                    fs::write(&p, data).unwrap();
+                    files.push(p.clone());
+                }
+            }
+            all.push(p);
+        }
+        for p in &all {
+            let m = fs::symlink_metadata(p).unwrap();
+            let ids = [0, 1, 1000, 65534, u32::MAX - 1];
+            chown(p, ids[r.below(5) as usize], ids[r.below(5) as usize]);
+            if !m.file_type().is_symlink() {
+                fs::set_permissions(p, fs::Permissions::from_mode(r.below(0o10000) as u32))
+                    .unwrap();
+            }
+            if r.below(4) == 0 {
+                let v = noise(r.below(100) as usize, r.next() | 1);
+                // user.* is for files and directories only.
+                if !m.is_file() && !m.is_dir() {
+                    lsetxattr(p, "trusted.x", &v);
+                } else {
+                    lsetxattr(p, &format!("user.k{}", r.below(3)), &v);
+                }
+            }
+        }
+        all.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+        for p in &all {
+            set_mtime(p, r.below(u64::from(u32::MAX) + 1) as i64);
+        }
+        let image = s.0.join("image");
+        let opts = Options {
+            block_size,
+            ..Options::default()
+        };
+        build(&src, &image, &opts).unwrap();
+        let want = snapshot(&src, true);
+        let m = Mounted::new(&image, &s.0.join("mnt"));
+        assert_same(
+            &want,
+            &snapshot(&m.0, true),
+            &format!("seed {seed} mounted"),
+        );
+        drop(m);
+        let out = s.0.join("out");
+        unsquashfs(&["-no-progress", "-d", out.to_str().unwrap()], &image);
+        assert_same(
+            &want,
+            &snapshot(&out, true),
+            &format!("seed {seed} unsquashfs"),
+        );
     }
 }
