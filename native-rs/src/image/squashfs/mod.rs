@@ -43,6 +43,9 @@ pub struct Options {
     pub mkfs_time: u32,
     /// The deepest directory nesting accepted (MAX_DEPTH by default).
     pub max_depth: usize,
+    /// Compression threads (the output is the same whatever the number): by default
+    /// the CPUs available, at most 4.
+    pub threads: usize,
 }
 
 impl Default for Options {
@@ -52,6 +55,7 @@ impl Default for Options {
             level: 9,
             mkfs_time: 0,
             max_depth: MAX_DEPTH,
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
         }
     }
 }

@@ -505,6 +505,23 @@ fn the_same_tree_gives_the_same_bytes() {
         fs::read(s.0.join("1")).unwrap(),
         fs::read(s.0.join("2")).unwrap()
     );
+    // Nor does the number of compression threads change a byte.
+    for threads in [1, 3, 8] {
+        let name = format!("t{threads}");
+        build(
+            &src,
+            &s.0.join(&name),
+            &Options {
+                threads,
+                ..opts.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            fs::read(s.0.join("1")).unwrap(),
+            fs::read(s.0.join(name)).unwrap()
+        );
+    }
     let m = Mounted::new(&s.0.join("1"), &s.0.join("mnt"));
     assert_same(&snapshot(&src, true), &snapshot(&m.0, true), "4 KiB blocks");
 }
@@ -784,6 +801,7 @@ fn random_trees_round_trip_through_the_kernel_and_unsquashfs() {
         let image = s.0.join("image");
         let opts = Options {
             block_size,
+            threads: seed as usize,
             ..Options::default()
         };
         build(&src, &image, &opts).unwrap();

@@ -6,13 +6,15 @@
 //! fragment table + index | id table + index | xattr kv | xattr ids | xattr id header +
 //! index (ends at bytes_used) | zero padding to 4 KiB.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::io::{BufWriter, ErrorKind, Read, Seek, SeekFrom, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Mutex;
 
 use super::metadata::{Compressor, MetaPos, MetaWriter};
 use super::tables::{indexed_table, write_listing, IdTable, ListEntry, Listing, XattrTable};
@@ -45,6 +47,8 @@ struct FileData {
     size: u64,
     start: u64,
     blocks: Vec<u32>,
+    /// During the walk: each block's sequence number, or HOLE.
+    seqs: Vec<u64>,
     fragment: u32,
     frag_offset: u32,
     /// Bytes in holes (all-zero blocks).
@@ -105,43 +109,130 @@ impl Out {
     }
 }
 
-/// Data and fragment blocks, streamed to the image.
+/// A block to compress, by its place in the image's block sequence.
+type Job = (u64, Vec<u8>);
+/// A block done: its place, its bytes, and whether they are compressed.
+type Done = (u64, Vec<u8>, bool);
+
+/// In a file's block list during the walk: a hole (an all-zero block, not stored).
+const HOLE: u64 = u64::MAX;
+
+/// Data and fragment blocks, streamed to the image. Blocks get sequence numbers as
+/// they are submitted, are compressed inline or by worker threads, and are written in
+/// sequence order, so the output does not depend on the number of threads. Their
+/// positions are known once written: files and fragments hold sequence numbers until
+/// `resolve`.
 struct Data {
     out: Out,
     z: Compressor,
     block_size: usize,
-    buf: Vec<u8>,
     cbuf: Vec<u8>,
     frag: Vec<u8>,
-    /// Per fragment block: position and size field.
-    fragments: Vec<(u64, u32)>,
+    /// Per fragment block: its sequence number.
+    fragments: Vec<u64>,
+    next_seq: u64,
+    /// By sequence number: position and size field of each written block.
+    written: Vec<(u64, u32)>,
+    /// Workers' queues; None when compressing inline.
+    jobs: Option<SyncSender<Job>>,
+    results: Option<Receiver<Done>>,
+    /// Finished blocks waiting for an earlier one.
+    reorder: BTreeMap<u64, (Vec<u8>, bool)>,
+    /// Blocks submitted but not written, at most.
+    max_inflight: u64,
 }
 
 impl Data {
-    /// Writes one block, compressed when that helps; returns its size field.
-    fn write_block(&mut self, block: &[u8]) -> Result<u32> {
-        if self.z.compress(block, &mut self.cbuf) {
-            let n = self.cbuf.len() as u32;
-            let cbuf = std::mem::take(&mut self.cbuf);
-            let r = self.out.write(&cbuf);
-            self.cbuf = cbuf;
-            r.map(|_| n)
-        } else {
-            self.out.write(block)?;
-            Ok(block.len() as u32 | BLOCK_UNCOMPRESSED)
+    fn new(
+        out: Out,
+        opts: &Options,
+        jobs: Option<SyncSender<Job>>,
+        results: Option<Receiver<Done>>,
+        threads: usize,
+    ) -> Data {
+        let bs = opts.block_size as usize;
+        Data {
+            out,
+            z: Compressor::new(opts.level),
+            block_size: bs,
+            cbuf: Vec::with_capacity(bs),
+            frag: Vec::with_capacity(bs),
+            fragments: Vec::new(),
+            next_seq: 0,
+            written: Vec::new(),
+            jobs,
+            results,
+            reorder: BTreeMap::new(),
+            max_inflight: 2 * threads as u64,
         }
+    }
+
+    /// Writes the finished blocks that are next in sequence.
+    fn emit(&mut self, seq: u64, bytes: Vec<u8>, compressed: bool) -> Result<()> {
+        self.reorder.insert(seq, (bytes, compressed));
+        while let Some((bytes, compressed)) = self.reorder.remove(&(self.written.len() as u64)) {
+            let pos = self.out.pos;
+            self.out.write(&bytes)?;
+            let size = bytes.len() as u32 | if compressed { 0 } else { BLOCK_UNCOMPRESSED };
+            self.written.push((pos, size));
+        }
+        Ok(())
+    }
+
+    fn wait_one(&mut self) -> Result<()> {
+        let done = self.results.as_ref().expect("workers").recv();
+        let (seq, bytes, compressed) =
+            done.map_err(|_| Error::Invalid("a compression thread stopped".into()))?;
+        self.emit(seq, bytes, compressed)
+    }
+
+    /// Queues one block; returns its sequence number.
+    fn submit(&mut self, block: Vec<u8>) -> Result<u64> {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if self.jobs.is_none() {
+            let mut cbuf = std::mem::take(&mut self.cbuf);
+            let r = if self.z.compress(&block, &mut cbuf) {
+                self.emit(seq, cbuf, true)
+            } else {
+                self.cbuf = cbuf;
+                self.emit(seq, block, false)
+            };
+            // emit wrote and dropped the buffer; keep one for the next block.
+            if self.cbuf.capacity() == 0 {
+                self.cbuf = Vec::with_capacity(self.block_size);
+            }
+            return r.map(|_| seq);
+        }
+        while seq - self.written.len() as u64 >= self.max_inflight {
+            self.wait_one()?;
+        }
+        let sent = self.jobs.as_ref().expect("workers").send((seq, block));
+        sent.map_err(|_| Error::Invalid("a compression thread stopped".into()))?;
+        // Write what is ready without waiting.
+        while let Some(Ok((s, bytes, c))) = self.results.as_ref().map(|r| r.try_recv()) {
+            self.emit(s, bytes, c)?;
+        }
+        Ok(seq)
     }
 
     fn flush_fragment(&mut self) -> Result<()> {
         if self.frag.is_empty() {
             return Ok(());
         }
-        let start = self.out.pos;
-        let frag = std::mem::take(&mut self.frag);
-        let size = self.write_block(&frag)?;
-        self.frag = frag;
-        self.frag.clear();
-        self.fragments.push((start, size));
+        let frag = std::mem::replace(&mut self.frag, Vec::with_capacity(self.block_size));
+        let seq = self.submit(frag)?;
+        self.fragments.push(seq);
+        Ok(())
+    }
+
+    /// The last fragment, then every block written; stops the workers.
+    fn finish(&mut self) -> Result<()> {
+        self.flush_fragment()?;
+        self.jobs = None;
+        while (self.written.len() as u64) < self.next_seq {
+            self.wait_one()?;
+        }
         Ok(())
     }
 
@@ -150,8 +241,9 @@ impl Data {
         let bs = self.block_size as u64;
         let mut d = FileData {
             size,
-            start: self.out.pos,
-            blocks: Vec::with_capacity((size / bs) as usize),
+            start: 0,
+            blocks: Vec::new(),
+            seqs: Vec::with_capacity((size / bs) as usize),
             fragment: NO_FRAGMENT,
             frag_offset: 0,
             sparse: 0,
@@ -165,41 +257,67 @@ impl Data {
                 }
             })
         };
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.resize(self.block_size, 0);
-        let mut result = Ok(());
         for _ in 0..size / bs {
-            if let Err(e) = read(r, &mut buf) {
-                result = Err(e);
-                break;
-            }
+            let mut buf = vec![0u8; self.block_size];
+            read(r, &mut buf)?;
             if is_zero(&buf) {
-                d.blocks.push(0);
+                d.seqs.push(HOLE);
                 d.sparse += bs;
-                continue;
-            }
-            match self.write_block(&buf) {
-                Ok(s) => d.blocks.push(s),
-                Err(e) => {
-                    result = Err(e);
-                    break;
-                }
+            } else {
+                d.seqs.push(self.submit(buf)?);
             }
         }
         let tail = (size % bs) as usize;
-        if result.is_ok() && tail > 0 {
-            result = read(r, &mut buf[..tail]);
-            if result.is_ok() {
-                if self.frag.len() + tail > self.block_size {
-                    result = self.flush_fragment();
-                }
-                d.fragment = self.fragments.len() as u32;
-                d.frag_offset = self.frag.len() as u32;
-                self.frag.extend_from_slice(&buf[..tail]);
+        if tail > 0 {
+            let mut buf = vec![0u8; tail];
+            read(r, &mut buf)?;
+            if self.frag.len() + tail > self.block_size {
+                self.flush_fragment()?;
             }
+            // The fragment's index: blocks flushed so far.
+            d.fragment = self.fragments.len() as u32;
+            d.frag_offset = self.frag.len() as u32;
+            self.frag.extend_from_slice(&buf);
         }
-        self.buf = buf;
-        result.map(|_| d)
+        Ok(d)
+    }
+
+    /// Turns a file's sequence numbers into its start and block sizes, once all blocks
+    /// are written. A file's stored blocks are consecutive in the sequence.
+    fn resolve(&self, d: &mut FileData) {
+        let seqs = std::mem::take(&mut d.seqs);
+        d.start = seqs
+            .iter()
+            .find(|&&s| s != HOLE)
+            .map_or(self.out.pos, |&s| self.written[s as usize].0);
+        d.blocks = seqs
+            .iter()
+            .map(|&s| {
+                if s == HOLE {
+                    0
+                } else {
+                    self.written[s as usize].1
+                }
+            })
+            .collect();
+    }
+}
+
+/// A compression thread: blocks in, finished blocks out, until the queue closes.
+fn worker(jobs: &Mutex<Receiver<Job>>, done: SyncSender<Done>, level: u32) {
+    let mut z = Compressor::new(level);
+    loop {
+        let job = jobs.lock().map(|rx| rx.recv());
+        let Ok(Ok((seq, block))) = job else { return };
+        let mut out = Vec::with_capacity(block.len());
+        let result = if z.compress(&block, &mut out) {
+            (seq, out, true)
+        } else {
+            (seq, block, false)
+        };
+        if done.send(result).is_err() {
+            return;
+        }
     }
 }
 
@@ -947,31 +1065,42 @@ pub fn build(source: &Path, out: &Path, opts: &Options) -> Result<Summary> {
 
 fn write_image(root: OwnedFd, file: File, opts: &Options) -> Result<Summary> {
     let st = fstat(file.as_raw_fd()).map_err(|e| Error::os("stat the image", e))?;
-    let bs = opts.block_size as usize;
     let mut out = Out {
         w: BufWriter::with_capacity(256 << 10, file),
         pos: 0,
     };
     out.write(&[0u8; SUPERBLOCK_SIZE])?;
-    let mut b = Builder {
-        data: Data {
-            out,
+    let threads = opts.threads.max(1);
+    // The walk and the data: with compression threads when there are more than one.
+    let b = std::thread::scope(|scope| -> Result<Builder> {
+        let (jobs, results) = if threads > 1 {
+            let (jobs, rx) = sync_channel::<Job>(threads);
+            let (done, results) = sync_channel::<Done>(2 * threads);
+            let rx = std::sync::Arc::new(Mutex::new(rx));
+            for _ in 0..threads {
+                let (rx, done) = (rx.clone(), done.clone());
+                let level = opts.level;
+                scope.spawn(move || worker(&rx, done, level));
+            }
+            (Some(jobs), Some(results))
+        } else {
+            (None, None)
+        };
+        let mut b = Builder {
+            data: Data::new(out, opts, jobs, results, threads),
+            nodes: Vec::new(),
+            links: HashMap::new(),
+            xattrs: XattrTable::default(),
             z: Compressor::new(opts.level),
-            block_size: bs,
-            buf: Vec::with_capacity(bs),
-            cbuf: Vec::with_capacity(bs),
-            frag: Vec::with_capacity(bs),
-            fragments: Vec::new(),
-        },
-        nodes: Vec::new(),
-        links: HashMap::new(),
-        xattrs: XattrTable::default(),
-        z: Compressor::new(opts.level),
-        max_depth: opts.max_depth,
-        image: (st.st_dev, st.st_ino),
-    };
-    b.walk(root)?;
-    b.data.flush_fragment()?;
+            max_depth: opts.max_depth,
+            image: (st.st_dev, st.st_ino),
+        };
+        // On an error, dropping the builder closes the queues and the workers end.
+        b.walk(root)?;
+        b.data.finish()?;
+        b.data.results = None;
+        Ok(b)
+    })?;
     let Builder {
         data,
         mut nodes,
@@ -979,9 +1108,17 @@ fn write_image(root: OwnedFd, file: File, opts: &Options) -> Result<Summary> {
         mut z,
         ..
     } = b;
-    let Data {
-        mut out, fragments, ..
-    } = data;
+    for n in &mut nodes {
+        if let Kind::File(f) = &mut n.kind {
+            data.resolve(f);
+        }
+    }
+    let fragments: Vec<(u64, u32)> = data
+        .fragments
+        .iter()
+        .map(|&s| data.written[s as usize])
+        .collect();
+    let mut out = data.out;
 
     let mut t = Tables {
         inodes: MetaWriter::new(),
