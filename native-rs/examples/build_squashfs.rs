@@ -1,5 +1,5 @@
 //! Builds a squashfs image from a directory, for measurements against mksquashfs:
-//! `build_squashfs SRC OUT [BLOCK_SIZE]`. Prints the summary, the time and the peak RSS.
+//! `build_squashfs SRC OUT [BLOCK_SIZE [THREADS]]`. Prints the summary, the time and the peak RSS.
 
 use std::time::Instant;
 
@@ -8,12 +8,15 @@ use lite_native::image::squashfs::{build, Options};
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() < 3 {
-        eprintln!("usage: build_squashfs SRC OUT [BLOCK_SIZE]");
+        eprintln!("usage: build_squashfs SRC OUT [BLOCK_SIZE [THREADS]]");
         std::process::exit(2);
     }
     let mut opts = Options::default();
     if let Some(bs) = args.get(3) {
         opts.block_size = bs.parse().expect("a block size");
+    }
+    if let Some(t) = args.get(4) {
+        opts.threads = t.parse().expect("a thread count");
     }
     let t = Instant::now();
     match build(args[1].as_ref(), args[2].as_ref(), &opts) {

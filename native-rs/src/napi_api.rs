@@ -307,6 +307,9 @@ pub struct SquashfsOptions {
     /// The superblock's creation time, seconds since the epoch (0 by default, so that
     /// the same tree always gives the same bytes).
     pub mkfs_time: Option<u32>,
+    /// Compression threads (the CPUs available, at most 4, by default); the image is
+    /// the same whatever the number.
+    pub threads: Option<u32>,
 }
 
 #[napi(object)]
@@ -394,6 +397,9 @@ pub fn build_squashfs(
     }
     if let Some(t) = options.mkfs_time {
         opts.mkfs_time = t;
+    }
+    if let Some(t) = options.threads {
+        opts.threads = (t as usize).clamp(1, 64);
     }
     Ok(napi::bindgen_prelude::AsyncTask::new(BuildSquashfs {
         source: source_dir,
