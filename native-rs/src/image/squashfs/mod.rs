@@ -3,9 +3,9 @@
 //! read-only through a loop device.
 //!
 //! What it writes (zlib, the "gzip" compressor, only):
-//! - data blocks compressed one by one (stored as is when that does not help; an
-//!   all-zero block becomes a hole), and every file's tail, or whole small file, packed
-//!   into shared fragment blocks;
+//! - data blocks compressed one by one, by up to 4 threads but written in a fixed order
+//!   (stored as is when compression does not help; an all-zero block becomes a hole),
+//!   and every file's tail, or whole small file, packed into shared fragment blocks;
 //! - the inode table (regular files, directories, symlinks, block and char devices,
 //!   FIFOs, sockets; extended inodes only where needed: hard links, xattrs, holes, 4 GiB
 //!   files, big directories), the directory table with its index, the fragment table,
@@ -18,7 +18,13 @@
 //! the same tree always gives the same bytes.
 //!
 //! The source tree is untrusted: it is walked with openat relative to directory fds,
-//! never following a symlink, with an explicit stack and a depth limit.
+//! never following a symlink, with an explicit stack and a depth limit; xattrs are read
+//! through /proc/self/fd/<dir fd>/<name> (so /proc must be mounted).
+//!
+//! Memory: the data streams to the file (at most two blocks per thread in flight); the
+//! tree's metadata and the tables stay in memory until the end, a few hundred bytes per
+//! entry. Peak RSS measured: about 4 MB for a 1500-file, 52 MB Python tree, 3 MB for a
+//! 100 MB file, 5-6 MB with two threads.
 
 mod metadata;
 mod tables;
