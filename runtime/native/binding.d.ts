@@ -248,6 +248,11 @@ export interface SquashfsOptions {
    * the same tree always gives the same bytes).
    */
   mkfsTime?: number
+  /**
+   * Compression threads (the CPUs available, at most 4, by default); the image is
+   * the same whatever the number.
+   */
+  threads?: number
 }
 
 export interface SquashfsResult {
