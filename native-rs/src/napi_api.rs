@@ -446,3 +446,116 @@ pub fn unpack_layer(
         code: "Os",
     })
 }
+
+#[napi(object)]
+pub struct SquashfsOptions {
+    /// Data block size: a power of two from 4096 to 1048576 (131072 by default).
+    pub block_size: Option<u32>,
+    /// "gzip" (zlib, the only one for now, and the default).
+    pub compression: Option<String>,
+    /// gzip level 1..=9 (9 by default).
+    pub level: Option<u32>,
+    /// The superblock's creation time, seconds since the epoch (0 by default, so that
+    /// the same tree always gives the same bytes).
+    pub mkfs_time: Option<u32>,
+    /// Compression threads (the CPUs available, at most 4, by default); the image is
+    /// the same whatever the number.
+    pub threads: Option<u32>,
+}
+
+#[napi(object)]
+pub struct SquashfsResult {
+    /// The image file's size (padded to 4 KiB).
+    pub bytes: f64,
+    /// Inodes in the image (hard links count once).
+    pub inodes: u32,
+    /// Regular file inodes.
+    pub files: u32,
+    /// Their content, uncompressed.
+    pub data_bytes: f64,
+}
+
+pub struct BuildSquashfs {
+    source: String,
+    out: String,
+    opts: crate::image::squashfs::Options,
+    /// The core's error, kept from compute for reject: the Task's error type has no
+    /// room for a code of our own.
+    failure: Option<crate::image::squashfs::Error>,
+}
+
+impl napi::Task for BuildSquashfs {
+    type Output = crate::image::squashfs::Summary;
+    type JsValue = SquashfsResult;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        crate::image::squashfs::build(self.source.as_ref(), self.out.as_ref(), &self.opts).map_err(
+            |e| {
+                let m = napi::Error::from_reason(e.to_string());
+                self.failure = Some(e);
+                m
+            },
+        )
+    }
+
+    /// Rejects with an Error whose `code` is the core's ("Os" or "Invalid") and whose
+    /// `errno` is set for "Os".
+    fn reject(&mut self, env: napi::Env, err: napi::Error) -> napi::Result<SquashfsResult> {
+        use napi::bindgen_prelude::{JsObjectValue, JsValue};
+        let Some(e) = self.failure.take() else {
+            return Err(err);
+        };
+        let mut obj = env.create_error(napi::Error::from_reason(e.to_string()))?;
+        obj.set_named_property("code", e.code())?;
+        obj.set_named_property("errno", e.errno())?;
+        Err(napi::Error::from(obj.to_unknown()))
+    }
+
+    fn resolve(&mut self, _env: napi::Env, s: Self::Output) -> napi::Result<SquashfsResult> {
+        Ok(SquashfsResult {
+            bytes: s.bytes as f64,
+            inodes: s.inodes,
+            files: s.files,
+            data_bytes: s.data_bytes as f64,
+        })
+    }
+}
+
+/// Writes a squashfs image of `sourceDir` (walked without following symlinks) to
+/// `outPath`, which must not exist; on a worker thread. On failure the partial file is
+/// removed. The promise rejects with the failing step and path in the message.
+#[napi(ts_return_type = "Promise<SquashfsResult>")]
+pub fn build_squashfs(
+    source_dir: String,
+    out_path: String,
+    options: SquashfsOptions,
+) -> napi::Result<napi::bindgen_prelude::AsyncTask<BuildSquashfs>, Code> {
+    let mut opts = crate::image::squashfs::Options::default();
+    match options.compression.as_deref() {
+        None | Some("gzip") => {}
+        Some(other) => {
+            return Err(napi::Error::new(
+                Code("Invalid"),
+                format!("compression {other:?}: only \"gzip\" is supported"),
+            ))
+        }
+    }
+    if let Some(b) = options.block_size {
+        opts.block_size = b;
+    }
+    if let Some(l) = options.level {
+        opts.level = l;
+    }
+    if let Some(t) = options.mkfs_time {
+        opts.mkfs_time = t;
+    }
+    if let Some(t) = options.threads {
+        opts.threads = (t as usize).clamp(1, 64);
+    }
+    Ok(napi::bindgen_prelude::AsyncTask::new(BuildSquashfs {
+        source: source_dir,
+        out: out_path,
+        opts,
+        failure: None,
+    }))
+}

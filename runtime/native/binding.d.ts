@@ -30,6 +30,13 @@ export declare class Container {
  */
 export declare function attachDeviceFilter(cgroupDir: string, rules: Array<string>): void
 
+/**
+ * Writes a squashfs image of `sourceDir` (walked without following symlinks) to
+ * `outPath`, which must not exist; on a worker thread. On failure the partial file is
+ * removed. The promise rejects with the failing step and path in the message.
+ */
+export declare function buildSquashfs(sourceDir: string, outPath: string, options: SquashfsOptions): Promise<SquashfsResult>
+
 export interface ChildFailure {
   /** The set-up step (report.rs names: "fs-op", "pivot-root", "exec", ...). */
   step: string
@@ -235,6 +242,36 @@ export interface SeccompSpec {
   defaultAction: string
   defaultErrnoRet?: number
   rules: Array<SeccompRuleSpec>
+}
+
+export interface SquashfsOptions {
+  /** Data block size: a power of two from 4096 to 1048576 (131072 by default). */
+  blockSize?: number
+  /** "gzip" (zlib, the only one for now, and the default). */
+  compression?: string
+  /** gzip level 1..=9 (9 by default). */
+  level?: number
+  /**
+   * The superblock's creation time, seconds since the epoch (0 by default, so that
+   * the same tree always gives the same bytes).
+   */
+  mkfsTime?: number
+  /**
+   * Compression threads (the CPUs available, at most 4, by default); the image is
+   * the same whatever the number.
+   */
+  threads?: number
+}
+
+export interface SquashfsResult {
+  /** The image file's size (padded to 4 KiB). */
+  bytes: number
+  /** Inodes in the image (hard links count once). */
+  inodes: number
+  /** Regular file inodes. */
+  files: number
+  /** Their content, uncompressed. */
+  dataBytes: number
 }
 
 export interface StartResult {

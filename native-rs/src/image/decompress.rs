@@ -1,4 +1,4 @@
-//! The layer blob as an uncompressed tar stream: gzip (flate2 with miniz_oxide) or zstd
+//! The layer blob as an uncompressed tar stream: gzip (flate2 with zlib-rs) or zstd
 //! (ruzstd), both pure Rust, so cross builds need no C library. The stream counts and
 //! hashes what it yields: the sha256 is the layer's diff_id, and the count stops a
 //! decompression bomb at the caller's limit.

@@ -4,6 +4,7 @@
 //! inside the staging root with no symlink on the way (resolve.rs).
 
 pub mod decompress;
+pub mod squashfs;
 pub mod tar;
 pub mod unpack;
 
