@@ -6,6 +6,7 @@
 
 import fs from 'node:fs'
 import path from 'node:path'
+import { keepAccountFiles } from './account-files.ts'
 import { LiteError } from '../errors.ts'
 import type { ImageNative, SquashfsOptions } from './native-image.ts'
 import type { ImageSettings } from './settings.ts'
@@ -104,6 +105,8 @@ export async function buildImage(store: ImageStore, native: BuildNative, setting
     const sqfs = path.join(imageDir, 'image.sqfs')
     const sq = await native.buildSquashfs(rootfs, sqfs, options.squashfs ?? {})
     fsyncFile(sqfs)
+    // A User name in the config is resolved through these (run-image.ts, user.ts).
+    for (const name of keepAccountFiles(rootfs, imageDir)) fsyncFile(path.join(imageDir, name))
     // The unpacked tree is not needed any more: give its space back before the rest.
     fs.rmSync(rootfs, { recursive: true, force: true })
 

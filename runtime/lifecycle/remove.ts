@@ -4,15 +4,25 @@
 // once, and the monitor itself killed if it does not let go.
 
 import { LiteError } from '../errors.ts'
-import { observe, observeNamed, removeStateDir, tryLock } from './registry.ts'
+import { observe, removeStateDir, tryLock } from './registry.ts'
 import { stopAndWait } from './stop.ts'
 import type { LifecycleSystem } from './system.ts'
-import { closeSync } from 'node:fs'
+import { closeSync, rmSync } from 'node:fs'
+import { containerRecordFile, readContainerRecord } from '../image/store/containers.ts'
+import { fsyncDir } from '../image/store/atomic-file.ts'
+import { StoreLayout } from '../image/store/layout.ts'
+import { loadImageSettings } from '../image/settings.ts'
+import { pinnedImage } from './handover.ts'
+import type { ContainerState } from './state-file.ts'
 
 /** 0 removed; 1 no such container, or running without -f. */
 export async function removeContainer(name: string, force: boolean, sys: LifecycleSystem): Promise<number> {
-  let o = await observeNamed(name, sys)
-  if (!o) return 1
+  let o = await observe(name, sys)
+  if (!o) {
+    if (releaseStoppedRecord(name, sys)) return 0
+    sys.stderr(`lite: error: no such container: ${name}\n`)
+    return 1
+  }
   if (o.alive) {
     if (!force) {
       sys.stderr(`lite: error: ${name} is running: stop it first (lite stop ${name}) or use lite rm -f\n`)
@@ -35,6 +45,45 @@ export async function removeContainer(name: string, force: boolean, sys: Lifecyc
       closeSync(fd)
     }
   }
+  if (o.state) releaseImage(name, o.state, sys)
   sys.stdout(`${name}\n`)
   return 0
+}
+
+/**
+ * A foreground run leaves no state when it ends, but its image record stays (it is
+ * what keeps a board's image from prune between boots): lite rm NAME then removes
+ * just the record, from the store LITE_STORE or images.ini names.
+ */
+function releaseStoppedRecord(name: string, sys: LifecycleSystem): boolean {
+  let layout: StoreLayout
+  try {
+    layout = new StoreLayout(loadImageSettings().store)
+    if (!readContainerRecord(layout, name)) return false
+  } catch {
+    return false
+  }
+  rmSync(containerRecordFile(layout, name), { force: true })
+  fsyncDir(layout.containersDir)
+  sys.stdout(`${name}\n`)
+  return true
+}
+
+/**
+ * A container that ran an image leaves the store's record of it (containers/<name>), so
+ * that the image is no longer a root for prune nor refused by lite image rm; only when
+ * the record still names the image this container was pinned to (an update may have
+ * moved it on). A store that can't be written is a warning: the state is gone anyway.
+ */
+function releaseImage(name: string, state: ContainerState, sys: LifecycleSystem): void {
+  const pin = pinnedImage(state)
+  if (!pin) return
+  const layout = new StoreLayout(pin.store)
+  try {
+    if (readContainerRecord(layout, name)?.current !== pin.digest) return
+    rmSync(containerRecordFile(layout, name), { force: true })
+    fsyncDir(layout.containersDir)
+  } catch (e) {
+    sys.stderr(`lite: warning: ${name}: cannot remove its image record from the store ${pin.store}: ${(e as Error).message}\n`)
+  }
 }

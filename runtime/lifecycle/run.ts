@@ -22,7 +22,7 @@ import { removableCgroups, writeCgroupRecord } from './cgroup-record.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
 import { deviceRules } from '../cgroup/resources.ts'
 import { initialState, monitorSpecFor, restartState, type RunIdentity } from './handover.ts'
-import { recordContainer } from '../image/store/containers.ts'
+import { writeContainerRecord } from '../image/store/containers.ts'
 import { StoreLayout } from '../image/store/layout.ts'
 
 export interface RunOptions {
@@ -241,7 +241,7 @@ async function run(opts: RunOptions): Promise<number> {
  */
 function recordImage(store: string, name: string, digest: string): void {
   try {
-    recordContainer(new StoreLayout(store), name, digest)
+    writeContainerRecord(new StoreLayout(store), name, digest)
   } catch (e) {
     process.stderr.write(`lite: warning: ${name}: cannot record its image in the store ${store}: ${(e as Error).message}\n`)
   }

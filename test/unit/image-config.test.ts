@@ -10,7 +10,7 @@ import { validateText, type ConfigOverrides } from '../../runtime/config/validat
 import { buildPlan } from '../../runtime/plan/build.ts'
 import { StoreLayout } from '../../runtime/image/store/layout.ts'
 import { parseStoreRef, resolveImageRef, ImageNotInStore, ImageRefError } from '../../runtime/image/store/lookup.ts'
-import { readContainerRecord, recordContainer } from '../../runtime/image/store/containers.ts'
+import { readContainerRecord, writeContainerRecord } from '../../runtime/image/store/containers.ts'
 import { imageDefaults } from '../../runtime/image/run-image.ts'
 import { initialState, monitorSpec, pinnedImage, type RunIdentity } from '../../runtime/lifecycle/handover.ts'
 import { parseState, formatState } from '../../runtime/lifecycle/state-file.ts'
@@ -110,7 +110,7 @@ t.test('lite check: an image not in the store, a bad reference, bad image settin
   const { overrides, root, dir } = makeStore(t, {}, {})
   const r = check('[rootfs]\nimage = python:3.11\n', overrides, 'py.ini')
   t.equal(r.report, `lite: error: py.ini:2: [rootfs] image: image "docker.io/library/python:3.11" is not in the store (${root}); run: lite image pull python:3.11\nlite: 1 error in py.ini; nothing was started\n`)
-  t.match(check('[rootfs]\nimage = Bad Ref\n', overrides).report, /c\.ini:2: \[rootfs\] image: "Bad Ref" is not an image reference: it holds white space/)
+  t.match(check('[rootfs]\nimage = Bad Ref\n', overrides).report, /c\.ini:2: \[rootfs\] image: invalid image reference "Bad Ref": it holds white space/)
   fs.writeFileSync(path.join(dir, 'bad-images.ini'), '[store]\nkeep_blobs = maybe\n')
   t.match(check('[rootfs]\nimage = python\n', { ...overrides, imagesConfig: path.join(dir, 'bad-images.ini') }).report, /\[rootfs\] image: the image settings are not valid: .*bad-images\.ini:2: \[store\] keep_blobs: "maybe" is not a boolean/)
   // LITE_STORE from the environment, when no --store is given
@@ -317,16 +317,18 @@ t.test('the digest is pinned: exec and restarts resolve to it after the tag move
 t.test('containers/<name>: the store\'s record of what a container runs', async t => {
   const layout = new StoreLayout(t.testdir({}))
   t.equal(readContainerRecord(layout, 'web'), undefined)
-  recordContainer(layout, 'web', A)
-  t.same(readContainerRecord(layout, 'web'), { current: A })
-  t.equal(fs.readFileSync(path.join(layout.containersDir, 'web'), 'utf8'), `{"current":"${A}"}\n`)
-  fs.writeFileSync(path.join(layout.containersDir, 'web'), JSON.stringify({ current: A, previous: B, next: 'bogus', note: 1 }))
-  recordContainer(layout, 'web', B)
-  t.same(readContainerRecord(layout, 'web'), { current: B, previous: B, note: 1 }, 'other fields are kept; a bad digest reads as absent')
+  writeContainerRecord(layout, 'web', A)
+  t.same(readContainerRecord(layout, 'web'), { current: A, next: null, previous: null })
+  t.equal(fs.readFileSync(path.join(layout.containersDir, 'web'), 'utf8'), `{"current":"${A}","next":null,"previous":null}\n`)
+  fs.writeFileSync(path.join(layout.containersDir, 'web'), JSON.stringify({ current: A, previous: B, next: 'bogus' }))
+  writeContainerRecord(layout, 'web', B)
+  t.same(readContainerRecord(layout, 'web'), { current: B, previous: B, next: null }, 'previous is kept; a bad digest reads as null')
   fs.writeFileSync(path.join(layout.containersDir, 'web'), '{not json')
-  t.same(readContainerRecord(layout, 'web'), {})
-  t.throws(() => recordContainer(layout, '../x', A), /not a container name/)
-  t.throws(() => recordContainer(layout, 'web', 'sha256:1'), /not a sha256 digest/)
+  t.throws(() => readContainerRecord(layout, 'web'), /names no current image/, 'a damaged record is an error for the reader')
+  writeContainerRecord(layout, 'web', A)
+  t.same(readContainerRecord(layout, 'web'), { current: A, next: null, previous: null }, 'and is replaced by the next write')
+  t.throws(() => writeContainerRecord(layout, '../x', A), /not a container name/)
+  t.throws(() => writeContainerRecord(layout, 'web', 'sha256:1'), /not a sha256 digest/)
 })
 
 t.test('an image that fails to load does not cascade into its users, command or path', async t => {

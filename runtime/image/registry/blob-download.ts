@@ -69,11 +69,26 @@ export function contentRangeStart(header: string | null): number {
  * 'downloaded'. Throws DigestMismatch (nothing stored) or a LiteError.
  */
 export async function downloadBlob(desc: Descriptor, store: BlobStore, open: OpenBlob, opts: DownloadOptions): Promise<'exists' | 'downloaded'> {
-  const { digest, size } = desc
-  if (store.has(digest)) {
-    opts.progress.done(digest, 'exists')
+  if (store.has(desc.digest)) {
+    opts.progress.done(desc.digest, 'exists')
     return 'exists'
   }
+  // One writer per partial file: another pull of an image that shares this layer waits
+  // here (bounded), then finds the blob stored.
+  const lock = await store.downloadLock(desc.digest)
+  try {
+    if (store.has(desc.digest)) {
+      opts.progress.done(desc.digest, 'exists')
+      return 'exists'
+    }
+    return await downloadLocked(desc, store, open, opts)
+  } finally {
+    lock.release()
+  }
+}
+
+async function downloadLocked(desc: Descriptor, store: BlobStore, open: OpenBlob, opts: DownloadOptions): Promise<'downloaded'> {
+  const { digest, size } = desc
   const partial = store.partialPath(digest)
   const maxAttempts = opts.maxAttempts ?? MAX_ATTEMPTS
   let lastError: Error | undefined
@@ -194,7 +209,8 @@ export async function downloadBlob(desc: Descriptor, store: BlobStore, open: Ope
         continue
       }
     }
-    store.commitPartial(digest, opts.what)
+    // Every byte was hashed on its way in, and the lock kept other writers out.
+    store.commitPartial(digest, opts.what, { verified: true })
     opts.progress.done(digest, 'downloaded')
     return 'downloaded'
   }

@@ -1,9 +1,9 @@
 // containers/<name>: which image a container runs (DESIGN.md §11, §14). One small JSON
-// file per container, replaced by one rename, so that prune treats it as a root and an
-// update can switch images with one write:
-//   { "current": "sha256:...", "next": "sha256:...", "previous": "sha256:..." }
-// lite run writes "current"; the update flow adds "next" and "previous". Fields this
-// version does not know are kept.
+// file per container, replaced by one rename, so that prune treats it as a root, rm of
+// the image is refused, and an update can switch images with one write:
+//   {"current": "sha256:...", "next": null, "previous": null}
+// lite run writes "current"; the update flow sets "next" and "previous". The one
+// reader and writer of the format: ImageStore and lite run both come here.
 
 import path from 'node:path'
 import { FileReadError, readBoundedText } from '../../config/bounded-read.ts'
@@ -11,46 +11,60 @@ import { writeFileAtomic } from './atomic-file.ts'
 import { StoreLayout } from './layout.ts'
 
 export interface ContainerRecord {
-  current?: string
-  next?: string
-  previous?: string
-  [other: string]: unknown
+  current: string
+  next: string | null
+  previous: string | null
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/
-const NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/
+export const CONTAINER_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/
 const RECORD_LIMIT = 64 * 1024
 
-function recordFile(layout: StoreLayout, name: string): string {
-  if (!NAME.test(name)) throw new Error(`${JSON.stringify(name)} is not a container name`)
+export function containerRecordFile(layout: StoreLayout, name: string): string {
+  if (!CONTAINER_NAME.test(name)) throw new Error(`${JSON.stringify(name)} is not a container name`)
   return path.join(layout.containersDir, name)
 }
 
-/** The record of `name`, or undefined when it has none; a damaged one reads as empty. */
+const digestOrNull = (d: unknown): string | null => (typeof d === 'string' && DIGEST.test(d) ? d : null)
+
+/**
+ * The record of `name`: undefined when it has none; an error when it is damaged (no
+ * valid "current"), so that callers decide whether a damaged record is a root.
+ */
 export function readContainerRecord(layout: StoreLayout, name: string): ContainerRecord | undefined {
+  const file = containerRecordFile(layout, name)
   let text: string
   try {
-    text = readBoundedText(recordFile(layout, name), RECORD_LIMIT, 'a container record')
+    text = readBoundedText(file, RECORD_LIMIT, 'a container record')
   } catch (err) {
     if (err instanceof FileReadError && err.code === 'ENOENT') return undefined
     throw err
   }
-  let value: unknown
+  let value: Record<string, unknown> = {}
   try {
-    value = JSON.parse(text)
+    const parsed = JSON.parse(text) as unknown
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) value = parsed as Record<string, unknown>
   } catch {
-    return {}
+    // damaged: no current below
   }
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return {}
-  const record: ContainerRecord = { ...(value as Record<string, unknown>) }
-  for (const k of ['current', 'next', 'previous'] as const) if (record[k] !== undefined && (typeof record[k] !== 'string' || !DIGEST.test(record[k]))) delete record[k]
-  return record
+  const current = digestOrNull(value.current)
+  if (!current) throw new Error(`${file} names no current image`)
+  return { current, next: digestOrNull(value.next), previous: digestOrNull(value.previous) }
 }
 
-/** Sets the image `name` runs now (durably: temp file, fsync, rename, fsync of the directory). */
-export function recordContainer(layout: StoreLayout, name: string, digest: string): void {
+/**
+ * Sets the image `name` runs now (temp file, fsync, rename, fsync of the directory);
+ * next and previous are kept. A damaged record is replaced.
+ */
+export function writeContainerRecord(layout: StoreLayout, name: string, digest: string): void {
   if (!DIGEST.test(digest)) throw new Error(`${JSON.stringify(digest)} is not a sha256 digest`)
-  const old = readContainerRecord(layout, name) ?? {}
-  if (old.current === digest) return
-  writeFileAtomic(recordFile(layout, name), JSON.stringify({ ...old, current: digest }) + '\n', 0o644)
+  let old: ContainerRecord | undefined
+  try {
+    old = readContainerRecord(layout, name)
+  } catch {
+    old = undefined
+  }
+  if (old?.current === digest) return
+  const record: ContainerRecord = { current: digest, next: old?.next ?? null, previous: old?.previous ?? null }
+  writeFileAtomic(containerRecordFile(layout, name), `${JSON.stringify(record)}\n`, 0o644)
 }

@@ -127,7 +127,4 @@ export class StoreLayout {
     } else throw bad('no tag or digest')
     return path.join(this.refsDir, ref.registry, ...parts, leaf)
   }
-  container(name: string): string {
-    return path.join(this.containersDir, name)
-  }
 }

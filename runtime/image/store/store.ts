@@ -24,6 +24,7 @@ import { fsyncDir, writeFileAtomic } from './atomic-file.ts'
 import { BlobStore } from './blobs.ts'
 import { storeFailure } from './errors.ts'
 import { StoreLayout, digestHex } from './layout.ts'
+import { CONTAINER_NAME, containerRecordFile, readContainerRecord, writeContainerRecord, type ContainerRecord } from './containers.ts'
 import { acquireLock, tryLock, type HeldLock, type LockMode } from './locks.ts'
 import { parseConfig } from './shapes.ts'
 
@@ -48,13 +49,6 @@ export interface ImageRecord {
   layers: { digest: string; mediaType: string; size: number; diffId: string }[]
   squashfs: { bytes: number; inodes: number; files: number; dataBytes: number }
   source: 'pull' | 'import'
-}
-
-/** containers/<name>: the image a container runs; next and previous are the update issue's. */
-export interface ContainerRecord {
-  current: string
-  next: string | null
-  previous: string | null
 }
 
 export interface RefEntry {
@@ -83,7 +77,6 @@ export interface StoreOptions {
   buildWaitMs?: number
 }
 
-const CONTAINER_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/
 const HEX_PREFIX = /^(?:sha256:)?([0-9a-f]{6,64})$/
 const SMALL_FILE = 64 << 10
 
@@ -428,13 +421,11 @@ export class ImageStore {
   // ---------------------------------------------------------------- containers
 
   readContainer(name: string): ContainerRecord | undefined {
-    const text = readSmall(this.layout.container(checkContainerName(name)))
-    if (text === undefined) return undefined
-    const v = JSON.parse(text) as Partial<ContainerRecord>
-    const digestOrNull = (d: unknown) => (typeof d === 'string' && /^sha256:[0-9a-f]{64}$/.test(d) ? d : null)
-    const current = digestOrNull(v.current)
-    if (!current) throw new LiteError(`${this.layout.container(name)} names no current image`)
-    return { current, next: digestOrNull(v.next), previous: digestOrNull(v.previous) }
+    try {
+      return readContainerRecord(this.layout, checkContainerName(name))
+    } catch (e) {
+      throw e instanceof LiteError ? e : new LiteError((e as Error).message)
+    }
   }
 
   /**
@@ -450,15 +441,7 @@ export class ImageStore {
     const lock = await this.lockStore('shared')
     try {
       if (!this.hasImage(digest)) throw new LiteError(`the image ${digest} is not in the store ${this.root}`)
-      let old: ContainerRecord | undefined
-      try {
-        old = this.readContainer(name)
-      } catch {
-        old = undefined
-      }
-      if (old?.current === digest) return
-      const record: ContainerRecord = { current: digest, next: old?.next ?? null, previous: old?.previous ?? null }
-      writeFileAtomic(this.layout.container(name), `${JSON.stringify(record)}\n`)
+      writeContainerRecord(this.layout, name, digest)
     } catch (e) {
       throw storeFailure(e, this.root, `recording the image of ${name}`)
     } finally {
@@ -468,7 +451,7 @@ export class ImageStore {
 
   /** Forgets container `name`'s record (lite rm): its image is no longer a root. */
   async releaseContainer(name: string): Promise<void> {
-    const file = this.layout.container(checkContainerName(name))
+    const file = containerRecordFile(this.layout, checkContainerName(name))
     if (!fs.existsSync(file)) return
     try {
       fs.unlinkSync(file)
