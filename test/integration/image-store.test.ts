@@ -84,7 +84,7 @@ if (requireRootAndBuild(t)) {
     t.match(a.stdout, /^sha256:[0-9a-f]{64} docker.io\/lite\/busybox:amd64\n$/)
     const digest = a.stdout.split(' ')[0]!
     const dir = join(store, 'images', digest.slice(7))
-    t.same(readdirSync(dir).sort(), ['config.json', 'image.json', 'image.sqfs', 'manifest.json'])
+    t.same(readdirSync(dir).sort(), ['config.json', 'group', 'image.json', 'image.sqfs', 'manifest.json', 'passwd'], 'the image, its records, and its passwd and group for User names')
     t.equal(readFileSync(join(dir, 'image.sqfs')).subarray(0, 4).toString('latin1'), 'hsqs', 'a squashfs image')
     t.ok(squashfsFiles(join(dir, 'image.sqfs')).includes('bin/busybox'), 'holding the rootfs')
     t.same(readdirSync(join(store, 'tmp')), [], 'the staging tree is gone')

@@ -4,7 +4,7 @@
 // the ini's overrides, lite check on a missing image, and the digest a detached
 // container pins while its tag moves.
 
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { basename, dirname, join } from 'node:path'
 import t from 'tap'
@@ -62,7 +62,7 @@ t.test('the image\'s Entrypoint and Cmd run with its Env, WorkingDir and User', 
   t.equal(byDigest.code, 0, byDigest.stderr)
   t.match(byDigest.stdout, /^hello from the image\|\/etc\|/)
   await assertNoLeaks(t, before)
-  t.same(JSON.parse(readFileSync(join(store, 'containers', c.name), 'utf8')), { current: A }, 'the store records what the container ran')
+  t.same(JSON.parse(readFileSync(join(store, 'containers', c.name), 'utf8')), { current: A, next: null, previous: null }, 'the store records what the container ran')
 })
 
 t.test('the ini\'s keys override the image\'s', async (t) => {
@@ -115,9 +115,10 @@ t.test('a detached container keeps its image when the tag moves: exec, state, st
   t.match(status.stdout, `image=127.0.0.1:5000/test/pin:1\nimage_digest=${A}\nimage_file=${join(store, 'images', HEX_A, 'image.sqfs')}\nimage_store=${store}\nports=8080/tcp\n`)
   const loops = snapshotHost().loops
   t.ok([...loops].some((l) => l.endsWith(join(store, 'images', HEX_A, 'image.sqfs'))), 'the loop device is backed by the pinned image file')
-  t.same(JSON.parse(readFileSync(join(store, 'containers', name), 'utf8')), { current: A })
+  t.same(JSON.parse(readFileSync(join(store, 'containers', name), 'utf8')), { current: A, next: null, previous: null })
   t.equal(lite(['stop', name], { env, timeout: 30_000 }).code, 0)
   t.equal(lite(['rm', name], { env }).code, 0)
+  t.notOk(existsSync(join(store, 'containers', name)), 'lite rm releases the image record')
   await assertNoLeaks(t, before)
   // a new run takes what the tag names now
   const again = writeConfig(t, `[rootfs]\nimage = 127.0.0.1:5000/test/pin:1\n[exec]\nentrypoint = /bin/sh -c\ncmd = "'echo $MARK'"\n`)
