@@ -22,6 +22,7 @@ import t, { type Test } from 'tap'
 import { filesTar } from '../../runtime/rootfs-build/outputs/layer-tar.ts'
 import { eventually, isRoot, REPO } from '../support/integration.ts'
 import { fakeImage, sha, startFakeRegistry, type FakeImage } from '../support/fake-registry.ts'
+import { skopeoCopy, startDockerRegistry } from '../support/docker-registry.ts'
 import { gzipSync } from 'node:zlib'
 
 const BUN = join(REPO, 'node_modules/.bin/bun')
@@ -75,53 +76,6 @@ function checkStore(t: Test, store: string): string[] {
 }
 
 const tmpFiles = (store: string) => (existsSync(join(store, 'tmp')) ? readdirSync(join(store, 'tmp')) : [])
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-async function startDockerRegistry(
-  t: Test,
-  opts: { htpasswd?: string; tls?: { cert: string; key: string }; token?: { realm: string; rootCerts: string }; name?: string } = {},
-): Promise<string> {
-  const dir = join(dirOf(t), opts.name ?? 'registry')
-  mkdirSync(join(dir, 'data'), { recursive: true })
-  const port = await freePort()
-  const auth = opts.htpasswd ? `auth:\n  htpasswd:\n    realm: lite-test\n    path: ${join(dir, 'htpasswd')}\n` : ''
-  if (opts.htpasswd) writeFileSync(join(dir, 'htpasswd'), opts.htpasswd)
-  const token = opts.token
-    ? `auth:\n  token:\n    realm: ${opts.token.realm}\n    service: ${TOKEN_SERVICE}\n    issuer: ${TOKEN_ISSUER}\n    rootcertbundle: ${opts.token.rootCerts}\n`
-    : ''
-  const tls = opts.tls ? `  tls:\n    certificate: ${opts.tls.cert}\n    key: ${opts.tls.key}\n` : ''
-  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${tls}${auth}${token}`)
-  const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] })
-  let log = ''
-  child.stderr.on('data', (d) => (log = (log + d).slice(-4000)))
-  const exited = new Promise((r) => child.on('close', r))
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000)
-    await exited
-    clearTimeout(timer)
-  })
-  let up = false
-  for (let i = 0; i < 100 && !up; i++) {
-    up = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => (c.destroy(), resolve(true)))
-      c.on('error', () => resolve(false))
-    })
-    if (!up) await new Promise((r) => setTimeout(r, 100))
-  }
-  if (!up) throw new Error(`docker-registry did not start: ${log}`)
-  return `127.0.0.1:${port}`
-}
 
 interface Built {
   /** OCI layout dir, tag "one" (amd64) and tag "multi" (an index of amd64 and arm64) */
@@ -247,18 +201,6 @@ async function startTokenServer(t: Test, keyPem: string, certPem: string, passwo
   return { realm: `http://127.0.0.1:${port}/token`, requests }
 }
 
-/** skopeo copy, asynchronously: a token server in this process must keep answering. */
-async function skopeoCopy(t: Test, layout: string, tag: string, dest: string, creds?: string): Promise<void> {
-  const args = ['copy', '--all', '--dest-tls-verify=false', ...(creds ? ['--dest-creds', creds] : []), `oci:${layout}:${tag}`, `docker://${dest}`]
-  const child = spawn('skopeo', args, { stdio: ['ignore', 'ignore', 'pipe'] })
-  let stderr = ''
-  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)))
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-  const code = await new Promise<number | null>((r) => child.on('close', r))
-  clearTimeout(timer)
-  t.equal(code, 0, `skopeo copy ${tag}: ${stderr}`)
-}
-
 const missing = ['docker-registry', 'skopeo'].filter((c) => !have(c))
 if (!isRoot || missing.length || !existsSync(BUN)) {
   t.comment(`the registry tests need root, docker-registry, skopeo and bun (scripts/setup); missing: ${[...(isRoot ? [] : ['root']), ...missing].join(' ') || 'bun'}`)
@@ -267,7 +209,7 @@ if (!isRoot || missing.length || !existsSync(BUN)) {
   t.setTimeout(600_000)
 
   t.test("Debian's docker-registry, no auth: by tag, by digest, multi-arch", async (t) => {
-    const reg = await startDockerRegistry(t)
+    const reg = await startDockerRegistry(t, dirOf(t))
     const built = await buildLayout(t)
     await skopeoCopy(t, built.dir, 'one', `${reg}/test/one:v1`)
     await skopeoCopy(t, built.dir, 'multi', `${reg}/test/multi:v1`)
@@ -332,7 +274,7 @@ if (!isRoot || missing.length || !existsSync(BUN)) {
   t.test("Debian's docker-registry with htpasswd basic auth", async (t) => {
     const hash = spawnSync(BUN, ['-e', "process.stdout.write(await Bun.password.hash('s3cret, really', { algorithm: 'bcrypt', cost: 5 }))"], { encoding: 'utf8' })
     t.equal(hash.status, 0, hash.stderr)
-    const reg = await startDockerRegistry(t, { htpasswd: `tester:${hash.stdout}\n` })
+    const reg = await startDockerRegistry(t, dirOf(t), { htpasswd: `tester:${hash.stdout}\n` })
     const built = await buildLayout(t)
     await skopeoCopy(t, built.dir, 'one', `${reg}/test/one:v1`, 'tester:s3cret, really')
     const store = join(dirOf(t), 'store')
@@ -358,7 +300,7 @@ if (!isRoot || missing.length || !existsSync(BUN)) {
 
   t.test('TLS: a per-registry CA; a certificate from the future blames the clock', { skip: have('openssl') ? false : 'no openssl' }, async (t) => {
     const certs = makeCerts(t)
-    const reg = await startDockerRegistry(t, { tls: { cert: certs.now, key: certs.key } })
+    const reg = await startDockerRegistry(t, dirOf(t), { tls: { cert: certs.now, key: certs.key } })
     const built = await buildLayout(t)
     await skopeoCopy(t, built.dir, 'one', `${reg}/test/one:v1`)
     const store = join(dirOf(t), 'store')
@@ -370,7 +312,7 @@ if (!isRoot || missing.length || !existsSync(BUN)) {
     t.equal(withCa.code, 0, withCa.stderr)
     t.equal(JSON.parse(withCa.stdout).manifestDigest, built.one.manifest)
 
-    const early = await startDockerRegistry(t, { tls: { cert: certs.future, key: certs.key }, name: 'early' })
+    const early = await startDockerRegistry(t, dirOf(t), { tls: { cert: certs.future, key: certs.key }, name: 'early' })
     const clock = await runPull(t, [`${early}/test/one:v1`, '--store', store, '--quiet', '--registries', JSON.stringify({ [early]: { ca: certs.ca } })])
     t.equal(clock.code, 125)
     t.match(clock.stderr, new RegExp(`^lite: error: ${early}: TLS certificate check failed \\(CERT_NOT_YET_VALID\\); this board's clock may be wrong: it says ${new Date().toISOString().slice(0, 10)}T`))
@@ -379,7 +321,7 @@ if (!isRoot || missing.length || !existsSync(BUN)) {
   t.test("Debian's docker-registry with token auth: a token server written here", { skip: have('openssl') ? false : 'no openssl' }, async (t) => {
     const certs = makeCerts(t)
     const tokens = await startTokenServer(t, readFileSync(certs.key, 'utf8'), readFileSync(certs.now, 'utf8'), 'pw, with comma')
-    const reg = await startDockerRegistry(t, { token: { realm: tokens.realm, rootCerts: certs.ca } })
+    const reg = await startDockerRegistry(t, dirOf(t), { token: { realm: tokens.realm, rootCerts: certs.ca, service: TOKEN_SERVICE, issuer: TOKEN_ISSUER } })
     const built = await buildLayout(t)
     await skopeoCopy(t, built.dir, 'multi', `${reg}/team/multi:v1`, 'tester:pw, with comma')
     const store = join(dirOf(t), 'store')
