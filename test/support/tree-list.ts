@@ -1,6 +1,6 @@
 // A file tree as comparable lines, for checking lite's unpacked images against
 // `umoci unpack` of the same image: path, type, mode, uid, gid, size, sha256 of a
-// regular file's content, link target. Sorted by path; the root itself is left out.
+// regular file's content, link target, hard-link count. Sorted by path; the root itself is left out.
 
 import { createHash } from 'node:crypto'
 import { lstatSync, readFileSync, readdirSync, readlinkSync } from 'node:fs'
@@ -40,5 +40,5 @@ export function listTree(root: string, opts: { skip?: (path: string) => boolean 
 
 /** One line per entry: what a diff of two trees shows. */
 export function treeLines(entries: TreeEntry[]): string[] {
-  return entries.map((e) => [e.path, e.type, e.mode, e.uid, e.gid, e.size, e.sha256 ?? '-', e.link ?? '-'].join(' '))
+  return entries.map((e) => [e.path, e.type, e.mode, e.uid, e.gid, e.size, e.sha256 ?? '-', e.link ?? '-', `nlink=${e.nlink}`].join(' '))
 }
