@@ -139,12 +139,13 @@ version_podman() { echo "podman $(podman --version | awk '{print $3}'), conmon $
 # iptables, no bridge), with its own containerd; stopped and removed at the end.
 docker_() { /usr/bin/docker -H "unix://$work/docker/docker.sock" "$@"; }
 DOCKER_RUN="run --rm --network none --read-only --pids-limit $BENCH_PIDS"
-prepare_docker() {
+# start_docker_daemon [STORAGE_DRIVER]: dockerd under $work/docker; on failure sets $why.
+start_docker_daemon() {
   [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || { why="docker.io is not installed (docker-ce from Docker's own repository conflicts with it)"; return 1; }
   mkdir -p "$work/docker"
   dockerd --data-root "$work/docker/data" --exec-root "$work/docker/exec" --pidfile "$work/docker/dockerd.pid" \
     -H "unix://$work/docker/docker.sock" --iptables=false --ip6tables=false --ip-masq=false --bridge=none \
-    --userland-proxy=false </dev/null >"$work/docker/dockerd.log" 2>&1 &
+    --userland-proxy=false ${1:+--storage-driver "$1"} </dev/null >"$work/docker/dockerd.log" 2>&1 &
   dockerd_pid=$!
   local i
   for i in $(seq 300); do
@@ -153,6 +154,9 @@ prepare_docker() {
     sleep 0.1
   done
   docker_ version >/dev/null 2>&1 || { why="dockerd did not answer within 30 s: $(tail -1 "$work/docker/dockerd.log")"; return 1; }
+}
+prepare_docker() {
+  start_docker_daemon || return 1
   local out
   out=$(docker_ import "$work/rootfs.tar" $NAME:busybox 2>&1) || { why="docker import fails: $(tail -1 <<<"$out")"; return 1; }
   out=$(docker_ $DOCKER_RUN --memory "$BENCH_MEMORY" $NAME:busybox /bin/true </dev/null 2>&1) || { why="docker run fails: $(tail -1 <<<"$out")"; return 1; }
