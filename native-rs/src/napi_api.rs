@@ -44,33 +44,12 @@ pub fn errno_text(errno: i32) -> String {
 /// "still running" test that survives a lite killed with -9. Throws code "Busy".
 #[napi]
 pub fn lock_exclusive(path: String) -> napi::Result<i32, Code> {
-    let c = std::ffi::CString::new(path)
-        .map_err(|_| js_err(Error::InvalidPlan("lock path has a NUL".into())))?;
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC,
-            0o600,
-        )
-    };
-    if fd < 0 {
-        return Err(js_err(Error::last_os("open the state lock")));
-    }
-    if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } < 0 {
-        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-        unsafe { libc::close(fd) };
-        if errno == libc::EWOULDBLOCK {
-            return Err(napi::Error::new(
-                Code("Busy"),
-                "locked by another process".to_string(),
-            ));
-        }
-        return Err(js_err(Error::Os {
-            what: "lock the state",
-            errno,
-        }));
-    }
-    Ok(fd)
+    open_locked(
+        path,
+        libc::LOCK_EX,
+        0,
+        ("open the state lock", "lock the state"),
+    )
 }
 
 /// Tries a flock on `path` (created 0600), shared or exclusive, without waiting; the
@@ -79,23 +58,38 @@ pub fn lock_exclusive(path: String) -> napi::Result<i32, Code> {
 /// is the caller's loop, so the event loop is never blocked. Throws code "Busy".
 #[napi]
 pub fn lock_file(path: String, exclusive: bool) -> napi::Result<i32, Code> {
-    let c = std::ffi::CString::new(path)
-        .map_err(|_| js_err(Error::InvalidPlan("lock path has a NUL".into())))?;
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC | libc::O_NOFOLLOW,
-            0o600,
-        )
-    };
-    if fd < 0 {
-        return Err(js_err(Error::last_os("open a lock file")));
-    }
     let op = if exclusive {
         libc::LOCK_EX
     } else {
         libc::LOCK_SH
     };
+    open_locked(
+        path,
+        op,
+        libc::O_NOFOLLOW,
+        ("open a lock file", "lock a file"),
+    )
+}
+
+/// open(O_CREAT, 0600) + flock(op | LOCK_NB): the fd, or "Busy" when another holds it.
+fn open_locked(
+    path: String,
+    op: libc::c_int,
+    extra_flags: libc::c_int,
+    (what_open, what_lock): (&'static str, &'static str),
+) -> napi::Result<i32, Code> {
+    let c = std::ffi::CString::new(path)
+        .map_err(|_| js_err(Error::InvalidPlan("lock path has a NUL".into())))?;
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC | extra_flags,
+            0o600,
+        )
+    };
+    if fd < 0 {
+        return Err(js_err(Error::last_os(what_open)));
+    }
     if unsafe { libc::flock(fd, op | libc::LOCK_NB) } < 0 {
         let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
         unsafe { libc::close(fd) };
@@ -106,7 +100,7 @@ pub fn lock_file(path: String, exclusive: bool) -> napi::Result<i32, Code> {
             ));
         }
         return Err(js_err(Error::Os {
-            what: "lock a file",
+            what: what_lock,
             errno,
         }));
     }

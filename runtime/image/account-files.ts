@@ -7,6 +7,7 @@
 
 import fs from 'node:fs'
 import path from 'node:path'
+import { readSmallFile } from './store/small-file.ts'
 
 /** As large as such a file may be: 1 MiB is thousands of accounts. */
 export const ACCOUNT_FILE_LIMIT = 1 << 20
@@ -50,27 +51,15 @@ export function keepAccountFiles(rootfs: string, imageDir: string): string[] {
   for (const name of ['passwd', 'group']) {
     const file = resolveInTree(rootfs, `etc/${name}`)
     if (!file) continue
-    let fd: number
+    let data: Buffer | undefined
     try {
-      fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK)
+      data = readSmallFile(file, ACCOUNT_FILE_LIMIT)
     } catch {
-      continue
+      continue // not a regular file, or too large: names then give a clear error at run
     }
-    try {
-      const st = fs.fstatSync(fd)
-      if (!st.isFile() || st.size > ACCOUNT_FILE_LIMIT) continue
-      const data = Buffer.alloc(st.size)
-      let got = 0
-      while (got < data.length) {
-        const n = fs.readSync(fd, data, got, data.length - got, got)
-        if (n === 0) break
-        got += n
-      }
-      fs.writeFileSync(path.join(imageDir, name), data.subarray(0, got), { mode: 0o644 })
-      kept.push(name)
-    } finally {
-      fs.closeSync(fd)
-    }
+    if (!data) continue
+    fs.writeFileSync(path.join(imageDir, name), data, { mode: 0o644 })
+    kept.push(name)
   }
   return kept
 }

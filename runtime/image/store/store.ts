@@ -27,6 +27,7 @@ import { StoreLayout, digestHex } from './layout.ts'
 import { CONTAINER_NAME, containerRecordFile, readContainerRecord, writeContainerRecord, type ContainerRecord } from './containers.ts'
 import { acquireLock, tryLock, type HeldLock, type LockMode } from './locks.ts'
 import { parseConfig } from './shapes.ts'
+import { readSmallFile } from './small-file.ts'
 
 /** image.json: what `lite image ls/inspect` show without reading the squashfs. */
 export interface ImageRecord {
@@ -81,28 +82,7 @@ const HEX_PREFIX = /^(?:sha256:)?([0-9a-f]{6,64})$/
 const SMALL_FILE = 64 << 10
 
 function readSmall(file: string, limit = SMALL_FILE): string | undefined {
-  let fd: number
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw e
-  }
-  try {
-    const st = fs.fstatSync(fd)
-    if (!st.isFile()) throw new LiteError(`${file} is not a regular file`)
-    if (st.size > limit) throw new LiteError(`${file} is ${st.size} bytes, more than the ${limit} it may have`)
-    const buf = Buffer.alloc(st.size)
-    let done = 0
-    while (done < buf.length) {
-      const n = fs.readSync(fd, buf, done, buf.length - done, done)
-      if (n === 0) break
-      done += n
-    }
-    return buf.subarray(0, done).toString('utf8')
-  } finally {
-    fs.closeSync(fd)
-  }
+  return readSmallFile(file, limit)?.toString('utf8')
 }
 
 /** Bytes a file or tree takes (apparent sizes, like du -sb). */
@@ -202,22 +182,17 @@ export class ImageStore {
    * or read-only store comes out as one clear LiteError.
    */
   async adding<T>(body: () => Promise<T>, what?: string): Promise<T> {
-    this.prepare()
-    const lock = await this.lockStore('shared')
-    try {
-      this.clearTmp(false)
-      return await body()
-    } catch (e) {
-      throw storeFailure(e, this.root, what)
-    } finally {
-      lock.release()
-    }
+    return this.holding('shared', body, what)
   }
 
   /** A command that removes (rm, prune): the store alone. */
   async removing<T>(body: () => Promise<T>, what?: string): Promise<T> {
+    return this.holding('exclusive', body, what)
+  }
+
+  private async holding<T>(mode: LockMode, body: () => Promise<T>, what?: string): Promise<T> {
     this.prepare()
-    const lock = await this.lockStore('exclusive')
+    const lock = await this.lockStore(mode)
     try {
       this.clearTmp(false)
       return await body()
