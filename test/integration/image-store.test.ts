@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { startDockerd } from '../support/dockerd.ts'
-import { LITE, eventually, lite, requireRootAndBuild, type Result } from '../support/integration.ts'
+import { LITE, assertNoLeaks, eventually, lite, requireRootAndBuild, snapshotHost, type Result } from '../support/integration.ts'
 import { BUILD_FILE_BUDGET, buildProfile } from '../support/rootfs-build.ts'
 import { listTree, treeLines } from '../support/tree-list.ts'
 
@@ -172,6 +172,16 @@ if (requireRootAndBuild(t)) {
     t.equal(insp.layers.length, 2)
     const files = squashfsFiles(insp.squashfs.path)
     t.ok(files.includes('hello.txt') && files.includes('bin/busybox'), 'both layers are in the image')
+
+    // and it runs: [rootfs] image with the image's own User, and a command of the test's
+    const config = join(dir, 'two.ini')
+    writeFileSync(config, '[container]\nname = two-image\n\n[rootfs]\nimage = test/two:1\n\n[exec]\ncmd = /bin/cat /hello.txt\n')
+    const before = snapshotHost()
+    const run = lite(['run', '--store', store, config], { timeout: 60_000 })
+    t.equal(run.code, 0, run.stderr)
+    t.equal(run.stdout, 'hello from a second layer\n', 'the docker save runs')
+    t.equal(lite(['rm', 'two-image'], { env: { ...process.env, LITE_STORE: store } }).code, 0)
+    await assertNoLeaks(t, before)
   })
 
   t.test('kill -9 during a build: nothing half-built is visible, the next import completes', async (t) => {
