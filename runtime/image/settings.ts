@@ -64,6 +64,16 @@ export const DEFAULT_IMAGE_SETTINGS: ImageSettings = {
   registries: new Map(),
 }
 
+/**
+ * The most a layer blob may be, compressed or not: a layer that unpacks to at most
+ * maxLayerBytes is never much bigger compressed (gzip's and zstd's stored blocks add a
+ * few bytes in 64 KiB). A registry or an archive that offers more is refused before a
+ * byte of it is written, so that a blob cannot fill the store's disk first.
+ */
+export function maxLayerBlobBytes(settings: Pick<ImageSettings, 'maxLayerBytes'>): number {
+  return settings.maxLayerBytes + Math.ceil(settings.maxLayerBytes / 256) + (1 << 20)
+}
+
 export function registrySettings(settings: ImageSettings, host: string): RegistrySettings {
   return settings.registries.get(normaliseHost(host)) ?? { insecure: false, mirrors: [] }
 }

@@ -1,6 +1,7 @@
 // lite image import on hand-made archives, the addon faked: docker save (20.10's and
 // 25's layouts, gzipped), OCI layouts and OCI archives; bad archives store nothing.
 
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -237,6 +238,41 @@ t.test('a layer over 4 MiB is copied to the work dir while hashed, then renamed 
   t.equal(fs.statSync(store.blobs.path(big.diffId)).size, big.tar.length)
   t.ok(store.hasImage(img!.manifestDigest))
   t.same(fs.readdirSync(store.layout.tmpDir), [])
+})
+
+t.test('a FIFO or a device node as a blob of a layout directory: refused at once, no hang', async (t) => {
+  const env = newStore(t)
+  const oci = ociLayout([await layer({ a: '1' })], { 'io.containerd.image.name': 'x:1' })
+  for (const [kind, digest] of [['fifo', oci.manifestDigest], ['zero', oci.layerDigests[0]!]] as const) {
+    const dir = writeDir(path.join(env.dir, kind), oci.files)
+    const blob = path.join(dir, 'blobs/sha256', digest.slice(7))
+    fs.rmSync(blob)
+    // No writer ever opens the FIFO: a blocking open would hang the import for good.
+    const made = kind === 'fifo' ? spawnSync('mkfifo', [blob]) : spawnSync('mknod', [blob, 'c', '1', '5'])
+    if (made.status !== 0) {
+      t.skip(`${kind}: cannot make the node (${made.stderr})`)
+      continue
+    }
+    const started = Date.now()
+    await rejects(t, env, dir, /is not a regular file/)
+    t.ok(Date.now() - started < 10_000, `${kind}: refused without waiting`)
+  }
+})
+
+t.test('an archive file over max_layer_size: refused before it is copied (gzip bomb, sparse file)', async (t) => {
+  const env = newStore(t)
+  env.settings.maxLayerBytes = 1 << 20
+  // 40 MiB of zeros: a 40 KiB gzipped docker save, over the 1 MiB (+ slack) a layer may be.
+  const bomb = await layer({ zeros: '\0'.repeat(40 << 20) })
+  await rejects(t, env, await writeTar(path.join(env.dir, 'bomb.tar.gz'), dockerSave([bomb]), { gzip: true }), /more than a layer may be \(max_layer_size/)
+  t.same(fs.readdirSync(env.store.layout.tmpDir), [], 'the work dir is gone')
+  // A layout directory whose layer blob is a sparse file claiming 1 TiB.
+  const oci = ociLayout([await layer({ a: '1' })], { 'io.containerd.image.name': 'x:1' })
+  const dir = writeDir(path.join(env.dir, 'sparse'), oci.files)
+  fs.truncateSync(path.join(dir, 'blobs/sha256', oci.layerDigests[0]!.slice(7)), 2 ** 40)
+  const started = Date.now()
+  await rejects(t, env, dir, /more than a layer may be \(max_layer_size/)
+  t.ok(Date.now() - started < 10_000, 'refused without reading it')
 })
 
 t.test('--tag with several images is refused', async (t) => {

@@ -16,7 +16,7 @@ import { LiteError } from '../../errors.ts'
 import { buildImage, type BuildOptions } from '../build.ts'
 import type { ImageNative } from '../native-image.ts'
 import { parseReference } from '../reference.ts'
-import type { ImageSettings } from '../settings.ts'
+import { maxLayerBlobBytes, type ImageSettings } from '../settings.ts'
 import { renameDurable } from '../store/atomic-file.ts'
 import { sha256Digest } from '../store/blobs.ts'
 import { digestHex } from '../store/layout.ts'
@@ -243,8 +243,8 @@ export async function importImages(store: ImageStore, native: Pick<ImageNative, 
     const added: string[] = []
     try {
       const src: ArchiveSource = st.isDirectory()
-        ? new DirSource(source, work.dir, (d) => (store.blobs.has(d) ? store.blobs.path(d) : undefined))
-        : await TarSource.read(source, work.dir)
+        ? new DirSource(source, work.dir, (d) => (store.blobs.has(d) ? store.blobs.path(d) : undefined), maxLayerBlobBytes(settings))
+        : await TarSource.read(source, work.dir, maxLayerBlobBytes(settings))
       let plans: Planned[]
       if (await src.get('manifest.json')) plans = await planDocker(src)
       else if (await src.get('index.json')) plans = await planOci(src, options)

@@ -86,6 +86,10 @@ function mismatch(label: string, name: string, actual: string): LiteError {
   return new LiteError(`${label}: ${name}: digest mismatch: its content hashes to ${actual}; the archive is damaged or was altered`)
 }
 
+function tooBig(label: string, name: string, size: number, max: number): LiteError {
+  return new LiteError(`${label}: ${name} is ${size} bytes or more, more than a layer may be (max_layer_size allows blobs of ${max} bytes); the archive is refused`)
+}
+
 abstract class BaseSource implements ArchiveSource {
   constructor(readonly label: string) {}
   abstract get(name: string): Promise<StagedFile | undefined>
@@ -113,12 +117,14 @@ export class TarSource extends BaseSource {
   private constructor(
     label: string,
     private readonly workDir: string,
+    private readonly maxFileBytes: number,
   ) {
     super(label)
   }
 
-  static async read(file: string, workDir: string): Promise<TarSource> {
-    const src = new TarSource(file, workDir)
+  /** `maxFileBytes`: the most one file may be (a gzipped archive can hold a bomb). */
+  static async read(file: string, workDir: string, maxFileBytes: number): Promise<TarSource> {
+    const src = new TarSource(file, workDir, maxFileBytes)
     await src.readAll(file)
     return src
   }
@@ -173,6 +179,7 @@ export class TarSource extends BaseSource {
     if (!name) throw new LiteError(`${this.label}: a file entry has an empty name; the archive is refused`)
     if (this.files.has(name) || this.links.has(name)) throw new LiteError(`${this.label}: ${name} is in the archive twice; the archive is refused`)
     const size = header.size ?? 0
+    if (size > this.maxFileBytes) throw tooBig(this.label, name, size, this.maxFileBytes)
     const hash = createHash('sha256')
     const magic: Buffer[] = []
     let magicLen = 0
@@ -189,6 +196,7 @@ export class TarSource extends BaseSource {
       for await (const chunk of stream) {
         hash.update(chunk)
         read += chunk.length
+        if (read > this.maxFileBytes) throw tooBig(this.label, name, read, this.maxFileBytes)
         if (magicLen < MAGIC_BYTES) {
           magic.push(chunk.subarray(0, MAGIC_BYTES - magicLen))
           magicLen += Math.min(chunk.length, MAGIC_BYTES - magicLen)
@@ -235,6 +243,8 @@ export class DirSource extends BaseSource {
     private readonly workDir: string,
     /** A blob the store already has is not copied again. */
     private readonly inStore: (digest: string) => string | undefined,
+    /** The most one file may be (a sparse file can claim any size). */
+    private readonly maxFileBytes: number,
   ) {
     super(dir)
     this.real = fs.realpathSync(dir)
@@ -275,12 +285,15 @@ export class DirSource extends BaseSource {
         return staged
       }
     }
-    const fd = fs.openSync(real, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+    // O_NONBLOCK: a FIFO (or a device) in the directory must not block the open; it is
+    // refused just below as not a regular file. Regular files ignore the flag.
+    const fd = fs.openSync(real, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY)
     let out: number | undefined
     let tmp: string | undefined
     try {
       const st = fs.fstatSync(fd)
       if (!st.isFile()) throw new LiteError(`${this.label}: ${name} is not a regular file`)
+      if (st.size > this.maxFileBytes) throw tooBig(this.label, name, st.size, this.maxFileBytes)
       // A metadata file too big to read is not copied only to be refused (bytes() says so).
       if (st.size > JSON_LIMIT && (name.endsWith('.json') || name === 'oci-layout' || name === 'repositories')) {
         return { name, size: st.size, digest: '', magic: Buffer.alloc(0) }
@@ -302,6 +315,7 @@ export class DirSource extends BaseSource {
         hash.update(chunk)
         if (read === 0) magic = Buffer.from(chunk.subarray(0, MAGIC_BYTES))
         read += n
+        if (read > this.maxFileBytes) throw tooBig(this.label, name, read, this.maxFileBytes)
         if (out === undefined) {
           if (read > JSON_LIMIT) throw new LiteError(`${this.label}: ${name} grew while it was read`)
           chunks.push(Buffer.from(chunk))

@@ -15,7 +15,7 @@ import { describeFsError } from '../../config/errno.ts'
 import { MAX_CONFIG_BYTES, MAX_MANIFEST_BYTES, ManifestError, checkConfigMatchesManifest, checkImageManifest, parseImageConfigBytes, parseManifestBytes, MANIFEST_ACCEPT, type ParsedManifest } from '../manifest.ts'
 import { ARCHES, machineArch, platformText, selectPlatform, type Arch } from '../platform.ts'
 import { parseReference, referenceTarget } from '../reference.ts'
-import type { ImageSettings } from '../settings.ts'
+import { maxLayerBlobBytes, type ImageSettings } from '../settings.ts'
 import { DigestMismatch, sha256Digest, type BlobStore } from '../store/blobs.ts'
 import type { Descriptor, ImageConfig, ImageManifest, ImageReference } from '../types.ts'
 import { readAuthFile } from './auth-file.ts'
@@ -197,7 +197,7 @@ export async function pullImage(refText: string, settings: ImageSettings, store:
   const arch = options.arch ?? machineArch()
   const progress = options.progress ?? progressFor(options.quiet ?? false)
   try {
-    return await pullInto(ref, arch, endpoints, client, store, options, progress)
+    return await pullInto(ref, arch, endpoints, client, store, options, progress, maxLayerBlobBytes(settings))
   } catch (e) {
     // A store that is read-only, full or broken: say which store, and how.
     const code = (e as NodeJS.ErrnoException)?.code
@@ -209,7 +209,7 @@ export async function pullImage(refText: string, settings: ImageSettings, store:
   }
 }
 
-async function pullInto(ref: ImageReference, arch: Arch, endpoints: Endpoint[], client: RegistryClient, store: BlobStore, options: PullOptions, progress: ProgressSink): Promise<PulledImage> {
+async function pullInto(ref: ImageReference, arch: Arch, endpoints: Endpoint[], client: RegistryClient, store: BlobStore, options: PullOptions, progress: ProgressSink, maxBlob: number): Promise<PulledImage> {
   const what = ref.canonical
   const timeouts = client.timeouts
   const top = await fetchManifest(client, endpoints, referenceTarget(ref), ref.digest, what, progress)
@@ -246,6 +246,11 @@ async function pullInto(ref: ImageReference, arch: Arch, endpoints: Endpoint[], 
   const skip = options.skipLayers?.(manifestDigest) ?? false
   const layers = skip ? [] : manifest.layers.map((l, i) => ({ l, i })).filter(({ l }) => !seen.has(l.digest) && seen.add(l.digest))
   const n = manifest.layers.length
+  // A layer bigger than max_layer_size could only fail to unpack: refused before its
+  // bytes fill the store's disk.
+  for (const { l, i } of layers) {
+    if (l.size > maxBlob) throw new LiteError(`layer ${i + 1} of ${n} (${shortDigest(l.digest)}) of ${what} is ${l.size} bytes, more than a layer may be (max_layer_size allows blobs of ${maxBlob} bytes); nothing was stored`)
+  }
   const cancel = new AbortController()
   await runLimited(layers, Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY), cancel, async ({ l, i }) => {
     const layerWhat = `layer ${i + 1} of ${n} (${shortDigest(l.digest)}) of ${what}`
