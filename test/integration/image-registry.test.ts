@@ -427,6 +427,20 @@ if (!isRoot || missing.length || !existsSync(BUN)) {
     t.same(tmpFiles(store), [], 'nor a partial file')
   })
 
+  t.test('a layer descriptor over max_layer_size: refused before a byte is downloaded', async (t) => {
+    const img = fakeImage('a/b', 'v1', [1000])
+    const manifest = JSON.parse(img.manifest.toString())
+    manifest.layers[0].size = 10 ** 15
+    img.manifest = Buffer.from(JSON.stringify(manifest))
+    const fake = await startFakeRegistry(t, [img])
+    const store = join(dirOf(t), 'store')
+    const r = await runPull(t, [`${fake.host}/a/b:v1`, '--store', store, '--insecure', '--quiet'])
+    t.equal(r.code, 125)
+    t.match(r.stderr, /^lite: error: layer 1 of 1 \([0-9a-f]{12}\) of \S+ is 1000000000000000 bytes, more than a layer may be \(max_layer_size allows blobs of \d+ bytes\); nothing was stored\n$/)
+    t.same(fake.log.filter((l) => l.path.includes(manifest.layers[0].digest.slice(7))), [], 'the layer was never asked for')
+    t.same(tmpFiles(store), [], 'no partial file')
+  })
+
   t.test('manifest digests: the reference, the header, or computed', async (t) => {
     const img = fakeImage('a/b', 'v1', [1000])
     const none = await startFakeRegistry(t, [img], { digestHeader: 'none' })
