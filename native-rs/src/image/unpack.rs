@@ -875,9 +875,14 @@ impl Applier {
 
 /// security.* (capability, ima...), trusted.* and user.*; system.* (ACLs) and others
 /// are skipped, and so is the build host's SELinux label, which means nothing here.
+/// So are overlayfs's own trusted.overlay.* and user.overlay.* (opaque, redirect,
+/// metacopy, whiteout...): the image is mounted as an overlay's lower layer, where the
+/// kernel would obey them; a layer says "opaque" with `.wh..wh..opq`, never so.
 fn xattr_namespace_applied(name: &[u8]) -> bool {
     !name.contains(&0)
         && name != b"security.selinux"
+        && !name.starts_with(b"trusted.overlay.")
+        && !name.starts_with(b"user.overlay.")
         && (name.starts_with(b"security.")
             || name.starts_with(b"trusted.")
             || name.starts_with(b"user."))

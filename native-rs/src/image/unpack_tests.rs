@@ -599,6 +599,54 @@ fn owners_modes_setuid_and_xattrs_are_kept() {
     assert_eq!(getxattr(&t.at("bin/ping"), "system.posix_acl_access"), None);
 }
 
+#[test]
+fn overlayfs_xattrs_are_never_applied() {
+    if !is_root() {
+        return;
+    }
+    let t = tree("overlay-xattrs");
+    let mut d = dir("etc");
+    d.pax = vec![
+        (
+            b"SCHILY.xattr.trusted.overlay.opaque".to_vec(),
+            b"y".to_vec(),
+        ),
+        (
+            b"SCHILY.xattr.trusted.overlay.redirect".to_vec(),
+            b"/".to_vec(),
+        ),
+        (b"SCHILY.xattr.user.overlay.opaque".to_vec(), b"y".to_vec()),
+        (b"SCHILY.xattr.trusted.kept".to_vec(), b"k".to_vec()),
+    ];
+    let mut f = file("etc/shadow", b"x");
+    f.pax = vec![
+        (
+            b"SCHILY.xattr.trusted.overlay.metacopy".to_vec(),
+            Vec::new(),
+        ),
+        (
+            b"SCHILY.xattr.trusted.overlay.whiteout".to_vec(),
+            Vec::new(),
+        ),
+        (b"SCHILY.xattr.user.overlay.whiteout".to_vec(), Vec::new()),
+    ];
+    apply(&t, &[d, f]).unwrap();
+    for (p, n) in [
+        ("etc", "trusted.overlay.opaque"),
+        ("etc", "trusted.overlay.redirect"),
+        ("etc", "user.overlay.opaque"),
+        ("etc/shadow", "trusted.overlay.metacopy"),
+        ("etc/shadow", "trusted.overlay.whiteout"),
+        ("etc/shadow", "user.overlay.whiteout"),
+    ] {
+        assert_eq!(getxattr(&t.at(p), n), None, "{p}: {n}");
+    }
+    // Other trusted.* names still land (the staging dir's filesystem permitting).
+    if let Some(v) = getxattr(&t.at("etc"), "trusted.kept") {
+        assert_eq!(v, b"k");
+    }
+}
+
 fn getxattr(p: &Path, name: &str) -> Option<Vec<u8>> {
     let cp = CString::new(p.as_os_str().as_bytes()).unwrap();
     let cn = CString::new(name).unwrap();
