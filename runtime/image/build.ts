@@ -55,6 +55,22 @@ function fsyncFile(file: string): void {
  * finds the image there. With settings.keepBlobs off, the layer blobs are deleted once
  * the image is in place (the manifest and config blobs stay: prune and inspect use them).
  */
+/** The addon's error codes for a layer it would not (or could not) apply. */
+const LAYER_CODES = new Set(['LayerRefused', 'LayerCorrupt', 'LayerTooLarge', 'Os'])
+
+/**
+ * An unpack failure as one "lite: error: ..." line naming the layer: what an untrusted
+ * layer makes the addon refuse is the image's fault, not a crash to show with a stack.
+ * A full or read-only store stays the store's error (storeFailure).
+ */
+function layerFailure(e: unknown, what: string, root: string): unknown {
+  const failure = storeFailure(e, root, `unpacking ${what}`)
+  if (failure !== e) return failure
+  const code = (e as { code?: unknown })?.code
+  if (e instanceof Error && typeof code === 'string' && LAYER_CODES.has(code)) return new LiteError(`${what}: ${e.message}`)
+  return e
+}
+
 export async function buildImage(store: ImageStore, native: BuildNative, settings: ImageSettings, manifestDigest: string, options: BuildOptions): Promise<BuildResult> {
   const hex = digestHex(manifestDigest)
   const existing = store.imageRecord(manifestDigest)
@@ -89,11 +105,15 @@ export async function buildImage(store: ImageStore, native: BuildNative, setting
     const layers: ImageRecord['layers'] = []
     for (const [i, layer] of manifest.layers.entries()) {
       options.progress?.(`unpacking layer ${i + 1}/${manifest.layers.length} ${layer.digest}`)
-      const r = await native.unpackLayer(store.blobs.path(layer.digest), rootfs, {
-        compression: compressions[i]!,
-        allowDevices: settings.allowDevices,
-        maxBytes: settings.maxLayerBytes,
-      })
+      const r = await native
+        .unpackLayer(store.blobs.path(layer.digest), rootfs, {
+          compression: compressions[i]!,
+          allowDevices: settings.allowDevices,
+          maxBytes: settings.maxLayerBytes,
+        })
+        .catch((e: unknown) => {
+          throw layerFailure(e, `layer ${i + 1} of ${manifestDigest} (${layer.digest})`, store.root)
+        })
       if (r.diffId !== diffIds[i]) {
         throw new LiteError(`layer ${i + 1} of ${manifestDigest} (${layer.digest}) unpacks to ${r.diffId}, but the image config says ${diffIds[i]}: the layer or the config is not the one the image was made of`)
       }

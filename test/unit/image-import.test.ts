@@ -250,7 +250,7 @@ t.test('a FIFO or a device node as a blob of a layout directory: refused at once
     // No writer ever opens the FIFO: a blocking open would hang the import for good.
     const made = kind === 'fifo' ? spawnSync('mkfifo', [blob]) : spawnSync('mknod', [blob, 'c', '1', '5'])
     if (made.status !== 0) {
-      t.skip(`${kind}: cannot make the node (${made.stderr})`)
+      t.comment(`${kind}: cannot make the node (${made.stderr})`)
       continue
     }
     const started = Date.now()
@@ -273,6 +273,22 @@ t.test('an archive file over max_layer_size: refused before it is copied (gzip b
   const started = Date.now()
   await rejects(t, env, dir, /more than a layer may be \(max_layer_size/)
   t.ok(Date.now() - started < 10_000, 'refused without reading it')
+})
+
+t.test('a layer the addon refuses: one "lite: error:" line naming the layer, not an uncaught Error', async (t) => {
+  const { LiteError } = await import('../../runtime/errors.ts')
+  for (const code of ['LayerRefused', 'LayerCorrupt', 'LayerTooLarge', 'Os']) {
+    const env = newStore(t)
+    env.native.unpackLayer = async () => {
+      throw Object.assign(new Error('layer entry "../x": the path leaves the image'), { code })
+    }
+    const l = await layer({ a: '1' })
+    const tar = await writeTar(path.join(env.dir, `${code}.tar`), dockerSave([l]))
+    const err = await env.run(tar).then(() => undefined, (e: unknown) => e)
+    t.ok(err instanceof LiteError, `${code}: a LiteError`)
+    t.match((err as Error).message, new RegExp(`^layer 1 of sha256:[0-9a-f]{64} \\(${l.diffId}\\): layer entry "\\.\\./x": the path leaves the image$`), code)
+    assertEmpty(t, env.store)
+  }
 })
 
 t.test('--tag with several images is refused', async (t) => {
