@@ -291,6 +291,25 @@ t.test('a layer the addon refuses: one "lite: error:" line naming the layer, not
   }
 })
 
+t.test('a name whose digest is another image\'s: refused, the other image stays what its digest names', async (t) => {
+  const env = newStore(t)
+  const [victim] = await env.run(await writeTar(path.join(env.dir, 'victim.tar'), dockerSave([await layer({ good: '1' })], ['victim/app:1'])))
+  const forged = `victim/app@${victim!.manifestDigest}`
+  const evil = dockerSave([await layer({ evil: '1' })], [forged])
+  await t.rejects(env.run(await writeTar(path.join(env.dir, 'evil.tar'), evil)), /is named docker.io\/victim\/app@sha256:[0-9a-f]{64}, whose digest is not its own; the archive is refused/)
+  const oci = ociLayout([await layer({ evil: '2' })], { 'io.containerd.image.name': `docker.io/victim/app:1@${victim!.manifestDigest}` })
+  await t.rejects(env.run(writeDir(path.join(env.dir, 'evil-oci'), oci.files)), /whose digest is not its own/)
+  t.equal(env.store.resolve(forged)?.digest, victim!.manifestDigest, 'the digest still names the victim')
+  t.equal(env.store.resolve('victim/app:1')?.digest, victim!.manifestDigest, 'and so does its tag')
+  t.same(env.store.listImages(), [victim!.manifestDigest], 'nothing else stored')
+  // Its own digest is a fine name.
+  const own = ociLayout([await layer({ own: '1' })])
+  const withOwn = ociLayout([await layer({ own: '1' })], { 'io.containerd.image.name': `docker.io/x/own@${own.manifestDigest}` })
+  const [img] = await env.run(writeDir(path.join(env.dir, 'own'), withOwn.files))
+  t.equal(img!.manifestDigest, own.manifestDigest)
+  t.equal(env.store.resolve(`x/own@${own.manifestDigest}`)?.digest, own.manifestDigest)
+})
+
 t.test('--tag with several images is refused', async (t) => {
   const env = newStore(t)
   const a = dockerSave([await layer({ a: '1' })], ['a:1'])

@@ -254,6 +254,17 @@ export async function importImages(store: ImageStore, native: Pick<ImageNative, 
         plans[0]!.names = [tagged]
       }
 
+      // A name with a digest is a promise about the content: only the image's own
+      // manifest (or the index it came from) may be named so, else an archive could
+      // file itself under another image's digest (refs/.../@sha256:<theirs>).
+      for (const p of plans) {
+        for (const n of p.names) {
+          if (n.digest !== undefined && n.digest !== p.manifestDigest && n.digest !== p.indexDigest) {
+            throw new LiteError(`${source}: the image ${p.manifestDigest} is named ${n.canonical}, whose digest is not its own; the archive is refused`)
+          }
+        }
+      }
+
       // Everything checked: the blobs enter the store.
       for (const p of plans) {
         for (const f of p.blobs) if (commitBlob(store, f)) added.push(f.digest)
