@@ -324,8 +324,12 @@ impl<R: Read> TarReader<R> {
             });
         }
         let kind = match typeflag {
-            // Old tars mark directories only by the trailing slash.
-            b'0' | 0 | b'7' if path.ends_with(b"/") => Kind::Dir,
+            // Old (pre-POSIX) tars mark directories only by the trailing slash, with the
+            // old regular-file flag NUL. A '0' or '7' entry is a regular file whatever
+            // its name, and its data follows: taking it for a directory would read its
+            // data as the next headers, entries that Go's archive/tar (containerd,
+            // Docker, scanners) never sees.
+            0 if path.ends_with(b"/") => Kind::Dir,
             b'0' | 0 | b'7' => Kind::Regular,
             b'1' => Kind::HardLink,
             b'2' => Kind::Symlink,
@@ -771,6 +775,35 @@ pub mod tests {
     }
 
     #[test]
+    fn a_regular_file_with_a_trailing_slash_keeps_its_data() {
+        // The data of "a/" is itself a header: read as a directory (no data), the entry
+        // would smuggle "smuggled" past every Go-based reader of the same layer.
+        let inner = file("smuggled", b"");
+        let hidden = header_block(&inner, b"smuggled", b"", b'0', 0).to_vec();
+        let mut old_dir = entry("d/", 0);
+        old_dir.mode = 0o755;
+        for flag in [b'0', b'7'] {
+            let e = Entry {
+                data: hidden.clone(),
+                ..entry("a/", flag)
+            };
+            let got = read_all(&write(&[e, old_dir.clone()], false)).unwrap();
+            let seen: Vec<_> = got
+                .iter()
+                .map(|(h, d)| (h.path.clone(), h.kind, d.len()))
+                .collect();
+            assert_eq!(
+                seen,
+                vec![
+                    (b"a/".to_vec(), Kind::Regular, BLOCK),
+                    (b"d".to_vec(), Kind::Dir, 0)
+                ],
+                "typeflag {flag}"
+            );
+        }
+    }
+
+    #[test]
     fn reads_ustar_entries_of_every_type() {
         let mut dev = entry("dev/null", b'3');
         dev.dev = (1, 3);
@@ -790,7 +823,8 @@ pub mod tests {
                     typeflag: b'7',
                     ..file("contiguous", b"c")
                 },
-                entry("old-style-dir/", b'0'),
+                // V7: the NUL typeflag, a directory only by its slash.
+                entry("old-style-dir/", 0),
             ],
             false,
         );
