@@ -441,6 +441,17 @@ if (!isRoot || missing.length || !existsSync(BUN)) {
     t.same(tmpFiles(store), [], 'no partial file')
   })
 
+  t.test('a config trickled one byte at a time, each within the idle timeout: stopped at the small-body deadline', async (t) => {
+    const img = fakeImage('a/b', 'v1', [1000])
+    const fake = await startFakeRegistry(t, [img], { throttle: { bytes: 1, ms: 50 } })
+    const store = join(dirOf(t), 'store')
+    const started = Date.now()
+    const r = await runPull(t, [`${fake.host}/a/b:v1`, '--store', store, '--insecure', '--quiet', '--idle-ms', '2000', '--small-body-ms', '1000', '--backoff-ms', '10'])
+    t.equal(r.code, 125, r.stderr)
+    t.match(r.stderr, /the config of .* took more than 1 s/)
+    t.ok(Date.now() - started < 15_000, `stopped early (${Date.now() - started} ms; the whole trickle takes over a minute)`)
+  })
+
   t.test('manifest digests: the reference, the header, or computed', async (t) => {
     const img = fakeImage('a/b', 'v1', [1000])
     const none = await startFakeRegistry(t, [img], { digestHeader: 'none' })

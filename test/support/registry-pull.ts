@@ -1,7 +1,7 @@
 // Runs pullImage under Bun for the registry tests (the `lite image pull` command is
 // the store's; this calls the same function):
 //   bun test/support/registry-pull.ts REF --store DIR [--auth FILE] [--arch A]
-//     [--insecure] [--quiet] [--registries JSON] [--idle-ms N] [--headers-ms N]
+//     [--insecure] [--quiet] [--registries JSON] [--idle-ms N] [--headers-ms N] [--small-body-ms N]
 //     [--concurrency N] [--backoff-ms N] [--skip-layers]
 // --registries is {"host": {"insecure": true, "ca": "file", "mirrors": ["h:p"]}}.
 // Prints the PulledImage as JSON on stdout; an error as "lite: error: ..." on
@@ -37,7 +37,7 @@ async function main(): Promise<number> {
   const options: PullOptions = {
     insecure: flag('--insecure'),
     quiet: flag('--quiet'),
-    timeouts: { ...(num('--idle-ms') ? { idleMs: num('--idle-ms')! } : {}), ...(num('--headers-ms') ? { headersMs: num('--headers-ms')! } : {}) },
+    timeouts: { ...(num('--idle-ms') ? { idleMs: num('--idle-ms')! } : {}), ...(num('--headers-ms') ? { headersMs: num('--headers-ms')! } : {}), ...(num('--small-body-ms') ? { smallBodyMs: num('--small-body-ms')! } : {}) },
   }
   if (opt('--arch')) options.arch = opt('--arch') as Arch
   if (num('--concurrency')) options.concurrency = num('--concurrency')!

@@ -18,8 +18,14 @@ export interface Timeouts {
   headersMs: number
   /** The longest pause between two chunks of a body. */
   idleMs: number
+  /**
+   * The longest a small document's whole body may take (a manifest, a config, a
+   * token, an error): a server that sends one byte just within idleMs would
+   * otherwise hold a pull for days. Layer blobs have no such bound (they resume).
+   */
+  smallBodyMs: number
 }
-export const DEFAULT_TIMEOUTS: Timeouts = { headersMs: 30_000, idleMs: 60_000 }
+export const DEFAULT_TIMEOUTS: Timeouts = { headersMs: 30_000, idleMs: 60_000, smallBodyMs: 300_000 }
 
 /** A place to pull from: the registry itself or one of its mirrors. */
 export interface Endpoint {
@@ -161,19 +167,23 @@ export async function send(url: URL, init: SendInit, endpoint: Endpoint, timeout
  * The body's chunks, each within `idleMs` of the one before. A pause longer than
  * that aborts the exchange and throws a NetworkError (retriable).
  */
-export async function* readChunks(sent: Sent, host: string, idleMs: number): AsyncGenerator<Uint8Array> {
+export async function* readChunks(sent: Sent, host: string, idleMs: number, deadline?: { at: number; what: string; ms: number }): AsyncGenerator<Uint8Array> {
   const body = sent.res.body
   if (!body) return
   const reader = body.getReader()
   try {
     for (;;) {
       let timer: ReturnType<typeof setTimeout> | undefined
+      const left = deadline ? Math.max(0, deadline.at - Date.now()) : Infinity
       const idle = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const err = new NetworkError(`${host}: no data for ${idleMs / 1000} s`)
-          sent.abort.abort(err)
-          reject(err)
-        }, idleMs)
+        timer = setTimeout(
+          () => {
+            const err = left < idleMs ? new NetworkError(`${host}: ${deadline!.what} took more than ${deadline!.ms / 1000} s`) : new NetworkError(`${host}: no data for ${idleMs / 1000} s`)
+            sent.abort.abort(err)
+            reject(err)
+          },
+          Math.min(idleMs, left),
+        )
       })
       const read = reader.read()
       // After an idle abort the pending read rejects too, with no one awaiting it.
@@ -204,7 +214,8 @@ export async function readLimited(sent: Sent, host: string, timeouts: Timeouts, 
   }
   const parts: Uint8Array[] = []
   let total = 0
-  for await (const chunk of readChunks(sent, host, timeouts.idleMs)) {
+  const deadline = { at: Date.now() + timeouts.smallBodyMs, what, ms: timeouts.smallBodyMs }
+  for await (const chunk of readChunks(sent, host, timeouts.idleMs, deadline)) {
     total += chunk.length
     if (total > limit) {
       sent.abort.abort()
