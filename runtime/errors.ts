@@ -18,9 +18,18 @@ export class LiteError extends Error {
   }
 }
 
+/**
+ * Control characters shown as \u escapes, line breaks and tabs kept: a message quotes
+ * what images, archives and registries said (an architecture, a platform, a name), and
+ * an ESC or a C1 control in it would drive the terminal that shows the error.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
 /** The text a LiteError prints on stderr. */
 export function errorText(e: LiteError): string {
-  return e.preformatted ? e.message : `lite: error: ${e.message}`
+  return printable(e.preformatted ? e.message : `lite: error: ${e.message}`)
 }
 
 /**

@@ -10,7 +10,7 @@ interface StoreArgs {
 
 /** Runs a handler; a LiteError is printed as "lite: error: ..." and exits 125. */
 async function guarded(body: () => Promise<number | void>): Promise<void> {
-  const { LiteError, errorText, EXIT_LITE_FAILED } = await import('../errors.ts')
+  const { LiteError, errorText, printable, EXIT_LITE_FAILED } = await import('../errors.ts')
   try {
     const code = await body()
     if (typeof code === 'number') process.exitCode = code
@@ -20,7 +20,7 @@ async function guarded(body: () => Promise<number | void>): Promise<void> {
       process.exitCode = e.exitCode
       return
     }
-    process.stderr.write(`lite: error: ${(e as Error)?.stack ?? e}\n`)
+    process.stderr.write(printable(`lite: error: ${(e as Error)?.stack ?? e}`) + '\n')
     process.exitCode = EXIT_LITE_FAILED
   }
 }

@@ -5,7 +5,7 @@
 // no staging tree is left.
 
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import tar from 'tar-stream'
@@ -152,6 +152,19 @@ if (requireRootAndBuild(t)) {
       make: async (dir) => ociLayout(dir, [await layerTar([{ name: 'x', data: Buffer.from('x'), pax: { path: `../../../..${decoy}/escaped` } }])]),
       refused: /^lite: error: layer 1 of sha256:[0-9a-f]{64} \(sha256:[0-9a-f]{64}\): layer entry ".*escaped": the path leaves the image\n$/,
     },
+    {
+      name: 'terminal escapes in a platform are not printed raw',
+      make: async (dir) => {
+        const l = ociLayout(dir, [await layerTar([{ name: 'f', data: Buffer.from('x') }])])
+        const manifestSize = readFileSync(l.blob(l.manifest)).length
+        const inner = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: l.manifest, size: manifestSize, platform: { os: 'linux', architecture: '\u001b]0;pwned\u0007\u001b[2J\u009b31m' } }] }))
+        const innerDigest = sha256Digest(inner)
+        writeFileSync(l.blob(innerDigest), inner)
+        writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: innerDigest, size: inner.length }] }))
+        return l
+      },
+      refused: /has no linux\/\w+ image \(it has: linux\/\\u001b\]0;pwned\\u0007\\u001b\[2J\\u009b31m\)/,
+    },
   ]
 
   for (const c of cases) {
@@ -162,6 +175,7 @@ if (requireRootAndBuild(t)) {
       const r = imp(layout.dir)
       t.ok(Date.now() - started < 30_000, 'no hang')
       t.notMatch(r.stderr, /\bat .*\.(ts|js):\d+|lite: error: Error:/, 'no stack trace, no bare Error')
+      t.notMatch(r.stderr, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/, 'no control character printed')
       if (c.refused) {
         t.equal(r.code, 125, r.stderr)
         t.match(r.stderr, c.refused)
