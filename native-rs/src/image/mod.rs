@@ -80,6 +80,12 @@ pub enum Refusal {
     IdOutOfRange,
     /// The directory tree to remove (replaced or whited out) is deeper than this.
     TreeTooDeep(u32),
+    /// An xattr the staging tree's file system cannot hold (ext4 keeps one inode's
+    /// xattrs in a block; any file system takes at most 64 KiB for a value).
+    XattrTooLarge {
+        name: String,
+        bytes: usize,
+    },
 }
 
 impl fmt::Display for Refusal {
@@ -115,6 +121,10 @@ impl fmt::Display for Refusal {
             Refusal::TreeTooDeep(max) => write!(
                 f,
                 "the directory tree it removes is more than {max} levels deep"
+            ),
+            Refusal::XattrTooLarge { name, bytes } => write!(
+                f,
+                "its xattr {name:?} ({bytes} bytes) is more than the store's file system holds for one file"
             ),
         }
     }

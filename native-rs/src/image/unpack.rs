@@ -744,7 +744,7 @@ impl Applier {
             let r = check(unsafe {
                 libc::fsetxattr(raw, cn.as_ptr(), value.as_ptr().cast(), value.len(), 0)
             });
-            self.xattr_result(h, r)?;
+            self.xattr_result(h, name, value, r)?;
         }
         Ok(())
     }
@@ -790,7 +790,7 @@ impl Applier {
                         0,
                     )
                 });
-                self.xattr_result(h, r)?;
+                self.xattr_result(h, n, value, r)?;
             }
         }
         let times = timespecs(h);
@@ -806,11 +806,26 @@ impl Applier {
     }
 
     /// A filesystem without xattrs, or a namespace refused for this kind of file
-    /// (user.* on a symlink): skipped. Anything else fails the layer.
-    fn xattr_result(&self, h: &Header, r: Result<(), i32>) -> Result<(), UnpackError> {
+    /// (user.* on a symlink): skipped. An xattr too large for the file system (ENOSPC
+    /// on ext4, E2BIG or ERANGE past 64 KiB) is the layer's doing: refused as such,
+    /// never reported as a full store. Anything else fails the layer.
+    fn xattr_result(
+        &self,
+        h: &Header,
+        name: &[u8],
+        value: &[u8],
+        r: Result<(), i32>,
+    ) -> Result<(), UnpackError> {
         match r {
             Ok(()) => Ok(()),
             Err(libc::ENOTSUP | libc::EPERM) => Ok(()),
+            Err(libc::ENOSPC | libc::E2BIG | libc::ERANGE) => Err(Self::refused(
+                h,
+                Refusal::XattrTooLarge {
+                    name: show(name),
+                    bytes: value.len(),
+                },
+            )),
             Err(e) => Err(Self::os(h, "set an xattr")(e)),
         }
     }

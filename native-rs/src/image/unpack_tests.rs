@@ -647,6 +647,22 @@ fn overlayfs_xattrs_are_never_applied() {
     }
 }
 
+#[test]
+fn an_xattr_too_large_for_the_file_system_is_refused_not_a_full_store() {
+    if !is_root() {
+        return;
+    }
+    let t = tree("big-xattr");
+    let mut f = file("f", b"x");
+    // Over XATTR_SIZE_MAX (64 KiB): E2BIG on every file system.
+    f.pax = vec![(b"SCHILY.xattr.user.big".to_vec(), vec![b'A'; 70_000])];
+    let why = refused(apply(&t, &[f]));
+    assert!(
+        why.contains("xattr \"user.big\" (70000 bytes) is more than the store's file system holds"),
+        "{why}"
+    );
+}
+
 fn getxattr(p: &Path, name: &str) -> Option<Vec<u8>> {
     let cp = CString::new(p.as_os_str().as_bytes()).unwrap();
     let cn = CString::new(name).unwrap();
