@@ -100,6 +100,8 @@ if (requireRootAndBuild(t)) {
     name: string
     make: (dir: string) => Promise<Layout>
     refused?: RegExp
+    /** Imported, or refused with this message (it depends on the store's file system). */
+    refusedOr?: RegExp
     check?: (t: Test, digest: string) => void
   }
   const victimDigest = () => (readdirSync(join(store, 'refs/docker.io/victim/app')).includes(':1') ? spawnSync('cat', [join(store, 'refs/docker.io/victim/app/:1')], { encoding: 'utf8' }).stdout.trim() : '')
@@ -165,6 +167,11 @@ if (requireRootAndBuild(t)) {
       },
       refused: /has no linux\/\w+ image \(it has: linux\/\\u001b\]0;pwned\\u0007\\u001b\[2J\\u009b31m\)/,
     },
+    {
+      name: 'a 5 KiB user xattr: imported, or refused as the layer\'s, never a full store',
+      make: async (dir) => ociLayout(dir, [await layerTar([{ name: 'f', data: Buffer.from('x'), pax: { 'SCHILY.xattr.user.big': 'A'.repeat(5000) } }])]),
+      refusedOr: /layer entry "f": its xattr "user.big" \(5000 bytes\) is more than the store's file system holds for one file/,
+    },
   ]
 
   for (const c of cases) {
@@ -176,7 +183,11 @@ if (requireRootAndBuild(t)) {
       t.ok(Date.now() - started < 30_000, 'no hang')
       t.notMatch(r.stderr, /\bat .*\.(ts|js):\d+|lite: error: Error:/, 'no stack trace, no bare Error')
       t.notMatch(r.stderr, /[\x00-\x08\x0b-\x1f\x7f-\x9f]/, 'no control character printed')
-      if (c.refused) {
+      if (c.refusedOr && r.code !== 0) {
+        t.equal(r.code, 125, r.stderr)
+        t.match(r.stderr, c.refusedOr)
+        t.notMatch(r.stderr, /is full|ENOSPC/, 'not blamed on the store')
+      } else if (c.refused) {
         t.equal(r.code, 125, r.stderr)
         t.match(r.stderr, c.refused)
         t.notOk(existsSync(join(store, 'images', layout.manifest.slice(7))), 'no image stored')
