@@ -17,6 +17,7 @@ import { ARCHES, machineArch, platformText, selectPlatform, type Arch } from '..
 import { parseReference, referenceTarget } from '../reference.ts'
 import { maxLayerBlobBytes, type ImageSettings } from '../settings.ts'
 import { DigestMismatch, sha256Digest, type BlobStore } from '../store/blobs.ts'
+import { storeErrno, storeFailure } from '../store/errors.ts'
 import type { Descriptor, ImageConfig, ImageManifest, ImageReference } from '../types.ts'
 import { readAuthFile } from './auth-file.ts'
 import { downloadBlob, type OpenBlob } from './blob-download.ts'
@@ -199,7 +200,9 @@ export async function pullImage(refText: string, settings: ImageSettings, store:
   try {
     return await pullInto(ref, arch, endpoints, client, store, options, progress, maxLayerBlobBytes(settings))
   } catch (e) {
-    // A store that is read-only, full or broken: say which store, and how.
+    // A store that is read-only, full or broken: say which store, and how: full and
+    // read-only in the words of the build and the import (with what to do about it).
+    if (!(e instanceof LiteError) && storeErrno(e)) throw storeFailure(e, settings.store, `pulling ${refText}`)
     const code = (e as NodeJS.ErrnoException)?.code
     if (!(e instanceof LiteError) && typeof code === 'string' && /^E[A-Z]+$/.test(code))
       throw new LiteError(`cannot write to the image store ${settings.store}: ${describeFsError(e)}${(e as NodeJS.ErrnoException).path ? ` (${(e as NodeJS.ErrnoException).path})` : ''}`)
