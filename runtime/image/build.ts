@@ -10,7 +10,7 @@ import { keepAccountFiles } from './account-files.ts'
 import { LiteError } from '../errors.ts'
 import type { ImageNative, SquashfsOptions } from './native-image.ts'
 import type { ImageSettings } from './settings.ts'
-import { fsyncDir, writeFileAtomic } from './store/atomic-file.ts'
+import { fsyncDir, mkdirDurable, writeFileAtomic } from './store/atomic-file.ts'
 import { storeFailure } from './store/errors.ts'
 import { digestHex } from './store/layout.ts'
 import { layerCompression, parseConfig, parseManifest, JSON_LIMIT } from './store/shapes.ts'
@@ -152,7 +152,7 @@ export async function buildImage(store: ImageStore, native: BuildNative, setting
     writeFileAtomic(path.join(imageDir, 'image.json'), `${JSON.stringify(record, null, 2)}\n`)
     fsyncDir(imageDir)
 
-    fs.mkdirSync(store.layout.imagesDir, { recursive: true })
+    mkdirDurable(store.layout.imagesDir)
     const target = store.layout.image(manifestDigest)
     if (fs.existsSync(target)) {
       // A directory without its image.json (not one lite wrote: hand-made or damaged).

@@ -15,10 +15,32 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+/**
+ * mkdir -p that lasts: each directory it creates is fsynced into its parent, so that a
+ * power cut after a write into it cannot lose the directory (and the file with it) on a
+ * file system that does not order the mkdir before the later fsync of the file's own
+ * directory. Directories that exist already cost one stat.
+ */
+export function mkdirDurable(dir: string, mode = 0o755): void {
+  const missing: string[] = []
+  for (let d = path.resolve(dir); !fs.existsSync(d); d = path.dirname(d)) {
+    missing.unshift(d)
+    if (path.dirname(d) === d) break
+  }
+  for (const d of missing) {
+    try {
+      fs.mkdirSync(d, { mode })
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+    }
+    fsyncDir(path.dirname(d))
+  }
+}
+
 /** Replaces `file` with `data` atomically and durably; creates its directory. */
 export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): void {
   const dir = path.dirname(file)
-  fs.mkdirSync(dir, { recursive: true })
+  mkdirDurable(dir)
   const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`)
   const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, mode)
   try {
@@ -42,7 +64,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
 
 /** Moves a finished, fsynced file into place durably (same filesystem). */
 export function renameDurable(from: string, to: string): void {
-  fs.mkdirSync(path.dirname(to), { recursive: true })
+  mkdirDurable(path.dirname(to))
   fs.renameSync(from, to)
   fsyncDir(path.dirname(to))
 }

@@ -20,7 +20,7 @@ import { imageNative, type ImageNative } from '../native-image.ts'
 import { parseReference } from '../reference.ts'
 import type { ImageSettings } from '../settings.ts'
 import type { ImageConfig, ImageReference } from '../types.ts'
-import { fsyncDir, writeFileAtomic } from './atomic-file.ts'
+import { fsyncDir, mkdirDurable, writeFileAtomic } from './atomic-file.ts'
 import { BlobStore } from './blobs.ts'
 import { storeFailure } from './errors.ts'
 import { StoreLayout, digestHex } from './layout.ts'
@@ -157,9 +157,9 @@ export class ImageStore {
    */
   prepare(): void {
     try {
-      for (const d of [this.layout.blobsDir, this.layout.imagesDir, this.layout.refsDir, this.layout.containersDir, this.layout.tmpDir]) {
-        fs.mkdirSync(d, { recursive: true, mode: 0o755 })
-      }
+      // Durably: a ref, a blob or an image written into a directory made here must
+      // not vanish with it in a power cut.
+      for (const d of [this.layout.blobsDir, this.layout.imagesDir, this.layout.refsDir, this.layout.containersDir, this.layout.tmpDir]) mkdirDurable(d)
       const probe = path.join(this.layout.tmpDir, `.probe-${process.pid}`)
       fs.writeFileSync(probe, '', { flag: 'w' })
       fs.rmSync(probe, { force: true })
