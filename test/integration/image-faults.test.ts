@@ -16,11 +16,11 @@ import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import t, { type Test } from 'tap'
 import { packTar } from '../../runtime/rootfs-build/outputs/layer-tar.ts'
 import { startFakeRegistry, type FakeImage, type FakeRegistry } from '../support/fake-registry.ts'
-import { BUSYBOX, LITE, eventually, lite, requireRootAndBuild, uniqueName, type Result } from '../support/integration.ts'
+import { BUSYBOX, LITE, eventually, isRoot, lite, requireRootAndBuild, uniqueName, type Result } from '../support/integration.ts'
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`
@@ -486,5 +486,52 @@ if (requireRootAndBuild(t)) {
     const ls = image(store, ['ls'])
     t.equal(ls.code, 0, ls.stderr)
     t.equal(ls.stdout.trim().split('\n').length, 3, 'a header and the two images')
+  })
+}
+
+/**
+ * From an strace -f -y log: the directories the pull created under `store` (tmp/ aside)
+ * whose parent was not fsynced after the mkdir: a power cut could lose them, and the
+ * ref, blob or image written into them, after the pull said it was done.
+ */
+function undurableDirs(trace: string, store: string): { created: string[]; lost: string[] } {
+  const lines = trace.split('\n')
+  const created: { dir: string; at: number }[] = []
+  const fsyncs: { dir: string; at: number }[] = []
+  lines.forEach((l, at) => {
+    const mk = /\bmkdir(?:at)?\((?:[^,]*<([^>]*)>, )?"([^"]+)", [^)]*\)\s+= 0/.exec(l)
+    if (mk) {
+      const dir = mk[2]!.startsWith('/') ? mk[2]! : join(mk[1] ?? '/', mk[2]!)
+      created.push({ dir, at })
+    }
+    const fs = /\bfsync\(\d+<([^>]*)>\)\s+= 0/.exec(l)
+    if (fs) fsyncs.push({ dir: fs[1]!, at })
+  })
+  const inStore = created.filter(({ dir }) => dir.startsWith(`${store}/`) && !dir.startsWith(`${store}/tmp`))
+  const lost = inStore.filter(({ dir, at }) => !fsyncs.some((f) => f.at > at && f.dir === dirname(dir))).map(({ dir }) => dir.slice(store.length + 1))
+  return { created: inStore.map(({ dir }) => dir.slice(store.length + 1)), lost }
+}
+
+if (isRoot && existsSync(LITE)) {
+  t.test('a pull into a new store fsyncs every directory it creates into its parent (strace)', async (t) => {
+    t.setTimeout(120_000)
+    if (spawnSync('strace', ['-V']).status !== 0) {
+      if (process.env.CI) t.fail('CI needs strace for this test')
+      return void t.comment('no strace on this machine')
+    }
+    const img = registryImage('test/durable', '1', [await layerOf({ 'a.txt': 'a\n' })])
+    const reg = await startFakeRegistry(t, [img])
+    const dir = t.testdir()
+    const store = join(dir, 'store')
+    const traceFile = join(dir, 'trace')
+    const child = spawn('strace', ['-f', '-y', '-o', traceFile, '-e', 'trace=mkdir,mkdirat,fsync', LITE, 'image', 'pull', `${reg.host}/test/durable:1`, '--insecure', '--store', store], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stderr = ''
+    child.stderr!.on('data', (d) => (stderr += d))
+    t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')))
+    const code = await new Promise((r) => child.on('close', r))
+    t.equal(code, 0, stderr)
+    const { created, lost } = undurableDirs(readFileSync(traceFile, 'utf8'), store)
+    t.ok(created.includes('refs') && created.some((d) => d.startsWith('refs/')) && created.includes('blobs/sha256'), `the pull made the store's directories: ${created.join(' ')}`)
+    t.same(lost, [], 'each one was fsynced into its parent')
   })
 }
