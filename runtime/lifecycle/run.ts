@@ -22,8 +22,6 @@ import { removableCgroups, writeCgroupRecord } from './cgroup-record.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
 import { deviceRules } from '../cgroup/resources.ts'
 import { initialState, monitorSpecFor, restartState, type RunIdentity } from './handover.ts'
-import { writeContainerRecord } from '../image/store/containers.ts'
-import { StoreLayout } from '../image/store/layout.ts'
 
 export interface RunOptions {
   config: string
@@ -141,7 +139,7 @@ async function run(opts: RunOptions): Promise<number> {
   try {
     prepareHost(plan)
     writeState(lock.dir, initialState(identity, restart.restarts, config.log.target))
-    if (image) recordImage(image.store, name, image.digest)
+    if (image) await recordImage(native, image.store, name, image.digest)
     // The monitor's image exists before clone: PID 1 of init = yes runs it too, and a
     // host that cannot exec it (vm.memfd_noexec) fails here, before anything runs.
     const monitor = monitorImage(native)
@@ -236,13 +234,22 @@ async function run(opts: RunOptions): Promise<number> {
 
 /**
  * The store's record of the image this container runs (containers/<name>): prune and
- * `lite image rm` keep it. A store that can't be written (read-only, full) does not
- * stop the container: the state pins the image anyway.
+ * `lite image rm` keep it. Written holding the store shared, after checking that the
+ * image is still there (ImageStore.recordContainer): an rm or prune that holds the
+ * store now found no record, and may have deleted the image since the config looked it
+ * up; the run then refuses rather than start an image that a restart cannot find. A
+ * store that can't be written (read-only, full) does not stop the container: the state
+ * pins the image anyway.
  */
-function recordImage(store: string, name: string, digest: string): void {
+async function recordImage(native: Native, store: string, name: string, digest: string): Promise<void> {
+  const { ImageStore } = await import('../image/store/store.ts')
+  const images = new ImageStore(store, native)
   try {
-    writeContainerRecord(new StoreLayout(store), name, digest)
+    await images.recordContainer(name, digest)
   } catch (e) {
+    if (!images.hasImage(digest)) {
+      throw new LiteError(`${name}: the image ${digest} is no longer in the store ${store}: it was removed (lite image rm or prune) while the container started; pull or import it again`)
+    }
     process.stderr.write(`lite: warning: ${name}: cannot record its image in the store ${store}: ${(e as Error).message}\n`)
   }
 }
