@@ -13,7 +13,7 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -448,6 +448,49 @@ if (requireRootAndBuild(t)) {
         t.ok(existsSync(join(store, 'images', sha(img.manifest).slice(7), 'image.json')))
       }
       if (running) t.equal(lite(['rm', name], { env }).code, 0, `round ${i}: lite rm`)
+    }
+  })
+
+  t.test('lite run -d arriving while image rm holds the store: it waits, then refuses the removed image', async (t) => {
+    t.setTimeout(120_000)
+    const img = registryImage('test/bb', '1', [busyboxLayer()], ['/bin/sleep', '1000'])
+    const reg = await startFakeRegistry(t, [img])
+    const dir = t.testdir()
+    const store = join(dir, 'store')
+    const env = { ...process.env, LITE_STORE: store }
+    const pulled = await imageBg(t, store, pullArgs(reg, 'test/bb', '1')).done
+    t.equal(pulled.code, 0, pulled.stderr)
+    // lite image rm, held at its worst moment: the store locked alone, no container
+    // record found, the image not yet deleted. (The lock as locks.ts names it.)
+    const lockFile = join('/run/lite/.lite-locks/store', createHash('sha256').update(realpathSync(store)).digest('hex').slice(0, 16), 'store')
+    mkdirSync(dirname(lockFile), { recursive: true, mode: 0o700 })
+    // --no-fork: the sleep is the flock process, so killing it frees the lock.
+    const holder = spawn('flock', ['--no-fork', '-x', lockFile, 'sleep', '30'], { stdio: 'ignore' })
+    t.teardown(() => void (holder.exitCode === null && holder.kill('SIGKILL')))
+    await new Promise((r) => setTimeout(r, 300))
+    const name = uniqueName('rmrace')
+    const cfg = join(dir, `${name}.ini`)
+    writeFileSync(cfg, `[container]\nname = ${name}\n\n[rootfs]\nimage = ${reg.host}/test/bb:1\n`)
+    t.teardown(() => {
+      lite(['rm', '-f', name], { env })
+    })
+    const run = spawn(LITE, ['run', '-d', cfg], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let runErr = ''
+    run.stderr!.on('data', (d) => (runErr += d))
+    const ran = new Promise<number | null>((r) => run.on('close', (c) => r(c)))
+    await new Promise((r) => setTimeout(r, 2000))
+    // The rm goes on: it found no record, so it deletes the image and its ref.
+    rmSync(join(store, 'images', sha(img.manifest).slice(7)), { recursive: true, force: true })
+    rmSync(join(store, 'refs'), { recursive: true, force: true })
+    holder.kill('SIGKILL')
+    const code = await ran
+    const status = lite(['status', name], { env })
+    t.comment(`run -d: ${code}: ${runErr.trim()}`)
+    if (code === 0) t.fail(`the container runs an image that was deleted: ${status.stdout}`)
+    else {
+      t.equal(code, 125)
+      t.match(runErr, /is no longer in the store|is not in the store/, 'refused: the image is gone')
+      t.not(status.code === 0 && /running/.test(status.stdout), true, 'nothing runs')
     }
   })
 
