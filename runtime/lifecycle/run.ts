@@ -243,11 +243,12 @@ async function run(opts: RunOptions): Promise<number> {
  */
 async function recordImage(native: Native, store: string, name: string, digest: string): Promise<void> {
   const { ImageStore } = await import('../image/store/store.ts')
+  const { storedImage } = await import('../image/store/lookup.ts')
   const images = new ImageStore(store, native)
   try {
     await images.recordContainer(name, digest)
   } catch (e) {
-    if (!images.hasImage(digest)) {
+    if (!storedImage(images.layout, digest)) {
       throw new LiteError(`${name}: the image ${digest} is no longer in the store ${store}: it was removed (lite image rm or prune) while the container started; pull or import it again`)
     }
     process.stderr.write(`lite: warning: ${name}: cannot record its image in the store ${store}: ${(e as Error).message}\n`)

@@ -24,6 +24,7 @@ import { fsyncDir, mkdirDurable, writeFileAtomic } from './atomic-file.ts'
 import { BlobStore } from './blobs.ts'
 import { storeFailure } from './errors.ts'
 import { StoreLayout, digestHex } from './layout.ts'
+import { storedImage } from './lookup.ts'
 import { CONTAINER_NAME, containerRecordFile, readContainerRecord, writeContainerRecord, type ContainerRecord } from './containers.ts'
 import { acquireLock, tryLock, type HeldLock, type LockMode } from './locks.ts'
 import { parseConfig } from './shapes.ts'
@@ -415,7 +416,8 @@ export class ImageStore {
     this.prepare()
     const lock = await this.lockStore('shared')
     try {
-      if (!this.hasImage(digest)) throw new LiteError(`the image ${digest} is not in the store ${this.root}`)
+      // There as lite run finds it (its image file), which is what the container mounts.
+      if (!storedImage(this.layout, digest)) throw new LiteError(`the image ${digest} is not in the store ${this.root}`)
       writeContainerRecord(this.layout, name, digest)
     } catch (e) {
       throw storeFailure(e, this.root, `recording the image of ${name}`)
