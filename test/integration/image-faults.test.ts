@@ -250,6 +250,32 @@ if (requireRootAndBuild(t)) {
     t.same(list(join(store, 'tmp')), [])
   })
 
+  t.test('two pulls of one image, the downloading one killed: the other takes the download over and resumes it', async (t) => {
+    t.setTimeout(120_000)
+    const big = await layerOf({ 'big.bin': bigFile.subarray(8 << 20, 14 << 20) })
+    const img = registryImage('test/handover', '1', [big])
+    const reg = await startFakeRegistry(t, [img], { throttle: { bytes: 64 << 10, ms: 20 } })
+    const store = join(t.testdir(), 'store')
+    const partial = join(store, 'tmp', `blob-${sha(big).slice(7)}.partial`)
+    const first = imageBg(t, store, pullArgs(reg, 'test/handover', '1'))
+    t.ok(await eventually(() => existsSync(partial) && statSync(partial).size > 512 << 10, 60_000), 'the first pull is downloading')
+    const second = imageBg(t, store, pullArgs(reg, 'test/handover', '1'))
+    await new Promise((r) => setTimeout(r, 500))
+    first.child.kill('SIGKILL')
+    t.ok(killed(await first.done), 'the downloading pull was killed')
+    const kept = statSync(partial).size
+    reg.options.throttle = undefined
+    const r = await second.done
+    t.equal(r.code, 0, r.stderr)
+    t.match(r.stderr, /waiting for another download of/, 'the second pull waited for the first')
+    t.equal(r.stdout, `${sha(img.manifest)}\n`)
+    const gets = reg.log.filter((e) => e.method === 'GET' && e.path.endsWith(sha(big)))
+    t.equal(gets.length, 2, 'one download, one resume')
+    t.equal(gets[1]!.range, `bytes=${kept}-`, 'resumed where the killed pull stopped')
+    t.same(storeProblems(store), [])
+    t.same(list(join(store, 'tmp')), [])
+  })
+
   t.test('kill -9 during the build, at several points: never a half image; the next pull completes', async (t) => {
     t.setTimeout(300_000)
     const big = await layerOf({ 'big.bin': bigFile, 'etc/hi': 'hi\n' })
