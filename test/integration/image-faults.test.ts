@@ -531,11 +531,21 @@ if (requireRootAndBuild(t)) {
     const store = join(t.testdir(), 'store')
     const started = Date.now()
     let kills = 0
+    let removerKills = 0
     for (let i = 0; i < 20 && Date.now() - started < 300_000; i++) {
       const img = images[i % 2]!
-      // Now and then start over: untag (the image goes), sometimes the blobs too.
-      if (i % 2 === 1) image(store, ['rm', `${reg.host}/${img.repo}:1`])
-      if (i % 6 === 5) image(store, ['prune'])
+      // Now and then start over: untag (the image goes), sometimes the blobs too; these
+      // are killed at random moments as well.
+      for (const args of [i % 2 === 1 ? ['rm', `${reg.host}/${img.repo}:1`] : [], i % 6 === 5 ? ['prune'] : []]) {
+        if (!args.length) continue
+        const remover = imageBg(t, store, args)
+        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 80)))
+        remover.child.kill('SIGKILL')
+        const rr = await remover.done
+        if (killed(rr)) removerKills++
+        else t.ok(rr.code === 0 || /no image .* in the store/.test(rr.stderr), `iteration ${i}: ${args[0]}: ${rr.code} ${rr.stderr}`)
+        t.same(storeProblems(store, true), [], `iteration ${i}, after ${args[0]} (${killed(rr) ? 'killed' : 'finished'}): the store is whole`)
+      }
       const pull = imageBg(t, store, pullArgs(reg, img.repo, '1'))
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 900)))
       pull.child.kill('SIGKILL')
@@ -545,12 +555,14 @@ if (requireRootAndBuild(t)) {
       const problems = storeProblems(store, true)
       t.same(problems, [], `iteration ${i} (${killed(r) ? 'killed' : 'finished'}): the store is whole`)
     }
-    t.comment(`${kills} kills in ${Date.now() - started} ms`)
+    t.comment(`${kills} pulls and ${removerKills} rm/prune killed in ${Date.now() - started} ms`)
     for (const img of images) {
       const r = await imageBg(t, store, pullArgs(reg, img.repo, '1')).done
       t.equal(r.code, 0, r.stderr)
     }
-    t.same(storeProblems(store), [], 'after two clean pulls: no temp files either')
+    // A kill in the middle of an atomic write leaves its temp file until prune.
+    t.equal(image(store, ['prune']).code, 0)
+    t.same(storeProblems(store), [], 'after two clean pulls and a prune: no temp files either')
     t.same(list(join(store, 'tmp')), [])
     const ls = image(store, ['ls'])
     t.equal(ls.code, 0, ls.stderr)
