@@ -575,7 +575,7 @@ if (requireRootAndBuild(t)) {
  * whose parent was not fsynced after the mkdir: a power cut could lose them, and the
  * ref, blob or image written into them, after the pull said it was done.
  */
-function undurableDirs(trace: string, store: string): { created: string[]; lost: string[] } {
+function undurableDirs(trace: string, store: string): { created: string[]; lost: string[]; renamed: string[]; unsynced: string[] } {
   const lines = trace.split('\n')
   const created: { dir: string; at: number }[] = []
   const fsyncs: { dir: string; at: number }[] = []
@@ -588,13 +588,26 @@ function undurableDirs(trace: string, store: string): { created: string[]; lost:
     const fs = /\bfsync\(\d+<([^>]*)>\)\s+= 0/.exec(l)
     if (fs) fsyncs.push({ dir: fs[1]!, at })
   })
+  // Every rename into the store (tmp/ aside): the file fsynced before, its new directory after.
+  const renames: { from: string; to: string; at: number }[] = []
+  lines.forEach((l, at) => {
+    const rn = /\brename(?:at2?)?\((?:[^,]*<([^>]*)>, )?"([^"]+)", (?:[^,]*<([^>]*)>, )?"([^"]+)"[^)]*\)\s+= 0/.exec(l)
+    if (rn) {
+      const abs = (base: string | undefined, p: string) => (p.startsWith('/') ? p : join(base ?? '/', p))
+      renames.push({ from: abs(rn[1], rn[2]!), to: abs(rn[3], rn[4]!), at })
+    }
+  })
+  const into = renames.filter(({ to }) => to.startsWith(`${store}/`) && !to.startsWith(`${store}/tmp`))
+  const unsynced = into
+    .filter(({ from, to, at }) => !fsyncs.some((f) => f.at < at && f.dir === from) || !fsyncs.some((f) => f.at > at && f.dir === dirname(to)))
+    .map(({ to }) => to.slice(store.length + 1))
   const inStore = created.filter(({ dir }) => dir.startsWith(`${store}/`) && !dir.startsWith(`${store}/tmp`))
   const lost = inStore.filter(({ dir, at }) => !fsyncs.some((f) => f.at > at && f.dir === dirname(dir))).map(({ dir }) => dir.slice(store.length + 1))
-  return { created: inStore.map(({ dir }) => dir.slice(store.length + 1)), lost }
+  return { created: inStore.map(({ dir }) => dir.slice(store.length + 1)), lost, renamed: into.map(({ to }) => to.slice(store.length + 1)), unsynced }
 }
 
 if (isRoot && existsSync(LITE)) {
-  t.test('a pull into a new store fsyncs every directory it creates into its parent (strace)', async (t) => {
+  t.test('a pull into a new store fsyncs every directory it creates into its parent, and every file before its rename and its directory after (strace)', async (t) => {
     t.setTimeout(120_000)
     if (spawnSync('strace', ['-V']).status !== 0) {
       if (process.env.CI) t.fail('CI needs strace for this test')
@@ -605,14 +618,16 @@ if (isRoot && existsSync(LITE)) {
     const dir = t.testdir()
     const store = join(dir, 'store')
     const traceFile = join(dir, 'trace')
-    const child = spawn('strace', ['-f', '-y', '-o', traceFile, '-e', 'trace=mkdir,mkdirat,fsync', LITE, 'image', 'pull', `${reg.host}/test/durable:1`, '--insecure', '--store', store], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('strace', ['-f', '-y', '-o', traceFile, '-e', 'trace=mkdir,mkdirat,fsync,rename,renameat,renameat2', LITE, 'image', 'pull', `${reg.host}/test/durable:1`, '--insecure', '--store', store], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stderr = ''
     child.stderr!.on('data', (d) => (stderr += d))
     t.teardown(() => void (child.exitCode === null && child.kill('SIGKILL')))
     const code = await new Promise((r) => child.on('close', r))
     t.equal(code, 0, stderr)
-    const { created, lost } = undurableDirs(readFileSync(traceFile, 'utf8'), store)
+    const { created, lost, renamed, unsynced } = undurableDirs(readFileSync(traceFile, 'utf8'), store)
     t.ok(created.includes('refs') && created.some((d) => d.startsWith('refs/')) && created.includes('blobs/sha256'), `the pull made the store's directories: ${created.join(' ')}`)
     t.same(lost, [], 'each one was fsynced into its parent')
+    t.ok(renamed.some((f) => f.startsWith('images/')) && renamed.some((f) => f.startsWith('refs/')) && renamed.some((f) => f.startsWith('blobs/')), `the pull renamed files into the store: ${renamed.join(' ')}`)
+    t.same(unsynced, [], 'each one fsynced before its rename, and its directory after')
   })
 }
