@@ -475,6 +475,28 @@ if (requireRootAndBuild(t)) {
       }
       if (running) t.equal(lite(['rm', name], { env }).code, 0, `round ${i}: lite rm`)
     }
+
+    // Without a race: a detached container, stopped, its state kept.
+    const pulled = await imageBg(t, store, pullArgs(reg, 'test/bb', '1')).done
+    t.equal(pulled.code, 0, pulled.stderr)
+    const name = uniqueName('stopped')
+    const cfg = join(dir, `${name}.ini`)
+    writeFileSync(cfg, `[container]\nname = ${name}\n\n[rootfs]\nimage = ${ref}\n`)
+    t.teardown(() => void lite(['rm', '-f', name], { env }))
+    const run = lite(['run', '-d', cfg], { env, timeout: 60_000 })
+    t.equal(run.code, 0, run.stderr)
+    t.equal(lite(['stop', name], { env, timeout: 60_000 }).code, 0)
+    t.match(lite(['status', name], { env }).stdout, /status=(exited|stopped)/, 'stopped, state kept')
+    const rm = image(store, ['rm', ref])
+    t.equal(rm.code, 125, 'image rm of the image of a stopped container is refused')
+    t.match(rm.stderr, `the container ${name} uses the image ${sha(img.manifest)}`, 'naming the container')
+    const prune = image(store, ['prune'])
+    t.equal(prune.code, 0, prune.stderr)
+    t.ok(existsSync(join(store, 'images', sha(img.manifest).slice(7), 'image.json')), 'rm and prune kept it')
+    t.equal(lite(['rm', name], { env }).code, 0)
+    const after = image(store, ['rm', ref])
+    t.equal(after.code, 0, `once the container is removed, the image goes: ${after.stderr}`)
+    t.match(after.stdout, /deleted sha256:/)
   })
 
   t.test('lite run -d arriving while image rm holds the store: it waits, then refuses the removed image', async (t) => {
