@@ -20,7 +20,7 @@ import { dirname, join } from 'node:path'
 import t, { type Test } from 'tap'
 import { packTar } from '../../runtime/rootfs-build/outputs/layer-tar.ts'
 import { startFakeRegistry, type FakeImage, type FakeRegistry } from '../support/fake-registry.ts'
-import { BUSYBOX, LITE, eventually, isRoot, lite, requireRootAndBuild, uniqueName, type Result } from '../support/integration.ts'
+import { BUSYBOX, LITE, assertNoLeaks, eventually, isRoot, lite, requireRootAndBuild, snapshotHost, uniqueName, type Result } from '../support/integration.ts'
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`
@@ -430,6 +430,7 @@ if (requireRootAndBuild(t)) {
     const store = join(dir, 'store')
     const ref = `${reg.host}/test/bb:1`
     const env = { ...process.env, LITE_STORE: store }
+    const before = snapshotHost()
     for (let i = 0; i < 4; i++) {
       const pulled = await imageBg(t, store, pullArgs(reg, 'test/bb', '1')).done
       t.equal(pulled.code, 0, pulled.stderr)
@@ -497,6 +498,7 @@ if (requireRootAndBuild(t)) {
     const after = image(store, ['rm', ref])
     t.equal(after.code, 0, `once the container is removed, the image goes: ${after.stderr}`)
     t.match(after.stdout, /deleted sha256:/)
+    await assertNoLeaks(t, before)
   })
 
   t.test('lite run -d arriving while image rm holds the store: it waits, then refuses the removed image', async (t) => {
@@ -516,6 +518,7 @@ if (requireRootAndBuild(t)) {
     const holder = spawn('flock', ['--no-fork', '-x', lockFile, 'sleep', '30'], { stdio: 'ignore' })
     t.teardown(() => void (holder.exitCode === null && holder.kill('SIGKILL')))
     await new Promise((r) => setTimeout(r, 300))
+    const before = snapshotHost()
     const name = uniqueName('rmrace')
     const cfg = join(dir, `${name}.ini`)
     writeFileSync(cfg, `[container]\nname = ${name}\n\n[rootfs]\nimage = ${reg.host}/test/bb:1\n`)
@@ -540,6 +543,7 @@ if (requireRootAndBuild(t)) {
       t.match(runErr, /is no longer in the store|is not in the store/, 'refused: the image is gone')
       t.not(status.code === 0 && /running/.test(status.stdout), true, 'nothing runs')
     }
+    await assertNoLeaks(t, before)
   })
 
   t.test('kill -9 at random moments of a pull + build loop: every file in the store is absent or whole', async (t) => {
