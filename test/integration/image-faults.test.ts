@@ -220,6 +220,35 @@ if (requireRootAndBuild(t)) {
     t.equal(reg.log.filter((e) => e.method === 'GET' && e.path.endsWith(sha(base))).length, 1, 'still one download of the shared layer')
   })
 
+  t.test('keep_blobs = no, two pulls sharing a layer at once: both succeed or one says to pull again; the store stays whole', async (t) => {
+    t.setTimeout(120_000)
+    const base = await layerOf({ 'base.bin': shared })
+    // B unpacks a big layer first, so A's build ends (and drops the shared blob) meanwhile.
+    const a = registryImage('test/ka', '1', [base, await layerOf({ 'a.txt': 'a\n' })])
+    const b = registryImage('test/kb', '1', [await layerOf({ 'big.bin': bigFile.subarray(0, 16 << 20) }), base])
+    const reg = await startFakeRegistry(t, [a, b])
+    const dir = t.testdir()
+    const store = join(dir, 'store')
+    const ini = join(dir, 'images.ini')
+    writeFileSync(ini, '[store]\nkeep_blobs = no\n')
+    const pullKb = (img: FakeImage) => imageBg(t, store, [...pullArgs(reg, img.repo, '1'), '--images-config', ini]).done
+    // B's download first (its big layer), then A, which finishes long before B's build.
+    const pb = pullKb(b)
+    await eventually(() => list(join(store, 'tmp')).some((n) => n.startsWith('staging-')), 30_000)
+    const [ra, rb] = await Promise.all([pullKb(a), pb])
+    t.equal(ra.code, 0, ra.stderr)
+    t.comment(`B: ${rb.code} ${rb.stderr.trim().split('\n').pop()}`)
+    if (rb.code !== 0) {
+      t.equal(rb.code, 125)
+      t.match(rb.stderr, /pull or import the image again|pull again/, 'B says to pull again')
+    }
+    t.same(storeProblems(store), [], 'the store is whole')
+    const again = await pullKb(b)
+    t.equal(again.code, 0, again.stderr)
+    t.same(list(join(store, 'images')).sort(), [sha(a.manifest), sha(b.manifest)].map((d) => d.slice(7)).sort())
+    t.same(list(join(store, 'tmp')), [])
+  })
+
   t.test('kill -9 during a blob download: the next pull resumes it with a Range request', async (t) => {
     t.setTimeout(180_000)
     const big = await layerOf({ 'big.bin': bigFile.subarray(0, 8 << 20) })
