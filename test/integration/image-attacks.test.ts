@@ -8,36 +8,9 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import tar from 'tar-stream'
+import { layerTar } from '../support/layer-fixtures.ts'
 import { sha256Digest } from '../../runtime/image/store/blobs.ts'
 import { lite, requireRootAndBuild } from '../support/integration.ts'
-
-interface Entry {
-  name: string
-  type?: 'file' | 'directory' | 'symlink' | 'link'
-  data?: Buffer
-  linkname?: string
-  pax?: Record<string, string>
-}
-
-/** An uncompressed layer tar of `entries`, in order. */
-function layerTar(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack()
-  const chunks: Buffer[] = []
-  pack.on('data', (c) => void chunks.push(c as Buffer))
-  const done = new Promise<Buffer>((resolve, reject) => {
-    pack.on('end', () => resolve(Buffer.concat(chunks)))
-    pack.on('error', reject)
-  })
-  for (const e of entries) {
-    const type = e.type ?? 'file'
-    const header = { name: e.name, type, mode: type === 'directory' ? 0o755 : 0o644, uid: 0, gid: 0, mtime: new Date(1_700_000_000_000), linkname: e.linkname, pax: e.pax }
-    if (type === 'file') pack.entry(header, e.data ?? Buffer.alloc(0))
-    else pack.entry(header)
-  }
-  pack.finalize()
-  return done
-}
 
 interface Layout {
   dir: string

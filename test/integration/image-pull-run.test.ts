@@ -15,44 +15,12 @@ import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
-import tar from 'tar-stream'
 import { sha256Digest } from '../../runtime/image/store/blobs.ts'
 import { assertNoLeaks, lite, requireRootAndBuild, snapshotHost, type Result } from '../support/integration.ts'
 import { buildProfile, BUILD_FILE_BUDGET } from '../support/rootfs-build.ts'
 import { skopeoCopy, startDockerRegistry } from '../support/docker-registry.ts'
 import { listTree, treeLines } from '../support/tree-list.ts'
-
-interface Entry {
-  name: string
-  type?: 'file' | 'directory' | 'symlink' | 'link' | 'character-device' | 'block-device'
-  data?: Buffer
-  linkname?: string
-  mode?: number
-  uid?: number
-  gid?: number
-  devmajor?: number
-  devminor?: number
-}
-
-/** An uncompressed layer tar holding exactly `entries`, in order (tar-stream writes the headers as given). */
-function layerTar(entries: Entry[]): Promise<Buffer> {
-  const pack = tar.pack()
-  const chunks: Buffer[] = []
-  pack.on('data', (c) => void chunks.push(c as Buffer))
-  const done = new Promise<Buffer>((resolve, reject) => {
-    pack.on('end', () => resolve(Buffer.concat(chunks)))
-    pack.on('error', reject)
-  })
-  for (const e of entries) {
-    const type = e.type ?? 'file'
-    const mode = e.mode ?? (type === 'directory' ? 0o755 : 0o644)
-    const header = { name: e.name, type, mode, uid: e.uid ?? 0, gid: e.gid ?? 0, mtime: new Date(1_700_000_000_000), linkname: e.linkname, devmajor: e.devmajor, devminor: e.devminor }
-    if (type === 'file') pack.entry(header, e.data ?? Buffer.alloc(0))
-    else pack.entry(header)
-  }
-  pack.finalize()
-  return done
-}
+import { layerTar, type Entry } from '../support/layer-fixtures.ts'
 
 /** An OCI layout at `dir` with one image of `layers` (gzip), tagged `tag`. */
 async function ociLayout(dir: string, tag: string, layers: Entry[][], config: Record<string, unknown> = {}): Promise<{ manifest: string }> {

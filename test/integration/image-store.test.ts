@@ -8,9 +8,10 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { startDockerd } from '../support/dockerd.ts'
 import { LITE, assertNoLeaks, eventually, lite, requireRootAndBuild, snapshotHost, type Result } from '../support/integration.ts'
+import { tmpfs } from '../support/tmpfs.ts'
 import { BUILD_FILE_BUDGET, buildProfile } from '../support/rootfs-build.ts'
 import { listTree, treeLines } from '../support/tree-list.ts'
 
@@ -30,17 +31,6 @@ function imageAsync(store: string, args: string[]): Promise<Result & { pid: numb
   return new Promise((res) => child.on('close', (code, signal) => res({ code, signal, stdout, stderr, pid: child.pid! })))
 }
 
-/** A tmpfs of `size` on a new dir (not under t.testdir, whose removal would come first). */
-function tmpfs(t: Test, size: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'lite-store-'))
-  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size},mode=0755`, 'tmpfs', dir], { encoding: 'utf8' })
-  if (m.status !== 0) throw new Error(`mount tmpfs: ${m.stderr}`)
-  t.teardown(() => {
-    spawnSync('umount', ['-l', dir])
-    rmSync(dir, { recursive: true, force: true })
-  })
-  return dir
-}
 
 /** The files in a squashfs image, by unsquashfs (the host's; boards need none). */
 function squashfsFiles(file: string): string[] {
@@ -244,7 +234,7 @@ if (requireRootAndBuild(t)) {
   })
 
   t.test('a read-only store: a clear error (125) for writers; ls still reads it', async (t) => {
-    const store = tmpfs(t, '64m')
+    const store = tmpfs(t, 'lite-store-', '64m')
     t.equal(image(store, ['import', oci]).code, 0)
     t.equal(spawnSync('mount', ['-o', 'remount,ro', store]).status, 0)
     const r = image(store, ['import', dockerTar])
@@ -281,7 +271,7 @@ if (requireRootAndBuild(t)) {
   })
 
   t.test('a full store: a clear error (125), the store stays consistent and recovers', async (t) => {
-    const store = tmpfs(t, '3m')
+    const store = tmpfs(t, 'lite-store-', '3m')
     const r = image(store, ['import', dockerTar])
     t.equal(r.code, 125)
     t.match(r.stderr, new RegExp(`^lite: error: .*the image store ${store} is full \\(ENOSPC\\)`, 'm'))
@@ -293,7 +283,7 @@ if (requireRootAndBuild(t)) {
     const ok = image(store, ['import', dockerTar])
     t.equal(ok.code, 0, ok.stderr)
     // Full while the archive's layer is copied in (before any unpacking).
-    const tiny = tmpfs(t, '1m')
+    const tiny = tmpfs(t, 'lite-store-', '1m')
     const early = image(tiny, ['import', dockerTar])
     t.equal(early.code, 125)
     t.match(early.stderr, new RegExp(`^lite: error: .*the image store ${tiny} is full \\(ENOSPC\\)`, 'm'))
