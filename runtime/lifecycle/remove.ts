@@ -7,9 +7,8 @@ import { LiteError } from '../errors.ts'
 import { observe, removeStateDir, tryLock } from './registry.ts'
 import { stopAndWait } from './stop.ts'
 import type { LifecycleSystem } from './system.ts'
-import { closeSync, rmSync } from 'node:fs'
-import { containerRecordFile, readContainerRecord } from '../image/store/containers.ts'
-import { fsyncDir } from '../image/store/atomic-file.ts'
+import { closeSync } from 'node:fs'
+import { deleteContainerRecord, readContainerRecord } from '../image/store/containers.ts'
 import { StoreLayout } from '../image/store/layout.ts'
 import { loadImageSettings } from '../image/settings.ts'
 import { pinnedImage } from './handover.ts'
@@ -63,8 +62,7 @@ function releaseStoppedRecord(name: string, sys: LifecycleSystem): boolean {
   } catch {
     return false
   }
-  rmSync(containerRecordFile(layout, name), { force: true })
-  fsyncDir(layout.containersDir)
+  deleteContainerRecord(layout, name)
   sys.stdout(`${name}\n`)
   return true
 }
@@ -81,8 +79,7 @@ function releaseImage(name: string, state: ContainerState, sys: LifecycleSystem)
   const layout = new StoreLayout(pin.store)
   try {
     if (readContainerRecord(layout, name)?.current !== pin.digest) return
-    rmSync(containerRecordFile(layout, name), { force: true })
-    fsyncDir(layout.containersDir)
+    deleteContainerRecord(layout, name)
   } catch (e) {
     sys.stderr(`lite: warning: ${name}: cannot remove its image record from the store ${pin.store}: ${(e as Error).message}\n`)
   }

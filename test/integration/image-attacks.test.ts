@@ -8,32 +8,12 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { layerTar } from '../support/layer-fixtures.ts'
+import { layerTar, writeOciLayout, type Layout } from '../support/layer-fixtures.ts'
 import { sha256Digest } from '../../runtime/image/store/blobs.ts'
 import { lite, requireRootAndBuild } from '../support/integration.ts'
 
-interface Layout {
-  dir: string
-  manifest: string
-  blob: (digest: string) => string
-}
-
 /** An OCI layout of uncompressed `layers`, its index entry annotated with `annotations`. */
-function ociLayout(dir: string, layers: Buffer[], annotations: Record<string, string> = {}): Layout {
-  const blobs = join(dir, 'blobs/sha256')
-  mkdirSync(blobs, { recursive: true })
-  const put = (data: Buffer) => {
-    const digest = sha256Digest(data)
-    writeFileSync(join(blobs, digest.slice(7)), data)
-    return { digest, size: data.length }
-  }
-  const layerDescs = layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...put(l) }))
-  const cfg = put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/true'] }, rootfs: { type: 'layers', diff_ids: layers.map((l) => sha256Digest(l)) } })))
-  const manifest = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...cfg }, layers: layerDescs })))
-  writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }))
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations }] }))
-  return { dir, manifest: manifest.digest, blob: (d) => join(blobs, d.slice(7)) }
-}
+const ociLayout = (dir: string, layers: Buffer[], annotations: Record<string, string> = {}): Layout => writeOciLayout(dir, layers, { annotations })
 
 /** The image's tree as `unsquashfs -lls` lists it: "MODE OWNER SIZE DATE TIME squashfs-root/PATH". */
 function listing(store: string, digest: string): string[] {

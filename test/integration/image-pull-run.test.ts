@@ -12,32 +12,17 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { gzipSync } from 'node:zlib'
 import { spawnSync } from 'node:child_process'
 import t from 'tap'
-import { sha256Digest } from '../../runtime/image/store/blobs.ts'
 import { assertNoLeaks, lite, requireRootAndBuild, snapshotHost, type Result } from '../support/integration.ts'
 import { buildProfile, BUILD_FILE_BUDGET } from '../support/rootfs-build.ts'
 import { skopeoCopy, startDockerRegistry } from '../support/docker-registry.ts'
 import { listTree, treeLines } from '../support/tree-list.ts'
-import { layerTar, type Entry } from '../support/layer-fixtures.ts'
+import { layerTar, writeOciLayout, type Entry } from '../support/layer-fixtures.ts'
 
 /** An OCI layout at `dir` with one image of `layers` (gzip), tagged `tag`. */
 async function ociLayout(dir: string, tag: string, layers: Entry[][], config: Record<string, unknown> = {}): Promise<{ manifest: string }> {
-  const blobs = join(dir, 'blobs/sha256')
-  mkdirSync(blobs, { recursive: true })
-  const put = (data: Buffer) => {
-    const digest = sha256Digest(data)
-    writeFileSync(join(blobs, digest.slice(7)), data)
-    return { digest, size: data.length }
-  }
-  const tars = await Promise.all(layers.map(layerTar))
-  const layerDescs = tars.map((x) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...put(gzipSync(x, { level: 1 })) }))
-  const cfg = put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/true'], ...config }, rootfs: { type: 'layers', diff_ids: tars.map((x) => sha256Digest(x)) } })))
-  const manifest = put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...cfg }, layers: layerDescs })))
-  writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }))
-  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: { 'org.opencontainers.image.ref.name': tag } }] }))
-  return { manifest: manifest.digest }
+  return writeOciLayout(dir, await Promise.all(layers.map(layerTar)), { gzip: true, annotations: { 'org.opencontainers.image.ref.name': tag }, config })
 }
 
 const dir = (name: string): Entry => ({ name, type: 'directory' })

@@ -5,9 +5,10 @@
 // lite run writes "current"; the update flow sets "next" and "previous". The one
 // reader and writer of the format: ImageStore and lite run both come here.
 
+import fs from 'node:fs'
 import path from 'node:path'
 import { FileReadError, readBoundedText } from '../../config/bounded-read.ts'
-import { writeFileAtomic } from './atomic-file.ts'
+import { fsyncDir, writeFileAtomic } from './atomic-file.ts'
 import { StoreLayout } from './layout.ts'
 
 export interface ContainerRecord {
@@ -67,4 +68,16 @@ export function writeContainerRecord(layout: StoreLayout, name: string, digest: 
   if (old?.current === digest) return
   const record: ContainerRecord = { current: digest, next: old?.next ?? null, previous: old?.previous ?? null }
   writeFileAtomic(containerRecordFile(layout, name), `${JSON.stringify(record)}\n`, 0o644)
+}
+
+/** Removes `name`'s record durably (unlink, fsync of the directory); false when it had none. */
+export function deleteContainerRecord(layout: StoreLayout, name: string): boolean {
+  try {
+    fs.unlinkSync(containerRecordFile(layout, name))
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false
+    throw e
+  }
+  fsyncDir(layout.containersDir)
+  return true
 }

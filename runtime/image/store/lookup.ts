@@ -11,7 +11,7 @@ import path from 'node:path'
 import { FileReadError, readBoundedText } from '../../config/bounded-read.ts'
 import { ImageReferenceError, familiarName, parseReference } from '../reference.ts'
 import type { ImageReference } from '../types.ts'
-import { StoreLayout, digestHex } from './layout.ts'
+import { StoreLayout, digestHex, type RefName } from './layout.ts'
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/
 
@@ -68,10 +68,9 @@ export interface StoredImage {
 /** The most a refs file may hold: one digest line. */
 const REF_FILE_LIMIT = 4096
 
-/** The manifest digest that refs/<registry>/<repo>/<tag> names, or undefined if there is no such file. */
-export function readTag(layout: StoreLayout, ref: StoreRef): string | undefined {
-  if (!ref.registry || !ref.repository || !ref.tag) return undefined
-  const file = layout.refFile({ registry: ref.registry, repository: ref.repository, tag: ref.tag, canonical: ref.canonical })
+/** The manifest digest a ref file (StoreLayout.refFile: a tag, or a pull by digest) names; undefined when there is none. */
+export function readRefFile(layout: StoreLayout, ref: RefName): string | undefined {
+  const file = layout.refFile(ref)
   let text: string
   try {
     text = readBoundedText(file, REF_FILE_LIMIT, 'a ref file')
@@ -108,7 +107,7 @@ export function resolveImageRef(store: StoreLayout | string, input: string, pinn
   const pull = `run: lite image pull ${ref.pull}`
   let digest = pinned ?? ref.digest
   if (digest === undefined) {
-    digest = readTag(layout, ref)
+    digest = readRefFile(layout, { registry: ref.registry!, repository: ref.repository!, tag: ref.tag, canonical: ref.canonical })
     if (digest === undefined) throw new ImageNotInStore(`image ${JSON.stringify(ref.canonical)} is not in the store (${layout.root}); ${pull}`)
   }
   digestHex(digest)

@@ -24,8 +24,8 @@ import { fsyncDir, mkdirDurable, writeFileAtomic } from './atomic-file.ts'
 import { BlobStore } from './blobs.ts'
 import { storeFailure } from './errors.ts'
 import { StoreLayout, digestHex } from './layout.ts'
-import { storedImage } from './lookup.ts'
-import { CONTAINER_NAME, containerRecordFile, readContainerRecord, writeContainerRecord, type ContainerRecord } from './containers.ts'
+import { ImageNotInStore, readRefFile, storedImage } from './lookup.ts'
+import { CONTAINER_NAME, deleteContainerRecord, readContainerRecord, writeContainerRecord, type ContainerRecord } from './containers.ts'
 import { acquireLock, tryLock, type HeldLock, type LockMode } from './locks.ts'
 import { parseConfig } from './shapes.ts'
 import { readSmallFile } from './small-file.ts'
@@ -266,11 +266,11 @@ export class ImageStore {
 
   /** The manifest digest a ref names, or undefined. */
   getRef(ref: ImageReference): string | undefined {
-    const text = readSmall(this.refFile(ref), 1024)
-    if (text === undefined) return undefined
-    const digest = text.trim()
-    digestHex(digest)
-    return digest
+    try {
+      return readRefFile(this.layout, ref)
+    } catch (e) {
+      throw e instanceof ImageNotInStore ? new LiteError(e.message) : e
+    }
   }
 
   /** Removes a ref (and the directories it leaves empty); false if it was not there. */
@@ -413,7 +413,8 @@ export class ImageStore {
   async recordContainer(name: string, digest: string): Promise<void> {
     checkContainerName(name)
     digestHex(digest)
-    this.prepare()
+    // Not prepare(): this runs at every start of an image container, and a record that
+    // is already current writes nothing (no probe file on the board's flash either).
     const lock = await this.lockStore('shared')
     try {
       // There as lite run finds it (its image file), which is what the container mounts.
@@ -428,13 +429,10 @@ export class ImageStore {
 
   /** Forgets container `name`'s record (lite rm): its image is no longer a root. */
   async releaseContainer(name: string): Promise<void> {
-    const file = containerRecordFile(this.layout, checkContainerName(name))
-    if (!fs.existsSync(file)) return
+    checkContainerName(name)
     try {
-      fs.unlinkSync(file)
-      fsyncDir(path.dirname(file))
+      deleteContainerRecord(this.layout, name)
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return
       throw storeFailure(e, this.root, `releasing the image of ${name}`)
     }
   }
@@ -635,26 +633,4 @@ export class ImageStore {
       onWait: () => this.log(`waiting for another lite command that is building ${manifestDigest}`),
     })
   }
-}
-
-// ---------------------------------------------------------------- for lite run and rm
-
-/** Records that `name` runs `digest` (see ImageStore.recordContainer). */
-export async function recordContainer(settings: ImageSettings, name: string, digest: string): Promise<void> {
-  await (await ImageStore.open(settings)).recordContainer(name, digest)
-}
-
-/** Forgets `name`'s image record (see ImageStore.releaseContainer). */
-export async function releaseContainer(settings: ImageSettings, name: string): Promise<void> {
-  await (await ImageStore.open(settings)).releaseContainer(name)
-}
-
-/** digest → container names, from containers/ (no addon needed: reads only). */
-export function containerImages(settings: ImageSettings): Map<string, string[]> {
-  return new ImageStore(settings.store, { lockFile: () => { throw new Error('read-only use') } }).containerImages()
-}
-
-/** The image a REF or digest names: its digest, squashfs path and config. */
-export function resolveImage(settings: ImageSettings, ref: string): ReturnType<ImageStore['image']> {
-  return new ImageStore(settings.store, { lockFile: () => { throw new Error('read-only use') } }).image(ref)
 }
