@@ -10,6 +10,7 @@ pub mod error;
 pub mod image;
 pub mod loopdev;
 pub mod monitor;
+pub mod net;
 pub mod plan;
 pub mod probe;
 pub mod report;
