@@ -19,6 +19,11 @@ export async function main(argv: string[]): Promise<number> {
     const { runContainer } = await import('./lifecycle/run.ts')
     return runContainer(fastRun)
   }
+  // The monitor's call at every end of a container with a bridge network: no yargs either.
+  if ((argv.length === 2 || argv.length === 3) && argv[0] === 'net-release') {
+    const { netRelease } = await import('./commands/net-release.ts')
+    return netRelease(argv[1]!, argv[2])
+  }
   try {
     await (await parser(argv)).parseAsync()
   } catch (e) {

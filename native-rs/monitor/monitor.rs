@@ -284,6 +284,7 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
     }
     if !spec.exec_only {
         remove_cgroups(spec);
+        release_network(spec, sfd, outcome.code);
         run_hooks(spec, sfd, outcome.code);
     }
     sink.finish();
@@ -411,58 +412,77 @@ fn remove_cgroups(spec: &Spec) {
 
 /// Post-stop hooks, in order: host programs with PATH and the LITE_* variables.
 /// Each spec entry is "FILE:LINE" then the argv, separated by 0x1f.
+/// Gives back the container's network: its claims (an address, host ports) at once,
+/// then lite removes its nf_tables rules (`lite net-release NAME`, as a hook is run).
+fn release_network(spec: &Spec, sfd: i32, code: i32) {
+    for fd in spec.claim_fds.iter() {
+        if let Some(fd) = parse_int(fd) {
+            sys::close(fd as i32);
+        }
+    }
+    if !spec.release.is_empty() {
+        run_command(spec, sfd, code, spec.name, b": network release: ", spec.release.split(|&c| c == 0x1f));
+    }
+}
+
 fn run_hooks(spec: &Spec, sfd: i32, code: i32) {
     for hook in spec.hooks.iter() {
         let mut parts = hook.split(|&c| c == 0x1f);
         let at = parts.next().unwrap_or(b"?");
-        let mut argv_buf = Buf::<4096>::new();
-        let mut starts = [0usize; 64];
-        let mut argc = 0;
-        for a in parts {
-            if argc == starts.len() - 1 {
-                break;
-            }
-            starts[argc] = argv_buf.len();
-            argv_buf.push(a).push(b"\0");
-            argc += 1;
+        run_command(spec, sfd, code, at, b": [hook] post-stop: ", parts);
+    }
+}
+
+/// Runs one command (fork, exec, a bounded wait) with the hook environment; a failure
+/// is said as AT WHAT CMD ...
+fn run_command<'a>(spec: &Spec, sfd: i32, code: i32, at: &[u8], what: &[u8], parts: impl Iterator<Item = &'a [u8]>) {
+    let mut argv_buf = Buf::<4096>::new();
+    let mut starts = [0usize; 64];
+    let mut argc = 0;
+    for a in parts {
+        if argc == starts.len() - 1 {
+            break;
         }
-        if argc == 0 {
-            continue;
+        starts[argc] = argv_buf.len();
+        argv_buf.push(a).push(b"\0");
+        argc += 1;
+    }
+    if argc == 0 {
+        return;
+    }
+    let mut pid_var = Buf::<64>::new();
+    pid_var.push(b"LITE_PID=").num(spec.pid as i64).push(b"\0");
+    let mut code_var = Buf::<64>::new();
+    code_var.push(b"LITE_EXIT_CODE=").num(code as i64).push(b"\0");
+    let mut envp = [core::ptr::null::<u8>(); spec::MAX_LIST + 3];
+    let mut envc = 0;
+    for e in spec.env.iter() {
+        // Spec values end at a NUL (the newlines became NULs, see `terminate`).
+        envp[envc] = e.as_ptr();
+        envc += 1;
+    }
+    envp[envc] = pid_var.as_bytes().as_ptr();
+    envp[envc + 1] = code_var.as_bytes().as_ptr();
+    let pid = match sys::fork() {
+        Ok(0) => exec_hook(&argv_buf, &starts[..argc], &envp, spec),
+        Ok(pid) => pid as i32,
+        Err(_) => {
+            say(&[at, what, b"cannot fork"]);
+            return;
         }
-        let mut pid_var = Buf::<64>::new();
-        pid_var.push(b"LITE_PID=").num(spec.pid as i64).push(b"\0");
-        let mut code_var = Buf::<64>::new();
-        code_var.push(b"LITE_EXIT_CODE=").num(code as i64).push(b"\0");
-        let mut envp = [core::ptr::null::<u8>(); spec::MAX_LIST + 3];
-        let mut envc = 0;
-        for e in spec.env.iter() {
-            // Spec values end at a NUL (the newlines became NULs, see `terminate`).
-            envp[envc] = e.as_ptr();
-            envc += 1;
+    };
+    let status = wait_child(pid, sfd, HOOK_TIMEOUT_MS);
+    let cmd = first_arg(&argv_buf);
+    match status {
+        Some(0) => {}
+        Some(s) if exit_signal(s) != 0 => say(&[at, what, cmd, b" was killed by a signal"]),
+        Some(s) if exit_code(s) == 127 => say(&[at, what, cmd, b" could not be run"]),
+        Some(s) => {
+            let mut b = Buf::<16>::new();
+            b.num(exit_code(s) as i64);
+            say(&[at, what, cmd, b" exited with ", b.as_bytes()]);
         }
-        envp[envc] = pid_var.as_bytes().as_ptr();
-        envp[envc + 1] = code_var.as_bytes().as_ptr();
-        let pid = match sys::fork() {
-            Ok(0) => exec_hook(&argv_buf, &starts[..argc], &envp, spec),
-            Ok(pid) => pid as i32,
-            Err(_) => {
-                say(&[at, b": [hook] post-stop: cannot fork"]);
-                continue;
-            }
-        };
-        let status = wait_child(pid, sfd, HOOK_TIMEOUT_MS);
-        let cmd = first_arg(&argv_buf);
-        match status {
-            Some(0) => {}
-            Some(s) if exit_signal(s) != 0 => say(&[at, b": [hook] post-stop: ", cmd, b" was killed by a signal"]),
-            Some(s) if exit_code(s) == 127 => say(&[at, b": [hook] post-stop: ", cmd, b" could not be run"]),
-            Some(s) => {
-                let mut b = Buf::<16>::new();
-                b.num(exit_code(s) as i64);
-                say(&[at, b": [hook] post-stop: ", cmd, b" exited with ", b.as_bytes()]);
-            }
-            None => say(&[at, b": [hook] post-stop: ", cmd, b" took too long and was killed"]),
-        }
+        None => say(&[at, what, cmd, b" took too long and was killed"]),
     }
 }
 

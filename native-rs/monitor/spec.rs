@@ -87,6 +87,10 @@ pub struct Spec<'a> {
     pub state: List<'a>,
     /// A signal lite received before it became the monitor (0: none).
     pub pending_signal: i32,
+    /// The network's claims (flock-held files): closed as soon as the container ends.
+    pub claim_fds: List<'a>,
+    /// `lite net-release NAME`, its words separated by 0x1f: run when the container ends.
+    pub release: &'a [u8],
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -131,6 +135,8 @@ pub fn parse(text: &[u8]) -> Result<Spec<'_>, SpecError> {
         log_size: 1 << 20,
         state: List::new(),
         pending_signal: 0,
+        claim_fds: List::new(),
+        release: &[],
     };
     for (i, line) in text.split(|&c| c == b'\n' || c == 0).enumerate() {
         if line.is_empty() {
@@ -187,6 +193,11 @@ pub fn parse(text: &[u8]) -> Result<Spec<'_>, SpecError> {
             }
             b"log_size" => s.log_size = int()?,
             b"pending_signal" => s.pending_signal = int()? as i32,
+            b"claim_fd" => {
+                int()?;
+                s.claim_fds.push(value).then_some(()).ok_or(bad)?
+            }
+            b"release" => s.release = value,
             // Unknown keys are ignored: an older monitor can read a newer spec.
             _ => {}
         }

@@ -11,7 +11,7 @@ use core::ffi::CStr;
 use libc::c_int;
 
 use crate::plan::{Create, OpKind, Prepared, PreparedOp, Resolve};
-use crate::report::{ChildReport, Step, GO, PID_TAG, TTY_TAG};
+use crate::report::{ChildReport, Step, GO, NET_TAG, PID_TAG, TTY_TAG};
 use crate::resolve::{
     fd_path, is_dir, make_in_root, open_in_root, with_parent, Follow, PROC_SUPER_MAGIC, SYSFS_MAGIC,
 };
@@ -142,6 +142,14 @@ pub fn join<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Joined {
 }
 
 pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
+    // 0. `[net] type = container:NAME | netns:PATH`: into that network namespace before
+    //    anything else, so every later step (the netlink socket, lo) acts there. The
+    //    fd is of no use afterwards and must not reach the app.
+    if let Some(fd) = p.net_join_fd {
+        mark(&fds, Step::JoinNs, 100);
+        step!(sys.setns(fd, libc::CLONE_NEWNET), Step::JoinNs, 100);
+        let _ = sys.close(fd);
+    }
     mark(&fds, Step::WaitGo, 0);
     // 1. Die with the parent while still setting up, and keep /proc/<pid> of this copy
     //    of lite unreadable by others until exec.
@@ -161,6 +169,28 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     }
     if let (Some(procs), false) = (&p.cgroup_v2_procs, fds.in_cgroup) {
         step!(write_file(sys, procs, b"0"), Step::Cgroup, 99);
+    }
+
+    // The network: a NETLINK_ROUTE socket opened here acts in this (new) network
+    // namespace; lite creates the veth peer in it and configures eth0 through this
+    // socket while the child waits for GO, so the app finds eth0 ready and lite never
+    // calls setns. Sent before GO because lite needs it to finish the set-up that GO
+    // waits for.
+    if p.net_socket {
+        mark(&fds, Step::NetSocket, 0);
+        let nl = step!(
+            sys.socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                libc::NETLINK_ROUTE
+            ),
+            Step::NetSocket,
+            0
+        );
+        let sent = sys.send_fd(fds.sock, &NET_TAG, nl);
+        // lite holds its own copy now (or the send failed): this one must not stay.
+        let _ = sys.close(nl);
+        step!(sent, Step::NetSocket, 1);
     }
 
     // Wait for GO: the parent has attached every cgroup hierarchy by then. EOF means the
@@ -641,9 +671,9 @@ fn chdir_in_root<S: Sys>(sys: &S, cwd: &CStr) -> SysResult<()> {
 }
 
 /// Closes every fd but stdio, the handshake socket, /dev/null and the few the plan
-/// hands over (the log pipe, the monitor image, the namespaces to join). Run first
-/// thing after clone. close_range needs 5.9; older kernels walk /proc/self/fd (still
-/// the host's /proc here, before any mount).
+/// hands over (the log pipe, the monitor image, the namespaces to join, the network
+/// namespace to join). Run first thing after clone. close_range needs 5.9; older
+/// kernels walk /proc/self/fd (still the host's /proc here, before any mount).
 pub(crate) fn close_unneeded_fds<S: Sys>(sys: &S, p: &Prepared, fds: &ChildFds) -> SysResult<()> {
     let mut keep = [-1 as c_int; 16];
     let mut n = 0;
@@ -662,6 +692,9 @@ pub(crate) fn close_unneeded_fds<S: Sys>(sys: &S, p: &Prepared, fds: &ChildFds) 
         add(fd);
     }
     for &(fd, _) in p.join.iter() {
+        add(fd);
+    }
+    if let Some(fd) = p.net_join_fd {
         add(fd);
     }
     let keep = &mut keep[..n];

@@ -917,3 +917,121 @@ fn before_5_6_every_path_inside_the_root_is_walked_one_component_at_a_time() {
         ))));
     assert!(calls.iter().any(|c| c.starts_with("mount /proc/self/fd/")));
 }
+
+#[test]
+fn the_net_socket_goes_to_lite_before_go() {
+    let mut plan = sample_plan();
+    plan.net_socket = true;
+    plan.cgroup_v2_procs = Some("/sys/fs/cgroup/lite/c/cgroup.procs".into());
+    let sys = RecordingSys::default();
+    let (out, _) = run_names(&plan, &sys);
+    assert_eq!(out, Outcome::Exec);
+    let calls = sys.calls();
+    let at = |prefix: &str| {
+        calls
+            .iter()
+            .position(|c| c.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {calls:#?}"))
+    };
+    let socket = format!(
+        "socket {} {:#x} {}",
+        libc::AF_NETLINK,
+        libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+        libc::NETLINK_ROUTE
+    );
+    // The fake's socket() answers fd 102.
+    assert!(
+        at("open /sys/fs/cgroup") < at(&socket),
+        "in its cgroups first"
+    );
+    assert_eq!(calls[at(&socket) + 1], "send_fd 3 \"NET\\0\" 102");
+    assert_eq!(calls[at(&socket) + 2], "close 102");
+    assert!(at("send_fd 3 \"NET") < at("read 3"), "before GO");
+    // Without net_socket, no netlink socket.
+    let sys = RecordingSys::default();
+    run_names(&sample_plan(), &sys);
+    assert!(!sys.calls().iter().any(|c| c.starts_with(&socket)));
+}
+
+#[test]
+fn a_failed_net_socket_is_reported() {
+    let mut plan = sample_plan();
+    plan.net_socket = true;
+    let sys = RecordingSys::default();
+    sys.fail_nth("socket", 0, libc::EMFILE);
+    let (out, names) = run_names(&plan, &sys);
+    assert_eq!(
+        out,
+        Outcome::Failed(ChildReport {
+            step: Step::NetSocket,
+            index: 0,
+            errno: libc::EMFILE
+        })
+    );
+    assert!(!names.iter().any(|n| n == "read"), "no wait for GO");
+    // A failed send closes the socket and names index 1.
+    let sys = RecordingSys::default();
+    sys.fail_all("send_fd", libc::EPIPE);
+    let (out, _) = run_names(&plan, &sys);
+    assert_eq!(
+        out,
+        Outcome::Failed(ChildReport {
+            step: Step::NetSocket,
+            index: 1,
+            errno: libc::EPIPE
+        })
+    );
+    assert!(sys.calls().contains(&"close 102".to_string()));
+}
+
+fn joining_a_netns() -> Plan {
+    let mut plan = sample_plan();
+    plan.namespaces.retain(|n| n != "net");
+    plan.net_join_fd = Some(9);
+    plan
+}
+
+#[test]
+fn a_joined_network_namespace_comes_first_and_its_fd_is_closed() {
+    let sys = RecordingSys::default();
+    let (out, _) = run_names(&joining_a_netns(), &sys);
+    assert_eq!(out, Outcome::Exec);
+    let calls = sys.calls();
+    assert_eq!(
+        &calls[..2],
+        &[
+            format!("setns 9 {:#x}", libc::CLONE_NEWNET),
+            "close 9".into()
+        ]
+    );
+    // A refused setns is a JoinNs report with index 100.
+    let sys = RecordingSys::default();
+    sys.fail_all("setns", libc::EINVAL);
+    let (out, names) = run_names(&joining_a_netns(), &sys);
+    assert_eq!(
+        out,
+        Outcome::Failed(ChildReport {
+            step: Step::JoinNs,
+            index: 100,
+            errno: libc::EINVAL
+        })
+    );
+    assert_eq!(names, vec!["setns"]);
+}
+
+#[test]
+fn the_network_namespace_fd_survives_the_first_fd_sweep() {
+    let mut plan = joining_a_netns();
+    plan.output_fd = Some(7);
+    let p = prepared(&plan);
+    let sys = RecordingSys::default();
+    crate::child::close_unneeded_fds(&sys, &p, &FDS).unwrap();
+    assert_eq!(
+        sys.calls(),
+        vec![
+            "close_range 5 0x6 0",
+            "close_range 8 0x8 0",
+            "close_range 10 0x7ffffffe 0"
+        ]
+    );
+}

@@ -9,7 +9,8 @@ use napi_derive::napi;
 use crate::error::Error;
 use crate::monitor;
 use crate::plan::{prepare, read_last_cap, Plan};
-use crate::spawn::{self, StartOutcome};
+use crate::report::ChildReport;
+use crate::spawn::{self, NetOutcome, StartOutcome};
 use crate::wait;
 
 pub struct Code(&'static str);
@@ -153,6 +154,17 @@ pub struct Container {
     loop_device: Option<String>,
     tty_master: Option<OwnedFd>,
     progress: Option<spawn::Progress>,
+    /// A failure that arrived while takeNetSocket waited: start() returns it.
+    pending_failure: Option<ChildReport>,
+}
+
+fn child_failure(r: ChildReport, timed_out: Option<bool>) -> ChildFailure {
+    ChildFailure {
+        step: r.step.name().to_string(),
+        index: r.index as u32,
+        errno: r.errno,
+        timed_out,
+    }
 }
 
 /// Clones the container's first process into its new namespaces. It waits for `start`.
@@ -177,6 +189,7 @@ pub fn create(plan: Plan, cgroup_dir: Option<String>) -> napi::Result<Container,
             .map(|d| d.to_string_lossy().into_owned()),
         tty_master: None,
         progress: s.progress,
+        pending_failure: None,
     })
 }
 
@@ -199,6 +212,16 @@ impl Container {
     /// step it hung in (`timedOut`).
     #[napi]
     pub fn start(&mut self, timeout_ms: u32) -> napi::Result<StartResult, Code> {
+        // Set-up already failed while lite waited for the net socket: that is the outcome.
+        if let Some(r) = self.pending_failure.take() {
+            self.sock = None;
+            self.loop_fd = None;
+            let timed_out = (r.errno == libc::ETIMEDOUT).then_some(true);
+            return Ok(StartResult {
+                failure: Some(child_failure(r, timed_out)),
+                tty: false,
+            });
+        }
         let sock = self
             .sock
             .take()
@@ -239,6 +262,42 @@ impl Container {
                 }),
                 tty: false,
             }),
+        }
+    }
+
+    /// The NETLINK_ROUTE socket the child opened in the container's new network
+    /// namespace (plan.netSocket), sent before GO; the fd is close-on-exec and the
+    /// caller's to close. When set-up failed first (a cgroup, the socket), this throws
+    /// with code "ChildFailed" and the following start() returns that failure; when
+    /// nothing came in time, the child is killed, this throws "Timeout", and start()
+    /// returns the step it hung in.
+    #[napi]
+    pub fn take_net_socket(&mut self, timeout_ms: u32) -> napi::Result<i32, Code> {
+        let sock = self
+            .sock
+            .as_ref()
+            .ok_or_else(|| js_err(Error::Protocol("takeNetSocket after start".into())))?;
+        match spawn::take_net_socket(sock, Duration::from_millis(timeout_ms as u64)) {
+            Ok(NetOutcome::Socket(fd)) => Ok(fd.into_raw_fd()),
+            Ok(NetOutcome::Failed(r)) => {
+                let msg = format!(
+                    "the container failed at step {} (index {}, errno {}) before sending its network socket",
+                    r.step.name(),
+                    r.index,
+                    r.errno
+                );
+                self.pending_failure = Some(r);
+                Err(napi::Error::new(Code("ChildFailed"), msg))
+            }
+            Err(Error::Timeout) => {
+                let _ = wait::send_signal(self.pid, self.pidfd.as_ref(), libc::SIGKILL);
+                self.pending_failure = self
+                    .progress
+                    .as_ref()
+                    .and_then(|p| p.report(libc::ETIMEDOUT));
+                Err(js_err(Error::Timeout))
+            }
+            Err(e) => Err(js_err(e)),
         }
     }
 
@@ -552,4 +611,199 @@ pub fn build_squashfs(
         opts,
         failure: None,
     }))
+}
+
+// ---- Container networking: rtnetlink (net/rtnl.rs) ----
+//
+// Errors are the core's `Os` errors: the message ends with the kernel's errno as
+// "(os error N)" (EOPNOTSUPP = 95: the kernel lacks the link type, see netKindOption),
+// e.g. "create the veth pair: Operation not supported (os error 95)".
+
+fn net_err(what: &'static str) -> impl Fn(crate::sys::Errno) -> napi::Error<Code> {
+    move |e| js_err(Error::Os { what, errno: e.0 })
+}
+
+fn host_rtnl() -> napi::Result<crate::net::netlink::Socket, Code> {
+    crate::net::netlink::Socket::open(libc::NETLINK_ROUTE).map_err(net_err("open a netlink socket"))
+}
+
+fn ipv4(what: &str, s: &str) -> napi::Result<std::net::Ipv4Addr, Code> {
+    s.parse().map_err(|_| {
+        js_err(Error::InvalidPlan(format!(
+            "{what}: {s:?} is not an IPv4 address"
+        )))
+    })
+}
+
+fn prefix_len(p: u32) -> napi::Result<u8, Code> {
+    u8::try_from(p)
+        .ok()
+        .filter(|p| *p <= 32)
+        .ok_or_else(|| js_err(Error::InvalidPlan(format!("prefix length {p} (0..32)"))))
+}
+
+/// /proc/<pid>/ns/net of the container's first process, close-on-exec.
+fn netns_of(pid: i32) -> napi::Result<OwnedFd, Code> {
+    let path = std::ffi::CString::new(format!("/proc/{pid}/ns/net")).expect("no NUL");
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(js_err(Error::last_os(
+            "open the container's network namespace",
+        )));
+    }
+    Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) })
+}
+
+fn link_index(
+    sock: &crate::net::netlink::Socket,
+    name: &str,
+    what: &'static str,
+) -> napi::Result<crate::net::rtnl::LinkInfo, Code> {
+    crate::net::rtnl::link_by_name(sock, name)
+        .map_err(net_err(what))?
+        .ok_or_else(|| net_err(what)(crate::sys::Errno(libc::ENODEV)))
+}
+
+#[napi(object)]
+pub struct NetBridge {
+    pub index: u32,
+    pub mtu: u32,
+    /// This call created it.
+    pub created: bool,
+}
+
+#[napi(object)]
+pub struct NetLink {
+    pub index: u32,
+    pub mtu: u32,
+    /// "bridge", "veth", ...; none for a physical device or lo.
+    pub kind: Option<String>,
+    pub up: bool,
+    /// The index of the bridge it is a port of.
+    pub master: Option<u32>,
+}
+
+#[napi(object)]
+pub struct NetRoute {
+    pub dst: String,
+    pub prefix: u32,
+    /// 0 for a route without an output interface.
+    pub oif: u32,
+}
+
+/// The bridge `name` with `gateway/prefix`, up: created when missing (safe when two
+/// lite processes race). A link of that name that is not a bridge: EEXIST.
+#[napi]
+pub fn net_ensure_bridge(
+    name: String,
+    gateway: String,
+    prefix: u32,
+) -> napi::Result<NetBridge, Code> {
+    let gw = ipv4("gateway", &gateway)?;
+    let prefix = prefix_len(prefix)?;
+    let sock = host_rtnl()?;
+    let b = crate::net::rtnl::ensure_bridge(&sock, &name, gw, prefix)
+        .map_err(net_err("set up the bridge"))?;
+    Ok(NetBridge {
+        index: b.index,
+        mtu: b.mtu,
+        created: b.created,
+    })
+}
+
+/// A veth pair: `hostName` on the host, a port of `bridge`, up, with `mtu` (0: the
+/// bridge's); its peer "eth0" created directly in the network namespace of `pid`.
+#[napi]
+pub fn net_create_veth(
+    host_name: String,
+    bridge: String,
+    pid: i32,
+    mtu: u32,
+) -> napi::Result<(), Code> {
+    let sock = host_rtnl()?;
+    let br = link_index(&sock, &bridge, "find the bridge")?;
+    let ns = netns_of(pid)?;
+    let mtu = if mtu == 0 { br.mtu } else { mtu };
+    crate::net::rtnl::create_veth(&sock, &host_name, "eth0", ns.as_raw_fd(), mtu, br.index)
+        .map_err(net_err("create the veth pair"))
+}
+
+/// A "macvlan" (mode bridge) or "ipvlan" (mode l2) link on the host's `parent`, created
+/// as "eth0" in the network namespace of `pid`.
+#[napi]
+pub fn net_create_macvlan(kind: String, parent: String, pid: i32) -> napi::Result<(), Code> {
+    let sock = host_rtnl()?;
+    let p = link_index(&sock, &parent, "find the parent interface")?;
+    let ns = netns_of(pid)?;
+    crate::net::rtnl::create_macvlan(&sock, &kind, p.index, "eth0", ns.as_raw_fd())
+        .map_err(net_err("create the macvlan/ipvlan link"))
+}
+
+/// eth0 inside the container, through the socket from takeNetSocket (not closed here):
+/// lo up, `address/prefix`, eth0 up, the default route via `gateway`.
+#[napi]
+pub fn net_configure_inside(
+    sock_fd: i32,
+    address: String,
+    prefix: u32,
+    gateway: Option<String>,
+) -> napi::Result<(), Code> {
+    let addr = ipv4("address", &address)?;
+    let prefix = prefix_len(prefix)?;
+    let gw = gateway.as_deref().map(|g| ipv4("gateway", g)).transpose()?;
+    // A duplicate, so that the caller's fd stays open when the Socket drops.
+    let dup = unsafe { libc::fcntl(sock_fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if dup < 0 {
+        return Err(js_err(Error::last_os(
+            "duplicate the container's netlink socket",
+        )));
+    }
+    let owned: OwnedFd = unsafe { std::os::fd::FromRawFd::from_raw_fd(dup) };
+    let sock = crate::net::netlink::Socket::from_fd(owned);
+    crate::net::rtnl::configure_inside(&sock, "eth0", addr, prefix, gw)
+        .map_err(net_err("configure eth0 in the container"))
+}
+
+/// Deletes the host link `name` (a veth's host end takes its peer along); false when
+/// there is none.
+#[napi]
+pub fn net_delete_link(name: String) -> napi::Result<bool, Code> {
+    let sock = host_rtnl()?;
+    crate::net::rtnl::delete_link(&sock, &name).map_err(net_err("delete the link"))
+}
+
+/// The host link `name`, or null.
+#[napi]
+pub fn net_link(name: String) -> napi::Result<Option<NetLink>, Code> {
+    let sock = host_rtnl()?;
+    let l = crate::net::rtnl::link_by_name(&sock, &name).map_err(net_err("look up the link"))?;
+    Ok(l.map(|l| NetLink {
+        index: l.index,
+        mtu: l.mtu,
+        kind: l.kind,
+        up: l.up,
+        master: l.master,
+    }))
+}
+
+/// The host's IPv4 routes of the main table.
+#[napi]
+pub fn net_ipv4_routes() -> napi::Result<Vec<NetRoute>, Code> {
+    let sock = host_rtnl()?;
+    let routes = crate::net::rtnl::ipv4_routes(&sock).map_err(net_err("list the routes"))?;
+    Ok(routes
+        .into_iter()
+        .map(|r| NetRoute {
+            dst: r.dst.to_string(),
+            prefix: r.prefix as u32,
+            oif: r.oif,
+        })
+        .collect())
+}
+
+/// The kernel option behind a link kind ("bridge" -> "CONFIG_BRIDGE"; "" if unknown),
+/// for the message when creating one fails with EOPNOTSUPP.
+#[napi]
+pub fn net_kind_option(kind: String) -> String {
+    crate::net::rtnl::kind_missing_option(&kind).to_string()
 }

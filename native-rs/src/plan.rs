@@ -138,6 +138,12 @@ pub struct Plan {
     pub cgroup_tasks: Vec<String>,
     /// cgroup v2: the `cgroup.procs` file, written by the child unless clone3 placed it.
     pub cgroup_v2_procs: Option<String>,
+    /// Before waiting for GO, open a NETLINK_ROUTE socket in the new network namespace
+    /// and send it to lite (report::NET_TAG), which sets up eth0 through it.
+    pub net_socket: bool,
+    /// `[net] type = container:NAME | netns:PATH`: an fd of the network namespace to
+    /// join (setns) first thing; the plan then makes no new "net" namespace.
+    pub net_join_fd: Option<i32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,6 +235,8 @@ pub struct Prepared {
     pub cgroup_v2_procs: Option<CString>,
     pub tty: bool,
     pub stdin: bool,
+    pub net_socket: bool,
+    pub net_join_fd: Option<i32>,
 }
 
 fn cstring(what: &str, s: &str) -> Result<CString> {
@@ -507,6 +515,13 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         clone_flags = 0;
         new_cgroupns = false;
     }
+    if let Some(fd) = plan.net_join_fd {
+        if fd < 3 || clone_flags & libc::CLONE_NEWNET as u64 != 0 || plan.join_pid.is_some() {
+            return Err(Error::InvalidPlan(
+                "netJoinFd needs an fd above stdio, no new \"net\" namespace and no joinPid".into(),
+            ));
+        }
+    }
     if plan.argv.is_empty() {
         return Err(Error::InvalidPlan("argv is empty".into()));
     }
@@ -638,6 +653,8 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
             .transpose()?,
         tty: plan.tty,
         stdin: plan.stdin,
+        net_socket: plan.net_socket,
+        net_join_fd: plan.net_join_fd,
     })
 }
 
@@ -738,6 +755,14 @@ pub mod tests {
         assert!(prepare(&p, 40).is_err());
         let mut p = sample_plan();
         p.ops[1].kind = "chmod".into();
+        assert!(prepare(&p, 40).is_err());
+        // Joining a network namespace excludes making one.
+        let mut p = sample_plan();
+        p.net_join_fd = Some(9);
+        assert!(prepare(&p, 40).is_err());
+        p.namespaces.retain(|n| n != "net");
+        assert_eq!(prepare(&p, 40).unwrap().net_join_fd, Some(9));
+        p.net_join_fd = Some(1);
         assert!(prepare(&p, 40).is_err());
     }
 }

@@ -13,6 +13,10 @@ pub const GO: [u8; 4] = *b"GO!\0";
 pub const TTY_TAG: [u8; 4] = *b"PTY\0";
 /// `lite exec`: the joining child's message "PID\0" + the new process's pid (LE).
 pub const PID_TAG: [u8; 4] = *b"PID\0";
+/// Child -> parent, before GO, with a NETLINK_ROUTE socket opened in the container's
+/// new network namespace attached (SCM_RIGHTS): lite configures the container's
+/// interfaces through it without ever calling setns itself.
+pub const NET_TAG: [u8; 4] = *b"NET\0";
 
 /// The set-up steps, in the order the child runs them. `index` says which item of a
 /// step's list failed (the mount op, the rlimit, the exec candidate).
@@ -51,12 +55,15 @@ pub enum Step {
     JoinNs = 26,
     /// Joining a cgroup (index: which `tasks` file; 99 the cgroup v2 one).
     Cgroup = 27,
+    /// Opening the netlink socket in the new network namespace (index 0) or sending
+    /// it to lite (index 1).
+    NetSocket = 28,
 }
 
 impl Step {
     pub fn from_u16(v: u16) -> Option<Step> {
         use Step::*;
-        const ALL: [Step; 27] = [
+        const ALL: [Step; 28] = [
             WaitGo,
             Prctl,
             CgroupNs,
@@ -84,6 +91,7 @@ impl Step {
             Seccomp,
             JoinNs,
             Cgroup,
+            NetSocket,
         ];
         ALL.iter().copied().find(|s| *s as u16 == v)
     }
@@ -119,6 +127,7 @@ impl Step {
             Seccomp => "seccomp",
             JoinNs => "join-ns",
             Cgroup => "cgroup",
+            NetSocket => "net-socket",
         }
     }
 }
@@ -161,7 +170,7 @@ mod tests {
 
     #[test]
     fn round_trip_every_step() {
-        for v in 1..=25u16 {
+        for v in 1..=28u16 {
             let step = Step::from_u16(v).expect("step");
             let r = ChildReport {
                 step,
@@ -186,12 +195,13 @@ mod tests {
         assert_eq!(ChildReport::decode(&bad), None);
         let mut bad_step = r;
         bad_step[4] = 99;
+        assert_eq!(Step::from_u16(29), None);
         assert_eq!(ChildReport::decode(&bad_step), None);
     }
 
     #[test]
     fn step_names_are_unique() {
-        let names: Vec<_> = (1..=25u16)
+        let names: Vec<_> = (1..=28u16)
             .map(|v| Step::from_u16(v).unwrap().name())
             .collect();
         let mut sorted = names.clone();

@@ -10,7 +10,7 @@ use crate::child::{child_main, ChildFds};
 use crate::error::{Error, Result};
 use crate::loopdev;
 use crate::plan::Prepared;
-use crate::report::{ChildReport, GO, PID_TAG, REPORT_LEN, TTY_TAG};
+use crate::report::{ChildReport, GO, NET_TAG, PID_TAG, REPORT_LEN, TTY_TAG};
 use crate::sys::{
     CloneArgs, Errno, LinuxSys, Sys, CLONE_ARGS_SIZE_VER0, CLONE_ARGS_SIZE_VER2, CLONE_INTO_CGROUP,
     CLONE_PIDFD,
@@ -437,6 +437,67 @@ fn recv_with_fd(sock: RawFd, buf: &mut [u8]) -> std::io::Result<(usize, Option<O
     Ok((n, fd))
 }
 
+/// What the child sent before GO when the plan asked for its network socket.
+#[derive(Debug)]
+pub enum NetOutcome {
+    /// A NETLINK_ROUTE socket acting in the container's network namespace (CLOEXEC).
+    Socket(OwnedFd),
+    /// Set-up failed before the socket was sent (joining a cgroup, opening it).
+    Failed(ChildReport),
+}
+
+/// Waits (bounded) for the child's NET message, sent before GO. A report instead is
+/// the child's failure; EOF means it died without one.
+pub fn take_net_socket(sock: &OwnedFd, timeout: Duration) -> Result<NetOutcome> {
+    let fd = sock.as_raw_fd();
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Error::Timeout);
+        }
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        let r = unsafe { libc::poll(&mut pfd, 1, left.as_millis().min(i32::MAX as u128) as c_int) };
+        if r < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            return Err(Error::Os {
+                what: "poll the container",
+                errno: e.raw_os_error().unwrap_or(0),
+            });
+        }
+        if r == 0 {
+            continue;
+        }
+        let mut buf = [0u8; REPORT_LEN];
+        let (n, fd_received) = recv_with_fd(fd, &mut buf).map_err(|e| Error::Os {
+            what: "read from the container",
+            errno: e.raw_os_error().unwrap_or(0),
+        })?;
+        if n == 0 {
+            return Err(Error::Protocol(
+                "the container exited before sending its network socket".into(),
+            ));
+        }
+        if n == NET_TAG.len() && buf[..n] == NET_TAG {
+            return match fd_received {
+                Some(s) => Ok(NetOutcome::Socket(s)),
+                None => Err(Error::Protocol("a NET message without its socket".into())),
+            };
+        }
+        return match ChildReport::decode(&buf[..n]) {
+            Some(report) => Ok(NetOutcome::Failed(report)),
+            None => Err(Error::Protocol(format!("{n} bytes that are not a report"))),
+        };
+    }
+}
+
 /// Sends GO and waits for the outcome: EOF (exec succeeded) or a report.
 pub fn start(sock: &OwnedFd, timeout: Duration) -> Result<StartOutcome> {
     let fd = sock.as_raw_fd();
@@ -487,6 +548,11 @@ pub fn start(sock: &OwnedFd, timeout: Duration) -> Result<StartOutcome> {
         }
         if n == TTY_TAG.len() && buf[..n] == TTY_TAG && fd_received.is_some() {
             tty_master = fd_received;
+            continue;
+        }
+        // A net socket nobody took (takeNetSocket not called): closed here.
+        if n == NET_TAG.len() && buf[..n] == NET_TAG {
+            drop(fd_received);
             continue;
         }
         return match ChildReport::decode(&buf[..n]) {
@@ -581,6 +647,63 @@ mod tests {
                 what: "clone3",
                 errno: libc::EPERM
             })
+        ));
+    }
+
+    #[test]
+    fn the_net_socket_or_a_report_comes_before_go() {
+        use crate::report::Step;
+        let (parent, child) = socketpair().unwrap();
+        let null = open_cloexec(c"/dev/null", libc::O_RDONLY, "open").unwrap();
+        LinuxSys
+            .send_fd(child.as_raw_fd(), &NET_TAG, null.as_raw_fd())
+            .unwrap();
+        match take_net_socket(&parent, Duration::from_secs(5)).unwrap() {
+            NetOutcome::Socket(fd) => {
+                let flags = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) };
+                assert_eq!(flags & libc::FD_CLOEXEC, libc::FD_CLOEXEC);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A failure report instead of the socket.
+        let report = ChildReport {
+            step: Step::Cgroup,
+            index: 99,
+            errno: libc::EACCES,
+        };
+        let bytes = report.encode();
+        assert_eq!(
+            unsafe {
+                libc::send(
+                    child.as_raw_fd(),
+                    bytes.as_ptr() as *const _,
+                    bytes.len(),
+                    0,
+                )
+            },
+            bytes.len() as isize
+        );
+        assert!(matches!(
+            take_net_socket(&parent, Duration::from_secs(5)).unwrap(),
+            NetOutcome::Failed(r) if r == report
+        ));
+        // Nothing within the timeout.
+        assert!(matches!(
+            take_net_socket(&parent, Duration::from_millis(20)),
+            Err(Error::Timeout)
+        ));
+        // A NET message nobody took does not confuse start(); EOF is success.
+        LinuxSys
+            .send_fd(child.as_raw_fd(), &NET_TAG, null.as_raw_fd())
+            .unwrap();
+        // The child's end stops writing (EOF for the parent) but still takes GO.
+        assert_eq!(
+            unsafe { libc::shutdown(child.as_raw_fd(), libc::SHUT_WR) },
+            0
+        );
+        assert!(matches!(
+            start(&parent, Duration::from_secs(5)),
+            Ok(StartOutcome::Running { tty_master: None })
         ));
     }
 }

@@ -16,6 +16,7 @@ import { logs } from './logs.ts'
 import { rm } from './rm.ts'
 import { boot } from './boot.ts'
 import { shutdown } from './shutdown.ts'
+import { netReleaseCommand } from './net-release.ts'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module has its own argument type
-export const commands: CommandModule<any, any>[] = [run, exec, ps, status, stop, kill, logs, rm, boot, shutdown, check, info, helpConfig, rootfs, image, initScript]
+export const commands: CommandModule<any, any>[] = [run, exec, ps, status, stop, kill, logs, rm, boot, shutdown, check, info, helpConfig, rootfs, image, initScript, netReleaseCommand]

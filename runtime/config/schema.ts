@@ -47,6 +47,9 @@ import type { IoLimit, PassedDevice } from './types.ts'
 import { parseDelay, parseLogSize, parseRestart, type RestartPolicy } from './start-values.ts'
 import { loadRunImage, type RunImage } from '../image/run-image.ts'
 import { checkUserSpec, resolveUser, UserError } from '../image/user.ts'
+import { DEFAULT_SUBNET, formatNet, parseCidr, parseIpv4, parseSubnet, type Ipv4Net } from '../net/address.ts'
+import { DEFAULT_BRIDGE, ownsNetns, parseInterfaceName, parseNetType, parsePublish, type NetMode, type Publish } from '../net/values.ts'
+import { netFinish } from '../net/config-rules.ts'
 
 /** Values from the command line that replace (and satisfy) config keys. */
 export interface ConfigOverrides {
@@ -300,6 +303,7 @@ export const SECTIONS: readonly SectionSpec[] = [
     name: 'net',
     doc: 'Networking, and the container\'s /etc/resolv.conf and /etc/hosts.',
     finish(cfg, ctx) {
+      netFinish(cfg, ctx)
       const dns = ctx.origin('net.dns[0]')
       const resolv = ctx.origin('net.resolv_conf')
       if (dns && resolv && cfg.net.resolvConf !== 'host') {
@@ -739,17 +743,109 @@ export const KEYS: readonly KeySpec[] = [
   }),
 
   // ------------------------------------------------------------------ [net]
-  key<'none' | 'host'>({
+  key<NetMode>({
     section: 'net',
     key: 'type',
-    value: 'none | host',
+    value: 'none | host | bridge | macvlan | ipvlan | container:NAME | netns:PATH',
     default: 'none',
-    doc: 'none: a new network namespace with only lo up. host: the host\'s network.',
+    doc:
+      'none: a new network namespace with only lo up. host: the host\'s network. bridge: eth0 on a ' +
+      'bridge with NAT and published ports. macvlan, ipvlan: eth0 with its own address on parent\'s ' +
+      'LAN. container:NAME: the network of a running container. netns:PATH: a named network ' +
+      'namespace such as /run/netns/x.',
     lxc: 'lxc.net.0.type',
     nspawn: 'Network.Private',
-    parse: oneOf(['none', 'host'] as const),
-    apply: (cfg, type) => {
-      cfg.net.type = type
+    parse: parseNetType,
+    apply: (cfg, mode) => {
+      cfg.net.type = mode.type
+      if (mode.target !== undefined) cfg.net.target = mode.target
+    },
+  }),
+  key<string>({
+    section: 'net',
+    key: 'bridge',
+    value: 'interface name',
+    default: DEFAULT_BRIDGE,
+    doc: 'type = bridge: the host bridge, created on first use with the subnet\'s gateway and kept, as docker0 is.',
+    lxc: 'lxc.net.0.link',
+    parse: parseInterfaceName,
+    apply: (cfg, bridge) => {
+      cfg.net.bridge = bridge
+    },
+  }),
+  key<Ipv4Net>({
+    section: 'net',
+    key: 'subnet',
+    value: 'IPv4 CIDR',
+    default: formatNet(DEFAULT_SUBNET),
+    doc: 'type = bridge: the bridge\'s subnet; its .1 is the gateway. Every container on one bridge must give the same subnet.',
+    parse: parseSubnet,
+    apply: (cfg, subnet) => {
+      cfg.net.subnet = subnet
+    },
+  }),
+  key<{ address: string; prefix?: number }>({
+    section: 'net',
+    key: 'address',
+    value: 'IPv4 [/prefix]',
+    defaultDoc: 'leased (bridge)',
+    doc: 'bridge: a fixed address in the subnet, else one is leased. macvlan, ipvlan: the address with its prefix (required), e.g. 192.168.1.50/24.',
+    lxc: 'lxc.net.0.ipv4.address',
+    parse: (raw) => (raw.includes('/') ? parseCidr(raw, { minPrefix: 1, maxPrefix: 32 }) : { address: parseIpv4(raw) }),
+    apply: (cfg, address) => {
+      cfg.net.address = address
+    },
+  }),
+  key<string>({
+    section: 'net',
+    key: 'gateway',
+    value: 'IPv4',
+    defaultDoc: 'none (bridge: the subnet\'s .1)',
+    doc: 'macvlan, ipvlan: the default route\'s gateway on the parent\'s LAN.',
+    lxc: 'lxc.net.0.ipv4.gateway',
+    parse: parseIpv4,
+    apply: (cfg, gateway) => {
+      cfg.net.gateway = gateway
+    },
+  }),
+  key<string>({
+    section: 'net',
+    key: 'parent',
+    value: 'interface name',
+    defaultDoc: 'none',
+    doc: 'macvlan, ipvlan: the host interface the container\'s eth0 sits on (required).',
+    lxc: 'lxc.net.0.link',
+    parse: parseInterfaceName,
+    apply: (cfg, parent) => {
+      cfg.net.parent = parent
+    },
+  }),
+  key<Publish>({
+    section: 'net',
+    key: 'publish',
+    list: true,
+    value: '[HOSTIP:]HOSTPORT:PORT[/tcp|udp]',
+    defaultDoc: 'none',
+    doc:
+      'type = bridge: a port of the host forwarded to the container (DNAT), from other hosts and from ' +
+      'the host itself (127.0.0.1 included). tcp unless /udp is given.',
+    parse: parsePublish,
+    apply: (cfg, p) => {
+      cfg.net.publish.push(p)
+    },
+  }),
+  key<string>({
+    section: 'net',
+    key: 'link',
+    list: true,
+    value: 'container name',
+    defaultDoc: 'none',
+    doc:
+      'type = bridge: a running container on the same bridge whose name and address go into this ' +
+      'container\'s /etc/hosts at start (one-way: start it first).',
+    parse: parseContainerName,
+    apply: (cfg, name) => {
+      cfg.net.links.push(name)
     },
   }),
   key<string>({
@@ -1106,7 +1202,7 @@ export const KEYS: readonly KeySpec[] = [
     parse: parseSysctlValue,
     apply: (cfg, value, origin, ctx) => {
       const problem = sysctlProblem(ctx.key, {
-        newNet: cfg.net.type === 'none',
+        newNet: ownsNetns(cfg.net.type),
         newIpc: !cfg.namespaces.keep.includes('ipc'),
       })
       if (problem) throw new ValueError(problem)
@@ -1254,7 +1350,7 @@ export function emptyConfig(file: string): ContainerConfig {
     exec: { entrypoint: [], cmd: [], env: [], cwd: '', user: { uid: 0, gid: 0 }, groups: [], init: false, stopSignal: 0, stopTimeout: 0 },
     mounts: [],
     namespaces: { keep: [] },
-    net: { type: 'none', resolvConf: 'host', dns: [], hosts: [] },
+    net: { type: 'none', bridge: DEFAULT_BRIDGE, subnet: DEFAULT_SUBNET, publish: [], links: [], resolvConf: 'host', dns: [], hosts: [] },
     limits: { rlimits: [], oomScoreAdj: null },
     hooks: { preStart: [], postStop: [] },
     security: { caps: [], noNewPrivs: true, seccomp: { kind: 'default' } },

@@ -2,6 +2,9 @@
 // set-up time) keeps the FILE:LINE it came from, so a failure in the child can be
 // reported against the line that asked for it.
 
+import type { Ipv4Net } from '../net/address.ts'
+import type { NetType, Publish } from '../net/values.ts'
+
 import type { CompactProfile } from '../seccomp/profile.ts'
 import type { RunImage } from '../image/run-image.ts'
 
@@ -138,7 +141,20 @@ export interface ContainerConfig {
     keep: KeepableNamespace[]
   }
   net: {
-    type: 'none' | 'host'
+    /** none | host | bridge | macvlan | ipvlan, or joining: container (target NAME) | netns (target PATH) */
+    type: NetType
+    target?: string
+    /** type = bridge: the bridge and its subnet (the gateway is its .1) */
+    bridge: string
+    subnet: Ipv4Net
+    /** bridge: an address in the subnet (else leased); macvlan/ipvlan: with its prefix */
+    address?: { address: string; prefix?: number }
+    /** macvlan/ipvlan: the default route's gateway, and the host interface they sit on */
+    gateway?: string
+    parent?: string
+    publish: Publish[]
+    /** containers whose addresses go into /etc/hosts at start */
+    links: string[]
     /** 'host' copies the host's /etc/resolv.conf, 'rootfs' leaves the image's, or an absolute file */
     resolvConf: 'host' | 'rootfs' | string
     /** nameservers; when set, resolv.conf is generated from them */

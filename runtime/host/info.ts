@@ -9,6 +9,8 @@ import { pickAddonDir } from '../native/addon-dir.ts'
 import type { Features } from '../native/index.ts'
 import { readMountInfo } from './mountinfo.ts'
 import { DEFAULT_PROFILE } from '../seccomp/default.ts'
+import { netKernelSupport, type OptionState } from '../net/kernel.ts'
+import { HOST_SETTINGS } from '../net/host-settings.ts'
 
 export interface HostInfo {
   kernel: string
@@ -21,6 +23,8 @@ export interface HostInfo {
   features?: Features
   /** seccomp filters (CONFIG_SECCOMP_FILTER) and the actions the kernel has; the default profile's source */
   seccomp?: { filter: boolean; actions: string[]; defaultProfile: string }
+  /** the kernel options container networks need, and the host settings lite changes */
+  network?: { kernel: Record<string, OptionState>; ipForward: string }
 }
 
 /** The small /proc files lite info reads (a few hundred bytes each). */
@@ -70,6 +74,15 @@ export function probeHost(features?: Features): HostInfo {
     addonDir: pickAddonDir(process.env, euid, mounts),
     features,
     seccomp: probeSeccomp(),
+    network: { kernel: netKernelSupport(), ipForward: readSetting('/proc/sys/net/ipv4/ip_forward') },
+  }
+}
+
+function readSetting(path: string): string {
+  try {
+    return readProcFile(path).trim()
+  } catch {
+    return 'unknown'
   }
 }
 
@@ -96,6 +109,12 @@ export function formatHostInfo(h: HostInfo): string {
   if (h.seccomp) {
     lines.push(`seccomp:      ${h.seccomp.filter ? `filters (${h.seccomp.actions.join(' ') || 'actions unknown'})` : 'no filters: [security] seccomp = unconfined is needed'}`)
     lines.push(`  default profile: ${h.seccomp.defaultProfile}`)
+  }
+  if (h.network) {
+    const k = Object.entries(h.network.kernel)
+    lines.push(`network:      ${k.map(([o, v]) => `${o.replace('CONFIG_', '')}=${v}`).join(' ')}`)
+    lines.push('  host settings a bridge network sets (only when one runs):')
+    for (const s of HOST_SETTINGS) lines.push(`    ${s.path.replace('/proc/sys/', '').replaceAll('/', '.')} = ${s.value}: ${s.why}${s.path.endsWith('ip_forward') ? ` (now ${h.network.ipForward})` : ''}`)
   }
   if (h.features) {
     lines.push(

@@ -41,7 +41,10 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
   const native = await loadNative()
   const image = monitorImage(native)
   // The container is built already: only the process part of the plan applies.
-  const joinPlan = { ...plan.native, ops: [], loopImage: undefined, hostname: undefined, loopbackUp: false, stubInit: false, joinPid: state.pid }
+  // A container on another's network (container:NAME, netns:PATH) joined it at start:
+  // its init's net namespace is that one, and exec joins it too.
+  const namespaces = config.net.type === 'container' || config.net.type === 'netns' ? [...plan.native.namespaces, 'net'] : plan.native.namespaces
+  const joinPlan = { ...plan.native, namespaces, ops: [], loopImage: undefined, hostname: undefined, loopbackUp: false, netSocket: false, netJoinFd: undefined, stubInit: false, joinPid: state.pid }
   let container
   try {
     container = native.create(joinPlan, undefined)

@@ -8,6 +8,7 @@ import type { CgroupPlacement } from '../cgroup/manager.ts'
 import { formatMonitorSpec, type MonitorSpec } from '../monitor/spec.ts'
 import { STATE_ROOT } from './state.ts'
 import type { ContainerState } from './state-file.ts'
+import { networkStateLines, type NetworkState } from '../net/state.ts'
 
 export interface RunIdentity {
   name: string
@@ -18,6 +19,8 @@ export interface RunIdentity {
   started: number
   /** [rootfs] image: what the container runs, pinned for lite exec and restarts */
   image?: PinnedImage
+  /** its network: type, address, published ports (net_* state lines) */
+  network?: NetworkState
 }
 
 /** The image a container started from, as its state records it. */
@@ -104,7 +107,7 @@ export function initialState(identity: RunIdentity, restarts: number, logTarget:
     oom: false,
     restarts,
     log: logValue(identity, logTarget),
-    extra: imageStateLines(identity.image),
+    extra: { ...imageStateLines(identity.image), ...networkStateLines(identity.network) },
   }
 }
 
@@ -134,6 +137,8 @@ export interface HandoverInput {
   pid: number
   pidStart?: number
   logFd?: number
+  /** the network's claims (address, ports): the monitor closes them when the container ends */
+  claimFds?: number[]
   hookVars: Record<string, string>
 }
 
@@ -157,6 +162,7 @@ export function monitorSpec(input: HandoverInput): MonitorSpec {
     `started=${identity.started}`,
     `log=${logValue(identity, config.log.target)}`,
     ...Object.entries(imageStateLines(identity.image)).map(([k, v]) => `${k}=${v}`),
+    ...Object.entries(networkStateLines(identity.network)).map(([k, v]) => `${k}=${v}`),
   ]
   return {
     name: identity.name,
@@ -180,7 +186,16 @@ export function monitorSpec(input: HandoverInput): MonitorSpec {
     logFd: input.logFd,
     logSize: config.log.size,
     state,
+    claimFds: input.claimFds ?? [],
+    // Rules in nf_tables outlive the container: lite removes them when it ends (the
+    // monitor runs this; after a killed monitor the next lite command does).
+    release: needsRelease(identity.network) ? [lite!, ...prefix, 'net-release', identity.name, posix.dirname(input.stateDir)] : [],
   }
+}
+
+/** Whether the container's end leaves something for lite to remove (bridge rules, claims). */
+function needsRelease(net: NetworkState | undefined): boolean {
+  return net?.type === 'bridge'
 }
 
 export function monitorSpecFor(input: HandoverInput): string {

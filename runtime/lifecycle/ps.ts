@@ -5,6 +5,7 @@
 import { listContainers, observeNamed, type Observation } from './registry.ts'
 import { formatState } from './state-file.ts'
 import type { LifecycleSystem } from './system.ts'
+import { networkOfState } from '../net/state.ts'
 
 /** 45s, 12m, 3h05m, 2d04h: how long, in the two largest units that matter. */
 export function formatDuration(seconds: number): string {
@@ -30,7 +31,16 @@ function timeText(o: Observation, nowSeconds: number): string {
   return s.finished === null ? '-' : `${formatDuration(nowSeconds - s.finished)} ago`
 }
 
-const HEADER = ['NAME', 'STATUS', 'PID', 'RESTARTS', 'UPTIME/EXITED', 'CONFIG']
+const HEADER = ['NAME', 'STATUS', 'PID', 'RESTARTS', 'UPTIME/EXITED', 'NETWORK', 'CONFIG']
+
+/** The address and published ports while it runs ("10.111.0.2 0.0.0.0:8080->80/tcp"), else the type. */
+function networkText(o: Observation): string {
+  const extra = o.state?.extra ?? {}
+  if (!extra.net) return '-'
+  if (!o.alive) return extra.net
+  const parts = [extra.net_address?.split('/')[0] ?? extra.net, ...(extra.net_publish ?? '').split(' ').filter(Boolean)]
+  return parts.join(' ')
+}
 
 export function formatTable(list: Observation[], nowSeconds: number): string {
   const rows = list.map((o) => [
@@ -39,6 +49,7 @@ export function formatTable(list: Observation[], nowSeconds: number): string {
     o.alive && o.state?.pid ? String(o.state.pid) : '-',
     String(o.state?.restarts ?? 0),
     timeText(o, nowSeconds),
+    networkText(o),
     o.state?.config || '-',
   ])
   const widths = HEADER.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
@@ -67,6 +78,7 @@ export function toJson(list: Observation[]): object[] {
       oom: s?.oom ?? false,
       config: s?.config ?? '',
       log: s?.log ?? '',
+      network: s ? (networkOfState(s.extra) ?? null) : null,
     }
   })
 }
@@ -79,10 +91,11 @@ export async function listCommand(opts: { all: boolean; json: boolean }, sys: Li
 }
 
 /** lite status NAME: its state as key=value lines; 0 while it is alive, 1 otherwise. */
-export async function statusCommand(name: string, sys: LifecycleSystem): Promise<number> {
+export async function statusCommand(name: string, sys: LifecycleSystem, opts: { json?: boolean } = {}): Promise<number> {
   const o = await observeNamed(name, sys)
   if (!o) return 1
-  if (o.state) sys.stdout(formatState({ ...o.state, status: o.alive ? o.state.status : 'exited' }))
+  if (opts.json) sys.stdout(JSON.stringify(toJson([o])[0], null, 2) + '\n')
+  else if (o.state) sys.stdout(formatState({ ...o.state, status: o.alive ? o.state.status : 'exited' }))
   else sys.stdout(`name=${name}\nstatus=starting\n`)
   return o.alive ? 0 : 1
 }

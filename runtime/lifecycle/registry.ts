@@ -42,7 +42,7 @@ function errnoCode(e: unknown): string | undefined {
 }
 
 /** Takes the container's lock if nobody holds it: the fd, 'busy', or 'gone' (no dir). */
-export function tryLock(dir: string, sys: LifecycleSystem): number | 'busy' | 'gone' {
+export function tryLock(dir: string, sys: Pick<LifecycleSystem, 'lockExclusive'>): number | 'busy' | 'gone' {
   try {
     return sys.lockExclusive(posix.join(dir, LOCK))
   } catch (e) {
@@ -54,7 +54,7 @@ export function tryLock(dir: string, sys: LifecycleSystem): number | 'busy' | 'g
 }
 
 /** True while lite run or its monitor holds the container's lock. */
-export function isHeld(dir: string, sys: LifecycleSystem): boolean {
+export function isHeld(dir: string, sys: Pick<LifecycleSystem, 'lockExclusive'>): boolean {
   const fd = tryLock(dir, sys)
   if (fd === 'busy') return true
   if (fd !== 'gone') closeSync(fd)
@@ -141,6 +141,11 @@ async function settle(name: string, dir: string, sys: LifecycleSystem): Promise<
   if (orphan) note += '; its orphaned processes were killed'
   try {
     await sys.removeCgroups(state, name)
+  } catch (e) {
+    note += `; ${(e as Error).message}`
+  }
+  try {
+    await sys.releaseNetwork(state, name)
   } catch (e) {
     note += `; ${(e as Error).message}`
   }

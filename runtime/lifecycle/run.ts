@@ -22,6 +22,9 @@ import { removableCgroups, writeCgroupRecord } from './cgroup-record.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
 import { deviceRules } from '../cgroup/resources.ts'
 import { initialState, monitorSpecFor, restartState, type RunIdentity } from './handover.ts'
+import { attachNetwork, hostsWithNetwork, releaseNetwork, reserveNetwork, type NetContext, type NetRun } from '../net/attach.ts'
+import { resolverWarning } from '../net/resolvers.ts'
+import { readState } from './state-file.ts'
 
 export interface RunOptions {
   config: string
@@ -60,10 +63,13 @@ export async function runContainer(opts: RunOptions): Promise<number> {
 
 
 /** Prepares the host side: mount points, a persistent upper, the /etc files. */
-function prepareHost(plan: LaunchPlan): void {
+function prepareHost(plan: LaunchPlan, net: NetRun | undefined): void {
   for (const dir of plan.dirs) mkdirSync(dir, { recursive: true, mode: 0o755 })
   if (plan.etcFiles.length) mkdirSync(posix.join(plan.stateDir, 'etc'), { mode: 0o755 })
-  for (const f of plan.etcFiles) writeFileSync(f.hostPath, f.content, { mode: 0o644 })
+  for (const f of plan.etcFiles) {
+    const content = f.hostPath.endsWith('/hosts') ? hostsWithNetwork(f.content, net) : f.content
+    writeFileSync(f.hostPath, content, { mode: 0o644 })
+  }
 }
 
 /** Device rules before GO, so that the app starts inside its limits. */
@@ -136,8 +142,22 @@ async function run(opts: RunOptions): Promise<number> {
   /** the container's cgroup directories this run made: the clean-up removes exactly these */
   const madeCgroups: string[] = []
   let logPipe: number[] | undefined
+  let net: NetRun | undefined
+  const netContext: NetContext = { name, config, native, stateRoot: STATE_ROOT, previousAddress: previousAddress(lock.dir) }
   try {
-    prepareHost(plan)
+    trace('network')
+    if (config.net.type === 'bridge') {
+      const { settleDeadNetworks } = await import('../net/release.ts')
+      await settleDeadNetworks(native, STATE_ROOT, name)
+    }
+    net = reserveNetwork(netContext)
+    if (net) {
+      identity.network = net.state
+      if (net.joinFd !== undefined) plan.native.netJoinFd = net.joinFd
+    }
+    const resolvers = resolverWarning(config.net.type, host.resolvConf, config.net.dns)
+    if (resolvers) process.stderr.write(`lite: warning: ${name}: ${resolvers}\n`)
+    prepareHost(plan, net)
     writeState(lock.dir, initialState(identity, restart.restarts, config.log.target))
     if (image) await recordImage(native, image.store, name, image.digest)
     // The monitor's image exists before clone: PID 1 of init = yes runs it too, and a
@@ -168,8 +188,16 @@ async function run(opts: RunOptions): Promise<number> {
     } catch (e) {
       throw new LiteError(`cannot create the container: ${(e as Error).message}`)
     }
+    if (net?.joinFd !== undefined) {
+      // The child has joined it (or failed and reports so at start): the parent's copy goes.
+      closeSync(net.joinFd)
+      net.joinFd = undefined
+    }
     trace('attach')
     if (cgroups) confine(native, container, cgroups, config)
+    trace('network attach')
+    attachNetwork(netContext, net, container)
+    for (const w of net?.warnings ?? []) process.stderr.write(`lite: warning: ${w}\n`)
     trace('start')
     // A reported failure is reaped there; a timeout is killed by the clean-up below.
     startContainer(native, container, plan)
@@ -188,13 +216,14 @@ async function run(opts: RunOptions): Promise<number> {
       pid: container.pid,
       pidStart,
       logFd: logPipe?.[0],
+      claimFds: net?.claims.map((c) => c.fd),
       hookVars,
     })
     // Running from here on, as `lite run -d` will say: the state says so before the
     // monitor's first write (same pid, so monitor_pid is already right).
     writeState(lock.dir, { ...initialState(identity, restart.restarts, config.log.target), status: 'running', pid: container.pid, pidStart: pidStart ?? null })
     if (opts.detachStatusFd !== undefined) writeSync(opts.detachStatusFd, `ok ${container.pid} ${name}\n`)
-    const keep = [lock.fd, ...(logPipe ? [logPipe[0]!] : [])]
+    const keep = [lock.fd, ...(logPipe ? [logPipe[0]!] : []), ...(net?.claims.map((c) => c.fd) ?? [])]
     traceHandover()
     try {
       container.execMonitor(monitor.fd, spec, keep, !!opts.detached, opts.interactive)
@@ -216,6 +245,7 @@ async function run(opts: RunOptions): Promise<number> {
         container.waitSync()
       } catch {}
     }
+    releaseNetwork(netContext, net)
     if (madeCgroups.length) {
       try {
         await removeCgroupDirs(madeCgroups)
@@ -252,6 +282,15 @@ async function recordImage(native: Native, store: string, name: string, digest: 
       throw new LiteError(`${name}: the image ${digest} is no longer in the store ${store}: it was removed (lite image rm or prune) while the container started; pull or import it again`)
     }
     process.stderr.write(`lite: warning: ${name}: cannot record its image in the store ${store}: ${(e as Error).message}\n`)
+  }
+}
+
+/** The address this name had (a restart keeps it when it is still free). */
+function previousAddress(dir: string): string | undefined {
+  try {
+    return readState(dir)?.extra.net_address?.split('/')[0]
+  } catch {
+    return undefined
   }
 }
 

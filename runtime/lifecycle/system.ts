@@ -21,6 +21,8 @@ export interface LifecycleSystem {
   sleep(ms: number): Promise<void>
   /** kills what is left in a dead container's cgroups and removes them */
   removeCgroups(state: ContainerState, name: string): Promise<void>
+  /** removes what a dead container's network left (nf_tables rules, claim files); throws with the reason */
+  releaseNetwork(state: ContainerState, name: string): Promise<void>
   /** log bytes may be any encoding: passed through as they are */
   stdout(data: string | Uint8Array): void
   stderr(text: string): void
@@ -59,6 +61,12 @@ export async function hostSystem(): Promise<LifecycleSystem> {
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     removeCgroups: removeDeadCgroups,
+    releaseNetwork: async (state, name) => {
+      if (!state.extra.net || state.extra.net !== 'bridge') return
+      const { releaseContainerNetwork } = await import('../net/release.ts')
+      const problem = releaseContainerNetwork(native, STATE_ROOT, name, state.extra)
+      if (problem) throw new Error(problem)
+    },
     stdout: (data) => writeAllSync(1, data),
     stderr: (text) => writeAllSync(2, text),
   }

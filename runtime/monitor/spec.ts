@@ -43,6 +43,10 @@ export interface MonitorSpec {
   logSize: number
   /** the fixed lines of the state file (key=value), written again with each update */
   state: string[]
+  /** fds the monitor closes as soon as the container has ended (network claims) */
+  claimFds?: number[]
+  /** run once the container has ended, before the post-stop hooks: lite net-release NAME */
+  release?: string[]
 }
 
 /** The monitor parses in place; a value may not hold a line break or a NUL. */
@@ -58,7 +62,7 @@ const UNIT = '\x1f'
 export const MAX_LIST = 64
 
 export function formatMonitorSpec(s: MonitorSpec): string {
-  for (const [what, list] of [['arguments', s.args], ['hook variables', s.hookEnv], ['post-stop hooks', s.hooks], ['cgroups', s.cgroups], ['state lines', s.state]] as const) {
+  for (const [what, list] of [['arguments', s.args], ['hook variables', s.hookEnv], ['post-stop hooks', s.hooks], ['cgroups', s.cgroups], ['state lines', s.state], ['claims', s.claimFds ?? []]] as const) {
     if (list.length > MAX_LIST) throw new LiteError(`too many ${what} for the monitor (${list.length}; at most ${MAX_LIST})`)
   }
   const lines: string[] = []
@@ -93,6 +97,11 @@ export function formatMonitorSpec(s: MonitorSpec): string {
   put('log_fd', s.logFd)
   put('log_size', s.logSize)
   for (const l of s.state) put('state', l)
+  for (const fd of s.claimFds ?? []) put('claim_fd', fd)
+  if (s.release?.length) {
+    if (s.release.some((p) => p.includes(UNIT))) throw new LiteError('the release command contains the byte 0x1f')
+    put('release', s.release.join(UNIT))
+  }
   // The addon appends pending_signal: a signal lite noted before it became the monitor.
   return lines.join('\n') + '\n'
 }

@@ -15,6 +15,15 @@ export declare class Container {
    */
   start(timeoutMs: number): StartResult
   /**
+   * The NETLINK_ROUTE socket the child opened in the container's new network
+   * namespace (plan.netSocket), sent before GO; the fd is close-on-exec and the
+   * caller's to close. When set-up failed first (a cgroup, the socket), this throws
+   * with code "ChildFailed" and the following start() returns that failure; when
+   * nothing came in time, the child is killed, this throws "Timeout", and start()
+   * returns the step it hung in.
+   */
+  takeNetSocket(timeoutMs: number): number
+  /**
    * Replaces this process with the monitor (DESIGN.md §6): it keeps this pid, so it
    * stays the container's parent. Returns only with the reason it could not.
    */
@@ -148,6 +157,133 @@ export interface MonitorImage {
   size: number
 }
 
+export interface NetBridge {
+  index: number
+  mtu: number
+  /** This call created it. */
+  created: boolean
+}
+
+/**
+ * eth0 inside the container, through the socket from takeNetSocket (not closed here):
+ * lo up, `address/prefix`, eth0 up, the default route via `gateway`.
+ */
+export declare function netConfigureInside(sockFd: number, address: string, prefix: number, gateway?: string | undefined | null): void
+
+/**
+ * A "macvlan" (mode bridge) or "ipvlan" (mode l2) link on the host's `parent`, created
+ * as "eth0" in the network namespace of `pid`.
+ */
+export declare function netCreateMacvlan(kind: string, parent: string, pid: number): void
+
+/**
+ * A veth pair: `hostName` on the host, a port of `bridge`, up, with `mtu` (0: the
+ * bridge's); its peer "eth0" created directly in the network namespace of `pid`.
+ */
+export declare function netCreateVeth(hostName: string, bridge: string, pid: number, mtu: number): void
+
+/**
+ * Deletes the host link `name` (a veth's host end takes its peer along); false when
+ * there is none.
+ */
+export declare function netDeleteLink(name: string): boolean
+
+/**
+ * The bridge `name` with `gateway/prefix`, up: created when missing (safe when two
+ * lite processes race). A link of that name that is not a bridge: EEXIST.
+ */
+export declare function netEnsureBridge(name: string, gateway: string, prefix: number): NetBridge
+
+/** The host's IPv4 routes of the main table. */
+export declare function netIpv4Routes(): Array<NetRoute>
+
+/**
+ * The kernel option behind a link kind ("bridge" -> "CONFIG_BRIDGE"; "" if unknown),
+ * for the message when creating one fails with EOPNOTSUPP.
+ */
+export declare function netKindOption(kind: string): string
+
+/** The host link `name`, or null. */
+export declare function netLink(name: string): NetLink | null
+
+export interface NetLink {
+  index: number
+  mtu: number
+  /** "bridge", "veth", ...; none for a physical device or lo. */
+  kind?: string
+  up: boolean
+  /** The index of the bridge it is a port of. */
+  master?: number
+}
+
+export interface NetRoute {
+  dst: string
+  prefix: number
+  /** 0 for a route without an output interface. */
+  oif: number
+}
+
+/**
+ * Adds the container's rules to table ip lite in one atomic batch (creating the table
+ * and its chains when missing). A kernel without a needed module fails with a message
+ * naming the CONFIG_ option.
+ */
+export declare function nftAddContainerRules(name: string, rules: Array<NftRule>): void
+
+/**
+ * null when nf_tables answers; else why not, naming the missing kernel option where
+ * that is the cause.
+ */
+export declare function nftAvailable(): string | null
+
+/**
+ * Deletes every rule tagged with the container's name; returns how many (a published
+ * port is two kernel rules). No table is 0.
+ */
+export declare function nftDeleteContainerRules(name: string): number
+
+/**
+ * "FAMILY TABLE CHAIN" of another program's forward base chain with policy drop
+ * (Docker's iptables-nft `FORWARD DROP`), or null.
+ */
+export declare function nftForwardDrop(): string | null
+
+/**
+ * The published ports of all containers (read back from the prerouting rules), so
+ * that a new container can refuse a host port that is taken.
+ */
+export declare function nftPublished(): Array<NftPublished>
+
+/** A published port found in table ip lite. */
+export interface NftPublished {
+  /** The container's name. */
+  name: string
+  /** kind "dnat", as it was added. */
+  rule: NftRule
+}
+
+/** One of lite's rules for a container, as the planner sends it. */
+export interface NftRule {
+  /** "masquerade" | "dnat" | "localnet-masquerade". */
+  kind: string
+  /** masquerade: the container's address. */
+  source?: string
+  /** dnat, localnet-masquerade: the container's address. */
+  address?: string
+  /** masquerade, localnet-masquerade: the bridge's name. */
+  bridge?: string
+  /** dnat: "tcp" | "udp". */
+  proto?: string
+  /** dnat: only connections to this host address (absent: any local address). */
+  hostIp?: string
+  hostPort?: number
+  /** dnat: the container's port. */
+  port?: number
+}
+
+/** The names of the containers that have rules (for the stale-state clean-up). */
+export declare function nftTaggedNames(): Array<string>
+
 /** A close-on-exec pipe: [read end, write end] (a detached container's log). */
 export declare function pipe(): Array<number>
 
@@ -199,6 +335,16 @@ export interface Plan {
   cgroupTasks: Array<string>
   /** cgroup v2: the `cgroup.procs` file, written by the child unless clone3 placed it. */
   cgroupV2Procs?: string
+  /**
+   * Before waiting for GO, open a NETLINK_ROUTE socket in the new network namespace
+   * and send it to lite (report::NET_TAG), which sets up eth0 through it.
+   */
+  netSocket: boolean
+  /**
+   * `[net] type = container:NAME | netns:PATH`: an fd of the network namespace to
+   * join (setns) first thing; the plan then makes no new "net" namespace.
+   */
+  netJoinFd?: number
 }
 
 /** Kernel features behind the fallbacks (clone3, pidfd, close_range, MFD_EXEC). */

@@ -3,6 +3,7 @@
 // tap tests it. Each op keeps the config line that asked for it, so that a failure
 // the child reports as {step, index, errno} is told against that line.
 
+import { ownsNetns } from '../net/values.ts'
 import { posix } from 'node:path'
 import type { ConfigError, ContainerConfig, Origin } from '../config/types.ts'
 import type { FsOp, NativePlan } from '../native/index.ts'
@@ -152,7 +153,7 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
   const create = writable ? 'dir' : undefined
   const newNs = new Set(['mount', 'pid'])
   for (const ns of ['uts', 'ipc', 'cgroup'] as const) if (!cfg.namespaces.keep.includes(ns)) newNs.add(ns)
-  if (cfg.net.type === 'none') newNs.add('net')
+  if (ownsNetns(cfg.net.type)) newNs.add('net')
 
   add(op({ resolve: 'strict', kind: 'mount', source: 'proc', target: '/proc', fstype: 'proc', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, create }), apiFs('mount /proc'))
   add(op({ resolve: 'strict', kind: 'mount', source: 'sysfs', target: '/sys', fstype: 'sysfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, create }), apiFs('mount /sys (read-only)'))
@@ -303,6 +304,9 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
     loopImage: image ? cfg.rootfs.path : undefined,
     hostname: newNs.has('uts') ? cfg.container.hostname : undefined,
     loopbackUp: newNs.has('net'),
+    // bridge, macvlan, ipvlan: the child hands back a netlink socket in its netns, through
+    // which lite run configures eth0 before GO (net/attach.ts).
+    netSocket: cfg.net.type === 'bridge' || cfg.net.type === 'macvlan' || cfg.net.type === 'ipvlan',
     execCandidates: candidates,
     argv,
     env,

@@ -3,6 +3,7 @@
 
 import type { ContainerConfig } from '../config/types.ts'
 import type { HostCgroups } from '../cgroup/resources.ts'
+import { reachesLoopback, withoutLoopbackResolvers } from '../net/resolvers.ts'
 
 export interface EtcFile {
   /** path inside the container */
@@ -38,7 +39,11 @@ export function etcFiles(cfg: ContainerConfig, host: HostFacts, ownUts = true): 
   if (cfg.net.dns.length > 0) {
     files.push({ path: '/etc/resolv.conf', content: cfg.net.dns.map((ip) => `nameserver ${ip}`).join('\n') + '\n' })
   } else if (cfg.net.resolvConf === 'host' && host.resolvConf !== null) {
-    files.push({ path: '/etc/resolv.conf', content: host.resolvConf })
+    // A resolver on the host's loopback (systemd-resolved's 127.0.0.53, dnsmasq) is out
+    // of reach from a network of the container's own: drop it, as Docker does, and
+    // lite run says so (net/resolvers.ts).
+    const content = reachesLoopback(cfg.net.type) ? host.resolvConf : withoutLoopbackResolvers(host.resolvConf)
+    files.push({ path: '/etc/resolv.conf', content })
   }
   return files
 }

@@ -2,9 +2,11 @@
 // v2 and once with the v1 hierarchies, and checks what the VM reports on its serial
 // console: the marker printed by the boot-time container (its pid, cgroup and memory
 // limit as seen inside) and the LITE-CHECK lines of test/boards/vm/boardtest.sh
-// (namespaces, OOM -> 137, a bounded fork bomb, no leftovers, caps/seccomp/masks, the
-// sysv init script's restart and stop). Figures (boot time to the container's first
-// line, lite's peak RSS, image size) go to build/boards/figures.txt.
+// (namespaces, OOM -> 137, a bounded fork bomb, container networks: a bridge container's
+// published port from 127.0.0.1 and the VM's address, ipvlan and macvlan siblings on a
+// dummy parent; no leftovers, caps/seccomp/masks, the sysv init script's restart and
+// stop). Figures (boot time to the container's first line, lite's peak RSS, image size)
+// go to build/boards/figures.txt.
 // Bounded: each boot has its own timeout, and the whole file a time budget.
 
 import t from 'tap'
@@ -21,7 +23,9 @@ mkdirSync(join(REPO, 'build/boards'), { recursive: true })
 writeFileSync(figures, `# test/boards/boot.test.ts, ${new Date().toISOString()}\n`)
 
 const EXPECTED_CHECKS = [
-  'service-running', 'own-namespaces', 'memory-oom-137', 'pids-bounded', 'limits-inside', 'no-leftovers',
+  'service-running', 'own-namespaces', 'memory-oom-137', 'pids-bounded', 'limits-inside',
+  'net-publish', 'net-publish-address', 'net-publish-cleanup', 'net-ipvlan', 'net-ipvlan-cleanup', 'net-macvlan', 'net-macvlan-cleanup',
+  'no-leftovers',
   'caps-default', 'caps-bounding', 'seccomp-filter', 'no-new-privs',
   'seccomp-keyctl', 'seccomp-unshare-user', 'seccomp-unshare-mount', 'seccomp-mount', 'seccomp-reboot-bad-magic', 'seccomp-getpid',
   'masked-/proc/kcore', 'masked-/proc/keys', 'masked-/proc/timer_list', 'masked-/sys/firmware',

@@ -16,6 +16,8 @@ export interface FakeSystem extends LifecycleSystem {
   procs: Map<number, number>
   signals: [number, number][]
   cgroupRemovals: string[]
+  /** the names whose network the stale-state clean-up released */
+  networkReleases: string[]
   out: string
   err: string
   clock: number
@@ -38,6 +40,7 @@ export function fakeSystem(t: Test, root: string): FakeSystem {
     procs: new Map(),
     signals: [],
     cgroupRemovals: [],
+    networkReleases: [],
     out: '',
     err: '',
     clock: 1_700_000_000_000,
@@ -61,6 +64,9 @@ export function fakeSystem(t: Test, root: string): FakeSystem {
     },
     async removeCgroups(_state, name) {
       sys.cgroupRemovals.push(name)
+    },
+    async releaseNetwork(state, name) {
+      if (state.extra.net) sys.networkReleases.push(name)
     },
     stdout(data) {
       sys.out += typeof data === 'string' ? data : Buffer.from(data).toString('utf8')

@@ -3,5 +3,7 @@
 //! is needed on the board (DESIGN §12).
 
 pub mod netlink;
-pub mod rtnl;
 pub mod nft;
+#[cfg(feature = "napi-addon")]
+pub mod nft_napi;
+pub mod rtnl;

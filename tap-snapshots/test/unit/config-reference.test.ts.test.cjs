@@ -175,7 +175,14 @@ Networking, and the container's /etc/resolv.conf and /etc/hosts.
 
 | key | value | default | description | LXC | nspawn |
 | --- | --- | --- | --- | --- | --- |
-| \`type\` | none \\| host | \`none\` | none: a new network namespace with only lo up. host: the host's network. | \`lxc.net.0.type\` | \`Network.Private\` |
+| \`type\` | none \\| host \\| bridge \\| macvlan \\| ipvlan \\| container:NAME \\| netns:PATH | \`none\` | none: a new network namespace with only lo up. host: the host's network. bridge: eth0 on a bridge with NAT and published ports. macvlan, ipvlan: eth0 with its own address on parent's LAN. container:NAME: the network of a running container. netns:PATH: a named network namespace such as /run/netns/x. | \`lxc.net.0.type\` | \`Network.Private\` |
+| \`bridge\` | interface name | \`lite0\` | type = bridge: the host bridge, created on first use with the subnet's gateway and kept, as docker0 is. | \`lxc.net.0.link\` | — |
+| \`subnet\` | IPv4 CIDR | \`10.111.0.0/16\` | type = bridge: the bridge's subnet; its .1 is the gateway. Every container on one bridge must give the same subnet. | — | — |
+| \`address\` | IPv4 [/prefix] | leased (bridge) | bridge: a fixed address in the subnet, else one is leased. macvlan, ipvlan: the address with its prefix (required), e.g. 192.168.1.50/24. | \`lxc.net.0.ipv4.address\` | — |
+| \`gateway\` | IPv4 | none (bridge: the subnet's .1) | macvlan, ipvlan: the default route's gateway on the parent's LAN. | \`lxc.net.0.ipv4.gateway\` | — |
+| \`parent\` | interface name | none | macvlan, ipvlan: the host interface the container's eth0 sits on (required). | \`lxc.net.0.link\` | — |
+| \`publish[]\` | [HOSTIP:]HOSTPORT:PORT[/tcp\\|udp] | none | type = bridge: a port of the host forwarded to the container (DNAT), from other hosts and from the host itself (127.0.0.1 included). tcp unless /udp is given. | — | — |
+| \`link[]\` | container name | none | type = bridge: a running container on the same bridge whose name and address go into this container's /etc/hosts at start (one-way: start it first). | — | — |
 | \`resolv_conf\` | host \\| rootfs \\| path | \`host\` | The container's /etc/resolv.conf: host copies the host's, rootfs keeps the image's, or a file (absolute, or relative to the config file). dns[] replaces it with a generated one. | — | \`Exec.ResolvConf\` |
 | \`dns[]\` | IP address | none | A nameserver (IPv4 or IPv6). Setting any generates resolv.conf; not with resolv_conf = rootfs or a file. | — | — |
 | \`hosts[]\` | ADDRESS NAME [NAME...] | none | An extra /etc/hosts line. | — | — |
@@ -473,10 +480,54 @@ lite configuration reference
 [net]
   Networking, and the container's /etc/resolv.conf and /etc/hosts.
 
-  type = none | host
+  type = none | host | bridge | macvlan | ipvlan | container:NAME | netns:PATH
       default: none
       none: a new network namespace with only lo up. host: the host's network.
+      bridge: eth0 on a bridge with NAT and published ports. macvlan, ipvlan:
+      eth0 with its own address on parent's LAN. container:NAME: the network
+      of a running container. netns:PATH: a named network namespace such as
+      /run/netns/x.
       LXC: lxc.net.0.type; nspawn: Network.Private
+
+  bridge = interface name
+      default: lite0
+      type = bridge: the host bridge, created on first use with the subnet's
+      gateway and kept, as docker0 is.
+      LXC: lxc.net.0.link
+
+  subnet = IPv4 CIDR
+      default: 10.111.0.0/16
+      type = bridge: the bridge's subnet; its .1 is the gateway. Every
+      container on one bridge must give the same subnet.
+
+  address = IPv4 [/prefix]
+      default: leased (bridge)
+      bridge: a fixed address in the subnet, else one is leased. macvlan,
+      ipvlan: the address with its prefix (required), e.g. 192.168.1.50/24.
+      LXC: lxc.net.0.ipv4.address
+
+  gateway = IPv4
+      default: none (bridge: the subnet's .1)
+      macvlan, ipvlan: the default route's gateway on the parent's LAN.
+      LXC: lxc.net.0.ipv4.gateway
+
+  parent = interface name
+      default: none
+      macvlan, ipvlan: the host interface the container's eth0 sits on
+      (required).
+      LXC: lxc.net.0.link
+
+  publish[] = [HOSTIP:]HOSTPORT:PORT[/tcp|udp]
+      default: none
+      type = bridge: a port of the host forwarded to the container (DNAT),
+      from other hosts and from the host itself (127.0.0.1 included). tcp
+      unless /udp is given.
+
+  link[] = container name
+      default: none
+      type = bridge: a running container on the same bridge whose name and
+      address go into this container's /etc/hosts at start (one-way: start it
+      first).
 
   resolv_conf = host | rootfs | path
       default: host

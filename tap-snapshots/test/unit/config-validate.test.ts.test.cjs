@@ -204,7 +204,7 @@ lite: error: test/fixtures/config/bad/many-errors.ini:16: [exec] env is a list; 
 lite: error: test/fixtures/config/bad/many-errors.ini:19: [mount] entry: "/srv /data ext4 bind": a bind mount needs the type "none" or "bind", not "ext4"
 lite: error: test/fixtures/config/bad/many-errors.ini:22: [limits] nofile: "10:5": the soft limit is above the hard limit
 lite: error: test/fixtures/config/bad/many-errors.ini:23: unknown key "memroy" in [limits]
-lite: error: test/fixtures/config/bad/many-errors.ini:26: [net] type: "bridge" is not one of: none, host
+lite: error: test/fixtures/config/bad/many-errors.ini:26: [net] type: "nat" is not a network type (use none, host, bridge, macvlan, ipvlan, container:NAME or netns:PATH)
 lite: 12 errors in test/fixtures/config/bad/many-errors.ini; nothing was started
 
 `
@@ -258,7 +258,7 @@ lite: 1 error in test/fixtures/config/bad/mount-too-few-fields.ini; nothing was 
 `
 
 exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > net-type.ini > must match snapshot 1`] = `
-lite: error: test/fixtures/config/bad/net-type.ini:8: [net] type: "bridge" is not one of: none, host
+lite: error: test/fixtures/config/bad/net-type.ini:8: [net] type: "nat" is not a network type (use none, host, bridge, macvlan, ipvlan, container:NAME or netns:PATH)
 lite: 1 error in test/fixtures/config/bad/net-type.ini; nothing was started
 
 `

@@ -17,9 +17,10 @@ check() { # check NAME CONDITION-RESULT(0/1) DETAIL
 lite_cgroups() {
   if [ "$mode" = v1 ]; then find /sys/fs/cgroup/*/lite -mindepth 1 -type d 2>/dev/null; else find /sys/fs/cgroup/lite -mindepth 1 -type d 2>/dev/null; fi
 }
-# What a container may leave behind: mounts, loop devices, cgroups, processes.
+# What a container may leave behind: mounts, loop devices, cgroups, processes, the host
+# ends of bridge veths (lv*).
 leftovers() {
-  echo "mounts=$(wc -l < /proc/mounts) loops=$(losetup -a 2>/dev/null | wc -l) cgroups=$(lite_cgroups | wc -l) lites=$(cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^lite$')"
+  echo "mounts=$(wc -l < /proc/mounts) loops=$(losetup -a 2>/dev/null | wc -l) cgroups=$(lite_cgroups | wc -l) lites=$(cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^lite$') veths=$(ls /sys/class/net | grep -c '^lv')"
 }
 # The pid of the service's heartbeat (inside its container), once it runs. lite starts
 # slowly under TCG, so this waits, bounded: up to 120 s.
@@ -65,11 +66,85 @@ n=$(echo "$out" | sed -nE 's/^fork ([0-9]+) of.*/\1/p')
 # The limits as seen inside, by a fresh container.
 out=$(lite run $T/limits.ini 2>&1)
 echo "$out" | grep -q '^memory=33554432 pids=16$'; check limits-inside $? "$out"
+
+# 4. Container networks, before no-leftovers: these containers must leave nothing either.
+# The VM has no NIC (-nodefaults): dummy0 (module dummy) is its LAN, which reaches
+# nothing; it is the macvlan/ipvlan parent, and 192.168.100.1 on it the VM's own
+# non-loopback address. lite's bridge (lite0) is made on first use and kept, as docker0 is.
+# lo too: nothing else brings it up in this firmware, and 127.0.0.1 is part of the test.
+ip link set lo up
+ip link set dummy0 up && ip addr add 192.168.100.1/24 dev dummy0
+links_before=$(ls /sys/class/net | grep -vx lite0 | tr '\n' ' ')
+echo "LITE-NET modules: $(cut -d' ' -f1 /proc/modules | grep -xE 'bridge|veth|nf_tables|nf_nat|nft_chain_nat|nft_nat|nft_masq|nft_fib_ipv4|macvlan|ipvlan|dummy' | sort | tr '\n' ' ')links: $links_before"
+# fetch URL SECONDS: BusyBox wget until the URL answers, at most about SECONDS (a refused
+# connection retries after 1 s, a silent one is cut after 10 s). Not wget -T: Debian
+# 12's busybox-static (1.35) segfaults with it.
+fetch() {
+  end=$(($(date +%s) + $2))
+  while [ "$(date +%s)" -lt "$end" ]; do
+    timeout 10 wget -q -O- "$1" 2>/dev/null && return 0
+    sleep 1
+  done
+  return 1
+}
+# fetched NAME GOT CODE: what a fetch of the boot test's file NAME got ("N bytes, same"),
+# or why not (the exit code and the last line of the output).
+fetched() {
+  if [ "$3" = 0 ] && [ "$2" = "$(cat "$T/$1")" ]; then echo "$(printf %s "$2" | wc -c) bytes, same"
+  elif [ -z "$2" ]; then echo "no answer (exit $3)"; else echo "exit $3: $(echo "$2" | tail -1)"; fi
+}
+# net_gone NAME: the container's state and links are gone ("" when so, else what is left)
+net_gone() {
+  left=""
+  [ -e "/run/lite/$1" ] && left="$left /run/lite/$1"
+  now=$(ls /sys/class/net | grep -vx lite0 | tr '\n' ' ')
+  [ "$now" = "$links_before" ] || left="$left links: $now (before: $links_before)"
+  echo "$left"
+}
+
+# A published port: 8080 on the host -> the bridge container's httpd on 80, from the
+# host itself (127.0.0.1: DNAT in the output hook + route_localnet) and its LAN address.
+out=$(timeout 120 lite run -d $T/net-publish.ini 2>&1); code=$?
+addr=$(lite status bt-publish 2>/dev/null | sed -n 's/^net_address=//p')
+t0=$(date +%s)
+got=""; r=1
+[ "$code" = 0 ] && { got=$(fetch http://127.0.0.1:8080/net-publish.ini 90); r=$?; }
+[ "$code" = 0 ] && [ "$r" = 0 ] && [ "$got" = "$(cat $T/net-publish.ini)" ]
+check net-publish $? "lite run -d exit $code${out:+ ($(echo "$out" | tail -1))}, address ${addr:-none}; 127.0.0.1:8080: $(fetched net-publish.ini "$got" $r) after $(($(date +%s) - t0)) s"
+got=""; r=1
+[ "$code" = 0 ] && { got=$(fetch http://192.168.100.1:8080/net-publish.ini 30); r=$?; }
+[ "$r" = 0 ] && [ "$got" = "$(cat $T/net-publish.ini)" ]; check net-publish-address $? "192.168.100.1:8080: $(fetched net-publish.ini "$got" $r)"
+timeout 60 lite stop bt-publish >/dev/null 2>&1; s=$?
+timeout 30 lite rm bt-publish >/dev/null 2>&1; rm_code=$?
+left=$(net_gone bt-publish)
+# No DNAT rule left: the port is the host's again. A host httpd on 127.0.0.1:8080
+# answers with the VM's hostname; a stale rule would take the connection elsewhere.
+httpd -f -p 127.0.0.1:8080 -h /etc & hp=$!
+got=$(fetch http://127.0.0.1:8080/hostname 20); r=$?
+kill $hp 2>/dev/null; wait $hp 2>/dev/null
+[ "$s" = 0 ] && [ "$rm_code" = 0 ] && [ -z "$left" ] && [ "$got" = "$(cat /etc/hostname)" ]
+check net-publish-cleanup $? "stop exit $s, rm exit $rm_code${left:+, left:$left}; 127.0.0.1:8080 afterwards: ${got:-no answer}"
+
+# macvlan, ipvlan: two children of dummy0; the host cannot reach its own children, so one
+# serves (detached) and its sibling fetches (in the foreground: no state is left to rm).
+# The client's wget loop is bounded (60 s).
+for kind in ipvlan macvlan; do
+  out=$(timeout 120 lite run -d $T/net-$kind-a.ini 2>&1); code=$?
+  server=$(sed -n 's|^address = \(.*\)/.*|\1|p' $T/net-$kind-a.ini)
+  got=""; r=1
+  [ "$code" = 0 ] && { got=$(timeout 150 lite run $T/net-$kind-b.ini -- /bin/sh -c "end=\$((\$(date +%s) + 60)); while [ \$(date +%s) -lt \$end ]; do timeout 10 wget -q -O- http://$server/net-$kind-a.ini && exit 0; sleep 1; done; exit 1" 2>&1); r=$?; }
+  [ "$code" = 0 ] && [ "$r" = 0 ] && [ "$got" = "$(cat $T/net-$kind-a.ini)" ]
+  check net-$kind $? "lite run -d exit $code${out:+ ($(echo "$out" | tail -1))}; the sibling got from $server: $(fetched net-$kind-a.ini "$got" $r)"
+  timeout 60 lite stop bt-$kind-a >/dev/null 2>&1; s=$?
+  timeout 30 lite rm bt-$kind-a >/dev/null 2>&1; rm_code=$?
+  left=$(net_gone bt-$kind-a)$(net_gone bt-$kind-b)
+  [ "$s" = 0 ] && [ "$rm_code" = 0 ] && [ -z "$left" ]; check net-$kind-cleanup $? "stop exit $s, rm exit $rm_code${left:+, left:$left}"
+done
 sleep 1
 after=$(leftovers)
 [ "$before" = "$after" ]; check no-leftovers $? "before: $before; after: $after"
 
-# 4. Confinement (a shell-driven subset of test/integration/confinement.test.ts).
+# 5. Confinement (a shell-driven subset of test/integration/confinement.test.ts).
 st=$(lite run $T/probe.ini -- /probe status 2>&1)
 echo "$st" | grep -q '^CapEff:[[:space:]]*00000000a80425fb$'; check caps-default $? "$(echo "$st" | grep CapEff)"
 echo "$st" | grep -q '^CapBnd:[[:space:]]*00000000a80425fb$'; check caps-bounding $? "$(echo "$st" | grep CapBnd)"
@@ -91,7 +166,7 @@ for want in "/proc/sysrq-trigger EROFS" "/proc/sys/kernel/shmmax EROFS"; do
   echo "$wr" | grep -qx "$want"; check "readonly-${want%% *}" $? "$(echo "$wr" | grep "^${want%% *} ")"
 done
 
-# 5. The init script: restart gives a new lite, stop leaves nothing behind.
+# 6. The init script: restart gives a new lite, stop leaves nothing behind.
 /etc/init.d/S50lite-busybox restart >/dev/null 2>&1
 new_pid=$(cat /run/lite-busybox.pid 2>/dev/null)
 heartbeat_pid >/dev/null
