@@ -71,8 +71,7 @@ echo "$out" | grep -q '^memory=33554432 pids=16$'; check limits-inside $? "$out"
 # The VM has no NIC (-nodefaults): dummy0 (module dummy) is its LAN, which reaches
 # nothing; it is the macvlan/ipvlan parent, and 192.168.100.1 on it the VM's own
 # non-loopback address. lite's bridge (lite0) is made on first use and kept, as docker0 is.
-# lo too: nothing else brings it up in this firmware, and 127.0.0.1 is part of the test.
-ip link set lo up
+# lo is up since rcS.
 ip link set dummy0 up && ip addr add 192.168.100.1/24 dev dummy0
 links_before=$(ls /sys/class/net | grep -vx lite0 | tr '\n' ' ')
 echo "LITE-NET modules: $(cut -d' ' -f1 /proc/modules | grep -xE 'bridge|veth|nf_tables|nf_nat|nft_chain_nat|nft_nat|nft_masq|nft_fib_ipv4|macvlan|ipvlan|dummy' | sort | tr '\n' ' ')links: $links_before"
