@@ -4,7 +4,7 @@
 // the NAT rules), and give everything back when the start fails. The steps in order, as
 // crun's linux.c lays them out; the kernel work is the addon's (native-rs/src/net).
 
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { posix } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { ContainerConfig } from '../config/types.ts'
@@ -172,25 +172,29 @@ function safe<T>(f: () => T): T | undefined {
   }
 }
 
-/** One bridge, one subnet: the first container on a bridge records it, the others must match. */
+/**
+ * One bridge, one subnet: the container that creates the bridge records its subnet
+ * beside the claims, and every later one must give the same. A record whose bridge is
+ * gone (a reboot, a deleted namespace) is replaced.
+ */
 function checkSubnet(ctx: NetContext): void {
   const net = ctx.config.net
   const file = posix.join(netRoot(ctx.stateRoot), net.bridge, 'subnet')
   const want = formatNet(net.subnet)
+  let have: string | undefined
   try {
-    writeFileSync(file, want + '\n', { flag: 'wx', mode: 0o644 })
-    return
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    if (code === 'ENOENT') {
-      mkdirSync(posix.dirname(file), { recursive: true, mode: 0o755 })
-      return checkSubnet(ctx)
-    }
-    if (code !== 'EEXIST') throw new LiteError(`cannot record the subnet of ${net.bridge}: ${(e as Error).message}`)
-  }
-  const have = readFileSync(file, 'utf8').trim()
-  if (have !== want) {
+    have = readFileSync(file, 'utf8').trim()
+  } catch {}
+  if (have === want) return
+  if (have !== undefined && ctx.native.netLink(net.bridge)) {
     throw new LiteError(`${origin(ctx.config, 'subnet')}[net] subnet: the bridge ${net.bridge} has the subnet ${have}, not ${want}; give subnet = ${have}, or another bridge`)
+  }
+  try {
+    mkdirSync(posix.dirname(file), { recursive: true, mode: 0o755 })
+    writeFileSync(`${file}.${process.pid}.tmp`, want + '\n', { mode: 0o644 })
+    renameSync(`${file}.${process.pid}.tmp`, file)
+  } catch (e) {
+    throw new LiteError(`cannot record the subnet of ${net.bridge}: ${(e as Error).message}`)
   }
 }
 
