@@ -423,18 +423,25 @@ fn recv_with_fd(sock: RawFd, buf: &mut [u8]) -> std::io::Result<(usize, Option<O
             return Err(e);
         }
     };
-    let mut fd = None;
+    // Every fd received is owned at once, so that any beyond the first (the child
+    // sends one) is closed rather than leaked.
+    let mut fds = Vec::new();
     unsafe {
         let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
         while !cmsg.is_null() {
             if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
-                let raw = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg) as *const c_int);
-                fd = Some(OwnedFd::from_raw_fd(raw));
+                let data = libc::CMSG_DATA(cmsg) as *const c_int;
+                let bytes =
+                    ((*cmsg).cmsg_len as usize).saturating_sub(data as usize - cmsg as usize);
+                for i in 0..bytes / std::mem::size_of::<c_int>() {
+                    let raw = std::ptr::read_unaligned(data.add(i));
+                    fds.push(OwnedFd::from_raw_fd(raw));
+                }
             }
             cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
         }
     }
-    Ok((n, fd))
+    Ok((n, fds.into_iter().next()))
 }
 
 /// What the child sent before GO when the plan asked for its network socket.
@@ -446,11 +453,13 @@ pub enum NetOutcome {
     Failed(ChildReport),
 }
 
-/// Waits (bounded) for the child's NET message, sent before GO. A report instead is
-/// the child's failure; EOF means it died without one.
-pub fn take_net_socket(sock: &OwnedFd, timeout: Duration) -> Result<NetOutcome> {
-    let fd = sock.as_raw_fd();
-    let deadline = Instant::now() + timeout;
+/// One message from the child on the handshake socket, waited for until `deadline`:
+/// its length (0 at EOF) and the fd it carried.
+fn recv_until(
+    fd: RawFd,
+    deadline: Instant,
+    buf: &mut [u8; REPORT_LEN],
+) -> Result<(usize, Option<OwnedFd>)> {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
@@ -475,27 +484,40 @@ pub fn take_net_socket(sock: &OwnedFd, timeout: Duration) -> Result<NetOutcome> 
         if r == 0 {
             continue;
         }
-        let mut buf = [0u8; REPORT_LEN];
-        let (n, fd_received) = recv_with_fd(fd, &mut buf).map_err(|e| Error::Os {
+        return recv_with_fd(fd, buf).map_err(|e| Error::Os {
             what: "read from the container",
             errno: e.raw_os_error().unwrap_or(0),
-        })?;
-        if n == 0 {
-            return Err(Error::Protocol(
-                "the container exited before sending its network socket".into(),
-            ));
-        }
-        if n == NET_TAG.len() && buf[..n] == NET_TAG {
-            return match fd_received {
-                Some(s) => Ok(NetOutcome::Socket(s)),
-                None => Err(Error::Protocol("a NET message without its socket".into())),
-            };
-        }
-        return match ChildReport::decode(&buf[..n]) {
-            Some(report) => Ok(NetOutcome::Failed(report)),
-            None => Err(Error::Protocol(format!("{n} bytes that are not a report"))),
+        });
+    }
+}
+
+/// A message that is none of the tags: the child's failure report.
+fn report(msg: &[u8]) -> Result<ChildReport> {
+    ChildReport::decode(msg)
+        .ok_or_else(|| Error::Protocol(format!("{} bytes that are not a report", msg.len())))
+}
+
+/// Waits (bounded) for the child's NET message, sent before GO. A report instead is
+/// the child's failure; EOF means it died without one.
+pub fn take_net_socket(sock: &OwnedFd, timeout: Duration) -> Result<NetOutcome> {
+    let deadline = Instant::now() + timeout;
+    let mut buf = [0u8; REPORT_LEN];
+    let (n, fd_received) = recv_until(sock.as_raw_fd(), deadline, &mut buf)?;
+    let msg = &buf[..n];
+    if n == 0 {
+        return Err(Error::Protocol(
+            "the container exited before sending its network socket".into(),
+        ));
+    }
+    if msg == NET_TAG {
+        return match fd_received {
+            Some(s) => Ok(NetOutcome::Socket(s)),
+            None => Err(Error::Protocol("a NET message without its socket".into())),
         };
     }
+    // Anything else is closed here (an fd with a report is not the child's way).
+    drop(fd_received);
+    report(msg).map(NetOutcome::Failed)
 }
 
 /// Sends GO and waits for the outcome: EOF (exec succeeded) or a report.
@@ -515,50 +537,21 @@ pub fn start(sock: &OwnedFd, timeout: Duration) -> Result<StartOutcome> {
     let deadline = Instant::now() + timeout;
     let mut tty_master = None;
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(Error::Timeout);
-        }
-        let mut pfd = libc::pollfd {
-            fd,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        let r = unsafe { libc::poll(&mut pfd, 1, left.as_millis().min(i32::MAX as u128) as c_int) };
-        if r < 0 {
-            let e = std::io::Error::last_os_error();
-            if e.raw_os_error() == Some(libc::EINTR) {
-                continue;
-            }
-            return Err(Error::Os {
-                what: "poll the container",
-                errno: e.raw_os_error().unwrap_or(0),
-            });
-        }
-        if r == 0 {
-            continue;
-        }
         let mut buf = [0u8; REPORT_LEN];
-        let (n, fd_received) = recv_with_fd(fd, &mut buf).map_err(|e| Error::Os {
-            what: "read from the container",
-            errno: e.raw_os_error().unwrap_or(0),
-        })?;
+        let (n, fd_received) = recv_until(fd, deadline, &mut buf)?;
+        let msg = &buf[..n];
         if n == 0 {
             return Ok(StartOutcome::Running { tty_master });
         }
-        if n == TTY_TAG.len() && buf[..n] == TTY_TAG && fd_received.is_some() {
+        if msg == TTY_TAG && fd_received.is_some() {
             tty_master = fd_received;
             continue;
         }
-        // A net socket nobody took (takeNetSocket not called): closed here.
-        if n == NET_TAG.len() && buf[..n] == NET_TAG {
-            drop(fd_received);
+        // A net socket nobody took (takeNetSocket not called): dropped, so closed.
+        if msg == NET_TAG {
             continue;
         }
-        return match ChildReport::decode(&buf[..n]) {
-            Some(report) => Ok(StartOutcome::Failed(report)),
-            None => Err(Error::Protocol(format!("{n} bytes that are not a report"))),
-        };
+        return report(msg).map(StartOutcome::Failed);
     }
 }
 

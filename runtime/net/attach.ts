@@ -56,6 +56,12 @@ function nativeError(e: unknown): string {
   return (e as Error).message
 }
 
+/** The addon's error, naming the kernel option when the link kind seems missing (EOPNOTSUPP, ENOENT, EINVAL). */
+function linkError(native: Native, kind: string, e: unknown): string {
+  const text = nativeError(e)
+  return /\(os error (95|2|22)\)/.test(text) ? `${text}; the kernel may lack ${native.netKindOption(kind)}` : text
+}
+
 /** The veth's host end: short (IFNAMSIZ 16) and unique; it dies with the container's netns. */
 function hostInterfaceName(): string {
   return `lv${randomBytes(5).toString('hex')}`
@@ -149,7 +155,7 @@ function reserveBridge(ctx: NetContext, run: NetRun): void {
   try {
     bridge = native.netEnsureBridge(net.bridge, gatewayOf(net.subnet), net.subnet.prefix)
   } catch (e) {
-    throw new LiteError(`${origin(config, 'bridge')}[net] cannot set up the bridge ${net.bridge}: ${nativeError(e)}`)
+    throw new LiteError(`${origin(config, 'bridge')}[net] cannot set up the bridge ${net.bridge}: ${linkError(native, 'bridge', e)}`)
   }
   run.state.mtu = bridge.mtu
   checkRoutes(ctx, bridge.index)
@@ -265,7 +271,7 @@ export function attachNetwork(ctx: NetContext, run: NetRun | undefined, containe
       try {
         native.netCreateVeth(s.hostInterface!, net.bridge, container.pid, s.mtu ?? 1500)
       } catch (e) {
-        throw new LiteError(`${origin(config, 'type')}[net] cannot create the veth pair of ${name}: ${nativeError(e)}`)
+        throw new LiteError(`${origin(config, 'type')}[net] cannot create the veth pair of ${name}: ${linkError(native, 'veth', e)}`)
       }
       configureInside(ctx, sock, s.address!, s.prefix!, s.gateway)
       const rules = natRules(run.state, net.publish)
@@ -279,9 +285,7 @@ export function attachNetwork(ctx: NetContext, run: NetRun | undefined, containe
       try {
         native.netCreateMacvlan(net.type, net.parent!, container.pid)
       } catch (e) {
-        const text = nativeError(e)
-        const option = /\(os error (95|2|22)\)/.test(text) ? `; the kernel may lack ${native.netKindOption(net.type)}` : ''
-        throw new LiteError(`${origin(config, 'type')}[net] type = ${net.type}: cannot create eth0 on ${net.parent}: ${text}${option}`)
+        throw new LiteError(`${origin(config, 'type')}[net] type = ${net.type}: cannot create eth0 on ${net.parent}: ${linkError(native, net.type, e)}`)
       }
       configureInside(ctx, sock, net.address!.address, net.address!.prefix!, net.gateway)
     }

@@ -11,7 +11,7 @@
 // - kill -9 at random moments of a pull + build loop: every file in the store is
 //   absent or whole.
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path'
 import t, { type Test } from 'tap'
 import { packTar } from '../../runtime/rootfs-build/outputs/layer-tar.ts'
 import { startFakeRegistry, type FakeImage, type FakeRegistry } from '../support/fake-registry.ts'
-import { BUSYBOX, LITE, assertNoLeaks, eventually, isRoot, lite, requireRootAndBuild, snapshotHost, uniqueName, type Result } from '../support/integration.ts'
+import { BUSYBOX, LITE, assertNoLeaks, eventually, isRoot, lite, requireRootAndBuild, snapshotHost, uniqueName, spawnBackground, type Background, type Result } from '../support/integration.ts'
 import { tmpfs } from '../support/tmpfs.ts'
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/
@@ -59,24 +59,8 @@ function busyboxLayer(): Buffer {
 }
 
 
-interface Running {
-  child: ChildProcess
-  done: Promise<Result>
-}
-
-/** lite image ARGS --store STORE in the background; the teardown kills it if still running. */
-function imageBg(t: Test, store: string, args: string[], env: NodeJS.ProcessEnv = process.env): Running {
-  const child = spawn(LITE, ['image', ...args, '--store', store], { stdio: ['ignore', 'pipe', 'pipe'], env })
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (d) => (stdout += d))
-  child.stderr!.on('data', (d) => (stderr += d))
-  const done = new Promise<Result>((res) => child.on('close', (code, signal) => res({ code, signal, stdout, stderr })))
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    return done
-  })
-  return { child, done }
+function imageBg(t: Test, store: string, args: string[], env: NodeJS.ProcessEnv = process.env): Background {
+  return spawnBackground(t, LITE, ['image', ...args, '--store', store], env)
 }
 
 /** lite image ARGS, synchronously: never for a pull (the fake registry runs in this process). */

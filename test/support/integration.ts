@@ -2,7 +2,7 @@
 // that nothing was left behind (mounts, loop devices, processes, state, container
 // cgroups).
 
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -42,19 +42,31 @@ export function lite(args: string[], opts: { input?: string; env?: NodeJS.Proces
   )
 }
 
-/** Starts lite in the background; the teardown kills it if the test did not finish it. */
-export function liteBackground(t: Test, args: string[]) {
-  const child = spawn(LITE, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+export interface Background {
+  child: ChildProcess
+  done: Promise<Result>
+  output: () => string
+  errors: () => string
+}
+
+/** Starts a program in the background; the teardown kills it if the test did not finish it. */
+export function spawnBackground(t: Test, file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Background {
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env })
   let stdout = ''
   let stderr = ''
-  child.stdout.on('data', (d) => (stdout += d))
-  child.stderr.on('data', (d) => (stderr += d))
+  child.stdout!.on('data', (d) => (stdout += d))
+  child.stderr!.on('data', (d) => (stderr += d))
   const done = new Promise<Result>((res) => child.on('close', (code, signal) => res({ code, signal, stdout, stderr })))
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
     return done
   })
-  return { child, done, output: () => stdout }
+  return { child, done, output: () => stdout, errors: () => stderr }
+}
+
+/** Starts lite in the background; the teardown kills it if the test did not finish it. */
+export function liteBackground(t: Test, args: string[]): Background {
+  return spawnBackground(t, LITE, args)
 }
 
 /** `lite run CONFIG -- /bin/sh -c SCRIPT` */

@@ -12,12 +12,13 @@
 // clean-up is a t.teardown, which tap runs last-registered first: a lab's teardown is
 // registered before anything made in it, so it runs after the containers' removal.
 
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process'
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
-import { LITE, isRoot, leaksSince, eventually, type HostSnapshot, type Result, uniqueName, writeConfig } from './integration.ts'
+import { LITE, isRoot, leaksSince, eventually, spawnBackground, type Background, type HostSnapshot, type Result, uniqueName, writeConfig } from './integration.ts'
+export type { Background }
 
 export const NETNS_DIR = '/run/netns'
 export const NET_STATE = join(process.env.LITE_STATE_ROOT || '/run/lite', '.net')
@@ -224,26 +225,9 @@ export function inPidNet(pid: number, argv: string[], opts: { timeout?: number }
   return run([tool('nsenter'), `--net=/proc/${pid}/ns/net`, ...argv], opts)
 }
 
-export interface Background {
-  child: ReturnType<typeof spawn>
-  done: Promise<Result>
-  output: () => string
-  errors: () => string
-}
-
 /** Starts argv inside a namespace; the teardown kills it if it still runs. */
 export function inNsBackground(t: Test, ns: string | Lab, argv: string[], env?: NodeJS.ProcessEnv): Background {
-  const child = spawn(tool('nsenter'), [`--net=${join(NETNS_DIR, nsOf(ns))}`, ...argv], { stdio: ['ignore', 'pipe', 'pipe'], env: env ? { ...process.env, ...env } : process.env })
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.on('data', (d) => (stdout += d))
-  child.stderr!.on('data', (d) => (stderr += d))
-  const done = new Promise<Result>((res) => child.on('close', (code, signal) => res({ code, signal, stdout, stderr })))
-  t.teardown(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-    return done
-  })
-  return { child, done, output: () => stdout, errors: () => stderr }
+  return spawnBackground(t, tool('nsenter'), [`--net=${join(NETNS_DIR, nsOf(ns))}`, ...argv], env ? { ...process.env, ...env } : process.env)
 }
 
 /** `lite ARGS` inside the lab's host ns, as `lite()` of integration.ts. */

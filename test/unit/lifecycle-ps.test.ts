@@ -23,11 +23,11 @@ t.test('the table: aligned columns, no trailing spaces', async t => {
   t.equal(
     formatTable([web, sensor, ghost, starting], NOW),
     [
-      'NAME     STATUS             PID    RESTARTS   UPTIME/EXITED   NETWORK                            CONFIG',
+      'NAME     STATUS             PID    RESTARTS   UPTIME/EXITED   NETWORK                           CONFIG',
       'web      running            4242   2          1m              10.111.0.7 0.0.0.0:8080->80/tcp   /etc/lite/web.ini',
-      'sensor   exited (137) oom   -      0          1h06m ago       -                                  /etc/lite/sensor.ini',
-      'ghost    exited (?)         -      0          -               -                                  /etc/lite/ghost.ini',
-      'new      starting           -      0          -               -                                  -',
+      'sensor   exited (137) oom   -      0          1h06m ago       -                                 /etc/lite/sensor.ini',
+      'ghost    exited (?)         -      0          -               -                                 /etc/lite/ghost.ini',
+      'new      starting           -      0          -               -                                 -',
       '',
     ].join('\n'),
   )
@@ -38,7 +38,7 @@ t.test('JSON: the state file\'s key names, typed', async t => {
   t.same(toJson([web, sensor, starting]), [
     { name: 'web', alive: true, status: 'running', pid: 4242, pid_start: 777, monitor_pid: 4241, detached: true, restarts: 2, started: NOW - 90, finished: null, exit_code: null, exit_signal: 0, oom: false, config: '/etc/lite/web.ini', log: '', network: { type: 'bridge', address: '10.111.0.7', prefix: 16, bridge: 'lite0', publish: [{ hostPort: 8080, port: 80, proto: 'tcp' }] } },
     { name: 'sensor', alive: false, status: 'exited', pid: 4242, pid_start: 777, monitor_pid: 4241, detached: true, restarts: 0, started: NOW - 90, finished: NOW - 4000, exit_code: 137, exit_signal: 9, oom: true, config: '/etc/lite/sensor.ini', log: '', network: null },
-    { name: 'new', alive: true, status: 'starting', pid: null, pid_start: null, monitor_pid: null, detached: false, restarts: 0, started: null, finished: null, exit_code: null, exit_signal: 0, oom: false, config: '', log: '' },
+    { name: 'new', alive: true, status: 'starting', pid: null, pid_start: null, monitor_pid: null, detached: false, restarts: 0, started: null, finished: null, exit_code: null, exit_signal: 0, oom: false, config: '', log: '', network: null },
   ])
 })
 

@@ -40,6 +40,9 @@ const NETLINK_EXT_ACK: libc::c_int = 11;
 const RECV_TIMEOUT_SECS: libc::time_t = 5;
 /// Dumps of a busy host (many routes) arrive in several datagrams of up to ~32 KiB.
 const RECV_BUF: usize = 64 * 1024;
+/// The most datagrams one exchange reads: a dump of ~1M routes fits; a socket that
+/// keeps receiving without ever ending the exchange does not hold lite forever.
+pub const MAX_DATAGRAMS: usize = 1 << 16;
 
 #[inline]
 pub const fn align4(n: usize) -> usize {
@@ -341,6 +344,12 @@ impl Socket {
         s
     }
 
+    /// Records that a caller numbered its own messages up to `last` (an nf_tables
+    /// batch takes one seq per message): `next_seq` continues after it.
+    pub fn seqs_used_through(&self, last: u32) {
+        self.seq.set(last);
+    }
+
     pub fn send(&self, bytes: &[u8]) -> Result<(), Errno> {
         let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
@@ -402,39 +411,27 @@ impl Socket {
     }
 
     /// As `request`, and calls `f` for each answer before the ack (a GET's reply).
-    pub fn request_with(&self, mut msg: NlMsg, mut f: impl FnMut(&Msg)) -> Result<(), Errno> {
-        let seq = self.next_seq();
-        msg.set_seq(seq);
-        msg.add_flags(NLM_F_ACK);
-        self.send(msg.bytes())?;
-        let mut buf = vec![0u8; RECV_BUF];
-        loop {
-            let n = self.recv(&mut buf)?;
-            for m in messages(&buf[..n]) {
-                if m.seq != seq {
-                    continue;
-                }
-                if let Some((code, _)) = m.error() {
-                    return if code == 0 { Ok(()) } else { Err(Errno(-code)) };
-                }
-                if m.ty == NLMSG_DONE {
-                    return Ok(());
-                }
-                if m.ty != NLMSG_NOOP {
-                    f(&m);
-                }
-            }
-        }
+    pub fn request_with(&self, msg: NlMsg, f: impl FnMut(&Msg)) -> Result<(), Errno> {
+        self.exchange(msg, NLM_F_ACK, f)
     }
 
     /// Sends `msg` as a dump request and calls `f` for every answer until NLMSG_DONE.
-    pub fn dump(&self, mut msg: NlMsg, mut f: impl FnMut(&Msg)) -> Result<(), Errno> {
+    pub fn dump(&self, msg: NlMsg, f: impl FnMut(&Msg)) -> Result<(), Errno> {
+        self.exchange(msg, NLM_F_DUMP, f)
+    }
+
+    /// Sends `msg` with `flags` added and a fresh seq, then passes every answer of that
+    /// seq to `f` until the exchange ends: NLMSG_DONE, or NLMSG_ERROR (an ack of 0 or
+    /// the kernel's errno; a truncated one is EIO). Answers to other seqs are stale and
+    /// skipped. Bounded: each receive by the socket's timeout (EAGAIN), the whole by
+    /// MAX_DATAGRAMS (EMSGSIZE).
+    fn exchange(&self, mut msg: NlMsg, flags: u16, mut f: impl FnMut(&Msg)) -> Result<(), Errno> {
         let seq = self.next_seq();
         msg.set_seq(seq);
-        msg.add_flags(NLM_F_DUMP);
+        msg.add_flags(flags);
         self.send(msg.bytes())?;
         let mut buf = vec![0u8; RECV_BUF];
-        loop {
+        for _ in 0..MAX_DATAGRAMS {
             let n = self.recv(&mut buf)?;
             for m in messages(&buf[..n]) {
                 if m.seq != seq {
@@ -443,15 +440,22 @@ impl Socket {
                 match m.ty {
                     NLMSG_DONE => return Ok(()),
                     NLMSG_NOOP => {}
-                    NLMSG_ERROR => {
-                        let code = m.error().map_or(-libc::EIO, |(c, _)| c);
-                        // An ack of 0 inside a dump ends it too.
-                        return if code == 0 { Ok(()) } else { Err(Errno(-code)) };
-                    }
+                    NLMSG_ERROR => return ack_result(&m),
                     _ => f(&m),
                 }
             }
         }
+        Err(Errno(libc::EMSGSIZE))
+    }
+}
+
+/// An NLMSG_ERROR as a result: 0 is the ack, a negative code the errno; one too short
+/// to carry a code is EIO.
+pub fn ack_result(m: &Msg) -> Result<(), Errno> {
+    match m.error() {
+        Some((0, _)) => Ok(()),
+        Some((code, _)) if code < 0 => Err(Errno(code.saturating_neg())),
+        _ => Err(Errno(libc::EIO)),
     }
 }
 

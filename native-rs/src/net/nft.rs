@@ -23,8 +23,8 @@ use std::fmt;
 use std::net::Ipv4Addr;
 
 use crate::net::netlink::{
-    align4, attrs, messages, nla_str, Msg, NlMsg, Socket, NLMSG_ERROR, NLMSG_NOOP, NLM_F_ACK,
-    NLM_F_APPEND, NLM_F_CREATE,
+    ack_result, align4, attrs, messages, nla_str, Msg, NlMsg, Socket, MAX_DATAGRAMS, NLMSG_ERROR,
+    NLMSG_NOOP, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE,
 };
 use crate::sys::Errno;
 
@@ -116,6 +116,10 @@ const NF_INET_POST_ROUTING: u32 = 4;
 const IFNAMSIZ: usize = 16;
 /// libnftnl's NFTNL_UDATA_RULE_COMMENT: what `nft` shows as `comment "..."`.
 const UDATA_RULE_COMMENT: u8 = 0;
+/// NFT_USERDATA_MAXLEN: the kernel refuses a rule's userdata longer than this.
+const USERDATA_MAX: usize = 256;
+/// The longest container name a rule can carry: its comment TLV is 3 bytes more.
+pub const TAG_MAX: usize = USERDATA_MAX - 3;
 
 // --- lite's table ---------------------------------------------------------------------
 
@@ -709,8 +713,9 @@ impl RuleFields {
 
 /// NFTA_RULE_USERDATA for `name`: one comment TLV (type, length, text and NUL).
 pub fn tag(name: &str) -> Result<Vec<u8>, Errno> {
-    // The TLV's length is a byte and counts the NUL.
-    if name.is_empty() || name.len() > 254 || name.contains('\0') {
+    // The TLV's length is a byte and counts the NUL; the whole userdata (type, length,
+    // text, NUL) must fit the kernel's NFT_USERDATA_MAXLEN.
+    if name.is_empty() || name.len() > TAG_MAX || name.contains('\0') {
         return Err(Errno(libc::EINVAL));
     }
     let mut v = Vec::with_capacity(name.len() + 3);
@@ -758,23 +763,50 @@ fn nft_msg(msg: u16, flags: u16, family: u8) -> NlMsg {
     m
 }
 
-fn new_table() -> NlMsg {
+/// NEWTABLE (created when missing) of the ip family.
+fn table_msg(name: &str) -> NlMsg {
     let mut m = nft_msg(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK, NFPROTO_IPV4);
-    m.attr_str(NFTA_TABLE_NAME, TABLE);
+    m.attr_str(NFTA_TABLE_NAME, name);
+    m
+}
+
+fn new_table() -> NlMsg {
+    table_msg(TABLE)
+}
+
+/// A chain's attributes: table, name, the hook (number, priority) of a base chain,
+/// its policy and type.
+fn chain_attrs(
+    m: &mut NlMsg,
+    table: &str,
+    name: &str,
+    hook: Option<(u32, i32)>,
+    policy: Option<u32>,
+    ty: &str,
+) {
+    m.attr_str(NFTA_CHAIN_TABLE, table);
+    m.attr_str(NFTA_CHAIN_NAME, name);
+    if let Some((num, priority)) = hook {
+        let h = m.nest_start(NFTA_CHAIN_HOOK);
+        m.attr_u32_be(NFTA_HOOK_HOOKNUM, num);
+        m.attr_u32_be(NFTA_HOOK_PRIORITY, priority as u32);
+        m.nest_end(h);
+    }
+    if let Some(p) = policy {
+        m.attr_u32_be(NFTA_CHAIN_POLICY, p);
+    }
+    m.attr_str(NFTA_CHAIN_TYPE, ty);
+}
+
+/// NEWCHAIN (created when missing) of an ip-family base chain.
+fn chain_msg(table: &str, name: &str, hook: (u32, i32), policy: Option<u32>, ty: &str) -> NlMsg {
+    let mut m = nft_msg(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK, NFPROTO_IPV4);
+    chain_attrs(&mut m, table, name, Some(hook), policy, ty);
     m
 }
 
 fn new_chain(c: &ChainSpec) -> NlMsg {
-    let mut m = nft_msg(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK, NFPROTO_IPV4);
-    m.attr_str(NFTA_CHAIN_TABLE, TABLE);
-    m.attr_str(NFTA_CHAIN_NAME, c.name);
-    let hook = m.nest_start(NFTA_CHAIN_HOOK);
-    m.attr_u32_be(NFTA_HOOK_HOOKNUM, c.hook);
-    m.attr_u32_be(NFTA_HOOK_PRIORITY, c.priority as u32);
-    m.nest_end(hook);
-    m.attr_u32_be(NFTA_CHAIN_POLICY, NF_ACCEPT);
-    m.attr_str(NFTA_CHAIN_TYPE, "nat");
-    m
+    chain_msg(TABLE, c.name, (c.hook, c.priority), Some(NF_ACCEPT), "nat")
 }
 
 /// Where each expression lies in the message (from its start), to tell which one an
@@ -1021,6 +1053,9 @@ fn run_batch(sock: &Socket, batch: &Batch) -> Result<(), NftError> {
         .map_err(|e| fail(e, Step::Batch, None))?;
     // The fence: processed after the batch, so its ack comes after all of the batch's.
     let fence_seq = batch.seq0.wrapping_add(batch.steps.len() as u32);
+    // The batch took seqs seq0..=fence_seq: the socket's next request must not reuse
+    // one, or an answer to this batch could pass for that request's.
+    sock.seqs_used_through(fence_seq);
     let mut fence = NlMsg::new(NLMSG_NOOP, NLM_F_ACK);
     fence.set_seq(fence_seq);
     sock.send(fence.bytes())
@@ -1030,7 +1065,9 @@ fn run_batch(sock: &Socket, batch: &Batch) -> Result<(), NftError> {
     // (index in the batch, errno, the bad attribute's offset)
     let mut first_err: Option<(usize, Errno, Option<usize>)> = None;
     let mut buf = vec![0u8; 64 * 1024];
-    'outer: loop {
+    let mut fenced = false;
+    // Bounded: each receive by the socket's timeout, the whole by a datagram count.
+    'outer: for _ in 0..MAX_DATAGRAMS {
         let n = sock
             .recv(&mut buf)
             .map_err(|e| fail(e, Step::Batch, None))?;
@@ -1038,8 +1075,8 @@ fn run_batch(sock: &Socket, batch: &Batch) -> Result<(), NftError> {
             if m.ty != NLMSG_ERROR {
                 continue;
             }
-            let code = m.error().map_or(-libc::EIO, |(c, _)| c);
             if m.seq == fence_seq {
+                fenced = true;
                 break 'outer;
             }
             let idx = m.seq.wrapping_sub(batch.seq0) as usize;
@@ -1047,10 +1084,15 @@ fn run_batch(sock: &Socket, batch: &Batch) -> Result<(), NftError> {
                 continue; // not ours
             }
             acked[idx] = true;
-            if code != 0 && first_err.is_none_or(|(i, _, _)| idx < i) {
-                first_err = Some((idx, Errno(-code), bad_attr_offset(&m)));
+            if let Err(errno) = ack_result(&m) {
+                if first_err.is_none_or(|(i, _, _)| idx < i) {
+                    first_err = Some((idx, errno, bad_attr_offset(&m)));
+                }
             }
         }
+    }
+    if !fenced {
+        return Err(fail(Errno(libc::EMSGSIZE), Step::Batch, None));
     }
     if let Some((idx, errno, offset)) = first_err {
         let seq = batch.seq0.wrapping_add(idx as u32);
@@ -1570,8 +1612,8 @@ mod tests {
     fn bad_names_and_rules_are_refused() {
         assert_eq!(tag("").unwrap_err(), Errno(libc::EINVAL));
         assert_eq!(tag("a\0b").unwrap_err(), Errno(libc::EINVAL));
-        assert_eq!(tag(&"x".repeat(255)).unwrap_err(), Errno(libc::EINVAL));
-        assert!(tag(&"x".repeat(254)).is_ok());
+        assert_eq!(tag(&"x".repeat(254)).unwrap_err(), Errno(libc::EINVAL));
+        assert_eq!(tag(&"x".repeat(TAG_MAX)).unwrap().len(), USERDATA_MAX);
         let long = Rule::Masquerade {
             source: Ipv4Addr::LOCALHOST,
             bridge: "a-very-long-name".into(),
@@ -1651,7 +1693,7 @@ mod tests {
 
     #[test]
     fn tag_round_trips_and_reads_nfts_comment() {
-        for name in ["web", "a", &"n".repeat(254), "ünïcode-名"] {
+        for name in ["web", "a", &"n".repeat(TAG_MAX), "ünïcode-名"] {
             assert_eq!(untag(&tag(name).unwrap()), Some(name));
         }
         // What nft writes for `comment "web"` (nft --debug=netlink: \x00\x04web\x00).
@@ -1775,19 +1817,8 @@ mod tests {
     ) -> Vec<u8> {
         let mut m = NlMsg::new(0x0a03, NLM_F_MULTI);
         m.push_header(&[family, 0, 0, 9]);
-        m.attr_str(NFTA_CHAIN_TABLE, table);
-        m.attr_u64_be(2, 1); // NFTA_CHAIN_HANDLE
-        m.attr_str(NFTA_CHAIN_NAME, name);
-        if let Some((num, prio)) = hook {
-            let h = m.nest_start(NFTA_CHAIN_HOOK);
-            m.attr_u32_be(NFTA_HOOK_HOOKNUM, num);
-            m.attr_u32_be(NFTA_HOOK_PRIORITY, prio as u32);
-            m.nest_end(h);
-        }
-        if let Some(p) = policy {
-            m.attr_u32_be(NFTA_CHAIN_POLICY, p);
-        }
-        m.attr_str(NFTA_CHAIN_TYPE, "filter");
+        m.attr_u64_be(2, 1); // NFTA_CHAIN_HANDLE, which lite ignores
+        chain_attrs(&mut m, table, name, hook, policy, "filter");
         m.bytes().to_vec()
     }
 
@@ -1915,8 +1946,6 @@ mod tests {
         unsafe { libc::geteuid() == 0 }
     }
 
-    /// Runs `f` on a thread of its own in a new network namespace: nf_tables state is
-    /// per netns, so the host's firewall is never touched.
     /// Runs `f` on a thread of its own in a new network namespace: nf_tables state is
     /// per netns, so the host's firewall is never touched. Skipped (with a note) where
     /// the namespace cannot be made or the kernel has no nf_tables.
@@ -2060,14 +2089,7 @@ mod tests {
             // or EBUSY) at the chain step; the table the batch would create is not made.
             let mut b = Batch::new(1);
             b.push(new_table(), Step::Table);
-            let mut c = nft_msg(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK, NFPROTO_IPV4);
-            c.attr_str(NFTA_CHAIN_TABLE, TABLE);
-            c.attr_str(NFTA_CHAIN_NAME, "prerouting");
-            let h = c.nest_start(NFTA_CHAIN_HOOK);
-            c.attr_u32_be(NFTA_HOOK_HOOKNUM, NF_INET_FORWARD);
-            c.attr_u32_be(NFTA_HOOK_PRIORITY, 0);
-            c.nest_end(h);
-            c.attr_str(NFTA_CHAIN_TYPE, "filter");
+            let c = chain_msg(TABLE, "prerouting", (NF_INET_FORWARD, 0), None, "filter");
             b.push(c, Step::Chain("prerouting"));
             let b = b.finish();
             let sock = Socket::open(libc::NETLINK_NETFILTER).unwrap();
@@ -2099,14 +2121,8 @@ mod tests {
             let sock = Socket::open(libc::NETLINK_NETFILTER).unwrap();
             let mut b = Batch::new(sock.next_seq());
             b.push(new_table(), Step::Table);
-            let mut c = nft_msg(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK, NFPROTO_IPV4);
-            c.attr_str(NFTA_CHAIN_TABLE, TABLE);
-            c.attr_str(NFTA_CHAIN_NAME, "postrouting");
-            let h = c.nest_start(NFTA_CHAIN_HOOK);
-            c.attr_u32_be(NFTA_HOOK_HOOKNUM, NF_INET_POST_ROUTING);
-            c.attr_u32_be(NFTA_HOOK_PRIORITY, 100);
-            c.nest_end(h);
-            c.attr_str(NFTA_CHAIN_TYPE, "lite-no-such-type");
+            let hook = (NF_INET_POST_ROUTING, 100);
+            let c = chain_msg(TABLE, "postrouting", hook, None, "lite-no-such-type");
             b.push(c, Step::Chain("postrouting"));
             let e = run_batch(&sock, &b.finish()).unwrap_err();
             assert_eq!(
@@ -2162,21 +2178,11 @@ mod tests {
             // iptables-nft's `-P FORWARD DROP`: table ip filter, chain FORWARD.
             let sock = Socket::open(libc::NETLINK_NETFILTER).unwrap();
             let mut b = Batch::new(sock.next_seq());
-            let mut t = nft_msg(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK, NFPROTO_IPV4);
-            t.attr_str(NFTA_TABLE_NAME, "filter");
-            b.push(t, Step::Table);
+            b.push(table_msg("filter"), Step::Table);
             for (name, hook, policy) in
                 [("INPUT", 1, NF_DROP), ("FORWARD", NF_INET_FORWARD, NF_DROP)]
             {
-                let mut c = nft_msg(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK, NFPROTO_IPV4);
-                c.attr_str(NFTA_CHAIN_TABLE, "filter");
-                c.attr_str(NFTA_CHAIN_NAME, name);
-                let h = c.nest_start(NFTA_CHAIN_HOOK);
-                c.attr_u32_be(NFTA_HOOK_HOOKNUM, hook);
-                c.attr_u32_be(NFTA_HOOK_PRIORITY, 0);
-                c.nest_end(h);
-                c.attr_u32_be(NFTA_CHAIN_POLICY, policy);
-                c.attr_str(NFTA_CHAIN_TYPE, "filter");
+                let c = chain_msg("filter", name, (hook, 0), Some(policy), "filter");
                 b.push(c, Step::Chain("x"));
             }
             run_batch(&sock, &b.finish()).unwrap();

@@ -97,6 +97,7 @@ Object {
     "cgroup",
     "net",
   ],
+  "netSocket": false,
   "newRoot": "/run/lite/sensor/root",
   "noNewPrivs": true,
   "oomScoreAdj": 100,
