@@ -18,7 +18,7 @@ export function netSection(dir: string, separate = false): string[] {
   if (!read('net-peers.tsv')) return []
   const md: string[] = [HEADING, '']
   if (separate) {
-    const when = new Date().toISOString().slice(0, 16).replace('T', ' ')
+    const when = read('net-date.txt').trim() || new Date().toISOString().slice(0, 16).replace('T', ' ')
     md.push(`From a separate run, \`${read('net-command.txt').trim()}\` on ${when} UTC (${read('net-machine.txt').trim().replace(/\n/g, '; ')}), not from the run that wrote the sections above: compare these figures with each other.`, '')
   }
   md.push(
@@ -58,6 +58,8 @@ export function netSection(dir: string, separate = false): string[] {
     md.push('')
   }
 
+  const during = read('net-during.txt').trim()
+  if (during) md.push('### lite\'s veth and rules while the iperf3 container ran', '', '```', during, '```', '')
   const left = read('net-leftovers.txt').trim()
   if (left) md.push('### What the namespace held at the end, before it was deleted', '', '```', left, '```', '')
   return md

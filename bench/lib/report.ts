@@ -3,6 +3,7 @@
 //   bun bench/lib/report.ts RESULTS_DIR OUT.md
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { netSection } from './net-report.ts'
 import { type HyperfineResult, median, millis, quantile } from './stats.ts'
 
 const [dir, out] = process.argv.slice(2)
@@ -121,5 +122,6 @@ if (peaks.length) {
   for (const [peer, k] of peaks) md.push(`| ${peer} | ${k ? kib(Number(k)) : '–'} |`)
   md.push('')
 }
+md.push(...netSection(dir))
 md.push(read('notes.md').trimEnd(), '')
 writeFileSync(out, md.join('\n').replace(/\n{3,}/g, '\n\n'))

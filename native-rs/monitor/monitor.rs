@@ -191,6 +191,9 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
             let _ = sys::fcntl(fd, F_SETFD, 1);
         }
     }
+    for fd in spec.claim_fds() {
+        let _ = sys::fcntl(fd, F_SETFD, 1);
+    }
     for fd in [spec.tty_master, spec.log_fd] {
         if fd >= 0 {
             let _ = sys::fcntl(fd, F_SETFL, sys::O_NONBLOCK);
@@ -410,21 +413,19 @@ fn remove_cgroups(spec: &Spec) {
     }
 }
 
-/// Post-stop hooks, in order: host programs with PATH and the LITE_* variables.
-/// Each spec entry is "FILE:LINE" then the argv, separated by 0x1f.
 /// Gives back the container's network: its claims (an address, host ports) at once,
 /// then lite removes its nf_tables rules (`lite net-release NAME`, as a hook is run).
 fn release_network(spec: &Spec, sfd: i32, code: i32) {
-    for fd in spec.claim_fds.iter() {
-        if let Some(fd) = parse_int(fd) {
-            sys::close(fd as i32);
-        }
+    for fd in spec.claim_fds().filter(|&fd| fd != sfd) {
+        sys::close(fd);
     }
     if !spec.release.is_empty() {
         run_command(spec, sfd, code, spec.name, b": network release: ", spec.release.split(|&c| c == 0x1f));
     }
 }
 
+/// Post-stop hooks, in order: host programs with PATH and the LITE_* variables.
+/// Each spec entry is "FILE:LINE" then the argv, separated by 0x1f.
 fn run_hooks(spec: &Spec, sfd: i32, code: i32) {
     for hook in spec.hooks.iter() {
         let mut parts = hook.split(|&c| c == 0x1f);

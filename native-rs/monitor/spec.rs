@@ -93,7 +93,25 @@ pub struct Spec<'a> {
     pub release: &'a [u8],
 }
 
-#[derive(Debug, PartialEq, Eq)]
+/// A claim's fd: a number above stdio that fits an int.
+fn claim_fd(value: &[u8]) -> Option<i32> {
+    parse_int(value)
+        .filter(|fd| (3..=i32::MAX as i64).contains(fd))
+        .map(|fd| fd as i32)
+}
+
+impl Spec<'_> {
+    /// The claims' fds (checked when parsed), less any the monitor uses itself.
+    pub fn claim_fds(&self) -> impl Iterator<Item = i32> + '_ {
+        let own = [self.pidfd, self.lock_fd, self.tty_master, self.log_fd];
+        self.claim_fds
+            .iter()
+            .filter_map(claim_fd)
+            .filter(move |fd| !own.contains(fd))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpecError {
     /// The line number (1-based) that is wrong.
     Line(usize),
@@ -194,7 +212,7 @@ pub fn parse(text: &[u8]) -> Result<Spec<'_>, SpecError> {
             b"log_size" => s.log_size = int()?,
             b"pending_signal" => s.pending_signal = int()? as i32,
             b"claim_fd" => {
-                int()?;
+                claim_fd(value).ok_or(bad)?;
                 s.claim_fds.push(value).then_some(()).ok_or(bad)?
             }
             b"release" => s.release = value,

@@ -60,6 +60,25 @@ fn nul_terminated_values_parse_the_same() {
 }
 
 #[test]
+fn claim_fds_are_numbers_above_stdio_and_not_the_monitors_own() {
+    let s = parse(
+        b"name a\nstate_dir /x\npid 3\nlock_fd 7\nclaim_fd 9\nclaim_fd 7\nclaim_fd 12\n\
+          release lite\x1fnet-release\x1fa\n",
+    )
+    .unwrap();
+    assert_eq!(s.claim_fds().collect::<Vec<_>>(), vec![9, 12]);
+    assert_eq!(s.release, b"lite\x1fnet-release\x1fa");
+    for bad in ["0", "2", "-1", "x", "2147483648", ""] {
+        let text = format!("name a\nstate_dir /x\npid 3\nclaim_fd {bad}\n");
+        assert_eq!(
+            parse(text.as_bytes()).err(),
+            Some(SpecError::Line(4)),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
 fn bad_specs_name_the_line_or_the_missing_key() {
     assert_eq!(
         parse(b"name a\nstate_dir /x\npid x\n").err(),

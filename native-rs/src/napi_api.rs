@@ -13,14 +13,16 @@ use crate::report::ChildReport;
 use crate::spawn::{self, NetOutcome, StartOutcome};
 use crate::wait;
 
-pub struct Code(&'static str);
+/// A JS `error.code`: the core error's (`Error::code`), or "Os"/"InvalidPlan" from
+/// the nf_tables surface (net/nft_napi.rs).
+pub struct Code(pub(crate) &'static str);
 impl AsRef<str> for Code {
     fn as_ref(&self) -> &str {
         self.0
     }
 }
 
-fn js_err(e: Error) -> napi::Error<Code> {
+pub(crate) fn js_err(e: Error) -> napi::Error<Code> {
     napi::Error::new(Code(e.code()), e.to_string())
 }
 

@@ -622,6 +622,49 @@ mod tests {
     }
 
     #[test]
+    fn short_or_positive_error_codes_are_eio() {
+        let err = |payload: &[u8]| {
+            let mut e = NlMsg::new(NLMSG_ERROR, 0);
+            e.push_header(payload);
+            let m = messages(e.bytes()).next().unwrap();
+            ack_result(&m)
+        };
+        assert_eq!(err(&0i32.to_ne_bytes()), Ok(()));
+        assert_eq!(err(&(-libc::EPERM).to_ne_bytes()), Err(Errno(libc::EPERM)));
+        assert_eq!(err(&5i32.to_ne_bytes()), Err(Errno(libc::EIO)));
+        assert_eq!(err(&[]), Err(Errno(libc::EIO)));
+        assert_eq!(err(&i32::MIN.to_ne_bytes()), Err(Errno(i32::MAX)));
+    }
+
+    #[test]
+    fn a_stale_answer_is_not_taken_for_the_ack() {
+        let s = match Socket::open(libc::NETLINK_ROUTE) {
+            Ok(s) => s,
+            Err(_) => return,
+        };
+        let get_link = |name: &str| {
+            let mut m = NlMsg::new(libc::RTM_GETLINK, 0);
+            m.push_header(&[0u8; 16]);
+            m.attr_str(libc::IFLA_IFNAME, name);
+            m
+        };
+        // A request whose answer (lo's link and an ack) is never read ...
+        let mut stale = get_link("lo");
+        stale.set_seq(s.next_seq());
+        stale.add_flags(NLM_F_ACK);
+        s.send(stale.bytes()).unwrap();
+        // ... is skipped by the next request, which sees only its own answer.
+        let mut answers = 0;
+        let r = s.request_with(get_link("lite-none0"), |_| answers += 1);
+        assert_eq!(r, Err(Errno(libc::ENODEV)));
+        assert_eq!(answers, 0);
+        // A batch's seqs are not given out again.
+        let last = s.next_seq().wrapping_add(10);
+        s.seqs_used_through(last);
+        assert_eq!(s.next_seq(), last.wrapping_add(1).max(1));
+    }
+
+    #[test]
     fn seq_numbers_advance() {
         // Without a kernel socket: from_fd on /dev/null is enough for seq bookkeeping.
         let f = std::fs::File::open("/dev/null").unwrap();
@@ -643,7 +686,7 @@ mod tests {
         m.push_header(&[0u8; 16]); // ifinfomsg, AF_UNSPEC
         let mut names = Vec::new();
         s.dump(m, |msg| {
-            for (ty, p) in attrs(&msg.payload[16..]) {
+            for (ty, p) in attrs(msg.payload.get(16..).unwrap_or(&[])) {
                 if ty == libc::IFLA_IFNAME {
                     names.push(nla_str(p).unwrap_or("").to_string());
                 }

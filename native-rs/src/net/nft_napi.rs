@@ -4,73 +4,36 @@
 
 use napi_derive::napi;
 
-use crate::net::nft::{self, Rule, RuleFields};
+use crate::napi_api::Code;
+use crate::net::nft::{self, RuleFields};
 use crate::sys::Errno;
 
-pub struct NftCode(&'static str);
-impl AsRef<str> for NftCode {
-    fn as_ref(&self) -> &str {
-        self.0
-    }
+type Result<T> = napi::Result<T, Code>;
+
+fn invalid(msg: String) -> napi::Error<Code> {
+    napi::Error::new(Code("InvalidPlan"), msg)
 }
 
-type Result<T> = napi::Result<T, NftCode>;
-
-fn invalid(msg: String) -> napi::Error<NftCode> {
-    napi::Error::new(NftCode("InvalidPlan"), msg)
-}
-
-fn os(e: impl std::fmt::Display) -> napi::Error<NftCode> {
-    napi::Error::new(NftCode("Os"), e.to_string())
+fn os(e: impl std::fmt::Display) -> napi::Error<Code> {
+    napi::Error::new(Code("Os"), e.to_string())
 }
 
 /// "what: strerror (errno N)".
-fn os_errno(what: &str, errno: Errno) -> napi::Error<NftCode> {
+fn os_errno(what: &str, errno: Errno) -> napi::Error<Code> {
     let text = std::io::Error::from_raw_os_error(errno.0).to_string();
     let text = text.split(" (os error").next().unwrap_or("");
     os(format!("{what}: {text} (errno {})", errno.0))
 }
 
-/// One of lite's rules for a container, as the planner sends it.
-#[napi(object)]
-pub struct NftRule {
-    /// "masquerade" | "dnat" | "localnet-masquerade".
-    pub kind: String,
-    /// masquerade: the container's address.
-    pub source: Option<String>,
-    /// dnat, localnet-masquerade: the container's address.
-    pub address: Option<String>,
-    /// masquerade, localnet-masquerade: the bridge's name.
-    pub bridge: Option<String>,
-    /// dnat: "tcp" | "udp".
-    pub proto: Option<String>,
-    /// dnat: only connections to this host address (absent: any local address).
-    pub host_ip: Option<String>,
-    pub host_port: Option<u32>,
-    /// dnat: the container's port.
-    pub port: Option<u32>,
-}
-
-fn to_rule(i: usize, r: NftRule) -> Result<Rule> {
-    let fields = RuleFields {
-        kind: r.kind,
-        source: r.source,
-        address: r.address,
-        bridge: r.bridge,
-        proto: r.proto,
-        host_ip: r.host_ip,
-        host_port: r.host_port,
-        port: r.port,
-    };
-    fields
-        .parse()
-        .map_err(|m| invalid(format!("nf_tables rule {i}: {m}")))
-}
+/// One of lite's rules for a container, as the planner sends it: the core's
+/// `RuleFields`, checked there.
+pub type NftRule = RuleFields;
 
 fn check_name(name: &str) -> Result<()> {
     nft::tag(name).map(|_| ()).map_err(|_| {
         invalid(format!(
-            "nf_tables: container name {name:?} cannot tag a rule (empty, NUL or over 254 bytes)"
+            "nf_tables: container name {name:?} cannot tag a rule (empty, NUL or over {} bytes)",
+            nft::TAG_MAX
         ))
     })
 }
@@ -82,9 +45,12 @@ fn check_name(name: &str) -> Result<()> {
 pub fn nft_add_container_rules(name: String, rules: Vec<NftRule>) -> Result<()> {
     check_name(&name)?;
     let rules = rules
-        .into_iter()
+        .iter()
         .enumerate()
-        .map(|(i, r)| to_rule(i, r))
+        .map(|(i, r)| {
+            r.parse()
+                .map_err(|m| invalid(format!("nf_tables rule {i}: {m}")))
+        })
         .collect::<Result<Vec<_>>>()?;
     nft::add_container_rules_detailed(&name, &rules).map_err(os)
 }
@@ -137,28 +103,10 @@ pub fn nft_published() -> Result<Vec<NftPublished>> {
     let list = nft::published()
         .map_err(|e| os_errno("nf_tables: listing the rules of table ip lite", e))?;
     Ok(list
-        .into_iter()
-        .filter_map(|(name, r)| match r {
-            Rule::Dnat {
-                proto,
-                host_ip,
-                host_port,
-                address,
-                port,
-            } => Some(NftPublished {
-                name,
-                rule: NftRule {
-                    kind: "dnat".into(),
-                    source: None,
-                    address: Some(address.to_string()),
-                    bridge: None,
-                    proto: Some(proto.name().into()),
-                    host_ip: host_ip.map(|ip| ip.to_string()),
-                    host_port: Some(host_port.into()),
-                    port: Some(port.into()),
-                },
-            }),
-            _ => None,
+        .iter()
+        .map(|(name, rule)| NftPublished {
+            name: name.clone(),
+            rule: rule.into(),
         })
         .collect())
 }
