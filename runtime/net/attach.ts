@@ -11,7 +11,7 @@ import type { ContainerConfig } from '../config/types.ts'
 import { LiteError } from '../errors.ts'
 import type { Container, Native } from '../native/index.ts'
 import { contains, formatNet, gatewayOf, overlaps, poolOf, type Ipv4Net } from './address.ts'
-import { leasePath, netRoot, portPath, releaseClaims, tryClaim, type Claim } from './claims.ts'
+import { leasePath, networkDir, portPath, releaseClaims, tryClaim, type Claim } from './claims.ts'
 import { hostPortInUse } from './host-ports.ts'
 import { formatPublish, type Publish } from './values.ts'
 import { hostSetting } from './host-settings.ts'
@@ -143,6 +143,7 @@ function reserveBridge(ctx: NetContext, run: NetRun): void {
     run.claims.push(claim)
   }
   const address = leaseAddress(ctx, run)
+  run.state.claims = run.claims.map((c) => c.path)
   run.state.address = address
   run.state.prefix = net.subnet.prefix
   run.state.gateway = gatewayOf(net.subnet)
@@ -185,7 +186,7 @@ function safe<T>(f: () => T): T | undefined {
  */
 function checkSubnet(ctx: NetContext): void {
   const net = ctx.config.net
-  const file = posix.join(netRoot(ctx.stateRoot), net.bridge, 'subnet')
+  const file = posix.join(networkDir(ctx.stateRoot, net.bridge), 'subnet')
   const want = formatNet(net.subnet)
   let have: string | undefined
   try {

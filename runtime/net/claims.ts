@@ -17,14 +17,29 @@ export function netRoot(stateRoot: string): string {
   return posix.join(stateRoot, '.net')
 }
 
-/** An address of a bridge's subnet: <root>/.net/<bridge>/<address> */
-export function leasePath(stateRoot: string, bridge: string, address: string): string {
-  return posix.join(netRoot(stateRoot), bridge, address)
+let netnsId: string | undefined
+
+/**
+ * This process's network namespace, as its nsfs inode: a bridge named lite0 in one
+ * namespace is not the lite0 of another, so their claims live apart.
+ */
+function currentNetns(): string {
+  return (netnsId ??= String(statSync('/proc/self/ns/net').ino))
 }
 
-/** A host port: <root>/.net/ports/<proto>-<port> (one container per port, whatever the host address) */
+/** The claims of one network (a bridge, or "ports") in this namespace: <root>/.net/<name>@<netns>/ */
+export function networkDir(stateRoot: string, name: string): string {
+  return posix.join(netRoot(stateRoot), `${name}@${currentNetns()}`)
+}
+
+/** An address of a bridge's subnet. */
+export function leasePath(stateRoot: string, bridge: string, address: string): string {
+  return posix.join(networkDir(stateRoot, bridge), address)
+}
+
+/** A host port (one container per port, whatever the host address). */
 export function portPath(stateRoot: string, p: { proto: 'tcp' | 'udp'; hostPort: number }): string {
-  return posix.join(netRoot(stateRoot), 'ports', `${p.proto}-${p.hostPort}`)
+  return posix.join(networkDir(stateRoot, 'ports'), `${p.proto}-${p.hostPort}`)
 }
 
 export interface Locker {

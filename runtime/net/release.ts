@@ -7,22 +7,16 @@
 import { readdirSync } from 'node:fs'
 import { posix } from 'node:path'
 import type { Native } from '../native/index.ts'
-import { forgetClaims, leasePath, portPath } from './claims.ts'
+import { forgetClaims, netRoot } from './claims.ts'
 import { isHeld } from '../lifecycle/registry.ts'
 import { readState } from '../lifecycle/state-file.ts'
 
 type NetNative = Pick<Native, 'nftDeleteContainerRules' | 'nftTaggedNames' | 'lockFile' | 'lockExclusive'>
 
-/** The claim files a state's net_* lines point at: its lease and its ports. */
+/** The claim files a state's net_claims line names (only under the state root's .net). */
 function claimPaths(stateRoot: string, extra: Record<string, string>): string[] {
-  const paths: string[] = []
-  const address = extra.net_address?.split('/')[0]
-  if (address && extra.net_bridge) paths.push(leasePath(stateRoot, extra.net_bridge, address))
-  for (const p of (extra.net_publish ?? '').split(' ').filter(Boolean)) {
-    const m = /:(\d+)->\d+\/(tcp|udp)$/.exec(p)
-    if (m) paths.push(portPath(stateRoot, { proto: m[2] as 'tcp' | 'udp', hostPort: Number(m[1]) }))
-  }
-  return paths
+  const root = netRoot(stateRoot) + '/'
+  return (extra.net_claims ?? '').split(' ').filter((p) => p.startsWith(root) && !p.includes('/../'))
 }
 
 /** Removes the rules and the unheld claims of an ended container; errors are returned, not thrown. */

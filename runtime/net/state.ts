@@ -18,6 +18,8 @@ export interface NetworkState {
   hostInterface?: string
   mtu?: number
   publish: Publish[]
+  /** the claim files (address, ports): what the clean-up after its end tidies */
+  claims?: string[]
 }
 
 export function networkState(cfg: ContainerConfig): NetworkState {
@@ -43,6 +45,7 @@ export function networkStateLines(s: NetworkState | undefined): Record<string, s
   if (s.parent) lines.net_parent = s.parent
   if (s.hostInterface) lines.net_host_interface = s.hostInterface
   if (s.publish.length) lines.net_publish = s.publish.map(formatPublish).join(' ')
+  if (s.claims?.length) lines.net_claims = s.claims.join(' ')
   return lines
 }
 

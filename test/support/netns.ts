@@ -22,7 +22,6 @@ export type { Background }
 
 export const NETNS_DIR = '/run/netns'
 export const NET_STATE = join(process.env.LITE_STATE_ROOT || '/run/lite', '.net')
-export const PORTS_DIR = join(NET_STATE, 'ports')
 export const DEFAULT_BRIDGE = 'lite0'
 
 const asResult = (r: SpawnSyncReturns<string>): Result => ({ code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' })
@@ -193,12 +192,19 @@ export function makeLab(t: Test): Lab {
         } catch {}
       }
     }
+    // lite's claims of the lab's namespace (<state>/.net/<network>@<netns inode>): the
+    // namespace goes, so do they.
+    let ino: number | undefined
+    try {
+      ino = statSync(join(NETNS_DIR, lab.host)).ino
+    } catch {}
     for (const ns of [lab.host, lab.lan]) {
       try {
         killAllIn(ns)
         run([tool('ip'), 'netns', 'del', ns])
       } catch {}
     }
+    if (ino !== undefined) for (const d of readdirSafe(NET_STATE)) if (d.endsWith(`@${ino}`)) rmSync(join(NET_STATE, d), { recursive: true, force: true })
   })
   ip(['netns', 'add', lab.host])
   ip(['netns', 'add', lab.lan])
@@ -422,7 +428,11 @@ export function liteRules(ns: string | Lab): string[] {
 
 /** The regular files under /run/lite/.net/<bridge>/ (recursively, one level). */
 export function leaseFiles(bridge = DEFAULT_BRIDGE): string[] {
-  return filesUnder(join(NET_STATE, bridge))
+  // <state>/.net/<bridge>@<netns inode>/: one directory per namespace that has the bridge.
+  return readdirSafe(NET_STATE)
+    .filter((d) => d.startsWith(`${bridge}@`))
+    .flatMap((d) => filesUnder(join(NET_STATE, d)))
+    .filter((f) => !f.endsWith('/subnet'))
 }
 
 function filesUnder(dir: string): string[] {
@@ -454,7 +464,7 @@ export function isLocked(file: string): boolean {
 export const heldLeases = (bridge = DEFAULT_BRIDGE) => leaseFiles(bridge).filter(isLocked)
 
 /** The held port files under /run/lite/.net/ports/. */
-export const heldPorts = () => filesUnder(PORTS_DIR).filter(isLocked)
+export const heldPorts = () => leaseFiles('ports').filter(isLocked)
 
 /** Lease and port files that name the container, in their path or their content. */
 export function netFilesNaming(name: string): string[] {

@@ -25,8 +25,10 @@ function fakeLocker(t: Test) {
 
 t.test('paths: beside the state, under a name no container can have', async (t) => {
   t.equal(netRoot('/run/lite'), '/run/lite/.net')
-  t.equal(leasePath('/run/lite', 'lite0', '10.111.0.2'), '/run/lite/.net/lite0/10.111.0.2')
-  t.equal(portPath('/run/lite', { proto: 'udp', hostPort: 53 }), '/run/lite/.net/ports/udp-53')
+  // Apart per network namespace: lite0 of one namespace is not lite0 of another.
+  const ns = fs.statSync('/proc/self/ns/net').ino
+  t.equal(leasePath('/run/lite', 'lite0', '10.111.0.2'), `/run/lite/.net/lite0@${ns}/10.111.0.2`)
+  t.equal(portPath('/run/lite', { proto: 'udp', hostPort: 53 }), `/run/lite/.net/ports@${ns}/udp-53`)
 })
 
 t.test('a claim is taken, refused while held naming its holder, given back', async (t) => {
