@@ -16,6 +16,7 @@ mod init;
 mod logsink;
 mod mem;
 mod monitor;
+mod nlrelease;
 mod policy;
 mod spec;
 mod sys;

@@ -6,7 +6,8 @@ use crate::logsink::LogSink;
 use crate::policy::{next_restart, Ended};
 use crate::spec::{self, Spec};
 use crate::sys::{self, PollFd};
-use crate::text::{keyed_value, parse_int, Buf};
+use crate::nlrelease;
+use crate::text::{keyed_value, parse_hex, parse_int, Buf};
 use crate::CStrs;
 
 const SPEC_MAX: usize = 32 * 1024;
@@ -285,9 +286,12 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
         b.push(b"\n");
         sink.note(b.as_bytes());
     }
+    // The nf_tables socket, closed last: closing it waits for the kernel to free the
+    // deleted rules (an RCU grace period, ~10-20 ms), which passes meanwhile.
+    let mut nft_sock = -1;
     if !spec.exec_only {
+        nft_sock = release_network(spec, sfd, outcome.code);
         remove_cgroups(spec);
-        release_network(spec, sfd, outcome.code);
         run_hooks(spec, sfd, outcome.code);
     }
     sink.finish();
@@ -304,6 +308,9 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
     } else if !spec.exec_only {
         let mut dir = path(&[spec.state_dir]);
         let _ = fs::remove_tree(&mut dir, 4);
+    }
+    if nft_sock >= 0 {
+        sys::close(nft_sock);
     }
     outcome.code
 }
@@ -414,14 +421,71 @@ fn remove_cgroups(spec: &Spec) {
 }
 
 /// Gives back the container's network: its claims (an address, host ports) at once,
-/// then lite removes its nf_tables rules (`lite net-release NAME`, as a hook is run).
-fn release_network(spec: &Spec, sfd: i32, code: i32) {
-    for fd in spec.claim_fds().filter(|&fd| fd != sfd) {
+/// then its nf_tables rules, with the messages lite made when it added them; if that
+/// fails (a rule already gone, no answer), lite removes them by their tag
+/// (`lite net-release NAME`, as a hook is run). Returns the nf_tables socket for the
+/// caller to close (-1: none).
+fn release_network(spec: &Spec, sfd: i32, code: i32) -> i32 {
+    // Unlinked while still locked (runtime/net/claims.ts: a claimer checks the inode
+    // after its flock), and only if every claim's fd is here to hold it.
+    let fds = || spec.claim_fds().filter(|&fd| fd != sfd);
+    if fds().count() == spec.claim_paths.count() {
+        for p in spec.claim_paths.iter() {
+            let mut p = path(&[p]);
+            let _ = sys::unlinkat(sys::AT_FDCWD, p.c_str(), 0);
+        }
+    }
+    for fd in fds() {
         sys::close(fd);
+    }
+    if !spec.nft_release.is_empty() {
+        if let Some(sock) = release_rules(spec.nft_release) {
+            return sock;
+        }
     }
     if !spec.release.is_empty() {
         run_command(spec, sfd, code, spec.name, b": network release: ", spec.release.split(|&c| c == 0x1f));
     }
+    -1
+}
+
+/// How long the kernel may take to answer the release.
+const NFT_RELEASE_TIMEOUT_MS: i64 = 2_000;
+
+/// Sends the release batch, then its fence; the socket (still open) once the fence's
+/// ack came with no error before it.
+fn release_rules(hex: &[u8]) -> Option<i32> {
+    let mut blob = [0u8; nlrelease::RELEASE_MAX];
+    let n = parse_hex(hex, &mut blob)?;
+    let (fence_at, fence_seq) = nlrelease::fence_of(&blob[..n])?;
+    let fd = sys::netlink_netfilter().ok()?;
+    let mut replies = nlrelease::Replies::More;
+    if sys::send_to_kernel(fd, &blob[..fence_at]) == Ok(fence_at) && sys::send_to_kernel(fd, &blob[fence_at..n]) == Ok(n - fence_at) {
+        let deadline = sys::monotonic_ms() + NFT_RELEASE_TIMEOUT_MS;
+        let mut buf = [0u8; 8192];
+        // Bounded: one ack per rule and the fence's, by the datagram count and the time.
+        for _ in 0..256 {
+            let left = deadline - sys::monotonic_ms();
+            if left <= 0 {
+                break;
+            }
+            let mut fds = [PollFd { fd, events: sys::POLLIN, revents: 0 }];
+            let _ = sys::poll(&mut fds, left);
+            match sys::recv(fd, &mut buf) {
+                Ok(got) => replies = nlrelease::scan(&buf[..got.min(buf.len())], fence_seq, replies),
+                Err(sys::EINTR) | Err(sys::EAGAIN) => continue,
+                Err(_) => break,
+            }
+            if replies != nlrelease::Replies::More {
+                break;
+            }
+        }
+    }
+    if replies == nlrelease::Replies::Done {
+        return Some(fd);
+    }
+    sys::close(fd);
+    None
 }
 
 /// Post-stop hooks, in order: host programs with PATH and the LITE_* variables.

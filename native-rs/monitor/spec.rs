@@ -30,6 +30,9 @@ impl<'a> List<'a> {
     pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
         self.items[..self.len].iter().copied()
     }
+    pub fn count(&self) -> usize {
+        self.len
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -89,7 +92,13 @@ pub struct Spec<'a> {
     pub pending_signal: i32,
     /// The network's claims (flock-held files): closed as soon as the container ends.
     pub claim_fds: List<'a>,
-    /// `lite net-release NAME`, its words separated by 0x1f: run when the container ends.
+    /// The claims' files, unlinked (while still locked) before their fds are closed.
+    pub claim_paths: List<'a>,
+    /// Hex of the netlink messages that delete the container's nf_tables rules
+    /// (nlrelease.rs), sent when the container ends.
+    pub nft_release: &'a [u8],
+    /// `lite net-release NAME`, its words separated by 0x1f: run when the container ends
+    /// if there is no `nft_release`, or it failed.
     pub release: &'a [u8],
 }
 
@@ -154,6 +163,8 @@ pub fn parse(text: &[u8]) -> Result<Spec<'_>, SpecError> {
         state: List::new(),
         pending_signal: 0,
         claim_fds: List::new(),
+        claim_paths: List::new(),
+        nft_release: &[],
         release: &[],
     };
     for (i, line) in text.split(|&c| c == b'\n' || c == 0).enumerate() {
@@ -215,6 +226,11 @@ pub fn parse(text: &[u8]) -> Result<Spec<'_>, SpecError> {
                 claim_fd(value).ok_or(bad)?;
                 s.claim_fds.push(value).then_some(()).ok_or(bad)?
             }
+            b"claim" if value.starts_with(b"/") => {
+                s.claim_paths.push(value).then_some(()).ok_or(bad)?
+            }
+            b"claim" => return Err(bad),
+            b"nft_release" => s.nft_release = value,
             b"release" => s.release = value,
             // Unknown keys are ignored: an older monitor can read a newer spec.
             _ => {}

@@ -13,6 +13,8 @@ mod nr {
     pub const GETPID: usize = 39;
     pub const SOCKET: usize = 41;
     pub const CONNECT: usize = 42;
+    pub const SENDTO: usize = 44;
+    pub const RECVFROM: usize = 45;
     pub const CLONE: usize = 56;
     pub const EXECVE: usize = 59;
     pub const EXIT: usize = 60;
@@ -43,6 +45,8 @@ mod nr {
     pub const GETPID: usize = 172;
     pub const SOCKET: usize = 198;
     pub const CONNECT: usize = 203;
+    pub const SENDTO: usize = 206;
+    pub const RECVFROM: usize = 207;
     pub const CLONE: usize = 220;
     pub const EXECVE: usize = 221;
     pub const EXIT: usize = 93;
@@ -302,6 +306,25 @@ pub fn sleep_ms(ms: i64) {
 pub fn set_name(name: &[u8]) {
     const PR_SET_NAME: usize = 15;
     let _ = call(nr::PRCTL, PR_SET_NAME, name.as_ptr() as usize, 0, 0, 0, 0);
+}
+
+/// A NETLINK_NETFILTER socket (nf_tables), close-on-exec and non-blocking.
+pub fn netlink_netfilter() -> Result<i32, i32> {
+    const AF_NETLINK: usize = 16;
+    const SOCK_RAW: usize = 3;
+    const NETLINK_NETFILTER: usize = 12;
+    call(nr::SOCKET, AF_NETLINK, SOCK_RAW | O_CLOEXEC | O_NONBLOCK, NETLINK_NETFILTER, 0, 0, 0).map(|fd| fd as i32)
+}
+
+/// One datagram to the kernel (netlink port 0).
+pub fn send_to_kernel(fd: i32, buf: &[u8]) -> Res {
+    // sockaddr_nl: family AF_NETLINK, pad, pid 0, groups 0
+    let addr: [u16; 6] = [16, 0, 0, 0, 0, 0];
+    call(nr::SENDTO, fd as usize, buf.as_ptr() as usize, buf.len(), 0, addr.as_ptr() as usize, 12)
+}
+
+pub fn recv(fd: i32, buf: &mut [u8]) -> Res {
+    call(nr::RECVFROM, fd as usize, buf.as_mut_ptr() as usize, buf.len(), 0, 0, 0)
 }
 
 /// A datagram to syslog's /dev/log; failures are dropped (logging must not stop the

@@ -25,6 +25,9 @@ pub mod wait;
 #[cfg(test)]
 mod monitor_tests;
 #[cfg(test)]
+#[path = "../monitor/nlrelease.rs"]
+mod nlrelease;
+#[cfg(test)]
 #[path = "../monitor/policy.rs"]
 mod policy;
 #[cfg(test)]

@@ -192,3 +192,28 @@ fn a_signal_noted_before_the_monitor_comes_in_the_spec() {
         0
     );
 }
+
+#[test]
+fn claim_paths_and_the_nft_release_are_read() {
+    let s = parse(
+        b"name a\nstate_dir /x\npid 3\nclaim_fd 9\nclaim /run/lite/.net/lite0@1/10.88.0.2\n\
+          nft_release 0a0b\nrelease lite\x1fnet-release\x1fa\n",
+    )
+    .unwrap();
+    assert_eq!(
+        s.claim_paths.iter().collect::<Vec<_>>(),
+        vec![&b"/run/lite/.net/lite0@1/10.88.0.2"[..]]
+    );
+    assert_eq!(s.claim_paths.count(), 1);
+    assert_eq!(s.nft_release, b"0a0b");
+    // A claim is an absolute path.
+    assert_eq!(
+        parse(b"name a\nstate_dir /x\npid 3\nclaim run/x\n").err(),
+        Some(SpecError::Line(4))
+    );
+    // The release is decoded when used: too long or malformed is a fallback, not an error.
+    let mut out = [0u8; crate::nlrelease::RELEASE_MAX];
+    let long = "00".repeat(crate::nlrelease::RELEASE_MAX + 1);
+    assert_eq!(parse_hex(long.as_bytes(), &mut out), None);
+    assert_eq!(parse_hex(b"0A", &mut out), None);
+}

@@ -5,7 +5,7 @@
 import { posix } from 'node:path'
 import type { ContainerConfig } from '../config/types.ts'
 import type { CgroupPlacement } from '../cgroup/manager.ts'
-import { formatMonitorSpec, type MonitorSpec } from '../monitor/spec.ts'
+import { formatMonitorSpec, isNftRelease, type MonitorSpec } from '../monitor/spec.ts'
 import { STATE_ROOT } from './state.ts'
 import type { ContainerState } from './state-file.ts'
 import { networkStateLines, type NetworkState } from '../net/state.ts'
@@ -139,6 +139,10 @@ export interface HandoverInput {
   logFd?: number
   /** the network's claims (address, ports): the monitor closes them when the container ends */
   claimFds?: number[]
+  /** their files: the monitor unlinks them (still locked) before it closes the fds */
+  claimPaths?: string[]
+  /** the netlink messages that delete the container's rules (nftAddContainerRules) */
+  nftRelease?: string
   hookVars: Record<string, string>
 }
 
@@ -187,8 +191,13 @@ export function monitorSpec(input: HandoverInput): MonitorSpec {
     logSize: config.log.size,
     state,
     claimFds: input.claimFds ?? [],
-    // Rules in nf_tables outlive the container: lite removes them when it ends (the
-    // monitor runs this; after a killed monitor the next lite command does).
+    claimPaths: input.claimPaths ?? [],
+    // The monitor deletes the rules by their handles; a release too long for it (a great
+    // many published ports) is left to the command below.
+    nftRelease: input.nftRelease && isNftRelease(input.nftRelease) ? input.nftRelease : undefined,
+    // Rules in nf_tables outlive the container: the monitor removes them when it ends,
+    // with nftRelease, or else by running this; after a killed monitor the next lite
+    // command does.
     release: needsRelease(identity.network) ? [lite!, ...prefix, 'net-release', identity.name, posix.dirname(input.stateDir)] : [],
   }
 }

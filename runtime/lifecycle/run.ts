@@ -217,6 +217,8 @@ async function run(opts: RunOptions): Promise<number> {
       pidStart,
       logFd: logPipe?.[0],
       claimFds: net?.claims.map((c) => c.fd),
+      claimPaths: net?.claims.map((c) => c.path),
+      nftRelease: net?.nftRelease,
       hookVars,
     })
     // Running from here on, as `lite run -d` will say: the state says so before the

@@ -45,7 +45,12 @@ export interface MonitorSpec {
   state: string[]
   /** fds the monitor closes as soon as the container has ended (network claims) */
   claimFds?: number[]
-  /** run once the container has ended, before the post-stop hooks: lite net-release NAME */
+  /** the claims' files: unlinked by the monitor, while still locked, before it closes their fds */
+  claimPaths?: string[]
+  /** hex of the netlink messages that delete the container's nf_tables rules (nftAddContainerRules) */
+  nftRelease?: string
+  /** run once the container has ended, before the post-stop hooks: lite net-release NAME
+   *  (without nftRelease, or when sending it failed) */
   release?: string[]
 }
 
@@ -61,8 +66,16 @@ const UNIT = '\x1f'
 /** The most entries of one list key the monitor takes (spec.rs MAX_LIST). */
 export const MAX_LIST = 64
 
+/** The most bytes of an nf_tables release the monitor takes (nlrelease.rs RELEASE_MAX). */
+export const NFT_RELEASE_MAX = 4096
+
+/** Lower-case hex of at most NFT_RELEASE_MAX bytes: what the monitor can send. */
+export function isNftRelease(hex: string): boolean {
+  return hex.length <= 2 * NFT_RELEASE_MAX && hex.length % 2 === 0 && /^[0-9a-f]*$/.test(hex)
+}
+
 export function formatMonitorSpec(s: MonitorSpec): string {
-  for (const [what, list] of [['arguments', s.args], ['hook variables', s.hookEnv], ['post-stop hooks', s.hooks], ['cgroups', s.cgroups], ['state lines', s.state], ['claims', s.claimFds ?? []]] as const) {
+  for (const [what, list] of [['arguments', s.args], ['hook variables', s.hookEnv], ['post-stop hooks', s.hooks], ['cgroups', s.cgroups], ['state lines', s.state], ['claims', s.claimFds ?? []], ['claim files', s.claimPaths ?? []]] as const) {
     if (list.length > MAX_LIST) throw new LiteError(`too many ${what} for the monitor (${list.length}; at most ${MAX_LIST})`)
   }
   const lines: string[] = []
@@ -98,6 +111,14 @@ export function formatMonitorSpec(s: MonitorSpec): string {
   put('log_size', s.logSize)
   for (const l of s.state) put('state', l)
   for (const fd of s.claimFds ?? []) put('claim_fd', fd)
+  for (const p of s.claimPaths ?? []) {
+    if (!p.startsWith('/')) throw new LiteError(`a claim file is not an absolute path: ${p}`)
+    put('claim', p)
+  }
+  if (s.nftRelease) {
+    if (!isNftRelease(s.nftRelease)) throw new LiteError('the nf_tables release is not hex or is too long for the monitor')
+    put('nft_release', s.nftRelease)
+  }
   if (s.release?.length) {
     if (s.release.some((p) => p.includes(UNIT))) throw new LiteError('the release command contains the byte 0x1f')
     put('release', s.release.join(UNIT))

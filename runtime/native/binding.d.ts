@@ -228,7 +228,16 @@ export interface NetRoute {
  * and its chains when missing). A kernel without a needed module fails with a message
  * naming the CONFIG_ option.
  */
-export declare function nftAddContainerRules(name: string, rules: Array<NftRule>): void
+export declare function nftAddContainerRules(name: string, rules: Array<NftRule>): NftAdded
+
+/** What adding a container's rules leaves for its end. */
+export interface NftAdded {
+  /**
+   * Hex (lower case) of the netlink messages that delete exactly these rules
+   * (`nft::release_batch`: the batch, then its fence), for the monitor to send.
+   */
+  release: string
+}
 
 /**
  * null when nf_tables answers; else why not, naming the missing kernel option where

@@ -33,6 +33,8 @@ export interface NetRun {
   joinFd?: number
   /** set once the rules went in: the clean-up removes them */
   rulesAdded: boolean
+  /** the netlink messages (hex) that delete exactly the added rules: the monitor sends them */
+  nftRelease?: string
   /** a warning to print once the container runs (a DROP policy elsewhere, say) */
   warnings: string[]
 }
@@ -278,7 +280,7 @@ export function attachNetwork(ctx: NetContext, run: NetRun | undefined, containe
       const rules = natRules(run.state, net.publish)
       try {
         run.rulesAdded = true // a batch that fails adds nothing; removing is harmless
-        native.nftAddContainerRules(name, rules)
+        run.nftRelease = native.nftAddContainerRules(name, rules).release
       } catch (e) {
         throw new LiteError(`${origin(config, 'type')}[net] cannot add the NAT rules of ${name}: ${nativeError(e)}`)
       }

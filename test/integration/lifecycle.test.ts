@@ -70,7 +70,7 @@ if (requireRootAndBuild(t)) {
     const ps = lite(['ps'])
     t.equal(ps.code, 0)
     t.match(ps.stdout, /^NAME\s+STATUS\s+PID\s+RESTARTS\s+UPTIME\/EXITED\s+NETWORK\s+CONFIG\n/)
-    t.match(ps.stdout, new RegExp(`^${c.name}\\s+running\\s+${s.pid}\\s+0\\s+\\S+\\s+${c.path}$`, 'm'))
+    t.match(ps.stdout, new RegExp(`^${c.name}\\s+running\\s+${s.pid}\\s+0\\s+\\S+\\s+-\\s+${c.path}$`, 'm'))
     const json = JSON.parse(lite(['ps', '--json']).stdout) as { name: string; alive: boolean; pid: number }[]
     t.same(json.find((x) => x.name === c.name)?.alive, true)
 

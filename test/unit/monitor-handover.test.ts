@@ -7,7 +7,7 @@ import path from 'node:path'
 import t from 'tap'
 import { LiteError } from '../../runtime/errors.ts'
 import { loadConfig } from '../../runtime/config/validate.ts'
-import { formatMonitorSpec, MAX_LIST, type MonitorSpec } from '../../runtime/monitor/spec.ts'
+import { formatMonitorSpec, MAX_LIST, NFT_RELEASE_MAX, type MonitorSpec } from '../../runtime/monitor/spec.ts'
 import { formatBytes, initialState, liteCommand, monitorSpec, restartState } from '../../runtime/lifecycle/handover.ts'
 import { detachedArgs, parseStatus } from '../../runtime/lifecycle/detach.ts'
 import type { CgroupPlacement } from '../../runtime/cgroup/manager.ts'
@@ -59,6 +59,21 @@ t.test('a value with a line break, a NUL or (in a hook) 0x1f is refused', async 
   t.throws(() => formatMonitorSpec(baseSpec({ hooks: [{ at: 'x:1', argv: ['a\x1fb'] }] })), /0x1f/)
   const many = Array.from({ length: MAX_LIST + 1 }, (_, i) => `a${i}`)
   t.throws(() => formatMonitorSpec(baseSpec({ args: many })), /too many arguments/)
+})
+
+t.test('the network: claims (fd and file), the nf_tables release, and the fallback command', async (t) => {
+  const text = formatMonitorSpec(
+    baseSpec({
+      claimFds: [11],
+      claimPaths: ['/run/lite/.net/lite0@1/10.88.0.2'],
+      nftRelease: '14000000100001',
+      release: ['/usr/bin/lite', 'net-release', 'web', '/run/lite'],
+    }),
+  )
+  t.match(text, /^claim_fd 11\nclaim \/run\/lite\/\.net\/lite0@1\/10\.88\.0\.2\nnft_release 14000000100001\nrelease \/usr\/bin\/lite\x1fnet-release\x1fweb\x1f\/run\/lite$/m)
+  t.throws(() => formatMonitorSpec(baseSpec({ nftRelease: '0A' })), /not hex/, 'lower-case hex only')
+  t.throws(() => formatMonitorSpec(baseSpec({ nftRelease: '00'.repeat(NFT_RELEASE_MAX + 1) })), /too long/)
+  t.throws(() => formatMonitorSpec(baseSpec({ claimPaths: ['run/x'] })), /absolute/)
 })
 
 t.test('a restart is told by the environment the monitor execs lite with', async (t) => {

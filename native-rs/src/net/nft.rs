@@ -34,6 +34,8 @@ const NFNL_SUBSYS_NFTABLES: u16 = 10;
 const NFNL_MSG_BATCH_BEGIN: u16 = 0x10; // NLMSG_MIN_TYPE
 const NFNL_MSG_BATCH_END: u16 = 0x11;
 const NFNETLINK_V0: u8 = 0;
+/// Echo the change back to the sender (linux/netlink.h): an added rule, with its handle.
+const NLM_F_ECHO: u16 = 0x8;
 
 const NFT_MSG_NEWTABLE: u16 = 0;
 const NFT_MSG_GETTABLE: u16 = 1;
@@ -859,9 +861,10 @@ type Spans = Vec<(usize, usize, &'static str)>;
 
 fn new_rule_spans(chain: &str, exprs: &[Expr], udata: &[u8]) -> (NlMsg, Spans) {
     let mut spans = Vec::new();
+    // ECHO: the kernel sends the rule back as added, with its handle (`release_batch`).
     let mut m = nft_msg(
         NFT_MSG_NEWRULE,
-        NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK,
+        NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK | NLM_F_ECHO,
         NFPROTO_IPV4,
     );
     m.attr_str(NFTA_RULE_TABLE, TABLE);
@@ -977,11 +980,37 @@ fn add_batch(name: &str, rules: &[Rule], seq0: u32) -> Result<Batch, Errno> {
 }
 
 fn delete_batch(rules: &[DumpedRule], seq0: u32) -> Batch {
+    delete_batch_of(rules.iter().map(|r| (r.chain.as_str(), r.handle)), seq0)
+}
+
+fn delete_batch_of<'a>(rules: impl IntoIterator<Item = (&'a str, u64)>, seq0: u32) -> Batch {
     let mut b = Batch::new(seq0);
-    for r in rules {
-        b.push(del_rule(&r.chain, r.handle), Step::DeleteRule);
+    for (chain, handle) in rules {
+        b.push(del_rule(chain, handle), Step::DeleteRule);
     }
     b.finish()
+}
+
+/// The first seq of a release batch: fixed, as the monitor sends it on a socket of its own.
+pub const RELEASE_SEQ0: u32 = 1;
+
+/// One kernel rule of table ip lite: its chain and handle.
+pub type RuleHandle = (String, u64);
+
+/// The ready-made netlink messages that delete exactly `rules` (the monitor sends them
+/// when the container ends, with no dump): BATCH_BEGIN, one DELRULE (table lite, chain,
+/// handle) per rule, BATCH_END, then the fence, a NLMSG_NOOP with NLM_F_ACK. Seqs run
+/// from RELEASE_SEQ0; the fence has the last. The batch and the fence go to the kernel
+/// in two sends (nfnetlink drops what follows BATCH_END in the same datagram). The
+/// batch is atomic: if one rule is already gone, it fails with ENOENT and deletes
+/// nothing, and the caller falls back to the delete by tag.
+pub fn release_batch(rules: &[RuleHandle]) -> Vec<u8> {
+    let b = delete_batch_of(rules.iter().map(|(c, h)| (c.as_str(), *h)), RELEASE_SEQ0);
+    let mut fence = NlMsg::new(NLMSG_NOOP, NLM_F_ACK);
+    fence.set_seq(RELEASE_SEQ0.wrapping_add(b.steps.len() as u32));
+    let mut buf = b.buf;
+    buf.extend_from_slice(fence.bytes());
+    buf
 }
 
 /// A failed nf_tables operation: errno, the batch step it failed at, and the kernel
@@ -1087,6 +1116,15 @@ fn open() -> Result<Socket, NftError> {
 
 /// Sends a batch and reads every ack; the first error (in batch order) wins.
 fn run_batch(sock: &Socket, batch: &Batch) -> Result<(), NftError> {
+    run_batch_seeing(sock, batch, |_| {})
+}
+
+/// As `run_batch`; `seen` gets every other message answering the batch (the echoes).
+fn run_batch_seeing(
+    sock: &Socket,
+    batch: &Batch,
+    mut seen: impl FnMut(&Msg),
+) -> Result<(), NftError> {
     let fail = |errno: Errno, step: Step, expr: Option<&'static str>| NftError {
         errno,
         step,
@@ -1117,6 +1155,9 @@ fn run_batch(sock: &Socket, batch: &Batch) -> Result<(), NftError> {
             .map_err(|e| fail(e, Step::Batch, None))?;
         for m in messages(&buf[..n]) {
             if m.ty != NLMSG_ERROR {
+                if m.seq.wrapping_sub(batch.seq0) < batch.steps.len() as u32 {
+                    seen(&m);
+                }
                 continue;
             }
             if m.seq == fence_seq {
@@ -1301,21 +1342,60 @@ fn is_foreign_forward_drop(c: &DumpedChain) -> bool {
 // --- the API --------------------------------------------------------------------------
 
 /// Adds `rules` for container `name` in one atomic batch, creating table ip lite and
-/// its chains when missing. The error names the missing kernel option where it can.
-pub fn add_container_rules_detailed(name: &str, rules: &[Rule]) -> Result<(), NftError> {
-    let invalid = |errno| NftError {
+/// its chains when missing; returns the added kernel rules (chain, handle), for
+/// `release_batch`. The error names the missing kernel option where it can.
+pub fn add_container_rules_detailed(
+    name: &str,
+    rules: &[Rule],
+) -> Result<Vec<RuleHandle>, NftError> {
+    let plain = |errno| NftError {
         errno,
         step: Step::Batch,
         expr: None,
         missing: None,
     };
     let sock = open()?;
-    let batch = add_batch(name, rules, sock.next_seq()).map_err(invalid)?;
-    run_batch(&sock, &batch)
+    let batch = add_batch(name, rules, sock.next_seq()).map_err(plain)?;
+    let mut added: Vec<RuleHandle> = Vec::new();
+    run_batch_seeing(&sock, &batch, |m| {
+        if let Some(r) = parse_rule(m).filter(|r| r.name.as_deref() == Some(name)) {
+            if !added.iter().any(|(_, h)| *h == r.handle) {
+                added.push((r.chain, r.handle));
+            }
+        }
+    })?;
+    let want = batch
+        .steps
+        .iter()
+        .filter(|s| matches!(s, Step::Rule(_)))
+        .count();
+    if added.len() != want {
+        // No echo (or not all of it): read the container's rules back.
+        added = dump_rules(&sock)
+            .map_err(plain)?
+            .into_iter()
+            .filter(|r| r.name.as_deref() == Some(name))
+            .map(|r| (r.chain, r.handle))
+            .collect();
+    }
+    park(sock);
+    Ok(added)
+}
+
+/// The last socket that committed a change, kept open a while: closing a
+/// NETLINK_NETFILTER socket waits for the kernel to finish the commit's deferred clean-up
+/// (an RCU grace period, ~10 ms), which `lite run` need not wait for; the socket is
+/// closed by the next one parked, or by the exec into the monitor (close-on-exec), when
+/// the grace period has passed.
+fn park(sock: Socket) {
+    static PARKED: std::sync::Mutex<Option<Socket>> = std::sync::Mutex::new(None);
+    if let Ok(mut p) = PARKED.lock() {
+        *p = Some(sock);
+    }
 }
 
 /// As `add_container_rules_detailed`, with the errno alone.
-pub fn add_container_rules(name: &str, rules: &[Rule]) -> Result<(), Errno> {
+pub fn add_container_rules(name: &str, rules: &[Rule]) -> Result<Vec<RuleHandle>, Errno> {
     add_container_rules_detailed(name, rules).map_err(|e| e.errno)
 }
 
@@ -1517,6 +1597,7 @@ mod tests {
     const ACK: u16 = 0x4;
     const CREATE: u16 = 0x400;
     const APPEND: u16 = 0x800;
+    const ECHO: u16 = 0x8;
 
     /// BEGIN, table, the three chains; `rules` are (chain, expression list elements).
     fn expected_batch(seq0: u32, name: &str, rules: &[(&str, Vec<Vec<u8>>)]) -> Vec<u8> {
@@ -1558,7 +1639,7 @@ mod tests {
         for (chain, exprs) in rules {
             out.extend(msg(
                 0x0a06,
-                REQ | ACK | CREATE | APPEND,
+                REQ | ACK | CREATE | APPEND | ECHO,
                 next(),
                 ip,
                 &[s(1, "lite"), s(2, chain), nest(4, exprs), a(7, &udata)],
@@ -1677,6 +1758,71 @@ mod tests {
         ));
         want.extend(msg(0x11, REQ, 3, [0, 0, 0, 10], &[]));
         assert_eq!(b.buf, want);
+    }
+
+    #[test]
+    fn release_batch_is_byte_exact() {
+        let b = release_batch(&[("postrouting".into(), 7), ("output".into(), 0x0102)]);
+        let mut want = msg(0x10, REQ, 1, [0, 0, 0, 10], &[]);
+        for (seq, chain, handle) in [(2, "postrouting", 7u64), (3, "output", 0x0102)] {
+            want.extend(msg(
+                0x0a08,
+                REQ | ACK,
+                seq,
+                [2, 0, 0, 0],
+                &[s(1, "lite"), s(2, chain), a(3, &handle.to_be_bytes())],
+            ));
+        }
+        want.extend(msg(0x11, REQ, 4, [0, 0, 0, 10], &[]));
+        let fence_at = want.len();
+        // NLMSG_NOOP (1) with ACK, no payload, seq 5.
+        want.extend(16u32.to_ne_bytes());
+        want.extend(1u16.to_ne_bytes());
+        want.extend((REQ | ACK).to_ne_bytes());
+        want.extend(5u32.to_ne_bytes());
+        want.extend(0u32.to_ne_bytes());
+        assert_eq!(b, want);
+        // What the monitor reads of it: the fence's place and seq.
+        assert_eq!(crate::nlrelease::fence_of(&b), Some((fence_at, 5)));
+        assert_eq!(crate::nlrelease::fence_of(&b[..b.len() - 1]), None);
+        assert_eq!(crate::nlrelease::fence_of(&b[fence_at..]), None);
+    }
+
+    /// An NLMSG_ERROR reply: errno (0: an ack) for `seq`, echoing a bare header.
+    fn ack(seq: u32, errno: i32) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend(36u32.to_ne_bytes());
+        v.extend(2u16.to_ne_bytes());
+        v.extend(0x100u16.to_ne_bytes()); // capped
+        v.extend(seq.to_ne_bytes());
+        v.extend(0u32.to_ne_bytes());
+        v.extend((-errno).to_ne_bytes());
+        v.extend([0u8; 16]);
+        v
+    }
+
+    #[test]
+    fn the_monitor_reads_replies_up_to_the_fence() {
+        use crate::nlrelease::{scan, Replies};
+        let all = [ack(2, 0), ack(3, 0), ack(5, 0)].concat();
+        assert_eq!(scan(&all, 5, Replies::More), Replies::Done);
+        // Over two datagrams; a partial message at the end is not read.
+        assert_eq!(scan(&ack(2, 0), 5, Replies::More), Replies::More);
+        assert_eq!(scan(&ack(5, 0)[..20], 5, Replies::More), Replies::More);
+        assert_eq!(scan(&ack(5, 0), 5, Replies::More), Replies::Done);
+        // An error sticks, through the fence.
+        let failed = [ack(2, libc::ENOENT), ack(5, 0)].concat();
+        assert_eq!(
+            scan(&failed, 5, Replies::More),
+            Replies::Failed(libc::ENOENT)
+        );
+        assert_eq!(scan(&ack(5, 0), 5, Replies::Failed(2)), Replies::Failed(2));
+        assert_eq!(
+            scan(&ack(5, libc::EPERM), 5, Replies::More),
+            Replies::Failed(libc::EPERM)
+        );
+        // Garbage ends the datagram.
+        assert_eq!(scan(&[1, 0, 0, 0, 2, 0], 5, Replies::More), Replies::More);
     }
 
     #[test]
@@ -2101,6 +2247,88 @@ mod tests {
             }
             assert_eq!(delete_container_rules("db").unwrap(), 4);
             assert_eq!(tagged_names().unwrap(), Vec::<String>::new());
+        });
+    }
+
+    /// Sends a release as the monitor does (nlrelease.rs), from a plain socket.
+    fn send_release(blob: &[u8]) -> crate::nlrelease::Replies {
+        use crate::nlrelease::{fence_of, scan, Replies};
+        let (fence_at, fence_seq) = fence_of(blob).unwrap();
+        let sock = Socket::open(libc::NETLINK_NETFILTER).unwrap();
+        sock.send(&blob[..fence_at]).unwrap();
+        sock.send(&blob[fence_at..]).unwrap();
+        let mut replies = Replies::More;
+        let mut buf = vec![0u8; 8192];
+        for _ in 0..256 {
+            let n = sock.recv(&mut buf).unwrap();
+            replies = scan(&buf[..n], fence_seq, replies);
+            if replies != Replies::More {
+                break;
+            }
+        }
+        replies
+    }
+
+    #[test]
+    fn root_the_release_batch_deletes_exactly_the_added_rules() {
+        in_new_netns(|| {
+            let web = vec![
+                masq(Ipv4Addr::new(10, 88, 0, 2), "lite0"),
+                dnat(Proto::Tcp, None, 8080, Ipv4Addr::new(10, 88, 0, 2), 80),
+                localnet(Ipv4Addr::new(10, 88, 0, 2), "lite0"),
+            ];
+            let db = vec![masq(Ipv4Addr::new(10, 88, 0, 3), "lite0")];
+            let added = add_container_rules("web", &web).unwrap();
+            add_container_rules("db", &db).unwrap();
+            // The echoed handles are those a dump finds.
+            let sock = Socket::open(libc::NETLINK_NETFILTER).unwrap();
+            let mut dumped: Vec<RuleHandle> = dump_rules(&sock)
+                .unwrap()
+                .into_iter()
+                .filter(|r| r.name.as_deref() == Some("web"))
+                .map(|r| (r.chain, r.handle))
+                .collect();
+            let mut got = added.clone();
+            got.sort();
+            dumped.sort();
+            assert_eq!(got, dumped);
+            assert_eq!(got.len(), 4);
+
+            let blob = release_batch(&added);
+            assert_eq!(send_release(&blob), crate::nlrelease::Replies::Done);
+            assert_eq!(tagged_names().unwrap(), vec!["db".to_string()]);
+            assert_eq!(delete_container_rules("web").unwrap(), 0);
+            assert_eq!(delete_container_rules("db").unwrap(), 1);
+        });
+    }
+
+    #[test]
+    fn root_a_release_whose_rule_is_gone_fails_whole_and_falls_back() {
+        in_new_netns(|| {
+            let web = vec![
+                masq(Ipv4Addr::new(10, 88, 0, 2), "lite0"),
+                dnat(Proto::Tcp, None, 8080, Ipv4Addr::new(10, 88, 0, 2), 80),
+            ];
+            let added = add_container_rules("web", &web).unwrap();
+            assert_eq!(added.len(), 3);
+            // One of them deleted by someone else first.
+            let sock = Socket::open(libc::NETLINK_NETFILTER).unwrap();
+            let one = delete_batch_of([(added[1].0.as_str(), added[1].1)], sock.next_seq());
+            run_batch(&sock, &one).unwrap();
+
+            let blob = release_batch(&added);
+            assert_eq!(
+                send_release(&blob),
+                crate::nlrelease::Replies::Failed(libc::ENOENT)
+            );
+            // Atomic: the others are still there, for the fallback (delete by tag).
+            assert_eq!(tagged_names().unwrap(), vec!["web".to_string()]);
+            assert_eq!(delete_container_rules("web").unwrap(), 2);
+            // And once all are gone, the release fails again, harmlessly.
+            assert_eq!(
+                send_release(&blob),
+                crate::nlrelease::Replies::Failed(libc::ENOENT)
+            );
         });
     }
 

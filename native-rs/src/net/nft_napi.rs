@@ -38,11 +38,19 @@ fn check_name(name: &str) -> Result<()> {
     })
 }
 
+/// What adding a container's rules leaves for its end.
+#[napi(object)]
+pub struct NftAdded {
+    /// Hex (lower case) of the netlink messages that delete exactly these rules
+    /// (`nft::release_batch`: the batch, then its fence), for the monitor to send.
+    pub release: String,
+}
+
 /// Adds the container's rules to table ip lite in one atomic batch (creating the table
 /// and its chains when missing). A kernel without a needed module fails with a message
 /// naming the CONFIG_ option.
 #[napi]
-pub fn nft_add_container_rules(name: String, rules: Vec<NftRule>) -> Result<()> {
+pub fn nft_add_container_rules(name: String, rules: Vec<NftRule>) -> Result<NftAdded> {
     check_name(&name)?;
     let rules = rules
         .iter()
@@ -52,7 +60,12 @@ pub fn nft_add_container_rules(name: String, rules: Vec<NftRule>) -> Result<()> 
                 .map_err(|m| invalid(format!("nf_tables rule {i}: {m}")))
         })
         .collect::<Result<Vec<_>>>()?;
-    nft::add_container_rules_detailed(&name, &rules).map_err(os)
+    let added = nft::add_container_rules_detailed(&name, &rules).map_err(os)?;
+    let release = nft::release_batch(&added)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(NftAdded { release })
 }
 
 /// Deletes every rule tagged with the container's name; returns how many (a published
