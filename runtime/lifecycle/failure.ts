@@ -34,6 +34,7 @@ const STEP_WORDS: Record<string, string> = {
   cgroup: 'join the container\'s cgroups',
   signals: 'reset signal handlers',
   'close-fds': 'close inherited fds',
+  'net-socket': 'open a netlink socket in its network namespace',
 }
 
 export function failureError(f: ChildFailure, plan: LaunchPlan, text?: (errno: number) => string): LiteError {
@@ -78,6 +79,15 @@ export function failureError(f: ChildFailure, plan: LaunchPlan, text?: (errno: n
     }
     case 'oom-score':
       return new LiteError(`${where(o('limits.oom_score_adj'))}[limits] oom_score_adj: ${err}`)
+    case 'join-ns':
+      // index 100: [net] type = container:NAME or netns:PATH, joined first thing.
+      if (f.index === 100) {
+        const why = f.errno === constants.errno.EINVAL ? 'it is not a network namespace (EINVAL)' : err
+        return new LiteError(`${where(o('net.type'))}[net] type = ${cfg.net.type}:${cfg.net.target}: cannot join its network namespace: ${why}`)
+      }
+      return new LiteError(`container set-up failed: ${STEP_WORDS[f.step]}: ${err}`)
+    case 'net-socket':
+      return new LiteError(`${where(o('net.type'))}[net] type = ${cfg.net.type}: cannot ${STEP_WORDS[f.step]}: ${err}`)
     case 'hostname':
       return new LiteError(`${where(o('container.hostname'))}[container] hostname: ${err}`)
     case 'seccomp': {

@@ -4,7 +4,8 @@
 // the NAT rules), and give everything back when the start fails. The steps in order, as
 // crun's linux.c lays them out; the kernel work is the addon's (native-rs/src/net).
 
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { processStartTime } from '../lifecycle/process-identity.ts'
 import { posix } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import type { ContainerConfig } from '../config/types.ts'
@@ -13,7 +14,7 @@ import type { Container, Native } from '../native/index.ts'
 import { contains, formatNet, gatewayOf, overlaps, poolOf, type Ipv4Net } from './address.ts'
 import { leasePath, networkDir, portPath, releaseClaims, tryClaim, type Claim } from './claims.ts'
 import { hostPortInUse } from './host-ports.ts'
-import { formatPublish, type Publish } from './values.ts'
+import type { Publish } from './values.ts'
 import { hostSetting } from './host-settings.ts'
 import { readState } from '../lifecycle/state-file.ts'
 import { isHeld } from '../lifecycle/registry.ts'
@@ -105,18 +106,26 @@ function openJoinedContainer(ctx: NetContext): number {
   if (!state || state.pid === null || state.status === 'exited' || !isHeld(dir, ctx.native)) {
     throw new LiteError(`${origin(ctx.config, 'type')}[net] type = container:${target}: no running container ${target}`)
   }
+  let fd: number
   try {
-    return openSync(`/proc/${state.pid}/ns/net`, 'r')
+    fd = openSync(`/proc/${state.pid}/ns/net`, 'r')
   } catch (e) {
     throw new LiteError(`${origin(ctx.config, 'type')}[net] type = container:${target}: cannot open its network namespace: ${(e as Error).message}`)
   }
+  // The pid is still that container's (not reused since its state was written).
+  if (state.pidStart !== null && processStartTime(state.pid) !== state.pidStart) {
+    closeSync(fd)
+    throw new LiteError(`${origin(ctx.config, 'type')}[net] type = container:${target}: no running container ${target}`)
+  }
+  return fd
 }
 
 function openNamedNetns(ctx: NetContext): number {
   const path = ctx.config.net.target!
   try {
-    // The child's setns(CLONE_NEWNET) refuses anything that is not a network namespace.
-    return openSync(path, 'r')
+    // The child's setns(CLONE_NEWNET) refuses anything that is not a network namespace;
+    // O_NONBLOCK: a FIFO at PATH must not hang the start.
+    return openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
   } catch (e) {
     throw new LiteError(`${origin(ctx.config, 'type')}[net] type = netns:${path}: ${(e as Error).message}`)
   }
@@ -340,7 +349,6 @@ export function releaseNetwork(ctx: Pick<NetContext, 'native' | 'name'>, run: Ne
   }
 }
 
-export { formatPublish }
 
 /**
  * /etc/hosts with the container's own address for its name (in place of 127.0.1.1,

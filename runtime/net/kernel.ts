@@ -6,15 +6,15 @@ import { gunzipSync } from 'node:zlib'
 
 /** The options a network type needs, and the module that provides each. */
 export const NET_KERNEL_OPTIONS = [
-  { option: 'CONFIG_BRIDGE', module: 'bridge', for: 'type = bridge' },
-  { option: 'CONFIG_VETH', module: 'veth', for: 'type = bridge' },
-  { option: 'CONFIG_NF_TABLES', module: 'nf_tables', for: 'type = bridge (NAT, publish)' },
-  { option: 'CONFIG_NFT_NAT', module: 'nft_chain_nat', for: 'type = bridge (NAT, publish)' },
-  { option: 'CONFIG_NFT_MASQ', module: 'nft_masq', for: 'type = bridge (NAT)' },
-  { option: 'CONFIG_NFT_FIB_IPV4', module: 'nft_fib_ipv4', for: 'publish[]' },
-  { option: 'CONFIG_MACVLAN', module: 'macvlan', for: 'type = macvlan' },
-  { option: 'CONFIG_IPVLAN', module: 'ipvlan', for: 'type = ipvlan' },
-  { option: 'CONFIG_BRIDGE_NETFILTER', module: 'br_netfilter', for: 'bridged traffic crosses the forward hooks when set' },
+  { option: 'CONFIG_BRIDGE', module: 'bridge' }, // type = bridge
+  { option: 'CONFIG_VETH', module: 'veth' }, // type = bridge
+  { option: 'CONFIG_NF_TABLES', module: 'nf_tables' }, // type = bridge (NAT, publish)
+  { option: 'CONFIG_NFT_NAT', module: 'nft_chain_nat' }, // type = bridge (NAT, publish)
+  { option: 'CONFIG_NFT_MASQ', module: 'nft_masq' }, // type = bridge (NAT)
+  { option: 'CONFIG_NFT_FIB_IPV4', module: 'nft_fib_ipv4' }, // publish[]
+  { option: 'CONFIG_MACVLAN', module: 'macvlan' }, // type = macvlan
+  { option: 'CONFIG_IPVLAN', module: 'ipvlan' }, // type = ipvlan
+  { option: 'CONFIG_BRIDGE_NETFILTER', module: 'br_netfilter' }, // bridged traffic crosses the forward hooks when set
 ] as const
 
 export type OptionState = 'y' | 'm' | 'no' | 'loaded' | 'unknown'

@@ -3,6 +3,8 @@
 // container's subnet on the same bridge (refused, leaving nothing), and the host
 // settings lite changes (ip_forward, route_localnet), all inside a test's namespaces.
 
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import t from 'tap'
 import { requireRootAndBuild, snapshotHost } from '../support/integration.ts'
 import { assertNoHostLeaks, inNs, liteIn, linksIn, makeLab, netConfig, newLinks, requireNetTools, tool, liteRules } from '../support/netns.ts'
@@ -42,6 +44,22 @@ if (requireRootAndBuild(t) && requireNetTools(t)) {
     t.match(r2.stderr, /\[net\] subnet: the bridge ltsn0 has the subnet 10\.123\.0\.0\/16, not 10\.124\.0\.0\/16/, r2.stderr)
     t.same(newLinks(links, linksIn(lab)).filter((l) => l.startsWith('lv')), [], 'no veth left')
     t.same(liteRules(lab).filter((l) => l.includes(other.name)), [], 'no rule left')
+    await assertNoHostLeaks(t, before)
+  })
+
+  t.test('joining what is not a running container or a network namespace fails clearly and leaves nothing', async (t) => {
+    const before = snapshotHost()
+    const lab = makeLab(t)
+    const absent = netConfig(t, lab, 'type = container:lt-no-such-container', { cmd: 'true' })
+    const r = liteIn(lab, ['run', absent.path])
+    t.equal(r.code, 125, 'container:NAME of no container: 125')
+    t.match(r.stderr, new RegExp(`${absent.path}:\\d+: \\[net\\] type = container:lt-no-such-container: no running container lt-no-such-container`), r.stderr)
+    const file = join(absent.dir, 'not-a-netns')
+    writeFileSync(file, 'x')
+    const notNs = netConfig(t, lab, `type = netns:${file}`, { cmd: 'true' })
+    const r2 = liteIn(lab, ['run', notNs.path])
+    t.equal(r2.code, 125, 'netns:PATH of a plain file: 125')
+    t.match(r2.stderr, /\[net\] type = netns:.*not-a-netns: cannot join its network namespace: it is not a network namespace \(EINVAL\)/, r2.stderr)
     await assertNoHostLeaks(t, before)
   })
 }
