@@ -531,9 +531,9 @@ pub fn start(sock: &OwnedFd, timeout: Duration) -> Result<StartOutcome> {
             libc::MSG_NOSIGNAL,
         )
     };
-    if sent != GO.len() as isize {
-        return Err(Error::last_os("send GO to the container"));
-    }
+    // A child that failed before GO (joining a netns, its cgroups) has reported and
+    // exited already: GO then meets EPIPE, and its report is still queued to be read.
+    let go_failed = (sent != GO.len() as isize).then(|| Error::last_os("send GO to the container"));
     let deadline = Instant::now() + timeout;
     let mut tty_master = None;
     loop {
@@ -541,7 +541,12 @@ pub fn start(sock: &OwnedFd, timeout: Duration) -> Result<StartOutcome> {
         let (n, fd_received) = recv_until(fd, deadline, &mut buf)?;
         let msg = &buf[..n];
         if n == 0 {
-            return Ok(StartOutcome::Running { tty_master });
+            // EOF after a GO that went: the app's exec closed the socket. After a GO
+            // that did not: the child died without a word.
+            return match go_failed {
+                Some(e) => Err(e),
+                None => Ok(StartOutcome::Running { tty_master }),
+            };
         }
         if msg == TTY_TAG && fd_received.is_some() {
             tty_master = fd_received;
@@ -641,6 +646,36 @@ mod tests {
                 errno: libc::EPERM
             })
         ));
+    }
+
+    #[test]
+    fn a_report_sent_before_go_is_read_even_when_go_cannot_be_sent() {
+        use crate::report::Step;
+        let (parent, child) = socketpair().unwrap();
+        let report = ChildReport {
+            step: Step::JoinNs,
+            index: 100,
+            errno: libc::EINVAL,
+        };
+        let bytes = report.encode();
+        let n = unsafe {
+            libc::send(
+                child.as_raw_fd(),
+                bytes.as_ptr() as *const _,
+                bytes.len(),
+                0,
+            )
+        };
+        assert_eq!(n, bytes.len() as isize);
+        drop(child); // the child exited: GO meets EPIPE
+        match start(&parent, Duration::from_secs(5)).unwrap() {
+            StartOutcome::Failed(r) => assert_eq!(r, report),
+            other => panic!("{other:?}"),
+        }
+        // Gone without a report: the send error stands.
+        let (parent, child) = socketpair().unwrap();
+        drop(child);
+        assert!(start(&parent, Duration::from_secs(5)).is_err());
     }
 
     #[test]
