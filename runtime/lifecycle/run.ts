@@ -19,10 +19,10 @@ import { writeState } from './state-file.ts'
 import { processStartTime } from './process-identity.ts'
 import { allowDevice, createCgroups, placeCgroups, removeCgroupDirs, type CgroupPlacement } from '../cgroup/manager.ts'
 import { removableCgroups, writeCgroupRecord } from './cgroup-record.ts'
-import type { HostFacts } from '../plan/etc-files.ts'
+import { hostsWithLines, type HostFacts } from '../plan/etc-files.ts'
 import { deviceRules } from '../cgroup/resources.ts'
 import { initialState, monitorSpecFor, restartState, type RunIdentity } from './handover.ts'
-import { attachNetwork, hostsWithNetwork, releaseNetwork, reserveNetwork, type NetContext, type NetRun } from '../net/attach.ts'
+import type { NetContext, NetRun } from '../net/attach.ts'
 import { resolverWarning } from '../net/resolvers.ts'
 import { readState } from './state-file.ts'
 
@@ -67,7 +67,7 @@ function prepareHost(plan: LaunchPlan, net: NetRun | undefined): void {
   for (const dir of plan.dirs) mkdirSync(dir, { recursive: true, mode: 0o755 })
   if (plan.etcFiles.length) mkdirSync(posix.join(plan.stateDir, 'etc'), { mode: 0o755 })
   for (const f of plan.etcFiles) {
-    const content = f.hostPath.endsWith('/hosts') ? hostsWithNetwork(f.content, net) : f.content
+    const content = net && f.hostPath.endsWith('/hosts') ? hostsWithLines(f.content, net.hostsLines) : f.content
     writeFileSync(f.hostPath, content, { mode: 0o644 })
   }
 }
@@ -143,14 +143,17 @@ async function run(opts: RunOptions): Promise<number> {
   const madeCgroups: string[] = []
   let logPipe: number[] | undefined
   let net: NetRun | undefined
-  const netContext: NetContext = { name, config, native, stateRoot: STATE_ROOT, previousAddress: previousAddress(lock.dir) }
+  // Only a network of the container's own or a joined one has work here: none and host
+  // load none of the network modules.
+  const netModule = config.net.type === 'none' || config.net.type === 'host' ? undefined : await import('../net/attach.ts')
+  const netContext: NetContext = { name, config, native, stateRoot: STATE_ROOT, previousAddress: config.net.type === 'bridge' ? previousAddress(lock.dir) : undefined }
   try {
     trace('network')
     if (config.net.type === 'bridge') {
       const { settleDeadNetworks } = await import('../net/release.ts')
       await settleDeadNetworks(native, STATE_ROOT, name)
     }
-    net = reserveNetwork(netContext)
+    net = netModule?.reserveNetwork(netContext)
     if (net) {
       identity.network = net.state
       if (net.joinFd !== undefined) plan.native.netJoinFd = net.joinFd
@@ -196,7 +199,7 @@ async function run(opts: RunOptions): Promise<number> {
     trace('attach')
     if (cgroups) confine(native, container, cgroups, config)
     trace('network attach')
-    attachNetwork(netContext, net, container)
+    netModule?.attachNetwork(netContext, net, container)
     for (const w of net?.warnings ?? []) process.stderr.write(`lite: warning: ${w}\n`)
     trace('start')
     // A reported failure is reaped there; a timeout is killed by the clean-up below.
@@ -247,7 +250,7 @@ async function run(opts: RunOptions): Promise<number> {
         container.waitSync()
       } catch {}
     }
-    releaseNetwork(netContext, net)
+    netModule?.releaseNetwork(netContext, net)
     if (madeCgroups.length) {
       try {
         await removeCgroupDirs(madeCgroups)

@@ -348,16 +348,3 @@ export function releaseNetwork(ctx: Pick<NetContext, 'native' | 'name'>, run: Ne
     run.joinFd = undefined
   }
 }
-
-
-/**
- * /etc/hosts with the container's own address for its name (in place of 127.0.1.1,
- * which other containers could not use) and its links' addresses.
- */
-export function hostsWithNetwork(content: string, run: NetRun | undefined): string {
-  if (!run?.hostsLines.length) return content
-  const lines = content.split('\n').filter((l) => !l.startsWith('127.0.1.1\t'))
-  const at = lines.findIndex((l) => l.startsWith('::1\t'))
-  lines.splice(at + 1, 0, ...run.hostsLines)
-  return lines.join('\n')
-}

@@ -47,3 +47,15 @@ export function etcFiles(cfg: ContainerConfig, host: HostFacts, ownUts = true): 
   }
   return files
 }
+
+/**
+ * /etc/hosts with a network's lines (the container's own address for its name, in place
+ * of 127.0.1.1, which other containers could not use; its links' addresses).
+ */
+export function hostsWithLines(content: string, lines: string[]): string {
+  if (!lines.length) return content
+  const kept = content.split('\n').filter((l) => !l.startsWith('127.0.1.1\t'))
+  const at = kept.findIndex((l) => l.startsWith('::1\t'))
+  kept.splice(at + 1, 0, ...lines)
+  return kept.join('\n')
+}

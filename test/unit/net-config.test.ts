@@ -11,7 +11,8 @@ import { formatPublish, parseNetType, parsePublish, samePort } from '../../runti
 import { loopbackResolvers, resolverWarning, withoutLoopbackResolvers } from '../../runtime/net/resolvers.ts'
 import { boundPorts, hostPortInUse } from '../../runtime/net/host-ports.ts'
 import { networkOfState, networkStateLines } from '../../runtime/net/state.ts'
-import { hostsWithNetwork, natRules } from '../../runtime/net/attach.ts'
+import { natRules } from '../../runtime/net/attach.ts'
+import { hostsWithLines } from '../../runtime/plan/etc-files.ts'
 
 t.test('addresses and subnets', async (t) => {
   const net = parseSubnet('10.111.0.0/16')
@@ -109,8 +110,8 @@ t.test('state lines, ps/status JSON, /etc/hosts and rules', async (t) => {
   t.same(networkStateLines({ type: 'container', target: 'web', publish: [] }), { net: 'container:web' })
   const hosts = '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\tweb\n'
   const run = { state, claims: [], hostsLines: ['10.111.0.7\tweb', '10.111.0.9\tdb'], rulesAdded: false, warnings: [] }
-  t.equal(hostsWithNetwork(hosts, run), '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.111.0.7\tweb\n10.111.0.9\tdb\n')
-  t.equal(hostsWithNetwork(hosts, undefined), hosts)
+  t.equal(hostsWithLines(hosts, run.hostsLines), '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.111.0.7\tweb\n10.111.0.9\tdb\n')
+  t.equal(hostsWithLines(hosts, []), hosts)
   t.same(natRules(state, state.publish), [
     { kind: 'masquerade', source: '10.111.0.7', bridge: 'lite0' },
     { kind: 'dnat', proto: 'tcp', hostIp: undefined, hostPort: 8080, address: '10.111.0.7', port: 80 },
