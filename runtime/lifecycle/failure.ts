@@ -14,7 +14,7 @@ function where(origin: Origin | undefined): string {
   return origin ? (origin.line ? `${origin.file}:${origin.line}: ` : `${origin.file}: `) : ''
 }
 
-const STEP_WORDS: Record<string, string> = {
+export const STEP_WORDS: Record<string, string> = {
   'wait-go': 'wait for the parent',
   prctl: 'set the parent-death signal',
   cgroupns: 'create the cgroup namespace',
@@ -39,6 +39,7 @@ const STEP_WORDS: Record<string, string> = {
 
 export function failureError(f: ChildFailure, plan: LaunchPlan, text?: (errno: number) => string): LiteError {
   const cfg = plan.config
+  if (!cfg) return new LiteError(`container set-up failed: ${STEP_WORDS[f.step] ?? f.step}: ${describeErrno(f.errno, text)}`)
   const err = describeErrno(f.errno, text)
   const o = (key: string) => cfg.origins[key]
   switch (f.step) {

@@ -40,7 +40,7 @@ export function monitorImage(native: Native): { fd: number } {
 }
 
 /** GO, then the app's exec; a set-up failure is reaped and explained. */
-export function startContainer(native: Native, container: Container, plan: LaunchPlan): void {
+export function startContainer(native: Native, container: Container, plan: LaunchPlan, explain: typeof failureError = failureError): void {
   let started
   try {
     started = container.start(START_TIMEOUT_MS)
@@ -49,6 +49,6 @@ export function startContainer(native: Native, container: Container, plan: Launc
   }
   if (started.failure) {
     container.waitSync()
-    throw failureError(started.failure, plan, native.errnoText)
+    throw explain(started.failure, plan, native.errnoText)
   }
 }

@@ -34,9 +34,14 @@ export interface LaunchPlan {
   /** host directories to create before clone: mount points, a persistent upper */
   dirs: string[]
   stateDir: string
-  config: ContainerConfig
+  /** the ini front end's validated config; absent for an OCI bundle (oci/plan.ts) */
+  config?: ContainerConfig
   /** [resources] and raw cgroup keys, resolved for this host's hierarchies */
   cgroupWrites: CgroupWrite[]
+  /** OCI: namespaces to join by path; the caller opens them into native.joinNs */
+  joinNamespaces?: { kind: string; path: string; at: string }[]
+  /** OCI: the device cgroup's allow rules in v1 syntax ("c 1:3 rwm"); "all": no device confinement */
+  deviceRules?: string[] | 'all'
 }
 
 export interface PlanOptions {
