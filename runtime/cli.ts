@@ -4,14 +4,35 @@
 
 // First: its top level marks the end of Bun's start for LITE_TRACE (trace.ts).
 import { trace } from './trace.ts'
+import { readFileSync } from 'node:fs'
 import pkg from '../package.json' with { type: 'json' }
 import { commands } from './commands/index.ts'
 import { parseRunArgv } from './commands/run-argv.ts'
 import { EXIT_LITE_FAILED, UsageError } from './errors.ts'
 
 
+/**
+ * The name lite was started by: "lite-oci" (a symlink) speaks runc's command line. A
+ * compiled Bun binary's argv[0] is "bun" and its execPath resolves symlinks, so the
+ * kernel's copy of argv[0] is read.
+ */
+export function invokedAs(cmdline = '/proc/self/cmdline'): string {
+  try {
+    const text = readFileSync(cmdline, 'latin1')
+    const first = text.slice(0, text.indexOf('\0') >>> 0)
+    return first.slice(first.lastIndexOf('/') + 1)
+  } catch {
+    return ''
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   trace('cli')
+  // `lite oci ...` and `lite-oci ...`: runc's command line (oci/cli.ts), no lite yargs.
+  if (argv[0] === 'oci') {
+    const { ociMain } = await import('./oci/cli.ts')
+    return ociMain(argv.slice(1))
+  }
   // The hot path: a plain `lite run` does not load yargs (commands/run-argv.ts says why).
   const fastRun = parseRunArgv(argv)
   if (fastRun) {
@@ -58,7 +79,8 @@ async function parser(argv: string[]) {
 if (import.meta.main) {
   // What yargs' hideBin does for a compiled Bun binary (argv: bun, /$bunfs/root/lite, ...),
   // without loading yargs/helpers.
-  main(process.argv.slice(2)).then(
+  const args = process.argv.slice(2)
+  main(invokedAs() === 'lite-oci' ? ['oci', ...args] : args).then(
     (code) => process.exit(code),
     (e) => {
       process.stderr.write(`lite: error: ${(e as Error)?.stack ?? e}\n`)

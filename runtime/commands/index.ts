@@ -17,6 +17,7 @@ import { rm } from './rm.ts'
 import { boot } from './boot.ts'
 import { shutdown } from './shutdown.ts'
 import { netReleaseCommand } from './net-release.ts'
+import { oci } from './oci.ts'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module has its own argument type
-export const commands: CommandModule<any, any>[] = [run, exec, ps, status, stop, kill, logs, rm, boot, shutdown, check, info, helpConfig, rootfs, image, initScript, netReleaseCommand]
+export const commands: CommandModule<any, any>[] = [run, exec, ps, status, stop, kill, logs, rm, boot, shutdown, check, info, helpConfig, rootfs, image, initScript, oci, netReleaseCommand]

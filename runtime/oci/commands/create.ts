@@ -1,0 +1,2 @@
+// `lite-oci create`: see ../launch.ts.
+export { ociCreate } from '../launch.ts'

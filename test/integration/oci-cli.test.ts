@@ -1,0 +1,287 @@
+// lite-oci's runc command line against the real kernel: create leaves the init
+// waiting on exec.fifo and exits; start releases it; state, list, ps, exec, pause,
+// resume, kill and delete behave as runc's do (engines parse their words and exit
+// codes); bad config.json files give the JSON path at fault and leave nothing behind.
+
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, openSync, closeSync } from 'node:fs'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { BUSYBOX, LITE, REPO, assertNoLeaks, eventually, requireRootAndBuild, snapshotHost, uniqueName } from '../support/integration.ts'
+
+type Json = Record<string, unknown>
+
+/** runc spec's default, read-only on lite's busybox rootfs, with `args`. */
+export function bundleConfig(args: string[], extra: (c: Json) => void = () => {}): Json {
+  const c: Json = {
+    ociVersion: '1.0.2',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args,
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
+      cwd: '/',
+      capabilities: Object.fromEntries(['bounding', 'effective', 'permitted'].map((k) => [k, ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']])),
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      noNewPrivileges: true,
+    },
+    root: { path: BUSYBOX, readonly: true },
+    hostname: 'oci',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'size=1m'] },
+    ],
+    linux: {
+      resources: { devices: [{ allow: false, access: 'rwm' }], pids: { limit: 64 } },
+      namespaces: ['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup'].map((type) => ({ type })),
+      maskedPaths: ['/proc/kcore', '/proc/keys', '/sys/firmware'],
+      readonlyPaths: ['/proc/sys', '/proc/sysrq-trigger'],
+    },
+  }
+  extra(c)
+  return c
+}
+
+interface Oci {
+  root: string
+  run(args: string[], opts?: { input?: string; stdout?: number; timeout?: number; bin?: string }): { code: number; stdout: string; stderr: string }
+  bundle(config: Json | string): string
+}
+
+/** A --root of the test's own, and a clean-up of every container in it, whatever happened. */
+function ociFixture(t: Test): Oci {
+  const root = mkdtempSync('/run/lite-oci-test-')
+  const dirs: string[] = []
+  const run: Oci['run'] = (args, opts = {}) => {
+    const r = spawnSync(opts.bin ?? LITE, [...(opts.bin ? [] : ['oci']), '--root', root, ...args], {
+      input: opts.input,
+      stdio: ['pipe', opts.stdout ?? 'pipe', 'pipe'],
+      encoding: 'utf8',
+      timeout: opts.timeout ?? 30_000,
+      env: { PATH: process.env.PATH },
+    })
+    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' }
+  }
+  t.teardown(() => {
+    const ids = run(['list', '-q']).stdout.split('\n').filter(Boolean)
+    for (const id of ids) run(['delete', '--force', id])
+    rmSync(root, { recursive: true, force: true })
+    for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  })
+  return {
+    root,
+    run,
+    bundle(config) {
+      const dir = mkdtempSync(join(REPO, 'build', 'oci-bundle-'))
+      dirs.push(dir)
+      writeFileSync(join(dir, 'config.json'), typeof config === 'string' ? config : JSON.stringify(config, null, 2))
+      return dir
+    },
+  }
+}
+
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')
+
+function state(oci: Oci, id: string): Json {
+  const r = oci.run(['state', id])
+  return r.code === 0 ? (JSON.parse(r.stdout) as Json) : { error: r.stderr }
+}
+
+if (requireRootAndBuild(t)) {
+  t.test('create waits on exec.fifo; start lets it run; delete removes it', async (t) => {
+    const before = snapshotHost()
+    const oci = ociFixture(t)
+    const id = uniqueName('oc')
+    const bundle = oci.bundle(bundleConfig(['/bin/sh', '-c', 'echo started as $$; hostname']))
+    const out = join(bundle, 'out')
+    const fd = openSync(out, 'w')
+    const pidFile = join(bundle, 'pid')
+    const created = oci.run(['create', '--bundle', bundle, '--pid-file', pidFile, id], { stdout: fd })
+    closeSync(fd)
+    t.equal(created.code, 0, `create: ${created.stderr}`)
+    const pid = Number(readFileSync(pidFile, 'utf8'))
+    t.ok(pid > 1 && alive(pid), 'the pid file names a live init')
+    const s = state(oci, id)
+    t.match(s, { ociVersion: '1.0.2', id, status: 'created', pid, bundle }, 'state: created')
+    t.ok(existsSync(join(oci.root, id, 'exec.fifo')), 'the init waits on exec.fifo')
+    t.equal(readFileSync(out, 'utf8'), '', 'nothing ran before start')
+    t.equal(oci.run(['create', '--bundle', bundle, id]).stderr.includes(`container with id exists: ${id}`), true, 'an id is taken once')
+
+    const started = oci.run(['start', id])
+    t.equal(started.code, 0, `start: ${started.stderr}`)
+    t.ok(await eventually(() => readFileSync(out, 'utf8').includes('oci'), 5000), 'the process ran, with its hostname')
+    t.match(readFileSync(out, 'utf8'), /^started as 1\n/, 'as PID 1 of its own pid namespace')
+    t.ok(await eventually(() => (state(oci, id).status as string) === 'stopped', 5000), 'state: stopped once it exited')
+    t.match(oci.run(['start', id]).stderr, /cannot start a container that has stopped/)
+    t.equal(oci.run(['delete', id]).code, 0, 'delete')
+    t.equal(existsSync(join(oci.root, id)), false, 'its record is gone')
+    const gone = oci.run(['state', id])
+    t.equal(gone.code, 1)
+    t.match(gone.stderr, /container does not exist/)
+    t.equal(oci.run(['delete', '--force', id]).code, 0, 'delete --force of an unknown id is not an error (containerd relies on it)')
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('run -d, exec, ps, pause, resume, kill, list, delete', async (t) => {
+    const before = snapshotHost()
+    const oci = ociFixture(t)
+    const id = uniqueName('oc')
+    const bundle = oci.bundle(bundleConfig(['/bin/sleep', '300']))
+    const r = oci.run(['run', '--detach', '--bundle', bundle, id])
+    t.equal(r.code, 0, `run -d: ${r.stderr}`)
+    const s = state(oci, id)
+    t.equal(s.status, 'running')
+    const pid = s.pid as number
+
+    const ex = oci.run(['exec', id, '/bin/sh', '-c', 'echo in $(hostname); cat /proc/self/status | grep -c ^Pid'])
+    t.equal(ex.code, 0, `exec: ${ex.stderr}`)
+    t.match(ex.stdout, /^in oci\n/, 'exec runs in the container\'s uts namespace')
+    t.equal(oci.run(['exec', id, '/bin/sh', '-c', 'exit 7']).code, 7, 'exec exits with the process\'s code')
+
+    const ps = oci.run(['ps', '--format', 'json', id])
+    t.equal(ps.code, 0, ps.stderr)
+    t.ok((JSON.parse(ps.stdout) as number[]).includes(pid), 'ps --format json lists the init\'s host pid')
+
+    t.equal(oci.run(['pause', id]).code, 0, 'pause')
+    t.equal(state(oci, id).status, 'paused')
+    t.equal(oci.run(['resume', id]).code, 0, 'resume')
+    t.equal(state(oci, id).status, 'running')
+
+    const list = oci.run(['list', '--format', 'json'])
+    t.match(JSON.parse(list.stdout), [{ id, pid, status: 'running' }], 'list --format json')
+    t.match(oci.run(['list']).stdout, new RegExp(`^ID\\s+PID\\s+STATUS\\s+BUNDLE\\s+CREATED\\s+OWNER\\n${id}\\s+${pid}\\s+running`), 'list: runc\'s table')
+
+    const refused = oci.run(['delete', id])
+    t.equal(refused.code, 1)
+    t.match(refused.stderr, `cannot delete container ${id} that is not stopped: running`)
+
+    t.equal(oci.run(['kill', id, 'KILL']).code, 0, 'kill ID KILL')
+    t.ok(await eventually(() => !alive(pid), 5000), 'the init is gone')
+    t.equal(state(oci, id).status, 'stopped')
+    t.match(oci.run(['kill', id, '9']).stderr, /container not running/, 'kill of a stopped container: runc\'s words')
+    t.equal(oci.run(['delete', id]).code, 0)
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('delete of a created container, and delete --force of a running one', async (t) => {
+    const before = snapshotHost()
+    const oci = ociFixture(t)
+    const a = uniqueName('oc')
+    const b = uniqueName('oc')
+    const bundle = oci.bundle(bundleConfig(['/bin/sleep', '300']))
+    t.equal(oci.run(['create', '--bundle', bundle, a]).code, 0)
+    const pid = state(oci, a).pid as number
+    t.equal(oci.run(['delete', a]).code, 0, 'a created, never started container is deleted')
+    t.notOk(alive(pid), 'and its waiting init is gone')
+    t.equal(oci.run(['run', '-d', '--bundle', bundle, b]).code, 0)
+    t.equal(oci.run(['delete', '--force', b]).code, 0, 'delete --force of a running one')
+    t.same(oci.run(['list', '-q']).stdout, '', 'nothing listed')
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('run in the foreground: the exit code, and --log in json', async (t) => {
+    const before = snapshotHost()
+    const oci = ociFixture(t)
+    const bundle = oci.bundle(bundleConfig(['/bin/sh', '-c', 'echo out; exit 3']))
+    const r = oci.run(['run', '--bundle', bundle, uniqueName('oc')])
+    t.equal(r.code, 3, `the container's code: ${r.stderr}`)
+    t.equal(r.stdout, 'out\n', 'stdio goes straight to the container')
+    const missing = oci.bundle(bundleConfig(['/no/such/program']))
+    const log = join(missing, 'log.json')
+    const m = oci.run(['--log', log, '--log-format', 'json', 'run', '--bundle', missing, uniqueName('oc')])
+    t.equal(m.code, 1, 'a missing program fails the create, as runc')
+    t.match(m.stderr, /executable file not found/)
+    t.match(JSON.parse(readFileSync(log, 'utf8').trim().split('\n').pop()!), { level: 'error', msg: /executable file not found/ }, 'the last line of the json log says why (containerd reads it)')
+    t.same(oci.run(['list', '-q']).stdout, '', 'nothing was left')
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('the pty goes to --console-socket', async (t) => {
+    const before = snapshotHost()
+    const oci = ociFixture(t)
+    const id = uniqueName('oc')
+    const bundle = oci.bundle(bundleConfig(['/bin/sh', '-c', 'tty; stty size'], (c) => {
+      const p = c.process as Json
+      p.terminal = true
+      p.consoleSize = { height: 33, width: 101 }
+    }))
+    const sock = join(bundle, 'console.sock')
+    // A receiver that reads the master fd and copies what the container writes.
+    const receiver = `
+import socket, os, sys, array
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); s.bind(sys.argv[1]); s.listen(1)
+print('ready', flush=True)
+c, _ = s.accept()
+msg, fds, flags, addr = socket.recv_fds(c, 1024, 1)
+out = b''
+try:
+    while len(out) < 4096:
+        b = os.read(fds[0], 1024)
+        if not b: break
+        out += b
+except OSError: pass
+print(msg.decode(), out.decode().replace('\\r', ''), flush=True)
+`
+    const { spawn } = await import('node:child_process')
+    const py = spawn('python3', ['-c', receiver, sock], { stdio: ['ignore', 'pipe', 'inherit'] })
+    t.teardown(() => void py.kill('SIGKILL'))
+    let text = ''
+    py.stdout.on('data', (d: Buffer) => (text += d.toString()))
+    t.ok(await eventually(() => text.includes('ready'), 5000), 'the receiver listens')
+    const r = oci.run(['run', '--detach', '--bundle', bundle, '--console-socket', sock, id])
+    t.equal(r.code, 0, `run with a console socket: ${r.stderr}`)
+    t.ok(await eventually(() => /33 101/.test(text), 5000), `the container wrote to the pty: ${text}`)
+    t.match(text, /\/dev\/pts\/\d+/, 'its stdio is a pty of its own devpts')
+    await eventually(() => (state(oci, id).status as string) === 'stopped', 5000)
+    t.equal(oci.run(['delete', '--force', id]).code, 0)
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('lite-oci: the same binary by another name', async (t) => {
+    const dir = t.testdir({})
+    const link = join(dir, 'lite-oci')
+    symlinkSync(LITE, link)
+    const oci = ociFixture(t)
+    const r = oci.run(['list', '-q'], { bin: link })
+    t.equal(r.code, 0, r.stderr)
+    const f = spawnSync(link, ['features'], { encoding: 'utf8' })
+    t.equal(f.status, 0, f.stderr)
+    t.match(JSON.parse(f.stdout), { ociVersionMin: /^1\./ }, 'features as JSON')
+    const help = spawnSync(link, ['--help'], { encoding: 'utf8' })
+    t.match(help.stdout, /create <id>/, 'runc\'s commands in the help')
+  })
+
+  t.test('bad config.json: the JSON path at fault, exit 1, nothing left', async (t) => {
+    const before = snapshotHost()
+    const oci = ociFixture(t)
+    const cases: [string, Json | string, RegExp][] = [
+      ['wrong types', bundleConfig(['/bin/true'], (c) => ((c.process as Json).args = 'true')), /\.process\.args/],
+      ['an unknown namespace type', bundleConfig(['/bin/true'], (c) => ((c.linux as Json).namespaces = [{ type: 'pidd' }])), /\.linux\.namespaces\[0\]\.type.*pidd/],
+      ['a relative root that escapes the bundle', bundleConfig(['/bin/true'], (c) => (c.root = { path: '../../etc' })), /\.root\.path/],
+      ['a mount onto /proc/..', bundleConfig(['/bin/true'], (c) => (c.mounts as Json[]).push({ destination: '/proc/..', type: 'tmpfs', source: 'tmpfs' })), /\.mounts\[7\]\.destination/],
+      ['a memory limit of the wrong type', bundleConfig(['/bin/true'], (c) => (((c.linux as Json).resources as Json).memory = { limit: '64m' })), /\.linux\.resources\.memory\.limit/],
+      ['not JSON', '{"ociVersion": "1.0.2",\n  "root": }', /config\.json.*2:/],
+      ['uid mappings (user namespaces come later)', bundleConfig(['/bin/true'], (c) => ((c.linux as Json).uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }])), /user namespace/],
+    ]
+    for (const [what, config, message] of cases) {
+      const id = uniqueName('bad')
+      const r = oci.run(['create', '--bundle', oci.bundle(config), id])
+      t.equal(r.code, 1, `${what}: exit 1`)
+      t.match(r.stderr, message, `${what}: ${r.stderr.trim()}`)
+      t.equal(existsSync(join(oci.root, id)), false, `${what}: no record left`)
+    }
+    const systemd = oci.run(['--systemd-cgroup', 'create', '--bundle', oci.bundle(bundleConfig(['/bin/true'])), uniqueName('bad')])
+    t.equal(systemd.code, 1)
+    t.match(systemd.stderr, /systemd/, `--systemd-cgroup without systemd is refused: ${systemd.stderr.trim()}`)
+    const slice = oci.run(['create', '--bundle', oci.bundle(bundleConfig(['/bin/true'], (c) => ((c.linux as Json).cgroupsPath = 'system.slice:lite:x'))), uniqueName('bad')])
+    t.match(slice.stderr, /systemd/, 'so is the slice:prefix:name form')
+    t.same(oci.run(['list', '-q']).stdout, '', 'nothing listed')
+    await assertNoLeaks(t, before)
+  })
+}
+
