@@ -10,8 +10,8 @@
 use core::ffi::CStr;
 use libc::c_int;
 
-use crate::plan::{Create, OpKind, Prepared, PreparedOp, Resolve};
-use crate::report::{ChildReport, Step, GO, NET_TAG, PID_TAG, TTY_TAG};
+use crate::plan::{Create, OpKind, Prepared, PreparedOp, Resolve, RootEntry};
+use crate::report::{ChildReport, Step, GO, NET_TAG, PID_TAG, READY_TAG, TTY_TAG};
 use crate::resolve::{
     fd_path, is_dir, make_in_root, open_in_root, with_parent, Follow, PROC_SUPER_MAGIC, SYSFS_MAGIC,
 };
@@ -23,6 +23,10 @@ use crate::sys::{Errno, Sys, SysResult};
 pub enum Outcome {
     Exec,
     Failed(ChildReport),
+    /// Exit with this code, no report: a process that handed its work to a sibling
+    /// (0), a `start` that never came (0), or an exec that failed after READY, when
+    /// nobody reads reports any more (127 or 126, its reason written to fd 2).
+    Exit(c_int),
 }
 
 /// The fds the child is handed by spawn.
@@ -92,8 +96,12 @@ pub fn child_main<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> ! {
             }
         }
     }
-    if let Outcome::Failed(report) = run(p, sys, fds) {
-        let _ = sys.write(fds.sock, &report.encode());
+    match run(p, sys, fds) {
+        Outcome::Failed(report) => {
+            let _ = sys.write(fds.sock, &report.encode());
+        }
+        Outcome::Exit(code) => sys.exit(code),
+        Outcome::Exec => {}
     }
     sys.exit(125)
 }
@@ -124,6 +132,12 @@ pub fn join<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Joined {
     for &(fd, _) in p.join.iter() {
         let _ = sys.close(fd);
     }
+    clone_into_pid_ns(sys, fds)
+}
+
+/// Clones a sibling (CLONE_PARENT: lite's own child), which is inside the pid namespace
+/// this process joined; this one sends lite the sibling's pid and is done.
+fn clone_into_pid_ns<S: Sys>(sys: &S, fds: ChildFds) -> Joined {
     match sys.clone_sibling() {
         Ok(0) => Joined::InContainer,
         Ok(pid) => {
@@ -142,22 +156,38 @@ pub fn join<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Joined {
 }
 
 pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
-    // 0. `[net] type = container:NAME | netns:PATH`: into that network namespace before
-    //    anything else, so every later step (the netlink socket, lo) acts there. The
-    //    fd is of no use afterwards and must not reach the app.
-    if let Some(fd) = p.net_join_fd {
-        mark(&fds, Step::JoinNs, 100);
-        step!(sys.setns(fd, libc::CLONE_NEWNET), Step::JoinNs, 100);
-        let _ = sys.close(fd);
+    // 0. Namespaces joined by fd (`[net] type = container:NAME | netns:PATH`, OCI's
+    //    namespace paths), in order, before anything else, so every later step (the
+    //    netlink socket, lo, the mounts) acts there. The fds are of no use afterwards
+    //    and must not reach the app.
+    for j in p.ns_joins.iter() {
+        mark(&fds, Step::JoinNs, j.index as usize);
+        step!(sys.setns(j.fd, j.nstype), Step::JoinNs, j.index);
+    }
+    for j in p.ns_joins.iter() {
+        let _ = sys.close(j.fd);
+    }
+    // A joined pid namespace holds only the children of the process that joined it:
+    // the set-up goes on in a sibling, whose pid lite takes as the container's.
+    if p.join_pid_ns {
+        mark(&fds, Step::JoinNs, 99);
+        match clone_into_pid_ns(sys, fds) {
+            Joined::InContainer => {}
+            Joined::Handed => return Outcome::Exit(0),
+            Joined::Failed(report) => return Outcome::Failed(report),
+        }
     }
     mark(&fds, Step::WaitGo, 0);
-    // 1. Die with the parent while still setting up, and keep /proc/<pid> of this copy
-    //    of lite unreadable by others until exec.
-    step!(
-        sys.prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0),
-        Step::Prctl,
-        0
-    );
+    // 1. Die with the parent while still setting up (unless the container is to
+    //    outlive it: OCI `create`), and keep /proc/<pid> of this copy of lite
+    //    unreadable by others until exec.
+    if p.pdeathsig {
+        step!(
+            sys.prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0),
+            Step::Prctl,
+            0
+        );
+    }
     step!(sys.prctl(libc::PR_SET_DUMPABLE, 0, 0), Step::Prctl, 1);
 
     // Into the cgroups, by the child itself: "0" written to a cgroup v1 `tasks` file
@@ -210,19 +240,17 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
         // Modes in the plan (device nodes, /dev/shm's 1777) are meant exactly.
         sys.umask(0);
 
-        // 2-4. Filesystems: nothing propagates back to the host, then the plan's ops in order
-        //      (rootfs layers, /proc, /sys, /dev, [mount] entries, /etc files).
-        step!(
-            sys.mount(
-                None,
-                c"/",
-                None,
-                (libc::MS_REC | libc::MS_PRIVATE) as _,
-                None
-            ),
-            Step::MountPrivate,
-            0
-        );
+        // 2-4. Filesystems: nothing propagates back to the host (MS_REC|MS_PRIVATE, or
+        //      the plan's propagation; left alone without a mount namespace of the
+        //      container's own), then the plan's ops in order (rootfs layers, /proc, /sys,
+        //      /dev, [mount] entries, /etc files).
+        if let Some(flags) = p.root_propagation {
+            step!(
+                sys.mount(None, c"/", None, flags, None),
+                Step::MountPrivate,
+                0
+            );
+        }
         // The root fd is opened at the first op inside the root, once the rootfs is
         // mounted on new_root; every path inside the root is resolved from it.
         let mut root = RootFd::new(&p.new_root);
@@ -239,10 +267,26 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
         }
 
         // 5. Enter the new root without a put_old directory (crun's pivot_root(".", ".")),
-        //    which also works on a read-only lower.
+        //    which also works on a read-only lower. Or, as runc does, move it onto "/"
+        //    (--no-pivot) or chroot into it (no mount namespace of the container's own).
         step!(sys.chdir(&p.new_root), Step::PivotRoot, 0);
-        step!(sys.pivot_root(c".", c"."), Step::PivotRoot, 1);
-        step!(sys.umount2(c".", libc::MNT_DETACH), Step::UmountOld, 0);
+        match p.root_entry {
+            RootEntry::Pivot => {
+                step!(sys.pivot_root(c".", c"."), Step::PivotRoot, 1);
+                step!(sys.umount2(c".", libc::MNT_DETACH), Step::UmountOld, 0);
+            }
+            RootEntry::Move => {
+                step!(
+                    sys.mount(Some(c"."), c"/", None, libc::MS_MOVE as _, None),
+                    Step::PivotRoot,
+                    3
+                );
+                step!(sys.chroot(c"."), Step::PivotRoot, 4);
+            }
+            RootEntry::Chroot => {
+                step!(sys.chroot(c"."), Step::PivotRoot, 4);
+            }
+        }
         step!(sys.chdir(c"/"), Step::PivotRoot, 2);
 
         // 6. Inside the new root: the sysctls (while /proc/sys is still writable), then the
@@ -260,6 +304,16 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     // 7. Identity and limits.
     if let Some(name) = &p.hostname {
         step!(sys.sethostname(name), Step::Hostname, 0);
+    }
+    if let Some(name) = &p.domainname {
+        step!(sys.setdomainname(name), Step::Domainname, 0);
+    }
+    // OCI applies the rlimits as given: here, while lite still holds CAP_SYS_RESOURCE,
+    // a raise works too.
+    if p.rlimits_early {
+        for (i, r) in p.rlimits.iter().enumerate() {
+            step!(sys.setrlimit(r.resource, r.soft, r.hard), Step::Rlimit, i);
+        }
     }
     if let Some(adj) = &p.oom_score_adj {
         step!(
@@ -296,12 +350,32 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     // Any uid keeps the configured set as permitted and effective (KEEPCAPS kept the
     // permitted set across setresuid). With empty inheritable and ambient sets, execve
     // by a non-root uid still leaves the app none: the kernel computes the new sets
-    // from the file's capabilities, and a root uid's from the bounding set.
-    step!(sys.capset(p.caps), Step::Caps, 1);
+    // from the file's capabilities, and a root uid's from the bounding set. OCI's
+    // capSets give all five sets as they are.
+    step!(
+        sys.capset(p.cap_effective, p.cap_permitted, p.cap_inheritable),
+        Step::Caps,
+        1
+    );
     step!(sys.prctl(libc::PR_SET_KEEPCAPS, 0, 0), Step::Caps, 2);
     match sys.prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as _, 0) {
-        Ok(_) | Err(Errno(libc::EINVAL)) => {} // no ambient set before 4.3
+        Ok(_) => {}
+        // No ambient set before 4.3: fine while none is asked for.
+        Err(Errno(libc::EINVAL)) if p.cap_ambient.is_empty() => {}
         Err(Errno(e)) => return failed(Step::Caps, 3, e),
+    }
+    for (i, &cap) in p.cap_ambient.iter().enumerate() {
+        if cap <= p.last_cap {
+            step!(
+                sys.prctl(
+                    libc::PR_CAP_AMBIENT,
+                    libc::PR_CAP_AMBIENT_RAISE as _,
+                    cap as _
+                ),
+                Step::Caps,
+                4 + i
+            );
+        }
     }
 
     // 10. no_new_privs.
@@ -319,7 +393,11 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
         step!(attach_pty(sys, fds.sock), Step::Tty, 0);
     } else {
         step!(sys.setsid(), Step::Stdio, 0);
-        if !p.stdin {
+        if let Some(fd) = p.stdin_fd {
+            // A pipe holding the OCI state, for a hook run through this path.
+            step!(sys.dup3(fd, 0), Step::Stdio, 7);
+            let _ = sys.close(fd);
+        } else if !p.stdin {
             step!(sys.dup3(fds.devnull, 0), Step::Stdio, 1);
         }
         // Detached: the log pipe the monitor reads.
@@ -388,12 +466,18 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     step!(mark_fds_cloexec(sys), Step::CloseFds, 0);
     mark(&fds, Step::Chdir, 0);
     step!(chdir_in_root(sys, &p.cwd), Step::Chdir, 0);
-    // The app starts with Docker's umask.
-    sys.umask(0o022);
+    // The app starts with Docker's umask, or the plan's.
+    sys.umask(p.umask);
     // The rlimits last, as runc does: a small nofile must not fail lite's own set-up
     // (the pty, the cwd, the fd sweep) before the app runs.
-    for (i, r) in p.rlimits.iter().enumerate() {
-        step!(sys.setrlimit(r.resource, r.soft, r.hard), Step::Rlimit, i);
+    if !p.rlimits_early {
+        for (i, r) in p.rlimits.iter().enumerate() {
+            step!(sys.setrlimit(r.resource, r.soft, r.hard), Step::Rlimit, i);
+        }
+    }
+
+    if let Some(ready_fd) = p.ready_fd {
+        return wait_then_exec(sys, p, fds, ready_fd);
     }
 
     // 12. With no_new_privs, the filter goes on last, so that it need not allow lite's
@@ -407,6 +491,146 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
 
     // 13. execve over the PATH candidates computed before clone (execvp may allocate).
     exec_candidates(sys, p)
+}
+
+/// OCI `create` then `start` (crun's exec fifo): the exec candidate is chosen now, so
+/// that a missing command fails `create`; READY tells lite that set-up is done; then
+/// the wait for `start`'s byte on `ready_fd`, then the filter and execve. Nobody reads
+/// reports after READY: a failure from then on is a line on fd 2 and an exit code.
+fn wait_then_exec<S: Sys>(sys: &S, p: &Prepared, fds: ChildFds, ready_fd: c_int) -> Outcome {
+    let chosen = match resolve_candidate(sys, p) {
+        Ok(i) => i,
+        Err(report) => return Outcome::Failed(report),
+    };
+    let Some(path) = p.exec_candidates.get(chosen) else {
+        return failed(Step::Exec, chosen, libc::ENOENT);
+    };
+    mark(&fds, Step::Ready, 0);
+    step!(sys.write(fds.sock, &READY_TAG), Step::Ready, 0);
+    let mut byte = [0u8; 1];
+    loop {
+        match sys.poll_in(ready_fd) {
+            Ok(revents) if revents & libc::POLLNVAL != 0 => {
+                return late_failure(sys, b"wait for start", libc::EBADF, 125)
+            }
+            Ok(_) => {}
+            Err(Errno(libc::EINTR)) => continue,
+            Err(Errno(e)) => return late_failure(sys, b"wait for start", e, 125),
+        }
+        match sys.read(ready_fd, &mut byte) {
+            Ok(0) => return Outcome::Exit(0), // the writer closed without a word
+            Ok(_) => break,
+            Err(Errno(libc::EAGAIN)) | Err(Errno(libc::EINTR)) => continue,
+            Err(Errno(e)) => return late_failure(sys, b"wait for start", e, 125),
+        }
+    }
+    let _ = sys.close(ready_fd);
+    if p.no_new_privs {
+        if let Some(filter) = &p.seccomp {
+            if let Err(Errno(e)) = sys.seccomp_filter(filter) {
+                return late_failure(sys, b"seccomp", e, 125);
+            }
+        }
+    }
+    match sys.execve(path, p.argv_ptrs.as_ptr(), p.envp_ptrs.as_ptr()) {
+        Errno(0) => Outcome::Exec,
+        Errno(e) => {
+            let code = if e == libc::ENOENT { 127 } else { 126 };
+            let mut what = [0u8; 160];
+            let n = concat(&mut what, &[b"exec \"", p.argv0().to_bytes(), b"\""]);
+            late_failure(sys, &what[..n], e, code)
+        }
+    }
+}
+
+/// The exec candidate that exists as an executable regular file, searched as execvp
+/// searches (ENOENT and ENOTDIR go on; a candidate that is there but not executable is
+/// remembered); stat and access only, nothing allocated.
+fn resolve_candidate<S: Sys>(sys: &S, p: &Prepared) -> Result<usize, ChildReport> {
+    let mut eacces: Option<usize> = None;
+    for (i, path) in p.exec_candidates.iter().enumerate() {
+        let found = sys.stat(path).and_then(|st| {
+            if st.mode & libc::S_IFMT != libc::S_IFREG {
+                return Err(Errno(libc::EACCES)); // what execve says of a directory
+            }
+            sys.access(path, libc::X_OK)
+        });
+        match found {
+            Ok(()) => return Ok(i),
+            Err(Errno(libc::ENOENT)) | Err(Errno(libc::ENOTDIR)) => {}
+            Err(Errno(libc::EACCES)) => {
+                eacces.get_or_insert(i);
+            }
+            Err(Errno(errno)) => {
+                return Err(ChildReport {
+                    step: Step::Exec,
+                    index: i as u16,
+                    errno,
+                })
+            }
+        }
+    }
+    Err(match eacces {
+        Some(i) => ChildReport {
+            step: Step::Exec,
+            index: i as u16,
+            errno: libc::EACCES,
+        },
+        None => ChildReport {
+            step: Step::Exec,
+            index: 0,
+            errno: libc::ENOENT,
+        },
+    })
+}
+
+/// Writes "lite: <what>: <reason>\n" to fd 2 (a stack buffer, no formatting) and
+/// ends with `code`.
+fn late_failure<S: Sys>(sys: &S, what: &[u8], errno: i32, code: c_int) -> Outcome {
+    let mut digits = [0u8; 12];
+    let number = decimal(errno, &mut digits);
+    let number = &number[..number.len().saturating_sub(1)]; // without the NUL
+    let (text, n): (&[u8], &[u8]) = match errno_text(errno) {
+        Some(t) => (t, b""),
+        None => (b"errno ", number),
+    };
+    let mut line = [0u8; 256];
+    let len = concat(&mut line, &[b"lite: ", what, b": ", text, n, b"\n"]);
+    let _ = sys.write(2, &line[..len]);
+    Outcome::Exit(code)
+}
+
+/// Copies `parts` one after the other into `buf` as far as it goes; the length used.
+fn concat(buf: &mut [u8], parts: &[&[u8]]) -> usize {
+    let mut len = 0;
+    for part in parts {
+        let room = buf.len() - len;
+        let n = part.len().min(room);
+        if let (Some(dst), Some(src)) = (buf.get_mut(len..len + n), part.get(..n)) {
+            dst.copy_from_slice(src);
+        }
+        len += n;
+    }
+    len
+}
+
+/// The reasons an exec most often fails for, as strerror says them (lower case).
+fn errno_text(errno: i32) -> Option<&'static [u8]> {
+    Some(match errno {
+        libc::ENOENT => b"no such file or directory",
+        libc::EACCES => b"permission denied",
+        libc::EPERM => b"operation not permitted",
+        libc::ENOEXEC => b"exec format error",
+        libc::ENOTDIR => b"not a directory",
+        libc::EISDIR => b"is a directory",
+        libc::ELOOP => b"too many levels of symbolic links",
+        libc::E2BIG => b"argument list too long",
+        libc::ENOMEM => b"cannot allocate memory",
+        libc::ETXTBSY => b"text file busy",
+        libc::EINVAL => b"invalid argument",
+        libc::EBADF => b"bad file descriptor",
+        _ => return None,
+    })
 }
 
 fn exec_candidates<S: Sys>(sys: &S, p: &Prepared) -> Outcome {
@@ -671,11 +895,11 @@ fn chdir_in_root<S: Sys>(sys: &S, cwd: &CStr) -> SysResult<()> {
 }
 
 /// Closes every fd but stdio, the handshake socket, /dev/null and the few the plan
-/// hands over (the log pipe, the monitor image, the namespaces to join, the network
-/// namespace to join). Run first thing after clone. close_range needs 5.9; older
+/// hands over (the log pipe, the monitor image, the namespaces to join, the ready
+/// FIFO, the stdin pipe). Run first thing after clone. close_range needs 5.9; older
 /// kernels walk /proc/self/fd (still the host's /proc here, before any mount).
 pub(crate) fn close_unneeded_fds<S: Sys>(sys: &S, p: &Prepared, fds: &ChildFds) -> SysResult<()> {
-    let mut keep = [-1 as c_int; 16];
+    let mut keep = [-1 as c_int; 24];
     let mut n = 0;
     let mut add = |fd: c_int| {
         if fd > 2 && n < keep.len() && !keep[..n].contains(&fd) {
@@ -694,7 +918,13 @@ pub(crate) fn close_unneeded_fds<S: Sys>(sys: &S, p: &Prepared, fds: &ChildFds) 
     for &(fd, _) in p.join.iter() {
         add(fd);
     }
-    if let Some(fd) = p.net_join_fd {
+    for j in p.ns_joins.iter() {
+        add(j.fd);
+    }
+    if let Some(fd) = p.ready_fd {
+        add(fd);
+    }
+    if let Some(fd) = p.stdin_fd {
         add(fd);
     }
     let keep = &mut keep[..n];

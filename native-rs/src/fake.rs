@@ -33,7 +33,13 @@ pub struct RecordingSys {
     stats: RefCell<HashMap<String, FileStat>>,
     /// What getcwd answers; "/" by default.
     cwd: RefCell<Option<Vec<u8>>>,
+    /// Scripted answers of read on one fd, in turn: bytes, or an errno. Reads past the
+    /// script (and of other fds) get the GO reply.
+    read_replies: RefCell<HashMap<c_int, Vec<ReadReply>>>,
 }
+
+/// One scripted read: the bytes, or an errno.
+type ReadReply = Result<Vec<u8>, i32>;
 
 pub fn stat_with(mode: u32, major: u32, minor: u32) -> FileStat {
     FileStat {
@@ -76,6 +82,12 @@ impl RecordingSys {
     pub fn set_go_reply(&self, bytes: &[u8]) {
         *self.go_reply.borrow_mut() = Some(bytes.to_vec());
     }
+    /// What the next reads of `fd` return, in turn (Err: that errno).
+    pub fn set_read_replies(&self, fd: c_int, replies: &[Result<&[u8], i32>]) {
+        self.read_replies
+            .borrow_mut()
+            .insert(fd, replies.iter().map(|r| r.map(|b| b.to_vec())).collect());
+    }
 
     /// What fstat says of `path` (as opened inside the root) from now on.
     pub fn set_stat(&self, path: &str, st: FileStat) {
@@ -93,6 +105,10 @@ impl RecordingSys {
         }
         if path == "/dev/null" {
             return stat_with(libc::S_IFCHR | 0o666, 1, 3);
+        }
+        // The sample plan's exec candidates are executables.
+        if path == "/usr/bin/app" || path == "/bin/app" {
+            return stat_with(libc::S_IFREG | 0o755, 0, 0);
         }
         const FILES: [&str; 4] = [
             "/proc/kcore",
@@ -159,6 +175,18 @@ impl Sys for RecordingSys {
     }
     fn read(&self, fd: c_int, buf: &mut [u8]) -> SysResult<usize> {
         self.record("read", format!("{fd}"))?;
+        let scripted = self
+            .read_replies
+            .borrow_mut()
+            .get_mut(&fd)
+            .filter(|r| !r.is_empty())
+            .map(|r| r.remove(0));
+        if let Some(r) = scripted {
+            let bytes = r.map_err(Errno)?;
+            let n = bytes.len().min(buf.len());
+            buf[..n].copy_from_slice(&bytes[..n]);
+            return Ok(n);
+        }
         let reply = self
             .go_reply
             .borrow()
@@ -244,6 +272,22 @@ impl Sys for RecordingSys {
     fn sethostname(&self, name: &[u8]) -> SysResult<()> {
         self.record("sethostname", String::from_utf8_lossy(name).into_owned())
     }
+    fn setdomainname(&self, name: &[u8]) -> SysResult<()> {
+        self.record("setdomainname", String::from_utf8_lossy(name).into_owned())
+    }
+    fn chroot(&self, path: &CStr) -> SysResult<()> {
+        self.record("chroot", show(path))
+    }
+    fn stat(&self, path: &CStr) -> SysResult<FileStat> {
+        self.record("stat", show(path))?;
+        Ok(self.stat_of(&show(path)))
+    }
+    fn access(&self, path: &CStr, mode: c_int) -> SysResult<()> {
+        self.record("access", format!("{} {mode}", show(path)))
+    }
+    fn poll_in(&self, fd: c_int) -> SysResult<i16> {
+        self.record("poll", format!("{fd}")).map(|_| libc::POLLIN)
+    }
     fn setrlimit(&self, resource: c_int, soft: u64, hard: u64) -> SysResult<()> {
         self.record("setrlimit", format!("{resource} {soft} {hard}"))
     }
@@ -256,8 +300,11 @@ impl Sys for RecordingSys {
     fn setresuid(&self, uid: libc::uid_t) -> SysResult<()> {
         self.record("setresuid", format!("{uid}"))
     }
-    fn capset(&self, caps: u64) -> SysResult<()> {
-        self.record("capset", format!("{caps:#x}"))
+    fn capset(&self, effective: u64, permitted: u64, inheritable: u64) -> SysResult<()> {
+        self.record(
+            "capset",
+            format!("{effective:#x} {permitted:#x} {inheritable:#x}"),
+        )
     }
     fn seccomp_filter(&self, program: &[seccompiler::sock_filter]) -> SysResult<()> {
         self.record("seccomp", format!("{} insns", program.len()))

@@ -39,6 +39,8 @@ mod spec;
 mod text;
 
 #[cfg(test)]
+mod child_oci_tests;
+#[cfg(test)]
 mod child_tests;
 #[cfg(test)]
 pub mod fake;

@@ -92,6 +92,31 @@ pub struct RlimitOp {
     pub hard: i64,
 }
 
+/// The five capability sets of an OCI process, as capability numbers; they replace
+/// `caps` when given. Numbers above the kernel's last capability are left out.
+#[cfg_attr(feature = "napi-addon", napi_derive::napi(object))]
+#[derive(Clone, Debug, Default)]
+pub struct CapSets {
+    /// Kept in the bounding set; every other capability is dropped from it.
+    pub bounding: Vec<u32>,
+    pub effective: Vec<u32>,
+    pub permitted: Vec<u32>,
+    pub inheritable: Vec<u32>,
+    /// Raised with PR_CAP_AMBIENT_RAISE after the id change (each must be permitted and
+    /// inheritable); a failure is the report {step "caps", index 4 + i}.
+    pub ambient: Vec<u32>,
+}
+
+/// A namespace to join by fd (OCI `linux.namespaces[].path`, opened by the caller).
+#[cfg_attr(feature = "napi-addon", napi_derive::napi(object))]
+#[derive(Clone, Debug, Default)]
+pub struct NamespaceJoin {
+    /// "mount" | "pid" | "uts" | "ipc" | "net" | "cgroup"
+    pub kind: String,
+    /// An fd of the namespace (/proc/PID/ns/X or a bind-mounted nsfs file), above stdio.
+    pub fd: i32,
+}
+
 #[cfg_attr(feature = "napi-addon", napi_derive::napi(object))]
 #[derive(Clone, Debug, Default)]
 pub struct Plan {
@@ -144,6 +169,62 @@ pub struct Plan {
     /// `[net] type = container:NAME | netns:PATH`: an fd of the network namespace to
     /// join (setns) first thing; the plan then makes no new "net" namespace.
     pub net_join_fd: Option<i32>,
+    /// OCI `create`: no PR_SET_PDEATHSIG, so the container outlives the lite process
+    /// that created it (the engine's shim is the subreaper).
+    pub no_parent_death: Option<bool>,
+    /// OCI `create`/`start`: an fd (a FIFO the caller opened O_RDONLY|O_NONBLOCK|
+    /// O_CLOEXEC) that the child waits on once set-up is done and the exec candidate is
+    /// found: it sends READY (start() then returns `ready: true`), waits for one byte
+    /// (`start` writes it) and execs; a writer that closes without writing makes it
+    /// exit 0. An exec failure after READY is written to the app's stderr (exit 127 for
+    /// ENOENT, else 126).
+    pub ready_wait_fd: Option<i32>,
+    /// OCI `process.capabilities`: the five sets as given, instead of `caps`.
+    pub cap_sets: Option<CapSets>,
+    /// The app's umask (0o022 by default).
+    pub umask: Option<u32>,
+    /// setdomainname, right after the hostname (OCI `domainname`).
+    pub domainname: Option<String>,
+    /// Apply the rlimits before the capabilities are dropped (so that raises work where
+    /// lite holds CAP_SYS_RESOURCE; OCI applies them as given), not just before exec.
+    pub rlimits_early: Option<bool>,
+    /// Namespaces to join by fd (OCI `linux.namespaces[].path`), in this order, first
+    /// thing after clone; none of these kinds may be in `namespaces` too. A joined
+    /// "pid" namespace holds only children: the child clones once more and the
+    /// Container's pid is that process's. A failed setns is the report {step
+    /// "join-ns", index 200 + i}.
+    pub join_ns: Option<Vec<NamespaceJoin>>,
+    /// Change the propagation of "/" in the container's mount namespace (default true).
+    /// Must be false when the container has no mount namespace of its own (no "mount"
+    /// in `namespaces` or `joinNs`), so that the host's is never touched.
+    pub mount_private: Option<bool>,
+    /// The MS_* flags applied to "/" when `mountPrivate` (default MS_REC|MS_PRIVATE;
+    /// OCI's default rootfsPropagation is MS_REC|MS_SLAVE).
+    pub root_propagation: Option<u32>,
+    /// How the child enters `newRoot`: "pivot" (default: pivot_root(".", ".") and the
+    /// old root detached), "move" (runc --no-pivot: MS_MOVE onto "/", then chroot), or
+    /// "chroot" (the only one allowed without a mount namespace of the container's own).
+    pub root_entry: Option<String>,
+    /// An fd dup'd onto the app's fd 0 (a pipe holding the OCI state for a hook); not
+    /// with `tty`; it wins over `stdin`.
+    pub stdin_fd: Option<i32>,
+}
+
+/// How the child enters the new root (Plan.root_entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootEntry {
+    Pivot,
+    Move,
+    Chroot,
+}
+
+/// A namespace the child joins first thing: setns(fd, nstype); a failure is reported
+/// as Step::JoinNs with `index`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NsJoin {
+    pub fd: libc::c_int,
+    pub nstype: libc::c_int,
+    pub index: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,7 +295,14 @@ pub struct Prepared {
     pub uid: u32,
     pub gid: u32,
     pub groups: Vec<libc::gid_t>,
+    /// The bounding set (the capabilities not in it are dropped).
     pub caps: u64,
+    /// capset after the id change.
+    pub cap_effective: u64,
+    pub cap_permitted: u64,
+    pub cap_inheritable: u64,
+    /// Raised in this order (numbers above `last_cap` skipped, keeping the indexes).
+    pub cap_ambient: Vec<u32>,
     /// The highest capability the running kernel knows (bounding-set drop loop bound).
     pub last_cap: u32,
     pub no_new_privs: bool,
@@ -236,7 +324,27 @@ pub struct Prepared {
     pub tty: bool,
     pub stdin: bool,
     pub net_socket: bool,
-    pub net_join_fd: Option<i32>,
+    /// Namespaces to join first thing, in order: `net_join_fd` (index 100), then
+    /// `join_ns` (index 200 + i).
+    pub ns_joins: Vec<NsJoin>,
+    /// A "pid" namespace is among `ns_joins`: the child clones a sibling inside it.
+    pub join_pid_ns: bool,
+    pub pdeathsig: bool,
+    pub ready_fd: Option<libc::c_int>,
+    pub umask: u32,
+    pub domainname: Option<Vec<u8>>,
+    pub rlimits_early: bool,
+    /// The flags for mount(NULL, "/", NULL, flags, NULL) before the ops; None: left alone.
+    pub root_propagation: Option<libc::c_ulong>,
+    pub root_entry: RootEntry,
+    pub stdin_fd: Option<libc::c_int>,
+}
+
+impl Prepared {
+    /// argv[0] (prepare checks that argv is not empty).
+    pub fn argv0(&self) -> &std::ffi::CStr {
+        self._argv.first().map_or(c"", |a| a.as_c_str())
+    }
 }
 
 fn cstring(what: &str, s: &str) -> Result<CString> {
@@ -493,10 +601,78 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
             clone_flags |= flag;
         }
     }
-    if clone_flags & libc::CLONE_NEWNS as u64 == 0 {
+    // Namespaces joined by fd: never one of the kinds the container makes.
+    let mut ns_joins = Vec::new();
+    if let Some(fd) = plan.net_join_fd {
+        ns_joins.push(NsJoin {
+            fd,
+            nstype: libc::CLONE_NEWNET,
+            index: 100,
+        });
+    }
+    let mut joined_kinds = Vec::new();
+    for (i, j) in plan.join_ns.iter().flatten().enumerate() {
+        let flag = namespace_flag(&j.kind).ok_or_else(|| {
+            Error::InvalidPlan(format!("joinNs[{i}]: unknown namespace {:?}", j.kind))
+        })?;
+        if plan.namespaces.contains(&j.kind) || joined_kinds.contains(&j.kind.as_str()) {
+            return Err(Error::InvalidPlan(format!(
+                "joinNs[{i}]: the {:?} namespace is made or joined twice",
+                j.kind
+            )));
+        }
+        if j.fd < 3 {
+            return Err(Error::InvalidPlan(format!(
+                "joinNs[{i}]: fd {} is not above stdio",
+                j.fd
+            )));
+        }
+        joined_kinds.push(j.kind.as_str());
+        ns_joins.push(NsJoin {
+            fd: j.fd,
+            nstype: flag as libc::c_int,
+            index: 200 + i as u16,
+        });
+    }
+    if plan.net_join_fd.is_some() && joined_kinds.contains(&"net") {
         return Err(Error::InvalidPlan(
-            "a container needs a new mount namespace".into(),
+            "netJoinFd and a \"net\" entry in joinNs".into(),
         ));
+    }
+    if !ns_joins.is_empty() && plan.join_pid.is_some() {
+        return Err(Error::InvalidPlan("joinNs with joinPid".into()));
+    }
+    let root_entry = match plan.root_entry.as_deref() {
+        None | Some("pivot") => RootEntry::Pivot,
+        Some("move") => RootEntry::Move,
+        Some("chroot") => RootEntry::Chroot,
+        Some(other) => {
+            return Err(Error::InvalidPlan(format!("unknown rootEntry {other:?}")));
+        }
+    };
+    let mount_private = plan.mount_private.unwrap_or(true);
+    if plan.root_propagation.is_some() && !mount_private {
+        return Err(Error::InvalidPlan(
+            "rootPropagation with mountPrivate false".into(),
+        ));
+    }
+    // Without a mount namespace of its own (made or joined), every mount would land in
+    // the host's: only a chroot, no mounts, and the host's propagation left alone.
+    // (`joinPid` runs no filesystem step at all: without "mount" it stays in lite's
+    // mount namespace, as an OCI createContainer hook does.)
+    if clone_flags & libc::CLONE_NEWNS as u64 == 0
+        && !joined_kinds.contains(&"mount")
+        && plan.join_pid.is_none()
+    {
+        let mounts = plan
+            .ops
+            .iter()
+            .any(|op| op.kind == "mount" || op.kind == "mask");
+        if mount_private || root_entry != RootEntry::Chroot || mounts {
+            return Err(Error::InvalidPlan(
+                "a container without a mount namespace of its own needs rootEntry \"chroot\", mountPrivate false and no mount or mask ops".into(),
+            ));
+        }
     }
     // `lite exec` joins the namespaces the container made; it makes none and mounts
     // nothing.
@@ -516,7 +692,7 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         new_cgroupns = false;
     }
     if let Some(fd) = plan.net_join_fd {
-        if fd < 3 || clone_flags & libc::CLONE_NEWNET as u64 != 0 || plan.join_pid.is_some() {
+        if fd < 3 || clone_flags & libc::CLONE_NEWNET as u64 != 0 {
             return Err(Error::InvalidPlan(
                 "netJoinFd needs an fd above stdio, no new \"net\" namespace and no joinPid".into(),
             ));
@@ -568,19 +744,57 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         .map(|c| c.as_ptr())
         .chain(std::iter::once(std::ptr::null()))
         .collect();
-    let mut caps = 0u64;
-    for &cap in &plan.caps {
-        if cap > 63 {
-            return Err(Error::InvalidPlan(format!(
-                "capability number {cap} is out of range"
-            )));
-        }
-        caps |= 1u64 << cap;
-    }
     // Capabilities this kernel does not know cannot be granted (capset would refuse the
     // whole set): an older kernel simply lacks them.
-    if last_cap < 63 {
-        caps &= (1u64 << (last_cap + 1)) - 1;
+    let known = if last_cap < 63 {
+        (1u64 << (last_cap + 1)) - 1
+    } else {
+        u64::MAX
+    };
+    let mask = |what: &str, list: &[u32]| -> Result<u64> {
+        let mut set = 0u64;
+        for &cap in list {
+            if cap > 63 {
+                return Err(Error::InvalidPlan(format!(
+                    "{what}: capability number {cap} is out of range"
+                )));
+            }
+            set |= 1u64 << cap;
+        }
+        Ok(set & known)
+    };
+    let (caps, cap_effective, cap_permitted, cap_inheritable, cap_ambient) = match &plan.cap_sets {
+        None => {
+            let caps = mask("caps", &plan.caps)?;
+            (caps, caps, caps, 0, Vec::new())
+        }
+        Some(sets) => {
+            mask("capSets.ambient", &sets.ambient)?;
+            (
+                mask("capSets.bounding", &sets.bounding)?,
+                mask("capSets.effective", &sets.effective)?,
+                mask("capSets.permitted", &sets.permitted)?,
+                mask("capSets.inheritable", &sets.inheritable)?,
+                sets.ambient.clone(),
+            )
+        }
+    };
+    for (what, fd) in [
+        ("readyWaitFd", plan.ready_wait_fd),
+        ("stdinFd", plan.stdin_fd),
+    ] {
+        if fd.is_some_and(|fd| fd < 3) {
+            return Err(Error::InvalidPlan(format!("{what} is not above stdio")));
+        }
+    }
+    if plan.stdin_fd.is_some() && plan.tty {
+        return Err(Error::InvalidPlan("stdinFd with tty".into()));
+    }
+    let umask = plan.umask.unwrap_or(0o022);
+    if umask > 0o777 {
+        return Err(Error::InvalidPlan(format!(
+            "umask {umask:o} is out of range"
+        )));
     }
     let seccomp = match &plan.seccomp {
         Some(spec) => Some(compile_seccomp(spec)?),
@@ -608,6 +822,11 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
             return Err(Error::InvalidPlan(format!("invalid hostname {h:?}")));
         }
     }
+    if let Some(d) = &plan.domainname {
+        if d.len() > 64 || d.as_bytes().contains(&0) {
+            return Err(Error::InvalidPlan(format!("invalid domainname {d:?}")));
+        }
+    }
     Ok(Prepared {
         clone_flags,
         new_cgroupns,
@@ -630,6 +849,10 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         gid: plan.gid,
         groups: plan.groups.clone(),
         caps,
+        cap_effective,
+        cap_permitted,
+        cap_inheritable,
+        cap_ambient,
         last_cap,
         no_new_privs: plan.no_new_privs,
         seccomp,
@@ -654,7 +877,21 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         tty: plan.tty,
         stdin: plan.stdin,
         net_socket: plan.net_socket,
-        net_join_fd: plan.net_join_fd,
+        join_pid_ns: joined_kinds.contains(&"pid"),
+        ns_joins,
+        pdeathsig: !plan.no_parent_death.unwrap_or(false),
+        ready_fd: plan.ready_wait_fd,
+        umask,
+        domainname: plan.domainname.as_ref().map(|d| d.as_bytes().to_vec()),
+        rlimits_early: plan.rlimits_early.unwrap_or(false),
+        root_propagation: mount_private.then(|| {
+            plan.root_propagation
+                .map_or((libc::MS_REC | libc::MS_PRIVATE) as libc::c_ulong, |f| {
+                    f as libc::c_ulong
+                })
+        }),
+        root_entry,
+        stdin_fd: plan.stdin_fd,
     })
 }
 
@@ -761,7 +998,14 @@ pub mod tests {
         p.net_join_fd = Some(9);
         assert!(prepare(&p, 40).is_err());
         p.namespaces.retain(|n| n != "net");
-        assert_eq!(prepare(&p, 40).unwrap().net_join_fd, Some(9));
+        assert_eq!(
+            prepare(&p, 40).unwrap().ns_joins,
+            vec![NsJoin {
+                fd: 9,
+                nstype: libc::CLONE_NEWNET,
+                index: 100
+            }]
+        );
         p.net_join_fd = Some(1);
         assert!(prepare(&p, 40).is_err());
     }

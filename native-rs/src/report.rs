@@ -17,6 +17,10 @@ pub const PID_TAG: [u8; 4] = *b"PID\0";
 /// new network namespace attached (SCM_RIGHTS): lite configures the container's
 /// interfaces through it without ever calling setns itself.
 pub const NET_TAG: [u8; 4] = *b"NET\0";
+/// Child -> parent, with `readyWaitFd` (OCI `create`): set-up is done and the exec
+/// candidate exists; the child now waits on that fd for `start`. The parent takes it
+/// as success, as the EOF of a plain exec.
+pub const READY_TAG: [u8; 4] = *b"RDY\0";
 
 /// The set-up steps, in the order the child runs them. `index` says which item of a
 /// step's list failed (the mount op, the rlimit, the exec candidate).
@@ -50,20 +54,25 @@ pub enum Step {
     Exec = 24,
     /// Installing the seccomp filter (index 0: the app, 1: the stub init).
     Seccomp = 25,
-    /// `lite exec`: setns into the running container (index: which namespace), or the
-    /// clone into its pid namespace (index 99).
+    /// Joining namespaces: `lite exec`'s setns into the running container (index: which
+    /// namespace), `netJoinFd` (index 100), `joinNs[i]` (index 200 + i), or the clone
+    /// into a joined pid namespace (index 99).
     JoinNs = 26,
     /// Joining a cgroup (index: which `tasks` file; 99 the cgroup v2 one).
     Cgroup = 27,
     /// Opening the netlink socket in the new network namespace (index 0) or sending
     /// it to lite (index 1).
     NetSocket = 28,
+    /// setdomainname (plan.domainname).
+    Domainname = 29,
+    /// Sending READY to lite (plan.readyWaitFd).
+    Ready = 30,
 }
 
 impl Step {
     pub fn from_u16(v: u16) -> Option<Step> {
         use Step::*;
-        const ALL: [Step; 28] = [
+        const ALL: [Step; 30] = [
             WaitGo,
             Prctl,
             CgroupNs,
@@ -92,6 +101,8 @@ impl Step {
             JoinNs,
             Cgroup,
             NetSocket,
+            Domainname,
+            Ready,
         ];
         ALL.iter().copied().find(|s| *s as u16 == v)
     }
@@ -128,6 +139,8 @@ impl Step {
             JoinNs => "join-ns",
             Cgroup => "cgroup",
             NetSocket => "net-socket",
+            Domainname => "domainname",
+            Ready => "ready",
         }
     }
 }
@@ -170,7 +183,7 @@ mod tests {
 
     #[test]
     fn round_trip_every_step() {
-        for v in 1..=28u16 {
+        for v in 1..=30u16 {
             let step = Step::from_u16(v).expect("step");
             let r = ChildReport {
                 step,
@@ -195,13 +208,14 @@ mod tests {
         assert_eq!(ChildReport::decode(&bad), None);
         let mut bad_step = r;
         bad_step[4] = 99;
-        assert_eq!(Step::from_u16(29), None);
+        assert_eq!(Step::from_u16(0), None);
+        assert_eq!(Step::from_u16(31), None);
         assert_eq!(ChildReport::decode(&bad_step), None);
     }
 
     #[test]
     fn step_names_are_unique() {
-        let names: Vec<_> = (1..=28u16)
+        let names: Vec<_> = (1..=30u16)
             .map(|v| Step::from_u16(v).unwrap().name())
             .collect();
         let mut sorted = names.clone();

@@ -42,12 +42,21 @@ pub trait Sys {
     fn umask(&self, mask: u32) -> u32;
     fn pivot_root(&self, new_root: &CStr, put_old: &CStr) -> SysResult<()>;
     fn sethostname(&self, name: &[u8]) -> SysResult<()>;
+    fn setdomainname(&self, name: &[u8]) -> SysResult<()>;
+    fn chroot(&self, path: &CStr) -> SysResult<()>;
+    /// stat(2) of a path, symlinks followed (newfstatat with AT_FDCWD).
+    fn stat(&self, path: &CStr) -> SysResult<FileStat>;
+    /// faccessat(AT_FDCWD, path, mode): the real ids, which equal the effective ones
+    /// once the child has changed them.
+    fn access(&self, path: &CStr, mode: c_int) -> SysResult<()>;
+    /// ppoll of one fd for POLLIN, no timeout: the revents. EINTR is the caller's.
+    fn poll_in(&self, fd: c_int) -> SysResult<i16>;
     fn setrlimit(&self, resource: c_int, soft: u64, hard: u64) -> SysResult<()>;
     fn setgroups(&self, groups: &[libc::gid_t]) -> SysResult<()>;
     fn setresgid(&self, gid: libc::gid_t) -> SysResult<()>;
     fn setresuid(&self, uid: libc::uid_t) -> SysResult<()>;
-    /// capset with permitted = effective = `caps`, inheritable empty.
-    fn capset(&self, caps: u64) -> SysResult<()>;
+    /// capset of this process's effective, permitted and inheritable sets.
+    fn capset(&self, effective: u64, permitted: u64, inheritable: u64) -> SysResult<()>;
     /// seccomp(SECCOMP_SET_MODE_FILTER) with a program compiled before clone.
     fn seccomp_filter(&self, program: &[seccompiler::sock_filter]) -> SysResult<()>;
     fn ioctl(&self, fd: c_int, request: c_ulong, arg: *mut c_void) -> SysResult<c_int>;
@@ -288,6 +297,53 @@ impl Sys for LinuxSys {
     fn sethostname(&self, name: &[u8]) -> SysResult<()> {
         check(unsafe { libc::syscall(libc::SYS_sethostname, name.as_ptr(), name.len()) }).map(drop)
     }
+    fn setdomainname(&self, name: &[u8]) -> SysResult<()> {
+        check(unsafe { libc::syscall(libc::SYS_setdomainname, name.as_ptr(), name.len()) })
+            .map(drop)
+    }
+    fn chroot(&self, path: &CStr) -> SysResult<()> {
+        check(unsafe { libc::syscall(libc::SYS_chroot, path.as_ptr()) }).map(drop)
+    }
+    fn stat(&self, path: &CStr) -> SysResult<FileStat> {
+        let mut st: libc::stat = unsafe { core::mem::zeroed() };
+        check(unsafe {
+            libc::syscall(
+                libc::SYS_newfstatat,
+                libc::AT_FDCWD,
+                path.as_ptr(),
+                &mut st as *mut libc::stat,
+                0,
+            )
+        })?;
+        Ok(FileStat {
+            mode: st.st_mode,
+            dev: st.st_dev,
+            ino: st.st_ino,
+            rdev: st.st_rdev,
+        })
+    }
+    fn access(&self, path: &CStr, mode: c_int) -> SysResult<()> {
+        check(unsafe { libc::syscall(libc::SYS_faccessat, libc::AT_FDCWD, path.as_ptr(), mode) })
+            .map(drop)
+    }
+    fn poll_in(&self, fd: c_int) -> SysResult<i16> {
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        check(unsafe {
+            libc::syscall(
+                libc::SYS_ppoll,
+                &mut pfd as *mut libc::pollfd,
+                1usize,
+                core::ptr::null::<libc::timespec>(),
+                core::ptr::null::<u64>(),
+                8usize,
+            )
+        })?;
+        Ok(pfd.revents)
+    }
     fn setrlimit(&self, resource: c_int, soft: u64, hard: u64) -> SysResult<()> {
         let lim = libc::rlimit64 {
             rlim_cur: soft,
@@ -314,25 +370,17 @@ impl Sys for LinuxSys {
     fn setresuid(&self, uid: libc::uid_t) -> SysResult<()> {
         check(unsafe { libc::syscall(libc::SYS_setresuid, uid, uid, uid) }).map(drop)
     }
-    fn capset(&self, caps: u64) -> SysResult<()> {
+    fn capset(&self, effective: u64, permitted: u64, inheritable: u64) -> SysResult<()> {
         let header = CapHeader {
             version: LINUX_CAPABILITY_VERSION_3,
             pid: 0,
         };
-        let lo = caps as u32;
-        let hi = (caps >> 32) as u32;
-        let data = [
-            CapData {
-                effective: lo,
-                permitted: lo,
-                inheritable: 0,
-            },
-            CapData {
-                effective: hi,
-                permitted: hi,
-                inheritable: 0,
-            },
-        ];
+        let word = |shift: u32| CapData {
+            effective: (effective >> shift) as u32,
+            permitted: (permitted >> shift) as u32,
+            inheritable: (inheritable >> shift) as u32,
+        };
+        let data = [word(0), word(32)];
         check(unsafe {
             libc::syscall(libc::SYS_capset, &header as *const CapHeader, data.as_ptr())
         })
