@@ -4,6 +4,7 @@
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { netSection } from './net-report.ts'
+import { ociSection } from './oci-report.ts'
 import { type HyperfineResult, median, millis, quantile } from './stats.ts'
 
 const [dir, out] = process.argv.slice(2)
@@ -123,5 +124,6 @@ if (peaks.length) {
   md.push('')
 }
 md.push(...netSection(dir))
+md.push(...ociSection(dir))
 md.push(read('notes.md').trimEnd(), '')
 writeFileSync(out, md.join('\n').replace(/\n{3,}/g, '\n\n'))
