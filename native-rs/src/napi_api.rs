@@ -139,6 +139,9 @@ pub struct StartResult {
     pub failure: Option<ChildFailure>,
     /// A pty master came back (`-t`).
     pub tty: bool,
+    /// The child sent READY (plan.readyWaitFd): set-up is done and it waits for a byte
+    /// on that fd before it execs; false when the app has exec'd already.
+    pub ready: bool,
 }
 
 #[napi(object)]
@@ -156,8 +159,20 @@ pub struct Container {
     loop_device: Option<String>,
     tty_master: Option<OwnedFd>,
     progress: Option<spawn::Progress>,
-    /// A failure that arrived while takeNetSocket waited: start() returns it.
+    /// A failure that arrived while takeNetSocket waited (or, with a joined pid
+    /// namespace, while create() waited for the pid): start() returns it.
     pending_failure: Option<ChildReport>,
+    /// The NET socket that came while create() waited for a joined pid namespace's pid.
+    early_net: Option<OwnedFd>,
+}
+
+fn failed_before_net(r: &ChildReport) -> String {
+    format!(
+        "the container failed at step {} (index {}, errno {}) before sending its network socket",
+        r.step.name(),
+        r.index,
+        r.errno
+    )
 }
 
 fn child_failure(r: ChildReport, timed_out: Option<bool>) -> ChildFailure {
@@ -191,12 +206,15 @@ pub fn create(plan: Plan, cgroup_dir: Option<String>) -> napi::Result<Container,
             .map(|d| d.to_string_lossy().into_owned()),
         tty_master: None,
         progress: s.progress,
-        pending_failure: None,
+        pending_failure: s.early_failure,
+        early_net: s.early_net,
     })
 }
 
 #[napi]
 impl Container {
+    /// The container's first process (with a joined pid namespace: the process
+    /// cloned inside it).
     #[napi(getter)]
     pub fn pid(&self) -> i32 {
         self.pid
@@ -209,9 +227,10 @@ impl Container {
         self.loop_device.clone()
     }
 
-    /// Sends GO and waits until the app has exec'd (EOF) or set-up failed (a report).
-    /// A child that does not finish set-up in time is killed, and the failure names the
-    /// step it hung in (`timedOut`).
+    /// Sends GO and waits until the app has exec'd (EOF), the child is ready and waits
+    /// on plan.readyWaitFd (READY: `ready`), or set-up failed (a report). A child that
+    /// does not finish set-up in time is killed, and the failure names the step it hung
+    /// in (`timedOut`).
     #[napi]
     pub fn start(&mut self, timeout_ms: u32) -> napi::Result<StartResult, Code> {
         // Set-up already failed while lite waited for the net socket: that is the outcome.
@@ -222,6 +241,7 @@ impl Container {
             return Ok(StartResult {
                 failure: Some(child_failure(r, timed_out)),
                 tty: false,
+                ready: false,
             });
         }
         let sock = self
@@ -246,14 +266,19 @@ impl Container {
                         timed_out: Some(true),
                     }),
                     tty: false,
+                    ready: false,
                 });
             }
         }
         match outcome.map_err(js_err)? {
-            StartOutcome::Running { tty_master } => {
+            StartOutcome::Running { tty_master, ready } => {
                 let tty = tty_master.is_some();
                 self.tty_master = tty_master;
-                Ok(StartResult { failure: None, tty })
+                Ok(StartResult {
+                    failure: None,
+                    tty,
+                    ready,
+                })
             }
             StartOutcome::Failed(r) => Ok(StartResult {
                 failure: Some(ChildFailure {
@@ -263,8 +288,17 @@ impl Container {
                     timed_out: None,
                 }),
                 tty: false,
+                ready: false,
             }),
         }
+    }
+
+    /// Hands the pty master that came back (`tty`, after start()) to the caller as a
+    /// close-on-exec fd, to close or pass on (OCI --console-socket); this Container no
+    /// longer holds it. Null when there is none (or it was taken already).
+    #[napi]
+    pub fn take_pty_master(&mut self) -> Option<i32> {
+        self.tty_master.take().map(|fd| fd.into_raw_fd())
     }
 
     /// The NETLINK_ROUTE socket the child opened in the container's new network
@@ -275,6 +309,12 @@ impl Container {
     /// returns the step it hung in.
     #[napi]
     pub fn take_net_socket(&mut self, timeout_ms: u32) -> napi::Result<i32, Code> {
+        if let Some(fd) = self.early_net.take() {
+            return Ok(fd.into_raw_fd());
+        }
+        if let Some(r) = &self.pending_failure {
+            return Err(napi::Error::new(Code("ChildFailed"), failed_before_net(r)));
+        }
         let sock = self
             .sock
             .as_ref()
@@ -282,12 +322,7 @@ impl Container {
         match spawn::take_net_socket(sock, Duration::from_millis(timeout_ms as u64)) {
             Ok(NetOutcome::Socket(fd)) => Ok(fd.into_raw_fd()),
             Ok(NetOutcome::Failed(r)) => {
-                let msg = format!(
-                    "the container failed at step {} (index {}, errno {}) before sending its network socket",
-                    r.step.name(),
-                    r.index,
-                    r.errno
-                );
+                let msg = failed_before_net(&r);
                 self.pending_failure = Some(r);
                 Err(napi::Error::new(Code("ChildFailed"), msg))
             }

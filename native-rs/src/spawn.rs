@@ -10,7 +10,7 @@ use crate::child::{child_main, ChildFds};
 use crate::error::{Error, Result};
 use crate::loopdev;
 use crate::plan::Prepared;
-use crate::report::{ChildReport, GO, NET_TAG, PID_TAG, REPORT_LEN, TTY_TAG};
+use crate::report::{ChildReport, GO, NET_TAG, PID_TAG, READY_TAG, REPORT_LEN, TTY_TAG};
 use crate::sys::{
     CloneArgs, Errno, LinuxSys, Sys, CLONE_ARGS_SIZE_VER0, CLONE_ARGS_SIZE_VER2, CLONE_INTO_CGROUP,
     CLONE_PIDFD,
@@ -31,6 +31,10 @@ pub struct Spawned {
     pub clone_path: ClonePath,
     /// Where the child notes the step it is in (see `Progress`).
     pub progress: Option<Progress>,
+    /// A joined pid namespace: what came before the sibling's pid. A failure report
+    /// (start() returns it), and the NET socket the sibling may send first.
+    pub early_failure: Option<ChildReport>,
+    pub early_net: Option<OwnedFd>,
 }
 
 /// One page shared with the child (MAP_SHARED survives clone without CLONE_VM): the
@@ -109,9 +113,11 @@ impl ClonePath {
 /// What the handshake ended with.
 #[derive(Debug)]
 pub enum StartOutcome {
-    /// EOF: the app's execve succeeded. With a tty, the pty master came first.
+    /// EOF: the app's execve succeeded; or READY (`ready`): set-up is done and the
+    /// child waits on its ready fd. With a tty, the pty master came first.
     Running {
         tty_master: Option<OwnedFd>,
+        ready: bool,
     },
     Failed(ChildReport),
 }
@@ -338,7 +344,7 @@ pub fn spawn(
             if prepared.join_pid.is_some() {
                 return joined(pid, parent_sock, path, progress);
             }
-            Ok(Spawned {
+            let spawned = Spawned {
                 pid,
                 pidfd,
                 sock: Some(parent_sock),
@@ -346,7 +352,13 @@ pub fn spawn(
                 joined_cgroup,
                 clone_path: path,
                 progress,
-            })
+                early_failure: None,
+                early_net: None,
+            };
+            if prepared.join_pid_ns {
+                return handed_over(spawned, Duration::from_secs(10));
+            }
+            Ok(spawned)
         }
     }
 }
@@ -388,6 +400,8 @@ fn joined(
             joined_cgroup: false,
             clone_path: path,
             progress,
+            early_failure: None,
+            early_net: None,
         });
     }
     let errno = ChildReport::decode(&buf[..n])
@@ -397,6 +411,62 @@ fn joined(
         what: "join the container's namespaces",
         errno,
     })
+}
+
+/// A joined pid namespace (plan.joinNs): the first child joins the namespaces, clones
+/// its sibling inside the pid namespace, sends its pid and exits. The sibling, our own
+/// child (CLONE_PARENT), is the container from then on: its pid and pidfd replace the
+/// first child's, which is reaped. The sibling may send its NET socket (or fail) before
+/// the pid arrives; both are kept for takeNetSocket and start(). A first child that
+/// failed (a setns) reports and exits with no sibling: it stays the container's pid,
+/// unreaped, and start() returns its report.
+fn handed_over(mut s: Spawned, timeout: Duration) -> Result<Spawned> {
+    let Some(sock) = s.sock.as_ref() else {
+        return Ok(s);
+    };
+    let fd = sock.as_raw_fd();
+    let deadline = Instant::now() + timeout;
+    loop {
+        let mut buf = [0u8; REPORT_LEN];
+        let (n, fd_received) = match recv_until(fd, deadline, &mut buf) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = crate::wait::send_signal(s.pid, s.pidfd.as_ref(), libc::SIGKILL);
+                let _ = crate::wait::wait_exit(s.pid);
+                return Err(e);
+            }
+        };
+        let msg = &buf[..n];
+        if n == 0 {
+            // Everyone exited: the report that came says why.
+            return match s.early_failure {
+                Some(_) => Ok(s),
+                None => {
+                    let _ = crate::wait::wait_exit(s.pid);
+                    Err(Error::Protocol(
+                        "the container exited before it joined its pid namespace".into(),
+                    ))
+                }
+            };
+        }
+        if n == 8 && buf[..4] == PID_TAG {
+            let helper = s.pid;
+            let _ = crate::wait::wait_exit(helper);
+            s.pid = i32::from_le_bytes([buf[4], buf[5], buf[6], buf[7]]);
+            s.pidfd = LinuxSys
+                .pidfd_open(s.pid)
+                .ok()
+                .map(|fd| unsafe { OwnedFd::from_raw_fd(fd) });
+            return Ok(s);
+        }
+        if msg == NET_TAG && fd_received.is_some() {
+            s.early_net = fd_received;
+            continue;
+        }
+        if s.early_failure.is_none() {
+            s.early_failure = Some(report(msg)?);
+        }
+    }
 }
 
 /// Receives one message and at most one fd from the handshake socket.
@@ -520,7 +590,8 @@ pub fn take_net_socket(sock: &OwnedFd, timeout: Duration) -> Result<NetOutcome> 
     report(msg).map(NetOutcome::Failed)
 }
 
-/// Sends GO and waits for the outcome: EOF (exec succeeded) or a report.
+/// Sends GO and waits for the outcome: EOF (exec succeeded), READY (waiting on its
+/// ready fd) or a report.
 pub fn start(sock: &OwnedFd, timeout: Duration) -> Result<StartOutcome> {
     let fd = sock.as_raw_fd();
     let sent = unsafe {
@@ -545,12 +616,22 @@ pub fn start(sock: &OwnedFd, timeout: Duration) -> Result<StartOutcome> {
             // that did not: the child died without a word.
             return match go_failed {
                 Some(e) => Err(e),
-                None => Ok(StartOutcome::Running { tty_master }),
+                None => Ok(StartOutcome::Running {
+                    tty_master,
+                    ready: false,
+                }),
             };
         }
         if msg == TTY_TAG && fd_received.is_some() {
             tty_master = fd_received;
             continue;
+        }
+        // plan.readyWaitFd: set-up is done and the child waits for `start` there.
+        if msg == READY_TAG {
+            return Ok(StartOutcome::Running {
+                tty_master,
+                ready: true,
+            });
         }
         // A net socket nobody took (takeNetSocket not called): dropped, so closed.
         if msg == NET_TAG {
@@ -731,7 +812,115 @@ mod tests {
         );
         assert!(matches!(
             start(&parent, Duration::from_secs(5)),
-            Ok(StartOutcome::Running { tty_master: None })
+            Ok(StartOutcome::Running {
+                tty_master: None,
+                ready: false
+            })
+        ));
+    }
+
+    fn send(sock: &OwnedFd, bytes: &[u8]) {
+        let n = unsafe { libc::send(sock.as_raw_fd(), bytes.as_ptr() as *const _, bytes.len(), 0) };
+        assert_eq!(n, bytes.len() as isize);
+    }
+
+    #[test]
+    fn ready_is_success_and_the_pty_master_comes_before_it() {
+        let (parent, child) = socketpair().unwrap();
+        let null = open_cloexec(c"/dev/null", libc::O_RDONLY, "open").unwrap();
+        LinuxSys
+            .send_fd(child.as_raw_fd(), &TTY_TAG, null.as_raw_fd())
+            .unwrap();
+        send(&child, &READY_TAG);
+        // The child stays (waiting on its ready fd): no EOF is needed.
+        match start(&parent, Duration::from_secs(5)).unwrap() {
+            StartOutcome::Running {
+                tty_master: Some(_),
+                ready: true,
+            } => {}
+            other => panic!("{other:?}"),
+        }
+        // EOF alone (a plain exec) is not READY.
+        let (parent, child) = socketpair().unwrap();
+        assert_eq!(
+            unsafe { libc::shutdown(child.as_raw_fd(), libc::SHUT_WR) },
+            0
+        );
+        assert!(matches!(
+            start(&parent, Duration::from_secs(5)),
+            Ok(StartOutcome::Running {
+                tty_master: None,
+                ready: false
+            })
+        ));
+    }
+
+    fn spawned(pid: libc::pid_t, sock: OwnedFd) -> Spawned {
+        Spawned {
+            pid,
+            pidfd: None,
+            sock: Some(sock),
+            loop_fd: None,
+            joined_cgroup: false,
+            clone_path: ClonePath::Clone3,
+            progress: None,
+            early_failure: None,
+            early_net: None,
+        }
+    }
+
+    /// A pid no process has (above the default pid_max): waiting for it is ECHILD.
+    const NO_PID: libc::pid_t = 0x3fff_fff0;
+
+    #[test]
+    fn a_joined_pid_namespace_makes_the_siblings_pid_the_containers() {
+        use crate::report::Step;
+        let (parent, child) = socketpair().unwrap();
+        let null = open_cloexec(c"/dev/null", libc::O_RDONLY, "open").unwrap();
+        // The sibling's NET socket and failure may come before the helper's PID.
+        LinuxSys
+            .send_fd(child.as_raw_fd(), &NET_TAG, null.as_raw_fd())
+            .unwrap();
+        let report = ChildReport {
+            step: Step::Cgroup,
+            index: 0,
+            errno: libc::EACCES,
+        };
+        send(&child, &report.encode());
+        let me = std::process::id() as libc::pid_t;
+        let mut msg = PID_TAG.to_vec();
+        msg.extend_from_slice(&me.to_le_bytes());
+        send(&child, &msg);
+        let s = handed_over(spawned(NO_PID, parent), Duration::from_secs(5)).unwrap();
+        assert_eq!(s.pid, me);
+        assert!(s.early_net.is_some());
+        assert_eq!(s.early_failure, Some(report));
+        assert!(s.sock.is_some(), "GO still goes to the sibling");
+    }
+
+    #[test]
+    fn a_join_that_failed_keeps_the_first_childs_pid_and_its_report() {
+        use crate::report::Step;
+        let (parent, child) = socketpair().unwrap();
+        let report = ChildReport {
+            step: Step::JoinNs,
+            index: 200,
+            errno: libc::EINVAL,
+        };
+        send(&child, &report.encode());
+        drop(child); // it exited
+        let s = handed_over(spawned(NO_PID, parent), Duration::from_secs(5)).unwrap();
+        assert_eq!(s.pid, NO_PID);
+        assert_eq!(s.early_failure, Some(report));
+        // Gone without a word: an error.
+        let (parent, child) = socketpair().unwrap();
+        drop(child);
+        assert!(handed_over(spawned(NO_PID, parent), Duration::from_secs(5)).is_err());
+        // Nothing in time: Timeout.
+        let (parent, _child) = socketpair().unwrap();
+        assert!(matches!(
+            handed_over(spawned(NO_PID, parent), Duration::from_millis(20)),
+            Err(Error::Timeout)
         ));
     }
 }
