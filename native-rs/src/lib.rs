@@ -4,6 +4,7 @@
 //! them, built only with the `napi-addon` feature.
 
 pub mod child;
+pub mod console;
 pub mod device_bpf;
 pub mod early_signals;
 pub mod error;

@@ -413,6 +413,46 @@ pub fn close_fd(fd: i32) {
     unsafe { libc::close(fd) };
 }
 
+/// mkfifo(path, mode) (the umask applies): the FIFO whose read end is
+/// plan.readyWaitFd (OCI `create`/`start`). Throws code "Os" with the path in the
+/// message (EEXIST when something is there).
+#[napi]
+pub fn make_fifo(path: String, mode: u32) -> napi::Result<(), Code> {
+    let c = std::ffi::CString::new(path.as_str())
+        .map_err(|_| js_err(Error::InvalidPlan("fifo path has a NUL".into())))?;
+    if unsafe { libc::mkfifo(c.as_ptr(), mode as libc::mode_t) } < 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(napi::Error::new(
+            Code("Os"),
+            format!("make the fifo {path}: {e}"),
+        ));
+    }
+    Ok(())
+}
+
+fn console_err(e: crate::console::ConsoleError) -> napi::Error<Code> {
+    napi::Error::new(Code("Os"), e.to_string())
+}
+
+/// runc's --console-socket: connects an AF_UNIX stream socket to `socketPath`, sends
+/// `name` (the pty's path) with `fd` attached (SCM_RIGHTS), and closes the socket. `fd`
+/// stays open. Throws code "Os" with the path in the message (a connect ENOENT, ...).
+#[napi]
+pub fn send_fd_to_socket(socket_path: String, fd: i32, name: String) -> napi::Result<(), Code> {
+    crate::console::send_fd_to_socket(&socket_path, fd, name.as_bytes()).map_err(console_err)
+}
+
+/// Sets a terminal's size (TIOCSWINSZ): OCI process.consoleSize on the pty master.
+#[napi]
+pub fn set_window_size(fd: i32, rows: u32, cols: u32) -> napi::Result<(), Code> {
+    let (Ok(r), Ok(c)) = (u16::try_from(rows), u16::try_from(cols)) else {
+        return Err(js_err(Error::InvalidPlan(format!(
+            "terminal size {rows}x{cols} is out of range (65535 at most)"
+        ))));
+    };
+    crate::console::set_window_size(fd, r, c).map_err(console_err)
+}
+
 /// `lite run` notes TERM, INT, HUP, QUIT, USR1 and USR2 from here on, for the monitor
 /// (early_signals.rs).
 #[napi]

@@ -2,6 +2,10 @@
 /* eslint-disable */
 
 export declare class Container {
+  /**
+   * The container's first process (with a joined pid namespace: the process
+   * cloned inside it).
+   */
   get pid(): number
   /**
    * The loop device of an image rootfs ("/dev/loop3"): the container's devices
@@ -9,11 +13,18 @@ export declare class Container {
    */
   get loopDevice(): string | null
   /**
-   * Sends GO and waits until the app has exec'd (EOF) or set-up failed (a report).
-   * A child that does not finish set-up in time is killed, and the failure names the
-   * step it hung in (`timedOut`).
+   * Sends GO and waits until the app has exec'd (EOF), the child is ready and waits
+   * on plan.readyWaitFd (READY: `ready`), or set-up failed (a report). A child that
+   * does not finish set-up in time is killed, and the failure names the step it hung
+   * in (`timedOut`).
    */
   start(timeoutMs: number): StartResult
+  /**
+   * Hands the pty master that came back (`tty`, after start()) to the caller as a
+   * close-on-exec fd, to close or pass on (OCI --console-socket); this Container no
+   * longer holds it. Null when there is none (or it was taken already).
+   */
+  takePtyMaster(): number | null
   /**
    * The NETLINK_ROUTE socket the child opened in the container's new network
    * namespace (plan.netSocket), sent before GO; the fd is close-on-exec and the
@@ -45,6 +56,23 @@ export declare function attachDeviceFilter(cgroupDir: string, rules: Array<strin
  * removed. The promise rejects with the failing step and path in the message.
  */
 export declare function buildSquashfs(sourceDir: string, outPath: string, options: SquashfsOptions): Promise<SquashfsResult>
+
+/**
+ * The five capability sets of an OCI process, as capability numbers; they replace
+ * `caps` when given. Numbers above the kernel's last capability are left out.
+ */
+export interface CapSets {
+  /** Kept in the bounding set; every other capability is dropped from it. */
+  bounding: Array<number>
+  effective: Array<number>
+  permitted: Array<number>
+  inheritable: Array<number>
+  /**
+   * Raised with PR_CAP_AMBIENT_RAISE after the id change (each must be permitted and
+   * inheritable); a failure is the report {step "caps", index 4 + i}.
+   */
+  ambient: Array<number>
+}
 
 export interface ChildFailure {
   /** The set-up step (report.rs names: "fs-op", "pivot-root", "exec", ...). */
@@ -145,6 +173,13 @@ export declare function lockExclusive(path: string): number
 export declare function lockFile(path: string, exclusive: boolean): number
 
 /**
+ * mkfifo(path, mode) (the umask applies): the FIFO whose read end is
+ * plan.readyWaitFd (OCI `create`/`start`). Throws code "Os" with the path in the
+ * message (EEXIST when something is there).
+ */
+export declare function makeFifo(path: string, mode: number): void
+
+/**
  * The monitor written to a sealed memfd, kept open (close-on-exec) until lite execs
  * into it; also what `[exec] init = yes` runs as PID 1.
  */
@@ -155,6 +190,14 @@ export interface MonitorImage {
   /** "memfd", or "tmpfile" where vm.memfd_noexec forbids executable memfds. */
   kind: string
   size: number
+}
+
+/** A namespace to join by fd (OCI `linux.namespaces[].path`, opened by the caller). */
+export interface NamespaceJoin {
+  /** "mount" | "pid" | "uts" | "ipc" | "net" | "cgroup" */
+  kind: string
+  /** An fd of the namespace (/proc/PID/ns/X or a bind-mounted nsfs file), above stdio. */
+  fd: number
 }
 
 export interface NetBridge {
@@ -354,6 +397,61 @@ export interface Plan {
    * join (setns) first thing; the plan then makes no new "net" namespace.
    */
   netJoinFd?: number
+  /**
+   * OCI `create`: no PR_SET_PDEATHSIG, so the container outlives the lite process
+   * that created it (the engine's shim is the subreaper).
+   */
+  noParentDeath?: boolean
+  /**
+   * OCI `create`/`start`: an fd (a FIFO the caller opened O_RDONLY|O_NONBLOCK|
+   * O_CLOEXEC) that the child waits on once set-up is done and the exec candidate is
+   * found: it sends READY (start() then returns `ready: true`), waits for one byte
+   * (`start` writes it) and execs; a writer that closes without writing makes it
+   * exit 0. An exec failure after READY is written to the app's stderr (exit 127 for
+   * ENOENT, else 126).
+   */
+  readyWaitFd?: number
+  /** OCI `process.capabilities`: the five sets as given, instead of `caps`. */
+  capSets?: CapSets
+  /** The app's umask (0o022 by default). */
+  umask?: number
+  /** setdomainname, right after the hostname (OCI `domainname`). */
+  domainname?: string
+  /**
+   * Apply the rlimits before the capabilities are dropped (so that raises work where
+   * lite holds CAP_SYS_RESOURCE; OCI applies them as given), not just before exec.
+   */
+  rlimitsEarly?: boolean
+  /**
+   * Namespaces to join by fd (OCI `linux.namespaces[].path`), in this order, first
+   * thing after clone; none of these kinds may be in `namespaces` too. A joined
+   * "pid" namespace holds only children: the child clones once more and the
+   * Container's pid is that process's. A failed setns is the report {step
+   * "join-ns", index 200 + i}.
+   */
+  joinNs?: Array<NamespaceJoin>
+  /**
+   * Change the propagation of "/" in the container's mount namespace (default true).
+   * Must be false when the container has no mount namespace of its own (no "mount"
+   * in `namespaces` or `joinNs`), so that the host's is never touched.
+   */
+  mountPrivate?: boolean
+  /**
+   * The MS_* flags applied to "/" when `mountPrivate` (default MS_REC|MS_PRIVATE;
+   * OCI's default rootfsPropagation is MS_REC|MS_SLAVE).
+   */
+  rootPropagation?: number
+  /**
+   * How the child enters `newRoot`: "pivot" (default: pivot_root(".", ".") and the
+   * old root detached), "move" (runc --no-pivot: MS_MOVE onto "/", then chroot), or
+   * "chroot" (the only one allowed without a mount namespace of the container's own).
+   */
+  rootEntry?: string
+  /**
+   * An fd dup'd onto the app's fd 0 (a pipe holding the OCI state for a hook); not
+   * with `tty`; it wins over `stdin`.
+   */
+  stdinFd?: number
 }
 
 /** Kernel features behind the fallbacks (clone3, pidfd, close_range, MFD_EXEC). */
@@ -399,6 +497,16 @@ export interface SeccompSpec {
   rules: Array<SeccompRuleSpec>
 }
 
+/**
+ * runc's --console-socket: connects an AF_UNIX stream socket to `socketPath`, sends
+ * `name` (the pty's path) with `fd` attached (SCM_RIGHTS), and closes the socket. `fd`
+ * stays open. Throws code "Os" with the path in the message (a connect ENOENT, ...).
+ */
+export declare function sendFdToSocket(socketPath: string, fd: number, name: string): void
+
+/** Sets a terminal's size (TIOCSWINSZ): OCI process.consoleSize on the pty master. */
+export declare function setWindowSize(fd: number, rows: number, cols: number): void
+
 export interface SquashfsOptions {
   /** Data block size: a power of two from 4096 to 1048576 (131072 by default). */
   blockSize?: number
@@ -433,6 +541,11 @@ export interface StartResult {
   failure?: ChildFailure
   /** A pty master came back (`-t`). */
   tty: boolean
+  /**
+   * The child sent READY (plan.readyWaitFd): set-up is done and it waits for a byte
+   * on that fd before it execs; false when the app has exec'd already.
+   */
+  ready: boolean
 }
 
 /**
