@@ -31,6 +31,7 @@ export interface OciUser {
 export interface OciRlimit {
   /** "RLIMIT_NOFILE" ... */
   type: string
+  /** -1 = unlimited (RLIM_INFINITY: 18446744073709551615 in config.json) */
   soft: number
   hard: number
 }
@@ -189,8 +190,12 @@ export interface OciLinux {
 
 /** A problem in config.json, named by its JSON path (".linux.namespaces[2].type"). */
 export interface SpecError {
+  /** "" for the file as a whole (unreadable, not JSON) */
   path: string
   message: string
+  /** a JSON syntax error: where it is (1-based; the column counts characters) */
+  line?: number
+  column?: number
 }
 
 /** runc's `state` output: the runtime spec's state, plus what runc adds. */
