@@ -709,6 +709,9 @@ fn host_op<S: Sys>(sys: &S, p: &Prepared, op: &PreparedOp) -> SysResult<()> {
         OpKind::Mount => create_target(sys, op).and_then(|()| {
             let source = if op.uses_loop {
                 p.loop_device.as_deref()
+            } else if op.source.is_none() && op.flags & libc::MS_BIND != 0 {
+                // A bind with no source binds the target onto itself (an OCI root).
+                Some(op.target.as_c_str())
             } else {
                 op.source.as_deref()
             };

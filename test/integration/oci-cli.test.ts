@@ -110,7 +110,7 @@ if (requireRootAndBuild(t)) {
     t.match(s, { ociVersion: '1.0.2', id, status: 'created', pid, bundle }, 'state: created')
     t.ok(existsSync(join(oci.root, id, 'exec.fifo')), 'the init waits on exec.fifo')
     t.equal(readFileSync(out, 'utf8'), '', 'nothing ran before start')
-    t.equal(oci.run(['create', '--bundle', bundle, id]).stderr.includes(`container with id exists: ${id}`), true, 'an id is taken once')
+    t.equal(oci.run(['create', '--bundle', bundle, id]).stderr.includes('container with given ID already exists'), true, 'an id is taken once')
 
     const started = oci.run(['start', id])
     t.equal(started.code, 0, `start: ${started.stderr}`)

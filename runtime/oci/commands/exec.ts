@@ -5,7 +5,7 @@
 // user, capabilities, rlimits and the container's seccomp filter. --detach (podman's
 // form) writes --pid-file and exits; otherwise lite waits and exits with its code.
 
-import { existsSync, readFileSync, readlinkSync } from 'node:fs'
+import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
 import { posix } from 'node:path'
 import { loadNative, type Container } from '../../native/index.ts'
 import { startContainer } from '../../lifecycle/launch.ts'
@@ -113,7 +113,6 @@ export async function ociExec(a: ExecOptions, g: OciGlobal): Promise<number> {
   })
   if (!planned.plan) throw new OciError(formatSpecErrors(proc.file, planned.errors))
   const plan = planned.plan
-  const v2 = rec.cgroups.filter((d) => existsSync(posix.join(d, 'cgroup.controllers')))
   plan.native = {
     ...plan.native,
     namespaces: namespacesToJoin(rec.pid),
@@ -127,8 +126,9 @@ export async function ociExec(a: ExecOptions, g: OciGlobal): Promise<number> {
     joinPid: rec.pid,
     joinNs: undefined,
     readyWaitFd: undefined,
-    cgroupTasks: rec.cgroups.filter((d) => !v2.includes(d)).map((d) => posix.join(d, 'tasks')),
-    cgroupV2Procs: v2[0] ? posix.join(v2[0], 'cgroup.procs') : undefined,
+    // Joined from here (below), before GO: inside, the container's /sys/fs/cgroup is read-only.
+    cgroupTasks: [],
+    cgroupV2Procs: undefined,
   }
   if (plan.native.tty && !a['console-socket']) throw new OciError('--tty needs --console-socket (lite-oci does not relay a terminal itself)')
 
@@ -138,6 +138,13 @@ export async function ociExec(a: ExecOptions, g: OciGlobal): Promise<number> {
     container = native.create(plan.native, undefined)
   } catch (e) {
     throw new OciError(`cannot enter ${a.id}: ${(e as Error).message}`)
+  }
+  try {
+    for (const dir of rec.cgroups) writeFileSync(posix.join(dir, 'cgroup.procs'), String(container.pid))
+  } catch (e) {
+    container.kill(9)
+    container.waitSync()
+    throw new OciError(`cannot move the process into ${a.id}'s cgroups: ${(e as Error).message}`)
   }
   try {
     startContainer(native, container, plan, ociFailure)
