@@ -319,26 +319,63 @@ export function hostNetwork(): string[] {
   return [...links, ...tables, ...listDir('/run/netns').map((n) => `netns ${n}`)]
 }
 
+/**
+ * The runtimes' state dirs: podman gives no --root (lite-oci: /run/lite-oci, crun:
+ * /run/crun, runc: /run/runc), containerd's shim gives --runc-root DIR/NAMESPACE.
+ * A deleted container must leave no entry there.
+ */
+export function runtimeState(): string[] {
+  const roots = ['/run/lite-oci', '/run/crun', '/run/runc', join(OCI_DIR, 'containerd/runc', CTR_NAMESPACE)]
+  return roots.flatMap((r) => listDir(r).map((e) => join(r, e)))
+}
+
+/**
+ * A process of these tests' engines: its root is a container rootfs under build/oci, it
+ * runs from build/oci (conmon, shims, lite-oci), or it is in their cgroups.
+ */
+function ours(pid: number): boolean {
+  try {
+    if (readlinkSync(`/proc/${pid}/root`).startsWith(OCI_DIR)) return true
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(OCI_DIR)) return true
+    const cg = readFileSync(`/proc/${pid}/cgroup`, 'utf8')
+    return cg.includes('/libpod_parent/') || cg.includes(`:/${CTR_NAMESPACE}/`)
+  } catch {
+    return false
+  }
+}
+
 export interface EngineSnapshot {
   host: HostSnapshot
   network: Set<string>
+  state: Set<string>
 }
 
 export function engineSnapshot(): EngineSnapshot {
-  return { host: snapshotHost(), network: new Set(hostNetwork()) }
+  return { host: snapshotHost(), network: new Set(hostNetwork()), state: new Set(runtimeState()) }
 }
 
 /**
  * Asserts, polling within a bound, that nothing appeared since `before`: mounts, loop
- * devices, processes in other mount namespaces (containers), lite state and cgroups
- * (integration.ts), and host links, nf_tables tables or /run/netns entries.
+ * devices, lite state and cgroups (integration.ts), the engines' processes (containers,
+ * conmon, shims, lite-oci), host links, nf_tables tables or /run/netns entries, and the
+ * runtime's state entries.
  */
 export async function assertNoEngineLeaks(t: Test, before: EngineSnapshot, what = 'nothing left on the host'): Promise<void> {
   let leaks: Record<string, string[]> = {}
   await eventually(() => {
     leaks = leaksSince(before.host)
+    // Only the engines' own: other tests on this machine may run containers meanwhile.
+    const pids = (leaks.pids ?? []).filter((p) => ours(Number(p.split(' ')[0])))
+    if (pids.length) leaks.pids = pids
+    else delete leaks.pids
+    // The overlay driver's private bind mount of its home stays while podman's storage exists.
+    const mounts = (leaks.mounts ?? []).filter((m) => !m.startsWith(join(OCI_DIR, 'podman/root/overlay ')))
+    if (mounts.length) leaks.mounts = mounts
+    else delete leaks.mounts
     const net = hostNetwork().filter((n) => !before.network.has(n))
     if (net.length) leaks.network = net
+    const state = runtimeState().filter((e) => !before.state.has(e))
+    if (state.length) leaks.runtimeState = state
     return Object.keys(leaks).length === 0
   }, 5000)
   t.same(leaks, {}, what)
@@ -604,6 +641,29 @@ export async function startContainerd(t: Test, runtime: OciRuntime): Promise<Con
     return undefined
   }
   return { ctr, runtimeArgs: ['--runc-binary', runtime.path, '--runc-root', runcRoot], sock, base, log: () => log, runtime }
+}
+
+/**
+ * Runs a shell command line under script(1), which gives it a pty as its stdin, stdout
+ * and stderr (CI has no terminal), and returns script's exit code (-e: the command's).
+ * script's own stdin stays open until the command ends: at its end script would pass an
+ * EOF on to the pty, which podman forwards and the pty echoes as "^@".
+ */
+export function runInPty(line: string, env: NodeJS.ProcessEnv, timeout = 60_000): Promise<Result> {
+  const child = spawn('script', ['-qec', line, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env, cwd: REPO })
+  let stdout = ''
+  let stderr = ''
+  child.stdout!.on('data', (d) => (stdout += d))
+  child.stderr!.on('data', (d) => (stderr += d))
+  child.stdin!.on('error', () => {})
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeout)
+  return new Promise((resolve) =>
+    child.on('close', (code, signal) => {
+      clearTimeout(timer)
+      child.stdin!.destroy()
+      resolve({ code, signal, stdout, stderr })
+    }),
+  )
 }
 
 /** Polls `check` (bounded); a small helper for the engine tests. */
