@@ -35,7 +35,8 @@ export function placeCgroups(layout: CgroupLayout, parent: string, name: string)
   return { parent, dirs, v2: dirs.find((d) => d.hierarchy.version === 2)?.path }
 }
 
-function dirFor(p: CgroupPlacement, w: CgroupWrite): CgroupDir | undefined {
+/** The container's directory in the hierarchy that holds a write's file (v2, or the v1 one of its controller). */
+export function dirFor(p: CgroupPlacement, w: CgroupWrite): CgroupDir | undefined {
   return p.dirs.find((d) => (w.version === 2 ? d.hierarchy.version === 2 : d.hierarchy.version === 1 && d.hierarchy.options.includes(w.controller)))
 }
 
@@ -148,6 +149,15 @@ export function createCgroups(p: CgroupPlacement, writes: CgroupWrite[], creatio
       }
     }
   }
+  writeCgroupValues(p, writes)
+}
+
+/**
+ * Writes limits into the container's existing directories, each into the hierarchy that
+ * holds its controller (writes whose hierarchy the placement lacks are skipped). Also
+ * what `lite-oci update` does to a running container.
+ */
+export function writeCgroupValues(p: CgroupPlacement, writes: CgroupWrite[]): void {
   for (const w of writes) {
     const d = dirFor(p, w)
     if (!d) continue

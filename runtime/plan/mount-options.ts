@@ -31,6 +31,9 @@ const PROPAGATION: Record<string, number> = {
   shared: MS.SHARED, rshared: MS.SHARED | MS.REC, unbindable: MS.UNBINDABLE, runbindable: MS.UNBINDABLE | MS.REC,
 }
 
+/** Every option mountFlags takes as a flag rather than filesystem data (`features` lists them). */
+export const KNOWN_MOUNT_OPTIONS: readonly string[] = ['bind', 'rbind', ...Object.keys(SET), ...Object.keys(CLEAR), ...Object.keys(PROPAGATION)].sort()
+
 export function isBind(fstype: string, options: readonly string[]): boolean {
   return fstype === 'bind' || options.includes('bind') || options.includes('rbind')
 }
