@@ -25,7 +25,7 @@ import { ociFailure } from './failure.ts'
 import { runContainerHooks, runHostHooks } from './hooks.ts'
 import { buildOciPlan } from './plan.ts'
 import type { OciSpec, OciState } from './spec.ts'
-import { checkId, containerDir, fifoPath, makeContainerDir, removeContainerDir, writeRecord, type OciRecord } from './state.ts'
+import { checkId, containerDir, fifoPath, lockContainer, makeContainerDir, removeContainerDir, unlockContainer, writeRecord, type OciRecord } from './state.ts'
 import { formatSpecErrors, readSpec } from './validate.ts'
 
 export interface CreateOptions {
@@ -135,6 +135,10 @@ export async function createContainer(opts: CreateOptions, g: OciGlobal): Promis
   if (opts['preserve-fds'] > 0) throw new OciError('--preserve-fds is not supported by lite-oci yet')
 
   const dir = makeContainerDir(g.root, opts.id)
+  const native = await loadNative()
+  // Held until the record exists: a delete meanwhile would take the half-made directory
+  // for an aborted create's and remove it.
+  const lock = await lockContainer(g.root, opts.id, native)
   const made: string[] = []
   let container: Container | undefined
   let fifoFd: number | undefined
@@ -161,7 +165,6 @@ export async function createContainer(opts: CreateOptions, g: OciGlobal): Promis
     for (const w of planned.warnings) warn(g, w)
     if (!planned.plan) throw new OciError(formatSpecErrors(read.file, planned.errors))
     const plan = planned.plan
-    const native = await loadNative()
 
     let cgroups: CgroupPlacement | undefined
     if (host.cgroups && host.cgroups.layout.mode !== 'none') {
@@ -202,6 +205,7 @@ export async function createContainer(opts: CreateOptions, g: OciGlobal): Promis
     const record: OciRecord = {
       id: opts.id,
       bundle,
+      rootfs: plan.native.newRoot,
       ociVersion: spec.ociVersion,
       created: new Date().toISOString(),
       pid: container.pid,
@@ -214,7 +218,8 @@ export async function createContainer(opts: CreateOptions, g: OciGlobal): Promis
       owner: '',
     }
     if (plan.native.tty) sendConsole(native, container, spec, opts['console-socket'])
-    const creating = stateOf(record, 'creating', spec.ociVersion)
+    // 'created', as runc and crun report it to these hooks (runtime-tools' hooks_stdin checks it)
+    const creating = stateOf(record, 'created', spec.ociVersion)
     const hookFailure =
       runHostHooks('prestart', spec.hooks.prestart, creating) ??
       runHostHooks('createRuntime', spec.hooks.createRuntime, creating) ??
@@ -222,6 +227,7 @@ export async function createContainer(opts: CreateOptions, g: OciGlobal): Promis
     if (hookFailure) throw hookFailure
     writeRecord(g.root, record)
     if (opts['pid-file']) writePidFile(posix.resolve(opts['pid-file']), container.pid)
+    unlockContainer(lock)
     return { record, spec, native, container }
   } catch (e) {
     for (const { fd } of nsFds) closeSync(fd)
@@ -240,6 +246,7 @@ export async function createContainer(opts: CreateOptions, g: OciGlobal): Promis
       }
     }
     removeContainerDir(g.root, opts.id)
+    unlockContainer(lock)
     throw e
   }
 }
