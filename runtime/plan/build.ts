@@ -9,7 +9,11 @@ import type { ConfigError, ContainerConfig, Origin } from '../config/types.ts'
 import type { FsOp, NativePlan } from '../native/index.ts'
 import { type EtcFile, type HostFacts, etcFiles } from './etc-files.ts'
 import { execCandidates } from './exec-path.ts'
+import { cgroupMountOps } from './cgroup-mounts.ts'
+import { DEV_LINKS, DEV_NODES } from './dev-nodes.ts'
+import { fsOp as op } from './fs-op.ts'
 import { CAP, MS, RLIMIT, S_IFBLK, S_IFCHR } from './linux.ts'
+import { sysctlFile } from './sysctl.ts'
 import { isBind, mountFlags } from './mount-options.ts'
 import { release } from 'node:os'
 import { DEFAULT_PROFILE } from '../seccomp/default.ts'
@@ -64,10 +68,6 @@ export const MASKED_PATHS = [
 /** runc's read-only paths: bound onto themselves, then remounted read-only. */
 export const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']
 
-const DEV_NODES: [string, number, number][] = [
-  ['null', 1, 3], ['zero', 1, 5], ['full', 1, 7], ['random', 1, 8], ['urandom', 1, 9], ['tty', 5, 0],
-]
-
 /**
  * Whether lite can confine device access on this host: a v1 devices hierarchy, or a
  * cgroup2 hierarchy for the BPF device program. Without either, nothing would stop a
@@ -76,10 +76,6 @@ const DEV_NODES: [string, number, number][] = [
 export function hasDeviceControl(layout: CgroupLayout | undefined): boolean {
   if (!layout || layout.mode === 'none') return false
   return layout.mode !== 'v1' || layout.controllers.some((c) => c.controller === 'devices')
-}
-
-function op(o: Partial<FsOp> & Pick<FsOp, 'kind' | 'target'>): FsOp {
-  return { flags: 0, optional: false, mode: 0, major: 0, minor: 0, afterPivot: false, ...o }
 }
 
 // overlayfs splits its options on ',' and ':'; lite does not escape them.
@@ -166,23 +162,10 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
   // child before any mount) makes the container's cgroup the root of each hierarchy,
   // so a JVM or Go runtime reads its own limits there.
   const layout = host.cgroups?.layout
-  if (layout && layout.mode !== 'none' && newNs.has('cgroup')) {
-    const cg = '/sys/fs/cgroup'
-    const ro = MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY
+  if (layout && newNs.has('cgroup')) {
     const what = apiFs('mount /sys/fs/cgroup (read-only)')
-    if (layout.mode === 'v2') {
-      add(op({ resolve: 'strict', kind: 'mount', source: 'cgroup2', target: cg, fstype: 'cgroup2', flags: ro }), what)
-    } else {
-      add(op({ resolve: 'strict', kind: 'mount', source: 'tmpfs', target: cg, fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=755,size=64k' }), what)
-      for (const h of layout.hierarchies) {
-        const dir = posix.join(cg, posix.basename(h.mountPoint))
-        add(op({ resolve: 'strict', kind: 'mkdir', target: dir, mode: 0o755 }), what)
-        const named = h.version === 1 && h.options.every((o) => o.startsWith('name='))
-        const data = h.version === 1 ? (named ? ['none', ...h.options] : h.options).join(',') : undefined
-        add(op({ resolve: 'strict', kind: 'mount', source: 'cgroup', target: dir, fstype: h.version === 1 ? 'cgroup' : 'cgroup2', flags: ro, data }), what)
-      }
-      add(op({ resolve: 'strict', kind: 'mount', target: cg, flags: MS.REMOUNT | ro }), what)
-    }
+    const flags = MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY
+    for (const o of cgroupMountOps(layout, { target: '/sys/fs/cgroup', flags, resolve: 'strict' })) add(o, what)
   }
   add(op({ resolve: 'strict', kind: 'mount', source: 'tmpfs', target: '/dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', create }), apiFs('mount /dev'))
   for (const [name, major, minor] of DEV_NODES) {
@@ -204,7 +187,7 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
     add(op({ resolve: 'strict', kind: 'mkdir', target: '/dev/mqueue', mode: 0o755 }), apiFs('create /dev/mqueue'))
     add(op({ resolve: 'strict', kind: 'mount', source: 'mqueue', target: '/dev/mqueue', fstype: 'mqueue', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC }), apiFs('mount /dev/mqueue'))
   }
-  for (const [name, to] of [['fd', '/proc/self/fd'], ['stdin', '/proc/self/fd/0'], ['stdout', '/proc/self/fd/1'], ['stderr', '/proc/self/fd/2']]) {
+  for (const [name, to] of DEV_LINKS) {
     add(op({ resolve: 'strict', kind: 'symlink', source: to, target: `/dev/${name}` }), apiFs(`link /dev/${name}`))
   }
 
@@ -265,7 +248,7 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
   // --- after pivot_root (paths inside the container): the sysctls while /proc/sys is
   //     still writable, then the masked and read-only paths; a path the kernel lacks is skipped ---
   for (const s of cfg.sysctl) {
-    const file = posix.join('/proc/sys', ...s.key.split('.'))
+    const file = sysctlFile(s.key) ?? posix.join('/proc/sys', ...s.key.split('.'))
     add(op({ kind: 'write', resolve: 'strict', target: file, data: s.value, afterPivot: true }), { what: `write ${JSON.stringify(s.value)} to ${file}`, key: `[sysctl] ${s.key}`, origin: s.origin })
   }
   for (const p of MASKED_PATHS) add(op({ kind: 'mask', resolve: 'strict', target: p, optional: true, afterPivot: true }), { what: `mask ${p}` })
