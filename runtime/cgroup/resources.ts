@@ -40,7 +40,7 @@ export function weightToShares(weight: number): number {
   return 2 + Math.floor(((weight - 1) * 262142) / 9999)
 }
 
-const MISSING_HINT: Record<string, string> = {
+export const MISSING_HINT: Record<string, string> = {
   memory:
     'the memory controller is disabled on this kernel; on a Raspberry Pi, add "cgroup_enable=memory cgroup_memory=1" to the kernel command line (cmdline.txt) and reboot',
 }
