@@ -121,10 +121,11 @@ async function main() {
     const before = engineSnapshot()
     const name = uniqueName()
     removeAtEnd(t, podman, name)
-    // cgroup v1 (this kind of host): memory/memory.limit_in_bytes, pids/pids.max; v2: memory.max, pids.max.
+    // cgroup v1 (this kind of host): memory/memory.limit_in_bytes, pids/pids.max, the
+    // container's own cgroup mounted there (as runc and crun do); v2: memory.max, pids.max.
     const script = [
-      'cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max',
-      'cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max',
+      'if [ -d /sys/fs/cgroup/memory ]; then cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max',
+      'else cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; fi',
     ].join('; ')
     const r = podman(['run', '--rm', ...PODMAN_RUN, '--name', name, '--memory', '64m', '--pids-limit', '50', IMAGE, 'sh', '-c', script])
     t.equal(r.code, 0, `run: ${show(r)}`)
