@@ -19,10 +19,27 @@ function describe(kind: HookKind, i: number, hook: OciHook): string {
   return `${kind} hook #${i} (${hook.path})`
 }
 
-/** Hooks in the runtime's namespaces; the first failure is returned (not thrown). */
-export function runHostHooks(kind: HookKind, hooks: readonly OciHook[], state: OciState): OciError | undefined {
-  const input = JSON.stringify(state)
+/**
+ * Hooks in the runtime's namespaces. By default the first failure stops them and is
+ * returned; with keepGoing (poststart, poststop: a failure is a warning) every hook
+ * runs and all failures come back.
+ */
+export function runHostHooks(kind: HookKind, hooks: readonly OciHook[], state: OciState): OciError | undefined
+export function runHostHooks(kind: HookKind, hooks: readonly OciHook[], state: OciState, o: { keepGoing: true }): OciError[]
+export function runHostHooks(kind: HookKind, hooks: readonly OciHook[], state: OciState, o?: { keepGoing: true }): OciError | undefined | OciError[] {
+  const failures: OciError[] = []
   for (const [i, hook] of hooks.entries()) {
+    const failed = runHostHook(kind, i, hook, state)
+    if (!failed) continue
+    if (!o?.keepGoing) return failed
+    failures.push(failed)
+  }
+  return o?.keepGoing ? failures : undefined
+}
+
+function runHostHook(kind: HookKind, i: number, hook: OciHook, state: OciState): OciError | undefined {
+  const input = JSON.stringify(state)
+  {
     const [argv0, ...args] = hook.args?.length ? hook.args : [hook.path]
     const r = spawnSync(hook.path, args, {
       argv0,

@@ -214,6 +214,8 @@ export async function createContainer(opts: CreateOptions, g: OciGlobal): Promis
       cgroups: cgroups?.dirs.map((d) => d.path) ?? [],
       cgroupsMade: made,
       poststop: spec.hooks.poststop,
+      startContainer: spec.hooks.startContainer,
+      poststart: spec.hooks.poststart,
       terminal: !!spec.process?.terminal,
       owner: '',
     }

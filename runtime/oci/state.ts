@@ -42,6 +42,9 @@ export interface OciRecord {
   cgroupsMade: string[]
   /** delete runs them */
   poststop: OciHook[]
+  /** start's hooks, kept from create: runc runs the config it was created with, whatever the bundle holds now */
+  startContainer: OciHook[]
+  poststart: OciHook[]
   terminal: boolean
   /** runc's field: '' */
   owner: string
@@ -161,8 +164,8 @@ function checkRecord(v: unknown, id: string): OciRecord | string {
     return '"annotations" is not an object of strings'
   }
   for (const k of ['cgroups', 'cgroupsMade'] as const) if (o[k] !== undefined && !isStrings(o[k])) return `"${k}" is not a list of paths`
-  const poststop = o.poststop ?? []
-  if (!Array.isArray(poststop) || !poststop.every((h) => typeof h === 'object' && h !== null && typeof (h as Json).path === 'string')) return '"poststop" is not a list of hooks'
+  const isHooks = (v: unknown) => Array.isArray(v) && v.every((h) => typeof h === 'object' && h !== null && typeof (h as Json).path === 'string')
+  for (const k of ['poststop', 'startContainer', 'poststart'] as const) if (o[k] !== undefined && !isHooks(o[k])) return `"${k}" is not a list of hooks`
   if (o.terminal !== undefined && typeof o.terminal !== 'boolean') return '"terminal" is not a boolean'
   for (const k of ['owner', 'rootfs'] as const) if (o[k] !== undefined && typeof o[k] !== 'string') return `"${k}" is not a string`
   // Fields a record of another lite version may lack read as empty.
@@ -176,7 +179,9 @@ function checkRecord(v: unknown, id: string): OciRecord | string {
     annotations: annotations as Record<string, string>,
     cgroups: (o.cgroups as string[] | undefined) ?? [],
     cgroupsMade: (o.cgroupsMade as string[] | undefined) ?? [],
-    poststop: poststop as OciHook[],
+    poststop: (o.poststop as OciHook[] | undefined) ?? [],
+    startContainer: (o.startContainer as OciHook[] | undefined) ?? [],
+    poststart: (o.poststart as OciHook[] | undefined) ?? [],
     terminal: (o.terminal as boolean | undefined) ?? false,
     owner: (o.owner as string | undefined) ?? '',
     ...(typeof o.rootfs === 'string' ? { rootfs: o.rootfs } : {}),

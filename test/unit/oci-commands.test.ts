@@ -46,6 +46,8 @@ function record(over: Partial<OciRecord> = {}): OciRecord {
     cgroups: [],
     cgroupsMade: [],
     poststop: [],
+    startContainer: [],
+    poststart: [],
     terminal: false,
     owner: '',
     rootfs: '/srv/bundles/box/rootfs',

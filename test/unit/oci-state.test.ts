@@ -48,6 +48,8 @@ function record(over: Partial<OciRecord> = {}): OciRecord {
     cgroups: [],
     cgroupsMade: [],
     poststop: [],
+    startContainer: [],
+    poststart: [],
     terminal: false,
     owner: '',
     rootfs: '/srv/bundles/box/rootfs',

@@ -60,8 +60,7 @@ export async function ociDelete(a: { id: string; force: boolean }, g: OciGlobal)
       if (!awaitGone(rec, 10_000)) throw new OciError(`container ${a.id}: its init (pid ${rec.pid}) did not die after SIGKILL within 10 s`)
     }
     await removeCgroupDirs(rec.cgroupsMade)
-    const failed = runHostHooks('poststop', rec.poststop, stateOf(rec, 'stopped', rec.ociVersion))
-    if (failed) warn(g, failed.message)
+    for (const failed of runHostHooks('poststop', rec.poststop, stateOf(rec, 'stopped', rec.ociVersion), { keepGoing: true })) warn(g, failed.message)
     removeContainerDir(g.root, a.id)
   } finally {
     unlockContainer(lock)

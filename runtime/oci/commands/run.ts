@@ -10,7 +10,7 @@ import { ociDelete } from './delete.ts'
 export async function ociRun(a: CreateOptions & { detach: boolean; keep: boolean }, g: OciGlobal): Promise<number> {
   const created = await createContainer(a, g)
   try {
-    await startCreated(created.record, created.spec, g)
+    await startCreated(created.record, g)
   } catch (e) {
     await ociDelete({ id: a.id, force: true }, g)
     throw e

@@ -8,16 +8,13 @@ import { NOT_RUNNING, OciError, warn, type OciGlobal } from '../errors.ts'
 import { stateOf } from '../launch.ts'
 import { runContainerHooks, runHostHooks } from '../hooks.ts'
 import { fifoPath, ociStatus, readRecord, type OciRecord } from '../state.ts'
-import { readSpec } from '../validate.ts'
-import type { OciSpec } from '../spec.ts'
 
-export async function startCreated(rec: OciRecord, spec: OciSpec | undefined, g: OciGlobal): Promise<void> {
+export async function startCreated(rec: OciRecord, g: OciGlobal): Promise<void> {
   const status = ociStatus(g.root, rec)
   if (status === 'stopped') throw new OciError('cannot start a container that has stopped')
   if (status !== 'created') throw new OciError(`cannot start an already ${status} container`)
-  const hooks = spec?.hooks
-  if (hooks?.startContainer.length) {
-    const failed = runContainerHooks(await loadNative(), 'startContainer', hooks.startContainer, stateOf(rec, 'created', rec.ociVersion))
+  if (rec.startContainer.length) {
+    const failed = runContainerHooks(await loadNative(), 'startContainer', rec.startContainer, stateOf(rec, 'created', rec.ociVersion))
     if (failed) {
       try {
         process.kill(rec.pid, 'SIGKILL')
@@ -41,13 +38,12 @@ export async function startCreated(rec: OciRecord, spec: OciSpec | undefined, g:
   try {
     unlinkSync(fifo)
   } catch {}
-  // poststart: a failure is a warning; the container runs on (runtime spec).
-  const failed = hooks ? runHostHooks('poststart', hooks.poststart, stateOf(rec, 'running', rec.ociVersion)) : undefined
-  if (failed) warn(g, failed.message)
+  // poststart: a failure is a warning; the other hooks run and the container runs on (runtime spec).
+  for (const failed of runHostHooks('poststart', rec.poststart, stateOf(rec, 'running', rec.ociVersion), { keepGoing: true })) warn(g, failed.message)
 }
 
 export async function ociStart(a: { id: string }, g: OciGlobal): Promise<number> {
   const rec = readRecord(g.root, a.id)
-  await startCreated(rec, readSpec(rec.bundle).spec, g)
+  await startCreated(rec, g)
   return 0
 }
