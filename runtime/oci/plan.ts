@@ -19,7 +19,7 @@ import type { HostFacts } from '../plan/etc-files.ts'
 import { envValue, execCandidates } from '../plan/exec-path.ts'
 import { fsOp } from '../plan/fs-op.ts'
 import { CAP, MS, RLIMIT, S_IFBLK, S_IFCHR } from '../plan/linux.ts'
-import { isBind, mountFlags } from '../plan/mount-options.ts'
+import { KNOWN_MOUNT_OPTIONS, isBind, mountFlags } from '../plan/mount-options.ts'
 import { sysctlFile } from '../plan/sysctl.ts'
 import { type CompactProfile, parseDockerProfile, resolveProfile, seccompArch } from '../seccomp/profile.ts'
 import { deviceRuleList, ociCgroupWrites } from './resources.ts'
@@ -135,7 +135,15 @@ export function buildOciPlan(input: OciPlanInput): { plan?: LaunchPlan; errors: 
     const unsupported = m.options.filter((o) => UNSUPPORTED_OPTION.test(o))
     if (unsupported.length) return fail(`${at}.options`, `${unsupported.map((o) => JSON.stringify(o)).join(', ')}: recursive mount attributes and id-mapped mounts are not supported by lite`)
     if (m.options.includes('tmpcopyup')) warnings.push(`${at}.options: "tmpcopyup" ignored: lite does not copy the directory's content into the tmpfs, which starts empty`)
-    const options = m.options.filter((o) => o !== 'tmpcopyup')
+    let options = m.options.filter((o) => o !== 'tmpcopyup')
+    // A bind mount has no filesystem of its own to read options such as size= or
+    // mode=: the kernel ignores them, and so do runc and crun (runtime-tools' mounts
+    // program passes them).
+    const ignored = bind ? options.filter((o) => !KNOWN_MOUNT_OPTIONS.includes(o)) : []
+    if (ignored.length) {
+      warnings.push(`${at}.options: ${ignored.map((o) => JSON.stringify(o)).join(', ')} ignored: a bind mount takes no filesystem options`)
+      options = options.filter((o) => !ignored.includes(o))
+    }
     if (!bind && type === '') return fail(`${at}.type`, 'a mount that is not a bind mount needs a type')
     const parsed = mountFlags(type, options)
     for (const e of parsed.errors) fail(`${at}.options`, e)

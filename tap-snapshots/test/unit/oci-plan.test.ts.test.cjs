@@ -106,7 +106,6 @@ Array [
   ".mounts[4].source: /srv/missing: No such file or directory (ENOENT)",
   ".mounts[5].options: \\"rro\\": recursive mount attributes and id-mapped mounts are not supported by lite",
   ".mounts[6].type: a mount that is not a bind mount needs a type",
-  ".mounts[7].options: bind mounts take no filesystem option \\"size=1m\\"",
 ]
 `
 
