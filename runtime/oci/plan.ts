@@ -383,7 +383,10 @@ export function buildOciPlan(input: OciPlanInput): { plan?: LaunchPlan; errors: 
     stdin: true,
     noParentDeath: true,
     mountPrivate: ownMounts,
-    rootPropagation: ownMounts ? (rootPropagation ?? MS.REC | MS.SLAVE) : undefined,
+    // pivot_root refuses a new root whose parent mount is shared (EINVAL): a shared or
+    // unbindable root is made private until then, and gets its propagation after
+    // pivot_root (the op above), where the old root's mounts are gone.
+    rootPropagation: ownMounts ? (rootPropagation === undefined ? MS.REC | MS.SLAVE : rootPropagation & (MS.PRIVATE | MS.SLAVE) ? rootPropagation : MS.REC | MS.PRIVATE) : undefined,
     rootEntry: !ownMounts ? 'chroot' : input.noPivot ? 'move' : 'pivot',
     // filled in by the caller once the cgroups exist
     cgroupTasks: [],

@@ -438,7 +438,7 @@ export interface Podman {
 export async function startPodman(t: Test, runtime: OciRuntime): Promise<Podman | undefined> {
   const base = join(OCI_DIR, 'podman')
   const conf = join(base, 'conf')
-  const cgroupsBefore = new Set(cgroupsUnder('libpod_parent'))
+  const stale = existsSync(base)
   const netnsBefore = new Set(listDir('/run/netns'))
 
   const env: NodeJS.ProcessEnv = {
@@ -485,8 +485,11 @@ export async function startPodman(t: Test, runtime: OciRuntime): Promise<Podman 
       } catch {}
     }
   }
-  // A previous run that was killed may have left its dir: start from nothing.
+  // A previous run that was killed may have left its dir: start from nothing, its
+  // empty cgroups included (rmdir fails on a cgroup in use: another podman's stay).
   clean()
+  if (stale) removeCgroups('libpod_parent', new Set())
+  const cgroupsBefore = new Set(cgroupsUnder('libpod_parent'))
   t.teardown(async () => {
     clean()
     await eventually(() => processesWith('/libpod_parent/libpod-').length === 0, 5000)
@@ -558,7 +561,6 @@ export async function startContainerd(t: Test, runtime: OciRuntime): Promise<Con
   if (join(sockDir, 'c.sock.ttrpc').length > 100) sockDir = `/run/lite-oci-test-ctd`
   const sock = join(sockDir, 'c.sock')
   const runcRoot = join(base, 'runc')
-  const cgroupsBefore = new Set(cgroupsUnder(CTR_NAMESPACE))
   const runBefore: Record<string, Set<string>> = {}
   for (const d of ['/run/containerd', '/run/containerd/s', '/run/containerd/fifo', '/run/containerd/runc']) runBefore[d] = new Set(existsSync(d) ? listDir(d) : ['<absent>'])
 
@@ -589,7 +591,8 @@ export async function startContainerd(t: Test, runtime: OciRuntime): Promise<Con
     unmountUnder(base)
     rmSync(base, { recursive: true, force: true })
     if (sockDir !== base) rmSync(sockDir, { recursive: true, force: true })
-    removeCgroups(CTR_NAMESPACE, cgroupsBefore)
+    // The namespace's cgroups (/lite-test/ID, made by the runtime) are these tests' own.
+    removeCgroups(CTR_NAMESPACE, new Set())
     // /run/containerd: the shims' sockets (s/) and ctr's fifos (fifo/) are made there
     // whatever the config says. Only what appeared since the start is removed, and
     // /run/containerd itself only when it was absent and is empty now.
