@@ -555,7 +555,7 @@ export interface Containerd {
  * what it made in /run/containerd and the /lite-test cgroups.
  */
 export async function startContainerd(t: Test, runtime: OciRuntime): Promise<Containerd | undefined> {
-  let base = join(OCI_DIR, 'containerd')
+  const base = join(OCI_DIR, 'containerd')
   // The socket path must fit in sun_path (108 bytes, and ".ttrpc" is appended).
   let sockDir = base
   if (join(sockDir, 'c.sock.ttrpc').length > 100) sockDir = `/run/lite-oci-test-ctd`
@@ -564,6 +564,7 @@ export async function startContainerd(t: Test, runtime: OciRuntime): Promise<Con
   const runBefore: Record<string, Set<string>> = {}
   for (const d of ['/run/containerd', '/run/containerd/s', '/run/containerd/fifo', '/run/containerd/runc']) runBefore[d] = new Set(existsSync(d) ? listDir(d) : ['<absent>'])
 
+  const config = join(base, 'config.toml')
   const ctr = (args: string[], opts: RunOpts = {}) => run(['ctr', '--address', sock, '--namespace', CTR_NAMESPACE, ...args], opts)
   const ours = (cmd: string) => cmd.includes('containerd-shim') && cmd.includes(`-address ${sock}`)
 
@@ -580,8 +581,9 @@ export async function startContainerd(t: Test, runtime: OciRuntime): Promise<Con
       await eventually(() => daemon.exitCode !== null || daemon.signalCode !== null, 15_000)
       if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL')
     }
-    // Shims of this containerd (they outlive it), then any container left in its cgroups.
-    for (const p of processes()) if (ours(p.cmd)) process.kill(p.pid, 'SIGKILL')
+    // A daemon of a killed run, shims of this containerd (they outlive it), then any
+    // container left in its cgroups.
+    for (const p of processes()) if (p.cmd === `containerd --config ${config}` || ours(p.cmd)) process.kill(p.pid, 'SIGKILL')
     for (const p of processes()) if (p.cgroup.split('\n').some((l) => l.split(':')[2]?.startsWith(`/${CTR_NAMESPACE}/`))) {
       try {
         process.kill(p.pid, 'SIGKILL')
@@ -594,20 +596,25 @@ export async function startContainerd(t: Test, runtime: OciRuntime): Promise<Con
     // The namespace's cgroups (/lite-test/ID, made by the runtime) are these tests' own.
     removeCgroups(CTR_NAMESPACE, new Set())
     // /run/containerd: the shims' sockets (s/) and ctr's fifos (fifo/) are made there
-    // whatever the config says. Only what appeared since the start is removed, and
-    // /run/containerd itself only when it was absent and is empty now.
+    // whatever the config says. Removed: what appeared since the start, a socket that no
+    // live process holds (/proc/net/unix), a fifo dir of one of these tests' ids, and then
+    // each of these dirs that is empty (the shim makes them again when it needs them).
+    const bound = new Set(readFileSync('/proc/net/unix', 'utf8').split('\n').map((l) => l.trim().split(/\s+/)[7]).filter(Boolean))
     for (const d of ['/run/containerd/s', '/run/containerd/fifo', '/run/containerd/runc']) {
-      for (const e of listDir(d)) if (!runBefore[d]!.has(e)) rmSync(join(d, e), { recursive: true, force: true })
-      if (runBefore[d]!.has('<absent>')) spawnSync('rmdir', [d])
+      for (const e of listDir(d)) {
+        const path = join(d, e)
+        const mine = !runBefore[d]!.has(e) || (d.endsWith('/s') && !bound.has(path)) || (d.endsWith('/fifo') && listDir(path).some((f) => f.startsWith('lite-oci-')))
+        if (mine) rmSync(path, { recursive: true, force: true })
+      }
+      spawnSync('rmdir', [d])
     }
-    if (runBefore['/run/containerd']!.has('<absent>')) spawnSync('rmdir', ['/run/containerd'])
+    spawnSync('rmdir', ['/run/containerd'])
   }
 
   // A previous run that was killed may have left its dir and shims: start from nothing.
   await clean()
   mkdirSync(base, { recursive: true })
   mkdirSync(sockDir, { recursive: true })
-  const config = join(base, 'config.toml')
   const q = (s: string) => JSON.stringify(s)
   writeFileSync(
     config,
