@@ -325,9 +325,15 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
 
     // 8. Without no_new_privs the kernel takes a filter only from a process with
     //    CAP_SYS_ADMIN: install it now, while the caps are all there. The filter must then
-    //    allow the rest of this sequence (Docker's default does).
+    //    allow the rest of this sequence (Docker's default does). The cwd is entered
+    //    first: its check that it stayed inside the root uses getcwd, which a filter may
+    //    refuse (runtime-tools' linux_seccomp makes getcwd fail).
+    let mut cwd_entered = false;
     if !p.no_new_privs {
         if let Some(filter) = &p.seccomp {
+            mark(&fds, Step::Chdir, 0);
+            step!(chdir_in_root(sys, &p.cwd), Step::Chdir, 0);
+            cwd_entered = true;
             step!(sys.seccomp_filter(filter), Step::Seccomp, 0);
         }
     }
@@ -464,8 +470,10 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
         step!(clear_nonblock(sys, fd), Step::Stdio, 2 + fd);
     }
     step!(mark_fds_cloexec(sys), Step::CloseFds, 0);
-    mark(&fds, Step::Chdir, 0);
-    step!(chdir_in_root(sys, &p.cwd), Step::Chdir, 0);
+    if !cwd_entered {
+        mark(&fds, Step::Chdir, 0);
+        step!(chdir_in_root(sys, &p.cwd), Step::Chdir, 0);
+    }
     // The app starts with Docker's umask, or the plan's.
     sys.umask(p.umask);
     // The rlimits last, as runc does: a small nofile must not fail lite's own set-up
@@ -785,7 +793,7 @@ fn op_in_root<S: Sys>(
             }),
             None => Err(Errno(libc::EINVAL)),
         },
-        OpKind::Mask => mask_path(sys, root, &op.target),
+        OpKind::Mask => mask_path(sys, root, &op.target, op.mask_anywhere),
         OpKind::Write => match &op.data {
             Some(data) => write_sysctl(sys, root, &op.target, data.to_bytes()),
             None => Err(Errno(libc::EINVAL)),
@@ -798,18 +806,20 @@ fn op_in_root<S: Sys>(
 /// its own /dev, checked to be char 1:3 (CVE-2025-31133: a /dev/null that the rootfs
 /// made a symlink would turn the mask into a bind of whatever it points to). A mask
 /// that cannot be applied is an error; only a path this kernel lacks is skipped.
-fn mask_path<S: Sys>(sys: &S, root: c_int, target: &CStr) -> SysResult<()> {
+fn mask_path<S: Sys>(sys: &S, root: c_int, target: &CStr, anywhere: bool) -> SysResult<()> {
     let fd = open_in_root(sys, root, target, libc::O_PATH, Follow::Never)?;
-    let r = mask_fd(sys, root, fd);
+    let r = mask_fd(sys, root, fd, anywhere);
     let _ = sys.close(fd);
     r
 }
 
-fn mask_fd<S: Sys>(sys: &S, root: c_int, fd: c_int) -> SysResult<()> {
+fn mask_fd<S: Sys>(sys: &S, root: c_int, fd: c_int, anywhere: bool) -> SysResult<()> {
     let st = sys.fstat(fd)?;
-    let fs = sys.fstatfs_type(fd)?;
-    if fs != PROC_SUPER_MAGIC && fs != SYSFS_MAGIC {
-        return Err(Errno(libc::EXDEV));
+    if !anywhere {
+        let fs = sys.fstatfs_type(fd)?;
+        if fs != PROC_SUPER_MAGIC && fs != SYSFS_MAGIC {
+            return Err(Errno(libc::EXDEV));
+        }
     }
     let mut buf = [0u8; 32];
     let at = fd_path(fd, &mut buf);

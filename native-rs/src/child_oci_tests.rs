@@ -828,3 +828,47 @@ fn the_stdin_fd_becomes_fd_0() {
     plan.tty = true;
     assert!(prepare(&plan, 40).is_err());
 }
+
+// ---- the cwd under an early filter ----
+
+#[test]
+fn without_no_new_privs_the_cwd_is_entered_before_the_filter() {
+    // A filter installed early (no no_new_privs) may refuse getcwd, which the cwd's
+    // check inside the root uses: the cwd is entered, and checked, first.
+    let mut plan = with_filter(sample_plan());
+    plan.no_new_privs = false;
+    let p = prepared(&plan);
+    let sys = RecordingSys::default();
+    assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
+    let calls = sys.calls();
+    let seccomp = calls.iter().position(|c| c.starts_with("seccomp")).unwrap();
+    let chdirs: Vec<usize> = calls
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.starts_with("fchdir"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(chdirs.len(), 1, "entered once: {calls:#?}");
+    assert!(chdirs[0] < seccomp, "{calls:#?}");
+}
+
+#[test]
+fn an_oci_mask_may_cover_a_path_on_any_filesystem() {
+    let mut plan = sample_plan();
+    plan.ops.push(FsOp {
+        kind: "mask".into(),
+        target: "/masked-dir".into(),
+        after_pivot: true,
+        resolve: Some("strict".into()),
+        mask_anywhere: Some(true),
+        ..Default::default()
+    });
+    let p = prepared(&plan);
+    let sys = RecordingSys::default();
+    assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
+    assert!(
+        !sys.calls().iter().any(|c| c.starts_with("fstatfs")),
+        "{:#?}",
+        sys.calls()
+    );
+}

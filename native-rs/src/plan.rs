@@ -44,6 +44,9 @@ pub struct FsOp {
     /// lite's own mount points, masks and sysctls). A mount with no source and MS_BIND
     /// binds the target onto itself.
     pub resolve: Option<String>,
+    /// "mask" of a path on any filesystem (an OCI config's maskedPaths); lite's own
+    /// masks are refused anywhere but procfs and sysfs.
+    pub mask_anywhere: Option<bool>,
 }
 
 /// One rule of a seccomp profile already resolved for this container (arch, caps,
@@ -266,6 +269,7 @@ pub struct PreparedOp {
     pub dev: u64,
     pub after_pivot: bool,
     pub resolve: Resolve,
+    pub mask_anywhere: bool,
 }
 
 #[derive(Debug)]
@@ -462,6 +466,7 @@ fn prepare_op(i: usize, op: &FsOp) -> Result<PreparedOp> {
         dev: libc::makedev(op.major, op.minor),
         after_pivot: op.after_pivot,
         resolve,
+        mask_anywhere: op.mask_anywhere.unwrap_or(false),
     })
 }
 

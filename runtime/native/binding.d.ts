@@ -155,6 +155,11 @@ export interface FsOp {
    * binds the target onto itself.
    */
   resolve?: string
+  /**
+   * "mask" of a path on any filesystem (an OCI config's maskedPaths); lite's own
+   * masks are refused anywhere but procfs and sysfs.
+   */
+  maskAnywhere?: boolean
 }
 
 /**

@@ -285,7 +285,7 @@ export function buildOciPlan(input: OciPlanInput): { plan?: LaunchPlan; errors: 
   })
   spec.linux.maskedPaths.forEach((raw, i) => {
     const path = posix.resolve('/', raw)
-    add(fsOp({ kind: 'mask', resolve: 'strict', target: path, optional: true, afterPivot: true }), `mask ${path}`, `.linux.maskedPaths[${i}]`)
+    add(fsOp({ kind: 'mask', resolve: 'strict', target: path, optional: true, afterPivot: true, maskAnywhere: true }), `mask ${path}`, `.linux.maskedPaths[${i}]`)
   })
   if (spec.root.readonly && ownMounts) {
     add(fsOp({ kind: 'mount', resolve: 'strict', target: '/', flags: MS.REMOUNT | MS.BIND | MS.RDONLY, afterPivot: true }), 'make the root read-only', '.root.readonly')
