@@ -228,6 +228,13 @@ function processes(): { pid: number; cmd: string; cgroup: string }[] {
   return out
 }
 
+/** SIGKILL by pid; a process that is already gone is fine. */
+function kill(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch {}
+}
+
 /** Live processes whose cgroup path or command line contains `needle` (a container id, a dir). */
 export function processesWith(needle: string): string[] {
   return processes()
@@ -467,13 +474,9 @@ export async function startPodman(t: Test, runtime: OciRuntime): Promise<Podman 
   const clean = () => {
     if (existsSync(join(base, 'root'))) podman(['rm', '--all', '--force', '--time', '0'], { timeout: 60_000 })
     // conmon outlives a podman that was killed: end those of this dir, by pid.
-    for (const p of processes()) if (p.cmd.startsWith('/usr/bin/conmon ') && p.cmd.includes(base)) process.kill(p.pid, 'SIGKILL')
+    for (const p of processes()) if (p.cmd.startsWith('/usr/bin/conmon ') && p.cmd.includes(base)) kill(p.pid)
     // And a container whose conmon is gone (its cgroup is podman's, libpod-ID).
-    for (const p of processes()) if (/\/libpod_parent\/libpod-[0-9a-f]{64}/.test(p.cgroup) && !p.cmd.startsWith('/usr/bin/conmon ')) {
-      try {
-        process.kill(p.pid, 'SIGKILL')
-      } catch {}
-    }
+    for (const p of processes()) if (/\/libpod_parent\/libpod-[0-9a-f]{64}/.test(p.cgroup) && !p.cmd.startsWith('/usr/bin/conmon ')) kill(p.pid)
     unmountUnder(base)
     rmSync(base, { recursive: true, force: true })
     // Network namespaces that podman made (none with netns = "none", but a bridge run would).
@@ -566,7 +569,7 @@ export async function startContainerd(t: Test, runtime: OciRuntime): Promise<Con
 
   const config = join(base, 'config.toml')
   const ctr = (args: string[], opts: RunOpts = {}) => run(['ctr', '--address', sock, '--namespace', CTR_NAMESPACE, ...args], opts)
-  const ours = (cmd: string) => cmd.includes('containerd-shim') && cmd.includes(`-address ${sock}`)
+  const ourShim = (cmd: string) => cmd.includes('containerd-shim') && cmd.includes(`-address ${sock}`)
 
   const clean = async (daemon?: ReturnType<typeof spawn>) => {
     if (daemon && daemon.exitCode === null && daemon.signalCode === null) {
@@ -583,13 +586,9 @@ export async function startContainerd(t: Test, runtime: OciRuntime): Promise<Con
     }
     // A daemon of a killed run, shims of this containerd (they outlive it), then any
     // container left in its cgroups.
-    for (const p of processes()) if (p.cmd === `containerd --config ${config}` || ours(p.cmd)) process.kill(p.pid, 'SIGKILL')
-    for (const p of processes()) if (p.cgroup.split('\n').some((l) => l.split(':')[2]?.startsWith(`/${CTR_NAMESPACE}/`))) {
-      try {
-        process.kill(p.pid, 'SIGKILL')
-      } catch {}
-    }
-    await eventually(() => processes().every((p) => !ours(p.cmd) && !p.cgroup.includes(`:/${CTR_NAMESPACE}/`)), 5000)
+    for (const p of processes()) if (p.cmd === `containerd --config ${config}` || ourShim(p.cmd)) kill(p.pid)
+    for (const p of processes()) if (p.cgroup.split('\n').some((l) => l.split(':')[2]?.startsWith(`/${CTR_NAMESPACE}/`))) kill(p.pid)
+    await eventually(() => processes().every((p) => !ourShim(p.cmd) && !p.cgroup.includes(`:/${CTR_NAMESPACE}/`)), 5000)
     unmountUnder(base)
     rmSync(base, { recursive: true, force: true })
     if (sockDir !== base) rmSync(sockDir, { recursive: true, force: true })
