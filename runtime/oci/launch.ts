@@ -24,6 +24,7 @@ import { OciError, warn, type OciGlobal } from './errors.ts'
 import { ociFailure } from './failure.ts'
 import { runContainerHooks, runHostHooks } from './hooks.ts'
 import { buildOciPlan } from './plan.ts'
+import { ociCgroupPath } from './cgroup-path.ts'
 import type { OciSpec, OciState } from './spec.ts'
 import { checkId, containerDir, fifoPath, lockContainer, makeContainerDir, removeContainerDir, unlockContainer, writeRecord, type OciRecord } from './state.ts'
 import { formatSpecErrors, readSpec } from './validate.ts'
@@ -48,12 +49,6 @@ function refuseSystemd(g: OciGlobal, cgroupsPath: string | undefined): void {
   throw new OciError(`${asked}: lite drives cgroups through cgroupfs only; use an absolute linux.cgroupsPath such as "/lite/ID"`)
 }
 
-/** runc's cgroupfs placement: an absolute cgroupsPath as it is, a relative one under the root, none: /ID. */
-function cgroupParentAndName(id: string, cgroupsPath: string | undefined): { parent: string; name: string } {
-  const path = posix.normalize(posix.join('/', cgroupsPath || id))
-  if (path === '/') throw new OciError(`linux.cgroupsPath ${JSON.stringify(cgroupsPath)} names the root cgroup`)
-  return { parent: posix.dirname(path), name: posix.basename(path) }
-}
 
 function cgroupJoinFiles(cgroups: CgroupPlacement): { cgroupTasks: string[]; cgroupV2Procs?: string } {
   return {
@@ -168,8 +163,8 @@ export async function createContainer(opts: CreateOptions, g: OciGlobal): Promis
 
     let cgroups: CgroupPlacement | undefined
     if (host.cgroups && host.cgroups.layout.mode !== 'none') {
-      const { parent, name } = cgroupParentAndName(opts.id, spec.linux.cgroupsPath)
-      cgroups = placeCgroups(host.cgroups.layout, parent, name)
+      const path = ociCgroupPath(opts.id, spec.linux.cgroupsPath)
+      cgroups = placeCgroups(host.cgroups.layout, posix.dirname(path), posix.basename(path))
       try {
         createCgroups(cgroups, plan.cgroupWrites, { record: () => {}, created: made })
       } catch (e) {

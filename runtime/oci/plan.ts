@@ -14,6 +14,7 @@ import type { Origin } from '../config/types.ts'
 import type { FsOp, NativePlan } from '../native/index.ts'
 import type { LaunchPlan, OpInfo } from '../plan/build.ts'
 import { cgroupMountOps } from '../plan/cgroup-mounts.ts'
+import { ociCgroupPath } from './cgroup-path.ts'
 import { DEV_LINKS, DEV_NODES } from '../plan/dev-nodes.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
 import { envValue, execCandidates } from '../plan/exec-path.ts'
@@ -171,9 +172,18 @@ export function buildOciPlan(input: OciPlanInput): { plan?: LaunchPlan; errors: 
         warnings.push(`${at}: this host has no cgroup hierarchies, so nothing is mounted on ${dest}`)
         return
       }
-      // this host's hierarchies (namespaced when the container has a cgroup namespace)
-      for (const o of cgroupMountOps(layout, { target: dest, flags: parsed.flags, resolve: 'root', create: 'dir' })) {
-        const what = o.kind === 'mkdir' ? `create ${o.target}` : o.fstype ? `mount ${o.fstype}${o.data ? ` (${o.data})` : ''} on ${o.target}` : `make ${o.target} read-only`
+      // this host's hierarchies, namespaced when the container has a cgroup namespace;
+      // without one, its own cgroup directories bound in (runc's way)
+      let ownCgroup: string | undefined
+      if (!has('cgroup')) {
+        try {
+          ownCgroup = ociCgroupPath(input.id, spec.linux.cgroupsPath)
+        } catch (e) {
+          return fail('.linux.cgroupsPath', (e as Error).message)
+        }
+      }
+      for (const o of cgroupMountOps(layout, { target: dest, flags: parsed.flags, resolve: 'root', create: 'dir', ownCgroup })) {
+        const what = o.kind === 'mkdir' ? `create ${o.target}` : o.fstype ? `mount ${o.fstype}${o.data ? ` (${o.data})` : ''} on ${o.target}` : o.source ? `bind ${o.source} on ${o.target}` : `make ${o.target} read-only`
         add(o, what, at)
       }
     } else {

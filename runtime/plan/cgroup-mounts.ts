@@ -17,6 +17,12 @@ export interface CgroupMountOptions {
   resolve: 'strict' | 'root'
   /** create the mount point when missing */
   create?: 'dir'
+  /**
+   * Without a cgroup namespace: the container's own cgroup ("/parent/name" in every
+   * hierarchy), bound in from the host in place of each hierarchy's root, which would
+   * show every other cgroup of the host (runc does the same).
+   */
+  ownCgroup?: string
 }
 
 /**
@@ -26,9 +32,10 @@ export interface CgroupMountOptions {
 export function cgroupMountOps(layout: CgroupLayout, o: CgroupMountOptions): FsOp[] {
   if (layout.mode === 'none') return []
   const top = (op: FsOp): FsOp => (o.create ? { ...op, create: o.create } : op)
-  if (layout.mode === 'v2') {
+  if (layout.mode === 'v2' && o.ownCgroup === undefined) {
     return [top(fsOp({ resolve: o.resolve, kind: 'mount', source: 'cgroup2', target: o.target, fstype: 'cgroup2', flags: o.flags }))]
   }
+  if (o.ownCgroup !== undefined) return ownCgroupOps(layout, o, top)
   const ops: FsOp[] = [
     top(fsOp({ resolve: o.resolve, kind: 'mount', source: 'tmpfs', target: o.target, fstype: 'tmpfs', flags: o.flags & ~MS.RDONLY, data: 'mode=755,size=64k' })),
   ]
@@ -38,6 +45,30 @@ export function cgroupMountOps(layout: CgroupLayout, o: CgroupMountOptions): FsO
     const named = h.version === 1 && h.options.every((opt) => opt.startsWith('name='))
     const data = h.version === 1 ? (named ? ['none', ...h.options] : h.options).join(',') : undefined
     ops.push(fsOp({ resolve: o.resolve, kind: 'mount', source: 'cgroup', target: dir, fstype: h.version === 1 ? 'cgroup' : 'cgroup2', flags: o.flags, data }))
+  }
+  if (o.flags & MS.RDONLY) ops.push(fsOp({ resolve: o.resolve, kind: 'mount', target: o.target, flags: MS.REMOUNT | o.flags }))
+  return ops
+}
+
+/** A tmpfs holding, per hierarchy, a read-only bind of the container's own cgroup directory. */
+function ownCgroupOps(layout: CgroupLayout, o: CgroupMountOptions, top: (op: FsOp) => FsOp): FsOp[] {
+  const own = o.ownCgroup!
+  const readOnly = MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC
+  if (layout.mode === 'v2') {
+    const source = posix.join(layout.hierarchies[0]!.mountPoint, own)
+    return [
+      top(fsOp({ resolve: o.resolve, kind: 'mount', source, target: o.target, flags: MS.BIND })),
+      fsOp({ resolve: o.resolve, kind: 'mount', target: o.target, flags: readOnly }),
+    ]
+  }
+  const ops: FsOp[] = [
+    top(fsOp({ resolve: o.resolve, kind: 'mount', source: 'tmpfs', target: o.target, fstype: 'tmpfs', flags: o.flags & ~MS.RDONLY, data: 'mode=755,size=64k' })),
+  ]
+  for (const h of layout.hierarchies) {
+    const dir = posix.join(o.target, posix.basename(h.mountPoint))
+    ops.push(fsOp({ resolve: o.resolve, kind: 'mkdir', target: dir, mode: 0o755 }))
+    ops.push(fsOp({ resolve: o.resolve, kind: 'mount', source: posix.join(h.mountPoint, own), target: dir, flags: MS.BIND }))
+    ops.push(fsOp({ resolve: o.resolve, kind: 'mount', target: dir, flags: readOnly }))
   }
   if (o.flags & MS.RDONLY) ops.push(fsOp({ resolve: o.resolve, kind: 'mount', target: o.target, flags: MS.REMOUNT | o.flags }))
   return ops
