@@ -57,20 +57,30 @@ interface Oci {
 function ociFixture(t: Test): Oci {
   const root = mkdtempSync('/run/lite-oci-test-')
   const dirs: string[] = []
+  // stdout and stderr go to files: a container's init inherits them, and a pipe would
+  // keep spawnSync waiting until the container ends.
+  const io = mkdtempSync('/tmp/lite-oci-io-')
+  let calls = 0
   const run: Oci['run'] = (args, opts = {}) => {
+    const n = ++calls
+    const out = opts.stdout ?? openSync(join(io, `${n}.out`), 'w')
+    const err = openSync(join(io, `${n}.err`), 'w')
     const r = spawnSync(opts.bin ?? LITE, [...(opts.bin ? [] : ['oci']), '--root', root, ...args], {
       input: opts.input,
-      stdio: ['pipe', opts.stdout ?? 'pipe', 'pipe'],
-      encoding: 'utf8',
+      stdio: ['pipe', out, err],
       timeout: opts.timeout ?? 30_000,
       env: { PATH: process.env.PATH },
     })
-    return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' }
+    if (opts.stdout === undefined) closeSync(out)
+    closeSync(err)
+    const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '')
+    return { code: r.status ?? -1, stdout: opts.stdout === undefined ? read(join(io, `${n}.out`)) : '', stderr: read(join(io, `${n}.err`)) }
   }
   t.teardown(() => {
     const ids = run(['list', '-q']).stdout.split('\n').filter(Boolean)
     for (const id of ids) run(['delete', '--force', id])
     rmSync(root, { recursive: true, force: true })
+    rmSync(io, { recursive: true, force: true })
     for (const d of dirs) rmSync(d, { recursive: true, force: true })
   })
   return {
