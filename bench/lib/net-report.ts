@@ -3,7 +3,8 @@
 // existing RESULTS.md, marked as coming from a separate run:
 //   bun bench/lib/net-report.ts RESULTS_DIR OUT.md --separate
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { replaceSection } from './results-section.ts'
 import { type HyperfineResult, median, millis, quantile } from './stats.ts'
 
 const HEADING = '## 7. Networking'
@@ -68,15 +69,5 @@ export function netSection(dir: string, separate = false): string[] {
 if (import.meta.main) {
   const [dir, out, flag] = process.argv.slice(2)
   const section = netSection(dir, flag === '--separate').join('\n')
-  const text = existsSync(out) ? readFileSync(out, 'utf8') : ''
-  const start = text.indexOf(`\n${HEADING}\n`)
-  let next: string
-  if (start >= 0) {
-    const end = text.indexOf('\n## ', start + HEADING.length + 1)
-    next = text.slice(0, start + 1) + section + (end >= 0 ? text.slice(end) : '\n')
-  } else {
-    const notes = text.indexOf('\n## Reading these numbers')
-    next = notes >= 0 ? `${text.slice(0, notes + 1)}${section}${text.slice(notes)}` : `${text.trimEnd()}\n\n${section}\n`
-  }
-  writeFileSync(out, next.replace(/\n{3,}/g, '\n\n'))
+  replaceSection(out, HEADING, section)
 }

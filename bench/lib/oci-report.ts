@@ -6,6 +6,7 @@
 //   bun bench/lib/oci-report.ts RESULTS_DIR OUT.md [--separate] [--merge]
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { replaceSection } from './results-section.ts'
 import { type HyperfineResult, median, millis, quantile } from './stats.ts'
 
 const HEADING = '## 8. podman with lite-oci, crun and runc as its OCI runtime'
@@ -56,16 +57,6 @@ if (import.meta.main) {
     writeFileSync(out, `${section}\n`)
   } else {
     // Replaces section 8 of an existing RESULTS.md, or adds it before "Reading these numbers".
-    const text = existsSync(out) ? readFileSync(out, 'utf8') : ''
-    const start = text.indexOf(`\n${HEADING}\n`)
-    let next: string
-    if (start >= 0) {
-      const end = text.indexOf('\n## ', start + HEADING.length + 1)
-      next = text.slice(0, start + 1) + section + (end >= 0 ? text.slice(end) : '\n')
-    } else {
-      const notes = text.indexOf('\n## Reading these numbers')
-      next = notes >= 0 ? `${text.slice(0, notes + 1)}${section}${text.slice(notes)}` : `${text.trimEnd()}\n\n${section}\n`
-    }
-    writeFileSync(out, next.replace(/\n{3,}/g, '\n\n'))
+    replaceSection(out, HEADING, section)
   }
 }
