@@ -21,14 +21,29 @@ hugetlb_to_v1() {
   [ -n "$(cat "$unified" 2>/dev/null)" ] || return 0
   grep -q ' /sys/fs/cgroup/memory .* - cgroup ' /proc/self/mountinfo || return 0
   [ "$(cat "$unified")" = hugetlb ] || { echo "bench: cgroup2 holds [$(cat "$unified")], not only hugetlb: crun will refuse this host" >&2; return 0; }
+  # A controller enabled in cgroup2's subtree_control (lite enables hugetlb there for a
+  # hugetlb limit) is in use and cannot be bound to v1: it is disabled for the move and
+  # enabled again by hugetlb_restore.
+  local subtree=/sys/fs/cgroup/unified/cgroup.subtree_control
+  if grep -qw hugetlb "$subtree" 2>/dev/null; then
+    echo -hugetlb > "$subtree" 2>/dev/null && : > "$HUGETLB_SUBTREE_MARK" || echo "bench: cannot disable hugetlb in $subtree (a child cgroup uses it)" >&2
+  fi
   mkdir -p "$HUGETLB_V1"
-  mount -t cgroup -o hugetlb cgroup "$HUGETLB_V1"
+  mount -t cgroup -o hugetlb cgroup "$HUGETLB_V1" || { rmdir "$HUGETLB_V1" 2>/dev/null; hugetlb_reenable; return 1; }
   hugetlb_moved=1
   echo "bench: hugetlb moved from cgroup2 to $HUGETLB_V1 for crun (restored at exit)" >&2
 }
 
+# A file, not a variable: the callers move and restore from separate shells.
+HUGETLB_SUBTREE_MARK=/run/lite-hugetlb-subtree
+hugetlb_reenable() {
+  [ -e "$HUGETLB_SUBTREE_MARK" ] || return 0
+  echo +hugetlb > /sys/fs/cgroup/unified/cgroup.subtree_control 2>/dev/null || true
+  rm -f "$HUGETLB_SUBTREE_MARK"
+}
+
 hugetlb_restore() {
-  [ -n "$hugetlb_moved" ] || return 0
+  [ -n "$hugetlb_moved" ] || { hugetlb_reenable; return 0; }
   local try
   for try in 1 2 3 4 5; do
     [ "$(hugetlb_hierarchy)" = 0 ] && break
@@ -42,6 +57,7 @@ hugetlb_restore() {
   rmdir "$HUGETLB_V1" 2>/dev/null || true
   if [ "$(hugetlb_hierarchy)" = 0 ]; then
     hugetlb_moved=
+    hugetlb_reenable
     echo "bench: hugetlb is back on cgroup2 [$(cat /sys/fs/cgroup/unified/cgroup.controllers)]" >&2
   else
     echo "bench: WARNING: hugetlb is still on a v1 hierarchy; unmount $HUGETLB_V1 once its cgroups are gone" >&2

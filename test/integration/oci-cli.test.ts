@@ -4,7 +4,7 @@
 // codes); bad config.json files give the JSON path at fault and leave nothing behind.
 
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, openSync, closeSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync, symlinkSync, writeFileSync, openSync, closeSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { BUSYBOX, LITE, REPO, assertNoLeaks, eventually, requireRootAndBuild, snapshotHost, uniqueName } from '../support/integration.ts'
@@ -249,6 +249,71 @@ print(msg.decode(), out.decode().replace('\\r', ''), flush=True)
     t.match(text, /\/dev\/pts\/\d+/, 'its stdio is a pty of its own devpts')
     await eventually(() => (state(oci, id).status as string) === 'stopped', 5000)
     t.equal(oci.run(['delete', '--force', id]).code, 0)
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('the six hook kinds: their state on stdin, and where each runs', async (t) => {
+    const before = snapshotHost()
+    const oci = ociFixture(t)
+    const id = uniqueName('oc')
+    const dir = mkdtempSync(join(REPO, 'build', 'oci-hooks-'))
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+    // A host hook saves its stdin and the uts namespace's host name it runs in.
+    const host = (kind: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat > ${dir}/${kind}.json; hostname > ${dir}/${kind}.host`] })
+    const bundle = oci.bundle(bundleConfig(['/bin/sh', '-c', 'cat /tmp/start-hook'], (c) => {
+      c.hooks = {
+        prestart: [host('prestart')],
+        createRuntime: [host('createRuntime')],
+        // inside the container's namespaces but the runtime's mount namespace: a host path
+        createContainer: [host('createContainer')],
+        // inside the container's mount namespace too: a path of the container's rootfs
+        startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /tmp/start-hook; hostname >> /tmp/start-hook'] }],
+        poststart: [{ path: '/bin/false' }, host('poststart')],
+        poststop: [host('poststop')],
+      }
+    }))
+    const created = oci.run(['create', '--bundle', bundle, id])
+    t.equal(created.code, 0, `create: ${created.stderr}`)
+    const pid = state(oci, id).pid
+    for (const kind of ['prestart', 'createRuntime', 'createContainer']) {
+      t.match(JSON.parse(readFileSync(join(dir, `${kind}.json`), 'utf8')), { id, pid, status: 'created', bundle }, `${kind}: the state on stdin`)
+    }
+    const hostName = readFileSync('/proc/sys/kernel/hostname', 'utf8')
+    t.equal(readFileSync(join(dir, 'prestart.host'), 'utf8'), hostName, 'prestart runs in the runtime\'s namespaces')
+    t.equal(readFileSync(join(dir, 'createContainer.host'), 'utf8'), 'oci\n', 'createContainer runs in the container\'s uts namespace')
+    const out = join(bundle, 'out')
+    const fd = openSync(out, 'w')
+    const started = oci.run(['start', id], { stdout: fd })
+    closeSync(fd)
+    t.equal(started.code, 0, `start: ${started.stderr}`)
+    t.match(started.stderr, /poststart hook #0 \(\/bin\/false\) exited with 1/, 'a failing poststart hook is a warning')
+    t.ok(await eventually(() => (state(oci, id).status as string) === 'stopped', 5000))
+    t.match(JSON.parse(readFileSync(join(dir, 'poststart.json'), 'utf8')), { id, status: 'running' }, 'the next poststart hook ran')
+    t.equal(oci.run(['delete', id]).code, 0)
+    t.match(JSON.parse(readFileSync(join(dir, 'poststop.json'), 'utf8')), { id, status: 'stopped' }, 'poststop at delete')
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('update: new limits in the running container\'s cgroup', async (t) => {
+    const before = snapshotHost()
+    const oci = ociFixture(t)
+    const id = uniqueName('oc')
+    const bundle = oci.bundle(bundleConfig(['/bin/sleep', '300'], (c) => ((c.linux as Json).cgroupsPath = `/lite-oci-test/${id}`)))
+    t.equal(oci.run(['run', '-d', '--bundle', bundle, id]).code, 0)
+    const pids = ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/unified', '/sys/fs/cgroup'].map((m) => join(m, 'lite-oci-test', id, 'pids.max')).find((f) => existsSync(f))!
+    t.equal(readFileSync(pids, 'utf8').trim(), '64', 'pids.limit from config.json')
+    const u = oci.run(['update', '--pids-limit', '10', id])
+    t.equal(u.code, 0, u.stderr)
+    t.equal(readFileSync(pids, 'utf8').trim(), '10', 'update --pids-limit')
+    const r = oci.run(['update', '--resources', '-', id], { input: JSON.stringify({ pids: { limit: 20 } }) })
+    t.equal(r.code, 0, r.stderr)
+    t.equal(readFileSync(pids, 'utf8').trim(), '20', 'update --resources -')
+    t.equal(oci.run(['delete', '--force', id]).code, 0)
+    for (const m of ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/unified']) {
+      try {
+        rmdirSync(join(m, 'lite-oci-test'))
+      } catch {}
+    }
     await assertNoLeaks(t, before)
   })
 
