@@ -54,6 +54,9 @@ const GLOBAL_VALUE_FLAGS = ['--root', '--log', '--log-format', '--criu']
  * them alone (`exec ID sh -c 'x'`). Other commands pass through unchanged.
  */
 export function splitProcessArgs(argv: string[]): string[] {
+  // yargs does not take a lone "-" as an option's value: `update --resources - ID`
+  // (containerd's form) becomes `--resources=-`.
+  argv = argv.flatMap((word, i) => (word === '-' && (argv[i - 1] === '--resources' || argv[i - 1] === '-r') ? [] : word === '--resources' || word === '-r' ? (argv[i + 1] === '-' ? ['--resources=-'] : [word]) : [word]))
   let i = 0
   while (i < argv.length && argv[i]!.startsWith('-')) i += GLOBAL_VALUE_FLAGS.includes(argv[i]!) ? 2 : 1
   const command = argv[i]

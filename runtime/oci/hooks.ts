@@ -77,6 +77,13 @@ function processState(pid: number): string | undefined {
 
 const CONTAINER_NAMESPACES = ['mount', 'pid', 'uts', 'ipc', 'net', 'cgroup']
 
+/** lite's own permitted capabilities (a host's root may lack some, e.g. CAP_SYS_RESOURCE): what a hook keeps. */
+function ownCapabilities(): number[] {
+  const line = readFileSync('/proc/self/status', 'utf8').match(/^CapPrm:\s*([0-9a-f]+)$/m)
+  const mask = BigInt(`0x${line?.[1] ?? '0'}`)
+  return Array.from({ length: 64 }, (_, c) => c).filter((c) => (mask >> BigInt(c)) & 1n)
+}
+
 /**
  * Hooks inside the container's namespaces: each one is a process that joins those of
  * the container's init (`pid`), with the runtime's full privileges, its stdin a pipe
@@ -106,7 +113,7 @@ export function runContainerHooks(native: Native, kind: 'createContainer' | 'sta
         uid: 0,
         gid: 0,
         groups: [],
-        caps: Array.from({ length: native.probe().lastCap + 1 }, (_, c) => c),
+        caps: ownCapabilities(),
         noNewPrivs: false,
         rlimits: [],
         stubInit: false,

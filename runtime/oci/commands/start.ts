@@ -2,12 +2,39 @@
 // namespaces, then releases the init: one byte into exec.fifo, which it is blocked
 // reading (crun's way). The fifo goes, so `state` says "running" from then on.
 
-import { closeSync, openSync, unlinkSync, writeSync, constants as fsc } from 'node:fs'
+import { closeSync, openSync, readlinkSync, unlinkSync, writeSync, constants as fsc } from 'node:fs'
 import { loadNative } from '../../native/index.ts'
 import { NOT_RUNNING, OciError, warn, type OciGlobal } from '../errors.ts'
 import { stateOf } from '../launch.ts'
 import { runContainerHooks, runHostHooks } from '../hooks.ts'
 import { fifoPath, ociStatus, readRecord, type OciRecord } from '../state.ts'
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+/**
+ * Until the released init has exec'd the container's program: its /proc/PID/exe is no
+ * longer lite's own binary (it was a copy of this process until then), or it is gone.
+ * Bounded: a slow exec only makes the hooks run early.
+ */
+function awaitExec(pid: number, ms: number): void {
+  let lite: string
+  try {
+    lite = readlinkSync('/proc/self/exe')
+  } catch {
+    return
+  }
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    try {
+      if (readlinkSync(`/proc/${pid}/exe`) !== lite) return
+    } catch {
+      return
+    }
+    sleepMs(1)
+  }
+}
 
 export async function startCreated(rec: OciRecord, g: OciGlobal): Promise<void> {
   const status = ociStatus(g.root, rec)
@@ -38,6 +65,9 @@ export async function startCreated(rec: OciRecord, g: OciGlobal): Promise<void> 
   try {
     unlinkSync(fifo)
   } catch {}
+  // The poststart hooks come once the process has been executed (runtime spec; the
+  // runtime-tools poststart program checks the order of their output).
+  awaitExec(rec.pid, 2000)
   // poststart: a failure is a warning; the other hooks run and the container runs on (runtime spec).
   for (const failed of runHostHooks('poststart', rec.poststart, stateOf(rec, 'running', rec.ociVersion), { keepGoing: true })) warn(g, failed.message)
 }
