@@ -9,6 +9,7 @@
 import type { Argv, CommandModule } from 'yargs'
 import pkg from '../../package.json' with { type: 'json' }
 import { DEFAULT_OCI_ROOT, OciError, report, type OciGlobal } from './errors.ts'
+import { parseOciFast, type FastCall } from './fast-argv.ts'
 
 interface GlobalArgs {
   root: string
@@ -89,6 +90,15 @@ const lazy = {
   spec: () => import('./commands/spec.ts'),
 }
 
+/** What the engines call on every container, run without yargs (fast-argv.ts). */
+const FAST: Record<FastCall['command'], (a: Parsed, g: OciGlobal) => Promise<number>> = {
+  create: async (a, g) => (await lazy.create()).ociCreate(a, g),
+  start: async (a, g) => (await lazy.start()).ociStart(a, g),
+  state: async (a, g) => (await lazy.state()).ociStateCommand(a, g),
+  delete: async (a, g) => (await lazy.delete()).ociDelete(a, g),
+  kill: async (a, g) => (await lazy.kill()).ociKill(a, g),
+}
+
 type Cmd = CommandModule<GlobalArgs, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- each command has its own arguments
 
 const createFlags = (y: Argv<GlobalArgs>) =>
@@ -106,7 +116,7 @@ const commands: Cmd[] = [
     command: 'create <id>',
     describe: 'set up a container from a bundle; its init waits for `start`',
     builder: createFlags,
-    handler: act(async (a, g) => (await lazy.create()).ociCreate(a, g)),
+    handler: act(FAST.create),
   },
   {
     command: 'run <id>',
@@ -118,25 +128,25 @@ const commands: Cmd[] = [
     command: 'start <id>',
     describe: 'let a created container\'s process run',
     builder: (y) => y.positional('id', { type: 'string', demandOption: true }),
-    handler: act(async (a, g) => (await lazy.start()).ociStart(a, g)),
+    handler: act(FAST.start),
   },
   {
     command: 'state <id>',
     describe: 'the container\'s state as JSON (runtime spec)',
     builder: (y) => y.positional('id', { type: 'string', demandOption: true }),
-    handler: act(async (a, g) => (await lazy.state()).ociStateCommand(a, g)),
+    handler: act(FAST.state),
   },
   {
     command: 'kill <id> [signal]',
     describe: 'send a signal (default SIGTERM) to the init, or with --all to every process',
     builder: (y) => y.positional('id', { type: 'string', demandOption: true }).positional('signal', { type: 'string', default: 'SIGTERM' }).option('all', { alias: 'a', type: 'boolean', default: false }),
-    handler: act(async (a, g) => (await lazy.kill()).ociKill(a, g)),
+    handler: act(FAST.kill),
   },
   {
     command: 'delete <id>',
     describe: 'remove a stopped or created container (--force: a running one too)',
     builder: (y) => y.positional('id', { type: 'string', demandOption: true }).option('force', { alias: 'f', type: 'boolean', default: false }),
-    handler: act(async (a, g) => (await lazy.delete()).ociDelete(a, g)),
+    handler: act(FAST.delete),
   },
   {
     command: 'exec <id> [command..]',
@@ -226,8 +236,13 @@ const commands: Cmd[] = [
 ]
 
 export async function ociMain(argv: string[]): Promise<number> {
-  const { default: yargs } = await import('yargs')
   exitCode = 0
+  const fast = parseOciFast(argv)
+  if (fast) {
+    await act(FAST[fast.command])({ ...fast.global, ...fast.args })
+    return exitCode
+  }
+  const { default: yargs } = await import('yargs')
   let usage: string | undefined
   await yargs(splitProcessArgs(argv))
     .scriptName('lite-oci')
