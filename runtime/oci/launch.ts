@@ -26,7 +26,7 @@ import { runContainerHooks, runHostHooks } from './hooks.ts'
 import { buildOciPlan } from './plan.ts'
 import { ociCgroupPath } from './cgroup-path.ts'
 import type { OciSpec, OciState } from './spec.ts'
-import { checkId, containerDir, fifoPath, lockContainer, makeContainerDir, removeContainerDir, unlockContainer, writeRecord, type OciRecord } from './state.ts'
+import { checkId, fifoPath, lockContainer, makeContainerDir, removeContainerDir, unlockContainer, writeRecord, type OciRecord } from './state.ts'
 import { formatSpecErrors, readSpec } from './validate.ts'
 
 export interface CreateOptions {
@@ -268,5 +268,3 @@ export async function ociCreate(opts: CreateOptions, g: OciGlobal): Promise<numb
   await createContainer(opts, g)
   return 0
 }
-
-export { containerDir }
