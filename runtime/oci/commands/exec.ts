@@ -126,6 +126,10 @@ export async function ociExec(a: ExecOptions, g: OciGlobal): Promise<number> {
     joinPid: rec.pid,
     joinNs: undefined,
     readyWaitFd: undefined,
+    // the root exists already: nothing of its entry applies to a joining process
+    mountPrivate: undefined,
+    rootPropagation: undefined,
+    rootEntry: undefined,
     // Joined from here (below), before GO: inside, the container's /sys/fs/cgroup is read-only.
     cgroupTasks: [],
     cgroupV2Procs: undefined,
