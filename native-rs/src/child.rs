@@ -432,7 +432,7 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
             // lite would keep ~25 MB. Signals stay blocked through exec; it takes them
             // synchronously. Its image is CLOEXEC, like every fd of lite's.
             // No fd of lite's may live on in PID 1 (the state lock, a status pipe).
-            if let Err(Errno(e)) = mark_fds_cloexec(sys) {
+            if let Err(Errno(e)) = mark_fds_cloexec(sys, 3) {
                 let _ = sys.kill(pid, libc::SIGKILL);
                 return failed(Step::CloseFds, 1, e);
             }
@@ -469,7 +469,18 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     for fd in 0..=2 {
         step!(clear_nonblock(sys, fd), Step::Stdio, 2 + fd);
     }
-    step!(mark_fds_cloexec(sys), Step::CloseFds, 0);
+    step!(
+        mark_fds_cloexec(sys, p.first_unpassed_fd),
+        Step::CloseFds,
+        0
+    );
+    for fd in 3..p.first_unpassed_fd {
+        step!(
+            sys.fcntl(fd as c_int, libc::F_SETFD, 0).map(|_| ()),
+            Step::CloseFds,
+            3
+        );
+    }
     if !cwd_entered {
         mark(&fds, Step::Chdir, 0);
         step!(chdir_in_root(sys, &p.cwd), Step::Chdir, 0);
@@ -942,7 +953,12 @@ pub(crate) fn close_unneeded_fds<S: Sys>(sys: &S, p: &Prepared, fds: &ChildFds) 
     }
     let keep = &mut keep[..n];
     keep.sort_unstable();
-    let mut from: u32 = 3;
+    // --preserve-fds: the caller's 3..first stay; none of lite's own may be among them.
+    let first = p.first_unpassed_fd;
+    if keep.iter().any(|&k| (k as u32) < first) {
+        return Err(Errno(libc::EBADF));
+    }
+    let mut from: u32 = first;
     let mut ranges_ok = true;
     for &k in keep.iter().chain(core::iter::once(&c_int::MAX)) {
         let k = k as u32;
@@ -967,7 +983,7 @@ pub(crate) fn close_unneeded_fds<S: Sys>(sys: &S, p: &Prepared, fds: &ChildFds) 
         0,
     )?;
     let r = for_each_fd(sys, dir, |fd| {
-        if fd > 2 && fd != dir && !keep.contains(&fd) {
+        if fd >= first as c_int && fd != dir && !keep.contains(&fd) {
             let _ = sys.close(fd);
         }
     });
@@ -1110,9 +1126,9 @@ fn clear_nonblock<S: Sys>(sys: &S, fd: c_int) -> SysResult<()> {
 
 /// Marks every fd from 3 up close-on-exec. close_range(CLOEXEC) needs 5.11; older
 /// kernels walk /proc/self/fd (the container's own /proc by now).
-fn mark_fds_cloexec<S: Sys>(sys: &S) -> SysResult<()> {
+fn mark_fds_cloexec<S: Sys>(sys: &S, first: u32) -> SysResult<()> {
     const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
-    match sys.close_range(3, u32::MAX, CLOSE_RANGE_CLOEXEC) {
+    match sys.close_range(first, u32::MAX, CLOSE_RANGE_CLOEXEC) {
         Ok(()) => return Ok(()),
         // Before 5.11; EPERM: a seccomp filter (installed early, without no_new_privs)
         // that does not allow it.
@@ -1127,14 +1143,14 @@ fn mark_fds_cloexec<S: Sys>(sys: &S) -> SysResult<()> {
         Ok(fd) => fd,
         // No /proc in this container: fall back to a bounded sweep.
         Err(_) => {
-            for fd in 3..1024 {
+            for fd in first as c_int..1024 {
                 let _ = sys.fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC as _);
             }
             return Ok(());
         }
     };
     let r = for_each_fd(sys, dir, |fd| {
-        if fd >= 3 && fd != dir {
+        if fd >= first as c_int && fd != dir {
             let _ = sys.fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC as _);
         }
     });

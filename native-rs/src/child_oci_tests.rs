@@ -872,3 +872,51 @@ fn an_oci_mask_may_cover_a_path_on_any_filesystem() {
         sys.calls()
     );
 }
+
+// ---- --preserve-fds ----
+
+#[test]
+fn preserved_fds_stay_open_and_lose_close_on_exec() {
+    let mut plan = sample_plan();
+    plan.preserve_fds = Some(2);
+    let p = prepared(&plan);
+    let sys = RecordingSys::default();
+    // lite's own fds sit above the preserved 3 and 4
+    let fds = ChildFds {
+        sock: 10,
+        devnull: 11,
+        ..FDS
+    };
+    assert_eq!(run(&p, &sys, fds), Outcome::Exec);
+    let calls = sys.calls();
+    assert!(
+        calls.iter().any(|c| c == "close_range 5 0xffffffff 4"),
+        "{calls:#?}"
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|c| c == &format!("fcntl 3 {} 0", libc::F_SETFD)),
+        "{calls:#?}"
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|c| c == &format!("fcntl 4 {} 0", libc::F_SETFD)),
+        "{calls:#?}"
+    );
+}
+
+#[test]
+fn a_preserved_fd_may_not_be_one_of_lites_own() {
+    let mut plan = sample_plan();
+    plan.preserve_fds = Some(8);
+    let p = prepared(&plan);
+    let sys = RecordingSys::default();
+    assert!(
+        close_unneeded_fds(&sys, &p, &FDS).is_err(),
+        "the handshake socket is fd 3"
+    );
+    plan.ready_wait_fd = Some(5);
+    assert!(crate::plan::prepare(&plan, 40).is_err());
+}

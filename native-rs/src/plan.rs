@@ -211,6 +211,9 @@ pub struct Plan {
     /// An fd dup'd onto the app's fd 0 (a pipe holding the OCI state for a hook); not
     /// with `tty`; it wins over `stdin`.
     pub stdin_fd: Option<i32>,
+    /// OCI `--preserve-fds N`: the caller's fds 3..3+N reach the app open (not
+    /// close-on-exec); lite's own fds must all be above them.
+    pub preserve_fds: Option<u32>,
 }
 
 /// How the child enters the new root (Plan.root_entry).
@@ -342,6 +345,8 @@ pub struct Prepared {
     pub root_propagation: Option<libc::c_ulong>,
     pub root_entry: RootEntry,
     pub stdin_fd: Option<libc::c_int>,
+    /// The first fd that is not passed on: 3 + `preserve_fds`.
+    pub first_unpassed_fd: u32,
 }
 
 impl Prepared {
@@ -795,6 +800,20 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
     if plan.stdin_fd.is_some() && plan.tty {
         return Err(Error::InvalidPlan("stdinFd with tty".into()));
     }
+    let first_unpassed = 3 + plan.preserve_fds.unwrap_or(0).min(1 << 20);
+    for (what, fd) in [
+        ("readyWaitFd", plan.ready_wait_fd),
+        ("stdinFd", plan.stdin_fd),
+        ("outputFd", plan.output_fd),
+        ("initExeFd", plan.init_exe_fd),
+        ("netJoinFd", plan.net_join_fd),
+    ] {
+        if fd.is_some_and(|fd| (fd as u32) < first_unpassed) {
+            return Err(Error::InvalidPlan(format!(
+                "{what} is among the preserved fds"
+            )));
+        }
+    }
     let umask = plan.umask.unwrap_or(0o022);
     if umask > 0o777 {
         return Err(Error::InvalidPlan(format!(
@@ -897,6 +916,7 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         }),
         root_entry,
         stdin_fd: plan.stdin_fd,
+        first_unpassed_fd: 3 + plan.preserve_fds.unwrap_or(0).min(1 << 20),
     })
 }
 

@@ -457,6 +457,11 @@ export interface Plan {
    * with `tty`; it wins over `stdin`.
    */
   stdinFd?: number
+  /**
+   * OCI `--preserve-fds N`: the caller's fds 3..3+N reach the app open (not
+   * close-on-exec); lite's own fds must all be above them.
+   */
+  preserveFds?: number
 }
 
 /** Kernel features behind the fallbacks (clone3, pidfd, close_range, MFD_EXEC). */

@@ -9,7 +9,7 @@
 // state → pid file. Any failure undoes all of it: the init is killed, the cgroups and
 // the record dir removed.
 
-import { closeSync, existsSync, openSync, renameSync, statSync, writeFileSync, constants as fsc } from 'node:fs'
+import { closeSync, existsSync, fstatSync, openSync, readlinkSync, renameSync, statSync, writeFileSync, constants as fsc } from 'node:fs'
 import { posix } from 'node:path'
 import { allowDevice, createCgroups, placeCgroups, removeCgroupDirs, type CgroupPlacement } from '../cgroup/manager.ts'
 import { deviceNumbers } from '../config/resource-values.ts'
@@ -83,6 +83,28 @@ function confineDevices(native: Native, container: Container, cgroups: CgroupPla
   }
 }
 
+/**
+ * --preserve-fds N: the caller's fds 3..3+N-1 go to the container as they are, so they
+ * must be open (a number that is not would name whatever lite opens there).
+ */
+export function checkPreservedFds(n: number): void {
+  if (!Number.isSafeInteger(n) || n < 0 || n > 65536) throw new OciError(`--preserve-fds ${n}: give a count of fds from 0 to 65536`)
+  for (let fd = 3; fd < 3 + n; fd++) {
+    let target: string
+    try {
+      fstatSync(fd)
+      target = readlinkSync(`/proc/self/fd/${fd}`)
+    } catch {
+      throw new OciError(`--preserve-fds ${n}: fd ${fd} is not open`)
+    }
+    // Bun's event loop holds such fds of its own at the first free numbers: a count larger
+    // than what the caller passed would hand them to the container.
+    if (/^anon_inode:\[(eventpoll|eventfd|timerfd|signalfd)\]$/.test(target)) {
+      throw new OciError(`--preserve-fds ${n}: fd ${fd} was not passed by the caller (it is lite's own ${target})`)
+    }
+  }
+}
+
 /** Written once the process exists; atomically, since the engine may be polling it. */
 export function writePidFile(path: string, pid: number): void {
   const temp = `${path}.lite-tmp`
@@ -127,7 +149,7 @@ export async function createContainer(opts: CreateOptions, g: OciGlobal): Promis
   if (!read.spec) throw new OciError(formatSpecErrors(read.file, read.errors))
   const spec = read.spec
   refuseSystemd(g, spec.linux.cgroupsPath)
-  if (opts['preserve-fds'] > 0) throw new OciError('--preserve-fds is not supported by lite-oci yet')
+  checkPreservedFds(opts['preserve-fds'])
 
   const dir = makeContainerDir(g.root, opts.id)
   const native = await loadNative()
@@ -177,6 +199,7 @@ export async function createContainer(opts: CreateOptions, g: OciGlobal): Promis
     native.makeFifo(fifo, 0o600)
     fifoFd = openSync(fifo, fsc.O_RDONLY | fsc.O_NONBLOCK)
     plan.native.readyWaitFd = fifoFd
+    plan.native.preserveFds = opts['preserve-fds'] || undefined
     nsFds = openNamespaces(plan)
     if (nsFds.length) plan.native.joinNs = nsFds
 

@@ -49,7 +49,7 @@ export function bundleConfig(args: string[], extra: (c: Json) => void = () => {}
 
 interface Oci {
   root: string
-  run(args: string[], opts?: { input?: string; stdout?: number; timeout?: number; bin?: string }): { code: number; stdout: string; stderr: string }
+  run(args: string[], opts?: { input?: string; stdout?: number; timeout?: number; bin?: string; fds?: number[] }): { code: number; stdout: string; stderr: string }
   bundle(config: Json | string): string
 }
 
@@ -67,7 +67,7 @@ function ociFixture(t: Test): Oci {
     const err = openSync(join(io, `${n}.err`), 'w')
     const r = spawnSync(opts.bin ?? LITE, [...(opts.bin ? [] : ['oci']), '--root', root, ...args], {
       input: opts.input,
-      stdio: ['pipe', out, err],
+      stdio: ['pipe', out, err, ...(opts.fds ?? [])],
       timeout: opts.timeout ?? 30_000,
       env: { PATH: process.env.PATH },
     })
@@ -314,6 +314,24 @@ print(msg.decode(), out.decode().replace('\\r', ''), flush=True)
         rmdirSync(join(m, 'lite-oci-test'))
       } catch {}
     }
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('--preserve-fds: the caller\'s fds 3.. reach the container, and only those', async (t) => {
+    const before = snapshotHost()
+    const oci = ociFixture(t)
+    const bundle = oci.bundle(bundleConfig(['/bin/sh', '-c', 'echo through-fd3 >&3; ls /proc/self/fd | wc -l']))
+    const passed = join(bundle, 'fd3')
+    const fd = openSync(passed, 'w')
+    const r = oci.run(['run', '--preserve-fds', '1', '--bundle', bundle, uniqueName('oc')], { fds: [fd] })
+    t.equal(r.code, 0, r.stderr)
+    t.equal(readFileSync(passed, 'utf8'), 'through-fd3\n', 'fd 3 is the caller\'s file')
+    t.equal(r.stdout.trim(), '5', 'and no other fd of lite\'s reached it (0-3, and ls\'s own)')
+    const more = oci.run(['run', '--preserve-fds', '3', '--bundle', bundle, uniqueName('oc')], { fds: [fd] })
+    closeSync(fd)
+    t.equal(more.code, 1)
+    t.match(more.stderr, /--preserve-fds 3: fd 4 (is not open|was not passed by the caller)/, 'a count beyond what was passed is refused')
+    t.same(oci.run(['list', '-q']).stdout, '', 'nothing left')
     await assertNoLeaks(t, before)
   })
 

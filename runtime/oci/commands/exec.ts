@@ -12,7 +12,7 @@ import { startContainer } from '../../lifecycle/launch.ts'
 import { readHostFacts } from '../../host/facts.ts'
 import { NOT_RUNNING, OciError, warn, type OciGlobal } from '../errors.ts'
 import { ociFailure } from '../failure.ts'
-import { writePidFile } from '../launch.ts'
+import { checkPreservedFds, writePidFile } from '../launch.ts'
 import { buildOciPlan } from '../plan.ts'
 import { containerDir, ociStatus, readRecord } from '../state.ts'
 import { formatSpecErrors, parseSpec } from '../validate.ts'
@@ -31,6 +31,7 @@ export interface ExecOptions {
   'additional-gids': number[]
   cap: string[]
   'no-new-privs': boolean
+  'preserve-fds': number
 }
 
 type Json = Record<string, unknown>
@@ -87,6 +88,7 @@ function namespacesToJoin(pid: number): string[] {
 }
 
 export async function ociExec(a: ExecOptions, g: OciGlobal): Promise<number> {
+  checkPreservedFds(a['preserve-fds'])
   const rec = readRecord(g.root, a.id)
   const status = ociStatus(g.root, rec)
   if (status !== 'running' && status !== 'created') throw new OciError(status === 'paused' ? 'cannot exec in a paused container' : NOT_RUNNING)
@@ -126,6 +128,7 @@ export async function ociExec(a: ExecOptions, g: OciGlobal): Promise<number> {
     joinPid: rec.pid,
     joinNs: undefined,
     readyWaitFd: undefined,
+    preserveFds: a['preserve-fds'] || undefined,
     // the root exists already: nothing of its entry applies to a joining process
     mountPrivate: undefined,
     rootPropagation: undefined,
