@@ -796,7 +796,11 @@ fn op_in_root<S: Sys>(
             sys.close(fd)
         }
         OpKind::Mknod => with_parent(sys, root, &op.target, follow, |dir, name| {
-            ignore_exists(sys.mknodat(dir, name, op.mode, op.dev))
+            ignore_exists(sys.mknodat(dir, name, op.mode, op.dev))?;
+            match op.owner {
+                Some((uid, gid)) => sys.fchownat_nofollow(dir, name, uid, gid),
+                None => Ok(()),
+            }
         }),
         OpKind::Symlink => match &op.source {
             Some(content) => with_parent(sys, root, &op.target, follow, |dir, name| {

@@ -920,3 +920,31 @@ fn a_preserved_fd_may_not_be_one_of_lites_own() {
     plan.ready_wait_fd = Some(5);
     assert!(crate::plan::prepare(&plan, 40).is_err());
 }
+
+#[test]
+fn a_device_node_gets_its_owner() {
+    let mut plan = sample_plan();
+    plan.ops.push(FsOp {
+        kind: "mknod".into(),
+        target: "/dev/fuse".into(),
+        mode: libc::S_IFCHR | 0o660,
+        major: 10,
+        minor: 229,
+        resolve: Some("strict".into()),
+        uid: Some(1000),
+        gid: Some(5),
+        ..Default::default()
+    });
+    let p = prepared(&plan);
+    let sys = RecordingSys::default();
+    assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
+    let calls = sys.calls();
+    let mknod = calls
+        .iter()
+        .position(|c| c.starts_with("mknod") && c.contains("/dev/fuse"))
+        .unwrap();
+    assert!(
+        calls[mknod + 1].starts_with("chown") && calls[mknod + 1].ends_with("/dev/fuse 1000:5"),
+        "{calls:#?}"
+    );
+}

@@ -399,6 +399,14 @@ impl Sys for RecordingSys {
     fn mkdirat(&self, dirfd: c_int, name: &CStr, mode: u32) -> SysResult<()> {
         self.record("mkdirat", format!("{dirfd} {} {mode:o}", show(name)))
     }
+    fn fchownat_nofollow(&self, dirfd: c_int, name: &CStr, uid: u32, gid: u32) -> SysResult<()> {
+        let path = format!(
+            "{}/{}",
+            self.path_of(dirfd).trim_end_matches('/'),
+            show(name)
+        );
+        self.record("chown", format!("{path} {uid}:{gid}"))
+    }
     fn mknodat(&self, dirfd: c_int, name: &CStr, mode: u32, dev: u64) -> SysResult<()> {
         let path = format!(
             "{}/{}",

@@ -47,6 +47,9 @@ pub struct FsOp {
     /// "mask" of a path on any filesystem (an OCI config's maskedPaths); lite's own
     /// masks are refused anywhere but procfs and sysfs.
     pub mask_anywhere: Option<bool>,
+    /// "mknod" inside the root: the node's owner (OCI linux.devices uid/gid); absent: root.
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
 }
 
 /// One rule of a seccomp profile already resolved for this container (arch, caps,
@@ -273,6 +276,8 @@ pub struct PreparedOp {
     pub after_pivot: bool,
     pub resolve: Resolve,
     pub mask_anywhere: bool,
+    /// mknod: the node's owner, when not root
+    pub owner: Option<(u32, u32)>,
 }
 
 #[derive(Debug)]
@@ -472,6 +477,10 @@ fn prepare_op(i: usize, op: &FsOp) -> Result<PreparedOp> {
         after_pivot: op.after_pivot,
         resolve,
         mask_anywhere: op.mask_anywhere.unwrap_or(false),
+        owner: match (op.uid.unwrap_or(0), op.gid.unwrap_or(0)) {
+            (0, 0) => None,
+            ids => Some(ids),
+        },
     })
 }
 

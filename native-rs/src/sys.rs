@@ -77,6 +77,8 @@ pub trait Sys {
     fn openat2(&self, dirfd: c_int, path: &CStr, flags: c_int, resolve: u64) -> SysResult<c_int>;
     fn mkdirat(&self, dirfd: c_int, name: &CStr, mode: u32) -> SysResult<()>;
     fn mknodat(&self, dirfd: c_int, name: &CStr, mode: u32, dev: u64) -> SysResult<()>;
+    /// fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW): the owner of a node just made.
+    fn fchownat_nofollow(&self, dirfd: c_int, name: &CStr, uid: u32, gid: u32) -> SysResult<()>;
     fn symlinkat(&self, content: &CStr, dirfd: c_int, name: &CStr) -> SysResult<()>;
     /// readlinkat(fd, "", ...) of an O_PATH|O_NOFOLLOW fd: the link's own content.
     fn readlink_fd(&self, fd: c_int, buf: &mut [u8]) -> SysResult<usize>;
@@ -553,6 +555,19 @@ impl Sys for LinuxSys {
     fn mknodat(&self, dirfd: c_int, name: &CStr, mode: u32, dev: u64) -> SysResult<()> {
         check(unsafe { libc::syscall(libc::SYS_mknodat, dirfd, name.as_ptr(), mode, dev) })
             .map(drop)
+    }
+    fn fchownat_nofollow(&self, dirfd: c_int, name: &CStr, uid: u32, gid: u32) -> SysResult<()> {
+        check(unsafe {
+            libc::syscall(
+                libc::SYS_fchownat,
+                dirfd,
+                name.as_ptr(),
+                uid,
+                gid,
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        })
+        .map(drop)
     }
     fn symlinkat(&self, content: &CStr, dirfd: c_int, name: &CStr) -> SysResult<()> {
         check(unsafe { libc::syscall(libc::SYS_symlinkat, content.as_ptr(), dirfd, name.as_ptr()) })

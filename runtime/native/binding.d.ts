@@ -160,6 +160,9 @@ export interface FsOp {
    * masks are refused anywhere but procfs and sysfs.
    */
   maskAnywhere?: boolean
+  /** "mknod" inside the root: the node's owner (OCI linux.devices uid/gid); absent: root. */
+  uid?: number
+  gid?: number
 }
 
 /**

@@ -240,11 +240,9 @@ export function buildOciPlan(input: OciPlanInput): { plan?: LaunchPlan; errors: 
       const kind = d.type === 'b' ? S_IFBLK : d.type === 'p' ? S_IFIFO : S_IFCHR
       const major = d.type === 'p' ? 0 : d.major!
       const minor = d.type === 'p' ? 0 : d.minor!
-      if ((d.uid ?? 0) !== 0 || (d.gid ?? 0) !== 0) {
-        warnings.push(`${at}: ${path} is owned by root (0:0), not ${d.uid ?? 0}:${d.gid ?? 0}: lite cannot give device nodes an owner yet`)
-      }
       mkdirs(path, at)
-      add(fsOp({ kind: 'mknod', resolve: 'strict', target: path, mode: kind | ((d.fileMode ?? 0o666) & 0o7777), major, minor }), `create ${path} (${d.type} ${major}:${minor})`, at)
+      const owner = (d.uid ?? 0) !== 0 || (d.gid ?? 0) !== 0 ? { uid: d.uid ?? 0, gid: d.gid ?? 0 } : {}
+      add(fsOp({ kind: 'mknod', resolve: 'strict', target: path, mode: kind | ((d.fileMode ?? 0o666) & 0o7777), major, minor, ...owner }), `create ${path} (${d.type} ${major}:${minor})`, at)
     })
     add(fsOp({ kind: 'symlink', resolve: 'strict', source: 'pts/ptmx', target: '/dev/ptmx' }), 'link /dev/ptmx to pts/ptmx')
     const links = [...DEV_LINKS, ...(input.exists('/proc/kcore') ? [['core', '/proc/kcore'] as const] : [])]

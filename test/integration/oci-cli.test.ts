@@ -201,6 +201,11 @@ if (requireRootAndBuild(t)) {
     const r = oci.run(['run', '--bundle', bundle, uniqueName('oc')])
     t.equal(r.code, 3, `the container's code: ${r.stderr}`)
     t.equal(r.stdout, 'out\n', 'stdio goes straight to the container')
+    const owned = oci.bundle(bundleConfig(['/bin/stat', '-c', '%u:%g %a %t:%T', '/dev/owned'], (c) => {
+      ;(c.linux as Json).devices = [{ path: '/dev/owned', type: 'c', major: 1, minor: 3, fileMode: 0o620, uid: 1000, gid: 5 }]
+    }))
+    const d = oci.run(['run', '--bundle', owned, uniqueName('oc')])
+    t.equal(d.stdout, '1000:5 620 1:3\n', `linux.devices: the node, its mode and its owner: ${d.stderr}`)
     const missing = oci.bundle(bundleConfig(['/no/such/program']))
     const log = join(missing, 'log.json')
     const m = oci.run(['--log', log, '--log-format', 'json', 'run', '--bundle', missing, uniqueName('oc')])
