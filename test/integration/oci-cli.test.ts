@@ -201,6 +201,18 @@ if (requireRootAndBuild(t)) {
     const r = oci.run(['run', '--bundle', bundle, uniqueName('oc')])
     t.equal(r.code, 3, `the container's code: ${r.stderr}`)
     t.equal(r.stdout, 'out\n', 'stdio goes straight to the container')
+    // A supervisor's SIGTERM to lite-oci reaches the container.
+    const trapping = oci.bundle(bundleConfig(['/bin/sh', '-c', 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 0.1; done']))
+    const { spawn } = await import('node:child_process')
+    const fg = spawn(LITE, ['oci', '--root', oci.root, 'run', '--bundle', trapping, uniqueName('oc')], { stdio: ['ignore', 'pipe', 'inherit'] })
+    t.teardown(() => void fg.kill('SIGKILL'))
+    let fgOut = ''
+    fg.stdout!.on('data', (b: Buffer) => (fgOut += b.toString()))
+    const fgExit = new Promise<number | null>((resolve) => fg.on('exit', (code) => resolve(code)))
+    t.ok(await eventually(() => fgOut.includes('ready'), 5000), 'the foreground container runs')
+    fg.kill('SIGTERM')
+    t.equal(await fgExit, 7, 'SIGTERM to lite-oci run is forwarded; it exits with the container\'s code')
+    t.match(fgOut, /got-term/)
     const owned = oci.bundle(bundleConfig(['/bin/stat', '-c', '%u:%g %a %t:%T', '/dev/owned'], (c) => {
       ;(c.linux as Json).devices = [{ path: '/dev/owned', type: 'c', major: 1, minor: 3, fileMode: 0o620, uid: 1000, gid: 5 }]
     }))
