@@ -169,10 +169,13 @@ if (requireRootAndBuild(t)) {
     // test opens v1 itself, from the host, while the container waits for a go file.
     const c = writeConfig(t, BASE.replace('cmd = /bin/true\n', '') + `[mount]\nentry[] = {DIR} /x none bind,create=dir\n`)
     writeFileSync(c.path, readFileSync(c.path, 'utf8').replace('{DIR}', c.dir))
-    const script = 'i=0; until [ -e /x/go ] || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done; grep -c "a \\*:\\* rwm" /sys/fs/cgroup/devices/devices.list; mknod /dev/mem2 c 1 1; head -c 1 /dev/mem2 2>&1; cat /dev/null && echo null-ok; true'
+    const script = ': > /x/ready; i=0; until [ -e /x/go ] || [ $i -ge 200 ]; do sleep 0.05; i=$((i+1)); done; grep -c "a \\*:\\* rwm" /sys/fs/cgroup/devices/devices.list; mknod /dev/mem2 c 1 1; head -c 1 /dev/mem2 2>&1; cat /dev/null && echo null-ok; true'
     const bg = liteBackground(t, ['run', c.path, '--', '/bin/sh', '-c', script])
     const allow = `${home('devices')!.mountPoint}/lite/${c.name}/devices.allow`
     t.ok(await eventually(() => existsSync(allow), 10_000), 'the container cgroup is there')
+    // Once the app runs: lite writes its device rules before GO, and a host write of
+    // "a" before them would be overwritten.
+    t.ok(await eventually(() => existsSync(`${c.dir}/ready`), 10_000), 'the app runs')
     writeFileSync(allow, 'a')
     writeFileSync(`${c.dir}/go`, '')
     const r = await bg.done
