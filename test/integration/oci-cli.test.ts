@@ -4,7 +4,7 @@
 // codes); bad config.json files give the JSON path at fault and leave nothing behind.
 
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync, symlinkSync, writeFileSync, openSync, closeSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, symlinkSync, writeFileSync, openSync, closeSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { BUSYBOX, LITE, REPO, assertNoLeaks, eventually, requireRootAndBuild, snapshotHost, uniqueName } from '../support/integration.ts'
@@ -316,6 +316,14 @@ print(msg.decode(), out.decode().replace('\\r', ''), flush=True)
     const oci = ociFixture(t)
     const id = uniqueName('oc')
     const bundle = oci.bundle(bundleConfig(['/bin/sleep', '300'], (c) => ((c.linux as Json).cgroupsPath = `/lite-oci-test/${id}`)))
+    // The parent is the test's (lite never removes a parent): gone from every hierarchy, whatever happens.
+    t.teardown(() => {
+      for (const h of readdirSync('/sys/fs/cgroup')) {
+        try {
+          rmdirSync(join('/sys/fs/cgroup', h, 'lite-oci-test'))
+        } catch {}
+      }
+    })
     t.equal(oci.run(['run', '-d', '--bundle', bundle, id]).code, 0)
     const pids = ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/unified', '/sys/fs/cgroup'].map((m) => join(m, 'lite-oci-test', id, 'pids.max')).find((f) => existsSync(f))!
     t.equal(readFileSync(pids, 'utf8').trim(), '64', 'pids.limit from config.json')
@@ -326,11 +334,6 @@ print(msg.decode(), out.decode().replace('\\r', ''), flush=True)
     t.equal(r.code, 0, r.stderr)
     t.equal(readFileSync(pids, 'utf8').trim(), '20', 'update --resources -')
     t.equal(oci.run(['delete', '--force', id]).code, 0)
-    for (const m of ['/sys/fs/cgroup/pids', '/sys/fs/cgroup/unified']) {
-      try {
-        rmdirSync(join(m, 'lite-oci-test'))
-      } catch {}
-    }
     await assertNoLeaks(t, before)
   })
 
