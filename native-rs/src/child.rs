@@ -415,8 +415,20 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
 
     // [exec] init = yes: this process stays PID 1 as a reaper; the app goes on as PID 2.
     if p.stub_init {
+        // The app waits until PID 1 has exec'd the monitor image: before that, PID 1 is
+        // still this copy of lite, and /proc/1/environ and cmdline would show the app
+        // lite's own environment and arguments. The write end is CLOEXEC, so the exec
+        // closes it, and the app reads EOF (as does a PID 1 that fails and dies).
+        let [exec_barrier, exec_barrier_w] = step!(sys.pipe_cloexec(), Step::StubInit, 3);
         let pid = step!(sys.fork(), Step::StubInit, 0);
+        if pid == 0 {
+            let _ = sys.close(exec_barrier_w);
+            let mut byte = [0u8; 1];
+            while let Ok(1) = sys.read(exec_barrier, &mut byte) {}
+            let _ = sys.close(exec_barrier);
+        }
         if pid > 0 {
+            let _ = sys.close(exec_barrier);
             // The stub is a process of the container too: with no_new_privs the app
             // installs the filter just before exec (below), so the stub does it here,
             // while it can still report a failure.

@@ -478,7 +478,7 @@ fn the_stub_init_gets_the_filter_too() {
     let _ = run(&p, &sys, FDS);
     let names = sys.names();
     let fork = names.iter().position(|n| n == "fork").unwrap();
-    assert_eq!(&names[fork + 1], "seccomp");
+    assert_eq!(names[fork + 1..fork + 3], ["close", "seccomp"]);
     assert_eq!(names.last().unwrap(), "kill");
 }
 
@@ -579,6 +579,39 @@ fn stub_init_forks_and_the_app_goes_on() {
     let fork = names.iter().position(|n| n == "fork").unwrap();
     let reset = names.iter().position(|n| n == "reset_signals").unwrap();
     assert!(fork < reset, "the stub keeps every signal blocked");
+}
+
+#[test]
+fn the_app_waits_until_pid_1_has_execd_the_monitor() {
+    // Until then PID 1 is a copy of lite, whose environ and cmdline the app could read.
+    let mut plan = sample_plan();
+    plan.stub_init = true;
+    let sys = RecordingSys::default();
+    sys.set_fork_result(0);
+    sys.set_read_replies(104, &[Ok(b"x"), Ok(b"")]);
+    let (out, _) = run_names(&plan, &sys);
+    assert_eq!(out, Outcome::Exec);
+    let calls = sys.calls();
+    let at = |call: &str| calls.iter().position(|c| c == call).unwrap();
+    assert!(at("pipe2") < at("fork"));
+    assert!(at("fork") < at("close 105"), "the app drops the write end");
+    let reads = calls.iter().filter(|c| *c == "read 104").count();
+    assert_eq!(reads, 2, "it reads until EOF: {calls:#?}");
+    assert!(at("close 104") < at("reset_signals"));
+}
+
+#[test]
+fn the_stub_drops_the_read_end_before_its_exec() {
+    let mut plan = sample_plan();
+    plan.stub_init = true;
+    plan.init_exe_fd = Some(11);
+    let sys = RecordingSys::default();
+    sys.set_fork_result(7);
+    let _ = run(&prepared(&plan), &sys, FDS);
+    let calls = sys.calls();
+    let at = |call: &str| calls.iter().position(|c| c == call).unwrap();
+    assert!(at("close 104") < at("execveat 11"));
+    assert!(!calls.contains(&"read 104".to_string()));
 }
 
 #[test]

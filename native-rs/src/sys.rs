@@ -38,6 +38,8 @@ pub trait Sys {
     fn symlink(&self, target: &CStr, linkpath: &CStr) -> SysResult<()>;
     fn open(&self, path: &CStr, flags: c_int, mode: u32) -> SysResult<c_int>;
     fn close(&self, fd: c_int) -> SysResult<()>;
+    /// pipe2(O_CLOEXEC): [read end, write end].
+    fn pipe_cloexec(&self) -> SysResult<[c_int; 2]>;
     fn chdir(&self, path: &CStr) -> SysResult<()>;
     fn umask(&self, mask: u32) -> u32;
     fn pivot_root(&self, new_root: &CStr, put_old: &CStr) -> SysResult<()>;
@@ -285,6 +287,11 @@ impl Sys for LinuxSys {
     }
     fn close(&self, fd: c_int) -> SysResult<()> {
         check(unsafe { libc::syscall(libc::SYS_close, fd) }).map(drop)
+    }
+    fn pipe_cloexec(&self) -> SysResult<[c_int; 2]> {
+        let mut fds: [c_int; 2] = [-1, -1];
+        check(unsafe { libc::syscall(libc::SYS_pipe2, fds.as_mut_ptr(), libc::O_CLOEXEC) })
+            .map(|_| fds)
     }
     fn chdir(&self, path: &CStr) -> SysResult<()> {
         check(unsafe { libc::syscall(libc::SYS_chdir, path.as_ptr()) }).map(drop)
