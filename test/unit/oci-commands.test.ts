@@ -83,7 +83,9 @@ function fakeKernel(t: Test, box: string, ms: number): void {
   const timer = setInterval(() => {
     try {
       const freeze = fs.readFileSync(`${box}/cgroup.freeze`, 'utf8').trim()
-      fs.writeFileSync(`${box}/cgroup.events`, `populated 1\nfrozen ${freeze}\n`)
+      // r+ never creates the file: t.testdir's removal may run before this timer's
+      // teardown, and a file made again mid-removal would fail it (ENOTEMPTY).
+      fs.writeFileSync(`${box}/cgroup.events`, `populated 1\nfrozen ${freeze}\n`, { flag: 'r+' })
     } catch {}
   }, ms)
   t.teardown(() => clearInterval(timer))
