@@ -2,7 +2,7 @@
 // namespaces, then releases the init: one byte into exec.fifo, which it is blocked
 // reading (crun's way). The fifo goes, so `state` says "running" from then on.
 
-import { closeSync, openSync, readlinkSync, unlinkSync, writeSync, constants as fsc } from 'node:fs'
+import { closeSync, openSync, statSync, unlinkSync, writeSync, constants as fsc, type Stats } from 'node:fs'
 import { loadNative } from '../../native/index.ts'
 import { NOT_RUNNING, OciError, warn, type OciGlobal } from '../errors.ts'
 import { stateOf } from '../launch.ts'
@@ -16,19 +16,22 @@ function sleepMs(ms: number): void {
 /**
  * Until the released init has exec'd the container's program: its /proc/PID/exe is no
  * longer lite's own binary (it was a copy of this process until then), or it is gone.
+ * The files are compared, not their paths: seen from the host, the path of a binary on
+ * a mount that the container's pivot_root detached is relative to that mount.
  * Bounded: a slow exec only makes the hooks run early.
  */
 function awaitExec(pid: number, ms: number): void {
-  let lite: string
+  let lite: Stats
   try {
-    lite = readlinkSync('/proc/self/exe')
+    lite = statSync('/proc/self/exe')
   } catch {
     return
   }
   const deadline = Date.now() + ms
   while (Date.now() < deadline) {
     try {
-      if (readlinkSync(`/proc/${pid}/exe`) !== lite) return
+      const exe = statSync(`/proc/${pid}/exe`)
+      if (exe.ino !== lite.ino || exe.dev !== lite.dev) return
     } catch {
       return
     }
