@@ -325,9 +325,10 @@ export interface RunOptions {
   /** Move hugetlb to cgroup v1 around the run (crun 1.8 on a hybrid host). Default: when the runtime is crun. */
   hugetlbV1?: boolean
   /**
-   * Runs again of a program that failed (default 1): the suite has races of its own
+   * Runs again of a program that failed (default 2): the suite has races of its own
    * (poststart's hook vs the process, poststart_fail), and crun passes those about one
    * run in two; a program fails only when it fails every time. Flaky ones are marked.
+   * One retry was not enough on a loaded CI machine (poststart failed twice there).
    */
   retries?: number
   log?: (line: string) => void
@@ -341,7 +342,7 @@ export async function runSuite(name: string, runtime: string, opts: RunOptions):
 
 async function runAll(name: string, runtime: string, opts: RunOptions): Promise<SuiteResult> {
   const perProgramMs = opts.perProgramMs ?? 120_000
-  const retries = opts.retries ?? 1
+  const retries = opts.retries ?? 2
   const totalMs = opts.totalMs ?? 600_000
   const log = opts.log ?? (() => {})
   const work = join(OUT, 'work', name)
