@@ -12,6 +12,7 @@
 #![no_main]
 
 mod fs;
+mod health;
 mod init;
 mod logsink;
 mod mem;

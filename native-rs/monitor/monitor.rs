@@ -1,10 +1,11 @@
 //! The monitor proper: everything from "the app runs" to "lite exits".
 
 use crate::fs::{self, path};
+use crate::health::{HealthState, Transition};
 use crate::init::{exit_code, exit_signal};
 use crate::logsink::LogSink;
 use crate::policy::{next_restart, Ended};
-use crate::spec::{self, Spec};
+use crate::spec::{self, Restart, Spec};
 use crate::sys::{self, PollFd};
 use crate::nlrelease;
 use crate::text::{keyed_value, parse_hex, parse_int, Buf};
@@ -13,6 +14,7 @@ use crate::CStrs;
 const SPEC_MAX: usize = 32 * 1024;
 /// A post-stop hook gets this long before it is killed.
 const HOOK_TIMEOUT_MS: i64 = 30_000;
+const F_DUPFD: usize = 0;
 const F_SETFD: usize = 2;
 const F_SETFL: usize = 4;
 
@@ -70,12 +72,15 @@ impl Container<'_> {
 /// The stop policy's progress: a stop request, and when SIGKILL follows it.
 struct Stop {
     requested: bool,
+    /// Stopped by the monitor itself, unhealthy (health_on_unhealthy restart): not a
+    /// stop request, so that it starts again.
+    unhealthy: bool,
     /// monotonic ms; -1: no SIGKILL pending
     kill_at: i64,
 }
 
 impl Stop {
-    fn on_signal(&mut self, container: &Container, sig: i32, master: i32) {
+    fn on_signal(&mut self, container: &Container, sig: i32, master: i32, health: Option<&HealthState>) {
         let spec = container.spec;
         match sig {
             sys::SIGCHLD => {}
@@ -85,8 +90,11 @@ impl Stop {
                 container.signal(if sig == sys::SIGTERM { spec.stop_signal } else { sig });
                 if !self.requested {
                     self.requested = true;
-                    self.kill_at = sys::monotonic_ms() + spec.stop_timeout_ms;
-                    write_state(spec, Status::Stopping, spec.restarts, None);
+                    // An unhealthy container's stop may have set it already.
+                    if self.kill_at < 0 {
+                        self.kill_at = sys::monotonic_ms() + spec.stop_timeout_ms;
+                    }
+                    write_state(spec, Status::Stopping, spec.restarts, None, health);
                 }
             }
             sys::SIGWINCH => copy_window_size(master),
@@ -110,7 +118,7 @@ struct Outcome {
 }
 
 /// The state file: TS's fixed lines plus what the monitor knows.
-fn write_state(spec: &Spec, status: Status, restarts: i64, outcome: Option<&Outcome>) {
+fn write_state(spec: &Spec, status: Status, restarts: i64, outcome: Option<&Outcome>, health: Option<&HealthState>) {
     if spec.exec_only {
         return;
     }
@@ -128,6 +136,16 @@ fn write_state(spec: &Spec, status: Status, restarts: i64, outcome: Option<&Outc
     b.push(b"pid=").num(spec.pid as i64).push(b"\n");
     b.push(b"monitor_pid=").num(sys::getpid() as i64).push(b"\n");
     b.push(b"restarts=").num(restarts).push(b"\n");
+    if let Some(h) = health {
+        b.push(b"health=").push(h.status.text()).push(b"\n");
+        b.push(b"health_failures=").num(h.streak).push(b"\n");
+        b.push(b"health_checks=").num(h.checks).push(b"\n");
+        // Only once there is a last check.
+        if h.checks > 0 {
+            b.push(b"health_last_exit=").num(h.last_exit).push(b"\n");
+            b.push(b"health_last_ms=").num(h.last_ms).push(b"\n");
+        }
+    }
     if let Some(o) = outcome {
         b.push(b"exit_code=").num(o.code as i64).push(b"\n");
         b.push(b"exit_signal=").num(o.signal as i64).push(b"\n");
@@ -202,12 +220,13 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
     }
     let container = Container { spec };
     let began = sys::monotonic_ms();
-    write_state(spec, Status::Running, spec.restarts, None);
+    let mut checks = Checks::new(spec, began);
+    write_state(spec, Status::Running, spec.restarts, None, health(&checks));
     let mut sink = LogSink::new(spec.log_target, spec.state_dir, spec.name, spec.log_size);
 
-    let mut stop = Stop { requested: false, kill_at: -1 };
+    let mut stop = Stop { requested: false, unhealthy: false, kill_at: -1 };
     if spec.pending_signal > 0 {
-        stop.on_signal(&container, spec.pending_signal, spec.tty_master);
+        stop.on_signal(&container, spec.pending_signal, spec.tty_master, health(&checks));
     }
     let mut master = spec.tty_master;
     // A resize after lite's copy but before exec reached no handler (Bun's other threads
@@ -226,7 +245,10 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
             PollFd { fd: if stdin_open { 0 } else { -1 }, events: sys::POLLIN, revents: 0 },
             PollFd { fd: log_fd, events: sys::POLLIN, revents: 0 },
         ];
-        let timeout = if stop.kill_at >= 0 { (stop.kill_at - sys::monotonic_ms()).max(0) } else { -1 };
+        // Until the stop's SIGKILL or the checks' next step, whichever comes first (-1: none).
+        let check_at = checks.as_ref().map_or(-1, |c| c.wake_at(spec, !stop.requested && !stop.unhealthy));
+        let wake = if stop.kill_at < 0 || (0..stop.kill_at).contains(&check_at) { check_at } else { stop.kill_at };
+        let timeout = if wake >= 0 { (wake - sys::monotonic_ms()).max(0) } else { -1 };
         let _ = sys::poll(&mut fds, timeout);
         if stop.kill_at >= 0 && sys::monotonic_ms() >= stop.kill_at {
             container.signal(sys::SIGKILL);
@@ -236,7 +258,7 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
             let mut info = [0u8; 128];
             while let Ok(128) = sys::read(sfd, &mut info) {
                 let sig = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]) as i32;
-                stop.on_signal(&container, sig, master);
+                stop.on_signal(&container, sig, master, health(&checks));
             }
         }
         if fds[1].revents != 0 && relay(master, 1, &mut io, None) == Relayed::Closed {
@@ -251,9 +273,20 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
             sys::close(log_fd);
             log_fd = -1;
         }
+        // A finished check's SIGCHLD woke the poll, or a check is due; none starts
+        // once the container is being stopped.
+        if let Some(c) = checks.as_mut() {
+            if let Some(t) = c.step(spec, began, !stop.requested && !stop.unhealthy) {
+                checked(&container, &mut stop, &mut sink, &c.state, t);
+            }
+        }
         status = container.reap();
     }
     let status = status.unwrap_or(125 << 8);
+    // A check of an ended container has nothing to say.
+    if let Some(c) = checks.as_mut() {
+        c.cancel();
+    }
     let ran_ms = sys::monotonic_ms() - began;
 
     // What the container wrote last is still in the pty or the pipe.
@@ -297,14 +330,17 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
     sink.finish();
 
     let ended = Ended { exit_code: outcome.code, stop_requested: stop.requested, ran_ms };
-    if let Some(delay) = next_restart(spec.restart, spec.restart_max, spec.restarts, spec.backoff_ms, &ended) {
-        write_state(spec, Status::Restarting, spec.restarts + 1, Some(&outcome));
+    // Stopped for being unhealthy: it starts again whatever the policy says (a stop
+    // request meanwhile still wins); restart_max and the back-off still apply.
+    let policy = if stop.unhealthy { Restart::Always } else { spec.restart };
+    if let Some(delay) = next_restart(policy, spec.restart_max, spec.restarts, spec.backoff_ms, &ended) {
+        write_state(spec, Status::Restarting, spec.restarts + 1, Some(&outcome), health(&checks));
         if wait_unless_stopped(sfd, delay) {
             restart(spec, env, delay);
         }
     }
     if spec.keep_state {
-        write_state(spec, Status::Exited, spec.restarts, Some(&outcome));
+        write_state(spec, Status::Exited, spec.restarts, Some(&outcome), health(&checks));
     } else if !spec.exec_only {
         let mut dir = path(&[spec.state_dir]);
         let _ = fs::remove_tree(&mut dir, 4);
@@ -444,7 +480,7 @@ fn release_network(spec: &Spec, sfd: i32, code: i32) -> i32 {
         }
     }
     if !spec.release.is_empty() {
-        run_command(spec, sfd, code, spec.name, b": network release: ", spec.release.split(|&c| c == 0x1f));
+        run_command(spec, sfd, code, spec.name, b": network release: ", spec.release);
     }
     -1
 }
@@ -492,44 +528,23 @@ fn release_rules(hex: &[u8]) -> Option<i32> {
 /// Each spec entry is "FILE:LINE" then the argv, separated by 0x1f.
 fn run_hooks(spec: &Spec, sfd: i32, code: i32) {
     for hook in spec.hooks.iter() {
-        let mut parts = hook.split(|&c| c == 0x1f);
-        let at = parts.next().unwrap_or(b"?");
-        run_command(spec, sfd, code, at, b": [hook] post-stop: ", parts);
+        let (at, words) = match hook.iter().position(|&c| c == 0x1f) {
+            Some(i) => (&hook[..i], &hook[i + 1..]),
+            None => (hook, &b""[..]),
+        };
+        run_command(spec, sfd, code, at, b": [hook] post-stop: ", words);
     }
 }
 
-/// Runs one command (fork, exec, a bounded wait) with the hook environment; a failure
-/// is said as AT WHAT CMD ...
-fn run_command<'a>(spec: &Spec, sfd: i32, code: i32, at: &[u8], what: &[u8], parts: impl Iterator<Item = &'a [u8]>) {
-    let mut argv_buf = Buf::<4096>::new();
-    let mut starts = [0usize; 64];
-    let mut argc = 0;
-    for a in parts {
-        if argc == starts.len() - 1 {
-            break;
-        }
-        starts[argc] = argv_buf.len();
-        argv_buf.push(a).push(b"\0");
-        argc += 1;
-    }
-    if argc == 0 {
+/// Runs one command (its words separated by 0x1f: fork, exec, a bounded wait) with the
+/// hook environment; a failure is said as AT WHAT CMD ...
+fn run_command(spec: &Spec, sfd: i32, code: i32, at: &[u8], what: &[u8], words: &[u8]) {
+    let Some(cmd) = Command::new(spec, words, Some(code)) else {
+        say(&[at, what, b"no command, or too long a one"]);
         return;
-    }
-    let mut pid_var = Buf::<64>::new();
-    pid_var.push(b"LITE_PID=").num(spec.pid as i64).push(b"\0");
-    let mut code_var = Buf::<64>::new();
-    code_var.push(b"LITE_EXIT_CODE=").num(code as i64).push(b"\0");
-    let mut envp = [core::ptr::null::<u8>(); spec::MAX_LIST + 3];
-    let mut envc = 0;
-    for e in spec.env.iter() {
-        // Spec values end at a NUL (the newlines became NULs, see `terminate`).
-        envp[envc] = e.as_ptr();
-        envc += 1;
-    }
-    envp[envc] = pid_var.as_bytes().as_ptr();
-    envp[envc + 1] = code_var.as_bytes().as_ptr();
+    };
     let pid = match sys::fork() {
-        Ok(0) => exec_hook(&argv_buf, &starts[..argc], &envp, spec),
+        Ok(0) => cmd.exec(spec),
         Ok(pid) => pid as i32,
         Err(_) => {
             say(&[at, what, b"cannot fork"]);
@@ -537,43 +552,217 @@ fn run_command<'a>(spec: &Spec, sfd: i32, code: i32, at: &[u8], what: &[u8], par
         }
     };
     let status = wait_child(pid, sfd, HOOK_TIMEOUT_MS);
-    let cmd = first_arg(&argv_buf);
+    let name = cmd.name();
     match status {
         Some(0) => {}
-        Some(s) if exit_signal(s) != 0 => say(&[at, what, cmd, b" was killed by a signal"]),
-        Some(s) if exit_code(s) == 127 => say(&[at, what, cmd, b" could not be run"]),
+        Some(s) if exit_signal(s) != 0 => say(&[at, what, name, b" was killed by a signal"]),
+        Some(s) if exit_code(s) == 127 => say(&[at, what, name, b" could not be run"]),
         Some(s) => {
             let mut b = Buf::<16>::new();
             b.num(exit_code(s) as i64);
-            say(&[at, what, cmd, b" exited with ", b.as_bytes()]);
+            say(&[at, what, name, b" exited with ", b.as_bytes()]);
         }
-        None => say(&[at, what, cmd, b" took too long and was killed"]),
+        None => say(&[at, what, name, b" took too long and was killed"]),
     }
 }
 
-fn first_arg<const N: usize>(argv_buf: &Buf<N>) -> &[u8] {
-    argv_buf.as_bytes().split(|&c| c == 0).next().unwrap_or(b"")
+const MAX_ARGS: usize = 63;
+
+/// A host command (a post-stop hook, the network release, the health check) and the
+/// hook environment's own variables, made before fork; the child makes the pointers.
+struct Command {
+    /// The words, each ending at a NUL.
+    argv: Buf<4096>,
+    argc: usize,
+    /// LITE_PID and, once the container has ended, LITE_EXIT_CODE, each ending at a NUL.
+    vars: Buf<64>,
 }
 
-fn exec_hook(argv_buf: &Buf<4096>, starts: &[usize], envp: &[*const u8], spec: &Spec) -> ! {
-    let _ = sys::sigprocmask(2, 0);
-    let base = argv_buf.as_bytes().as_ptr();
-    let mut argv = [core::ptr::null::<u8>(); 64];
-    for (i, &s) in starts.iter().enumerate() {
-        argv[i] = unsafe { base.add(s) };
+impl Command {
+    /// From words separated by 0x1f; None if empty, or if more than fits (a cut word
+    /// would lose its NUL).
+    fn new(spec: &Spec, words: &[u8], code: Option<i32>) -> Option<Command> {
+        let mut c = Command { argv: Buf::new(), argc: 1, vars: Buf::new() };
+        for b in words {
+            if *b == 0x1f {
+                c.argc += 1;
+            }
+            c.argv.push(if *b == 0x1f { b"\0" } else { core::slice::from_ref(b) });
+        }
+        c.argv.push(b"\0");
+        c.vars.push(b"LITE_PID=").num(spec.pid as i64).push(b"\0");
+        if let Some(code) = code {
+            c.vars.push(b"LITE_EXIT_CODE=").num(code as i64).push(b"\0");
+        }
+        (!words.is_empty() && c.argc <= MAX_ARGS && !c.argv.overflowed).then_some(c)
     }
-    let cmd = first_arg(argv_buf);
-    if cmd.contains(&b'/') {
-        sys::execve(argv[0], argv.as_ptr(), envp.as_ptr());
-    } else {
-        // PATH from the hook environment, as spawnSync would search it.
-        let path_var = spec.env.iter().find(|e| e.starts_with(b"PATH=")).map(|e| &e[5..]).unwrap_or(b"/usr/sbin:/usr/bin:/sbin:/bin");
-        for dir in path_var.split(|&c| c == b':') {
-            let mut p = path(&[dir, b"/", cmd]);
-            sys::execve(p.c_str().as_ptr(), argv.as_ptr(), envp.as_ptr());
+
+    fn name(&self) -> &[u8] {
+        self.argv.as_bytes().split(|&c| c == 0).next().unwrap_or(b"")
+    }
+
+    /// In the child: execs it with every signal unblocked and the environment
+    /// spec.env plus the variables; exits 127 if it cannot.
+    fn exec(&self, spec: &Spec) -> ! {
+        let _ = sys::sigprocmask(2, 0);
+        let mut argv = [core::ptr::null::<u8>(); MAX_ARGS + 1];
+        for (p, w) in argv.iter_mut().zip(self.argv.as_bytes().split(|&c| c == 0).take(self.argc)) {
+            *p = w.as_ptr();
+        }
+        // Spec values end at a NUL (read_spec made the newlines NULs), as the variables do.
+        let vars = self.vars.as_bytes().split(|&c| c == 0).filter(|v| !v.is_empty());
+        let mut envp = [core::ptr::null::<u8>(); spec::MAX_LIST + 3];
+        for (p, e) in envp.iter_mut().zip(spec.env.iter().chain(vars)) {
+            *p = e.as_ptr();
+        }
+        let cmd = self.name();
+        if cmd.contains(&b'/') {
+            sys::execve(argv[0], argv.as_ptr(), envp.as_ptr());
+        } else {
+            // PATH from the hook environment, as spawnSync would search it.
+            let path_var = spec.env.iter().find(|e| e.starts_with(b"PATH=")).map(|e| &e[5..]).unwrap_or(b"/usr/sbin:/usr/bin:/sbin:/bin");
+            for dir in path_var.split(|&c| c == b':') {
+                let mut p = path(&[dir, b"/", cmd]);
+                sys::execve(p.c_str().as_ptr(), argv.as_ptr(), envp.as_ptr());
+            }
+        }
+        sys::exit(127)
+    }
+}
+
+/// The health checks (spec.health_cmd): the one that runs, or when the next starts.
+struct Checks {
+    cmd: Command,
+    state: HealthState,
+    /// The running check; -1: none runs.
+    pid: i32,
+    /// monotonic ms: when the running check started, or when the next one may.
+    at: i64,
+}
+
+fn health(checks: &Option<Checks>) -> Option<&HealthState> {
+    checks.as_ref().map(|c| &c.state)
+}
+
+impl Checks {
+    /// None without a health check (then nothing of health is in the state either).
+    fn new(spec: &Spec, began: i64) -> Option<Checks> {
+        if spec.health_cmd.is_empty() || spec.exec_only {
+            return None;
+        }
+        let Some(cmd) = Command::new(spec, spec.health_cmd, None) else {
+            say(&[b"the health check of ", spec.name, b" is too long to run"]);
+            return None;
+        };
+        Some(Checks { cmd, state: HealthState::new(), pid: -1, at: began + spec.health_interval_ms })
+    }
+
+    /// When the poll must wake for the checks (monotonic ms; -1: no need): the running
+    /// check's deadline, else the next one's start if one may start.
+    fn wake_at(&self, spec: &Spec, may_start: bool) -> i64 {
+        if self.pid >= 0 {
+            self.at + spec.health_timeout_ms
+        } else if may_start {
+            self.at
+        } else {
+            -1
         }
     }
-    sys::exit(127)
+
+    /// Starts a check when one is due, or takes the running one's result; what the
+    /// result changed once a check has completed.
+    fn step(&mut self, spec: &Spec, began: i64, may_start: bool) -> Option<Transition> {
+        let now = sys::monotonic_ms();
+        let exit = if self.pid < 0 {
+            if !may_start || now < self.at {
+                return None;
+            }
+            self.at = now;
+            match sys::fork() {
+                Ok(0) => {
+                    check_stdio(spec);
+                    self.cmd.exec(spec)
+                }
+                Ok(pid) => {
+                    self.pid = pid as i32;
+                    return None;
+                }
+                // Not run: a failure, as an exec's would be.
+                Err(_) => 127,
+            }
+        } else {
+            // Its own pid only: the container's first process is reaped by pid too.
+            match sys::wait4(self.pid, sys::WNOHANG) {
+                Ok((p, s)) if p == self.pid => exit_code(s) as i64,
+                _ if now >= self.at + spec.health_timeout_ms => {
+                    self.cancel();
+                    -1
+                }
+                _ => return None,
+            }
+        };
+        self.pid = -1;
+        let t = self.state.on_result(exit == 0, exit, now - self.at, self.at - began, spec.health_start_period_ms, spec.health_retries);
+        self.at = now + spec.health_interval_ms;
+        Some(t)
+    }
+
+    /// Kills the running check, if any, and reaps it.
+    fn cancel(&mut self) {
+        if self.pid >= 0 {
+            let _ = sys::kill(self.pid, sys::SIGKILL);
+            let _ = sys::wait4(self.pid, 0);
+            self.pid = -1;
+        }
+    }
+}
+
+/// In a check's child: stdin from /dev/null, stdout and stderr to the state dir's
+/// health.log, emptied first, so that it holds the last check's output.
+fn check_stdio(spec: &Spec) {
+    let null = sys::openat(sys::AT_FDCWD, b"/dev/null\0", sys::O_RDONLY, 0).unwrap_or(-1);
+    let mut p = path(&[spec.state_dir, b"/health.log"]);
+    let out = sys::openat(sys::AT_FDCWD, p.c_str(), sys::O_WRONLY | sys::O_CREAT | sys::O_TRUNC | sys::O_NOFOLLOW, 0o644).unwrap_or(null);
+    // In this order: an fd opened at 0, 1 or 2 (one was closed) is taken before it is replaced.
+    for (fd, to) in [(null, 0), (out, 1), (out, 2)] {
+        if fd == to {
+            // openat set close-on-exec.
+            let _ = sys::fcntl(fd, F_SETFD, 0);
+        } else if fd >= 0 {
+            sys::close(to);
+            // The lowest free fd from `to` is `to`; a dup is open across exec.
+            let _ = sys::fcntl(fd, F_DUPFD, to as usize);
+        }
+    }
+}
+
+/// A completed check: a line in the log when the health changed (but not for the usual
+/// start), the stop of an unhealthy container that is to start again, and the state.
+fn checked(container: &Container, stop: &mut Stop, sink: &mut LogSink, h: &HealthState, t: Transition) {
+    let spec = container.spec;
+    let restart = t == Transition::BecameUnhealthy && spec.health_restart && !stop.requested;
+    if restart {
+        // As a stop request, but not one: the restart follows.
+        stop.unhealthy = true;
+        container.signal(spec.stop_signal);
+        stop.kill_at = sys::monotonic_ms() + spec.stop_timeout_ms;
+    }
+    if t == Transition::BecameUnhealthy || t == Transition::Recovered {
+        let mut b = Buf::<256>::new();
+        b.push(b"lite: ").push(spec.name);
+        if t == Transition::Recovered {
+            b.push(b" is healthy");
+        } else {
+            b.push(b" is unhealthy: ").num(h.streak).push(b" checks failed in a row");
+        }
+        if restart {
+            b.push(b"; restarting it");
+        }
+        sink.note(b.push(b"\n").as_bytes());
+    }
+    // Every check, so that health_checks counts them.
+    let status = if stop.requested || stop.unhealthy { Status::Stopping } else { Status::Running };
+    write_state(spec, status, spec.restarts, None, Some(h));
 }
 
 /// Waits for a child of the monitor, killing it after `timeout_ms`; None on timeout.

@@ -100,6 +100,20 @@ pub struct Spec<'a> {
     /// `lite net-release NAME`, its words separated by 0x1f: run when the container ends
     /// if there is no `nft_release`, or it failed.
     pub release: &'a [u8],
+    /// The health check: the argv the monitor runs on the host (`lite exec NAME -- CMD`),
+    /// its words separated by 0x1f. Empty: no health checks, and no health in the state.
+    pub health_cmd: &'a [u8],
+    /// From the start to the first check, and from each check's end to the next.
+    pub health_interval_ms: i64,
+    /// A check that takes longer is killed, and has failed.
+    pub health_timeout_ms: i64,
+    /// Failed checks in a row that make the container unhealthy.
+    pub health_retries: i64,
+    /// Failures this soon after the start do not count while it is still starting.
+    pub health_start_period_ms: i64,
+    /// `health_on_unhealthy restart`: an unhealthy container is stopped and started
+    /// again, whatever its restart policy (restart_max and the back-off still apply).
+    pub health_restart: bool,
 }
 
 /// A claim's fd: a number above stdio that fits an int.
@@ -166,6 +180,12 @@ pub fn parse(text: &[u8]) -> Result<Spec<'_>, SpecError> {
         claim_paths: List::new(),
         nft_release: &[],
         release: &[],
+        health_cmd: &[],
+        health_interval_ms: 30_000,
+        health_timeout_ms: 30_000,
+        health_retries: 3,
+        health_start_period_ms: 0,
+        health_restart: false,
     };
     for (i, line) in text.split(|&c| c == b'\n' || c == 0).enumerate() {
         if line.is_empty() {
@@ -232,6 +252,18 @@ pub fn parse(text: &[u8]) -> Result<Spec<'_>, SpecError> {
             b"claim" => return Err(bad),
             b"nft_release" => s.nft_release = value,
             b"release" => s.release = value,
+            b"health_cmd" => s.health_cmd = value,
+            b"health_interval_ms" => s.health_interval_ms = int()?,
+            b"health_timeout_ms" => s.health_timeout_ms = int()?,
+            b"health_retries" => s.health_retries = int()?,
+            b"health_start_period_ms" => s.health_start_period_ms = int()?,
+            b"health_on_unhealthy" => {
+                s.health_restart = match value {
+                    b"none" => false,
+                    b"restart" => true,
+                    _ => return Err(bad),
+                }
+            }
             // Unknown keys are ignored: an older monitor can read a newer spec.
             _ => {}
         }

@@ -24,6 +24,9 @@ pub mod wait;
 
 // The monitor's pure parts (monitor/: no_std, its own binary), tested here with std.
 #[cfg(test)]
+#[path = "../monitor/health.rs"]
+mod health;
+#[cfg(test)]
 mod monitor_tests;
 #[cfg(test)]
 #[path = "../monitor/nlrelease.rs"]

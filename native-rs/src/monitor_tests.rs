@@ -1,5 +1,7 @@
-//! The monitor's spec parsing, text helpers and restart policy, run with std.
+//! The monitor's spec parsing, text helpers, restart policy and health checks, run with
+//! std.
 
+use crate::health::{Health, HealthState, Transition};
 use crate::monitor::MONITOR;
 use crate::policy::{next_restart, Ended, FIRST_BACKOFF_MS, MAX_BACKOFF_MS};
 use crate::spec::{parse, LogTarget, Restart, SpecError};
@@ -216,4 +218,113 @@ fn claim_paths_and_the_nft_release_are_read() {
     let long = "00".repeat(crate::nlrelease::RELEASE_MAX + 1);
     assert_eq!(parse_hex(long.as_bytes(), &mut out), None);
     assert_eq!(parse_hex(b"0A", &mut out), None);
+}
+
+#[test]
+fn health_keys_are_read_with_docker_defaults() {
+    let s = parse(b"name a\nstate_dir /x\npid 3\n").unwrap();
+    assert_eq!(s.health_cmd, b"");
+    assert_eq!(
+        (
+            s.health_interval_ms,
+            s.health_timeout_ms,
+            s.health_retries,
+            s.health_start_period_ms,
+            s.health_restart
+        ),
+        (30_000, 30_000, 3, 0, false)
+    );
+    let s = parse(
+        b"name a\nstate_dir /x\npid 3\nhealth_cmd /usr/bin/lite\x1fexec\x1fa\x1f--\x1ftrue\n\
+          health_interval_ms 500\nhealth_timeout_ms 200\nhealth_retries 2\n\
+          health_start_period_ms 1000\nhealth_on_unhealthy restart\n",
+    )
+    .unwrap();
+    assert_eq!(
+        s.health_cmd.split(|&c| c == 0x1f).collect::<Vec<_>>(),
+        vec![&b"/usr/bin/lite"[..], b"exec", b"a", b"--", b"true"]
+    );
+    assert_eq!(
+        (
+            s.health_interval_ms,
+            s.health_timeout_ms,
+            s.health_retries,
+            s.health_start_period_ms,
+            s.health_restart
+        ),
+        (500, 200, 2, 1000, true)
+    );
+    let none = parse(b"name a\nstate_dir /x\npid 3\nhealth_on_unhealthy none\n").unwrap();
+    assert!(!none.health_restart);
+    assert_eq!(
+        parse(b"name a\nstate_dir /x\npid 3\nhealth_on_unhealthy stop\n").err(),
+        Some(SpecError::Line(4))
+    );
+    assert_eq!(
+        parse(b"name a\nstate_dir /x\npid 3\nhealth_retries three\n").err(),
+        Some(SpecError::Line(4))
+    );
+}
+
+/// A check that passed or failed (exit 1), `at` ms after the start; start period 1 s,
+/// 3 retries.
+fn check(h: &mut HealthState, passed: bool, at: i64) -> Transition {
+    h.on_result(passed, if passed { 0 } else { 1 }, 5, at, 1000, 3)
+}
+
+#[test]
+fn failures_in_the_start_period_do_not_count_while_starting() {
+    let mut h = HealthState::new();
+    assert_eq!(h.status, Health::Starting);
+    for at in [0, 300, 600, 900] {
+        assert_eq!(check(&mut h, false, at), Transition::None);
+    }
+    assert_eq!((h.status, h.streak, h.checks), (Health::Starting, 0, 4));
+    // After it, they do.
+    assert_eq!(check(&mut h, false, 1000), Transition::None);
+    assert_eq!(check(&mut h, false, 1300), Transition::None);
+    assert_eq!(h.streak, 2);
+    assert_eq!(check(&mut h, false, 1600), Transition::BecameUnhealthy);
+    assert_eq!((h.status, h.streak, h.checks), (Health::Unhealthy, 3, 7));
+    assert_eq!(h.status.text(), b"unhealthy");
+}
+
+#[test]
+fn a_pass_makes_it_healthy_and_resets_the_streak() {
+    let mut h = HealthState::new();
+    // A pass in the start period counts: healthy at once.
+    assert_eq!(check(&mut h, true, 100), Transition::BecameHealthy);
+    assert_eq!((h.status, h.last_exit, h.last_ms), (Health::Healthy, 0, 5));
+    // Once healthy, the start period no longer protects it.
+    assert_eq!(check(&mut h, false, 200), Transition::None);
+    assert_eq!(check(&mut h, false, 300), Transition::None);
+    assert_eq!((h.status, h.streak, h.last_exit), (Health::Healthy, 2, 1));
+    assert_eq!(check(&mut h, true, 400), Transition::None);
+    assert_eq!(h.streak, 0);
+    for at in [500, 600] {
+        assert_eq!(check(&mut h, false, at), Transition::None);
+    }
+    assert_eq!(check(&mut h, false, 700), Transition::BecameUnhealthy);
+    // More failures change nothing but the count.
+    assert_eq!(check(&mut h, false, 800), Transition::None);
+    assert_eq!((h.status, h.streak, h.checks), (Health::Unhealthy, 4, 8));
+    // A timeout is a failure with exit -1.
+    assert_eq!(
+        h.on_result(false, -1, 30_000, 900, 1000, 3),
+        Transition::None
+    );
+    assert_eq!((h.last_exit, h.last_ms), (-1, 30_000));
+    assert_eq!(check(&mut h, true, 1000), Transition::Recovered);
+    assert_eq!((h.status, h.streak), (Health::Healthy, 0));
+    assert_eq!(h.status.text(), b"healthy");
+    assert_eq!(Health::Starting.text(), b"starting");
+}
+
+#[test]
+fn one_retry_makes_the_first_counted_failure_unhealthy() {
+    let mut h = HealthState::new();
+    assert_eq!(
+        h.on_result(false, 137, 5, 0, 0, 1),
+        Transition::BecameUnhealthy
+    );
 }
