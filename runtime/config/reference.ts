@@ -15,6 +15,7 @@ const RULES = [
   'Any other ; or # in a value must be escaped as \\; or \\#, or the whole value quoted, as in cmd = "sh -c \'a; b\'".',
   'A value quoted as a whole with "..." is a JSON string (\\" \\\\ \\n work); with \'...\' it is taken literally.',
   'Booleans: yes/no, true/false, on/off, 1/0. Sizes: bytes, or 512K, 64M, 1G (powers of 1024).',
+  'Durations: seconds (30, 0.5), or numbers with the units ms, s, m and h, largest first (500ms, 2m, 1m30s).',
   'Relative paths on the host are relative to the directory of the config file.',
   `A config is a regular file of at most ${formatByteSize(CONFIG_FILE_LIMIT)}; a section or key name is at most ${MAX_NAME_LENGTH} characters.`,
 ]

@@ -15,6 +15,7 @@ import {
   parseBool,
   parseContainerName,
   parseContainerPath,
+  parseDuration,
   parseEnv,
   parseGroups,
   parseHostPath,
@@ -44,8 +45,8 @@ import {
   rawCgroupKeyProblem,
 } from './resource-values.ts'
 import type { IoLimit, PassedDevice } from './types.ts'
-import { parseDelay, parseLogSize, parseRestart, type RestartPolicy } from './start-values.ts'
-import { loadRunImage, type RunImage } from '../image/run-image.ts'
+import { parseDelay, parseHealthCmd, parseLogSize, parseRestart, type RestartPolicy } from './start-values.ts'
+import { loadRunImage, type ImageHealthcheck, type RunImage } from '../image/run-image.ts'
 import { checkUserSpec, resolveUser, UserError } from '../image/user.ts'
 import { DEFAULT_SUBNET, formatNet, parseCidr, parseIpv4, parseSubnet, type Ipv4Net } from '../net/address.ts'
 import { DEFAULT_BRIDGE, ownsNetns, parseInterfaceName, parseNetType, parsePublish, type NetMode, type Publish } from '../net/values.ts'
@@ -232,6 +233,40 @@ function parseHookArgv(raw: string, ctx: KeyContext): string[] {
   return [program, ...argv.slice(1)]
 }
 
+/** The longest [health] interval, timeout and start_period. */
+const HEALTH_MAX_MS = 24 * 3_600_000
+
+/** The [health] keys that only tune a check, in table order. */
+const HEALTH_TUNING = ['interval', 'timeout', 'retries', 'start_period', 'on_unhealthy'] as const
+
+/**
+ * The image's Healthcheck values, when they apply: a check runs, and it is the image's
+ * or one that [health] cmd puts in its place (Docker merges them field by field).
+ * Without a check they are not used, so that a bad one does not make an error.
+ */
+function imageHealth(cfg: ContainerConfig, ctx: KeyContext): ImageHealthcheck | undefined {
+  const check = cfg.rootfs.image?.defaults.healthcheck
+  if (!check) return undefined
+  if (ctx.written?.('health.cmd')) return cfg.health.cmd ? check : undefined
+  return Array.isArray(check.cmd) ? check : undefined
+}
+
+/** A [health] key's default: the image's value (as text the row parses), else `builtIn`. */
+function healthDefault(field: 'intervalMs' | 'timeoutMs' | 'startPeriodMs' | 'retries', builtIn: string): DerivedDefault['from'] {
+  return (cfg, ctx) => {
+    const value = imageHealth(cfg, ctx)?.[field]
+    if (value === undefined) return builtIn
+    return field === 'retries' ? String(value) : `${value}ms`
+  }
+}
+
+/** Why a [health] cmd can't reach the monitor: its spec is one value per line, 0x1f-separated. */
+function healthArgProblem(arg: string): string | undefined {
+  if (/[\n\r]/.test(arg)) return `${quote(arg)} has a line break; write the command on one line (join commands with ; or &&)`
+  if (arg.includes('\x1f')) return `${quote(arg)} contains the byte 0x1f`
+  return undefined
+}
+
 export const SECTIONS: readonly SectionSpec[] = [
   {
     name: 'container',
@@ -379,6 +414,43 @@ export const SECTIONS: readonly SectionSpec[] = [
       'that lite run leaves beside the container applies the restart policy, with no daemon.',
   },
   {
+    name: 'health',
+    doc:
+      'A health check, as Docker\'s HEALTHCHECK: the monitor runs cmd inside the container (as lite exec ' +
+      'does) every interval. The container is starting until a check passes (healthy); retries failures ' +
+      'in a row make it unhealthy, and a pass makes it healthy again. lite ps and lite status show the ' +
+      'state. An image\'s Healthcheck is the default of every key; a key written here replaces its part.',
+    finish(cfg, ctx) {
+      const image = cfg.rootfs.image
+      const check = image?.defaults.healthcheck
+      const cmdLine = ctx.written('health.cmd')
+      if (cmdLine === undefined && Array.isArray(check?.cmd)) {
+        const problem = check.cmd.map(healthArgProblem).find(p => p !== undefined)
+        if (problem) {
+          // reported as a failed default is; the keys that tune the check are not blamed for it
+          ctx.error(0, `[health] cmd: not set, and its default (the image's Healthcheck) ${problem}; set it explicitly (or to none)`)
+          return
+        }
+        cfg.health.cmd = [...check.cmd]
+      }
+      // a check runs; or cmd, or the image it would come from, has its own error
+      if (cfg.health.cmd || (cmdLine !== undefined && !ctx.origin('health.cmd'))) return
+      if (!image && ctx.written('rootfs.image') !== undefined) return
+      const why =
+        cmdLine !== undefined
+          ? `with cmd = none (line ${cmdLine}); remove one of them`
+          : check?.cmd === 'none'
+            ? 'without cmd (the image\'s Healthcheck is NONE)'
+            : image
+              ? 'without cmd (the image has no Healthcheck either)'
+              : 'without cmd (no health check runs)'
+      for (const name of HEALTH_TUNING) {
+        const line = ctx.written(`health.${name}`)
+        if (line !== undefined) ctx.error(line, `[health] ${name}: has no effect ${why}`)
+      }
+    },
+  },
+  {
     name: 'log',
     doc:
       'Where the stdout and stderr of a detached container (lite run -d) go; read them with lite logs. ' +
@@ -464,7 +536,7 @@ export const KEYS: readonly KeySpec[] = [
       'An image from lite\'s store (lite image pull / import) as the lower layer: NAME[:TAG] (busybox, ' +
       '127.0.0.1:5000/app:1.2, normalised as Docker does), NAME@sha256:DIGEST or sha256:DIGEST. Its config ' +
       'gives defaults that this file\'s keys override: Env (env[]), Entrypoint and Cmd (entrypoint, cmd, -- CMD), ' +
-      'WorkingDir (cwd), User (user, groups), StopSignal (stop_signal); ExposedPorts are shown by lite status. ' +
+      'WorkingDir (cwd), User (user, groups), StopSignal (stop_signal), Healthcheck ([health]); ExposedPorts are shown by lite status. ' +
       'The store is /var/lib/lite unless /etc/lite/images.ini, LITE_STORE or --store says otherwise. ' +
       'A running container keeps the image it started from, even when the tag moves. Not with path.',
     nspawn: '--image',
@@ -1295,6 +1367,91 @@ export const KEYS: readonly KeySpec[] = [
     },
   }),
 
+  // --------------------------------------------------------------- [health]
+  key<string[] | null>({
+    section: 'health',
+    key: 'cmd',
+    value: 'shell command | none',
+    defaultDoc: 'the image\'s Healthcheck (CMD, CMD-SHELL or NONE), else none',
+    doc:
+      'The check: a command line run inside the container by /bin/sh -c (Docker\'s CMD-SHELL form), with the ' +
+      'container\'s user, environment and confinement, as lite exec runs one; exit status 0 means healthy. Quote the ' +
+      'whole value if it has ; or #, as in cmd = "wget -q -O /dev/null http://127.0.0.1/ || exit 1". ' +
+      'none turns off a health check that the image defines. The image\'s CMD form runs its program without a shell.',
+    parse: raw => {
+      const argv = parseHealthCmd(raw)
+      const problem = argv && healthArgProblem(raw)
+      if (problem) throw new ValueError(problem)
+      return argv
+    },
+    apply: (cfg, argv) => {
+      if (argv) cfg.health.cmd = argv
+      else delete cfg.health.cmd
+    },
+  }),
+  key<number>({
+    section: 'health',
+    key: 'interval',
+    value: 'duration, 100ms..24h',
+    default: { doc: 'the image\'s Healthcheck Interval, else 30s', from: healthDefault('intervalMs', '30s') },
+    doc:
+      'How often cmd runs: the first check one interval after the start, each next one an interval after the ' +
+      'previous one ended.',
+    parse: parseDuration(100, HEALTH_MAX_MS),
+    apply: (cfg, ms) => {
+      cfg.health.intervalMs = ms
+    },
+  }),
+  key<number>({
+    section: 'health',
+    key: 'timeout',
+    value: 'duration, 100ms..24h',
+    default: { doc: 'the image\'s Healthcheck Timeout, else 30s', from: healthDefault('timeoutMs', '30s') },
+    doc: 'How long one check may run: a check still running then is killed and counts as a failure.',
+    parse: parseDuration(100, HEALTH_MAX_MS),
+    apply: (cfg, ms) => {
+      cfg.health.timeoutMs = ms
+    },
+  }),
+  key<number>({
+    section: 'health',
+    key: 'retries',
+    value: 'integer, 1..100',
+    default: { doc: 'the image\'s Healthcheck Retries, else 3', from: healthDefault('retries', '3') },
+    doc: 'How many failed checks in a row make the container unhealthy.',
+    parse: intRange(1, 100),
+    apply: (cfg, retries) => {
+      cfg.health.retries = retries
+    },
+  }),
+  key<number>({
+    section: 'health',
+    key: 'start_period',
+    value: 'duration, 0..24h',
+    default: { doc: 'the image\'s Healthcheck StartPeriod, else 0', from: healthDefault('startPeriodMs', '0') },
+    doc:
+      'Time for the program to start: a failure within it does not count while the container is still ' +
+      'starting, and a pass makes it healthy at once.',
+    parse: parseDuration(0, HEALTH_MAX_MS),
+    apply: (cfg, ms) => {
+      cfg.health.startPeriodMs = ms
+    },
+  }),
+  key<'none' | 'restart'>({
+    section: 'health',
+    key: 'on_unhealthy',
+    value: 'none | restart',
+    default: 'none',
+    doc:
+      'What the monitor does when the container becomes unhealthy. none: it only shows the state. restart: ' +
+      'it stops the container ([exec] stop_signal, then SIGKILL after stop_timeout) and starts it again ' +
+      'whatever [start] restart says, with the same back-off and within its on-failure:N limit. lite stop always wins.',
+    parse: oneOf(['none', 'restart'] as const),
+    apply: (cfg, action) => {
+      cfg.health.onUnhealthy = action
+    },
+  }),
+
   // ------------------------------------------------------------------ [log]
   key<'file' | 'syslog' | 'none'>({
     section: 'log',
@@ -1359,6 +1516,7 @@ export function emptyConfig(file: string): ContainerConfig {
     resources: { memory: null, swap: null, cpus: null, weight: null, cpuset: null, mems: null, pids: null, io: [], ioWeight: null, rtRuntime: null },
     cgroup: { parent: 'lite', v1: [], v2: [] },
     start: { auto: false, order: 0, delay: 0, restart: { policy: 'no', max: 0 } },
+    health: { intervalMs: 0, timeoutMs: 0, retries: 0, startPeriodMs: 0, onUnhealthy: 'none' },
     log: { target: 'file', size: 0 },
     origins: {},
   }

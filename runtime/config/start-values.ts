@@ -1,6 +1,7 @@
-// Value parsers of [start] and [log]: the restart policy, a delay in seconds and the
-// size of a detached container's log. Same contract as values.ts: the typed value,
-// or a ValueError naming the bad text.
+// Value parsers of [start], [log] and [health]: the restart policy, a delay in
+// seconds, the size of a detached container's log and a health check's command.
+// Same contract as values.ts: the typed value, or a ValueError naming the bad text.
+// ([health]'s durations are values.ts's parseDuration.)
 
 import { showText } from './show-text.ts'
 import { ValueError, parseSize, quote } from './values.ts'
@@ -48,4 +49,22 @@ export function parseLogSize(raw: string): number {
   const size = parseSize(raw)
   if (size < MIN_LOG_SIZE) throw new ValueError(`${quote(raw)} is below the minimum of 16K`)
   return size
+}
+
+/** The kernel's MAX_ARG_STRLEN: execve takes arguments shorter than this (its NUL included), and [health] cmd is one. */
+const MAX_ARG_STRLEN = 128 * 1024
+
+/** The shell a [health] cmd runs in, as Docker's CMD-SHELL form does. */
+export const HEALTH_SHELL = ['/bin/sh', '-c'] as const
+
+/**
+ * [health] cmd: a shell command line, run inside the container as /bin/sh -c CMD;
+ * null for "none", which turns off the image's health check.
+ */
+export function parseHealthCmd(raw: string): string[] | null {
+  if (raw === 'none') return null
+  if (raw.trim() === '') throw new ValueError('empty command (write none to turn off the image\'s health check)')
+  if (raw.includes('\0')) throw new ValueError(`${quote(raw)} contains a NUL byte`)
+  if (Buffer.byteLength(raw) >= MAX_ARG_STRLEN) throw new ValueError(`the command is longer than ${MAX_ARG_STRLEN - 1} bytes, the most the kernel takes in one argument`)
+  return [...HEALTH_SHELL, raw]
 }

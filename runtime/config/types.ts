@@ -201,6 +201,21 @@ export interface ContainerConfig {
       max: number
     }
   }
+  /** [health]: a command the monitor runs inside the container (Docker's HEALTHCHECK) */
+  health: {
+    /** argv run inside the container, e.g. ['/bin/sh', '-c', CMD]; undefined: no health check */
+    cmd?: string[]
+    /** between the end of one check and the start of the next */
+    intervalMs: number
+    /** a check running longer is killed and counts as a failure */
+    timeoutMs: number
+    /** consecutive failures that make the container unhealthy */
+    retries: number
+    /** failures during it do not count while the container is still starting */
+    startPeriodMs: number
+    /** restart: the monitor stops the container and starts it again, as [start] restart does */
+    onUnhealthy: 'none' | 'restart'
+  }
   /** [log]: where a detached container's stdout and stderr go */
   log: {
     target: 'file' | 'syslog' | 'none'

@@ -79,6 +79,73 @@ export function intRange(min: number, max: number): (raw: string) => number {
   }
 }
 
+// --------------------------------------------------------------- durations
+
+/** A duration's units and their milliseconds, largest first: Go's (Docker's) units without ns and us. */
+const DURATION_UNITS: ReadonlyArray<readonly [string, bigint]> = [
+  ['h', 3_600_000n],
+  ['m', 60_000n],
+  ['s', 1000n],
+  ['ms', 1n],
+]
+
+const DURATION_FORMS = 'seconds such as 30 or 0.5, or a number with ms, s, m or h such as 500ms, 2m, 1m30s'
+
+/** Milliseconds as a parseDuration() text, largest units first: 0, 100ms, 30s, 1m30s, 24h. */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0'
+  let left = BigInt(ms)
+  let out = ''
+  for (const [unit, size] of DURATION_UNITS) {
+    const n = left / size
+    if (n > 0n) out += `${n}${unit}`
+    left -= n * size
+  }
+  return out
+}
+
+/**
+ * A duration in whole milliseconds, in [min, max] (milliseconds): bare seconds
+ * ("30", "0.5", as [start] delay takes them), or Go-style numbers with units h, m,
+ * s and ms ("500ms", "2m", "1.5h", "1m30s"), each unit at most once and largest
+ * first. Exact: a fraction must come out as whole milliseconds.
+ */
+export function parseDuration(min: number, max: number): (raw: string) => number {
+  const range = `${formatDuration(min)}..${formatDuration(max)}`
+  return (raw: string): number => {
+    if (raw.startsWith('-')) throw new ValueError(`${quote(raw)}: a duration can't be negative`)
+    const notDuration = () => new ValueError(`${quote(raw)} is not a duration (use ${DURATION_FORMS})`)
+    const parts: Array<{ whole: string; fraction: string; unit: string }> = []
+    const bare = /^(\d+)(?:\.(\d+))?$/.exec(raw)
+    if (bare) {
+      parts.push({ whole: bare[1]!, fraction: bare[2] ?? '', unit: 's' })
+    } else {
+      const part = /(\d+)(?:\.(\d+))?([A-Za-zµμ]*)/y
+      while (part.lastIndex < raw.length) {
+        const m = part.exec(raw)
+        if (!m || m[3] === '') throw notDuration()
+        parts.push({ whole: m[1]!, fraction: m[2] ?? '', unit: m[3]! })
+      }
+      if (parts.length === 0) throw notDuration()
+    }
+    let total = 0n
+    let last = -1
+    for (const { whole, fraction, unit } of parts) {
+      const index = DURATION_UNITS.findIndex(([u]) => u === unit)
+      if (index < 0) throw new ValueError(`${quote(raw)}: unknown unit ${quote(unit)} (use ms, s, m or h)`)
+      if (index <= last) throw new ValueError(`${quote(raw)}: write each unit once, largest first (as in 1h30m or 1m30s)`)
+      last = index
+      // exact arithmetic: 1.5s is 1500 ms, 0.0005s is not a whole number of them
+      const scaled = BigInt(whole + fraction) * DURATION_UNITS[index]![1]
+      const divisor = 10n ** BigInt(fraction.length)
+      if (scaled % divisor !== 0n) throw new ValueError(`${quote(raw)} is not a whole number of milliseconds`)
+      total += scaled / divisor
+    }
+    if (total < BigInt(min) || total > BigInt(max)) throw new ValueError(`${showText(raw)} is out of range (${range})`)
+    return Number(total)
+  }
+}
+
 // ------------------------------------------------------------------- paths
 
 function normalize(p: string): string {

@@ -1,7 +1,7 @@
 // What `[rootfs] image = REF` brings into a container config: the image file in the
 // store (the read-only lower, loop-mounted like any squashfs/erofs rootfs), and the
 // image's config as defaults (Env, Entrypoint, Cmd, WorkingDir, User, StopSignal,
-// ExposedPorts) plus its /etc/passwd and /etc/group for user names.
+// Healthcheck, ExposedPorts) plus its /etc/passwd and /etc/group for user names.
 //
 // config.json, passwd and group come from an image, so they are read bounded and
 // checked for shape; nothing of them is used before it is.
@@ -9,6 +9,7 @@
 import path from 'node:path'
 import { FileReadError, readBoundedText } from '../config/bounded-read.ts'
 import { rootfsKind, type RootfsKind } from '../config/rootfs-kind.ts'
+import { HEALTH_SHELL } from '../config/start-values.ts'
 import { ValueError } from '../config/values.ts'
 import { ImageSettingsError, loadImageSettings, type ImageSettings, type SettingsOverrides } from './settings.ts'
 import { ImageNotInStore, ImageRefError, resolveImageRef } from './store/lookup.ts'
@@ -24,8 +25,24 @@ export interface ImageDefaults {
   workingDir?: string
   user?: string
   stopSignal?: string
+  /** HEALTHCHECK: the [health] keys' defaults; absent when the image has none */
+  healthcheck?: ImageHealthcheck
   /** "80/tcp", informational */
   exposedPorts: string[]
+}
+
+/**
+ * An image's Healthcheck, checked. Each field is absent where the image leaves it to
+ * the default (Docker's "inherit": an empty Test, a zero duration or retries).
+ */
+export interface ImageHealthcheck {
+  /** Test ["NONE"]: 'none' (the check is off); ["CMD", ...]: those args; ["CMD-SHELL", C]: /bin/sh -c C */
+  cmd?: string[] | 'none'
+  /** nanoseconds in the image, rounded up to whole milliseconds */
+  intervalMs?: number
+  timeoutMs?: number
+  startPeriodMs?: number
+  retries?: number
 }
 
 export interface RunImage {
@@ -66,6 +83,61 @@ export interface ImageLookupOptions extends SettingsOverrides {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+const NS_PER_MS = 1_000_000
+
+/**
+ * config.Healthcheck: { Test, Interval, Timeout, StartPeriod, Retries } (durations in
+ * nanoseconds). `str` checks one string as the other fields' strings are checked.
+ * Throws ValueError; undefined when there is nothing in it.
+ */
+function imageHealthcheck(v: unknown, str: (field: string, v: unknown) => string): ImageHealthcheck | undefined {
+  if (v === undefined || v === null) return undefined
+  if (!isObject(v)) throw new ValueError('config.json: Healthcheck is not an object')
+  const check: ImageHealthcheck = {}
+  const test = v.Test
+  if (test !== undefined && test !== null) {
+    if (!Array.isArray(test)) throw new ValueError('config.json: Healthcheck.Test is not a list of strings')
+    if (test.length > MAX_ITEMS) throw new ValueError(`config.json: Healthcheck.Test has more than ${MAX_ITEMS} items`)
+    const words = test.map((item, i) => str(`Healthcheck.Test[${i}]`, item))
+    const [kind, ...args] = words
+    const shown = JSON.stringify(words.slice(0, 3).map(w => w.slice(0, 80)))
+    if (kind === undefined) {
+      // [] inherits: no check here
+    } else if (kind === 'NONE') {
+      check.cmd = 'none'
+    } else if (kind === 'CMD') {
+      if (args.length === 0 || args[0] === '') throw new ValueError(`config.json: Healthcheck.Test ${shown} has no command`)
+      check.cmd = args
+    } else if (kind === 'CMD-SHELL') {
+      if (args.length !== 1 || args[0]!.trim() === '') throw new ValueError(`config.json: Healthcheck.Test ${shown} is not ["CMD-SHELL", COMMAND]`)
+      check.cmd = [...HEALTH_SHELL, args[0]!]
+    } else {
+      throw new ValueError(`config.json: Healthcheck.Test ${shown} does not start with NONE, CMD or CMD-SHELL`)
+    }
+  }
+  const count = (field: string, what: string): number | undefined => {
+    const n = v[field]
+    if (n === undefined || n === null || n === 0) return undefined
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+      throw new ValueError(`config.json: Healthcheck.${field} ${JSON.stringify(n).slice(0, 80)} is not ${what}`)
+    }
+    return n
+  }
+  const ms = (field: string): number | undefined => {
+    const ns = count(field, 'a number of nanoseconds (a whole number, 0 or more)')
+    return ns === undefined ? undefined : Math.ceil(ns / NS_PER_MS)
+  }
+  const intervalMs = ms('Interval')
+  const timeoutMs = ms('Timeout')
+  const startPeriodMs = ms('StartPeriod')
+  const retries = count('Retries', 'a whole number, 0 or more')
+  if (intervalMs !== undefined) check.intervalMs = intervalMs
+  if (timeoutMs !== undefined) check.timeoutMs = timeoutMs
+  if (startPeriodMs !== undefined) check.startPeriodMs = startPeriodMs
+  if (retries !== undefined) check.retries = retries
+  return Object.keys(check).length > 0 ? check : undefined
 }
 
 /** Checks an image config (JSON text) and takes the defaults out of it; throws ValueError. */
@@ -113,6 +185,7 @@ export function imageDefaults(text: string): ImageDefaults {
   }
   const entrypoint = list('Entrypoint')
   const cmd = list('Cmd')
+  const healthcheck = imageHealthcheck(c.Healthcheck, str)
   return {
     env,
     ...(entrypoint ? { entrypoint } : {}),
@@ -120,6 +193,7 @@ export function imageDefaults(text: string): ImageDefaults {
     ...(workingDir ? { workingDir } : {}),
     ...(optional('User') !== undefined ? { user: optional('User') } : {}),
     ...(optional('StopSignal') !== undefined ? { stopSignal: optional('StopSignal') } : {}),
+    ...(healthcheck ? { healthcheck } : {}),
     exposedPorts,
   }
 }

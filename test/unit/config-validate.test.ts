@@ -11,6 +11,9 @@ import type { ContainerConfig } from '../../runtime/config/types.ts'
 
 const NO_RESOURCES: ContainerConfig['resources'] = { memory: null, swap: null, cpus: null, weight: null, cpuset: null, mems: null, pids: null, io: [], ioWeight: null, rtRuntime: null }
 
+/** [health] left at its defaults: no check, Docker's timings. */
+const NO_HEALTH: ContainerConfig['health'] = { intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0, onUnhealthy: 'none' }
+
 const DEFAULT_SECURITY: ContainerConfig['security'] = {
   caps: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'NET_BIND_SERVICE', 'NET_RAW', 'SYS_CHROOT', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP'],
   noNewPrivs: true,
@@ -81,6 +84,7 @@ function defaults(file: string, name: string): ContainerConfig {
     resources: NO_RESOURCES,
     cgroup: { parent: 'lite', v1: [], v2: [] },
     start: { auto: false, order: 0, delay: 0, restart: { policy: 'no', max: 0 } },
+    health: NO_HEALTH,
     log: { target: 'file', size: 1024 * 1024 },
     origins: {},
   }
@@ -159,6 +163,7 @@ t.test('good configs give exact ContainerConfig objects', async t => {
     resources: NO_RESOURCES,
       cgroup: { parent: 'lite', v1: [], v2: [] },
       start: { auto: true, order: -2, delay: 0.5, restart: { policy: 'on-failure', max: 3 } },
+      health: NO_HEALTH,
       log: { target: 'syslog', size: 64 * 1024 },
       origins: {
         'container.name': at(5),
@@ -399,6 +404,81 @@ t.test('rules across keys', async t => {
     '6: [net] dns: generates resolv.conf, which conflicts with resolv_conf = a file (line 7); remove one of them',
   ])
   t.same(messages('[rootfs]\npath = ../rootfs\n[namespaces]\nkeep = uts\n'), [], 'uts kept, hostname not set')
+})
+
+t.test('[health]: a check, its timings and what an unhealthy container gets', async t => {
+  const file = path.join(FIXTURES, 'good', 'x.ini')
+  const at = (line: number) => ({ file, line })
+  const base = '[rootfs]\npath = ../rootfs\n[exec]\ncmd = /bin/app\n'
+  const health = (text: string) => validateText(`${base}[health]\n${text}`, file)
+  const messages = (text: string) => health(text).errors.map(e => `${e.line}: ${e.message}`)
+
+  const none = validateText(base, file)
+  t.same(none.config?.health, NO_HEALTH, 'no [health]: no check, Docker\'s timings')
+  t.notOk(none.config && 'cmd' in none.config.health, 'no cmd at all')
+
+  const all = health(
+    'cmd = "wget -q -O /dev/null http://127.0.0.1:8080/ready || exit 1"\n' +
+      'interval = 1m30s\ntimeout = 2.5\nretries = 5\nstart_period = 1h\non_unhealthy = restart\n',
+  )
+  t.same(all.errors, [])
+  t.same(all.config?.health, {
+    cmd: ['/bin/sh', '-c', 'wget -q -O /dev/null http://127.0.0.1:8080/ready || exit 1'],
+    intervalMs: 90_000,
+    timeoutMs: 2500,
+    retries: 5,
+    startPeriodMs: 3_600_000,
+    onUnhealthy: 'restart',
+  })
+  t.same(
+    Object.fromEntries(Object.entries(all.config!.origins).filter(([k]) => k.startsWith('health.'))),
+    { 'health.cmd': at(6), 'health.interval': at(7), 'health.timeout': at(8), 'health.retries': at(9), 'health.start_period': at(10), 'health.on_unhealthy': at(11) },
+    'each key keeps its line',
+  )
+
+  const cmdOnly = health('cmd = test -e /run/ready\n')
+  t.same(cmdOnly.config?.health, { ...NO_HEALTH, cmd: ['/bin/sh', '-c', 'test -e /run/ready'] }, 'cmd alone: the other keys default')
+  const escaped = health('cmd = pidof app\\; test -e /run/ready  ; a comment\n')
+  t.same(escaped.errors.map(e => e.message), [], 'an escaped ; is the shell\'s')
+  t.same(escaped.config?.health.cmd, ['/bin/sh', '-c', 'pidof app; test -e /run/ready'])
+  const quoted = health(`cmd = "wget -qO- http://127.0.0.1/ | grep -q '\\"ok\\"' # done"\n`)
+  t.same(quoted.config?.health.cmd, ['/bin/sh', '-c', `wget -qO- http://127.0.0.1/ | grep -q '"ok"' # done`], 'a quoted value keeps ; and #')
+
+  const off = health('cmd = none\n')
+  t.same(off.errors, [], 'cmd = none without an image is no check, and no error')
+  t.same(off.config?.health, NO_HEALTH)
+  t.same(off.config?.origins['health.cmd'], at(6))
+
+  // bad values: each at its line, the others still checked
+  const bad = health('cmd =\ninterval = 5x\ntimeout = 25h\nretries = 0\nstart_period = -1s\non_unhealthy = stop\n')
+  t.same(bad.errors.map(e => e.line), [6, 7, 8, 9, 10, 11])
+  t.matchSnapshot(formatConfigErrors(bad.errors, file), 'bad [health] values')
+  t.same(messages('cmd = "a\\nb"\n'), ['6: [health] cmd: "a\\nb" has a line break; write the command on one line (join commands with ; or &&)'])
+  t.same(messages('cmd = "a\\u001fb"\n'), ['6: [health] cmd: "a\\x1fb" contains the byte 0x1f'])
+  t.same(messages('interval = 1.5.2s\ncmd = true\n'), [
+    '6: [health] interval: "1.5.2s" is not a duration (use seconds such as 30 or 0.5, or a number with ms, s, m or h such as 500ms, 2m, 1m30s)',
+  ])
+  t.same(messages('cmd = true\ninterval = 50ms\nstart_period = 0\n'), ['7: [health] interval: 50ms is out of range (100ms..24h)'], 'start_period may be 0')
+  t.same(messages('cmd = true\nretries = 101\n'), ['7: [health] retries: 101 is out of range (1..100)'])
+  t.same(messages('cmd = true\ninterval = 5s\ninterval = 6s\n'), ['8: duplicate key "interval" in [health] (first at line 7); write "interval[] = ..." for lists'])
+  t.match(messages('cmd[] = true\n'), ['6: [health] cmd takes one value; write "cmd = ...", not "cmd[] = ..."'])
+  t.match(messages('intervall = 5s\n'), ['6: unknown key "intervall" in [health] (did you mean "interval"?)'])
+
+  // the other keys need a check to tune
+  t.same(messages('interval = 5s\nretries = 2\non_unhealthy = restart\n'), [
+    '6: [health] interval: has no effect without cmd (no health check runs)',
+    '7: [health] retries: has no effect without cmd (no health check runs)',
+    '8: [health] on_unhealthy: has no effect without cmd (no health check runs)',
+  ])
+  t.same(messages('cmd = none\ntimeout = 5s\nstart_period = 1m\n'), [
+    '7: [health] timeout: has no effect with cmd = none (line 6); remove one of them',
+    '8: [health] start_period: has no effect with cmd = none (line 6); remove one of them',
+  ])
+  t.same(messages('timeout = 5s\ncmd = none\n'), ['6: [health] timeout: has no effect with cmd = none (line 7); remove one of them'], 'cmd after them')
+  t.same(messages('on_unhealthy = none\n'), ['6: [health] on_unhealthy: has no effect without cmd (no health check runs)'], 'even when written as its default')
+  t.same(messages('cmd =\ninterval = 5s\n'), ['6: [health] cmd: empty command (write none to turn off the image\'s health check)'], 'a bad cmd is one error, not one per key')
+  t.same(messages('interval = 5s\n[health]\ncmd = true\n'), [], 'cmd under a second [health] header')
+  t.same(health('interval = 0.5\n[exec]\nstop_timeout = 3\n[health]\ncmd = true\n').config?.health.intervalMs, 500)
 })
 
 t.test('errors are sorted by line, whole-file errors last', async t => {

@@ -9,6 +9,8 @@ import {
   parseBool,
   parseContainerName,
   parseContainerPath,
+  parseDuration,
+  formatDuration,
   parseEnv,
   parseGroups,
   parseHostPath,
@@ -104,6 +106,83 @@ t.test('integer ranges', async t => {
       ['ten', '"ten" is not an integer'],
     ],
   )
+})
+
+t.test('durations: bare seconds or Go-style units, exact, in range', async t => {
+  const forms = 'seconds such as 30 or 0.5, or a number with ms, s, m or h such as 500ms, 2m, 1m30s'
+  const notDuration = (raw: string) => [raw, `${JSON.stringify(raw)} is not a duration (use ${forms})`] as [string, string]
+  const unknownUnit = (raw: string, unit: string) => [raw, `${JSON.stringify(raw)}: unknown unit ${JSON.stringify(unit)} (use ms, s, m or h)`] as [string, string]
+  const order = (raw: string) => [raw, `${JSON.stringify(raw)}: write each unit once, largest first (as in 1h30m or 1m30s)`] as [string, string]
+  const DAY = 24 * 3_600_000
+  table(
+    t,
+    parseDuration(100, DAY),
+    [
+      ['30', 30_000],
+      ['0.5', 500],
+      ['0.1', 100],
+      ['1.25', 1250],
+      ['500ms', 500],
+      ['1s', 1000],
+      ['1.5s', 1500],
+      ['2m', 120_000],
+      ['1h', 3_600_000],
+      ['1.5h', 5_400_000],
+      ['1m30s', 90_000],
+      ['1h2m3s4ms', 3_723_004],
+      ['1h0m', 3_600_000],
+      ['0.002m', 120],
+      ['24h', DAY],
+      ['86400', DAY],
+      ['0000100ms', 100],
+      ['100.000ms', 100],
+    ],
+    [
+      notDuration(''),
+      notDuration('s'),
+      notDuration('ms'),
+      notDuration('1.5.2s'),
+      notDuration('1.5.2'),
+      notDuration('.5s'),
+      notDuration('5.s'),
+      notDuration('1m30'),
+      notDuration('1 s'),
+      notDuration(' 1s'),
+      notDuration('+1s'),
+      notDuration('1e3'),
+      notDuration('Infinity'),
+      notDuration('NaN'),
+      notDuration('1s,'),
+      ['-1s', '"-1s": a duration can\'t be negative'],
+      ['-0', '"-0": a duration can\'t be negative'],
+      unknownUnit('5x', 'x'),
+      unknownUnit('1d', 'd'),
+      unknownUnit('10ns', 'ns'),
+      unknownUnit('10us', 'us'),
+      unknownUnit('10µs', 'µs'),
+      unknownUnit('1S', 'S'),
+      unknownUnit('1M', 'M'),
+      unknownUnit('1sec', 'sec'),
+      order('30s1m'),
+      order('1m1m'),
+      order('1ms1s'),
+      ['0.0005s', '"0.0005s" is not a whole number of milliseconds'],
+      ['1.5ms', '"1.5ms" is not a whole number of milliseconds'],
+      ['0.0001', '"0.0001" is not a whole number of milliseconds'],
+      ['99ms', '99ms is out of range (100ms..24h)'],
+      ['0', '0 is out of range (100ms..24h)'],
+      ['0.05', '0.05 is out of range (100ms..24h)'],
+      ['24h1ms', '24h1ms is out of range (100ms..24h)'],
+      ['86401', '86401 is out of range (100ms..24h)'],
+      ['99999999999999999999999h', '99999999999999999999999h is out of range (100ms..24h)'],
+      ['1' + '0'.repeat(400) + 's', `1${'0'.repeat(47)}…${'0'.repeat(30)}s is out of range (100ms..24h)`],
+    ],
+  )
+  table(t, parseDuration(0, DAY), [['0', 0], ['0s', 0], ['0ms', 0], ['0.0', 0], ['1h59m', 7_140_000]], [])
+  t.throws(() => parseDuration(0, 1000)('2s'), new ValueError('2s is out of range (0..1s)'))
+  t.throws(() => parseDuration(1500, 90_000)('1s'), new ValueError('1s is out of range (1s500ms..1m30s)'))
+  t.same([0, 1, 100, 999, 1000, 1500, 60_000, 90_000, 3_600_000, 3_723_004, DAY].map(formatDuration), ['0', '1ms', '100ms', '999ms', '1s', '1s500ms', '1m', '1m30s', '1h', '1h2m3s4ms', '24h'])
+  for (const ms of [0, 1, 100, 1500, 90_000, 3_723_004, DAY]) t.equal(parseDuration(0, DAY)(formatDuration(ms)), ms, `${formatDuration(ms)} reads back`)
 })
 
 t.test('paths', async t => {

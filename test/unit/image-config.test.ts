@@ -1,6 +1,6 @@
 // [rootfs] image: the store lookup, the image config as defaults (Docker's rules for
 // Entrypoint and Cmd, Env, WorkingDir, User through the image's passwd and group,
-// StopSignal), path/image exclusivity, and the digest pinned for exec and restarts.
+// StopSignal, Healthcheck), path/image exclusivity, and the digest pinned for exec and restarts.
 
 import fs from 'node:fs'
 import path from 'node:path'
@@ -344,4 +344,126 @@ t.test('a pinned image with its store does not read images.ini again', async t =
   fs.writeFileSync(path.join(dir, 'images.ini'), '[store]\nbroken = yes\n')
   t.match(formatConfigErrors(validateText(`[rootfs]\nimage = ${A}\n`, 'c.ini', overrides).errors, 'c.ini'), /the image settings are not valid/)
   t.same(validateText(`[rootfs]\nimage = app:1\n`, 'c.ini', { ...overrides, imageDigest: A }).errors, [], 'exec and restarts still work')
+})
+
+const SEC = 1_000_000_000
+
+t.test('Healthcheck: its three Test forms and NONE, checked as untrusted input', async t => {
+  const health = (Healthcheck: unknown) => imageDefaults(JSON.stringify({ config: { Healthcheck } })).healthcheck
+  t.same(health({ Test: ['CMD-SHELL', 'curl -f http://127.0.0.1/ || exit 1'], Interval: 5 * SEC, Timeout: 3 * SEC, StartPeriod: 1.5 * SEC, Retries: 4 }), {
+    cmd: ['/bin/sh', '-c', 'curl -f http://127.0.0.1/ || exit 1'],
+    intervalMs: 5000,
+    timeoutMs: 3000,
+    startPeriodMs: 1500,
+    retries: 4,
+  }, 'CMD-SHELL: run by /bin/sh -c; nanoseconds become milliseconds')
+  t.same(health({ Test: ['CMD', '/bin/check', '--quick', 'a b'] }), { cmd: ['/bin/check', '--quick', 'a b'] }, 'CMD: the program and its arguments, no shell')
+  t.same(health({ Test: ['NONE'] }), { cmd: 'none' }, 'NONE turns an inherited check off')
+  t.same(health({ Test: ['NONE'], Interval: 5 * SEC }), { cmd: 'none', intervalMs: 5000 })
+  t.same(health({ Test: [], Interval: 0, Timeout: 0, StartPeriod: 0, Retries: 0 }), undefined, 'empty and zero inherit: nothing')
+  t.same(health({ Test: null, Interval: 2 * SEC }), { intervalMs: 2000 }, 'durations without a Test')
+  t.same(health({}), undefined)
+  t.same(health(null), undefined)
+  t.same(health({ Interval: 1_500_001 }), { intervalMs: 2 }, 'a part of a millisecond rounds up')
+  t.same(health({ Test: ['CMD', 'x'], StartInterval: 5 * SEC, Future: [1] }), { cmd: ['x'] }, 'fields lite does not use are ignored')
+
+  const refused: [unknown, RegExp][] = [
+    ['CMD true', /Healthcheck is not an object/],
+    [[], /Healthcheck is not an object/],
+    [{ Test: 'CMD-SHELL true' }, /Healthcheck\.Test is not a list of strings/],
+    [{ Test: [1] }, /Healthcheck\.Test\[0\] is not a string/],
+    [{ Test: ['CMD', null] }, /Healthcheck\.Test\[1\] is not a string/],
+    [{ Test: ['CMD', 'a\u0000b'] }, /Healthcheck\.Test\[1\] contains a NUL byte/],
+    [{ Test: ['CMD-SHELL', 'x'.repeat(200000)] }, /Healthcheck\.Test\[1\] is longer than 131072/],
+    [{ Test: ['CMD', ...Array(10000).fill('x')] }, /Healthcheck\.Test has more than 10000 items/],
+    [{ Test: ['CMD'] }, /Healthcheck\.Test \["CMD"\] has no command/],
+    [{ Test: ['CMD', ''] }, /Healthcheck\.Test \["CMD",""\] has no command/],
+    [{ Test: ['CMD-SHELL'] }, /Healthcheck\.Test \["CMD-SHELL"\] is not \["CMD-SHELL", COMMAND\]/],
+    [{ Test: ['CMD-SHELL', ' '] }, /is not \["CMD-SHELL", COMMAND\]/],
+    [{ Test: ['CMD-SHELL', 'a', 'b'] }, /Healthcheck\.Test \["CMD-SHELL","a","b"\] is not \["CMD-SHELL", COMMAND\]/],
+    [{ Test: ['cmd', 'x'] }, /Healthcheck\.Test \["cmd","x"\] does not start with NONE, CMD or CMD-SHELL/],
+    [{ Test: ['/bin/check'] }, /does not start with NONE, CMD or CMD-SHELL/],
+    [{ Interval: -1 }, /Healthcheck\.Interval -1 is not a number of nanoseconds/],
+    [{ Timeout: 1.5 }, /Healthcheck\.Timeout 1\.5 is not a number of nanoseconds/],
+    [{ StartPeriod: '5s' }, /Healthcheck\.StartPeriod "5s" is not a number of nanoseconds/],
+    [{ Interval: 2 ** 60 }, /Healthcheck\.Interval 1152921504606847000 is not a number of nanoseconds/],
+    [{ Retries: -3 }, /Healthcheck\.Retries -3 is not a whole number, 0 or more/],
+    [{ Retries: true }, /Healthcheck\.Retries true is not a whole number/],
+    [{ Retries: 'x'.repeat(1000) }, /Healthcheck\.Retries "x{79} is not a whole number/],
+  ]
+  for (const [check, re] of refused) t.throws(() => health(check), re, JSON.stringify(check).slice(0, 60))
+
+  const { overrides } = makeStore(t, { [HEX_A]: { config: { Cmd: ['/app'], Healthcheck: { Test: ['CMD', 1] } } } }, { 'docker.io/library/x/1': A })
+  t.match(formatConfigErrors(validateText('[rootfs]\nimage = x:1\n', 'c.ini', overrides).errors, 'c.ini'), /c\.ini:2: \[rootfs\] image: image "docker\.io\/library\/x:1": config\.json: Healthcheck\.Test\[1\] is not a string/)
+})
+
+t.test('[health] defaults are the image\'s Healthcheck; the ini overrides it key by key', async t => {
+  const shell = { Test: ['CMD-SHELL', 'wget -q -O /dev/null http://127.0.0.1/'], Interval: 10 * SEC, Timeout: 2 * SEC, StartPeriod: 60 * SEC, Retries: 5 }
+  const { overrides } = makeStore(
+    t,
+    {
+      [HEX_A]: { config: { Cmd: ['/app'], Healthcheck: shell } },
+      [HEX_B]: { config: { Cmd: ['/app'], Healthcheck: { Test: ['CMD', '/bin/check', '-q'] } } },
+      ['c'.repeat(64)]: { config: { Cmd: ['/app'], Healthcheck: { Test: ['NONE'], Interval: 10 * SEC } } },
+      ['d'.repeat(64)]: { config: { Cmd: ['/app'] } },
+      ['e'.repeat(64)]: { config: { Cmd: ['/app'], Healthcheck: { Test: ['CMD', '/bin/check'], Interval: 50 * 1_000_000, Retries: 1000 } } },
+      ['f'.repeat(64)]: { config: { Cmd: ['/app'], Healthcheck: { Test: ['CMD', '/bin/check', 'a\nb'], Interval: 50 * 1_000_000 } } },
+    },
+    {
+      'docker.io/library/shell/1': A,
+      'docker.io/library/exec/1': B,
+      'docker.io/library/none/1': `sha256:${'c'.repeat(64)}`,
+      'docker.io/library/plain/1': `sha256:${'d'.repeat(64)}`,
+      'docker.io/library/bad/1': `sha256:${'e'.repeat(64)}`,
+      'docker.io/library/nl/1': `sha256:${'f'.repeat(64)}`,
+    },
+  )
+  const run = (image: string, health = '') => validateText(`[rootfs]\nimage = ${image}:1\n${health ? `[health]\n${health}` : ''}`, 'c.ini', overrides)
+  const messages = (image: string, health = '') => run(image, health).errors.map(e => `${e.line}: ${e.message}`)
+  const NO_HEALTH = { intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0, onUnhealthy: 'none' }
+
+  t.same(run('shell').config?.health, {
+    cmd: ['/bin/sh', '-c', 'wget -q -O /dev/null http://127.0.0.1/'],
+    intervalMs: 10_000,
+    timeoutMs: 2000,
+    retries: 5,
+    startPeriodMs: 60_000,
+    onUnhealthy: 'none',
+  }, 'CMD-SHELL and every timing from the image')
+  t.same(run('exec').config?.health, { ...NO_HEALTH, cmd: ['/bin/check', '-q'] }, 'CMD: its argv; the rest lite\'s defaults')
+  t.same(run('none').config?.health, NO_HEALTH, 'NONE: no check')
+  t.same(run('plain').config?.health, NO_HEALTH, 'no Healthcheck: no check')
+
+  const mine = run('shell', 'cmd = test -e /run/ready\ntimeout = 500ms\non_unhealthy = restart\n')
+  t.same(mine.errors, [])
+  t.same(mine.config?.health, {
+    cmd: ['/bin/sh', '-c', 'test -e /run/ready'],
+    intervalMs: 10_000,
+    timeoutMs: 500,
+    retries: 5,
+    startPeriodMs: 60_000,
+    onUnhealthy: 'restart',
+  }, 'written keys win; the image gives the others')
+  t.same(mine.config?.origins['health.timeout'], { file: 'c.ini', line: 5 })
+  t.equal(mine.config?.origins['health.interval'], undefined, 'a default has no origin')
+  t.same(run('exec', 'retries = 1\n').config?.health, { ...NO_HEALTH, cmd: ['/bin/check', '-q'], retries: 1 }, 'tuning the image\'s check needs no cmd')
+  t.same(run('none', 'cmd = /bin/true\n').config?.health, { ...NO_HEALTH, cmd: ['/bin/sh', '-c', '/bin/true'], intervalMs: 10_000 }, 'a cmd over NONE takes the image\'s timings, as docker run --health-cmd does')
+
+  t.same(run('shell', 'cmd = none\n').config?.health, NO_HEALTH, 'cmd = none turns the image\'s check off, and its timings with it')
+  t.same(messages('shell', 'cmd = none\ninterval = 5s\n'), ['5: [health] interval: has no effect with cmd = none (line 4); remove one of them'])
+  t.same(messages('none', 'interval = 5s\n'), ['4: [health] interval: has no effect without cmd (the image\'s Healthcheck is NONE)'])
+  t.same(messages('plain', 'on_unhealthy = restart\n'), ['4: [health] on_unhealthy: has no effect without cmd (the image has no Healthcheck either)'])
+  t.same(messages('missing', 'interval = 5s\n').length, 1, 'an image that fails to load: its error alone')
+
+  // the image's values go through the keys' own checks, and a written key fixes them
+  t.same(messages('bad'), [
+    "0: [health] interval: not set, and its default (the image's Healthcheck Interval, else 30s) 50ms is out of range (100ms..24h); set it explicitly",
+    "0: [health] retries: not set, and its default (the image's Healthcheck Retries, else 3) 1000 is out of range (1..100); set it explicitly",
+  ])
+  t.same(run('bad', 'interval = 1s\nretries = 3\n').config?.health, { ...NO_HEALTH, cmd: ['/bin/check'], intervalMs: 1000 })
+  t.same(run('bad', 'cmd = none\n').errors, [], 'with the check off, its values are not used')
+  t.same(messages('nl', 'interval = 1s\n'), [
+    "0: [health] cmd: not set, and its default (the image's Healthcheck) \"a\\nb\" has a line break; write the command on one line (join commands with ; or &&); set it explicitly (or to none)",
+  ])
+  t.same(run('nl', 'cmd = /bin/check a\ninterval = 1s\n').config?.health.cmd, ['/bin/sh', '-c', '/bin/check a'])
 })

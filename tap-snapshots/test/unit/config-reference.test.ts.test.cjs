@@ -112,6 +112,7 @@ exports[`test/unit/config-reference.test.ts > TAP > the markdown reference (READ
 - Any other ; or # in a value must be escaped as \\\\; or \\\\#, or the whole value quoted, as in cmd = "sh -c 'a; b'".
 - A value quoted as a whole with "..." is a JSON string (\\\\" \\\\\\\\ \\\\n work); with '...' it is taken literally.
 - Booleans: yes/no, true/false, on/off, 1/0. Sizes: bytes, or 512K, 64M, 1G (powers of 1024).
+- Durations: seconds (30, 0.5), or numbers with the units ms, s, m and h, largest first (500ms, 2m, 1m30s).
 - Relative paths on the host are relative to the directory of the config file.
 - A config is a regular file of at most 1 MiB; a section or key name is at most 128 characters.
 
@@ -132,7 +133,7 @@ The root file system: a read-only lower layer (a directory, or a squashfs or ero
 | key | value | default | description | LXC | nspawn |
 | --- | --- | --- | --- | --- | --- |
 | \`path\` | path | **required, unless image is set** | The read-only lower layer: a directory, or a squashfs or erofs image file (recognised by its magic number). Absolute, or relative to the config file's directory. It must exist. Not with image. | \`lxc.rootfs.path\` | \`--directory\`, \`--image\` |
-| \`image\` | image reference | none | An image from lite's store (lite image pull / import) as the lower layer: NAME[:TAG] (busybox, 127.0.0.1:5000/app:1.2, normalised as Docker does), NAME@sha256:DIGEST or sha256:DIGEST. Its config gives defaults that this file's keys override: Env (env[]), Entrypoint and Cmd (entrypoint, cmd, -- CMD), WorkingDir (cwd), User (user, groups), StopSignal (stop_signal); ExposedPorts are shown by lite status. The store is /var/lib/lite unless /etc/lite/images.ini, LITE_STORE or --store says otherwise. A running container keeps the image it started from, even when the tag moves. Not with path. | — | \`--image\` |
+| \`image\` | image reference | none | An image from lite's store (lite image pull / import) as the lower layer: NAME[:TAG] (busybox, 127.0.0.1:5000/app:1.2, normalised as Docker does), NAME@sha256:DIGEST or sha256:DIGEST. Its config gives defaults that this file's keys override: Env (env[]), Entrypoint and Cmd (entrypoint, cmd, -- CMD), WorkingDir (cwd), User (user, groups), StopSignal (stop_signal), Healthcheck ([health]); ExposedPorts are shown by lite status. The store is /var/lib/lite unless /etc/lite/images.ini, LITE_STORE or --store says otherwise. A running container keeps the image it started from, even when the tag moves. Not with path. | — | \`--image\` |
 | \`upper\` | tmpfs \\| path | \`tmpfs\` | The writable layer: tmpfs (lost at exit; no flash wear) or an existing directory that keeps changes (absolute, or relative to the config file); lite makes root/ and work/ in it. Not with readonly = yes. | \`lxc.rootfs.path = overlayfs:LOWER:UPPER\` | \`Files.Overlay\`, \`--volatile=overlay\` |
 | \`size\` | size | \`16M\` | The size cap of a tmpfs upper layer. Not with a directory upper or readonly = yes. | — | — |
 | \`readonly\` | bool | \`no\` | yes mounts the lower layer read-only with no overlay: the smallest footprint. Not with upper. | \`lxc.rootfs.options = ro\` | \`Files.ReadOnly\` |
@@ -280,6 +281,19 @@ Starting at boot (lite boot DIR, in order, with a delay) and restarting after an
 | \`delay\` | seconds, 0..3600 | \`0\` | How long lite boot waits after starting this container before it starts the next one (e.g. 0.5). | \`lxc.start.delay\` | — |
 | \`restart\` | no \\| on-failure[:N] \\| always | \`no\` | What the monitor does when the container exits by itself: no; on-failure restarts it after a non-zero exit or a signal, at most N times (unlimited without :N); always restarts it after any exit. The back-off before a restart starts at 100 ms and doubles up to 10 s; a run of 10 s or more starts it over. The same monitor pid restarts lite with the config (an init system sees no change). A container stopped with lite stop (or SIGTERM to its monitor) is never restarted. | — | (systemd Restart=) |
 
+### \`[health]\`
+
+A health check, as Docker's HEALTHCHECK: the monitor runs cmd inside the container (as lite exec does) every interval. The container is starting until a check passes (healthy); retries failures in a row make it unhealthy, and a pass makes it healthy again. lite ps and lite status show the state. An image's Healthcheck is the default of every key; a key written here replaces its part.
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`cmd\` | shell command \\| none | the image's Healthcheck (CMD, CMD-SHELL or NONE), else none | The check: a command line run inside the container by /bin/sh -c (Docker's CMD-SHELL form), with the container's user, environment and confinement, as lite exec runs one; exit status 0 means healthy. Quote the whole value if it has ; or #, as in cmd = "wget -q -O /dev/null http://127.0.0.1/ \\|\\| exit 1". none turns off a health check that the image defines. The image's CMD form runs its program without a shell. | — | — |
+| \`interval\` | duration, 100ms..24h | the image's Healthcheck Interval, else 30s | How often cmd runs: the first check one interval after the start, each next one an interval after the previous one ended. | — | — |
+| \`timeout\` | duration, 100ms..24h | the image's Healthcheck Timeout, else 30s | How long one check may run: a check still running then is killed and counts as a failure. | — | — |
+| \`retries\` | integer, 1..100 | the image's Healthcheck Retries, else 3 | How many failed checks in a row make the container unhealthy. | — | — |
+| \`start_period\` | duration, 0..24h | the image's Healthcheck StartPeriod, else 0 | Time for the program to start: a failure within it does not count while the container is still starting, and a pass makes it healthy at once. | — | — |
+| \`on_unhealthy\` | none \\| restart | \`none\` | What the monitor does when the container becomes unhealthy. none: it only shows the state. restart: it stops the container ([exec] stop_signal, then SIGKILL after stop_timeout) and starts it again whatever [start] restart says, with the same back-off and within its on-failure:N limit. lite stop always wins. | — | — |
+
 ### \`[log]\`
 
 Where the stdout and stderr of a detached container (lite run -d) go; read them with lite logs. A foreground run keeps the terminal of lite run.
@@ -306,6 +320,8 @@ lite configuration reference
   '...' it is taken literally.
 - Booleans: yes/no, true/false, on/off, 1/0. Sizes: bytes, or 512K, 64M, 1G
   (powers of 1024).
+- Durations: seconds (30, 0.5), or numbers with the units ms, s, m and h,
+  largest first (500ms, 2m, 1m30s).
 - Relative paths on the host are relative to the directory of the config file.
 - A config is a regular file of at most 1 MiB; a section or key name is at
   most 128 characters.
@@ -351,10 +367,10 @@ lite configuration reference
       does), NAME@sha256:DIGEST or sha256:DIGEST. Its config gives defaults
       that this file's keys override: Env (env[]), Entrypoint and Cmd
       (entrypoint, cmd, -- CMD), WorkingDir (cwd), User (user, groups),
-      StopSignal (stop_signal); ExposedPorts are shown by lite status. The
-      store is /var/lib/lite unless /etc/lite/images.ini, LITE_STORE or
-      --store says otherwise. A running container keeps the image it started
-      from, even when the tag moves. Not with path.
+      StopSignal (stop_signal), Healthcheck ([health]); ExposedPorts are shown
+      by lite status. The store is /var/lib/lite unless /etc/lite/images.ini,
+      LITE_STORE or --store says otherwise. A running container keeps the
+      image it started from, even when the tag moves. Not with path.
       nspawn: --image
 
   upper = tmpfs | path
@@ -803,6 +819,50 @@ lite configuration reference
       config (an init system sees no change). A container stopped with lite
       stop (or SIGTERM to its monitor) is never restarted.
       nspawn: (systemd Restart=)
+
+[health]
+  A health check, as Docker's HEALTHCHECK: the monitor runs cmd inside the
+  container (as lite exec does) every interval. The container is starting
+  until a check passes (healthy); retries failures in a row make it unhealthy,
+  and a pass makes it healthy again. lite ps and lite status show the state.
+  An image's Healthcheck is the default of every key; a key written here
+  replaces its part.
+
+  cmd = shell command | none
+      default: the image's Healthcheck (CMD, CMD-SHELL or NONE), else none
+      The check: a command line run inside the container by /bin/sh -c
+      (Docker's CMD-SHELL form), with the container's user, environment and
+      confinement, as lite exec runs one; exit status 0 means healthy. Quote
+      the whole value if it has ; or #, as in cmd = "wget -q -O /dev/null
+      http://127.0.0.1/ || exit 1". none turns off a health check that the
+      image defines. The image's CMD form runs its program without a shell.
+
+  interval = duration, 100ms..24h
+      default: the image's Healthcheck Interval, else 30s
+      How often cmd runs: the first check one interval after the start, each
+      next one an interval after the previous one ended.
+
+  timeout = duration, 100ms..24h
+      default: the image's Healthcheck Timeout, else 30s
+      How long one check may run: a check still running then is killed and
+      counts as a failure.
+
+  retries = integer, 1..100
+      default: the image's Healthcheck Retries, else 3
+      How many failed checks in a row make the container unhealthy.
+
+  start_period = duration, 0..24h
+      default: the image's Healthcheck StartPeriod, else 0
+      Time for the program to start: a failure within it does not count while
+      the container is still starting, and a pass makes it healthy at once.
+
+  on_unhealthy = none | restart
+      default: none
+      What the monitor does when the container becomes unhealthy. none: it
+      only shows the state. restart: it stops the container ([exec]
+      stop_signal, then SIGKILL after stop_timeout) and starts it again
+      whatever [start] restart says, with the same back-off and within its
+      on-failure:N limit. lite stop always wins.
 
 [log]
   Where the stdout and stderr of a detached container (lite run -d) go; read

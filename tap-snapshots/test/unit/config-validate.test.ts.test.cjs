@@ -5,6 +5,17 @@
  * Make sure to inspect the output below.  Do not ignore changes!
  */
 'use strict'
+exports[`test/unit/config-validate.test.ts > TAP > [health]: a check, its timings and what an unhealthy container gets > bad [health] values 1`] = `
+lite: error: test/fixtures/config/good/x.ini:6: [health] cmd: empty command (write none to turn off the image's health check)
+lite: error: test/fixtures/config/good/x.ini:7: [health] interval: "5x": unknown unit "x" (use ms, s, m or h)
+lite: error: test/fixtures/config/good/x.ini:8: [health] timeout: 25h is out of range (100ms..24h)
+lite: error: test/fixtures/config/good/x.ini:9: [health] retries: 0 is out of range (1..100)
+lite: error: test/fixtures/config/good/x.ini:10: [health] start_period: "-1s": a duration can't be negative
+lite: error: test/fixtures/config/good/x.ini:11: [health] on_unhealthy: "stop" is not one of: none, restart
+lite: 6 errors in test/fixtures/config/good/x.ini; nothing was started
+
+`
+
 exports[`test/unit/config-validate.test.ts > TAP > an unreadable file > must match snapshot 1`] = `
 lite: error: test/fixtures/config/bad/no-such-file.ini: No such file or directory (ENOENT)
 lite: 1 error in test/fixtures/config/bad/no-such-file.ini; nothing was started
@@ -425,7 +436,7 @@ lite: 1 error in test/fixtures/config/bad/unknown-key.ini; nothing was started
 `
 
 exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > unknown-section-no-suggestion.ini > must match snapshot 1`] = `
-lite: error: test/fixtures/config/bad/unknown-section-no-suggestion.ini:7: unknown section [volumes]; the sections are [container] [rootfs] [exec] [mount] [namespaces] [net] [limits] [resources] [cgroup] [cgroup2] [devices] [security] [sysctl] [hook] [start] [log]
+lite: error: test/fixtures/config/bad/unknown-section-no-suggestion.ini:7: unknown section [volumes]; the sections are [container] [rootfs] [exec] [mount] [namespaces] [net] [limits] [resources] [cgroup] [cgroup2] [devices] [security] [sysctl] [hook] [start] [health] [log]
 lite: 1 error in test/fixtures/config/bad/unknown-section-no-suggestion.ini; nothing was started
 
 `
