@@ -180,7 +180,12 @@ export function monitorSpec(input: HandoverInput): MonitorSpec {
     backoffMs: input.restart.backoffMs,
     lite: lite!,
     args,
-    hookEnv: [`PATH=${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, ...Object.entries(input.hookVars).map(([k, v]) => `${k}=${v}`)],
+    hookEnv: [
+      `PATH=${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`,
+      // lite's own commands run by the monitor (health checks, net-release) find the state there.
+      ...(process.env.LITE_STATE_ROOT ? [`LITE_STATE_ROOT=${process.env.LITE_STATE_ROOT}`] : []),
+      ...Object.entries(input.hookVars).map(([k, v]) => `${k}=${v}`),
+    ],
     hooks: config.hooks.postStop.map((h) => ({ at: `${h.origin.file}:${h.origin.line}`, argv: h.argv })),
     // The container's own directories, which this run made; never a parent (manager.ts).
     cgroups: dirs.map((d) => d.path),
@@ -199,6 +204,19 @@ export function monitorSpec(input: HandoverInput): MonitorSpec {
     // with nftRelease, or else by running this; after a killed monitor the next lite
     // command does.
     release: needsRelease(identity.network) ? [lite!, ...prefix, 'net-release', identity.name, posix.dirname(input.stateDir)] : [],
+    // The monitor runs each check as `lite exec`: Bun runs only while a check does.
+    ...(config.health.cmd
+      ? {
+          health: {
+            argv: [lite!, ...prefix, 'exec', identity.name, '--', ...config.health.cmd],
+            intervalMs: config.health.intervalMs,
+            timeoutMs: config.health.timeoutMs,
+            retries: config.health.retries,
+            startPeriodMs: config.health.startPeriodMs,
+            onUnhealthy: config.health.onUnhealthy,
+          },
+        }
+      : {}),
   }
 }
 

@@ -18,7 +18,11 @@ export function formatDuration(seconds: number): string {
 
 /** running, restarting, ..., or "exited (137)", "exited (?)" for an unknown code. */
 export function statusText(o: Observation): string {
-  if (o.alive) return o.state?.status ?? 'starting'
+  if (o.alive) {
+    const health = o.state?.extra.health
+    // As docker ps: "running (healthy)"; only while it runs.
+    return `${o.state?.status ?? 'starting'}${health && o.state?.status === 'running' ? ` (${health})` : ''}`
+  }
   const s = o.state!
   const code = s.exitCode === null ? '?' : String(s.exitCode)
   return `exited (${code})${s.oom ? ' oom' : ''}`
@@ -58,6 +62,14 @@ export function formatTable(list: Observation[], nowSeconds: number): string {
   return [line(HEADER), ...rows.map(line)].join('\n') + '\n'
 }
 
+const count = (v: string | undefined) => (v !== undefined && /^-?\d+$/.test(v) ? Number(v) : null)
+
+/** The monitor's health lines (none without [health]): status, failing streak, checks run, last exit (-1: timed out). */
+function healthOfState(extra: Record<string, string>): { status: string; failures: number | null; checks: number | null; last_exit: number | null; last_ms: number | null } | null {
+  if (!extra.health) return null
+  return { status: extra.health, failures: count(extra.health_failures), checks: count(extra.health_checks), last_exit: count(extra.health_last_exit), last_ms: count(extra.health_last_ms) }
+}
+
 /** One object per container, with the state file's own key names. */
 export function toJson(list: Observation[]): object[] {
   return list.map((o) => {
@@ -79,6 +91,7 @@ export function toJson(list: Observation[]): object[] {
       config: s?.config ?? '',
       log: s?.log ?? '',
       network: s ? (networkOfState(s.extra) ?? null) : null,
+      health: s ? healthOfState(s.extra) : null,
     }
   })
 }

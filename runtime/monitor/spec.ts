@@ -52,6 +52,17 @@ export interface MonitorSpec {
   /** run once the container has ended, before the post-stop hooks: lite net-release NAME
    *  (without nftRelease, or when sending it failed) */
   release?: string[]
+  /** [health]: the monitor runs `argv` (lite exec NAME -- CMD) every intervalMs */
+  health?: MonitorHealth
+}
+
+export interface MonitorHealth {
+  argv: string[]
+  intervalMs: number
+  timeoutMs: number
+  retries: number
+  startPeriodMs: number
+  onUnhealthy: 'none' | 'restart'
 }
 
 /** The monitor parses in place; a value may not hold a line break or a NUL. */
@@ -122,6 +133,15 @@ export function formatMonitorSpec(s: MonitorSpec): string {
   if (s.release?.length) {
     if (s.release.some((p) => p.includes(UNIT))) throw new LiteError('the release command contains the byte 0x1f')
     put('release', s.release.join(UNIT))
+  }
+  if (s.health) {
+    if (s.health.argv.some((p) => p.includes(UNIT))) throw new LiteError('[health] cmd contains the byte 0x1f')
+    put('health_cmd', s.health.argv.join(UNIT))
+    put('health_interval_ms', s.health.intervalMs)
+    put('health_timeout_ms', s.health.timeoutMs)
+    put('health_retries', s.health.retries)
+    put('health_start_period_ms', s.health.startPeriodMs)
+    put('health_on_unhealthy', s.health.onUnhealthy)
   }
   // The addon appends pending_signal: a signal lite noted before it became the monitor.
   return lines.join('\n') + '\n'

@@ -36,10 +36,19 @@ t.test('the table: aligned columns, no trailing spaces', async t => {
 
 t.test('JSON: the state file\'s key names, typed', async t => {
   t.same(toJson([web, sensor, starting]), [
-    { name: 'web', alive: true, status: 'running', pid: 4242, pid_start: 777, monitor_pid: 4241, detached: true, restarts: 2, started: NOW - 90, finished: null, exit_code: null, exit_signal: 0, oom: false, config: '/etc/lite/web.ini', log: '', network: { type: 'bridge', address: '10.111.0.7', prefix: 16, bridge: 'lite0', publish: [{ hostPort: 8080, port: 80, proto: 'tcp' }] } },
-    { name: 'sensor', alive: false, status: 'exited', pid: 4242, pid_start: 777, monitor_pid: 4241, detached: true, restarts: 0, started: NOW - 90, finished: NOW - 4000, exit_code: 137, exit_signal: 9, oom: true, config: '/etc/lite/sensor.ini', log: '', network: null },
-    { name: 'new', alive: true, status: 'starting', pid: null, pid_start: null, monitor_pid: null, detached: false, restarts: 0, started: null, finished: null, exit_code: null, exit_signal: 0, oom: false, config: '', log: '', network: null },
+    { name: 'web', alive: true, status: 'running', pid: 4242, pid_start: 777, monitor_pid: 4241, detached: true, restarts: 2, started: NOW - 90, finished: null, exit_code: null, exit_signal: 0, oom: false, config: '/etc/lite/web.ini', log: '', network: { type: 'bridge', address: '10.111.0.7', prefix: 16, bridge: 'lite0', publish: [{ hostPort: 8080, port: 80, proto: 'tcp' }] }, health: null },
+    { name: 'sensor', alive: false, status: 'exited', pid: 4242, pid_start: 777, monitor_pid: 4241, detached: true, restarts: 0, started: NOW - 90, finished: NOW - 4000, exit_code: 137, exit_signal: 9, oom: true, config: '/etc/lite/sensor.ini', log: '', network: null, health: null },
+    { name: 'new', alive: true, status: 'starting', pid: null, pid_start: null, monitor_pid: null, detached: false, restarts: 0, started: null, finished: null, exit_code: null, exit_signal: 0, oom: false, config: '', log: '', network: null, health: null },
   ])
+})
+
+t.test('health: "running (healthy)" in the table, an object in JSON, only with [health]', async t => {
+  const extra = { health: 'unhealthy', health_failures: '3', health_checks: '7', health_last_exit: '-1', health_last_ms: '1000' }
+  const sick: Observation = { name: 'sick', dir: '/run/lite/sick', alive: true, state: runningState('sick', { extra }) }
+  t.match(formatTable([sick], NOW), /\nsick   running \(unhealthy\)   4242 /)
+  t.same((toJson([sick])[0] as { health: unknown }).health, { status: 'unhealthy', failures: 3, checks: 7, last_exit: -1, last_ms: 1000 })
+  const stopping: Observation = { ...sick, state: runningState('sick', { status: 'stopping', extra }) }
+  t.match(formatTable([stopping], NOW), /\nsick   stopping   /, 'the health of a running container only')
 })
 
 t.test('lite ps shows running ones; -a adds exited ones; --json parses', async t => {
