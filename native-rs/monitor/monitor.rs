@@ -4,12 +4,13 @@ use crate::fs::{self, path};
 use crate::health::{HealthState, Transition};
 use crate::init::{exit_code, exit_signal};
 use crate::logsink::LogSink;
-use crate::policy::{next_restart, Ended};
+use crate::policy::{next_restart, restart_request, Ended, Request};
 use crate::spec::{self, Restart, Spec};
 use crate::sys::{self, PollFd};
 use crate::nlrelease;
 use crate::text::{keyed_value, parse_hex, parse_int, Buf};
 use crate::CStrs;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 const SPEC_MAX: usize = 32 * 1024;
 /// A post-stop hook gets this long before it is killed.
@@ -17,13 +18,20 @@ const HOOK_TIMEOUT_MS: i64 = 30_000;
 const F_DUPFD: usize = 0;
 const F_SETFD: usize = 2;
 const F_SETFL: usize = 4;
+/// A restart request (`lite restart`, `lite update`: runtime/lifecycle/restart.ts
+/// RESTART_REQUEST_SIGNAL): SIGRTMIN+5 in the kernel's numbering (glibc's SIGRTMIN is
+/// 34). The container is stopped as for a stop request and started again at once, by
+/// this same pid, whatever the restart policy says; a stop request wins. lite blocks it
+/// before execveat, so one sent once the state says running waits in the signalfd;
+/// before that, early_signals.rs drops it.
+pub const RESTART_REQUEST: i32 = 39;
 
 fn bit(sig: i32) -> u64 {
     1u64 << (sig - 1)
 }
 
 fn signal_set() -> u64 {
-    [sys::SIGTERM, sys::SIGINT, sys::SIGHUP, sys::SIGQUIT, sys::SIGUSR1, sys::SIGUSR2, sys::SIGCHLD, sys::SIGWINCH]
+    [sys::SIGTERM, sys::SIGINT, sys::SIGHUP, sys::SIGQUIT, sys::SIGUSR1, sys::SIGUSR2, sys::SIGCHLD, sys::SIGWINCH, RESTART_REQUEST]
         .iter()
         .fold(0, |set, &s| set | bit(s))
 }
@@ -75,15 +83,38 @@ struct Stop {
     /// Stopped by the monitor itself, unhealthy (health_on_unhealthy restart): not a
     /// stop request, so that it starts again.
     unhealthy: bool,
+    /// Stopped on a restart request (RESTART_REQUEST): it starts again at once.
+    restart: bool,
     /// monotonic ms; -1: no SIGKILL pending
     kill_at: i64,
 }
 
 impl Stop {
-    fn on_signal(&mut self, container: &Container, sig: i32, master: i32, health: Option<&HealthState>) {
+    /// Being stopped: on request, or by the monitor itself to start it again.
+    fn stopping(&self) -> bool {
+        self.requested || self.unhealthy || self.restart
+    }
+
+    fn on_signal(&mut self, container: &Container, sig: i32, master: i32, health: Option<&HealthState>, sink: &mut LogSink) {
         let spec = container.spec;
         match sig {
             sys::SIGCHLD => {}
+            // `lite exec`'s monitor has nothing to restart.
+            RESTART_REQUEST if spec.exec_only => {}
+            RESTART_REQUEST => {
+                let r = restart_request(self.requested, self.restart, self.unhealthy);
+                if r == Request::Ignore {
+                    return;
+                }
+                self.restart = true;
+                if r == Request::Stop {
+                    container.signal(spec.stop_signal);
+                    self.kill_at = sys::monotonic_ms() + spec.stop_timeout_ms;
+                }
+                let mut b = Buf::<128>::new();
+                sink.note(b.push(b"lite: ").push(spec.name).push(b": restart requested\n").as_bytes());
+                write_state(spec, Status::Stopping, spec.restarts, None, health);
+            }
             sys::SIGTERM | sys::SIGINT => {
                 // A stop request: the configured stop signal for TERM (an init system or
                 // `lite stop`), then SIGKILL after stop_timeout.
@@ -224,9 +255,9 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
     write_state(spec, Status::Running, spec.restarts, None, health(&checks));
     let mut sink = LogSink::new(spec.log_target, spec.state_dir, spec.name, spec.log_size);
 
-    let mut stop = Stop { requested: false, unhealthy: false, kill_at: -1 };
+    let mut stop = Stop { requested: false, unhealthy: false, restart: false, kill_at: -1 };
     if spec.pending_signal > 0 {
-        stop.on_signal(&container, spec.pending_signal, spec.tty_master, health(&checks));
+        stop.on_signal(&container, spec.pending_signal, spec.tty_master, health(&checks), &mut sink);
     }
     let mut master = spec.tty_master;
     // A resize after lite's copy but before exec reached no handler (Bun's other threads
@@ -246,7 +277,7 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
             PollFd { fd: log_fd, events: sys::POLLIN, revents: 0 },
         ];
         // Until the stop's SIGKILL or the checks' next step, whichever comes first (-1: none).
-        let check_at = checks.as_ref().map_or(-1, |c| c.wake_at(spec, !stop.requested && !stop.unhealthy));
+        let check_at = checks.as_ref().map_or(-1, |c| c.wake_at(spec, !stop.stopping()));
         let wake = if stop.kill_at < 0 || (0..stop.kill_at).contains(&check_at) { check_at } else { stop.kill_at };
         let timeout = if wake >= 0 { (wake - sys::monotonic_ms()).max(0) } else { -1 };
         let _ = sys::poll(&mut fds, timeout);
@@ -258,7 +289,7 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
             let mut info = [0u8; 128];
             while let Ok(128) = sys::read(sfd, &mut info) {
                 let sig = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]) as i32;
-                stop.on_signal(&container, sig, master, health(&checks));
+                stop.on_signal(&container, sig, master, health(&checks), &mut sink);
             }
         }
         if fds[1].revents != 0 && relay(master, 1, &mut io, None) == Relayed::Closed {
@@ -276,7 +307,7 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
         // A finished check's SIGCHLD woke the poll, or a check is due; none starts
         // once the container is being stopped.
         if let Some(c) = checks.as_mut() {
-            if let Some(t) = c.step(spec, began, !stop.requested && !stop.unhealthy) {
+            if let Some(t) = c.step(spec, began, !stop.stopping()) {
                 checked(&container, &mut stop, &mut sink, &c.state, t);
             }
         }
@@ -329,9 +360,12 @@ fn supervise(spec: &Spec, env: &CStrs) -> i32 {
     }
     sink.finish();
 
-    let ended = Ended { exit_code: outcome.code, stop_requested: stop.requested, ran_ms };
+    // A stop request read while the hooks ran also wins.
+    let stop_requested = stop.requested || STOP_AFTER_END.load(Ordering::Relaxed);
+    let ended = Ended { exit_code: outcome.code, stop_requested, restart_requested: stop.restart, ran_ms };
     // Stopped for being unhealthy: it starts again whatever the policy says (a stop
-    // request meanwhile still wins); restart_max and the back-off still apply.
+    // request meanwhile still wins); restart_max and the back-off still apply. Asked
+    // for (a restart request): at once, with neither.
     let policy = if stop.unhealthy { Restart::Always } else { spec.restart };
     if let Some(delay) = next_restart(policy, spec.restart_max, spec.restarts, spec.backoff_ms, &ended) {
         write_state(spec, Status::Restarting, spec.restarts + 1, Some(&outcome), health(&checks));
@@ -740,7 +774,7 @@ fn check_stdio(spec: &Spec) {
 /// start), the stop of an unhealthy container that is to start again, and the state.
 fn checked(container: &Container, stop: &mut Stop, sink: &mut LogSink, h: &HealthState, t: Transition) {
     let spec = container.spec;
-    let restart = t == Transition::BecameUnhealthy && spec.health_restart && !stop.requested;
+    let restart = t == Transition::BecameUnhealthy && spec.health_restart && !stop.stopping();
     if restart {
         // As a stop request, but not one: the restart follows.
         stop.unhealthy = true;
@@ -761,7 +795,7 @@ fn checked(container: &Container, stop: &mut Stop, sink: &mut LogSink, h: &Healt
         sink.note(b.push(b"\n").as_bytes());
     }
     // Every check, so that health_checks counts them.
-    let status = if stop.requested || stop.unhealthy { Status::Stopping } else { Status::Running };
+    let status = if stop.stopping() { Status::Stopping } else { Status::Running };
     write_state(spec, status, spec.restarts, None, Some(h));
 }
 
@@ -782,28 +816,39 @@ fn wait_child(pid: i32, sfd: i32, timeout_ms: i64) -> Option<i32> {
         }
         let mut fds = [PollFd { fd: sfd, events: sys::POLLIN, revents: 0 }];
         let _ = sys::poll(&mut fds, left.min(100));
-        let mut info = [0u8; 128];
-        while let Ok(128) = sys::read(sfd, &mut info) {}
+        drain(sfd);
     }
 }
 
-/// Sleeps the back-off; false if a stop request came meanwhile.
+/// A stop request taken from the signalfd once the container had ended: no restart.
+static STOP_AFTER_END: AtomicBool = AtomicBool::new(false);
+
+/// Takes what the signalfd holds once the container has ended (only a stop request
+/// still matters); true if a stop request came since.
+fn drain(sfd: i32) -> bool {
+    let mut info = [0u8; 128];
+    while let Ok(128) = sys::read(sfd, &mut info) {
+        let sig = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]) as i32;
+        if sig == sys::SIGTERM || sig == sys::SIGINT {
+            STOP_AFTER_END.store(true, Ordering::Relaxed);
+        }
+    }
+    STOP_AFTER_END.load(Ordering::Relaxed)
+}
+
+/// Sleeps the back-off (none: only looks); false if a stop request came meanwhile.
 fn wait_unless_stopped(sfd: i32, ms: i64) -> bool {
     let deadline = sys::monotonic_ms() + ms;
     loop {
+        if drain(sfd) {
+            return false;
+        }
         let left = deadline - sys::monotonic_ms();
         if left <= 0 {
             return true;
         }
         let mut fds = [PollFd { fd: sfd, events: sys::POLLIN, revents: 0 }];
         let _ = sys::poll(&mut fds, left);
-        let mut info = [0u8; 128];
-        while let Ok(128) = sys::read(sfd, &mut info) {
-            let sig = u32::from_ne_bytes([info[0], info[1], info[2], info[3]]) as i32;
-            if sig == sys::SIGTERM || sig == sys::SIGINT {
-                return false;
-            }
-        }
     }
 }
 
@@ -854,6 +899,10 @@ fn restart(spec: &Spec, env: &CStrs, delay: i64) {
     }
     // The lock goes to the new lite, open; everything else of ours closes on exec.
     let _ = sys::fcntl(spec.lock_fd, F_SETFD, 0);
+    // A restart request that comes before the new lite takes it (early_signals.rs)
+    // must not end this pid (an RT signal's default): pending ones go, later ones are
+    // ignored through execve.
+    let _ = sys::ignore_signal(RESTART_REQUEST);
     let _ = sys::sigprocmask(2, 0);
     let e = sys::execve(lite.c_str().as_ptr(), argv.as_ptr(), envp.as_ptr());
     let _ = sys::sigprocmask(0, signal_set());

@@ -9,6 +9,7 @@ mod nr {
     pub const WRITE: usize = 1;
     pub const CLOSE: usize = 3;
     pub const IOCTL: usize = 16;
+    pub const RT_SIGACTION: usize = 13;
     pub const RT_SIGPROCMASK: usize = 14;
     pub const GETPID: usize = 39;
     pub const SOCKET: usize = 41;
@@ -41,6 +42,7 @@ mod nr {
     pub const WRITE: usize = 64;
     pub const CLOSE: usize = 57;
     pub const IOCTL: usize = 29;
+    pub const RT_SIGACTION: usize = 134;
     pub const RT_SIGPROCMASK: usize = 135;
     pub const GETPID: usize = 172;
     pub const SOCKET: usize = 198;
@@ -254,6 +256,13 @@ pub fn exit(code: i32) -> ! {
 /// The signal mask of this thread: how = 0 block, 1 unblock, 2 set.
 pub fn sigprocmask(how: usize, set: u64) -> Res {
     call(nr::RT_SIGPROCMASK, how, &set as *const u64 as usize, 0, 8, 0, 0)
+}
+
+/// SIG_IGN for `sig`: what is pending of it goes, and it stays ignored across execve.
+pub fn ignore_signal(sig: i32) -> Res {
+    // The kernel's struct sigaction (both arches): handler (SIG_IGN = 1), flags, restorer, mask.
+    let act = [1usize, 0, 0, 0];
+    call(nr::RT_SIGACTION, sig as usize, act.as_ptr() as usize, 0, 8, 0, 0)
 }
 
 pub fn signalfd(set: u64) -> Result<i32, i32> {

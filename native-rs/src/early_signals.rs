@@ -18,6 +18,14 @@
 //!
 //! So each signal is either in the spec or pending for the monitor, never both and
 //! never neither.
+//!
+//! A restart request (RESTART_REQUEST) is not watched: one that comes before the
+//! monitor runs is dropped (`lite restart` sends it only once the state says running,
+//! which only the monitor writes). It gets a handler that does nothing, so that it does
+//! not end lite (the default of a real-time signal) on any of Bun's threads; a handler,
+//! not SIG_IGN, because the exec into the monitor resets ignored signals to their
+//! default while other threads still run. The monitor's own restart of lite leaves it
+//! ignored until this handler is set (monitor.rs `restart`).
 
 use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering};
 
@@ -28,6 +36,10 @@ static STATE: AtomicU64 = AtomicU64::new(0);
 static FIRST_STOP: AtomicI32 = AtomicI32::new(0);
 /// The latest signal noted: which one the monitor gets when several came.
 static LAST: AtomicI32 = AtomicI32::new(0);
+
+/// The monitor's RESTART_REQUEST (native-rs/monitor/monitor.rs): SIGRTMIN+5 in the
+/// kernel's numbering.
+pub const RESTART_REQUEST: libc::c_int = 39;
 
 const WATCHED: [libc::c_int; 6] = [
     libc::SIGTERM,
@@ -65,6 +77,9 @@ extern "C" fn note(sig: libc::c_int) {
     }
 }
 
+/// A restart request before the monitor runs: dropped (see the header).
+extern "C" fn drop_request(_: libc::c_int) {}
+
 /// The real-time signal of the hand-over's barrier (0: none free).
 static BARRIER: AtomicI32 = AtomicI32::new(0);
 /// Threads that have passed the barrier.
@@ -93,6 +108,9 @@ extern "C" fn block_watched(_: libc::c_int, _: *mut libc::siginfo_t, context: *m
 /// A real-time signal nobody handles (glibc keeps the first ones for itself).
 fn free_realtime_signal() -> libc::c_int {
     for sig in libc::SIGRTMIN() + 4..=libc::SIGRTMAX() {
+        if sig == RESTART_REQUEST {
+            continue;
+        }
         let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
         if unsafe { libc::sigaction(sig, std::ptr::null(), &mut old) } == 0
             && old.sa_sigaction == libc::SIG_DFL
@@ -103,8 +121,16 @@ fn free_realtime_signal() -> libc::c_int {
     0
 }
 
-/// Replaces the handlers of the watched signals with `note`, and sets up the barrier.
+/// Replaces the handlers of the watched signals with `note`, drops restart requests,
+/// and sets up the barrier.
 pub fn watch() {
+    let mut act: libc::sigaction = unsafe { std::mem::zeroed() };
+    act.sa_sigaction = drop_request as *const () as usize;
+    act.sa_flags = libc::SA_RESTART;
+    unsafe {
+        libc::sigemptyset(&mut act.sa_mask);
+        libc::sigaction(RESTART_REQUEST, &act, std::ptr::null_mut());
+    }
     let barrier = match BARRIER.load(Ordering::SeqCst) {
         0 => free_realtime_signal(),
         sig => sig,
@@ -366,6 +392,20 @@ mod tests {
         let (got, still_pending) = exec_thread.join().unwrap();
         assert_eq!(got, libc::SIGUSR2, "pending on the exec thread");
         assert_eq!(still_pending, 0, "once");
+        reset();
+    }
+
+    /// A restart request while lite sets the container up does not end it (the default
+    /// of a real-time signal); it is dropped, and the barrier never takes its number.
+    #[test]
+    fn a_restart_request_before_the_monitor_is_dropped() {
+        let _g = SERIAL.lock().unwrap();
+        reset();
+        watch();
+        assert_ne!(BARRIER.load(Ordering::SeqCst), RESTART_REQUEST);
+        assert_eq!(unsafe { libc::raise(RESTART_REQUEST) }, 0);
+        assert_eq!(STATE.load(Ordering::SeqCst), 0, "not noted");
+        assert_eq!(pending(), None, "nothing for the monitor's spec");
         reset();
     }
 

@@ -3,7 +3,9 @@
 
 use crate::health::{Health, HealthState, Transition};
 use crate::monitor::MONITOR;
-use crate::policy::{next_restart, Ended, FIRST_BACKOFF_MS, MAX_BACKOFF_MS};
+use crate::policy::{
+    next_restart, restart_request, Ended, Request, FIRST_BACKOFF_MS, MAX_BACKOFF_MS,
+};
 use crate::spec::{parse, LogTarget, Restart, SpecError};
 use crate::text::{keyed_value, parse_hex, parse_int, Buf};
 
@@ -127,8 +129,49 @@ fn ended(code: i32, stop: bool, ran_ms: i64) -> Ended {
     Ended {
         exit_code: code,
         stop_requested: stop,
+        restart_requested: false,
         ran_ms,
     }
+}
+
+#[test]
+fn a_restart_request_restarts_at_once_whatever_the_policy_and_its_limit() {
+    let asked = |code, stop| Ended {
+        restart_requested: true,
+        ..ended(code, stop, 50)
+    };
+    for policy in [Restart::No, Restart::OnFailure, Restart::Always] {
+        assert_eq!(next_restart(policy, 0, 0, 0, &asked(0, false)), Some(0));
+        assert_eq!(next_restart(policy, 0, 0, 0, &asked(143, false)), Some(0));
+        // on-failure:2 used up, and a back-off under way: neither holds it back.
+        assert_eq!(
+            next_restart(policy, 2, 2, MAX_BACKOFF_MS, &asked(1, false)),
+            Some(0)
+        );
+        // A stop request meanwhile wins.
+        assert_eq!(next_restart(policy, 0, 0, 0, &asked(143, true)), None);
+    }
+}
+
+#[test]
+fn a_restart_request_stops_a_running_container_once() {
+    // (stop requested, restart requested, stopping unhealthy)
+    assert_eq!(restart_request(false, false, false), Request::Stop);
+    assert_eq!(
+        restart_request(true, false, false),
+        Request::Ignore,
+        "a stop request came first"
+    );
+    assert_eq!(
+        restart_request(false, true, false),
+        Request::Ignore,
+        "one is under way"
+    );
+    assert_eq!(restart_request(false, true, true), Request::Ignore);
+    assert_eq!(restart_request(true, false, true), Request::Ignore);
+    // Already being stopped for being unhealthy: no second stop signal, the restart
+    // just comes at once.
+    assert_eq!(restart_request(false, false, true), Request::Join);
 }
 
 #[test]

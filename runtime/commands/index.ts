@@ -11,6 +11,7 @@ import { exec } from './exec.ts'
 import { ps } from './ps.ts'
 import { status } from './status.ts'
 import { stop } from './stop.ts'
+import { restart } from './restart.ts'
 import { kill } from './kill.ts'
 import { logs } from './logs.ts'
 import { rm } from './rm.ts'
@@ -20,4 +21,4 @@ import { netReleaseCommand } from './net-release.ts'
 import { oci } from './oci.ts'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module has its own argument type
-export const commands: CommandModule<any, any>[] = [run, exec, ps, status, stop, kill, logs, rm, boot, shutdown, check, info, helpConfig, rootfs, image, initScript, oci, netReleaseCommand]
+export const commands: CommandModule<any, any>[] = [run, exec, ps, status, stop, restart, kill, logs, rm, boot, shutdown, check, info, helpConfig, rootfs, image, initScript, oci, netReleaseCommand]
