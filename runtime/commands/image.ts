@@ -65,23 +65,8 @@ const pull: CommandModule<StoreArgs, PullArgs> = {
   handler: (args) =>
     guarded(async () => {
       const settings = await settingsOf(args)
-      const { ImageStore } = await import('../image/store/store.ts')
-      const { imageNative } = await import('../image/native-image.ts')
-      const { buildImage } = await import('../image/build.ts')
-      const { pullImage } = await import('../image/registry/pull.ts')
-      const native = await imageNative()
-      const store = new ImageStore(settings.store, native)
-      const digest = await store.adding(async () => {
-        const r = await pullImage(args.ref, settings, store.blobs, { arch: args.arch as 'amd64' | 'arm64' | undefined, insecure: args.insecure, quiet: args.quiet })
-        await buildImage(store, native, settings, r.manifestDigest, {
-          references: [r.reference.canonical],
-          indexDigest: r.indexDigest,
-          source: 'pull',
-          progress: args.quiet ? undefined : note,
-        })
-        store.setRef(r.reference, r.manifestDigest)
-        return r.manifestDigest
-      }, `pulling ${args.ref}`)
+      const { pullIntoStore } = await import('../image/fetch.ts')
+      const digest = await pullIntoStore(settings, { ref: args.ref, arch: args.arch as 'amd64' | 'arm64' | undefined, insecure: args.insecure, quiet: args.quiet, progress: note })
       line(digest)
     }),
 }
@@ -109,12 +94,8 @@ const importCmd: CommandModule<StoreArgs, ImportArgs> = {
   handler: (args) =>
     guarded(async () => {
       const settings = await settingsOf(args)
-      const { ImageStore } = await import('../image/store/store.ts')
-      const { imageNative } = await import('../image/native-image.ts')
-      const { importImages } = await import('../image/import/import.ts')
-      const native = await imageNative()
-      const store = new ImageStore(settings.store, native)
-      const images = await importImages(store, native, settings, args.source, { tag: args.tag, arch: args.arch, progress: args.quiet ? () => {} : note })
+      const { importIntoStore } = await import('../image/fetch.ts')
+      const images = await importIntoStore(settings, { source: args.source, tag: args.tag, arch: args.arch, progress: args.quiet ? () => {} : note })
       for (const i of images) line([i.manifestDigest, ...i.references].join(' '))
     }),
 }
