@@ -62,7 +62,7 @@ t.test('the image\'s Entrypoint and Cmd run with its Env, WorkingDir and User', 
   t.equal(byDigest.code, 0, byDigest.stderr)
   t.match(byDigest.stdout, /^hello from the image\|\/etc\|/)
   await assertNoLeaks(t, before)
-  t.same(JSON.parse(readFileSync(join(store, 'containers', c.name), 'utf8')), { current: A, next: null, previous: null }, 'the store records what the container ran')
+  t.same(JSON.parse(readFileSync(join(store, 'containers', c.name), 'utf8')), { current: A, next: null, previous: null, older: [], pinned: false, update: null, last: null }, 'the store records what the container ran')
 })
 
 t.test('the ini\'s keys override the image\'s', async (t) => {
@@ -115,7 +115,7 @@ t.test('a detached container keeps its image when the tag moves: exec, state, st
   t.match(status.stdout, `image=127.0.0.1:5000/test/pin:1\nimage_digest=${A}\nimage_file=${join(store, 'images', HEX_A, 'image.sqfs')}\nimage_store=${store}\nports=8080/tcp\n`)
   const loops = snapshotHost().loops
   t.ok([...loops].some((l) => l.endsWith(join(store, 'images', HEX_A, 'image.sqfs'))), 'the loop device is backed by the pinned image file')
-  t.same(JSON.parse(readFileSync(join(store, 'containers', name), 'utf8')), { current: A, next: null, previous: null })
+  t.same(JSON.parse(readFileSync(join(store, 'containers', name), 'utf8')), { current: A, next: null, previous: null, older: [], pinned: false, update: null, last: null })
   t.equal(lite(['stop', name], { env, timeout: 30_000 }).code, 0)
   t.equal(lite(['rm', name], { env }).code, 0)
   t.notOk(existsSync(join(store, 'containers', name)), 'lite rm releases the image record')

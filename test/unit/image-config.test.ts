@@ -10,7 +10,7 @@ import { validateText, type ConfigOverrides } from '../../runtime/config/validat
 import { buildPlan } from '../../runtime/plan/build.ts'
 import { StoreLayout } from '../../runtime/image/store/layout.ts'
 import { parseStoreRef, resolveImageRef, ImageNotInStore, ImageRefError } from '../../runtime/image/store/lookup.ts'
-import { readContainerRecord, writeContainerRecord } from '../../runtime/image/store/containers.ts'
+import { readContainerRecord, recordImages, replaceContainerRecord, writeContainerRecord } from '../../runtime/image/store/containers.ts'
 import { imageDefaults } from '../../runtime/image/run-image.ts'
 import { initialState, monitorSpec, pinnedImage, type RunIdentity } from '../../runtime/lifecycle/handover.ts'
 import { parseState, formatState } from '../../runtime/lifecycle/state-file.ts'
@@ -316,19 +316,32 @@ t.test('the digest is pinned: exec and restarts resolve to it after the tag move
 
 t.test('containers/<name>: the store\'s record of what a container runs', async t => {
   const layout = new StoreLayout(t.testdir({}))
+  const plain = { next: null, previous: null, older: [], pinned: false, update: null, last: null }
   t.equal(readContainerRecord(layout, 'web'), undefined)
   writeContainerRecord(layout, 'web', A)
-  t.same(readContainerRecord(layout, 'web'), { current: A, next: null, previous: null })
-  t.equal(fs.readFileSync(path.join(layout.containersDir, 'web'), 'utf8'), `{"current":"${A}","next":null,"previous":null}\n`)
+  t.same(readContainerRecord(layout, 'web'), { current: A, ...plain })
+  t.equal(fs.readFileSync(path.join(layout.containersDir, 'web'), 'utf8'), `{"current":"${A}","next":null,"previous":null,"older":[],"pinned":false,"update":null,"last":null}\n`)
   fs.writeFileSync(path.join(layout.containersDir, 'web'), JSON.stringify({ current: A, previous: B, next: 'bogus' }))
   writeContainerRecord(layout, 'web', B)
-  t.same(readContainerRecord(layout, 'web'), { current: B, previous: B, next: null }, 'previous is kept; a bad digest reads as null')
+  t.same(readContainerRecord(layout, 'web'), { current: B, ...plain, previous: B }, 'previous is kept; a bad digest reads as null; an old record\'s missing fields read as none')
   fs.writeFileSync(path.join(layout.containersDir, 'web'), '{not json')
   t.throws(() => readContainerRecord(layout, 'web'), /names no current image/, 'a damaged record is an error for the reader')
   writeContainerRecord(layout, 'web', A)
-  t.same(readContainerRecord(layout, 'web'), { current: A, next: null, previous: null }, 'and is replaced by the next write')
+  t.same(readContainerRecord(layout, 'web'), { current: A, ...plain }, 'and is replaced by the next write')
   t.throws(() => writeContainerRecord(layout, '../x', A), /not a container name/)
   t.throws(() => writeContainerRecord(layout, 'web', 'sha256:1'), /not a sha256 digest/)
+})
+
+t.test('containers/<name>: an update\'s fields, read back and checked as untrusted', async t => {
+  const layout = new StoreLayout(t.testdir({}))
+  const C = `sha256:${'c'.repeat(64)}`
+  const full = { current: A, next: B, previous: C, older: [A], pinned: true, update: { phase: 'checking' as const, source: 'reg/app:2', started: 5 }, last: { result: 'committed' as const, from: C, to: A, at: 4 } }
+  replaceContainerRecord(layout, 'web', full)
+  t.same(readContainerRecord(layout, 'web'), full)
+  t.same(recordImages(full), [A, B, C], 'every image it keeps, once')
+  fs.writeFileSync(path.join(layout.containersDir, 'web'), JSON.stringify({ ...full, next: null, older: [B, 'x', 7], pinned: 'yes', last: { result: 'maybe', from: A, to: B, at: 1 } }))
+  t.same(readContainerRecord(layout, 'web'), { current: A, next: null, previous: C, older: [B], pinned: false, update: null, last: null }, 'progress without a next, bad entries, a bad outcome: dropped')
+  t.throws(() => replaceContainerRecord(layout, 'web', { ...full, older: ['sha256:1'] }), /not a sha256 digest/)
 })
 
 t.test('an image that fails to load does not cascade into its users, command or path', async t => {

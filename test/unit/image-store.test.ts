@@ -214,7 +214,7 @@ t.test('container records: root of prune, refusal of rm', async (t) => {
   store.setRef(parseReference('app:1'), img.manifestDigest)
   store.setRef(parseReference('app:also'), img.manifestDigest)
   await store.recordContainer('web', img.manifestDigest)
-  t.same(JSON.parse(fs.readFileSync(path.join(store.root, 'containers', 'web'), 'utf8')), { current: img.manifestDigest, next: null, previous: null })
+  t.same(JSON.parse(fs.readFileSync(path.join(store.root, 'containers', 'web'), 'utf8')), { current: img.manifestDigest, next: null, previous: null, older: [], pinned: false, update: null, last: null })
   await t.rejects(store.recordContainer('web', sha('absent')), /is not in the store/)
   await t.rejects(store.recordContainer('../x', img.manifestDigest), /not a valid container name/)
   t.same([...store.containerImages()], [[img.manifestDigest, ['web']]])

@@ -25,7 +25,7 @@ import { BlobStore } from './blobs.ts'
 import { storeFailure } from './errors.ts'
 import { StoreLayout, digestHex } from './layout.ts'
 import { ImageNotInStore, readRefFile, storedImage } from './lookup.ts'
-import { CONTAINER_NAME, deleteContainerRecord, readContainerRecord, writeContainerRecord, type ContainerRecord } from './containers.ts'
+import { CONTAINER_NAME, deleteContainerRecord, readContainerRecord, recordImages, writeContainerRecord, type ContainerRecord } from './containers.ts'
 import { acquireLock, tryLock, type HeldLock, type LockMode } from './locks.ts'
 import { parseConfig } from './shapes.ts'
 import { readSmallFile } from './small-file.ts'
@@ -437,7 +437,7 @@ export class ImageStore {
     }
   }
 
-  /** digest → the containers whose record names it (current, next or previous). */
+  /** digest → the containers whose record names it (current, next, previous or older). */
   containerImages(): Map<string, string[]> {
     const out = new Map<string, string[]>()
     let names: string[]
@@ -455,10 +455,7 @@ export class ImageStore {
         continue
       }
       if (!record) continue
-      for (const d of new Set([record.current, record.next, record.previous])) {
-        if (!d) continue
-        out.set(d, [...(out.get(d) ?? []), name])
-      }
+      for (const d of recordImages(record)) out.set(d, [...(out.get(d) ?? []), name])
     }
     return out
   }
