@@ -451,6 +451,13 @@ export const SECTIONS: readonly SectionSpec[] = [
     },
   },
   {
+    name: 'update',
+    doc:
+      'How lite update replaces the image this container runs (lite update NAME REF|FILE): the new image ' +
+      'enters the store, the monitor restarts the container on it, and the update is committed once the ' +
+      'container is healthy, or rolled back on its own.',
+  },
+  {
     name: 'log',
     doc:
       'Where the stdout and stderr of a detached container (lite run -d) go; read them with lite logs. ' +
@@ -1452,6 +1459,35 @@ export const KEYS: readonly KeySpec[] = [
     },
   }),
 
+  // --------------------------------------------------------------- [update]
+  key<number>({
+    section: 'update',
+    key: 'health_timeout',
+    value: 'duration, 1s..1h',
+    default: '60s',
+    doc:
+      'How long lite update waits for the new container to be healthy before it rolls back: with [health], ' +
+      'healthy is what the check says; without it, the new container must run for 5 s (or health_timeout, if ' +
+      'shorter) without exiting.',
+    parse: parseDuration(1000, 3600_000),
+    apply: (cfg, ms) => {
+      cfg.update.healthTimeoutMs = ms
+    },
+  }),
+  key<number>({
+    section: 'update',
+    key: 'keep',
+    value: 'integer, 0..16',
+    default: '1',
+    doc:
+      'How many previous images lite update keeps for lite rollback; an image that drops out of them is ' +
+      'removed from the store with its tags, unless another container uses it.',
+    parse: intRange(0, 16),
+    apply: (cfg, keep) => {
+      cfg.update.keep = keep
+    },
+  }),
+
   // ------------------------------------------------------------------ [log]
   key<'file' | 'syslog' | 'none'>({
     section: 'log',
@@ -1517,6 +1553,7 @@ export function emptyConfig(file: string): ContainerConfig {
     cgroup: { parent: 'lite', v1: [], v2: [] },
     start: { auto: false, order: 0, delay: 0, restart: { policy: 'no', max: 0 } },
     health: { intervalMs: 0, timeoutMs: 0, retries: 0, startPeriodMs: 0, onUnhealthy: 'none' },
+    update: { healthTimeoutMs: 0, keep: 0 },
     log: { target: 'file', size: 0 },
     origins: {},
   }

@@ -201,6 +201,13 @@ export interface ContainerConfig {
       max: number
     }
   }
+  /** [update]: how lite update replaces the image */
+  update: {
+    /** how long the new container has to become healthy */
+    healthTimeoutMs: number
+    /** previous images kept for lite rollback */
+    keep: number
+  }
   /** [health]: a command the monitor runs inside the container (Docker's HEALTHCHECK) */
   health: {
     /** argv run inside the container, e.g. ['/bin/sh', '-c', CMD]; undefined: no health check */

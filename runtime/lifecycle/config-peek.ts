@@ -1,5 +1,6 @@
-// The config value the lifecycle commands need of a container that is already running
-// (its stop_timeout), read from the config file named in its state. Only that key is
+// The config values the lifecycle commands need before (or without) a full validation:
+// a running container's stop_timeout, read from the config file named in its state;
+// the name and [rootfs] image that lite run needs to ask the store's record first. Only that key is
 // parsed, with the key table's own parser and default: the file may have changed or broken since the start, and a stop or a
 // clean-up must still work, so any problem gives the default.
 
@@ -11,6 +12,10 @@ import { posix } from 'node:path'
 export interface PeekedConfig {
   /** seconds from stop_signal to SIGKILL */
   stopTimeout: number
+  /** [container] name, or its default (the file's name) */
+  name: string
+  /** [rootfs] image as written, if it is */
+  image?: string
 }
 
 function value<T>(raw: ReturnType<typeof readConfigFile> | undefined, file: string, section: string, key: string, pick: (cfg: ReturnType<typeof emptyConfig>) => T): T {
@@ -36,7 +41,10 @@ export function peekConfig(file: string): PeekedConfig {
   } catch {
     raw = undefined
   }
+  const image = raw?.keys.find((k) => k.section === 'rootfs' && k.key === 'image' && !k.unreadable)?.values[0]?.value
   return {
     stopTimeout: value(raw, file, 'exec', 'stop_timeout', (c) => c.exec.stopTimeout),
+    name: value(raw, file, 'container', 'name', (c) => c.container.name) || posix.basename(file).replace(/\.ini$/, ''),
+    ...(image !== undefined ? { image } : {}),
   }
 }

@@ -3,7 +3,7 @@
 // same pid) waits, relays, cleans up and exits with the container's code (DESIGN §6).
 // Returns an exit code only when the run failed; never calls process.exit itself.
 
-import { appendFileSync, closeSync, mkdirSync, statSync, writeFileSync, writeSync } from 'node:fs'
+import { appendFileSync, closeSync, existsSync, mkdirSync, statSync, writeFileSync, writeSync } from 'node:fs'
 import { deviceNumbers } from '../config/resource-values.ts'
 import { posix } from 'node:path'
 import type { ContainerConfig } from '../config/types.ts'
@@ -25,6 +25,8 @@ import { initialState, monitorSpecFor, restartState, type RunIdentity } from './
 import type { NetContext, NetRun } from '../net/attach.ts'
 import { resolverWarning } from '../net/resolvers.ts'
 import { readState } from './state-file.ts'
+import { peekConfig } from './config-peek.ts'
+import { isContainerName } from './registry.ts'
 
 export interface RunOptions {
   config: string
@@ -106,13 +108,17 @@ function cgroupJoinFiles(cgroups: CgroupPlacement): { cgroupTasks: string[]; cgr
 
 async function run(opts: RunOptions): Promise<number> {
   trace('config')
-  const config = configOrThrow(opts.config, {
+  const overrides = {
     name: opts.name,
     cmd: opts.cmd?.length ? opts.cmd : undefined,
     store: opts.store,
     imagesConfig: opts.imagesConfig,
     imageDigest: opts.imageDigest,
-  })
+  }
+  // The store's record may choose the image (an update, a rollback): asked before the
+  // config is read, since the config's tag may name another image, or none any more.
+  const chosen = await recordedImageOf(opts)
+  const config = configOrThrow(opts.config, chosen ? { ...overrides, store: chosen.store, imageDigest: chosen.digest } : overrides)
   if (process.geteuid?.() !== 0) throw new LiteError('lite run needs root: it creates namespaces and mounts')
 
   trace('plan')
@@ -162,7 +168,8 @@ async function run(opts: RunOptions): Promise<number> {
     if (resolvers) process.stderr.write(`lite: warning: ${name}: ${resolvers}\n`)
     prepareHost(plan, net)
     writeState(lock.dir, initialState(identity, restart.restarts, config.log.target))
-    if (image) await recordImage(native, image.store, name, image.digest)
+    // An update's next is in the record already, and must not become its current yet.
+    if (image && chosen?.why !== 'update') await recordImage(native, image.store, name, image.digest)
     // The monitor's image exists before clone: PID 1 of init = yes runs it too, and a
     // host that cannot exec it (vm.memfd_noexec) fails here, before anything runs.
     const monitor = monitorImage(native)
@@ -265,6 +272,28 @@ async function run(opts: RunOptions): Promise<number> {
     else releaseState(lock)
     throw e
   }
+}
+
+/**
+ * What the store's record says this container runs (runtime/update/interrupted.ts):
+ * only for a config with [rootfs] image, and cheap without a record. A config or
+ * settings problem is left to the full validation that follows.
+ */
+async function recordedImageOf(opts: RunOptions): Promise<{ digest: string; why: 'update' | 'pinned'; store: string } | undefined> {
+  const peek = peekConfig(opts.config)
+  if (peek.image === undefined) return undefined
+  const { loadImageSettings } = await import('../image/settings.ts')
+  const { recordedImage } = await import('../update/interrupted.ts')
+  let store: string
+  try {
+    store = loadImageSettings({ store: opts.store, imagesConfig: opts.imagesConfig }, process.env).store
+  } catch {
+    return undefined
+  }
+  const name = opts.name ?? peek.name
+  if (!isContainerName(name) || !existsSync(posix.join(store, 'containers', name))) return undefined
+  const chosen = recordedImage(await loadNative(), store, name, (line) => process.stderr.write(`${line}\n`))
+  return chosen ? { ...chosen, store } : undefined
 }
 
 /**

@@ -13,6 +13,7 @@ const NO_RESOURCES: ContainerConfig['resources'] = { memory: null, swap: null, c
 
 /** [health] left at its defaults: no check, Docker's timings. */
 const NO_HEALTH: ContainerConfig['health'] = { intervalMs: 30_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0, onUnhealthy: 'none' }
+const UPDATE_DEFAULTS: ContainerConfig['update'] = { healthTimeoutMs: 60_000, keep: 1 }
 
 const DEFAULT_SECURITY: ContainerConfig['security'] = {
   caps: ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'SETPCAP', 'NET_BIND_SERVICE', 'NET_RAW', 'SYS_CHROOT', 'MKNOD', 'AUDIT_WRITE', 'SETFCAP'],
@@ -85,6 +86,7 @@ function defaults(file: string, name: string): ContainerConfig {
     cgroup: { parent: 'lite', v1: [], v2: [] },
     start: { auto: false, order: 0, delay: 0, restart: { policy: 'no', max: 0 } },
     health: NO_HEALTH,
+    update: UPDATE_DEFAULTS,
     log: { target: 'file', size: 1024 * 1024 },
     origins: {},
   }
@@ -164,6 +166,7 @@ t.test('good configs give exact ContainerConfig objects', async t => {
       cgroup: { parent: 'lite', v1: [], v2: [] },
       start: { auto: true, order: -2, delay: 0.5, restart: { policy: 'on-failure', max: 3 } },
       health: NO_HEALTH,
+      update: UPDATE_DEFAULTS,
       log: { target: 'syslog', size: 64 * 1024 },
       origins: {
         'container.name': at(5),

@@ -65,13 +65,17 @@ t.test('the record: one path a line, none when missing', async t => {
   t.same(readCgroupRecord(dir), ['/a/b', '/c/d'])
 })
 
-t.test('peekConfig: only the key it needs, the default for anything odd', async t => {
+t.test('peekConfig: only the keys it needs, the default for anything odd', async t => {
   const dir = t.testdir({
     'ok.ini': '[exec]\nstop_timeout = 3\n[cgroup]\nparent = a/b\n[unknown]\nx = 1\n',
     'bad.ini': '[exec]\nstop_timeout = forever\n',
+    'image.ini': '[container]\nname = web\n[rootfs]\nimage = registry.local/web:1\n',
+    'badname.ini': '[container]\nname = ../x\n',
   })
-  t.same(peekConfig(path.join(dir, 'ok.ini')), { stopTimeout: 3 }, 'other errors in the file do not matter')
-  t.same(peekConfig(path.join(dir, 'bad.ini')), { stopTimeout: 10 })
-  t.same(peekConfig(path.join(dir, 'none.ini')), { stopTimeout: 10 })
-  t.same(peekConfig(''), { stopTimeout: 10 })
+  t.same(peekConfig(path.join(dir, 'ok.ini')), { stopTimeout: 3, name: 'ok' }, 'other errors in the file do not matter; the name defaults to the file\'s')
+  t.same(peekConfig(path.join(dir, 'bad.ini')), { stopTimeout: 10, name: 'bad' })
+  t.same(peekConfig(path.join(dir, 'none.ini')), { stopTimeout: 10, name: 'none' })
+  t.same(peekConfig(path.join(dir, 'image.ini')), { stopTimeout: 10, name: 'web', image: 'registry.local/web:1' }, '[rootfs] image as written')
+  t.same(peekConfig(path.join(dir, 'badname.ini')), { stopTimeout: 10, name: 'badname' }, 'a bad name: the default')
+  t.same(peekConfig(''), { stopTimeout: 10, name: '' })
 })

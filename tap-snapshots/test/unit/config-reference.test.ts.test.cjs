@@ -294,6 +294,15 @@ A health check, as Docker's HEALTHCHECK: the monitor runs cmd inside the contain
 | \`start_period\` | duration, 0..24h | the image's Healthcheck StartPeriod, else 0 | Time for the program to start: a failure within it does not count while the container is still starting, and a pass makes it healthy at once. | — | — |
 | \`on_unhealthy\` | none \\| restart | \`none\` | What the monitor does when the container becomes unhealthy. none: it only shows the state. restart: it stops the container ([exec] stop_signal, then SIGKILL after stop_timeout) and starts it again whatever [start] restart says, with the same back-off and within its on-failure:N limit. lite stop always wins. | — | — |
 
+### \`[update]\`
+
+How lite update replaces the image this container runs (lite update NAME REF\\|FILE): the new image enters the store, the monitor restarts the container on it, and the update is committed once the container is healthy, or rolled back on its own.
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`health_timeout\` | duration, 1s..1h | \`60s\` | How long lite update waits for the new container to be healthy before it rolls back: with [health], healthy is what the check says; without it, the new container must run for 5 s (or health_timeout, if shorter) without exiting. | — | — |
+| \`keep\` | integer, 0..16 | \`1\` | How many previous images lite update keeps for lite rollback; an image that drops out of them is removed from the store with its tags, unless another container uses it. | — | — |
+
 ### \`[log]\`
 
 Where the stdout and stderr of a detached container (lite run -d) go; read them with lite logs. A foreground run keeps the terminal of lite run.
@@ -863,6 +872,25 @@ lite configuration reference
       stop_signal, then SIGKILL after stop_timeout) and starts it again
       whatever [start] restart says, with the same back-off and within its
       on-failure:N limit. lite stop always wins.
+
+[update]
+  How lite update replaces the image this container runs (lite update NAME
+  REF|FILE): the new image enters the store, the monitor restarts the
+  container on it, and the update is committed once the container is healthy,
+  or rolled back on its own.
+
+  health_timeout = duration, 1s..1h
+      default: 60s
+      How long lite update waits for the new container to be healthy before it
+      rolls back: with [health], healthy is what the check says; without it,
+      the new container must run for 5 s (or health_timeout, if shorter)
+      without exiting.
+
+  keep = integer, 0..16
+      default: 1
+      How many previous images lite update keeps for lite rollback; an image
+      that drops out of them is removed from the store with its tags, unless
+      another container uses it.
 
 [log]
   Where the stdout and stderr of a detached container (lite run -d) go; read
