@@ -37,14 +37,13 @@ export function mkdirDurable(dir: string, mode = 0o755): void {
   }
 }
 
-/** Replaces `file` with `data` atomically and durably; creates its directory. */
-export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): void {
-  const dir = path.dirname(file)
-  mkdirDurable(dir)
-  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`)
+/** How many times a write whose fsync failed is made again, from the start, in a new file. */
+const FSYNC_ATTEMPTS = 2
+
+/** One whole write of `bytes` into a new `temp`, fsynced; the temp is gone if it throws. */
+function writeDurably(temp: string, bytes: Uint8Array, mode: number): void {
   const fd = fs.openSync(temp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_TRUNC | fs.constants.O_NOFOLLOW, mode)
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data
     for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done)
     fs.fsyncSync(fd)
   } catch (err) {
@@ -53,6 +52,27 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 
     throw err
   }
   fs.closeSync(fd)
+}
+
+/**
+ * Replaces `file` with `data` atomically and durably; creates its directory. A failed
+ * fsync (EIO) may have dropped the dirty pages and cleared the error, so a second fsync
+ * of the same file would prove nothing: the temp file is removed and the whole write
+ * made again in a new one, once, before the error is given up to the caller.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o644): void {
+  const dir = path.dirname(file)
+  mkdirDurable(dir)
+  const temp = path.join(dir, `.${path.basename(file)}.${process.pid}.tmp`)
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data
+  for (let attempt = 1; ; attempt++) {
+    try {
+      writeDurably(temp, bytes, mode)
+      break
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EIO' || attempt >= FSYNC_ATTEMPTS) throw err
+    }
+  }
   try {
     fs.renameSync(temp, file)
   } catch (err) {
