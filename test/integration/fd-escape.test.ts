@@ -12,7 +12,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { parseState, type ContainerState } from '../../runtime/lifecycle/state-file.ts'
+import type { ContainerState } from '../../runtime/lifecycle/state-file.ts'
+import { stateOf } from '../support/lifecycle.ts'
 import { assertNoLeaks, eventually, requireRootAndBuild, snapshotHost, uniqueName, writeConfig } from '../support/integration.ts'
 import { FDS, assertCwdInside, cleanUpContainer, copyRootfs, cwdProbe, hostMarker, lineOf, plantLink, plantPlain, runLite } from '../support/malicious-rootfs.ts'
 
@@ -33,14 +34,6 @@ interface Container {
   path: string
   name: string
   text: string
-}
-
-function stateOf(name: string): ContainerState | undefined {
-  try {
-    return parseState(readFileSync(`/run/lite/${name}/state`, 'utf8'))
-  } catch {
-    return undefined
-  }
 }
 
 /** One container's config; `cwd` is its [exec] cwd, `extra` more sections. */

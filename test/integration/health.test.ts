@@ -6,18 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { parseState, type ContainerState } from '../../runtime/lifecycle/state-file.ts'
+import { STATE_ROOT, stateOf } from '../support/lifecycle.ts'
 import { assertNoLeaks, eventually, lite, requireRootAndBuild, snapshotHost, uniqueName, writeConfig } from '../support/integration.ts'
-
-const STATE_ROOT = '/run/lite'
-
-function stateOf(name: string): ContainerState | undefined {
-  try {
-    return parseState(readFileSync(join(STATE_ROOT, name, 'state'), 'utf8'))
-  } catch {
-    return undefined
-  }
-}
 
 const health = (name: string) => stateOf(name)?.extra.health
 

@@ -6,41 +6,12 @@
 import { readFileSync, existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t, { type Test } from 'tap'
-import { parseState, type ContainerState } from '../../runtime/lifecycle/state-file.ts'
+import t from 'tap'
 import { processStartTime } from '../../runtime/lifecycle/process-identity.ts'
+import { STATE_ROOT, detachedConfig, runDetached, stateOf } from '../support/lifecycle.ts'
 import { BUSYBOX, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, snapshotHost, uniqueName, writeConfig } from '../support/integration.ts'
 
-const STATE_ROOT = '/run/lite'
-
-function stateOf(name: string): ContainerState | undefined {
-  try {
-    return parseState(readFileSync(join(STATE_ROOT, name, 'state'), 'utf8'))
-  } catch {
-    return undefined
-  }
-}
-
 const alive = (pid: number | null | undefined) => !!pid && existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ')
-
-/** A config for a detached container running `script` in busybox sh. */
-function detachedConfig(t: Test, script: string, extra = '', name = uniqueName('lc8')) {
-  // Quoted as a whole (a JSON string): the script's ';' stays in the value.
-  const cmd = JSON.stringify(`/bin/sh -c '${script}'`)
-  const c = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\n[exec]\ncmd = ${cmd}\n${extra}`, name)
-  // Whatever happens in the test, nothing of it stays.
-  t.teardown(() => void lite(['rm', '-f', c.name], { timeout: 30_000 }))
-  return c
-}
-
-/** lite run -d, checked: exit 0, the name on stdout, and a running state. */
-async function runDetached(t: Test, config: string, name: string): Promise<ContainerState> {
-  const r = lite(['run', '-d', config], { timeout: 30_000 })
-  t.equal(r.code, 0, `run -d ${name}: ${r.stderr}`)
-  t.equal(r.stdout, `${name}\n`, 'run -d prints the name, as docker run -d prints the id')
-  t.ok(await eventually(() => stateOf(name)?.status === 'running', 5000), `${name} is running`)
-  return stateOf(name)!
-}
 
 const TRAP = 'trap \"echo bye; exit 0\" TERM; echo hello; echo oops >&2; while :; do sleep 0.1; done'
 

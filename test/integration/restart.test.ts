@@ -6,20 +6,11 @@
 
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import t, { type Test } from 'tap'
-import { parseState, type ContainerState } from '../../runtime/lifecycle/state-file.ts'
+import t from 'tap'
+import type { ContainerState } from '../../runtime/lifecycle/state-file.ts'
 import { RESTART_REQUEST_SIGNAL } from '../../runtime/lifecycle/restart.ts'
+import { STATE_ROOT, detachedConfig, runDetached, stateOf } from '../support/lifecycle.ts'
 import { assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, snapshotHost, uniqueName, writeConfig } from '../support/integration.ts'
-
-const STATE_ROOT = '/run/lite'
-
-function stateOf(name: string): ContainerState | undefined {
-  try {
-    return parseState(readFileSync(join(STATE_ROOT, name, 'state'), 'utf8'))
-  } catch {
-    return undefined
-  }
-}
 
 const alive = (pid: number | null | undefined) => {
   try {
@@ -27,23 +18,6 @@ const alive = (pid: number | null | undefined) => {
   } catch {
     return false
   }
-}
-
-/** A config for a detached container running `script` in busybox sh. */
-function detachedConfig(t: Test, script: string, extra = '', name = uniqueName('rs')) {
-  const cmd = JSON.stringify(`/bin/sh -c '${script}'`)
-  const c = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\n[exec]\ncmd = ${cmd}\n${extra}`, name)
-  t.teardown(() => void lite(['rm', '-f', c.name], { timeout: 30_000 }))
-  return c
-}
-
-/** lite run -d, checked: exit 0, the name on stdout, and a running state. */
-async function runDetached(t: Test, config: string, name: string): Promise<ContainerState> {
-  const r = lite(['run', '-d', config], { timeout: 30_000 })
-  t.equal(r.code, 0, `run -d ${name}: ${r.stderr}`)
-  t.equal(r.stdout, `${name}\n`)
-  t.ok(await eventually(() => stateOf(name)?.status === 'running', 5000), `${name} is running`)
-  return stateOf(name)!
 }
 
 /** Running again: a new container pid under the same monitor. */

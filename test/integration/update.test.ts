@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
-import { parseState } from '../../runtime/lifecycle/state-file.ts'
+import { stateOf } from '../support/lifecycle.ts'
 import { BUSYBOX, assertNoLeaks, eventually, lite, requireRootAndBuild, snapshotHost, uniqueName, writeConfig, type Result } from '../support/integration.ts'
 import { writeOciLayout } from '../support/layer-fixtures.ts'
 
@@ -42,14 +42,6 @@ const bad = image('3', 'bad v3')
 
 const imageCmd = (args: string[]): Result => lite(['image', ...args, '--store', store], { timeout: 120_000 })
 t.equal(imageCmd(['import', v1.dir, '--tag', 'local.test/app:1']).code, 0, 'v1 imported')
-
-const stateOf = (name: string) => {
-  try {
-    return parseState(readFileSync(join('/run/lite', name, 'state'), 'utf8'))
-  } catch {
-    return undefined
-  }
-}
 
 const recordOf = (name: string) => JSON.parse(readFileSync(join(store, 'containers', name), 'utf8')) as { current: string; next: string | null; previous: string | null; older: string[]; pinned: boolean; last: { result: string; reason?: string } | null }
 
