@@ -157,3 +157,52 @@ t.test('[update] keep = 1: an image two updates back leaves the store', async (t
   t.equal(imageCmd(['import', v1.dir, '--tag', 'local.test/app:1']).code, 0)
   await assertNoLeaks(t, before)
 })
+
+/** A cut at the host's level: the monitor and the container die at once (SIGKILL), as in a power cut; /run keeps the stale state that the next command settles. */
+function cutPower(name: string): void {
+  const s = stateOf(name)
+  for (const pid of [s?.monitorPid, s?.pid]) {
+    try {
+      if (pid) process.kill(pid, 'SIGKILL')
+    } catch {}
+  }
+}
+
+t.test('a cut after each step of an update: the container comes back on the old image or the new one, and the store stays consistent', async (t) => {
+  const before = snapshotHost()
+  // phase -> the image it must come back on, and how the record says it ended
+  const cases: [string, string, 'good v1' | 'good v2', string][] = [
+    ['next-recorded', v2.dir, 'good v1', 'interrupted'],
+    ['restarting', v2.dir, 'good v1', 'interrupted'],
+    ['checking', v2.dir, 'good v1', 'interrupted'],
+    ['rolling-back', bad.dir, 'good v1', 'interrupted'],
+    ['committed', v2.dir, 'good v2', 'committed'],
+  ]
+  const landed: Record<string, number> = {}
+  for (const [phase, source, expected, outcome] of cases) {
+    const c = await started(t)
+    const u = lite(['update', c.name, source], { timeout: 120_000, env: { ...process.env, LITE_UPDATE_CRASH_AT: phase } })
+    t.equal(u.signal, 'SIGKILL', `${phase}: lite update died there`)
+    cutPower(c.name)
+    // The board starts again: lite boot runs lite run -d for each config.
+    const r = lite(['run', '-d', '--store', store, c.path], { timeout: 30_000 })
+    t.equal(r.code, 0, `${phase}: ${r.stderr}`)
+    t.ok(await eventually(() => stateOf(c.name)?.status === 'running', 15_000), `${phase}: running again`)
+    t.equal(release(c.name), expected, `${phase}: on ${expected}`)
+    const rec = recordOf(c.name)
+    t.equal(rec.next, null, `${phase}: no update left half-done`)
+    t.equal(rec.last?.result, outcome, `${phase}: the record says ${outcome}`)
+    landed[phase] = (landed[phase] ?? 0) + 1
+    const ls = imageCmd(['ls', '--json'])
+    t.equal(ls.code, 0, ls.stderr)
+    t.ok((JSON.parse(ls.stdout) as { digest: string }[]).some((i) => i.digest === stateOf(c.name)?.extra.image_digest), `${phase}: the image it runs is listed`)
+    t.equal(lite(['rm', '-f', c.name], { timeout: 30_000 }).code, 0)
+    // The committed case pruned v1 (keep = 1): the next cases start on it again.
+    if (!existsSync(join(store, 'images', v1.digest.slice(7)))) t.equal(imageCmd(['import', v1.dir, '--tag', 'local.test/app:1']).code, 0)
+  }
+  const prune = imageCmd(['prune'])
+  t.equal(prune.code, 0, prune.stderr)
+  t.equal(imageCmd(['ls']).code, 0)
+  t.comment(`cuts per phase: ${JSON.stringify(landed)}`)
+  await assertNoLeaks(t, before)
+})
