@@ -45,7 +45,19 @@ check service-running $? "lite pid ${lite_pid:-none}"
 # The service's process is the monitor by now (lite execs into it). smaps_rollup walks the
 # page tables: before 6.2 the VmRSS of /proc/PID/status is synced only every 64 faults,
 # and a process as small as the monitor shows 4 kB there.
-echo "LITE-FIGURE lite_rss_kb=$(sed -n 's/^Rss: *\([0-9]*\) kB/\1/p' /proc/$lite_pid/smaps_rollup) lite_pss_kb=$(sed -n 's/^Pss: *\([0-9]*\) kB/\1/p' /proc/$lite_pid/smaps_rollup)"
+# MemAvailable: what the VM has left with the service's container running (the
+# initramfs form keeps its whole tree in RAM, the disk form only the page cache).
+echo "LITE-FIGURE lite_rss_kb=$(sed -n 's/^Rss: *\([0-9]*\) kB/\1/p' /proc/$lite_pid/smaps_rollup) lite_pss_kb=$(sed -n 's/^Pss: *\([0-9]*\) kB/\1/p' /proc/$lite_pid/smaps_rollup) mem_available_kb=$(sed -n 's/^MemAvailable: *\([0-9]*\) kB/\1/p' /proc/meminfo)"
+
+# The disk form (scripts/firmware --disk; lite.data= on the command line): / is the
+# squashfs of partition 1, read-only; /var/lib/lite the ext4 of partition 2, with
+# noauto_da_alloc.
+if grep -q 'lite\.data=' /proc/cmdline; then
+  rootm=$(awk '$2 == "/" {m = $1 " " $3 " " $4} END {print m}' /proc/mounts)
+  echo "$rootm" | grep -qE '^[^ ]+ squashfs (ro,|ro$)'; check disk-root-squashfs-ro $? "/: $rootm"
+  datam=$(awk '$2 == "/var/lib/lite" {m = $1 " " $3 " " $4} END {print m}' /proc/mounts)
+  echo "$datam" | grep -qE '^[^ ]+ ext4 rw,.*noauto_da_alloc'; check disk-data-ext4 $? "/var/lib/lite: $datam"
+fi
 
 # 2. Its own namespaces: the heartbeat (the container's app) against PID 1's.
 cpid=$(heartbeat_pid)
