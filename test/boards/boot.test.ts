@@ -64,7 +64,13 @@ interface Boot {
   seconds: number
   /** from qemu's start to the console line of the container's marker (host clock) */
   markerSeconds?: number
+  /** the guest kernel's Oops or panic line, if it had one (qemu is stopped soon after) */
+  oops?: string
 }
+
+/** A guest kernel that oopsed hangs or stalls: its line, and a few seconds for the trace. */
+const OOPS = /Internal error: Oops|Kernel panic - not syncing/
+const OOPS_GRACE_MS = 3000
 
 /** Boots a form with extra kernel arguments; kills qemu after timeoutMs. */
 function boot(board: Board, fw: Form, extraCmdline: string, timeoutMs: number): Promise<Boot> {
@@ -84,9 +90,15 @@ function boot(board: Board, fw: Form, extraCmdline: string, timeoutMs: number): 
     let out = ''
     let markerSeconds: number | undefined
     let timedOut = false
+    let oops: string | undefined
     const take = (d: string) => {
       out += d
       if (markerSeconds === undefined && out.includes('LITE-MARKER')) markerSeconds = (Date.now() - started) / 1000
+      // The chunk and the end of what came before it: the line may arrive in pieces.
+      if (oops === undefined && OOPS.test(out.slice(-(d.length + 64)))) {
+        oops = out.split(/\r?\n/).find((l) => OOPS.test(l)) ?? 'Oops'
+        setTimeout(() => qemu.kill('SIGKILL'), OOPS_GRACE_MS)
+      }
     }
     qemu.stdout.setEncoding('utf8').on('data', take)
     qemu.stderr.setEncoding('utf8').on('data', take)
@@ -96,7 +108,7 @@ function boot(board: Board, fw: Form, extraCmdline: string, timeoutMs: number): 
     }, timeoutMs)
     qemu.on('close', (code) => {
       clearTimeout(timer)
-      resolve({ lines: out.split(/\r?\n/), code, timedOut, seconds: (Date.now() - started) / 1000, markerSeconds })
+      resolve({ lines: out.split(/\r?\n/), code, timedOut, seconds: (Date.now() - started) / 1000, markerSeconds, oops })
     })
   })
 }
@@ -131,6 +143,15 @@ async function bootAndCheck(t: Test, name: string, board: Board, fw: Form, cgrou
     board.accel = 'tcg'
     vm = await boot(board, fw, `lite.cgroup=${cgroup}`, Math.min(BOOT_TIMEOUT_MS, deadline - Date.now()))
   }
+  // Debian's 6.1 arm64 kernel under TCG has oopsed once in list_lru_add (d_lru_add from
+  // dput at a close, cgroup v1), in lite's own process at a container's end: a guest
+  // kernel bug. The boot is said in full and made once more; a second oops fails.
+  if (vm.oops && deadline - Date.now() > 60_000) {
+    const pc = vm.lines.find((l) => /\bpc : /.test(l)) ?? ''
+    t.comment(`the guest kernel oopsed (${vm.oops.trim()}; ${pc.trim()}); booting once more. Its console:\n${vm.lines.slice(-120).join('\n')}`)
+    vm = await boot(board, fw, `lite.cgroup=${cgroup}`, Math.min(BOOT_TIMEOUT_MS, deadline - Date.now()))
+  }
+  t.notOk(vm.oops, `no kernel oops${vm.oops ? `: ${vm.oops.trim()}` : ''}`)
   const tail = vm.lines.slice(-60).join('\n')
   t.notOk(vm.timedOut, `powered off within the timeout (${vm.seconds.toFixed(0)} s)`, { tail })
 
