@@ -14,10 +14,10 @@
 // Bounded: each boot has its own timeout, and the whole file a time budget.
 
 import t, { type Test } from 'tap'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { REPO, type Board, buildFirmware, checks, commandExists, fields, readBoard } from '../support/boards.ts'
+import { REPO, type Board, bootFirmware, buildFirmware, checks, commandExists, fields, readBoard } from '../support/boards.ts'
 
 const BOARDS = ['qemu-x86_64', 'qemu-aarch64-virt']
 // The disk form's boots: cgroup v2 only (the cgroup code is the same on both forms, and
@@ -57,62 +57,6 @@ interface Form {
   flashNote: string
 }
 
-interface Boot {
-  lines: string[]
-  code: number | null
-  timedOut: boolean
-  seconds: number
-  /** from qemu's start to the console line of the container's marker (host clock) */
-  markerSeconds?: number
-  /** the guest kernel's Oops or panic line, if it had one (qemu is stopped soon after) */
-  oops?: string
-}
-
-/** A guest kernel that oopsed hangs or stalls: its line, and a few seconds for the trace. */
-const OOPS = /Internal error: Oops|Kernel panic - not syncing/
-const OOPS_GRACE_MS = 3000
-
-/** Boots a form with extra kernel arguments; kills qemu after timeoutMs. */
-function boot(board: Board, fw: Form, extraCmdline: string, timeoutMs: number): Promise<Boot> {
-  const args = [
-    ...board.qemuArgs,
-    // -machine accel=kvm:tcg: KVM where /dev/kvm works for this arch, else TCG (qemu 7.2
-    // has no -accel kvm:tcg).
-    '-machine', `accel=${board.accel}`,
-    '-kernel', join(fw.dir, 'vmlinuz'),
-    '-initrd', fw.initrd,
-    '-append', `${fw.cmdline} ${extraCmdline}`.trim(),
-    ...fw.qemu,
-  ]
-  const started = Date.now()
-  return new Promise((resolve) => {
-    const qemu = spawn(board.qemuSystem, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    let markerSeconds: number | undefined
-    let timedOut = false
-    let oops: string | undefined
-    const take = (d: string) => {
-      out += d
-      if (markerSeconds === undefined && out.includes('LITE-MARKER')) markerSeconds = (Date.now() - started) / 1000
-      // The chunk and the end of what came before it: the line may arrive in pieces.
-      if (oops === undefined && OOPS.test(out.slice(-(d.length + 64)))) {
-        oops = out.split(/\r?\n/).find((l) => OOPS.test(l)) ?? 'Oops'
-        setTimeout(() => qemu.kill('SIGKILL'), OOPS_GRACE_MS)
-      }
-    }
-    qemu.stdout.setEncoding('utf8').on('data', take)
-    qemu.stderr.setEncoding('utf8').on('data', take)
-    const timer = setTimeout(() => {
-      timedOut = true
-      qemu.kill('SIGKILL')
-    }, timeoutMs)
-    qemu.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ lines: out.split(/\r?\n/), code, timedOut, seconds: (Date.now() - started) / 1000, markerSeconds, oops })
-    })
-  })
-}
-
 /** SIZE's key=value pairs. */
 function sizes(dir: string): Record<string, string> {
   const text = readFileSync(join(dir, 'SIZE'), 'utf8')
@@ -135,13 +79,13 @@ const summary = new Map<string, Map<string, { flash: number; flashNote: string; 
 async function bootAndCheck(t: Test, name: string, board: Board, fw: Form, cgroup: string): Promise<void> {
   const left = deadline - Date.now()
   if (left < 60_000) return void t.fail(`the suite's time budget (${BUDGET_MS / 60_000} min) ran out before this boot`)
-  let vm = await boot(board, fw, `lite.cgroup=${cgroup}`, Math.min(BOOT_TIMEOUT_MS, left))
+  let vm = await bootFirmware(board, fw, `lite.cgroup=${cgroup}`, Math.min(BOOT_TIMEOUT_MS, left))
   // /dev/kvm can be there and still fail (nested virtualisation: qemu 7.2 asserts on
   // an MSR it cannot set). qemu does not fall back then, so the test does: TCG.
   if (!vm.timedOut && !vm.lines.some((l) => l.includes('LITE-')) && vm.lines.some((l) => /kvm/i.test(l)) && board.accel !== 'tcg') {
     t.comment(`KVM failed (${vm.lines.find((l) => /kvm/i.test(l))}); booting again with TCG`)
     board.accel = 'tcg'
-    vm = await boot(board, fw, `lite.cgroup=${cgroup}`, Math.min(BOOT_TIMEOUT_MS, deadline - Date.now()))
+    vm = await bootFirmware(board, fw, `lite.cgroup=${cgroup}`, Math.min(BOOT_TIMEOUT_MS, deadline - Date.now()))
   }
   // Debian's 6.1 arm64 kernel under TCG has oopsed once in list_lru_add (d_lru_add from
   // dput at a close, cgroup v1), in lite's own process at a container's end: a guest
@@ -149,7 +93,7 @@ async function bootAndCheck(t: Test, name: string, board: Board, fw: Form, cgrou
   if (vm.oops && deadline - Date.now() > 60_000) {
     const pc = vm.lines.find((l) => /\bpc : /.test(l)) ?? ''
     t.comment(`the guest kernel oopsed (${vm.oops.trim()}; ${pc.trim()}); booting once more. Its console:\n${vm.lines.slice(-120).join('\n')}`)
-    vm = await boot(board, fw, `lite.cgroup=${cgroup}`, Math.min(BOOT_TIMEOUT_MS, deadline - Date.now()))
+    vm = await bootFirmware(board, fw, `lite.cgroup=${cgroup}`, Math.min(BOOT_TIMEOUT_MS, deadline - Date.now()))
   }
   t.notOk(vm.oops, `no kernel oops${vm.oops ? `: ${vm.oops.trim()}` : ''}`)
   const tail = vm.lines.slice(-60).join('\n')

@@ -45,33 +45,61 @@ export interface Boot {
   code: number | null
   timedOut: boolean
   seconds: number
+  /** from qemu's start to the console line of the container's marker (host clock) */
+  markerSeconds?: number
+  /** the guest kernel's Oops or panic line, if it had one (qemu is stopped soon after) */
+  oops?: string
 }
 
-/** Boots the firmware in dir with extra kernel arguments; kills qemu after timeoutMs. */
-export function bootFirmware(board: Board, dir: string, extraCmdline: string, timeoutMs: number): Promise<Boot> {
+/** What to boot: a kernel directory, its initramfs, its command line, and qemu arguments besides the board's. */
+export interface BootImage {
+  dir: string
+  initrd: string
+  cmdline: string
+  qemu: string[]
+}
+
+/** A guest kernel that oopsed hangs or stalls: its line, and a few seconds for the trace. */
+const OOPS = /Internal error: Oops|Kernel panic - not syncing/
+const OOPS_GRACE_MS = 3000
+
+/** Boots an image with extra kernel arguments; kills qemu after timeoutMs, or soon after a kernel Oops. */
+export function bootFirmware(board: Board, image: BootImage, extraCmdline: string, timeoutMs: number): Promise<Boot> {
   const args = [
     ...board.qemuArgs,
     // -machine accel=kvm:tcg: KVM where /dev/kvm works for this arch, else TCG (qemu 7.2
     // has no -accel kvm:tcg).
     '-machine', `accel=${board.accel}`,
-    '-kernel', join(dir, 'vmlinuz'),
-    '-initrd', join(dir, 'initramfs.cpio.gz'),
-    '-append', `${board.cmdline} ${extraCmdline}`.trim(),
+    '-kernel', join(image.dir, 'vmlinuz'),
+    '-initrd', image.initrd,
+    '-append', `${image.cmdline} ${extraCmdline}`.trim(),
+    ...image.qemu,
   ]
   const started = Date.now()
   return new Promise((resolve) => {
     const qemu = spawn(board.qemuSystem, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
+    let markerSeconds: number | undefined
+    let oops: string | undefined
     let timedOut = false
-    qemu.stdout.setEncoding('utf8').on('data', (d: string) => (out += d))
-    qemu.stderr.setEncoding('utf8').on('data', (d: string) => (out += d))
+    const take = (d: string) => {
+      out += d
+      if (markerSeconds === undefined && out.includes('LITE-MARKER')) markerSeconds = (Date.now() - started) / 1000
+      // The chunk and the end of what came before it: the line may arrive in pieces.
+      if (oops === undefined && OOPS.test(out.slice(-(d.length + 64)))) {
+        oops = out.split(/\r?\n/).find((l) => OOPS.test(l)) ?? 'Oops'
+        setTimeout(() => qemu.kill('SIGKILL'), OOPS_GRACE_MS)
+      }
+    }
+    qemu.stdout.setEncoding('utf8').on('data', take)
+    qemu.stderr.setEncoding('utf8').on('data', take)
     const timer = setTimeout(() => {
       timedOut = true
       qemu.kill('SIGKILL')
     }, timeoutMs)
     qemu.on('close', (code) => {
       clearTimeout(timer)
-      resolve({ lines: out.split(/\r?\n/), code, timedOut, seconds: (Date.now() - started) / 1000 })
+      resolve({ lines: out.split(/\r?\n/), code, timedOut, seconds: (Date.now() - started) / 1000, markerSeconds, oops })
     })
   })
 }
