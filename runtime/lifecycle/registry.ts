@@ -83,7 +83,8 @@ function stillTheLock(fd: number, dir: string): boolean {
   }
 }
 
-function readStateQuietly(dir: string): ContainerState | null {
+/** The state in dir; null when there is none or it cannot be read. */
+export function readStateQuietly(dir: string): ContainerState | null {
   try {
     return readState(dir)
   } catch {

@@ -9,8 +9,8 @@
 import { posix } from 'node:path'
 import { LiteError } from '../errors.ts'
 import { peekConfig } from './config-peek.ts'
-import { isHeld, observe, stateWhenWritten } from './registry.ts'
-import { readState, type ContainerState } from './state-file.ts'
+import { isHeld, observe, readStateQuietly, stateWhenWritten } from './registry.ts'
+import type { ContainerState } from './state-file.ts'
 import type { LifecycleSystem } from './system.ts'
 
 /**
@@ -23,14 +23,6 @@ export const RESTART_REQUEST_SIGNAL = 39
 export const RESTART_POLL_MS = 20
 /** what a restart may take beyond the container's stop_timeout: the new run's set-up */
 export const RESTART_SETUP_MS = 30_000
-
-function readStateQuietly(dir: string): ContainerState | null {
-  try {
-    return readState(dir)
-  } catch {
-    return null
-  }
-}
 
 /** The state as an error message quotes it: "status=exited (exit code 125)". */
 function described(s: ContainerState | null, oldPid: number): string {

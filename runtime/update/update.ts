@@ -20,7 +20,7 @@ import { LiteError } from '../errors.ts'
 import { configOrThrow } from '../lifecycle/launch.ts'
 import { pinnedImage } from '../lifecycle/handover.ts'
 import { observe, type Observation } from '../lifecycle/registry.ts'
-import { restartContainer } from '../lifecycle/restart.ts'
+import { RESTART_SETUP_MS, restartContainer } from '../lifecycle/restart.ts'
 import type { LifecycleSystem } from '../lifecycle/system.ts'
 import { loadNative } from '../native/index.ts'
 import { bringImage } from '../image/fetch.ts'
@@ -33,8 +33,6 @@ import { holdUpdateLock } from './lock.ts'
 export const SETTLE_MS = 5000
 /** How often the state is read while waiting. */
 const POLL_MS = 50
-/** What a restart may take beyond the container's stop_timeout. */
-const RESTART_SLACK_MS = 30_000
 
 export interface UpdateOptions {
   name: string
@@ -149,7 +147,7 @@ async function update(opts: UpdateOptions, target: Target, sys: LifecycleSystem)
     crash('restarting')
     const began = sys.now()
     try {
-      const { newPid } = await restartContainer(name, sys, { timeoutMs: target.stopTimeoutMs + RESTART_SLACK_MS })
+      const { newPid } = await restartContainer(name, sys, { timeoutMs: target.stopTimeoutMs + RESTART_SETUP_MS })
       replaceContainerRecord(layout, name, progress('checking'))
       crash('checking')
       why = await waitHealthy(name, newPid, newConfig.health.cmd !== undefined, healthTimeoutMs, sys)
@@ -215,7 +213,7 @@ async function restartOnCurrent(name: string, sys: LifecycleSystem, target: Targ
   const o = await observe(name, sys)
   if (o?.alive && o.state?.status === 'running') {
     try {
-      await restartContainer(name, sys, { timeoutMs: target.stopTimeoutMs + RESTART_SLACK_MS })
+      await restartContainer(name, sys, { timeoutMs: target.stopTimeoutMs + RESTART_SETUP_MS })
       return
     } catch (e) {
       sys.stderr(`lite: ${name}: the restart on the old image failed: ${(e as Error).message}\n`)
@@ -225,7 +223,7 @@ async function restartOnCurrent(name: string, sys: LifecycleSystem, target: Targ
   const { spawnSync } = await import('node:child_process')
   const { liteCommand } = await import('../lifecycle/handover.ts')
   const [lite, ...prefix] = liteCommand()
-  const r = spawnSync(lite!, [...prefix, 'run', '-d', target.config, '--name', name], { stdio: ['ignore', 'ignore', 'pipe'], timeout: RESTART_SLACK_MS })
+  const r = spawnSync(lite!, [...prefix, 'run', '-d', target.config, '--name', name], { stdio: ['ignore', 'ignore', 'pipe'], timeout: RESTART_SETUP_MS })
   if (r.status !== 0) sys.stderr(`lite: ${name}: cannot start it again on the old image: ${r.stderr?.toString().trim() || `exit ${r.status}`}\n`)
 }
 
