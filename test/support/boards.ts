@@ -63,8 +63,22 @@ export interface BootImage {
 const OOPS = /Internal error: Oops|Kernel panic - not syncing/
 const OOPS_GRACE_MS = 3000
 
+/** Builds the disk form of the test firmware (scripts/firmware BOARD --with-tests --disk). */
+export function buildDiskFirmware(board: string): { dir?: string; log: string } {
+  const r = spawnSync('bash', ['scripts/firmware', board, '--with-tests', '--disk'], { cwd: REPO, encoding: 'utf8', timeout: 15 * 60_000 })
+  const log = `${r.stdout ?? ''}${r.stderr ?? ''}`
+  const dir = join(REPO, 'build/firmware', `${board}-test`)
+  return r.status === 0 && existsSync(join(dir, 'disk.img')) && existsSync(join(dir, 'initramfs-disk.cpio.gz')) ? { dir, log } : { log }
+}
+
+/**
+ * Called with each whole console line as it arrives; `stop` kills qemu at once (the
+ * power-cut test cuts the disk first, then stops the VM).
+ */
+export type LineWatcher = (line: string, stop: () => void) => void
+
 /** Boots an image with extra kernel arguments; kills qemu after timeoutMs, or soon after a kernel Oops. */
-export function bootFirmware(board: Board, image: BootImage, extraCmdline: string, timeoutMs: number): Promise<Boot> {
+export function bootFirmware(board: Board, image: BootImage, extraCmdline: string, timeoutMs: number, watch?: LineWatcher): Promise<Boot> {
   const args = [
     ...board.qemuArgs,
     // -machine accel=kvm:tcg: KVM where /dev/kvm works for this arch, else TCG (qemu 7.2
@@ -82,8 +96,15 @@ export function bootFirmware(board: Board, image: BootImage, extraCmdline: strin
     let markerSeconds: number | undefined
     let oops: string | undefined
     let timedOut = false
+    let partial = ''
+    const stop = () => qemu.kill('SIGKILL')
     const take = (d: string) => {
       out += d
+      if (watch) {
+        const lines = (partial + d).split(/\r?\n/)
+        partial = lines.pop()!
+        for (const l of lines) watch(l, stop)
+      }
       if (markerSeconds === undefined && out.includes('LITE-MARKER')) markerSeconds = (Date.now() - started) / 1000
       // The chunk and the end of what came before it: the line may arrive in pieces.
       if (oops === undefined && OOPS.test(out.slice(-(d.length + 64)))) {

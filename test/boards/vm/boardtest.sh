@@ -36,6 +36,9 @@ heartbeat_pid() {
   return 1
 }
 echo "LITE-BOARDTEST start mode=$mode kernel=$(uname -r) arch=$(uname -m)"
+# The disk form's update and power-cut boots (lite.test=, test/boards/power-cut.test.ts)
+# run their own checks instead; updatetest.sh ends with the results and a power-off.
+if grep -q 'lite\.test=' /proc/cmdline; then . "$T/updatetest.sh"; fi
 heartbeat_pid >/dev/null
 
 # 1. The service started by the sysv init script at boot.
@@ -57,6 +60,9 @@ if grep -q 'lite\.data=' /proc/cmdline; then
   echo "$rootm" | grep -qE '^[^ ]+ squashfs (ro,|ro$)'; check disk-root-squashfs-ro $? "/: $rootm"
   datam=$(awk '$2 == "/var/lib/lite" {m = $1 " " $3 " " $4} END {print m}' /proc/mounts)
   echo "$datam" | grep -qE '^[^ ]+ ext4 rw,.*noauto_da_alloc'; check disk-data-ext4 $? "/var/lib/lite: $datam"
+  # The service's container runs lite/busybox:1 from the store on the data partition.
+  d=$(lite status busybox 2>/dev/null | sed -n 's/^image_digest=//p')
+  [ -n "$d" ] && [ -f "/var/lib/lite/images/${d#sha256:}/image.sqfs" ]; check disk-image-from-store $? "image_digest=${d:-none}"
 fi
 
 # 2. Its own namespaces: the heartbeat (the container's app) against PID 1's.
