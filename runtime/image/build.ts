@@ -11,6 +11,7 @@ import { LiteError } from '../errors.ts'
 import type { ImageNative, SquashfsOptions } from './native-image.ts'
 import type { ImageSettings } from './settings.ts'
 import { fsyncDir, mkdirDurable, writeFileAtomic } from './store/atomic-file.ts'
+import { fileDigest } from './store/blobs.ts'
 import { storeFailure } from './store/errors.ts'
 import { digestHex } from './store/layout.ts'
 import { layerCompression, parseConfig, parseManifest, JSON_LIMIT } from './store/shapes.ts'
@@ -125,6 +126,8 @@ export async function buildImage(store: ImageStore, native: BuildNative, setting
     const sqfs = path.join(imageDir, 'image.sqfs')
     const sq = await native.buildSquashfs(rootfs, sqfs, options.squashfs ?? {})
     fsyncFile(sqfs)
+    // Recorded so that lite image verify can tell a damaged image from a whole one.
+    const sqfsDigest = fileDigest(sqfs)
     // A User name in the config is resolved through these (run-image.ts, user.ts).
     for (const name of keepAccountFiles(rootfs, imageDir)) fsyncFile(path.join(imageDir, name))
     // The unpacked tree is not needed any more: give its space back before the rest.
@@ -143,7 +146,7 @@ export async function buildImage(store: ImageStore, native: BuildNative, setting
       ...(configCreated(configBytes) ? { created: configCreated(configBytes) } : {}),
       size: fs.statSync(sqfs).size,
       layers,
-      squashfs: { bytes: sq.bytes, inodes: sq.inodes, files: sq.files, dataBytes: sq.dataBytes },
+      squashfs: { bytes: sq.bytes, inodes: sq.inodes, files: sq.files, dataBytes: sq.dataBytes, sha256: sqfsDigest },
       source: options.source,
     }
     writeFileAtomic(path.join(imageDir, 'manifest.json'), manifestBytes)

@@ -22,21 +22,26 @@ export function sha256Digest(data: Uint8Array): string {
   return `sha256:${createHash('sha256').update(data).digest('hex')}`
 }
 
+/** sha256 of what is left to read of an open file, read in bounded chunks. */
+export function fdDigest(fd: number): string {
+  const hash = createHash('sha256')
+  const buf = Buffer.allocUnsafe(1 << 20)
+  for (;;) {
+    const n = fs.readSync(fd, buf, 0, buf.length, null)
+    if (n === 0) break
+    hash.update(buf.subarray(0, n))
+  }
+  return `sha256:${hash.digest('hex')}`
+}
+
 /** sha256 of a file, read in bounded chunks. */
 export function fileDigest(file: string): string {
-  const hash = createHash('sha256')
   const fd = fs.openSync(file, 'r')
   try {
-    const buf = Buffer.allocUnsafe(1 << 20)
-    for (;;) {
-      const n = fs.readSync(fd, buf, 0, buf.length, null)
-      if (n === 0) break
-      hash.update(buf.subarray(0, n))
-    }
+    return fdDigest(fd)
   } finally {
     fs.closeSync(fd)
   }
-  return `sha256:${hash.digest('hex')}`
 }
 
 export class BlobStore {

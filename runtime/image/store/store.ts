@@ -49,7 +49,8 @@ export interface ImageRecord {
   /** image.sqfs in bytes: what the image takes on the board. */
   size: number
   layers: { digest: string; mediaType: string; size: number; diffId: string }[]
-  squashfs: { bytes: number; inodes: number; files: number; dataBytes: number }
+  /** sha256: "sha256:<hex>" of image.sqfs as written (lite image verify); absent in images stored by older lite. */
+  squashfs: { bytes: number; inodes: number; files: number; dataBytes: number; sha256?: string }
   source: 'pull' | 'import'
 }
 
