@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs'
 
-// lite image pull|import|ls|inspect|rm|prune: thin handlers over runtime/image/. The
+// lite image pull|import|ls|inspect|rm|prune|verify: thin handlers over runtime/image/. The
 // store's path comes from --store, LITE_STORE or images.ini (--images-config).
 
 interface StoreArgs {
@@ -39,6 +39,13 @@ async function readingStore(args: StoreArgs) {
       throw new Error('a reading command takes no lock')
     },
   })
+}
+
+/** A store for commands that lock it (rm, prune, verify): the addon's flocks. */
+async function lockingStore(args: StoreArgs) {
+  const { ImageStore } = await import('../image/store/store.ts')
+  const settings = await settingsOf(args)
+  return { settings, store: await ImageStore.open(settings) }
 }
 
 const line = (s: string) => process.stdout.write(`${s}\n`)
@@ -216,9 +223,7 @@ const rm: CommandModule<StoreArgs, RmArgs> = {
   builder: (y: Argv<StoreArgs>) => y.positional('images', { type: 'string', array: true, demandOption: true, describe: 'refs, digests, or 6 or more hex digits of one' }) as Argv<RmArgs>,
   handler: (args) =>
     guarded(async () => {
-      const settings = await settingsOf(args)
-      const { ImageStore } = await import('../image/store/store.ts')
-      const store = await ImageStore.open(settings)
+      const { store } = await lockingStore(args)
       const { lines, errors } = await store.remove(args.images.map(String))
       for (const l of lines) line(l)
       for (const e of errors) process.stderr.write(`lite: error: ${e}\n`)
@@ -232,12 +237,36 @@ const prune: CommandModule<StoreArgs, StoreArgs> = {
   builder: (y: Argv<StoreArgs>) => y,
   handler: (args) =>
     guarded(async () => {
-      const settings = await settingsOf(args)
-      const { ImageStore, humanBytes } = await import('../image/store/store.ts')
-      const store = await ImageStore.open(settings)
+      const { store } = await lockingStore(args)
+      const { humanBytes } = await import('../image/store/store.ts')
       const freed = await store.prune()
       for (const l of freed.lines) line(l)
       line(`freed ${humanBytes(freed.bytes)}`)
+    }),
+}
+
+// ------------------------------------------------------------------ verify
+
+interface VerifyArgs extends StoreArgs {
+  images?: string[]
+  json: boolean
+}
+
+const verify: CommandModule<StoreArgs, VerifyArgs> = {
+  command: 'verify [images..]',
+  describe: 'check each image\'s files against their digests, and the store for dangling refs and records and for orphans; exit 1 if anything is damaged or dangling',
+  builder: (y: Argv<StoreArgs>) =>
+    y
+      .positional('images', { type: 'string', array: true, describe: 'refs, digests, or 6 or more hex digits of one (default: every image)' })
+      .option('json', { type: 'boolean', default: false, describe: 'the report as JSON: images (with their problems), dangling, orphans, summary' }) as Argv<VerifyArgs>,
+  handler: (args) =>
+    guarded(async () => {
+      const { settings, store } = await lockingStore(args)
+      const { verifyStore, verifyLines, verifyFailed } = await import('../image/store/verify.ts')
+      const report = await verifyStore(store, (args.images ?? []).map(String), { keepBlobs: settings.keepBlobs })
+      if (args.json) line(JSON.stringify(report, null, 2))
+      else for (const l of verifyLines(report)) line(l)
+      return verifyFailed(report) ? 1 : 0
     }),
 }
 
@@ -254,6 +283,7 @@ export const image: CommandModule<object, StoreArgs> = {
       .command(inspect)
       .command(rm)
       .command(prune)
-      .demandCommand(1, 'give an image command: pull, import, ls, inspect, rm, prune') as Argv<StoreArgs>,
+      .command(verify)
+      .demandCommand(1, 'give an image command: pull, import, ls, inspect, rm, prune, verify') as Argv<StoreArgs>,
   handler: () => {},
 }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { gunzipSync, gzipSync } from 'node:zlib'
+import type { Test } from 'tap'
 import { filesTar, packTar } from '../../runtime/rootfs-build/outputs/layer-tar.ts'
 
 export const sha = (data: Buffer | string) => `sha256:${createHash('sha256').update(data).digest('hex')}`
@@ -157,4 +158,33 @@ export function listTree(dir: string): string[] {
   }
   walk('')
   return out
+}
+
+/**
+ * lite's CLI (runtime/cli.ts) with the addon replaced by `native`, as a function that
+ * runs one command line and returns its exit code, stdout and stderr. The store's locks
+ * go under `dir`/run (LITE_STATE_ROOT) for the test's life.
+ */
+export async function cliWithFakeAddon(t: Test, dir: string, native: FakeNative = fakeNative()) {
+  process.env.LITE_STATE_ROOT = path.join(dir, 'run')
+  t.teardown(() => {
+    delete process.env.LITE_STATE_ROOT
+    process.exitCode = undefined
+  })
+  const { main } = await t.mockImport<typeof import('../../runtime/cli.ts')>('../../runtime/cli.ts', {
+    '../../runtime/native/index.ts': { loadNative: async () => native, addonDirectory: () => '/' },
+  })
+  return async (...argv: string[]) => {
+    const out: string[] = []
+    const err: string[] = []
+    const o = t.intercept(process.stdout, 'write', { value: (c: unknown) => (out.push(String(c)), true), writable: true })
+    const e = t.intercept(process.stderr, 'write', { value: (c: unknown) => (err.push(String(c)), true), writable: true })
+    process.exitCode = undefined
+    try {
+      return { code: await main(argv), stdout: out.join(''), stderr: err.join('') }
+    } finally {
+      o.restore()
+      e.restore()
+    }
+  }
 }

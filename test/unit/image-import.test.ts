@@ -10,7 +10,7 @@ import { importImages } from '../../runtime/image/import/import.ts'
 import { DEFAULT_IMAGE_SETTINGS, type ImageSettings } from '../../runtime/image/settings.ts'
 import { ImageStore } from '../../runtime/image/store/store.ts'
 import { packTar } from '../../runtime/rootfs-build/outputs/layer-tar.ts'
-import { dockerSave, fakeNative, layer, listTree, ociLayout, sha, writeDir, writeTar, type FakeNative } from '../support/image-fakes.ts'
+import { cliWithFakeAddon, dockerSave, fakeNative, layer, listTree, ociLayout, sha, writeDir, writeTar } from '../support/image-fakes.ts'
 
 function newStore(t: Test) {
   const dir = t.testdir({})
@@ -324,29 +324,8 @@ t.test('--tag with several images is refused', async (t) => {
 
 t.test('lite image import and ls through the CLI (addon mocked)', async (t) => {
   const dir = t.testdir({})
-  process.env.LITE_STATE_ROOT = path.join(dir, 'run')
-  t.teardown(() => {
-    delete process.env.LITE_STATE_ROOT
-    process.exitCode = undefined
-  })
-  const native: FakeNative = fakeNative()
-  const { main } = await t.mockImport<typeof import('../../runtime/cli.ts')>('../../runtime/cli.ts', {
-    '../../runtime/native/index.ts': { loadNative: async () => native, addonDirectory: () => '/' },
-  })
+  const run = await cliWithFakeAddon(t, dir)
   const tar = await writeTar(path.join(dir, 'save.tar'), dockerSave([await layer({ a: '1' })], ['cli/app:7']))
-  const run = async (...argv: string[]) => {
-    const out: string[] = []
-    const err: string[] = []
-    const o = t.intercept(process.stdout, 'write', { value: (c: unknown) => (out.push(String(c)), true), writable: true })
-    const e = t.intercept(process.stderr, 'write', { value: (c: unknown) => (err.push(String(c)), true), writable: true })
-    process.exitCode = undefined
-    try {
-      return { code: await main(argv), stdout: out.join(''), stderr: err.join('') }
-    } finally {
-      o.restore()
-      e.restore()
-    }
-  }
   const store = path.join(dir, 'store')
   const imp = await run('image', 'import', tar, '--store', store, '-q')
   t.equal(imp.code, 0, imp.stderr)

@@ -112,6 +112,26 @@ export function humanBytes(n: number): string {
   return i === 0 ? `${n}B` : `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : v.toFixed(0)}${units[i]}`
 }
 
+/** The blobs an image reaches: its manifest, config, index (if any) and layers. */
+export function recordBlobs(r: ImageRecord): string[] {
+  return [r.manifestDigest, r.configDigest, ...(r.indexDigest ? [r.indexDigest] : []), ...r.layers.map((l) => l.digest)]
+}
+
+/**
+ * What an entry of tmp/ is to the clean-up: the lock its owner holds while it works
+ * (none: nobody works in it), and whether only prune takes it (a partial download,
+ * kept for a resume). Undefined: not lite's, left alone.
+ */
+export function tmpEntry(name: string): { lock?: string; pruneOnly: boolean } | undefined {
+  let m: RegExpExecArray | null
+  if ((m = /^blob-([0-9a-f]{64})\.partial$/.exec(name))) return { lock: `blob-${m[1]}`, pruneOnly: true }
+  if ((m = /^staging-([0-9a-f]{64})$/.exec(name))) return { lock: `image-${m[1]}`, pruneOnly: false }
+  if ((m = /^import-([0-9a-z]+)$/.exec(name))) return { lock: `work-${m[1]}`, pruneOnly: false }
+  if (/^delete-[0-9a-z-]+$/.test(name)) return { pruneOnly: false }
+  if (/^\.probe-\d+$/.test(name)) return { pruneOnly: true }
+  return undefined
+}
+
 function checkContainerName(name: string): string {
   if (!CONTAINER_NAME.test(name)) throw new LiteError(`${JSON.stringify(name)} is not a valid container name (1 to 63 of a-z 0-9 _ . -, starting with a letter or digit)`)
   return name
@@ -221,20 +241,12 @@ export class ImageStore {
     }
     for (const name of names) {
       const full = path.join(this.layout.tmpDir, name)
+      const entry = tmpEntry(name)
+      if (!entry || (entry.pruneOnly && !all)) continue
       let lock: HeldLock | undefined
-      let m: RegExpExecArray | null
-      if ((m = /^blob-([0-9a-f]{64})\.partial$/.exec(name))) {
-        if (!all) continue
-        lock = tryLock(this.native, this.layout.lockFile(`blob-${m[1]}`), 'exclusive')
+      if (entry.lock) {
+        lock = tryLock(this.native, this.layout.lockFile(entry.lock), 'exclusive')
         if (!lock) continue
-      } else if ((m = /^staging-([0-9a-f]{64})$/.exec(name))) {
-        lock = tryLock(this.native, this.layout.lockFile(`image-${m[1]}`), 'exclusive')
-        if (!lock) continue
-      } else if ((m = /^import-([0-9a-z]+)$/.exec(name))) {
-        lock = tryLock(this.native, this.layout.lockFile(`work-${m[1]}`), 'exclusive')
-        if (!lock) continue
-      } else if (!/^delete-[0-9a-z-]+$/.test(name) && !(all && /^\.probe-\d+$/.test(name))) {
-        continue
       }
       try {
         const bytes = treeBytes(full)
@@ -294,7 +306,8 @@ export class ImageStore {
     return true
   }
 
-  listRefs(): RefEntry[] {
+  /** Every valid ref; `onBad` hears of a ref file that names no digest (not listed, not a root). */
+  listRefs(onBad?: (canonical: string, why: string) => void): RefEntry[] {
     const out: RefEntry[] = []
     const walk = (dir: string, parts: string[]) => {
       if (parts.length > 64) return
@@ -318,8 +331,9 @@ export class ImageStore {
         try {
           const manifestDigest = this.getRef(ref)
           if (manifestDigest) out.push({ registry: ref.registry, repository, tag, digest, canonical: ref.canonical, manifestDigest })
-        } catch {
+        } catch (err) {
           // A file that is not a valid ref (hand-made): not listed, and not a root.
+          onBad?.(ref.canonical, (err as Error).message)
         }
       }
     }
@@ -345,15 +359,20 @@ export class ImageStore {
     return parseConfig(Buffer.from(text), file)
   }
 
-  /** Every image's manifest digest. */
-  listImages(): string[] {
+  /** Every images/<hex> as a manifest digest, whole (with its image.json) or not; sorted. */
+  listImageDirs(): string[] {
     let names: string[]
     try {
       names = fs.readdirSync(this.layout.imagesDir)
     } catch {
       return []
     }
-    return names.filter((n) => /^[0-9a-f]{64}$/.test(n)).map((n) => `sha256:${n}`).filter((d) => this.hasImage(d))
+    return names.filter((n) => /^[0-9a-f]{64}$/.test(n)).sort().map((n) => `sha256:${n}`)
+  }
+
+  /** Every image's manifest digest. */
+  listImages(): string[] {
+    return this.listImageDirs().filter((d) => this.hasImage(d))
   }
 
   /**
@@ -438,8 +457,11 @@ export class ImageStore {
     }
   }
 
-  /** digest → the containers whose record names it (current, next, previous or older). */
-  containerImages(): Map<string, string[]> {
+  /**
+   * digest → the containers whose record names it (current, next, previous or older);
+   * `onBad` hears of a record that cannot be read (not a root).
+   */
+  containerImages(onBad?: (name: string, why: string) => void): Map<string, string[]> {
     const out = new Map<string, string[]>()
     let names: string[]
     try {
@@ -452,7 +474,8 @@ export class ImageStore {
       let record: ContainerRecord | undefined
       try {
         record = this.readContainer(name)
-      } catch {
+      } catch (err) {
+        onBad?.(name, (err as Error).message)
         continue
       }
       if (!record) continue
@@ -480,31 +503,37 @@ export class ImageStore {
     const reached = new Set<string>()
     for (const d of this.listImages()) {
       const r = this.imageRecord(d)
-      if (!r) continue
-      reached.add(r.manifestDigest)
-      reached.add(r.configDigest)
-      if (r.indexDigest) reached.add(r.indexDigest)
-      for (const l of r.layers) reached.add(l.digest)
+      if (r) for (const b of recordBlobs(r)) reached.add(b)
     }
     return reached
+  }
+
+  /** Every blob's digest (the files of blobs/sha256 named by one). */
+  listBlobs(): string[] {
+    let names: string[]
+    try {
+      names = fs.readdirSync(this.layout.blobsDir)
+    } catch {
+      return []
+    }
+    return names.filter((n) => /^[0-9a-f]{64}$/.test(n)).map((n) => `sha256:${n}`)
+  }
+
+  /** The images prune keeps: those a ref or a container record names. */
+  roots(): Set<string> {
+    const roots = new Set(this.listRefs().map((r) => r.manifestDigest))
+    for (const d of this.containerImages().keys()) roots.add(d)
+    return roots
   }
 
   /** Deletes blobs no image reaches (all of them, or only `among`). */
   private sweepBlobs(among?: Set<string>): Freed {
     const freed: Freed = { lines: [], bytes: 0 }
     const reached = this.reachedBlobs()
-    let names: string[]
-    try {
-      names = fs.readdirSync(this.layout.blobsDir)
-    } catch {
-      return freed
-    }
     let count = 0
-    for (const hex of names) {
-      if (!/^[0-9a-f]{64}$/.test(hex)) continue
-      const digest = `sha256:${hex}`
+    for (const digest of this.listBlobs()) {
       if (reached.has(digest) || (among && !among.has(digest))) continue
-      const file = path.join(this.layout.blobsDir, hex)
+      const file = this.layout.blob(digest)
       freed.bytes += treeBytes(file)
       fs.rmSync(file, { force: true })
       count++
@@ -516,9 +545,9 @@ export class ImageStore {
     return freed
   }
 
-  /** The temp files of atomic writes that a kill left in blobs/, refs/ and containers/. */
-  private removeTempLeftovers(): Freed {
-    const freed: Freed = { lines: [], bytes: 0 }
+  /** The temp files of atomic writes (.NAME.PID.tmp) that a kill left in blobs/, refs/ and containers/. */
+  tempLeftovers(): string[] {
+    const found: string[] = []
     const walk = (dir: string, depth: number) => {
       let entries: fs.Dirent[]
       try {
@@ -529,14 +558,20 @@ export class ImageStore {
       for (const e of entries) {
         const full = path.join(dir, e.name)
         if (e.isDirectory() && depth < 64) walk(full, depth + 1)
-        else if (e.isFile() && /^\..+\.\d+\.tmp$/.test(e.name)) {
-          freed.bytes += treeBytes(full)
-          fs.rmSync(full, { force: true })
-          freed.lines.push(`removed ${full}`)
-        }
+        else if (e.isFile() && /^\..+\.\d+\.tmp$/.test(e.name)) found.push(full)
       }
     }
     for (const d of [this.layout.blobsDir, this.layout.refsDir, this.layout.containersDir]) walk(d, 0)
+    return found
+  }
+
+  private removeTempLeftovers(): Freed {
+    const freed: Freed = { lines: [], bytes: 0 }
+    for (const full of this.tempLeftovers()) {
+      freed.bytes += treeBytes(full)
+      fs.rmSync(full, { force: true })
+      freed.lines.push(`removed ${full}`)
+    }
     return freed
   }
 
@@ -544,12 +579,7 @@ export class ImageStore {
   private dropImage(digest: string): Freed {
     const record = this.imageRecord(digest)
     const bytes = this.deleteImageDir(digest)
-    const own = new Set<string>([digest])
-    if (record) {
-      own.add(record.configDigest)
-      if (record.indexDigest) own.add(record.indexDigest)
-      for (const l of record.layers) own.add(l.digest)
-    }
+    const own = new Set<string>([digest, ...(record ? recordBlobs(record) : [])])
     const blobs = this.sweepBlobs(own)
     return { lines: [`deleted ${digest} (${humanBytes(bytes)})`, ...blobs.lines], bytes: bytes + blobs.bytes }
   }
@@ -597,8 +627,7 @@ export class ImageStore {
    */
   async prune(): Promise<Freed> {
     return this.removing(async () => {
-      const roots = new Set(this.listRefs().map((r) => r.manifestDigest))
-      for (const d of this.containerImages().keys()) roots.add(d)
+      const roots = this.roots()
       const freed: Freed = { lines: [], bytes: 0 }
       const add = (f: Freed) => {
         freed.lines.push(...f.lines)
