@@ -47,7 +47,7 @@ export interface Boot {
   seconds: number
   /** from qemu's start to the console line of the container's marker (host clock) */
   markerSeconds?: number
-  /** the guest kernel's Oops or panic line, if it had one (qemu is stopped soon after) */
+  /** the guest kernel's Oops, panic or soft lockup line, if it had one (qemu is stopped soon after) */
   oops?: string
 }
 
@@ -59,8 +59,13 @@ export interface BootImage {
   qemu: string[]
 }
 
-/** A guest kernel that oopsed hangs or stalls: its line, and a few seconds for the trace. */
-const OOPS = /Internal error: Oops|Kernel panic - not syncing/
+/**
+ * A guest kernel that oopsed hangs or stalls: its line, and a few seconds for the trace.
+ * A soft lockup is a hang too: under TCG both vCPUs have once stuck at the same moment
+ * (RCU's kthread starved, then "soft lockup - CPU#0 stuck for 44s"), and the VM never
+ * came back within the boot's timeout.
+ */
+const OOPS = /Internal error: Oops|Kernel panic - not syncing|BUG: soft lockup/
 const OOPS_GRACE_MS = 3000
 
 /** Builds the disk form of the test firmware (scripts/firmware BOARD --with-tests --disk). */

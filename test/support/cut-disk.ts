@@ -68,7 +68,7 @@ export interface CutDisk {
 }
 
 /** A small deterministic PRNG (mulberry32), so a cut can be replayed from its seed. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed >>> 0
   return () => {
     a = (a + 0x6d2b79f5) >>> 0

@@ -12,14 +12,18 @@
 #   lite.test=aftercut  the boot after a cut: the container runs, on the old image or the
 #                       new one, with the image's files; lite image verify finds every
 #                       digest right; a prune leaves no orphan
+#   lite.test=cycles    lite.cycles=N start/stop cycles of a container from the store
+#                       (cycle.ini: loop device, overlay, cgroup) leave no mount, loop
+#                       device, cgroup, process or state behind
 # The images and their digests: /usr/share/lite/images (scripts/firmware-images.ts).
 IMAGES=/usr/share/lite/images
-test_mode= cut_at= cut_image=2
+test_mode= cut_at= cut_image=2 cycles=200
 for word in $(cat /proc/cmdline); do
   case "$word" in
     lite.test=*) test_mode=${word#lite.test=} ;;
     lite.cut=*) cut_at=${word#lite.cut=} ;;
     lite.cutimage=*) cut_image=${word#lite.cutimage=} ;;
+    lite.cycles=*) cycles=${word#lite.cycles=} ;;
   esac
 done
 digest_of() { sed -n "s/^$1 //p" "$IMAGES/DIGESTS"; }
@@ -41,7 +45,7 @@ inside() { lite exec busybox -- cat /etc/image-version 2>/dev/null; }
 record() { tr -d '\n' < /var/lib/lite/containers/busybox 2>/dev/null; }
 # on DIGEST VERSION: the container runs that image, and its files say so
 on() { [ "$(state image_digest)" = "$1" ] && [ "$(inside)" = "$2" ]; }
-where() { echo "image_digest=$(state image_digest) /etc/image-version=$(inside) pid=$(state pid)"; }
+where() { echo "image_digest=$(state image_digest) /etc/image-version=$(inside) pid=$(state pid) uptime=$(cut -d' ' -f1 /proc/uptime)"; }
 finish() {
   echo "LITE-RESULTS pass=$pass fail=$fail"
   poweroff
@@ -118,6 +122,24 @@ aftercut)
   # ext4 found nothing wrong while replaying its journal or since.
   errors=$(dmesg | grep -iE 'EXT4-fs (error|warning)' | head -3 | tr '\n' ' ')
   [ -z "$errors" ]; check aftercut-ext4-clean $? "${errors:-no EXT4-fs error or warning}"
+  finish
+  ;;
+cycles)
+  before=$(leftovers)
+  start=$(date +%s)
+  i=0 failed=0 why=
+  while [ "$i" -lt "$cycles" ]; do
+    i=$((i + 1))
+    out=$(lite run -d "$T/cycle.ini" 2>&1) || { failed=$((failed + 1)); why="run $i: $out"; }
+    out=$(lite stop bt-cycle 2>&1) || { failed=$((failed + 1)); why="stop $i: $out"; }
+    out=$(lite rm bt-cycle 2>&1) || { failed=$((failed + 1)); why="rm $i: $out"; }
+    [ "$failed" -lt 5 ] || break
+  done
+  took=$(($(date +%s) - start))
+  [ "$failed" = 0 ] && [ "$i" = "$cycles" ]; check cycles-all-ran $? "$i of $cycles cycles in $took s, $failed failed${why:+; last: $why}"
+  after=$(leftovers)
+  [ "$after" = "$before" ] && [ ! -e /run/lite/bt-cycle ]; check cycles-no-leftovers $? "before: $before; after: $after"
+  echo "LITE-FIGURE cycles=$i cycle_seconds=$took"
   finish
   ;;
 *)
