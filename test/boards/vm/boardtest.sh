@@ -19,8 +19,16 @@ lite_cgroups() {
 }
 # What a container may leave behind: mounts, loop devices, cgroups, processes, the host
 # ends of bridge veths (lv*).
+# lite processes, but not the service's health checks: on the disk form the monitor runs
+# `lite exec busybox -- ...` every 2 s, and one may be running at any moment.
+lite_processes() {
+  for p in /proc/[0-9]*; do
+    [ "$(cat "$p/comm" 2>/dev/null)" = lite ] || continue
+    tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q ' exec busybox ' || echo "$p"
+  done | wc -l
+}
 leftovers() {
-  echo "mounts=$(wc -l < /proc/mounts) loops=$(losetup -a 2>/dev/null | wc -l) cgroups=$(lite_cgroups | wc -l) lites=$(cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^lite$') veths=$(ls /sys/class/net | grep -c '^lv')"
+  echo "mounts=$(wc -l < /proc/mounts) loops=$(losetup -a 2>/dev/null | wc -l) cgroups=$(lite_cgroups | wc -l) lites=$(lite_processes) veths=$(ls /sys/class/net | grep -c '^lv')"
 }
 # The pid of the service's heartbeat (inside its container), once it runs. lite starts
 # slowly under TCG, so this waits, bounded: up to 120 s.

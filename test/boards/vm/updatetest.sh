@@ -125,9 +125,8 @@ aftercut)
   finish
   ;;
 cycles)
-  # What a cycle may leave: leftovers() without its count of lite processes (the
-  # service's health checks run lite exec at any moment), and the cycle's sleep.
-  cycle_leftovers() { echo "$(leftovers | sed 's/ lites=[0-9]*//') sleeps=$(grep -l '[s]leep.600' /proc/[0-9]*/cmdline 2>/dev/null | wc -l)"; }
+  # What a cycle may leave: leftovers(), and the cycle's own process.
+  cycle_leftovers() { echo "$(leftovers) sleeps=$(grep -l '[s]leep.600' /proc/[0-9]*/cmdline 2>/dev/null | wc -l)"; }
   before=$(cycle_leftovers)
   start=$(date +%s)
   i=0 failed=0 why=
