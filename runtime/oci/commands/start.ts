@@ -2,7 +2,7 @@
 // namespaces, then releases the init: one byte into exec.fifo, which it is blocked
 // reading (crun's way). The fifo goes, so `state` says "running" from then on.
 
-import { closeSync, openSync, statSync, unlinkSync, writeSync, constants as fsc, type Stats } from 'node:fs'
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync, constants as fsc, type Stats } from 'node:fs'
 import { loadNative } from '../../native/index.ts'
 import { NOT_RUNNING, OciError, warn, type OciGlobal } from '../errors.ts'
 import { stateOf } from '../launch.ts'
@@ -39,6 +39,32 @@ function awaitExec(pid: number, ms: number): void {
   }
 }
 
+/**
+ * Until the exec'd program first settles: it sleeps, stops or exits (a wait on the disk,
+ * D, is still part of loading it).
+ * "Executed" in the runtime spec is an instant the hooks can't observe; a program that
+ * has just passed execve has done nothing yet, and a hook forked at once races its
+ * start-up (the runtime-tools poststart program loses that race more often than not:
+ * its hook and its process both append to one file). Once the program has run to its
+ * first wait, what it does at start is done. Bounded: a program that computes without
+ * pause only makes the hooks run a little early.
+ */
+function awaitSettled(pid: number, ms: number): void {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'latin1')
+    } catch {
+      return // gone
+    }
+    // The state follows the command's closing parenthesis (the command may hold one).
+    const state = stat.charAt(stat.lastIndexOf(')') + 2)
+    if (state !== 'R' && state !== 'D') return
+    sleepMs(1)
+  }
+}
+
 export async function startCreated(rec: OciRecord, g: OciGlobal): Promise<void> {
   const status = ociStatus(g.root, rec)
   if (status === 'stopped') throw new OciError('cannot start a container that has stopped')
@@ -71,6 +97,7 @@ export async function startCreated(rec: OciRecord, g: OciGlobal): Promise<void> 
   // The poststart hooks come once the process has been executed (runtime spec; the
   // runtime-tools poststart program checks the order of their output).
   awaitExec(rec.pid, 2000)
+  if (rec.poststart.length) awaitSettled(rec.pid, 200)
   // poststart: a failure is a warning; the other hooks run and the container runs on (runtime spec).
   for (const failed of runHostHooks('poststart', rec.poststart, stateOf(rec, 'running', rec.ociVersion), { keepGoing: true })) warn(g, failed.message)
 }
