@@ -6,8 +6,8 @@
 import { trace } from './trace.ts'
 import { readFileSync } from 'node:fs'
 import pkg from '../package.json' with { type: 'json' }
-import { commands } from './commands/index.ts'
 import { parseRunArgv } from './commands/run-argv.ts'
+import { parsePlainArgv, type PlainForm } from './commands/plain-argv.ts'
 import { EXIT_LITE_FAILED, UsageError } from './errors.ts'
 
 
@@ -24,6 +24,17 @@ export function invokedAs(cmdline = '/proc/self/cmdline'): string {
   } catch {
     return ''
   }
+}
+
+// Loaded one by one (with the build's code splitting, nothing else of lite is read).
+type Plain = PlainForm & { handler: (args: never) => void | Promise<void> }
+const PLAIN_COMMANDS: Record<string, () => Promise<Plain>> = {
+  status: async () => (await import('./commands/status.ts')).status,
+  ps: async () => (await import('./commands/ps.ts')).ps,
+  stop: async () => (await import('./commands/stop.ts')).stop,
+  kill: async () => (await import('./commands/kill.ts')).kill,
+  restart: async () => (await import('./commands/restart.ts')).restart,
+  exec: async () => (await import('./commands/exec.ts')).exec,
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -45,8 +56,19 @@ export async function main(argv: string[]): Promise<number> {
     const { netRelease } = await import('./commands/net-release.ts')
     return netRelease(argv[1]!, argv[2])
   }
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(`${pkg.version}\n`)
+    return 0
+  }
   try {
-    await (await parser(argv)).parseAsync()
+    // status, ps, stop, kill, restart, exec: their plain forms skip yargs too (plain-argv.ts).
+    const plain = PLAIN_COMMANDS[argv[0] ?? '']
+    const command = plain && (await plain())
+    const args = command && parsePlainArgv(argv, command)
+    if (command && args) {
+      trace('command')
+      await command.handler(args as never)
+    } else await (await parser(argv)).parseAsync()
   } catch (e) {
     if (!(e instanceof UsageError)) throw e
     process.stderr.write(`lite: error: ${e.message}\nRun "lite --help" for usage.\n`)
@@ -57,6 +79,7 @@ export async function main(argv: string[]): Promise<number> {
 
 async function parser(argv: string[]) {
   const { default: yargs } = await import('yargs')
+  const { commands } = await import('./commands/index.ts')
   return yargs(argv)
     .scriptName('lite')
     .locale('en')

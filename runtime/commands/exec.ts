@@ -1,4 +1,5 @@
-import type { Argv, CommandModule } from 'yargs'
+import type { Argv } from 'yargs'
+import type { PlainCommand } from './plain-argv.ts'
 
 interface ExecArgs {
   name: string
@@ -8,15 +9,18 @@ interface ExecArgs {
   '--'?: string[]
 }
 
-export const exec: CommandModule<object, ExecArgs> = {
+export const exec: PlainCommand<ExecArgs> = {
   command: 'exec <name> [cmd..]',
+  options: {
+    tty: { alias: 't', type: 'boolean', default: false, describe: 'allocate a pseudo-terminal in the container' },
+    interactive: { alias: 'i', type: 'boolean', default: false, describe: 'keep stdin open (forward it to the command)' },
+  },
   describe: 'run a command in a running container (its namespaces, cgroups and confinement); the exit code is the command\'s',
   builder: (y: Argv) =>
     y
       .positional('name', { type: 'string', demandOption: true, describe: 'the running container' })
       .positional('cmd', { type: 'string', array: true, describe: 'command and arguments (put them after --)' })
-      .option('tty', { alias: 't', type: 'boolean', default: false, describe: 'allocate a pseudo-terminal in the container' })
-      .option('interactive', { alias: 'i', type: 'boolean', default: false, describe: 'keep stdin open (forward it to the command)' })
+      .options(exec.options)
       .example('$0 exec -ti web -- sh', 'a shell in the running container web') as Argv<ExecArgs>,
   handler: async (args) => {
     const { runLifecycle } = await import('../lifecycle/entry.ts')

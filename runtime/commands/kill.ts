@@ -1,12 +1,15 @@
-import type { Argv, CommandModule } from 'yargs'
+import type { Argv } from 'yargs'
+import type { PlainCommand } from './plain-argv.ts'
 
-export const kill: CommandModule<object, { name: string; signal: string }> = {
+export const kill: PlainCommand<{ name: string; signal: string }> = {
   command: 'kill <name> [signal]',
+  options: {},
+  defaults: { signal: 'KILL' },
   describe: 'send a signal (default KILL; a name such as TERM or SIGUSR1, or a number) to a container\'s init; exit 1 when it is unknown or not running',
   builder: (y: Argv) =>
     y
       .positional('name', { type: 'string', demandOption: true })
-      .positional('signal', { type: 'string', default: 'KILL' })
+      .positional('signal', { type: 'string', default: kill.defaults!.signal })
       .example('$0 kill web HUP', 'ask web to reload') as Argv<{ name: string; signal: string }>,
   handler: async (args) => {
     const { runLifecycle } = await import('../lifecycle/entry.ts')

@@ -1,23 +1,27 @@
-import type { Argv, CommandModule } from 'yargs'
+import type { Argv } from 'yargs'
+import type { PlainCommand } from './plain-argv.ts'
 
 interface RestartArgs {
   names: string[]
   timeout?: number
 }
 
-export const restart: CommandModule<object, RestartArgs> = {
+export const restart: PlainCommand<RestartArgs> = {
   command: 'restart <names..>',
+  options: {
+    timeout: {
+      type: 'number',
+      describe: 'seconds to wait for each one to run again (default: its stop_timeout + 30)',
+      // Given twice, the last one wins (yargs would make an array).
+      coerce: (v: number | number[]) => (Array.isArray(v) ? v[v.length - 1] : v),
+    },
+  },
   describe:
     'restart running containers through their monitor (same monitor pid: an init system sees no change; whatever [start] restart says); exit 0 when all run again, 1 when one is unknown or not running',
   builder: (y: Argv) =>
     y
       .positional('names', { type: 'string', array: true, demandOption: true })
-      .option('timeout', {
-        type: 'number',
-        describe: 'seconds to wait for each one to run again (default: its stop_timeout + 30)',
-        // Given twice, the last one wins (yargs would make an array).
-        coerce: (v: number | number[]) => (Array.isArray(v) ? v[v.length - 1] : v),
-      }) as Argv<RestartArgs>,
+      .options(restart.options) as Argv<RestartArgs>,
   handler: async (args) => {
     const { runLifecycle } = await import('../lifecycle/entry.ts')
     const { restartContainer, restartTimeoutMs } = await import('../lifecycle/restart.ts')

@@ -1,23 +1,27 @@
-import type { Argv, CommandModule } from 'yargs'
+import type { Argv } from 'yargs'
+import type { PlainCommand } from './plain-argv.ts'
 
 interface StopArgs {
   names: string[]
   time?: number
 }
 
-export const stop: CommandModule<object, StopArgs> = {
+export const stop: PlainCommand<StopArgs> = {
   command: 'stop <names..>',
+  options: {
+    time: {
+      alias: 't',
+      type: 'number',
+      describe: 'seconds before lite SIGKILLs the container itself (at most its stop_timeout takes effect)',
+      // Given twice, the last one wins (yargs would make an array).
+      coerce: (v: number | number[]) => (Array.isArray(v) ? v[v.length - 1] : v),
+    },
+  },
   describe: 'stop containers: stop_signal, then SIGKILL after stop_timeout (or -t); exit 0 when stopped or not running, 1 when one is unknown',
   builder: (y: Argv) =>
     y
       .positional('names', { type: 'string', array: true, demandOption: true })
-      .option('time', {
-        alias: 't',
-        type: 'number',
-        describe: 'seconds before lite SIGKILLs the container itself (at most its stop_timeout takes effect)',
-        // Given twice, the last one wins (yargs would make an array).
-        coerce: (v: number | number[]) => (Array.isArray(v) ? v[v.length - 1] : v),
-      }) as Argv<StopArgs>,
+      .options(stop.options) as Argv<StopArgs>,
   handler: async (args) => {
     const { runLifecycle } = await import('../lifecycle/entry.ts')
     const { stopContainer } = await import('../lifecycle/stop.ts')
