@@ -1,5 +1,6 @@
 // The config values the lifecycle commands need before (or without) a full validation:
-// a running container's stop_timeout, read from the config file named in its state;
+// a running container's stop_timeout, when its state does not carry it (an older lite
+// started it), read from the config file named in its state;
 // the name and [rootfs] image that lite run needs to ask the store's record first. Only that key is
 // parsed, with the key table's own parser and default: the file may have changed or broken since the start, and a stop or a
 // clean-up must still work, so any problem gives the default.
@@ -8,6 +9,7 @@ import { readConfigFile } from '../config/parse.ts'
 import { findKey } from '../config/schema.ts'
 import { emptyConfig } from '../config/schema.ts'
 import { posix } from 'node:path'
+import type { ContainerState } from './state-file.ts'
 
 export interface PeekedConfig {
   /** seconds from stop_signal to SIGKILL */
@@ -31,6 +33,11 @@ function value<T>(raw: ReturnType<typeof readConfigFile> | undefined, file: stri
     } catch {}
   }
   return pick(emptyConfig(file))
+}
+
+/** A running container's stop_timeout in ms: its state's (from its start), or its config's as it reads now (an older lite's state). */
+export function stopTimeoutMs(state: Pick<ContainerState, 'config' | 'stopTimeout'>): number {
+  return (state.stopTimeout ?? peekConfig(state.config).stopTimeout) * 1000
 }
 
 export function peekConfig(file: string): PeekedConfig {

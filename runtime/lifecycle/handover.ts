@@ -90,7 +90,7 @@ function logValue(identity: RunIdentity, target: ContainerConfig['log']['target'
 }
 
 /** The state file before the monitor takes over: starting (or restarting). */
-export function initialState(identity: RunIdentity, restarts: number, logTarget: ContainerConfig['log']['target']): ContainerState {
+export function initialState(identity: RunIdentity, restarts: number, config: Pick<ContainerConfig, 'log' | 'exec'>): ContainerState {
   return {
     name: identity.name,
     config: identity.config,
@@ -106,7 +106,8 @@ export function initialState(identity: RunIdentity, restarts: number, logTarget:
     exitSignal: 0,
     oom: false,
     restarts,
-    log: logValue(identity, logTarget),
+    log: logValue(identity, config.log.target),
+    stopTimeout: config.exec.stopTimeout,
     extra: { ...imageStateLines(identity.image), ...networkStateLines(identity.network) },
   }
 }
@@ -165,6 +166,7 @@ export function monitorSpec(input: HandoverInput): MonitorSpec {
     `pid_start=${input.pidStart ?? ''}`,
     `started=${identity.started}`,
     `log=${logValue(identity, config.log.target)}`,
+    `stop_timeout=${config.exec.stopTimeout}`,
     ...Object.entries(imageStateLines(identity.image)).map(([k, v]) => `${k}=${v}`),
     ...Object.entries(networkStateLines(identity.network)).map(([k, v]) => `${k}=${v}`),
   ]

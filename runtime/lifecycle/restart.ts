@@ -8,7 +8,7 @@
 
 import { posix } from 'node:path'
 import { LiteError } from '../errors.ts'
-import { peekConfig } from './config-peek.ts'
+import { stopTimeoutMs } from './config-peek.ts'
 import { isHeld, observe, readStateQuietly, stateWhenWritten } from './registry.ts'
 import type { ContainerState } from './state-file.ts'
 import type { LifecycleSystem } from './system.ts'
@@ -41,7 +41,7 @@ function containerAlive(s: ContainerState, sys: LifecycleSystem): boolean {
 /** How long `lite restart` waits by default: the container's stop_timeout + 30 s. */
 export function restartTimeoutMs(name: string, sys: LifecycleSystem): number {
   const state = readStateQuietly(posix.join(sys.root, name))
-  return peekConfig(state?.config ?? '').stopTimeout * 1000 + RESTART_SETUP_MS
+  return stopTimeoutMs(state ?? { config: '' }) + RESTART_SETUP_MS
 }
 
 /**

@@ -167,7 +167,7 @@ async function run(opts: RunOptions): Promise<number> {
     const resolvers = resolverWarning(config.net.type, host.resolvConf, config.net.dns)
     if (resolvers) process.stderr.write(`lite: warning: ${name}: ${resolvers}\n`)
     prepareHost(plan, net)
-    writeState(lock.dir, initialState(identity, restart.restarts, config.log.target))
+    writeState(lock.dir, initialState(identity, restart.restarts, config))
     // An update's next is in the record already, and must not become its current yet.
     if (image && chosen?.why !== 'update') await recordImage(native, image.store, name, image.digest)
     // The monitor's image exists before clone: PID 1 of init = yes runs it too, and a
@@ -233,7 +233,7 @@ async function run(opts: RunOptions): Promise<number> {
     })
     // Running from here on, as `lite run -d` will say: the state says so before the
     // monitor's first write (same pid, so monitor_pid is already right).
-    writeState(lock.dir, { ...initialState(identity, restart.restarts, config.log.target), status: 'running', pid: container.pid, pidStart: pidStart ?? null })
+    writeState(lock.dir, { ...initialState(identity, restart.restarts, config), status: 'running', pid: container.pid, pidStart: pidStart ?? null })
     if (opts.detachStatusFd !== undefined) writeSync(opts.detachStatusFd, `ok ${container.pid} ${name}\n`)
     const keep = [lock.fd, ...(logPipe ? [logPipe[0]!] : []), ...(net?.claims.map((c) => c.fd) ?? [])]
     traceHandover()
@@ -268,7 +268,7 @@ async function run(opts: RunOptions): Promise<number> {
     // A detached container whose restart fails its set-up stays listed as exited, with
     // the reason in its log: the monitor that would have said so is gone (it exec'd
     // this run), and its stderr is /dev/null. `lite rm` removes it.
-    if (opts.detached && restart.restarts > 0) keepFailedRestart(lock, identity, restart.restarts, config.log.target, e)
+    if (opts.detached && restart.restarts > 0) keepFailedRestart(lock, identity, restart.restarts, config, e)
     else releaseState(lock)
     throw e
   }
@@ -328,9 +328,9 @@ function previousAddress(dir: string): string | undefined {
   }
 }
 
-function keepFailedRestart(lock: StateLock, identity: RunIdentity, restarts: number, logTarget: ContainerConfig['log']['target'], e: unknown): void {
+function keepFailedRestart(lock: StateLock, identity: RunIdentity, restarts: number, config: ContainerConfig, e: unknown): void {
   const code = e instanceof LiteError ? e.exitCode : EXIT_LITE_FAILED
-  const state = { ...initialState(identity, restarts, logTarget), status: 'exited' as const, monitorPid: null, finished: Math.floor(Date.now() / 1000), exitCode: code }
+  const state = { ...initialState(identity, restarts, config), status: 'exited' as const, monitorPid: null, finished: Math.floor(Date.now() / 1000), exitCode: code }
   try {
     if (state.log && state.log !== 'syslog') {
       const text = e instanceof LiteError ? errorText(e) : `lite: error: ${(e as Error).message}`

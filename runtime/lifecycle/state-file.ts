@@ -34,13 +34,18 @@ export interface ContainerState {
   restarts: number
   /** absolute path of the log file, 'syslog', or '' (none, or a foreground run) */
   log: string
+  /**
+   * [exec] stop_timeout at the start, in seconds, so that stop and restart need not read
+   * a config that may have changed or gone since; absent in an older lite's state.
+   */
+  stopTimeout?: number
   /** keys this version does not know, kept as they were */
   extra: Record<string, string>
 }
 
 export const STATE_FILE = 'state'
 
-const KNOWN = new Set(['name', 'config', 'lite', 'detached', 'status', 'pid', 'pid_start', 'monitor_pid', 'started', 'finished', 'exit_code', 'exit_signal', 'oom', 'restarts', 'log'])
+const KNOWN = new Set(['name', 'config', 'lite', 'detached', 'status', 'pid', 'pid_start', 'monitor_pid', 'started', 'finished', 'exit_code', 'exit_signal', 'oom', 'restarts', 'log', 'stop_timeout'])
 
 function int(text: string | undefined): number | null {
   return text !== undefined && /^-?\d+$/.test(text) ? Number(text) : null
@@ -73,6 +78,7 @@ export function parseState(text: string): ContainerState {
     oom: kv.oom === '1',
     restarts: int(kv.restarts) ?? 0,
     log: kv.log ?? '',
+    ...(int(kv.stop_timeout) !== null && int(kv.stop_timeout)! >= 0 ? { stopTimeout: int(kv.stop_timeout)! } : {}),
     extra,
   }
 }
@@ -101,6 +107,7 @@ export function formatState(s: ContainerState): string {
     `oom=${s.oom ? 1 : 0}`,
     `restarts=${s.restarts}`,
     `log=${s.log}`,
+    ...(s.stopTimeout !== undefined ? [`stop_timeout=${s.stopTimeout}`] : []),
     ...Object.entries(s.extra).map(([k, v]) => `${k}=${v}`),
   ]
   return lines.join('\n') + '\n'

@@ -304,7 +304,7 @@ t.test('the digest is pinned: exec and restarts resolve to it after the tag move
   // what lite run writes: the state lines, the monitor's fixed lines and its restart arguments
   const image = first.rootfs.image!
   const identity: RunIdentity = { name: 'app', config: '/etc/lite/app.ini', detached: true, started: 100, image: { ref: image.ref, digest: image.digest, file: image.file, store: image.store, ports: image.defaults.exposedPorts } }
-  const state = initialState(identity, 0, 'file')
+  const state = initialState(identity, 0, first)
   t.same(state.extra, { image: 'app:1', image_digest: A, image_file: image.file, image_store: root, ports: '80/tcp' })
   const reread = parseState(formatState(state))
   t.same(pinnedImage(reread), { digest: A, store: root }, 'lite exec reads the pin back from the state file')

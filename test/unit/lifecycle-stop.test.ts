@@ -113,6 +113,20 @@ t.test('a hung monitor: lite kills the container after stop_timeout + grace, the
   t.match(sys.err, /did not finish the stop; killing the container/)
 })
 
+t.test('stop_timeout comes from the state (the start\'s value); the config only for an older lite\'s state', async t => {
+  for (const [stateSays, want] of [[2, 2000], [undefined, 3000]] as const) {
+    const { root, sys } = setup(t, 3)
+    if (stateSays !== undefined) writeStateDir(sys.root, runningState('web', { config: path.join(root, 'etc', 'web.ini'), stopTimeout: stateSays }))
+    // edited since the start: a stop must not wait for what the file says now, nor fail on it
+    if (stateSays !== undefined) fs.writeFileSync(path.join(root, 'etc', 'web.ini'), '[exec]\nstop_timeout = forever\n')
+    monitor(sys, { hung: true })
+    const start = sys.clock
+    await stopContainer('web', {}, sys).catch(() => undefined)
+    const took = sys.clock - start
+    t.ok(took >= want + 2 * MONITOR_GRACE_MS && took < want + 2 * MONITOR_GRACE_MS + 1000, `state ${stateSays ?? 'without stop_timeout'}: bounded by ${want} ms + grace (took ${took} ms)`)
+  }
+})
+
 t.test('not running: exit 0 with a note; unknown: exit 1', async t => {
   const { sys } = setup(t)
   setStatus(sys.root, 'web', 'exited', { exitCode: 0 })

@@ -10,6 +10,7 @@ import { loadConfig } from '../../runtime/config/validate.ts'
 import { formatMonitorSpec, MAX_LIST, NFT_RELEASE_MAX, type MonitorSpec } from '../../runtime/monitor/spec.ts'
 import { formatBytes, initialState, liteCommand, monitorSpec, restartState } from '../../runtime/lifecycle/handover.ts'
 import { detachedArgs, parseStatus } from '../../runtime/lifecycle/detach.ts'
+import { formatState, parseState } from '../../runtime/lifecycle/state-file.ts'
 import type { CgroupPlacement } from '../../runtime/cgroup/manager.ts'
 
 function baseSpec(over: Partial<MonitorSpec> = {}): MonitorSpec {
@@ -132,9 +133,13 @@ t.test('the spec of a detached run with cgroups, hooks and a restart policy', as
   t.same(s.args.slice(s.args.indexOf('run')), ['run', file, '--name', 'web', '--detached'], 'lite run again, still detached')
   t.same(s.hooks, [{ at: `${file}:17`, argv: ['/bin/echo', 'done'] }])
   t.ok(s.state.includes('pid_start=777') && s.state.includes('detached=1') && s.state.includes('log=syslog'))
-  const first = initialState({ name: 'web', config: file, detached: true, started: 1 }, 2, 'syslog')
+  const first = initialState({ name: 'web', config: file, detached: true, started: 1 }, 2, { log: { ...config!.log, target: 'syslog' }, exec: { ...config!.exec, stopTimeout: 7 } })
   t.equal(first.status, 'restarting')
   t.equal(first.log, 'syslog', 'the same log value as the monitor writes')
+  t.equal(first.stopTimeout, 7, 'the state carries stop_timeout: stop and restart need not read the config again')
+  t.ok(s.state.includes(`stop_timeout=${config!.exec.stopTimeout}`), 'and so does the state the monitor writes')
+  t.equal(parseState(formatState(first)).stopTimeout, 7)
+  t.equal(parseState('name=web\n').stopTimeout, undefined, 'an older lite\'s state: none (stop reads the config then)')
   t.equal(formatBytes(8 << 20), '8M')
   t.equal(formatBytes(1000), '1000')
 })
