@@ -42,6 +42,8 @@ prepare_lite() {
 true_lite() { echo "$lite run $work/lite-true.ini"; }
 sleep_start_lite() { lite_config "$work/lite-sleep.ini" "/bin/sleep $1"; "$lite" run "$work/lite-sleep.ini" </dev/null >/dev/null 2>&1 & sleep_pid=$!; }
 sleep_stop_lite() { kill -TERM "$sleep_pid" 2>/dev/null; wait "$sleep_pid" 2>/dev/null || true; }
+# exec_PEER: the command that runs /bin/true in the container sleep_start_PEER started.
+exec_lite() { echo "$lite exec $NAME-lite -- /bin/true"; }
 limit_lite() { lite_config "$work/lite-limit.ini" /bin/true "$1"; $LIMIT_TIMEOUT "$lite" run "$work/lite-limit.ini"; }
 packages_lite() { :; }
 version_lite() { echo "lite $(git -C "$root" describe --always --dirty 2>/dev/null) ($(stat -c %s "$root/dist/lite") bytes, Bun $(bun --version))"; }
@@ -68,6 +70,7 @@ prepare_crun() { prepare_oci crun; }
 true_crun() { echo "crun run -b $work/crun-true $NAME-crun"; }
 sleep_start_crun() { sleep_start_oci crun "$1"; }
 sleep_stop_crun() { sleep_stop_oci crun; }
+exec_crun() { echo "crun exec $NAME-crun-sleep /bin/true"; }
 limit_crun() { limit_oci crun "$1"; }
 packages_crun() { echo crun; }
 version_crun() { crun --version | head -1; }
@@ -76,6 +79,7 @@ prepare_runc() { prepare_oci runc; }
 true_runc() { echo "runc run -b $work/runc-true $NAME-runc"; }
 sleep_start_runc() { sleep_start_oci runc "$1"; }
 sleep_stop_runc() { sleep_stop_oci runc; }
+exec_runc() { echo "runc exec $NAME-runc-sleep /bin/true"; }
 limit_runc() { limit_oci runc "$1"; }
 packages_runc() { echo runc; }
 version_runc() { runc --version | head -1; }
@@ -107,6 +111,7 @@ prepare_lxc() {
 true_lxc() { echo "lxc-start -P $work/lxc -n $NAME -F"; }
 sleep_start_lxc() { lxc_config "$NAME-sleep" "/bin/sleep $1" "$BENCH_MEMORY"; lxc-start -P "$work/lxc" -n "$NAME-sleep" -d </dev/null >/dev/null 2>&1; }
 sleep_stop_lxc() { lxc-stop -P "$work/lxc" -n "$NAME-sleep" -k >/dev/null 2>&1 || true; }
+exec_lxc() { echo "lxc-attach -P $work/lxc -n $NAME-sleep -- /bin/true"; }
 # lxc-start -F exits 0 even when the init fails ("Child <pid> ended on error (1)" in its log).
 limit_lxc() {
   lxc_config "$NAME-limit" /bin/true "$1"
@@ -131,6 +136,7 @@ true_podman() {
 }
 sleep_start_podman() { podman_ ${PODMAN_RUN/--rm/-d} --name "$NAME-sleep" --memory "$BENCH_MEMORY" localhost/$NAME:busybox /bin/sleep "$1" </dev/null >/dev/null; }
 sleep_stop_podman() { podman_ rm -f -t 0 "$NAME-sleep" >/dev/null 2>&1 || true; }
+exec_podman() { echo "podman --root $work/podman/root --runroot $work/podman/run --tmpdir $work/podman/tmp --cgroup-manager=cgroupfs --events-backend=file --storage-driver=overlay exec $NAME-sleep /bin/true"; }
 limit_podman() { $LIMIT_TIMEOUT podman --root "$work/podman/root" --runroot "$work/podman/run" --tmpdir "$work/podman/tmp" --cgroup-manager=cgroupfs --events-backend=file --storage-driver=overlay $PODMAN_RUN --memory "$1" localhost/$NAME:busybox /bin/true </dev/null; }
 packages_podman() { echo podman conmon crun; }
 version_podman() { echo "podman $(podman --version | awk '{print $3}'), conmon $(conmon --version | awk 'NR==1{print $3}')"; }
@@ -164,6 +170,7 @@ prepare_docker() {
 true_docker() { echo "/usr/bin/docker -H unix://$work/docker/docker.sock $DOCKER_RUN --memory $BENCH_MEMORY $NAME:busybox /bin/true"; }
 sleep_start_docker() { docker_ ${DOCKER_RUN/--rm/-d} --name "$NAME-sleep" --memory "$BENCH_MEMORY" $NAME:busybox /bin/sleep "$1" </dev/null >/dev/null; }
 sleep_stop_docker() { docker_ rm -f "$NAME-sleep" >/dev/null 2>&1 || true; }
+exec_docker() { echo "/usr/bin/docker -H unix://$work/docker/docker.sock exec $NAME-sleep /bin/true"; }
 limit_docker() { $LIMIT_TIMEOUT /usr/bin/docker -H "unix://$work/docker/docker.sock" $DOCKER_RUN --memory "$1" $NAME:busybox /bin/true </dev/null; }
 packages_docker() { echo docker.io; }
 version_docker() { echo "docker $(docker_ version -f '{{.Server.Version}}' 2>/dev/null), containerd $(containerd --version | awk '{print $3}'), runc $(runc --version | awk 'NR==1{print $3}')"; }

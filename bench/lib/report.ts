@@ -70,6 +70,14 @@ if (seq.length) {
   md.push('')
 }
 
+const execs = ran.flatMap((p) => hyperfine(`exec-${p}.json`))
+if (execs.length) {
+  md.push('## 2b. `/bin/true` exec\'d into a running container', '', 'Each runtime\'s exec (`lite exec NAME -- /bin/true`, `crun exec`, `runc exec`, `lxc-attach`, `podman exec`, `docker exec`) into its own sleeping container, started as in section 3; `hyperfine -N`, the same runs as section 1. A health check and a script\'s exec pay this.', '')
+  md.push(...latencyTable(execs), '')
+  for (const [peer, why] of tsv('exec-failed.tsv')) md.push(`- ${peer}: not measured: ${why}`)
+  md.push('')
+}
+
 md.push('## 3. Resident memory outside the container while it runs `sleep`', '')
 md.push(
   'The container\'s ancestors outside the bench\'s own process tree (lite, crun and runc wait in the foreground; LXC leaves its monitor; podman leaves conmon; docker leaves the containerd shim), plus, for docker, dockerd and its containerd. RSS from /proc/PID/status, PSS from /proc/PID/smaps_rollup.',
