@@ -3,8 +3,10 @@
 //
 //   [profile]  kind (busybox|python|java|go), description, app (the sample)
 //   [packages] deb[]: Debian packages of the target architecture
-//   [with-X]   what --with X adds: deb[] packages, keep[] stdlib names
-//   [python]   drop[] stdlib top-level names, drop_dynload[] extension prefixes
+//   [with-X]   what --with X adds: deb[] packages; python: keep[] stdlib modules
+//              and dynload[] extension prefixes that only --with X carries
+//   [python]   drop[] stdlib modules (dotted names, globs: encodings.cp*),
+//              drop_dynload[] extension prefixes
 //   [java]     jdk (package), home (with {triple}/{arch}), add_modules[]
 //   [run]      the generated lite config: cmd, user, memory, pids, size
 
@@ -20,7 +22,10 @@ const KINDS: ProfileKind[] = ['busybox', 'python', 'java', 'go']
 
 export interface WithOption {
   debs: string[]
+  /** python: stdlib modules (names or globs) left out unless this option is given */
   keep: string[]
+  /** python: lib-dynload prefixes left out unless this option is given */
+  dynload: string[]
 }
 
 export interface Recipe {
@@ -41,7 +46,7 @@ export interface Recipe {
 const SCHEMA: Record<string, Record<string, boolean>> = {
   profile: { kind: false, description: false, app: false },
   packages: { deb: true },
-  'with-*': { deb: true, keep: true },
+  'with-*': { deb: true, keep: true, dynload: true },
   python: { drop: true, drop_dynload: true },
   java: { jdk: false, home: false, add_modules: true },
   run: { cmd: false, user: false, memory: false, pids: false, size: false },
@@ -116,7 +121,7 @@ export function parseRecipe(text: string, file: string, name: string): Recipe {
   const withOptions = new Map<string, WithOption>()
   for (const s of scan.sections) {
     if (!s.name.startsWith('with-')) continue
-    withOptions.set(s.name.slice(5), { debs: list(`${s.name}.deb`), keep: list(`${s.name}.keep`) })
+    withOptions.set(s.name.slice(5), { debs: list(`${s.name}.deb`), keep: list(`${s.name}.keep`), dynload: list(`${s.name}.dynload`) })
   }
   return {
     name,

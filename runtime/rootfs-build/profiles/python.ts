@@ -26,8 +26,8 @@ export async function buildPython(ctx: BuildContext): Promise<ProfileResult> {
   unpackDebs(fetchDebs(recipeDebs(ctx), ctx.arch, ctx.cacheDir, ctx.progress), ctx.staging, ctx.progress)
   const version = findVersion(ctx.staging)
   const extras: Record<string, number> = {}
-  assemble(ctx, version, {})
-  for (const w of ctx.with) extras[`with ${w}`] = withSize(ctx, w, version)
+  const { measured } = assemble(ctx, version, {})
+  for (const w of ctx.with) extras[`with ${w}`] = withSize(ctx, w, version) + (measured[w] ?? 0)
   if (ctx.trace) {
     const modules = traceImports(ctx)
     ctx.progress('trace', `${modules.size} modules imported; rebuilding with only those`)
@@ -44,15 +44,29 @@ function findVersion(staging: string): string {
   return bin.slice('python'.length)
 }
 
-function assemble(ctx: BuildContext, version: string, sel: Selection): void {
+/** The recipe's drop lists, plus what each --with option carries when it is not given. */
+function dropLists(ctx: BuildContext): { drop: string[]; dropDynload: string[] } {
+  const { recipe } = ctx
+  const given = [...recipe.with].filter(([w]) => ctx.with.includes(w)).map(([, o]) => o)
+  const others = [...recipe.with].filter(([w]) => !ctx.with.includes(w)).map(([, o]) => o)
+  const keep = new Set(given.flatMap((o) => o.keep))
+  const keepDynload = new Set(given.flatMap((o) => o.dynload))
+  return {
+    drop: [...new Set([...recipe.python.drop, ...others.flatMap((o) => o.keep)])].filter((d) => !keep.has(d)),
+    dropDynload: [...new Set([...recipe.python.dropDynload, ...others.flatMap((o) => o.dynload)])].filter((d) => !keepDynload.has(d)),
+  }
+}
+
+function assemble(ctx: BuildContext, version: string, sel: Selection): { measured: Record<string, number> } {
   const { staging, rootfs, arch, recipe } = ctx
   const copier = new RootfsCopier(staging, rootfs)
+  const { drop, dropDynload } = dropLists(ctx)
   const dynloadDir = `/usr/lib/python${version}/lib-dynload`
   const roots = [`/usr/bin/python${version}`]
   const dropped: string[] = []
   for (const so of readdirSync(join(staging, dynloadDir)).sort()) {
     const mod = so.split('.')[0]!
-    if (recipe.python.dropDynload.some((p) => mod.startsWith(p))) continue
+    if (dropDynload.some((p) => mod.startsWith(p))) continue
     if (sel.modules && !sel.modules.has(mod)) continue
     const c = elfClosure(staging, arch, [`${dynloadDir}/${so}`])
     if (c.missing.length > 0) dropped.push(`${mod} (no ${c.missing[0]!.soname})`)
@@ -65,20 +79,20 @@ function assemble(ctx: BuildContext, version: string, sel: Selection): void {
   mkdirSync(join(rootfs, 'usr/bin'), { recursive: true })
   symlinkSync(`python${version}`, join(rootfs, 'usr/bin/python3'))
 
-  // The stdlib: drop what the recipe calls dead weight, except what a --with option keeps.
-  const keep = new Set(ctx.with.flatMap((w) => recipe.with.get(w)?.keep ?? []))
-  const drop = recipe.python.drop.filter((d) => !keep.has(d))
+  // The stdlib: drop what the recipe calls dead weight and what a --with option not given carries.
   const zip = join(rootfs, `usr/lib/python${version.replace('.', '')}.zip`)
-  ctx.progress('stdlib', sel.modules ? `zip of ${sel.modules.size} traced modules` : `compile -OO and zip (dropping ${drop.length} packages)`)
-  const options = JSON.stringify({ drop, keep_only: sel.modules ? [...sel.modules] : null })
-  const args = ['-I', '-S', '-c', compileScript, join(staging, `usr/lib/python${version}`), zip, join(rootfs, `usr/lib/python${version}`), options]
+  ctx.progress('stdlib', sel.modules ? `zip of ${sel.modules.size} traced modules` : `compile -OO and zip (dropping ${drop.length} names)`)
+  const measure = Object.fromEntries(ctx.with.map((w) => [w, recipe.with.get(w)?.keep ?? []]))
+  const options = JSON.stringify({ drop, keep_only: sel.modules ? [...sel.modules] : null, measure })
+  const args = ['-I', '-S', '-X', 'no_debug_ranges', '-c', compileScript, join(staging, `usr/lib/python${version}`), zip, join(rootfs, `usr/lib/python${version}`), options]
   const r = compilerFor(version) ? spawnSync(compilerFor(version)!, args, { encoding: 'utf8' }) : runInStaging(staging, arch, `/usr/bin/python${version}`, args, { PYTHONHOME: join(staging, 'usr') })
   if (r.status !== 0) throw new Error(`compiling the stdlib failed: ${(r.stderr || String(r.error)).trim().split('\n').slice(-3).join(' ')}`)
-  const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { modules: number; bytes: number }
+  const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { modules: number; bytes: number; measured: Record<string, number> }
   ctx.progress('stdlib', `${result.modules} modules, ${formatBytes(result.bytes)}`)
 
   writeBaseFiles(rootfs)
   installApp(ctx)
+  return { measured: result.measured }
 }
 
 /** A host python of the same X.Y compiles much faster than the target's under qemu; .pyc is portable. */
@@ -94,14 +108,13 @@ function installApp(ctx: BuildContext): void {
   else copyFileSync(ctx.app, join(dest, 'main.py'))
 }
 
-/** Bytes the libraries of one --with option add (the ELF files that came only from its packages). */
+/** Bytes the ELF files of one --with option add: its extension modules and the libraries that came only from its packages. */
 function withSize(ctx: BuildContext, w: string, version: string): number {
-  const keep = ctx.recipe.with.get(w)?.keep ?? []
+  const prefixes = ctx.recipe.with.get(w)?.dynload ?? []
   let total = 0
   const dynload = join(ctx.rootfs, `usr/lib/python${version}/lib-dynload`)
   for (const so of existsSync(dynload) ? readdirSync(dynload) : []) {
-    const mod = so.split('.')[0]!
-    if (keep.some((k) => mod === `_${k}` || mod === `_${k}3` || (k === 'ssl' && mod === '_hashlib'))) total += statSync(join(dynload, so)).size
+    if (prefixes.some((p) => so.startsWith(p))) total += statSync(join(dynload, so)).size
   }
   for (const lib of libsOf(ctx, w)) total += statSync(join(ctx.rootfs, lib)).size
   return total
