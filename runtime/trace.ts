@@ -39,6 +39,12 @@ export function trace(phase: string): void {
   line(at, phase, `(${prev.phase} took ${(at - prev.at).toFixed(2)} ms)`)
 }
 
+/** A line that marks no phase: what a phase found (a cache hit, say). */
+export function traceNote(note: string): void {
+  if (!enabled) return
+  line(now(), '', note)
+}
+
 /**
  * The summary now, not at exit: lite run execs into the monitor, so Bun never exits.
  * Its total is then the time until that exec (the monitor's part is not traced).

@@ -12,12 +12,18 @@ die() { printf 'lite build: error: %s\n' "$*" >&2; exit 1; }
 # --splitting: each dynamic import becomes a chunk of its own that Bun reads only when
 # it is imported, so a command loads its own path and not all of lite (`lite --version`
 # 22 -> 10 ms with cli.ts's lazy command list; an empty compiled binary takes 5).
+# The build id keys the compiled-plan cache (runtime/plan/plan-cache.ts): a hash of the
+# TypeScript sources, the package files, the seccomp profile and the addon, so that any
+# change to what compiles a plan invalidates every cached one.
 compile_lite() {
-  local entry=$1 addon=$2 bun_target=$3 out=$4 addon_id
+  local entry=$1 addon=$2 bun_target=$3 out=$4 addon_id build_id src
   addon_id=$(sha256sum "$addon" | cut -c1-16)
+  src=$(dirname "$entry")
+  build_id=$( (cd "$src/.." && find runtime -type f \( -name '*.ts' -o -name '*.json' -o -name '*.py' \) -print0 | LC_ALL=C sort -z | xargs -0 sha256sum; for f in package.json package-lock.json build/seccomp/default.json; do [ ! -f "$f" ] || sha256sum "$f"; done; echo "$addon_id $bun_target") | sha256sum | cut -c1-16)
   bun build "$entry" --compile --splitting --bytecode --format=esm --target="$bun_target" \
     --no-compile-autoload-dotenv --no-compile-autoload-bunfig --minify \
     --define "process.env.LITE_ADDON_ID=\"$addon_id\"" \
+    --define "process.env.LITE_BUILD_ID=\"$build_id\"" \
     --outfile "$out.tmp" >/dev/null
   mv "$out.tmp" "$out"
 }

@@ -6,6 +6,7 @@ interface ExecArgs {
   cmd?: string[]
   tty: boolean
   interactive: boolean
+  cache: boolean
   '--'?: string[]
 }
 
@@ -14,6 +15,7 @@ export const exec: PlainCommand<ExecArgs> = {
   options: {
     tty: { alias: 't', type: 'boolean', default: false, describe: 'allocate a pseudo-terminal in the container' },
     interactive: { alias: 'i', type: 'boolean', default: false, describe: 'keep stdin open (forward it to the command)' },
+    cache: { type: 'boolean', default: true, describe: 'take the plan from the compiled-plan cache when nothing it came from changed (--no-cache: plan afresh)' },
   },
   describe: 'run a command in a running container (its namespaces, cgroups and confinement); the exit code is the command\'s',
   builder: (y: Argv) =>
@@ -32,7 +34,7 @@ export const exec: PlainCommand<ExecArgs> = {
       throw new UsageError('give the command to run, e.g. lite exec NAME -- ps')
     }
     process.exitCode = await runLifecycle('exec', (sys) =>
-      execInContainer({ name: requireName(args.name), cmd, tty: args.tty, interactive: args.interactive }, sys),
+      execInContainer({ name: requireName(args.name), cmd, tty: args.tty, interactive: args.interactive, ...(args.cache === false ? { noCache: true } : {}) }, sys),
     )
   },
 }

@@ -20,6 +20,7 @@ import { shutdown } from './shutdown.ts'
 import { netReleaseCommand } from './net-release.ts'
 import { oci } from './oci.ts'
 import { update, rollback } from './update.ts'
+import { cache } from './cache.ts'
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each module has its own argument type
-export const commands: CommandModule<any, any>[] = [run, exec, ps, status, stop, restart, kill, logs, rm, boot, shutdown, check, info, helpConfig, rootfs, image, update, rollback, initScript, oci, netReleaseCommand]
+export const commands: CommandModule<any, any>[] = [run, exec, ps, status, stop, restart, kill, logs, rm, boot, shutdown, check, info, helpConfig, rootfs, image, update, rollback, initScript, cache, oci, netReleaseCommand]

@@ -6,6 +6,7 @@
 // answers exactly as it always did. The forms, as yargs reads them for commands/run.ts:
 //   run [-t] [-i] [-ti|-it] [--tty] [--interactive] [--name NAME|--name=NAME] CONFIG [CMD...] [-- ARGS...]
 // plus --store, --images-config and --image-digest (a restart's) in the same two forms as --name.
+// --no-cache (skip the compiled-plan cache) is read too.
 // Options may come anywhere before `--`; words after CONFIG are the command.
 
 import type { RunOptions } from '../lifecycle/run.ts'
@@ -18,6 +19,7 @@ export function parseRunArgv(argv: string[]): RunOptions | undefined {
   const values: Record<'store' | 'images-config' | 'image-digest', string | undefined> = { store: undefined, 'images-config': undefined, 'image-digest': undefined }
   let tty = false
   let interactive = false
+  let noCache = false
   for (let i = 1; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--') {
@@ -31,6 +33,7 @@ export function parseRunArgv(argv: string[]): RunOptions | undefined {
     if (arg === '-t' || arg === '--tty') tty = true
     else if (arg === '-i' || arg === '--interactive') interactive = true
     else if (arg === '-ti' || arg === '-it') tty = interactive = true
+    else if (arg === '--no-cache') noCache = true
     else if (arg.startsWith('--name=') && arg.length > '--name='.length) name = arg.slice('--name='.length)
     else if (arg === '--name' && i + 1 < argv.length && argv[i + 1] !== '' && !argv[i + 1].startsWith('-')) name = argv[++i]
     else {
@@ -49,5 +52,5 @@ export function parseRunArgv(argv: string[]): RunOptions | undefined {
     ...(values['images-config'] !== undefined ? { imagesConfig: values['images-config'] } : {}),
     ...(values['image-digest'] !== undefined ? { imageDigest: values['image-digest'] } : {}),
   }
-  return { config, name, cmd: [...cmd, ...afterDashes], tty, interactive, ...images }
+  return { config, name, cmd: [...cmd, ...afterDashes], tty, interactive, ...images, ...(noCache ? { noCache } : {}) }
 }

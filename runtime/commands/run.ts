@@ -13,6 +13,7 @@ interface RunArgs {
   store?: string
   imagesConfig?: string
   imageDigest?: string
+  cache: boolean
   '--'?: string[]
 }
 
@@ -37,6 +38,7 @@ export const run: CommandModule<object, RunArgs> = {
       .option('detach', { alias: 'd', type: 'boolean', default: false, describe: 'return once the container runs; its output goes to lite logs NAME ([log])' })
       .option('store', { type: 'string', describe: 'the image store for [rootfs] image (default: [store] path of images.ini, or LITE_STORE)', coerce: last })
       .option('images-config', { type: 'string', describe: 'the image settings file (default: LITE_IMAGES_CONFIG, or /etc/lite/images.ini)', coerce: last })
+      .option('cache', { type: 'boolean', default: true, describe: 'take the validated config and plan from the compiled-plan cache when nothing they came from changed (--no-cache: validate and plan afresh; lite cache clear empties it)' })
       // A restart by the monitor: the image the container started from.
       .option('image-digest', { type: 'string', hidden: true, coerce: last })
       // The detached runner that -d starts (lite itself): not for users.
@@ -57,7 +59,7 @@ export const run: CommandModule<object, RunArgs> = {
       const { writeSync } = await import('node:fs')
       // The name once it runs, as docker run -d prints the id: for lite stop, lite logs.
       // Synchronous: lite exits right after, which would cut a pending write to a pipe.
-      process.exitCode = await runDetached({ config: args.config, name: args.name, cmd, store: args.store, imagesConfig: args.imagesConfig }, (name) => writeSync(1, `${name}\n`))
+      process.exitCode = await runDetached({ config: args.config, name: args.name, cmd, store: args.store, imagesConfig: args.imagesConfig, noCache: !args.cache }, (name) => writeSync(1, `${name}\n`))
       return
     }
     const { runContainer } = await import('../lifecycle/run.ts')
@@ -72,6 +74,7 @@ export const run: CommandModule<object, RunArgs> = {
       store: args.store,
       imagesConfig: args.imagesConfig,
       imageDigest: args.imageDigest,
+      ...(args.cache ? {} : { noCache: true }),
     })
   },
 }

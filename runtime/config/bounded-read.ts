@@ -11,6 +11,7 @@
 // say size 0, which is why the cap is enforced on what is read, not on st_size.
 
 import fs from 'node:fs'
+import { noteInput } from '../plan/inputs.ts'
 import { describeFsError } from './errno.ts'
 import { describeFileType } from './host-paths.ts'
 
@@ -54,6 +55,7 @@ function notRegular(stat: fs.Stats): FileReadError {
 export function readBoundedText(path: string, limit: number, what: string): string {
   const tooLarge = () => new FileReadError(`larger than ${formatByteSize(limit)}, the most lite reads of ${what}`)
   let stat: fs.Stats
+  noteInput(path)
   try {
     stat = fs.statSync(path)
   } catch (err) {

@@ -4,6 +4,7 @@
 // resolved one, so messages stay short and machine-independent.
 
 import fs from 'node:fs'
+import { noteInput } from '../plan/inputs.ts'
 import { describeFsError } from './errno.ts'
 import { ValueError, quote } from './values.ts'
 
@@ -20,6 +21,7 @@ export function describeFileType(stat: fs.Stats): string {
 
 /** stat (following symlinks), or a ValueError '"./x": No such file or directory (ENOENT)'. */
 export function statPath(resolved: string, written: string): fs.Stats {
+  noteInput(resolved)
   try {
     return fs.statSync(resolved)
   } catch (err) {

@@ -1,6 +1,7 @@
 // Value parsers of [resources] and the raw cgroup sections.
 
 import { statSync } from 'node:fs'
+import { noteInput } from '../plan/inputs.ts'
 import { showText } from './show-text.ts'
 import { ValueError, parseHostPath, parseSize, quote } from './values.ts'
 
@@ -59,6 +60,7 @@ export function ioLimitParser(rate: 'bytes' | 'ops') {
     if (words.length !== 2) throw new ValueError(`${quote(raw)} is not "DEVICE ${rate === 'bytes' ? 'SIZE' : 'COUNT'}" (e.g. /dev/mmcblk0 ${rate === 'bytes' ? '10M' : '500'})`)
     const device = parseHostPath(words[0]!, baseDir)
     let st
+    noteInput(device)
     try {
       st = statSync(device)
     } catch {
@@ -81,6 +83,7 @@ export function parseDeviceAllow(raw: string): { path: string; type: 'c' | 'b'; 
   const access = words[1] ?? 'rw'
   if (!/^(r?w?m?)$/.test(access) || access === '') throw new ValueError(`${quote(access)} is not an access of r, w and m, in that order (e.g. rw)`)
   let st
+  noteInput(path)
   try {
     st = statSync(path)
   } catch {

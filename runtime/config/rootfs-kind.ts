@@ -2,6 +2,7 @@
 // superblock magic (the kernel would otherwise just fail the loop mount).
 
 import fs from 'node:fs'
+import { noteInput } from '../plan/inputs.ts'
 import { describeFsError } from './errno.ts'
 import { describeFileType, statPath } from './host-paths.ts'
 import { ValueError, quote } from './values.ts'
@@ -16,6 +17,7 @@ const EROFS_MAGIC = 0xe0f5e1e2
 const EROFS_OFFSET = 1024
 
 function readAt(file: string, offset: number, length: number): Buffer {
+  noteInput(file)
   const fd = fs.openSync(file, 'r')
   try {
     const buf = Buffer.alloc(length)

@@ -8,6 +8,7 @@ import { FileReadError, readBoundedText } from '../config/bounded-read.ts'
 import type { HostCgroups } from '../cgroup/resources.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
 import { readMountInfo } from './mountinfo.ts'
+import { noteInput } from '../plan/inputs.ts'
 
 // cgroup v1 files that exist only with a kernel option (swap accounting, RT group
 // scheduling, CFS bandwidth, BFQ), checked at the hierarchy's root. Other files are
@@ -20,7 +21,9 @@ export function hostCgroups(layout: CgroupLayout): HostCgroups {
     hasFile(controller, file) {
       const home = layout.controllers.find((c) => c.controller === controller)
       if (!home || home.version === 2 || !OPTIONAL_V1_FILES.has(file)) return true
-      return existsSync(posix.join(home.mountPoint, file))
+      const path = posix.join(home.mountPoint, file)
+      noteInput(path)
+      return existsSync(path)
     },
   }
 }

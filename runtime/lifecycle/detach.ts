@@ -15,6 +15,8 @@ export interface DetachOptions {
   cmd?: string[]
   store?: string
   imagesConfig?: string
+  /** --no-cache, passed on to the runner */
+  noCache?: boolean
 }
 
 /** The runner's arguments: a normal run, told that it is detached and where to report. */
@@ -24,6 +26,7 @@ export function detachedArgs(opts: DetachOptions, statusFd: number): string[] {
   // absolute: the runner runs in a session of its own, but a relative path must mean the same
   if (opts.store) args.push('--store', posix.resolve(opts.store))
   if (opts.imagesConfig) args.push('--images-config', posix.resolve(opts.imagesConfig))
+  if (opts.noCache) args.push('--no-cache')
   if (opts.cmd?.length) args.push('--', ...opts.cmd)
   return args
 }

@@ -9,7 +9,10 @@ import { LiteError } from '../errors.ts'
 import { readHostFacts } from '../host/facts.ts'
 import { formatMonitorSpec } from '../monitor/spec.ts'
 import { loadNative } from '../native/index.ts'
-import { configOrThrow, monitorImage, planOrThrow, startContainer } from './launch.ts'
+import { monitorImage, startContainer } from './launch.ts'
+import { compiled } from '../plan/plan-cache.ts'
+import { release } from 'node:os'
+import { traceNote } from '../trace.ts'
 import { liteCommand, pinnedImage } from './handover.ts'
 import { observe, stateWhenWritten } from './registry.ts'
 import type { LifecycleSystem } from './system.ts'
@@ -19,6 +22,8 @@ export interface ExecOptions {
   cmd: string[]
   tty: boolean
   interactive: boolean
+  /** --no-cache: validate and plan afresh, and leave the compiled-plan cache alone */
+  noCache?: boolean
 }
 
 
@@ -32,11 +37,23 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
   }
   // The image the container started from, whatever its tag names now.
   const pinned = pinnedImage(state)
-  const config = configOrThrow(state.config, { name: opts.name, cmd: opts.cmd, ...(pinned ? { store: pinned.store, imageDigest: pinned.digest } : {}) })
-  // lite exec runs its command as given, as docker exec does: no entrypoint in front.
-  config.exec.entrypoint = []
+  const overrides = { name: opts.name, cmd: opts.cmd, ...(pinned ? { store: pinned.store, imageDigest: pinned.digest } : {}) }
   const host = readHostFacts()
-  const plan = planOrThrow(config, state.config, host, { stateDir: o.dir, tty: opts.tty, interactive: opts.interactive })
+  // A health check runs the same exec every few seconds: its plan comes from the cache.
+  const request = { purpose: 'exec', file: state.config, options: { overrides, tty: opts.tty, interactive: opts.interactive, stateDir: o.dir } }
+  let compiler: typeof import('./compile.ts') | undefined
+  const { config, plan, outcome } = await compiled(request, host, sys.root, release(), !opts.noCache, {
+    prepare: async () => {
+      compiler = await import('./compile.ts')
+    },
+    compile: () => {
+      const config = compiler!.configOrThrow(state.config, overrides)
+      // lite exec runs its command as given, as docker exec does: no entrypoint in front.
+      config.exec.entrypoint = []
+      return { config, plan: compiler!.planOrThrow(config, state.config, host, { stateDir: o.dir, tty: opts.tty, interactive: opts.interactive }) }
+    },
+  })
+  traceNote(`plan cache: ${outcome}`)
 
   const native = await loadNative()
   const image = monitorImage(native)

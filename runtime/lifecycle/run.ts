@@ -11,8 +11,8 @@ import { EXIT_LITE_FAILED, LiteError, errorText } from '../errors.ts'
 import { readHostFacts } from '../host/facts.ts'
 import { loadNative, type Container, type Native } from '../native/index.ts'
 import type { LaunchPlan } from '../plan/build.ts'
-import { trace, traceHandover } from '../trace.ts'
-import { configOrThrow, monitorImage, planOrThrow, startContainer } from './launch.ts'
+import { trace, traceHandover, traceNote } from '../trace.ts'
+import { monitorImage, startContainer } from './launch.ts'
 import { runHooks } from './hooks.ts'
 import { acquireState, releaseState, STATE_ROOT, type StateLock } from './state.ts'
 import { writeState } from './state-file.ts'
@@ -25,8 +25,9 @@ import { initialState, monitorSpecFor, restartState, type RunIdentity } from './
 import type { NetContext, NetRun } from '../net/attach.ts'
 import { resolverWarning } from '../net/resolvers.ts'
 import { readState } from './state-file.ts'
-import { peekConfig } from './config-peek.ts'
 import { isContainerName } from './registry.ts'
+import { compiled } from '../plan/plan-cache.ts'
+import { release } from 'node:os'
 
 export interface RunOptions {
   config: string
@@ -43,6 +44,8 @@ export interface RunOptions {
   imagesConfig?: string
   /** a restart: the manifest digest the container started from (the monitor passes it) */
   imageDigest?: string
+  /** --no-cache: validate and plan afresh, and leave the compiled-plan cache alone */
+  noCache?: boolean
 }
 
 
@@ -107,7 +110,7 @@ function cgroupJoinFiles(cgroups: CgroupPlacement): { cgroupTasks: string[]; cgr
 }
 
 async function run(opts: RunOptions): Promise<number> {
-  trace('config')
+  trace('host facts')
   const overrides = {
     name: opts.name,
     cmd: opts.cmd?.length ? opts.cmd : undefined,
@@ -115,17 +118,33 @@ async function run(opts: RunOptions): Promise<number> {
     imagesConfig: opts.imagesConfig,
     imageDigest: opts.imageDigest,
   }
-  // The store's record may choose the image (an update, a rollback): asked before the
-  // config is read, since the config's tag may name another image, or none any more.
-  const chosen = await recordedImageOf(opts)
-  const config = configOrThrow(opts.config, chosen ? { ...overrides, store: chosen.store, imageDigest: chosen.digest } : overrides)
-  if (process.geteuid?.() !== 0) throw new LiteError('lite run needs root: it creates namespaces and mounts')
-
-  trace('plan')
-  const name = config.container.name
-  const stateDir = posix.join(STATE_ROOT, name)
   const host: HostFacts = readHostFacts()
-  const plan = planOrThrow(config, opts.config, host, { stateDir, tty: opts.tty, interactive: opts.interactive })
+  trace('plan cache')
+  // Set by a miss's prepare step (a closure: hence the box).
+  const record: { chosen?: Awaited<ReturnType<typeof recordedImageOf>>; compiler?: typeof import('./compile.ts') } = {}
+  const env = { LITE_STORE: process.env.LITE_STORE ?? null, LITE_IMAGES_CONFIG: process.env.LITE_IMAGES_CONFIG ?? null }
+  const request = { purpose: 'run', file: opts.config, options: { overrides: JSON.parse(JSON.stringify(overrides)), tty: opts.tty, interactive: opts.interactive, env } }
+  const { config, plan, outcome } = await compiled(request, host, STATE_ROOT, release(), !opts.noCache, {
+    // The store's record may choose the image (an update, a rollback): asked before the
+    // config is read, since the config's tag may name another image, or none any more.
+    // (A hit is never a config with an image: plan-cache.ts does not store those.)
+    prepare: async () => {
+      record.chosen = await recordedImageOf(opts)
+      record.compiler = await import('./compile.ts')
+    },
+    compile: () => {
+      trace('config')
+      const { configOrThrow, planOrThrow } = record.compiler!
+      const chosen = record.chosen
+      const config = configOrThrow(opts.config, chosen ? { ...overrides, store: chosen.store, imageDigest: chosen.digest } : overrides)
+      trace('plan')
+      const stateDir = posix.join(STATE_ROOT, config.container.name)
+      return { config, plan: planOrThrow(config, opts.config, host, { stateDir, tty: opts.tty, interactive: opts.interactive }) }
+    },
+  })
+  traceNote(`plan cache: ${outcome}`)
+  if (process.geteuid?.() !== 0) throw new LiteError('lite run needs root: it creates namespaces and mounts')
+  const name = config.container.name
 
   trace('addon')
   const native = await loadNative()
@@ -169,7 +188,7 @@ async function run(opts: RunOptions): Promise<number> {
     prepareHost(plan, net)
     writeState(lock.dir, initialState(identity, restart.restarts, config))
     // An update's next is in the record already, and must not become its current yet.
-    if (image && chosen?.why !== 'update') await recordImage(native, image.store, name, image.digest)
+    if (image && record.chosen?.why !== 'update') await recordImage(native, image.store, name, image.digest)
     // The monitor's image exists before clone: PID 1 of init = yes runs it too, and a
     // host that cannot exec it (vm.memfd_noexec) fails here, before anything runs.
     const monitor = monitorImage(native)
@@ -280,6 +299,7 @@ async function run(opts: RunOptions): Promise<number> {
  * settings problem is left to the full validation that follows.
  */
 async function recordedImageOf(opts: RunOptions): Promise<{ digest: string; why: 'update' | 'pinned'; store: string } | undefined> {
+  const { peekConfig } = await import('./config-peek.ts')
   const peek = peekConfig(opts.config)
   if (peek.image === undefined) return undefined
   const { loadImageSettings } = await import('../image/settings.ts')

@@ -17,7 +17,7 @@
 
 import { appendFileSync } from 'node:fs'
 import { LiteError } from '../errors.ts'
-import { configOrThrow } from '../lifecycle/launch.ts'
+import { configOrThrow } from '../lifecycle/compile.ts'
 import { pinnedImage } from '../lifecycle/handover.ts'
 import { observe, type Observation } from '../lifecycle/registry.ts'
 import { RESTART_SETUP_MS, restartContainer } from '../lifecycle/restart.ts'

@@ -77,10 +77,10 @@ t.test('the plain forms, read as yargs reads them', async (t) => {
     ['kill', ['kill', 'web', 'HUP'], { name: 'web', signal: 'HUP' }],
     ['kill', ['kill', 'web', '9'], { name: 'web', signal: '9' }],
     ['restart', ['restart', 'a', '--timeout', '30'], { names: ['a'], timeout: 30 }],
-    ['exec', ['exec', 'web', '--', 'sh', '-c', 'test -e /ok'], { name: 'web', cmd: [], tty: false, interactive: false, '--': ['sh', '-c', 'test -e /ok'] }],
-    ['exec', ['exec', '-ti', 'web', '--', 'sh'], { name: 'web', cmd: [], tty: true, interactive: true, '--': ['sh'] }],
-    ['exec', ['exec', 'web', 'ps'], { name: 'web', cmd: ['ps'], tty: false, interactive: false }],
-    ['exec', ['exec', 'web', 'echo', 'a', '--', '-n'], { name: 'web', cmd: ['echo', 'a'], tty: false, interactive: false, '--': ['-n'] }],
+    ['exec', ['exec', 'web', '--', 'sh', '-c', 'test -e /ok'], { name: 'web', cmd: [], tty: false, interactive: false, cache: true, '--': ['sh', '-c', 'test -e /ok'] }],
+    ['exec', ['exec', '-ti', 'web', '--', 'sh'], { name: 'web', cmd: [], tty: true, interactive: true, cache: true, '--': ['sh'] }],
+    ['exec', ['exec', 'web', 'ps'], { name: 'web', cmd: ['ps'], tty: false, interactive: false, cache: true }],
+    ['exec', ['exec', 'web', 'echo', 'a', '--', '-n'], { name: 'web', cmd: ['echo', 'a'], tty: false, interactive: false, cache: true, '--': ['-n'] }],
   ]
   for (const [name, argv, want] of cases) {
     const cmd = COMMANDS[name]!

@@ -16,6 +16,7 @@ t.test('plain forms are read without yargs, as yargs reads them', async t => {
       ['run', '/etc/lite/a.ini', '--name', 'a', '--store', '/data/lite', '--image-digest', `sha256:${'a'.repeat(64)}`, '--', 'x'],
       { config: '/etc/lite/a.ini', name: 'a', cmd: ['x'], tty: false, interactive: false, store: '/data/lite', imageDigest: `sha256:${'a'.repeat(64)}` },
     ],
+    [['run', '--no-cache', 'cfg.ini'], { config: 'cfg.ini', name: undefined, cmd: [], tty: false, interactive: false, noCache: true }],
     [['run', '--store=/s', '--images-config=/i.ini', 'cfg.ini'], { config: 'cfg.ini', name: undefined, cmd: [], tty: false, interactive: false, store: '/s', imagesConfig: '/i.ini' }],
   ]
   for (const [argv, want] of cases) t.same(parseRunArgv(argv), want, argv.join(' '))

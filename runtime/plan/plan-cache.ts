@@ -1,0 +1,274 @@
+// The compiled-plan cache. What `lite run` and `lite exec` derive from a config (the
+// validated config and its launch plan, the seccomp rules resolved) is the same every
+// time the same config runs on the same host with the same lite, and boards run the same
+// configs over and over. One entry per config and purpose, under /run/lite/.lite-cache/,
+// holds that result beside everything it was derived from:
+//   - lite's build id (a hash of the bundle's sources and of the addon, set at build);
+//   - the request: the config's absolute path, the command-line overrides, tty and
+//     interactive, the state root, the arch and the kernel release;
+//   - every host file that the validation and the plan looked at (inputs.ts), each with
+//     its device, inode, mode, size, mtime and ctime (ns) and rdev, or its absence;
+//   - the host facts the plan used (resolv.conf, localtime, host name, cgroup layout),
+//     which the caller reads again at every run.
+// A hit needs every one of them equal. Anything else (no entry, another build, a file
+// touched, a corrupt or truncated entry) is a miss: the full path runs and rewrites the
+// entry. An input changed within the last RACY_MS is not trusted to show a later change
+// in its timestamps (they tick coarsely), so such a result is not stored.
+//
+// Never stored: configs with parts that must be resolved at every run. [rootfs] image
+// (the store's record and the tags move) and a network joined from another container or
+// a netns path. `lite check` never comes here; `lite run --no-cache` skips it, and
+// `lite cache clear` empties it.
+
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs'
+import { posix } from 'node:path'
+import type { ContainerConfig } from '../config/types.ts'
+import type { LaunchPlan } from './build.ts'
+import type { HostFacts } from './etc-files.ts'
+import { recordInputs } from './inputs.ts'
+
+/** lite's build id; without one (run from source, tests) there is no cache. */
+export const BUILD_ID = process.env.LITE_BUILD_ID ?? ''
+
+const MAGIC = 'lite-plan-cache 1'
+/** An entry larger than this is not lite's: a miss. */
+const ENTRY_LIMIT = 4 << 20
+/** Inputs changed more recently than this at recording time are not trusted (see above). */
+export const RACY_MS = 2000
+
+export interface Compiled {
+  config: ContainerConfig
+  plan: LaunchPlan
+}
+
+export interface CacheRequest {
+  /** 'run' or 'exec': one entry each per config */
+  purpose: string
+  /** the config file as given */
+  file: string
+  /** whatever else the result depends on: overrides, tty, ... (JSON values) */
+  options: Record<string, unknown>
+}
+
+export interface CacheOutcome extends Compiled {
+  /** 'hit', or why it missed (for LITE_TRACE and the tests) */
+  outcome: string
+}
+
+interface Header {
+  magic: string
+  build: string
+  key: string
+  host: string
+  inputs: [string, string][]
+  length: number
+  sum: string
+}
+
+/** /run/lite/.lite-cache: a name no container can have (as .lite-locks beside it). */
+export function cacheDir(stateRoot: string): string {
+  return posix.join(stateRoot, '.lite-cache')
+}
+
+/** FNV-1a over a string's UTF-16 units, twice with two offsets: 16 hex digits. Not cryptographic: a mismatch check. */
+export function fnv64(text: string): string {
+  let a = 0x811c9dc5
+  let b = 0x01000193 ^ 0x5bd1e995
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    a = Math.imul(a ^ c, 0x01000193) >>> 0
+    b = Math.imul(b ^ c, 0x01000193) >>> 0
+    b = (b ^ (b >>> 13)) >>> 0
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0')
+}
+
+const bunHash = (globalThis as { Bun?: { hash(text: string): number | bigint } }).Bun?.hash
+
+/**
+ * The payload's check sum: Bun's native wyhash (0.1 ms for an entry, where a hash in
+ * JavaScript takes ~3 ms before the JIT warms up), or FNV where there is no Bun (tests
+ * under Node). Tagged, so that one never reads as the other.
+ */
+export function payloadSum(text: string): string {
+  return bunHash ? `wy:${bunHash(text).toString(16)}` : `fnv:${fnv64(text)}`
+}
+
+/** What a hit needs of a file: its identity, type, size and times, or its absence. */
+export function fileSignature(path: string): string {
+  const st = statSync(path, { bigint: true, throwIfNoEntry: false })
+  if (!st) return '-'
+  return `${st.dev}:${st.ino}:${st.mode}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.rdev}`
+}
+
+/**
+ * The signature to store for an input, from one stat; undefined when it changed within
+ * RACY_MS of `now`: a change right after the recording read it could then carry the
+ * same timestamps as the state it read.
+ */
+function settledSignature(path: string, now: number): string | undefined {
+  const st = statSync(path, { bigint: true, throwIfNoEntry: false })
+  if (!st) return '-'
+  const ns = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs
+  if (Number(ns / 1_000_000n) > now - RACY_MS) return undefined
+  return `${st.dev}:${st.ino}:${st.mode}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.rdev}`
+}
+
+/** The host facts as they enter the plan (functions left out: their file checks are inputs). */
+export function hostFingerprint(host: HostFacts): string {
+  return JSON.stringify({ resolvConf: host.resolvConf, localtime: host.localtime, hostname: host.hostname, cgroups: host.cgroups?.layout ?? null })
+}
+
+function requestKey(req: CacheRequest, stateRoot: string, kernel: string): string {
+  return JSON.stringify({ purpose: req.purpose, file: posix.resolve(req.file), options: req.options, stateRoot, arch: process.arch, kernel })
+}
+
+function entryPath(dir: string, req: CacheRequest): string {
+  return posix.join(dir, `${req.purpose}-${fnv64(posix.resolve(req.file))}`)
+}
+
+/**
+ * Whether JSON gives `value` back as it is: no undefined in arrays, no NaN or Infinity,
+ * no class instances, no functions (an object property that is undefined counts as absent).
+ */
+export function survivesJson(value: unknown): boolean {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true
+  if (typeof value === 'number') return Number.isFinite(value)
+  if (Array.isArray(value)) return value.every((v) => v !== undefined && survivesJson(v))
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value)
+    if (proto !== Object.prototype && proto !== null) return false
+    return Object.values(value as Record<string, unknown>).every((v) => v === undefined || survivesJson(v))
+  }
+  return false
+}
+
+/** Whether a result may be stored at all (see the top of this file). */
+export function cacheable(config: ContainerConfig): boolean {
+  return !config.rootfs.image && config.net.type !== 'container' && config.net.type !== 'netns'
+}
+
+function readEntry(path: string): string | undefined {
+  let fd: number
+  try {
+    fd = openSync(path, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK)
+  } catch {
+    return undefined
+  }
+  try {
+    const st = fstatSync(fd)
+    // Only lite (root, or the rootless user) writes here; anything else is not trusted.
+    if (!st.isFile() || st.uid !== (process.geteuid?.() ?? 0) || (st.mode & 0o077) !== 0 || st.size > ENTRY_LIMIT) return undefined
+    const buf = Buffer.alloc(st.size)
+    let n = 0
+    while (n < buf.length) {
+      const got = readSync(fd, buf, n, buf.length - n, n)
+      if (got === 0) break
+      n += got
+    }
+    return buf.subarray(0, n).toString('utf8')
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** The cached result when every input still matches; else why not. */
+export function lookup(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string): Compiled | string {
+  if (!BUILD_ID) return 'no build id'
+  const text = readEntry(entryPath(cacheDir(stateRoot), req))
+  if (text === undefined) return 'no entry'
+  const nl = text.indexOf('\n')
+  let header: Header
+  try {
+    header = JSON.parse(text.slice(0, nl < 0 ? text.length : nl))
+  } catch {
+    return 'corrupt header'
+  }
+  if (!header || header.magic !== MAGIC) return 'not an entry'
+  if (header.build !== BUILD_ID) return 'another build'
+  if (header.key !== requestKey(req, stateRoot, kernel)) return 'another request'
+  if (header.host !== hostFingerprint(host)) return 'host facts changed'
+  if (!Array.isArray(header.inputs)) return 'corrupt header'
+  for (const input of header.inputs) {
+    if (!Array.isArray(input) || typeof input[0] !== 'string' || fileSignature(input[0]) !== input[1]) return `changed: ${input?.[0]}`
+  }
+  const payload = text.slice(nl + 1)
+  if (payload.length !== header.length || payloadSum(payload) !== header.sum) return 'corrupt payload'
+  try {
+    const value = JSON.parse(payload) as Compiled
+    if (!value || typeof value !== 'object' || !value.config || !value.plan?.native) return 'corrupt payload'
+    return value
+  } catch {
+    return 'corrupt payload'
+  }
+}
+
+/** Writes the entry atomically; a failure only costs the next run its hit. */
+export function store(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, result: Compiled, inputs: string[], now = Date.now()): string {
+  if (!BUILD_ID) return 'no build id'
+  if (!cacheable(result.config)) return 'not cacheable'
+  if (!survivesJson(result)) return 'not plain data'
+  const signed: [string, string][] = []
+  for (const p of inputs) {
+    const sig = settledSignature(p, now)
+    if (sig === undefined) return `${p} changed just now`
+    signed.push([p, sig])
+  }
+  const payload = JSON.stringify(result)
+  const header: Header = {
+    magic: MAGIC,
+    build: BUILD_ID,
+    key: requestKey(req, stateRoot, kernel),
+    host: hostFingerprint(host),
+    inputs: signed,
+    length: payload.length,
+    sum: payloadSum(payload),
+  }
+  const dir = cacheDir(stateRoot)
+  const path = entryPath(dir, req)
+  const temp = `${path}.${process.pid}.tmp`
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    writeFileSync(temp, `${JSON.stringify(header)}\n${payload}`, { mode: 0o600, flag: 'w' })
+    renameSync(temp, path)
+    return 'stored'
+  } catch (e) {
+    try {
+      unlinkSync(temp)
+    } catch {}
+    return `not stored: ${(e as Error).message}`
+  }
+}
+
+export interface CompileSteps {
+  /** asynchronous work a miss needs before it compiles (run: the store's record of the image) */
+  prepare?: () => Promise<void>
+  /** validation and plan, synchronous so that its inputs can be recorded; throws the config's errors */
+  compile: () => Compiled
+}
+
+/**
+ * The config and plan for `req`: from the cache when every input matches, otherwise
+ * compiled as always, then stored (before the caller puts this run's fds into the plan).
+ */
+export async function compiled(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, useCache: boolean, steps: CompileSteps, now = Date.now): Promise<CacheOutcome> {
+  const hit = useCache ? lookup(req, host, stateRoot, kernel) : 'not used'
+  if (typeof hit !== 'string') return { ...hit, outcome: 'hit' }
+  await steps.prepare?.()
+  if (!useCache) return { ...steps.compile(), outcome: 'not used' }
+  const { value, inputs } = recordInputs(steps.compile)
+  return { ...value, outcome: `miss (${hit}; ${store(req, host, stateRoot, kernel, value, inputs, now())})` }
+}
+
+/** `lite cache clear`: removes every entry; returns how many there were. */
+export function clearCache(stateRoot: string): number {
+  const dir = cacheDir(stateRoot)
+  let names: string[]
+  try {
+    names = readdirSync(dir)
+  } catch {
+    return 0
+  }
+  for (const n of names) rmSync(posix.join(dir, n), { force: true })
+  return names.filter((n) => !n.endsWith('.tmp')).length
+}

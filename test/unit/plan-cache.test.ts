@@ -1,0 +1,226 @@
+// The compiled-plan cache: a hit only when the build, the request, the host facts and
+// every input file match; every other case falls back to the full path and never
+// returns a stale plan.
+
+import fs from 'node:fs'
+import path from 'node:path'
+import t, { type Test } from 'tap'
+import type { HostFacts } from '../../runtime/plan/etc-files.ts'
+import type { Compiled } from '../../runtime/plan/plan-cache.ts'
+import { noteInput, recordInputs } from '../../runtime/plan/inputs.ts'
+
+type Cache = typeof import('../../runtime/plan/plan-cache.ts')
+
+/** plan-cache.ts as built with this build id (read at load, as in the binary). */
+async function cacheOf(t: Test, build: string): Promise<Cache> {
+  const saved = process.env.LITE_BUILD_ID
+  process.env.LITE_BUILD_ID = build
+  try {
+    // The same inputs.ts as the fixture notes its reads into (one instance, as in the binary).
+    return await t.mockImport<Cache>('../../runtime/plan/plan-cache.ts', { '../../runtime/plan/inputs.ts': { noteInput, recordInputs } })
+  } finally {
+    if (saved === undefined) delete process.env.LITE_BUILD_ID
+    else process.env.LITE_BUILD_ID = saved
+  }
+}
+
+const HOST: HostFacts = { resolvConf: 'nameserver 10.0.0.1\n', localtime: null, hostname: 'board' }
+const KERNEL = '6.1.0'
+const LATER = () => Date.now() + 10_000 // the inputs count as settled (RACY_MS)
+
+interface Fixture {
+  root: string
+  state: string
+  config: string
+  profile: string
+  req: { purpose: string; file: string; options: Record<string, unknown> }
+  /** how many times the full path ran */
+  compiles: number
+  /** what the full path returns: it reads the config and the profile, as validation would */
+  compile: () => Compiled
+}
+
+function fixture(t: Test): Fixture {
+  const root = t.testdir({ 'c.ini': '[exec]\ncmd = /bin/true\n', 'profile.json': '{}', state: {} })
+  const f: Fixture = {
+    root,
+    state: path.join(root, 'state'),
+    config: path.join(root, 'c.ini'),
+    profile: path.join(root, 'profile.json'),
+    req: { purpose: 'run', file: path.join(root, 'c.ini'), options: { overrides: {}, tty: false } },
+    compiles: 0,
+    compile: () => {
+      f.compiles++
+      noteInput(f.config)
+      noteInput(f.profile)
+      noteInput(path.join(root, 'absent-bind-source'))
+      const text = fs.readFileSync(f.config, 'utf8')
+      return {
+        config: { rootfs: { image: undefined }, net: { type: 'none' }, text } as unknown as Compiled['config'],
+        plan: { native: { argv: ['/bin/true'], env: [text] }, ops: [], etcFiles: [], dirs: [], stateDir: '/run/lite/c', cgroupWrites: [] } as unknown as Compiled['plan'],
+      }
+    },
+  }
+  return f
+}
+
+async function runOnce(cache: Cache, f: Fixture, opts: { req?: Fixture['req']; host?: HostFacts; now?: () => number; useCache?: boolean } = {}) {
+  return cache.compiled(opts.req ?? f.req, opts.host ?? HOST, f.state, KERNEL, opts.useCache ?? true, { compile: f.compile }, opts.now ?? LATER)
+}
+
+t.test('a miss stores, the same request then hits and does not compile', async (t) => {
+  const cache = await cacheOf(t, 'build-a')
+  const f = fixture(t)
+  const first = await runOnce(cache, f)
+  t.match(first.outcome, /^miss \(no entry; stored\)$/)
+  const second = await runOnce(cache, f)
+  t.equal(second.outcome, 'hit')
+  t.equal(f.compiles, 1, 'the hit did not compile')
+  t.same(second.plan, first.plan, 'the same plan')
+  const entries = fs.readdirSync(cache.cacheDir(f.state))
+  t.equal(entries.length, 1)
+  const st = fs.statSync(path.join(cache.cacheDir(f.state), entries[0]!))
+  t.equal(st.mode & 0o777, 0o600, 'the entry is the owner\'s alone')
+  t.equal(fs.statSync(cache.cacheDir(f.state)).mode & 0o777, 0o700)
+})
+
+t.test('every invalidation input gives a miss that compiles afresh', async (t) => {
+  const cases: [string, (f: Fixture) => Partial<Parameters<typeof runOnce>[2]> | void, RegExp][] = [
+    ['the config rewritten (size and times)', (f) => fs.writeFileSync(f.config, '[exec]\ncmd = /bin/false\n'), /changed: .*c\.ini/],
+    ['the config rewritten, same size', (f) => fs.writeFileSync(f.config, '[exec]\ncmd = /bin/tru2\n'), /changed: .*c\.ini/],
+    ['the config replaced by a rename (another inode)', (f) => {
+      fs.writeFileSync(f.config + '.new', fs.readFileSync(f.config))
+      fs.renameSync(f.config + '.new', f.config)
+    }, /changed: .*c\.ini/],
+    ['the config\'s times set back (ctime still moves)', (f) => {
+      const st = fs.statSync(f.config)
+      fs.writeFileSync(f.config, '[exec]\ncmd = /bin/tru3\n')
+      fs.utimesSync(f.config, st.atime, st.mtime)
+    }, /changed: .*c\.ini/],
+    ['a file the config names, changed', (f) => fs.writeFileSync(f.profile, '{"defaultAction": "SCMP_ACT_ALLOW"}'), /changed: .*profile\.json/],
+    ['a file the config names, removed', (f) => fs.rmSync(f.profile), /changed: .*profile\.json/],
+    ['an absent file that now exists', (f) => fs.writeFileSync(path.join(f.root, 'absent-bind-source'), ''), /changed: .*absent-bind-source/],
+    ['the host facts', () => ({ host: { ...HOST, resolvConf: 'nameserver 10.0.0.2\n' } }), /host facts changed/],
+    ['the command-line overrides', (f) => ({ req: { ...f.req, options: { overrides: { cmd: ['/bin/sh'] }, tty: false } } }), /another request/],
+    ['tty', (f) => ({ req: { ...f.req, options: { overrides: {}, tty: true } } }), /another request/],
+  ]
+  for (const [what, change, why] of cases) {
+    t.test(what, async (t) => {
+      const cache = await cacheOf(t, 'build-a')
+      const f = fixture(t)
+      await runOnce(cache, f)
+      const opts = change(f) ?? {}
+      const r = await runOnce(cache, f, opts)
+      t.match(r.outcome, why)
+      t.equal(f.compiles, 2, 'compiled afresh')
+      if (what.startsWith('the config')) t.same((r.config as unknown as { text: string }).text, fs.readFileSync(f.config, 'utf8'), 'from the file as it is now')
+    })
+  }
+})
+
+t.test('an entry from another build is not used', async (t) => {
+  const f = fixture(t)
+  await runOnce(await cacheOf(t, 'build-a'), f)
+  const r = await runOnce(await cacheOf(t, 'build-b'), f)
+  t.match(r.outcome, /another build/)
+  t.equal(f.compiles, 2)
+  t.equal((await runOnce(await cacheOf(t, 'build-b'), f)).outcome, 'hit', 'and is replaced')
+})
+
+t.test('without a build id (lite run from source) there is no cache', async (t) => {
+  const cache = await cacheOf(t, '')
+  const f = fixture(t)
+  t.match((await runOnce(cache, f)).outcome, /no build id; no build id/)
+  t.match((await runOnce(cache, f)).outcome, /^miss/)
+  t.notOk(fs.existsSync(cache.cacheDir(f.state)))
+})
+
+t.test('corrupt, truncated or foreign entries fall back safely', async (t) => {
+  const damage: [string, (file: string) => void, RegExp][] = [
+    ['truncated', (file) => fs.truncateSync(file, fs.statSync(file).size - 10), /corrupt payload/],
+    ['truncated in the header', (file) => fs.truncateSync(file, 20), /corrupt header/],
+    ['empty', (file) => fs.truncateSync(file, 0), /corrupt header|not an entry/],
+    ['a flipped byte in the payload', (file) => {
+      const b = fs.readFileSync(file)
+      const at = b.length - 5
+      b[at] = b[at]! ^ 0x01
+      fs.writeFileSync(file, b)
+    }, /corrupt payload/],
+    ['not JSON at all', (file) => fs.writeFileSync(file, '\x00\x01garbage\n{'), /corrupt header/],
+    ['another file format', (file) => fs.writeFileSync(file, '{"magic":"something else"}\n{}'), /not an entry/],
+    ['readable by others (not lite\'s)', (file) => fs.chmodSync(file, 0o644), /no entry/],
+    ['a symlink', (file) => {
+      fs.renameSync(file, file + '.real')
+      fs.symlinkSync(file + '.real', file)
+    }, /no entry/],
+  ]
+  for (const [what, spoil, why] of damage) {
+    t.test(what, async (t) => {
+      const cache = await cacheOf(t, 'build-a')
+      const f = fixture(t)
+      await runOnce(cache, f)
+      const [entry] = fs.readdirSync(cache.cacheDir(f.state))
+      spoil(path.join(cache.cacheDir(f.state), entry!))
+      const r = await runOnce(cache, f)
+      t.match(r.outcome, why)
+      t.equal(f.compiles, 2, 'compiled afresh')
+      t.same(r.plan, f.compile().plan, 'the fresh plan')
+    })
+  }
+})
+
+t.test('an input changed just now is not trusted: nothing is stored', async (t) => {
+  const cache = await cacheOf(t, 'build-a')
+  const f = fixture(t)
+  const r = await runOnce(cache, f, { now: Date.now })
+  t.match(r.outcome, /changed just now/)
+  t.match((await runOnce(cache, f, { now: Date.now })).outcome, /no entry/)
+})
+
+t.test('--no-cache: no lookup, nothing stored', async (t) => {
+  const cache = await cacheOf(t, 'build-a')
+  const f = fixture(t)
+  await runOnce(cache, f)
+  const r = await runOnce(cache, f, { useCache: false })
+  t.equal(r.outcome, 'not used')
+  t.equal(f.compiles, 2)
+})
+
+t.test('results with parts resolved at every run are never stored', async (t) => {
+  const cache = await cacheOf(t, 'build-a')
+  const plain = { rootfs: {}, net: { type: 'none' } } as unknown as Compiled['config']
+  t.ok(cache.cacheable(plain))
+  t.notOk(cache.cacheable({ ...plain, rootfs: { image: { ref: 'app:1' } } } as unknown as Compiled['config']), '[rootfs] image')
+  t.notOk(cache.cacheable({ ...plain, net: { type: 'container' } } as unknown as Compiled['config']), 'container:NAME')
+  t.notOk(cache.cacheable({ ...plain, net: { type: 'netns' } } as unknown as Compiled['config']), 'netns:PATH')
+  const f = fixture(t)
+  const result = { config: { rootfs: { image: { ref: 'app:1' } }, net: { type: 'none' } }, plan: { native: {} } } as unknown as Compiled
+  t.equal(cache.store(f.req, HOST, f.state, KERNEL, result, [], LATER()), 'not cacheable')
+})
+
+t.test('only plain data is stored: JSON must give it back as it was', async (t) => {
+  const cache = await cacheOf(t, 'build-a')
+  t.ok(cache.survivesJson({ a: [1, 'x', null, { b: true }], c: undefined }))
+  for (const bad of [[undefined], Number.NaN, Infinity, new Map(), new Date(0), () => 1, 10n, { a: [Number.POSITIVE_INFINITY] }]) t.notOk(cache.survivesJson(bad), String(bad))
+})
+
+t.test('lite cache clear removes every entry', async (t) => {
+  const cache = await cacheOf(t, 'build-a')
+  const f = fixture(t)
+  await runOnce(cache, f)
+  await runOnce(cache, f, { req: { ...f.req, purpose: 'exec' } })
+  t.equal(cache.clearCache(f.state), 2)
+  t.same(fs.readdirSync(cache.cacheDir(f.state)), [])
+  t.equal(cache.clearCache(path.join(f.root, 'nowhere')), 0)
+})
+
+t.test('recordInputs: absolute paths, nested recordings reach the outer one', async (t) => {
+  const outer = recordInputs(() => {
+    noteInput('relative/file')
+    const inner = recordInputs(() => noteInput('/abs/x'))
+    t.same(inner.inputs, ['/abs/x'])
+    return 1
+  })
+  t.same(outer.inputs.sort(), [path.resolve('relative/file'), '/abs/x'].sort())
+  noteInput('/not/recorded') // outside a recording: a no-op
+})
