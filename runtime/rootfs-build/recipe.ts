@@ -7,7 +7,8 @@
 //              and dynload[] extension prefixes that only --with X carries
 //   [python]   drop[] stdlib modules (dotted names, globs: encodings.cp*),
 //              drop_dynload[] extension prefixes
-//   [java]     jdk (package), home (with {triple}/{arch}), add_modules[]
+//   [java]     jdk (package), home (with {triple}/{arch}), add_modules[],
+//              exclude_files[], exclude_resources[] (jlink patterns)
 //   [run]      the generated lite config: cmd, user, memory, pids, size
 
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
@@ -38,7 +39,7 @@ export interface Recipe {
   debs: string[]
   with: Map<string, WithOption>
   python: { drop: string[]; dropDynload: string[] }
-  java: { jdk: string; home: string; addModules: string[] }
+  java: { jdk: string; home: string; addModules: string[]; excludeFiles: string[]; excludeResources: string[] }
   run: { cmd: string; user: string; memory: string; pids: string; size: string }
 }
 
@@ -48,7 +49,7 @@ const SCHEMA: Record<string, Record<string, boolean>> = {
   packages: { deb: true },
   'with-*': { deb: true, keep: true, dynload: true },
   python: { drop: true, drop_dynload: true },
-  java: { jdk: false, home: false, add_modules: true },
+  java: { jdk: false, home: false, add_modules: true, exclude_files: true, exclude_resources: true },
   run: { cmd: false, user: false, memory: false, pids: false, size: false },
 }
 
@@ -132,7 +133,13 @@ export function parseRecipe(text: string, file: string, name: string): Recipe {
     debs: list('packages.deb'),
     with: withOptions,
     python: { drop: list('python.drop'), dropDynload: list('python.drop_dynload') },
-    java: { jdk: one('java.jdk')?.value ?? '', home: one('java.home')?.value ?? '', addModules: list('java.add_modules') },
+    java: {
+      jdk: one('java.jdk')?.value ?? '',
+      home: one('java.home')?.value ?? '',
+      addModules: list('java.add_modules'),
+      excludeFiles: list('java.exclude_files'),
+      excludeResources: list('java.exclude_resources'),
+    },
     run: {
       cmd: cmd!.value,
       user: one('run.user')?.value ?? '65534',

@@ -1,12 +1,14 @@
 // java: the app compiled (or taken as a jar), jdeps for the modules it uses,
 // jlink against the target architecture's jmods (from Debian's JDK package of
 // that architecture) with --strip-debug --no-header-files --no-man-pages
-// --compress=2, native files stripped, then the ELF closure (libjvm.so is
-// dlopen'd by the launcher, so every .so of the image is a root). --cds adds
-// the default class-data-sharing archive, reported apart.
+// --compress=2 and the recipe's exclude_files/exclude_resources, native files
+// stripped, then the ELF closure (libjvm.so is dlopen'd by the launcher, so
+// every .so of the image is a root). --cds adds the default class-data-sharing
+// archive, reported apart; lib/classlist, which only its dump reads, is removed
+// after it.
 
 import { spawnSync } from 'node:child_process'
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, readdirSync, statSync } from 'node:fs'
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { hostArch } from '../arch.ts'
 import { fetchDebs } from '../apt-fetch.ts'
@@ -42,6 +44,8 @@ export async function buildJava(ctx: BuildContext): Promise<ProfileResult> {
     '--module-path', jmods,
     '--add-modules', modules.join(','),
     '--strip-debug', '--no-header-files', '--no-man-pages', '--compress=2',
+    ...(recipe.java.excludeFiles.length > 0 ? [`--exclude-files=${recipe.java.excludeFiles.join(',')}`] : []),
+    ...(recipe.java.excludeResources.length > 0 ? [`--exclude-resources=${recipe.java.excludeResources.join(',')}`] : []),
     '--output', join(staging, IMAGE),
   ])
   stripNative(ctx, join(staging, IMAGE))
@@ -56,8 +60,11 @@ export async function buildJava(ctx: BuildContext): Promise<ProfileResult> {
   copyFileSync(jar, join(ctx.rootfs, 'app/app.jar'))
   writeBaseFiles(ctx.rootfs)
 
-  const extras: Record<string, number> = { 'jlink image': apparentSize(join(ctx.rootfs, IMAGE)) }
-  if (ctx.cds) extras['cds archive'] = dumpCds(ctx)
+  const cds = ctx.cds ? dumpCds(ctx) : 0
+  // The class list -Xshare:dump reads (71 KB); nothing reads it at run time.
+  rmSync(join(ctx.rootfs, IMAGE, 'lib/classlist'), { force: true })
+  const extras: Record<string, number> = { 'jlink image': apparentSize(join(ctx.rootfs, IMAGE)) - cds }
+  if (ctx.cds) extras['cds archive'] = cds
   return { cmd: recipe.run.cmd, extras }
 }
 
@@ -88,7 +95,11 @@ function soFiles(root: string, dir: string): string[] {
   return out
 }
 
-/** strip --strip-unneeded every ELF file of the image, with the target's binutils. */
+/**
+ * strip --strip-unneeded every ELF file of the image, with the target's
+ * binutils, and the sections no run reads: .comment, .gnu_debuglink (there is
+ * no debug file) and libjvm's SystemTap probe notes (53 KB).
+ */
 function stripNative(ctx: BuildContext, image: string): void {
   const files: string[] = []
   const walk = (d: string) => {
@@ -101,7 +112,7 @@ function stripNative(ctx: BuildContext, image: string): void {
   }
   walk(image)
   const before = files.reduce((n, f) => n + statSync(f).size, 0)
-  run('strip', ctx.arch.strip, ['--strip-unneeded', ...files])
+  run('strip', ctx.arch.strip, ['--strip-unneeded', '-R', '.comment', '-R', '.gnu_debuglink', '-R', '.note.stapsdt', ...files])
   const after = files.reduce((n, f) => n + statSync(f).size, 0)
   ctx.progress('strip', `${files.length} files, ${formatBytes(before)} -> ${formatBytes(after)}`)
 }
