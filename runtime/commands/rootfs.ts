@@ -22,7 +22,7 @@ const build: CommandModule<object, BuildArgs> = {
       .option('app', { type: 'string', describe: 'the program to carry (default: the profile\'s sample)' })
       .option('out', { type: 'string', describe: 'output directory (default: build/profiles/PROFILE-ARCH); replaced whole' })
       .option('format', { type: 'string', array: true, default: ['dir', 'squashfs', 'oci', 'docker'], describe: 'outputs, comma-separated: dir, squashfs, oci, docker' })
-      .option('with', { type: 'string', array: true, default: [], describe: 'optional parts, comma-separated (python: ssl, sqlite; go: tzdata)' })
+      .option('with', { type: 'string', array: true, default: [], describe: 'optional parts, comma-separated (python: ssl, sqlite, decimal, cjk, codepages, deprecated, devtools; go: tzdata)' })
       .option('trace', { type: 'boolean', default: false, describe: 'python: run the app once inside lite and keep only the modules it imported' })
       .option('cds', { type: 'boolean', default: false, describe: 'java: add a class-data-sharing archive (size reported apart)' })
       .option('cache', { type: 'string', default: 'build/cache', describe: 'where downloaded .debs are kept between builds' })

@@ -70,6 +70,9 @@ function checkInput(o: BuildOptions): { recipe: Recipe; arch: TargetArch; format
   if (!app && recipe.kind !== 'busybox') throw new LiteError(`profile ${recipe.name} has no sample app: give --app PATH`)
   if (app && !existsSync(app)) throw new LiteError(`--app ${o.app}: no such file or directory`)
   const out = resolve(o.out ?? join('build/profiles', `${recipe.name}-${arch.debian}`))
+  // The default's parent is lite's own to make; a given --out's parent must exist (a typo
+  // should not create directories).
+  if (o.out === undefined) mkdirSync(dirname(out), { recursive: true })
   if (!existsSync(dirname(out))) throw new LiteError(`--out ${o.out}: the parent directory ${dirname(out)} does not exist`)
   return { recipe, arch, formats: formats as Format[], out, app: app ?? '' }
 }

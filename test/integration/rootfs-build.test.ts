@@ -44,7 +44,7 @@ if (requireRootAndBuild(t)) {
     t.ok(duSb(out) <= 2 * MiB, `du -sb ${duSb(out)} ≤ 2 MiB`)
   })
 
-  t.test('python: sample app, ≥ 40 stdlib modules import, ≤ 16 MB', async (t) => {
+  t.test('python: sample app, ≥ 40 stdlib modules import, ≤ 13.2 MB', async (t) => {
     const out = join(t.testdir(), 'python')
     const b = buildProfile('python', out, ['--format', 'dir'])
     t.equal(b.code, 0, b.stderr)
@@ -54,7 +54,8 @@ if (requireRootAndBuild(t)) {
     t.match(r.stdout, `imported ${PYTHON_MODULES.length}`)
     t.match(runSample(t, out, ['/usr/bin/python3', '-c', 'import hashlib; print(hashlib.sha256(b"lite").hexdigest())']).stdout, /^[0-9a-f]{64}$/m)
     t.notOk(existsSync(join(out, 'rootfs/usr/lib/python3.11/json')), 'no stdlib sources outside the zip')
-    t.ok(duSb(out) <= 16_000_000, `du -sb ${duSb(out)} ≤ 16 MB`)
+    t.match(runSample(t, out, ['/usr/bin/python3', '-c', "import sys, decimal; print(decimal.Decimal('1.1') + decimal.Decimal('2.2'), '_decimal' in sys.modules)"]).stdout, '3.3 False', 'decimal without --with decimal: the pure-Python one')
+    t.ok(duSb(out) <= 13_200_000, `du -sb ${duSb(out)} ≤ 13.2 MB`)
   })
 
   t.test('python --trace: only what the app imported, ≤ 12 MB', async (t) => {
@@ -75,12 +76,24 @@ if (requireRootAndBuild(t)) {
     t.ok(extras['with sqlite']! > 0 && extras['with ssl']! > 0, JSON.stringify(extras))
   })
 
+  t.test('python --with decimal,cjk,codepages,deprecated,devtools: their modules import, sizes reported', async (t) => {
+    const out = join(t.testdir(), 'python-with-more')
+    const b = buildProfile('python', out, ['--format', 'dir', '--with', 'decimal,cjk,codepages,deprecated,devtools'])
+    t.equal(b.code, 0, b.stderr)
+    const r = runSample(t, out, ['/usr/bin/python3', '-W', 'ignore', '-c', "import sys, decimal, audioop, telnetlib, pdb, cProfile, unittest; print('_decimal' in sys.modules, 'x中'.encode('gb18030'), '€'.encode('cp1252'), audioop.max(b'\\x01\\x00', 2))"])
+    t.match(r.stdout, "True b'x\\xd6\\xd0' b'\\x80' 1")
+    const extras = buildJson(out).extras
+    t.ok(['decimal', 'cjk', 'codepages', 'deprecated', 'devtools'].every((w) => extras[`with ${w}`]! > 0), JSON.stringify(extras))
+  })
+
   t.test('java: jlink runtime runs the sample (ceiling: see the README on the 32 MB goal)', async (t) => {
     const out = join(t.testdir(), 'java')
     const b = buildProfile('java', out, ['--format', 'dir'])
     t.equal(b.code, 0, b.stderr)
     t.match(runSample(t, out).stdout, 'java ok readings=1000 total=500000.0')
-    t.ok(duSb(out) <= 40_000_000, `du -sb ${duSb(out)} ≤ 40 MB`)
+    // 36.5 MB now; the 32 MB goal is out of reach with Debian's JDK (README), and a JDK
+    // security update may add a little: 1 MB of headroom.
+    t.ok(duSb(out) <= 37_500_000, `du -sb ${duSb(out)} ≤ 37.5 MB`)
   })
 
   t.test('go: static app + ≤ 256 KiB with certificates, ≤ 100 KB without', async (t) => {
