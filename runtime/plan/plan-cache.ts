@@ -20,7 +20,7 @@
 // a netns path. `lite check` never comes here; `lite run --no-cache` skips it, and
 // `lite cache clear` empties it.
 
-import { closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs'
+import { type BigIntStats, closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs'
 import { posix } from 'node:path'
 import type { ContainerConfig } from '../config/types.ts'
 import type { LaunchPlan } from './build.ts'
@@ -96,9 +96,18 @@ export function payloadSum(text: string): string {
 
 /** What a hit needs of a file: its identity, type, size and times, or its absence. */
 export function fileSignature(path: string): string {
-  const st = statSync(path, { bigint: true, throwIfNoEntry: false })
-  if (!st) return '-'
+  const st = statOrError(path)
+  if (typeof st === 'string') return st
   return `${st.dev}:${st.ino}:${st.mode}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.rdev}`
+}
+
+/** stat with ns times, or what stands for its absence: '-' (ENOENT), '!ENOTDIR', '!EACCES'... */
+function statOrError(path: string): BigIntStats | string {
+  try {
+    return statSync(path, { bigint: true, throwIfNoEntry: false }) ?? '-'
+  } catch (e) {
+    return `!${(e as NodeJS.ErrnoException).code ?? 'error'}`
+  }
 }
 
 /**
@@ -107,8 +116,8 @@ export function fileSignature(path: string): string {
  * same timestamps as the state it read.
  */
 function settledSignature(path: string, now: number): string | undefined {
-  const st = statSync(path, { bigint: true, throwIfNoEntry: false })
-  if (!st) return '-'
+  const st = statOrError(path)
+  if (typeof st === 'string') return st
   const ns = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs
   if (Number(ns / 1_000_000n) > now - RACY_MS) return undefined
   return `${st.dev}:${st.ino}:${st.mode}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.rdev}`

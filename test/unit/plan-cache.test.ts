@@ -118,6 +118,21 @@ t.test('every invalidation input gives a miss that compiles afresh', async (t) =
   }
 })
 
+t.test('an input whose directory became a file: a miss, not a crash', async (t) => {
+  const cache = await cacheOf(t, 'build-a')
+  const f = fixture(t)
+  fs.mkdirSync(path.join(f.root, 'sub'))
+  f.profile = path.join(f.root, 'sub', 'profile.json')
+  fs.writeFileSync(f.profile, '{}')
+  await runOnce(cache, f)
+  fs.rmSync(path.join(f.root, 'sub'), { recursive: true })
+  fs.writeFileSync(path.join(f.root, 'sub'), '')
+  t.equal(cache.fileSignature(f.profile), '!ENOTDIR')
+  const r = await runOnce(cache, f)
+  t.match(r.outcome, /changed: .*sub\/profile\.json/)
+  t.equal(f.compiles, 2)
+})
+
 t.test('an entry from another build is not used', async (t) => {
   const f = fixture(t)
   await runOnce(await cacheOf(t, 'build-a'), f)
