@@ -123,7 +123,7 @@ async function run(opts: RunOptions): Promise<number> {
   // Set by a miss's prepare step (a closure: hence the box).
   const record: { chosen?: Awaited<ReturnType<typeof recordedImageOf>>; compiler?: typeof import('./compile.ts') } = {}
   const env = { LITE_STORE: process.env.LITE_STORE ?? null, LITE_IMAGES_CONFIG: process.env.LITE_IMAGES_CONFIG ?? null }
-  const request = { purpose: 'run', file: opts.config, options: { overrides: JSON.parse(JSON.stringify(overrides)), tty: opts.tty, interactive: opts.interactive, env } }
+  const request = { purpose: 'run', file: opts.config, options: { overrides, tty: opts.tty, interactive: opts.interactive, env } }
   const { config, plan, outcome } = await compiled(request, host, STATE_ROOT, release(), !opts.noCache, {
     // The store's record may choose the image (an update, a rollback): asked before the
     // config is read, since the config's tag may name another image, or none any more.

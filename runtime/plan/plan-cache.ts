@@ -97,7 +97,10 @@ export function payloadSum(text: string): string {
 /** What a hit needs of a file: its identity, type, size and times, or its absence. */
 export function fileSignature(path: string): string {
   const st = statOrError(path)
-  if (typeof st === 'string') return st
+  return typeof st === 'string' ? st : signatureOf(st)
+}
+
+function signatureOf(st: BigIntStats): string {
   return `${st.dev}:${st.ino}:${st.mode}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.rdev}`
 }
 
@@ -120,7 +123,7 @@ function settledSignature(path: string, now: number): string | undefined {
   if (typeof st === 'string') return st
   const ns = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs
   if (Number(ns / 1_000_000n) > now - RACY_MS) return undefined
-  return `${st.dev}:${st.ino}:${st.mode}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.rdev}`
+  return signatureOf(st)
 }
 
 /** The host facts as they enter the plan (functions left out: their file checks are inputs). */
