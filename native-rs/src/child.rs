@@ -10,7 +10,7 @@
 use core::ffi::CStr;
 use libc::c_int;
 
-use crate::plan::{Create, OpKind, Prepared, PreparedOp, Resolve, RootEntry};
+use crate::plan::{Create, OpKind, Prepared, PreparedOp, Resolve, RootEntry, MAX_IDMAPS};
 use crate::report::{ChildReport, Step, GO, NET_TAG, PID_TAG, READY_TAG, TTY_TAG};
 use crate::resolve::{
     fd_path, is_dir, make_in_root, open_in_root, with_parent, Follow, PROC_SUPER_MAGIC, SYSFS_MAGIC,
@@ -226,10 +226,26 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     // Wait for GO: the parent has attached every cgroup hierarchy by then. EOF means the
     // parent is gone.
     let mut go = [0u8; 4];
-    match sys.read(fds.sock, &mut go) {
-        Ok(4) if go == GO => {}
+    // With id-mapped mounts, their fds come with GO, in op order.
+    let mut idmap_fds = [-1 as c_int; MAX_IDMAPS];
+    let received = if p.idmap_count > 0 {
+        sys.recv_with_fds(fds.sock, &mut go, &mut idmap_fds)
+    } else {
+        sys.read(fds.sock, &mut go).map(|n| (n, 0))
+    };
+    match received {
+        Ok((4, got)) if go == GO && got == p.idmap_count => {}
+        Ok((4, _)) if go == GO => return failed(Step::WaitGo, 1, libc::EPROTO),
         Ok(_) => return failed(Step::WaitGo, 0, libc::EPIPE),
         Err(Errno(e)) => return failed(Step::WaitGo, 0, e),
+    }
+    // A new user namespace, its maps written by now: become its root, so that what the
+    // set-up makes (tmpfs roots, the upper, /dev) belongs to the container's root.
+    if let (Some(u), None) = (&p.user_ns, p.join_pid) {
+        if u.root_mapped {
+            step!(sys.setresgid(0), Step::Gid, 1);
+            step!(sys.setresuid(0), Step::Uid, 1);
+        }
     }
     // `lite exec` joined the container's namespaces and root: nothing to build.
     if p.join_pid.is_none() {
@@ -254,11 +270,17 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
         // The root fd is opened at the first op inside the root, once the rootfs is
         // mounted on new_root; every path inside the root is resolved from it.
         let mut root = RootFd::new(&p.new_root);
+        let mut idmaps = idmap_fds.iter();
         for (i, op) in p.ops.iter().enumerate() {
             if op.after_pivot {
                 break; // prepare keeps these last
             }
             mark(&fds, Step::FsOp, i);
+            if op.idmap {
+                let fd = idmaps.next().copied().unwrap_or(-1);
+                step!(idmapped_op(sys, op, fd, &mut root), Step::FsOp, i);
+                continue;
+            }
             step!(fs_op(sys, p, op, &mut root), Step::FsOp, i);
         }
         root.close(sys);
@@ -729,6 +751,34 @@ fn fs_op<S: Sys>(sys: &S, p: &Prepared, op: &PreparedOp, root: &mut RootFd) -> S
     };
     match result {
         // `optional`: a source or target that is not there is skipped, not an error.
+        Err(Errno(libc::ENOENT)) if op.optional => Ok(()),
+        r => r,
+    }
+}
+
+/// An id-mapped mount that lite made and sent with GO: moved onto its target, which
+/// is looked up as any other op's (a host path of lite's state, or inside the root).
+fn idmapped_op<S: Sys>(
+    sys: &S,
+    op: &PreparedOp,
+    mount_fd: c_int,
+    root: &mut RootFd,
+) -> SysResult<()> {
+    let target = match op.resolve {
+        Resolve::Host => create_target(sys, op)
+            .and_then(|()| sys.open(&op.target, libc::O_PATH | libc::O_CLOEXEC, 0)),
+        Resolve::InRoot(follow) => root.get(sys).and_then(|root| match op.create {
+            Create::None => open_in_root(sys, root, &op.target, libc::O_PATH, follow),
+            create => make_in_root(sys, root, &op.target, create, follow),
+        }),
+    };
+    let r = target.and_then(|target| {
+        let r = sys.move_mount_fd(mount_fd, target);
+        let _ = sys.close(target);
+        r
+    });
+    let _ = sys.close(mount_fd);
+    match r {
         Err(Errno(libc::ENOENT)) if op.optional => Ok(()),
         r => r,
     }

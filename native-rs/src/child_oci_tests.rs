@@ -652,7 +652,7 @@ fn joins_are_checked() {
     // Twice, unknown, on stdio.
     for bad in [
         vec![join("ipc", 20), join("ipc", 21)],
-        vec![join("user", 20)],
+        vec![join("time", 20)],
         vec![join("ipc", 2)],
     ] {
         let mut plan = joining(&[("ipc", 20)]);

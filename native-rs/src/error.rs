@@ -12,6 +12,9 @@ pub enum Error {
     Timeout,
     /// The child sent something that is not a report.
     Protocol(String),
+    /// The container's user namespace could not be set up (its maps, an id-mapped
+    /// mount): the message says what and why.
+    UserNs(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -31,6 +34,7 @@ impl Error {
             Error::Os { .. } => "Os",
             Error::Timeout => "Timeout",
             Error::Protocol(_) => "Protocol",
+            Error::UserNs(_) => "UserNs",
         }
     }
 
@@ -51,6 +55,7 @@ impl fmt::Display for Error {
             }
             Error::Timeout => write!(f, "the container did not finish its set-up in time"),
             Error::Protocol(m) => write!(f, "unexpected message from the container: {m}"),
+            Error::UserNs(m) => write!(f, "{m}"),
         }
     }
 }

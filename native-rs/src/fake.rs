@@ -36,6 +36,8 @@ pub struct RecordingSys {
     /// Scripted answers of read on one fd, in turn: bytes, or an errno. Reads past the
     /// script (and of other fds) get the GO reply.
     read_replies: RefCell<HashMap<c_int, Vec<ReadReply>>>,
+    /// How many fds come with GO (recv_with_fds): 300, 301, ...
+    go_fds: Cell<usize>,
 }
 
 /// One scripted read: the bytes, or an errno.
@@ -78,6 +80,9 @@ impl RecordingSys {
     }
     pub fn set_fork_result(&self, pid: libc::pid_t) {
         self.fork_result.set(pid);
+    }
+    pub fn set_go_fds(&self, n: usize) {
+        self.go_fds.set(n);
     }
     pub fn set_go_reply(&self, bytes: &[u8]) {
         *self.go_reply.borrow_mut() = Some(bytes.to_vec());
@@ -515,5 +520,66 @@ impl Sys for RecordingSys {
     }
     fn pidfd_send_signal(&self, pidfd: c_int, signal: c_int) -> SysResult<()> {
         self.record("pidfd_send_signal", format!("{pidfd} {signal}"))
+    }
+    fn recv_with_fds(
+        &self,
+        sock: c_int,
+        buf: &mut [u8],
+        fds: &mut [c_int],
+    ) -> SysResult<(usize, usize)> {
+        self.record("recv_with_fds", format!("{sock} {}", fds.len()))?;
+        let reply = self
+            .go_reply
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| GO.to_vec());
+        let n = reply.len().min(buf.len());
+        buf[..n].copy_from_slice(&reply[..n]);
+        let got = self.go_fds.get().min(fds.len());
+        for (i, fd) in fds.iter_mut().take(got).enumerate() {
+            *fd = 300 + i as c_int;
+        }
+        Ok((n, got))
+    }
+    fn move_mount_fd(&self, from: c_int, to: c_int) -> SysResult<()> {
+        let target = self
+            .open_paths
+            .borrow()
+            .get(&to)
+            .cloned()
+            .unwrap_or_else(|| to.to_string());
+        self.record("move_mount", format!("{from} {target}"))
+    }
+    fn open_tree_clone(&self, path: &CStr, recursive: bool) -> SysResult<c_int> {
+        self.record("open_tree", format!("{} {recursive}", show(path)))
+            .map(|_| 200)
+    }
+    fn mount_setattr(
+        &self,
+        fd: c_int,
+        recursive: bool,
+        attr_set: u64,
+        userns_fd: c_int,
+    ) -> SysResult<()> {
+        self.record(
+            "mount_setattr",
+            format!("{fd} {recursive} {attr_set:#x} {userns_fd}"),
+        )
+    }
+    fn fsopen(&self, fstype: &CStr) -> SysResult<c_int> {
+        self.record("fsopen", show(fstype)).map(|_| 210)
+    }
+    fn fsconfig_string(&self, fd: c_int, key: &CStr, value: &CStr) -> SysResult<()> {
+        self.record("fsconfig", format!("{fd} {}={}", show(key), show(value)))
+    }
+    fn fsconfig_flag(&self, fd: c_int, key: &CStr) -> SysResult<()> {
+        self.record("fsconfig", format!("{fd} {}", show(key)))
+    }
+    fn fsconfig_create(&self, fd: c_int) -> SysResult<()> {
+        self.record("fsconfig", format!("{fd} create"))
+    }
+    fn fsmount(&self, fd: c_int, attrs: u64) -> SysResult<c_int> {
+        self.record("fsmount", format!("{fd} {attrs:#x}"))
+            .map(|_| 211)
     }
 }

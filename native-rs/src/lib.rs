@@ -20,6 +20,7 @@ pub mod seccomp;
 pub mod spawn;
 pub mod sys;
 pub mod tty;
+pub mod userns;
 pub mod wait;
 
 // The monitor's pure parts (monitor/: no_std, its own binary), tested here with std.
@@ -50,6 +51,8 @@ mod child_tests;
 pub mod fake;
 #[cfg(test)]
 mod seccomp_tests;
+#[cfg(test)]
+mod userns_tests;
 
 #[cfg(feature = "napi-addon")]
 mod napi_api;

@@ -164,6 +164,8 @@ pub struct Container {
     pending_failure: Option<ChildReport>,
     /// The NET socket that came while create() waited for a joined pid namespace's pid.
     early_net: Option<OwnedFd>,
+    /// A new user namespace: its maps and id-mapped mounts, set up by start() before GO.
+    user_ns: Option<(crate::plan::PreparedUserNs, Vec<crate::userns::IdmapMount>)>,
 }
 
 fn failed_before_net(r: &ChildReport) -> String {
@@ -195,7 +197,17 @@ pub fn create(plan: Plan, cgroup_dir: Option<String>) -> napi::Result<Container,
         cgroup_dir.as_deref(),
     )
     .map_err(js_err)?;
+    let idmaps = crate::userns::idmap_mounts(&prepared);
+    let user_ns = match (prepared.user_ns.clone(), idmaps) {
+        (Some(u), Ok(m)) => Some((u, m)),
+        (None, _) => None,
+        (Some(_), Err(e)) => {
+            let _ = wait::send_signal(s.pid, s.pidfd.as_ref(), libc::SIGKILL);
+            return Err(js_err(e));
+        }
+    };
     Ok(Container {
+        user_ns,
         pid: s.pid,
         pidfd: s.pidfd,
         sock: s.sock,
@@ -248,7 +260,23 @@ impl Container {
             .sock
             .take()
             .ok_or_else(|| js_err(Error::Protocol("start called twice".into())))?;
-        let outcome = spawn::start(&sock, Duration::from_millis(timeout_ms as u64));
+        // The user namespace's maps and id-mapped mounts, before GO. A failure here is
+        // lite's (the child only waits): it is thrown, and the caller kills the child.
+        let idmap_fds = match &self.user_ns {
+            Some((u, mounts)) => crate::userns::set_up(&crate::sys::LinuxSys, self.pid, u, mounts)
+                .map_err(js_err)?
+                .into_iter()
+                // SAFETY: set_up hands over fds that nothing else owns.
+                .map(|fd| unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })
+                .collect(),
+            None => Vec::new(),
+        };
+        let raw: Vec<i32> = idmap_fds
+            .iter()
+            .map(std::os::fd::AsRawFd::as_raw_fd)
+            .collect();
+        let outcome = spawn::start_with_fds(&sock, Duration::from_millis(timeout_ms as u64), &raw);
+        drop(idmap_fds);
         // The child has mounted the image or failed: the loop device may autoclear now.
         self.loop_fd = None;
         if let Err(Error::Timeout) = outcome {

@@ -50,6 +50,30 @@ pub struct FsOp {
     /// "mknod" inside the root: the node's owner (OCI linux.devices uid/gid); absent: root.
     pub uid: Option<u32>,
     pub gid: Option<u32>,
+    /// A bind "mount" (or the `@loop` image) made by lite before GO as a detached mount
+    /// id-mapped to the container's user namespace, then moved onto `target` by the
+    /// child: the files keep their owners on disk and show them as such inside.
+    pub idmap: Option<bool>,
+}
+
+/// One line of uid_map / gid_map.
+#[cfg_attr(feature = "napi-addon", napi_derive::napi(object))]
+#[derive(Clone, Debug, Default)]
+pub struct IdMapping {
+    pub container_id: u32,
+    pub host_id: u32,
+    pub size: u32,
+}
+
+/// The container's own user namespace: its maps, written by lite between clone and GO.
+#[cfg_attr(feature = "napi-addon", napi_derive::napi(object))]
+#[derive(Clone, Debug, Default)]
+pub struct UserNsPlan {
+    pub uid_map: Vec<IdMapping>,
+    pub gid_map: Vec<IdMapping>,
+    /// Write "deny" to setgroups before gid_map (needed when lite itself is not root in
+    /// the parent namespace: rootless).
+    pub deny_setgroups: Option<bool>,
 }
 
 /// One rule of a seccomp profile already resolved for this container (arch, caps,
@@ -217,6 +241,9 @@ pub struct Plan {
     /// OCI `--preserve-fds N`: the caller's fds 3..3+N reach the app open (not
     /// close-on-exec); lite's own fds must all be above them.
     pub preserve_fds: Option<u32>,
+    /// With "user" in `namespaces`: the maps of the new user namespace. With
+    /// `joinPid`: "user" in `namespaces` joins the container's user namespace first.
+    pub user_ns: Option<UserNsPlan>,
 }
 
 /// How the child enters the new root (Plan.root_entry).
@@ -278,6 +305,8 @@ pub struct PreparedOp {
     pub mask_anywhere: bool,
     /// mknod: the node's owner, when not root
     pub owner: Option<(u32, u32)>,
+    /// Moved into place from the next id-mapped mount fd that came with GO.
+    pub idmap: bool,
 }
 
 #[derive(Debug)]
@@ -352,7 +381,24 @@ pub struct Prepared {
     pub stdin_fd: Option<libc::c_int>,
     /// The first fd that is not passed on: 3 + `preserve_fds`.
     pub first_unpassed_fd: u32,
+    /// A new user namespace: its maps, as the text lite writes.
+    pub user_ns: Option<PreparedUserNs>,
+    /// How many ops are `idmap`: as many fds come with GO, in op order.
+    pub idmap_count: usize,
 }
+
+#[derive(Debug, Clone)]
+pub struct PreparedUserNs {
+    pub uid_map: Vec<u8>,
+    pub gid_map: Vec<u8>,
+    pub deny_setgroups: bool,
+    /// Container uid 0 and gid 0 are mapped: the child becomes root in the namespace
+    /// right after GO, so that what it makes (tmpfs roots, the upper) is owned by it.
+    pub root_mapped: bool,
+}
+
+/// The most id-mapped mounts one plan may pass with GO (the child's fixed array).
+pub const MAX_IDMAPS: usize = 16;
 
 impl Prepared {
     /// argv[0] (prepare checks that argv is not empty).
@@ -382,6 +428,7 @@ pub fn namespace_flag(name: &str) -> Option<u64> {
         "ipc" => libc::CLONE_NEWIPC,
         "net" => libc::CLONE_NEWNET,
         "cgroup" => libc::CLONE_NEWCGROUP,
+        "user" => libc::CLONE_NEWUSER,
         _ => return None,
     } as u64)
 }
@@ -448,6 +495,18 @@ fn prepare_op(i: usize, op: &FsOp) -> Result<PreparedOp> {
             what("data")
         )));
     }
+    let idmap = op.idmap.unwrap_or(false);
+    if idmap
+        && (kind != OpKind::Mount
+            || op.after_pivot
+            || op.flags & libc::MS_REMOUNT as u32 != 0
+            || !(uses_loop || op.flags & libc::MS_BIND as u32 != 0 && source.is_some()))
+    {
+        return Err(Error::InvalidPlan(format!(
+            "{}: only a bind with a source or the @loop image, before pivot_root, can be id-mapped",
+            what("idmap")
+        )));
+    }
     if op.after_pivot && uses_loop {
         return Err(Error::InvalidPlan(format!(
             "{}: @loop after pivot_root",
@@ -481,6 +540,7 @@ fn prepare_op(i: usize, op: &FsOp) -> Result<PreparedOp> {
             (0, 0) => None,
             ids => Some(ids),
         },
+        idmap,
     })
 }
 
@@ -653,6 +713,9 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
             index: 200 + i as u16,
         });
     }
+    // A joined user namespace first: it owns the others, and joining it is what gives
+    // the right to join them.
+    ns_joins.sort_by_key(|j| j.nstype != libc::CLONE_NEWUSER);
     if plan.net_join_fd.is_some() && joined_kinds.contains(&"net") {
         return Err(Error::InvalidPlan(
             "netJoinFd and a \"net\" entry in joinNs".into(),
@@ -702,7 +765,9 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
                 "joining a container takes no filesystem ops, image or stub init".into(),
             ));
         }
-        for name in ["cgroup", "ipc", "uts", "net", "pid", "mount"] {
+        // The user namespace first: it owns the others, and joining it is what gives
+        // the right to join them (nsenter's order).
+        for name in ["user", "cgroup", "ipc", "uts", "net", "pid", "mount"] {
             if plan.namespaces.iter().any(|n| n == name) {
                 join_kinds.push(name);
             }
@@ -742,6 +807,18 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         return Err(Error::InvalidPlan(
             "an op uses @loop but the plan has no loop_image".into(),
         ));
+    }
+    let user_ns = prepare_user_ns(plan)?;
+    let idmap_count = ops.iter().filter(|op| op.idmap).count();
+    if idmap_count > 0 && (user_ns.is_none() || plan.join_pid.is_some()) {
+        return Err(Error::InvalidPlan(
+            "an id-mapped mount needs a new user namespace".into(),
+        ));
+    }
+    if idmap_count > MAX_IDMAPS {
+        return Err(Error::InvalidPlan(format!(
+            "{idmap_count} id-mapped mounts; at most {MAX_IDMAPS}"
+        )));
     }
     let argv = plan
         .argv
@@ -926,7 +1003,62 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         root_entry,
         stdin_fd: plan.stdin_fd,
         first_unpassed_fd: 3 + plan.preserve_fds.unwrap_or(0).min(1 << 20),
+        user_ns,
+        idmap_count,
     })
+}
+
+/// The kernel takes at most 340 lines per map (5 before 4.15).
+const MAX_MAP_LINES: usize = 340;
+
+fn map_text(what: &str, map: &[IdMapping]) -> Result<(Vec<u8>, bool)> {
+    if map.is_empty() || map.len() > MAX_MAP_LINES {
+        return Err(Error::InvalidPlan(format!(
+            "userNs.{what}: {} lines; 1 to {MAX_MAP_LINES}",
+            map.len()
+        )));
+    }
+    let mut text = String::new();
+    let mut root = false;
+    for (i, m) in map.iter().enumerate() {
+        let fits = |start: u32| (start as u64) + (m.size as u64) <= u32::MAX as u64;
+        if m.size == 0 || !fits(m.container_id) || !fits(m.host_id) {
+            return Err(Error::InvalidPlan(format!(
+                "userNs.{what}[{i}]: {} {} {} is out of range",
+                m.container_id, m.host_id, m.size
+            )));
+        }
+        root |= m.container_id == 0;
+        text.push_str(&format!("{} {} {}\n", m.container_id, m.host_id, m.size));
+    }
+    Ok((text.into_bytes(), root))
+}
+
+fn prepare_user_ns(plan: &Plan) -> Result<Option<PreparedUserNs>> {
+    let wants = plan.namespaces.iter().any(|n| n == "user");
+    match (&plan.user_ns, wants, plan.join_pid.is_some()) {
+        (_, false, _) | (_, true, true) => {
+            if plan.user_ns.is_some() && !wants {
+                return Err(Error::InvalidPlan(
+                    "userNs without \"user\" in namespaces".into(),
+                ));
+            }
+            Ok(None)
+        }
+        (None, true, false) => Err(Error::InvalidPlan(
+            "a new user namespace needs userNs with its maps".into(),
+        )),
+        (Some(u), true, false) => {
+            let (uid_map, uid_root) = map_text("uidMap", &u.uid_map)?;
+            let (gid_map, gid_root) = map_text("gidMap", &u.gid_map)?;
+            Ok(Some(PreparedUserNs {
+                uid_map,
+                gid_map,
+                deny_setgroups: u.deny_setgroups.unwrap_or(false),
+                root_mapped: uid_root && gid_root,
+            }))
+        }
+    }
 }
 
 #[cfg(test)]

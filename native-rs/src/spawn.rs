@@ -279,6 +279,7 @@ pub fn spawn(
                 "uts" => ("uts", libc::CLONE_NEWUTS),
                 "ipc" => ("ipc", libc::CLONE_NEWIPC),
                 "net" => ("net", libc::CLONE_NEWNET),
+                "user" => ("user", libc::CLONE_NEWUSER),
                 _ => ("cgroup", libc::CLONE_NEWCGROUP),
             };
             let path = std::ffi::CString::new(format!("/proc/{pid}/ns/{file}")).expect("no NUL");
@@ -469,6 +470,42 @@ fn handed_over(mut s: Spawned, timeout: Duration) -> Result<Spawned> {
     }
 }
 
+/// GO, with `fds` as SCM_RIGHTS when there are any (at most MAX_IDMAPS).
+fn send_go(sock: RawFd, fds: &[RawFd]) -> isize {
+    if fds.is_empty() {
+        return unsafe {
+            libc::send(
+                sock,
+                GO.as_ptr() as *const libc::c_void,
+                GO.len(),
+                libc::MSG_NOSIGNAL,
+            )
+        };
+    }
+    let fds = &fds[..fds.len().min(crate::plan::MAX_IDMAPS)];
+    let bytes = std::mem::size_of_val(fds);
+    let space = unsafe { libc::CMSG_SPACE(bytes as u32) } as usize;
+    // u64 words keep the buffer aligned for cmsghdr.
+    let mut control = vec![0u64; space.div_ceil(8)];
+    let mut iov = libc::iovec {
+        iov_base: GO.as_ptr() as *mut libc::c_void,
+        iov_len: GO.len(),
+    };
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr() as *mut libc::c_void;
+    msg.msg_controllen = space as _;
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(bytes as u32) as _;
+        std::ptr::copy_nonoverlapping(fds.as_ptr(), libc::CMSG_DATA(cmsg) as *mut c_int, fds.len());
+        libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL)
+    }
+}
+
 /// Receives one message and at most one fd from the handshake socket.
 fn recv_with_fd(sock: RawFd, buf: &mut [u8]) -> std::io::Result<(usize, Option<OwnedFd>)> {
     #[repr(C, align(8))]
@@ -593,15 +630,13 @@ pub fn take_net_socket(sock: &OwnedFd, timeout: Duration) -> Result<NetOutcome> 
 /// Sends GO and waits for the outcome: EOF (exec succeeded), READY (waiting on its
 /// ready fd) or a report.
 pub fn start(sock: &OwnedFd, timeout: Duration) -> Result<StartOutcome> {
+    start_with_fds(sock, timeout, &[])
+}
+
+/// `start`, with fds sent along with GO (the id-mapped mounts, in op order).
+pub fn start_with_fds(sock: &OwnedFd, timeout: Duration, fds: &[RawFd]) -> Result<StartOutcome> {
     let fd = sock.as_raw_fd();
-    let sent = unsafe {
-        libc::send(
-            fd,
-            GO.as_ptr() as *const libc::c_void,
-            GO.len(),
-            libc::MSG_NOSIGNAL,
-        )
-    };
+    let sent = send_go(fd, fds);
     // A child that failed before GO (joining a netns, its cgroups) has reported and
     // exited already: GO then meets EPIPE, and its report is still queued to be read.
     let go_failed = (sent != GO.len() as isize).then(|| Error::last_os("send GO to the container"));

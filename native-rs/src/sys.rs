@@ -117,6 +117,62 @@ pub trait Sys {
     fn clone_legacy(&self, flags: u64, pidfd: &mut c_int) -> SysResult<libc::pid_t>;
     fn pidfd_open(&self, pid: libc::pid_t) -> SysResult<c_int>;
     fn pidfd_send_signal(&self, pidfd: c_int, signal: c_int) -> SysResult<()>;
+
+    // User namespaces (userns.rs, and the child's GO): id-mapped mounts made by lite
+    // and handed to the child, which moves them into place.
+    /// recvmsg of one message into `buf`, with up to `fds.len()` SCM_RIGHTS fds (made
+    /// CLOEXEC): (bytes, fds received). Fds beyond `fds.len()` are closed.
+    fn recv_with_fds(
+        &self,
+        sock: c_int,
+        buf: &mut [u8],
+        fds: &mut [c_int],
+    ) -> SysResult<(usize, usize)>;
+    /// move_mount(from, "", to, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) (5.2).
+    fn move_mount_fd(&self, from: c_int, to: c_int) -> SysResult<()>;
+    /// open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC [| AT_RECURSIVE]) (5.2):
+    /// a detached copy of the mount at `path`.
+    fn open_tree_clone(&self, path: &CStr, recursive: bool) -> SysResult<c_int>;
+    /// mount_setattr(fd, "", AT_EMPTY_PATH [| AT_RECURSIVE], { attr_set, userns_fd }) (5.12).
+    fn mount_setattr(
+        &self,
+        fd: c_int,
+        recursive: bool,
+        attr_set: u64,
+        userns_fd: c_int,
+    ) -> SysResult<()>;
+    /// fsopen(fstype, FSOPEN_CLOEXEC) (5.2).
+    fn fsopen(&self, fstype: &CStr) -> SysResult<c_int>;
+    /// fsconfig(fd, FSCONFIG_SET_STRING, key, value, 0).
+    fn fsconfig_string(&self, fd: c_int, key: &CStr, value: &CStr) -> SysResult<()>;
+    /// fsconfig(fd, FSCONFIG_SET_FLAG, key, NULL, 0).
+    fn fsconfig_flag(&self, fd: c_int, key: &CStr) -> SysResult<()>;
+    /// fsconfig(fd, FSCONFIG_CMD_CREATE, NULL, NULL, 0).
+    fn fsconfig_create(&self, fd: c_int) -> SysResult<()>;
+    /// fsmount(fd, FSMOUNT_CLOEXEC, attrs): the new superblock as a detached mount.
+    fn fsmount(&self, fd: c_int, attrs: u64) -> SysResult<c_int>;
+}
+
+pub const OPEN_TREE_CLONE: u32 = 1;
+pub const AT_RECURSIVE: u32 = 0x8000;
+pub const MOUNT_ATTR_RDONLY: u64 = 0x1;
+pub const MOUNT_ATTR_NOSUID: u64 = 0x2;
+pub const MOUNT_ATTR_NODEV: u64 = 0x4;
+pub const MOUNT_ATTR_NOEXEC: u64 = 0x8;
+pub const MOUNT_ATTR_IDMAP: u64 = 0x0010_0000;
+const MOVE_MOUNT_F_EMPTY_PATH: u32 = 0x4;
+const MOVE_MOUNT_T_EMPTY_PATH: u32 = 0x40;
+const FSCONFIG_SET_FLAG: u32 = 0;
+const FSCONFIG_SET_STRING: u32 = 1;
+const FSCONFIG_CMD_CREATE: u32 = 6;
+
+/// struct mount_attr (MOUNT_ATTR_SIZE_VER0).
+#[repr(C)]
+struct MountAttr {
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
 }
 
 /// struct clone_args (linux/sched.h), up to the `cgroup` field (CLONE_ARGS_SIZE_VER2).
@@ -693,6 +749,150 @@ impl Sys for LinuxSys {
             )
         })
         .map(drop)
+    }
+    fn recv_with_fds(
+        &self,
+        sock: c_int,
+        buf: &mut [u8],
+        fds: &mut [c_int],
+    ) -> SysResult<(usize, usize)> {
+        // Room for the 16 fds a plan may pass (prepare caps it), aligned for cmsghdr.
+        #[repr(C, align(8))]
+        struct Cmsg([u8; 128]);
+        let mut control = Cmsg([0; 128]);
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr() as *mut c_void,
+            iov_len: buf.len(),
+        };
+        let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control.0.as_mut_ptr() as *mut c_void;
+        msg.msg_controllen = control.0.len() as _;
+        let n = check(unsafe {
+            libc::syscall(
+                libc::SYS_recvmsg,
+                sock,
+                &mut msg as *mut libc::msghdr,
+                libc::MSG_CMSG_CLOEXEC,
+            )
+        })? as usize;
+        let mut got = 0;
+        unsafe {
+            let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+            while !cmsg.is_null() {
+                if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                    let data = libc::CMSG_DATA(cmsg) as *const c_int;
+                    let bytes =
+                        ((*cmsg).cmsg_len as usize).saturating_sub(data as usize - cmsg as usize);
+                    for i in 0..bytes / core::mem::size_of::<c_int>() {
+                        let fd = core::ptr::read_unaligned(data.add(i));
+                        if got < fds.len() {
+                            fds[got] = fd;
+                            got += 1;
+                        } else {
+                            libc::syscall(libc::SYS_close, fd);
+                        }
+                    }
+                }
+                cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+            }
+        }
+        Ok((n, got))
+    }
+    fn move_mount_fd(&self, from: c_int, to: c_int) -> SysResult<()> {
+        check(unsafe {
+            libc::syscall(
+                libc::SYS_move_mount,
+                from,
+                c"".as_ptr(),
+                to,
+                c"".as_ptr(),
+                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+            )
+        })
+        .map(drop)
+    }
+    fn open_tree_clone(&self, path: &CStr, recursive: bool) -> SysResult<c_int> {
+        let flags =
+            OPEN_TREE_CLONE | libc::O_CLOEXEC as u32 | if recursive { AT_RECURSIVE } else { 0 };
+        check(unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, path.as_ptr(), flags) })
+            .map(|fd| fd as c_int)
+    }
+    fn mount_setattr(
+        &self,
+        fd: c_int,
+        recursive: bool,
+        attr_set: u64,
+        userns_fd: c_int,
+    ) -> SysResult<()> {
+        let attr = MountAttr {
+            attr_set,
+            attr_clr: 0,
+            propagation: 0,
+            userns_fd: userns_fd as u64,
+        };
+        let flags = libc::AT_EMPTY_PATH as u32 | if recursive { AT_RECURSIVE } else { 0 };
+        check(unsafe {
+            libc::syscall(
+                libc::SYS_mount_setattr,
+                fd,
+                c"".as_ptr(),
+                flags,
+                &attr as *const MountAttr,
+                core::mem::size_of::<MountAttr>(),
+            )
+        })
+        .map(drop)
+    }
+    fn fsopen(&self, fstype: &CStr) -> SysResult<c_int> {
+        const FSOPEN_CLOEXEC: u32 = 1;
+        check(unsafe { libc::syscall(libc::SYS_fsopen, fstype.as_ptr(), FSOPEN_CLOEXEC) })
+            .map(|fd| fd as c_int)
+    }
+    fn fsconfig_string(&self, fd: c_int, key: &CStr, value: &CStr) -> SysResult<()> {
+        check(unsafe {
+            libc::syscall(
+                libc::SYS_fsconfig,
+                fd,
+                FSCONFIG_SET_STRING,
+                key.as_ptr(),
+                value.as_ptr(),
+                0,
+            )
+        })
+        .map(drop)
+    }
+    fn fsconfig_flag(&self, fd: c_int, key: &CStr) -> SysResult<()> {
+        check(unsafe {
+            libc::syscall(
+                libc::SYS_fsconfig,
+                fd,
+                FSCONFIG_SET_FLAG,
+                key.as_ptr(),
+                core::ptr::null::<c_void>(),
+                0,
+            )
+        })
+        .map(drop)
+    }
+    fn fsconfig_create(&self, fd: c_int) -> SysResult<()> {
+        check(unsafe {
+            libc::syscall(
+                libc::SYS_fsconfig,
+                fd,
+                FSCONFIG_CMD_CREATE,
+                core::ptr::null::<libc::c_char>(),
+                core::ptr::null::<c_void>(),
+                0,
+            )
+        })
+        .map(drop)
+    }
+    fn fsmount(&self, fd: c_int, attrs: u64) -> SysResult<c_int> {
+        const FSMOUNT_CLOEXEC: u32 = 1;
+        check(unsafe { libc::syscall(libc::SYS_fsmount, fd, FSMOUNT_CLOEXEC, attrs as u32) })
+            .map(|fd| fd as c_int)
     }
     fn exit(&self, code: c_int) -> ! {
         unsafe { libc::syscall(libc::SYS_exit_group, code) };

@@ -163,6 +163,19 @@ export interface FsOp {
   /** "mknod" inside the root: the node's owner (OCI linux.devices uid/gid); absent: root. */
   uid?: number
   gid?: number
+  /**
+   * A bind "mount" (or the `@loop` image) made by lite before GO as a detached mount
+   * id-mapped to the container's user namespace, then moved onto `target` by the
+   * child: the files keep their owners on disk and show them as such inside.
+   */
+  idmap?: boolean
+}
+
+/** One line of uid_map / gid_map. */
+export interface IdMapping {
+  containerId: number
+  hostId: number
+  size: number
 }
 
 /**
@@ -465,6 +478,11 @@ export interface Plan {
    * close-on-exec); lite's own fds must all be above them.
    */
   preserveFds?: number
+  /**
+   * With "user" in `namespaces`: the maps of the new user namespace. With
+   * `joinPid`: "user" in `namespaces` joins the container's user namespace first.
+   */
+  userNs?: UserNsPlan
 }
 
 /** Kernel features behind the fallbacks (clone3, pidfd, close_range, MFD_EXEC). */
@@ -587,6 +605,17 @@ export interface UnpackResult {
   /** File data written. */
   bytes: number
   skippedDevices: number
+}
+
+/** The container's own user namespace: its maps, written by lite between clone and GO. */
+export interface UserNsPlan {
+  uidMap: Array<IdMapping>
+  gidMap: Array<IdMapping>
+  /**
+   * Write "deny" to setgroups before gid_map (needed when lite itself is not root in
+   * the parent namespace: rootless).
+   */
+  denySetgroups?: boolean
 }
 
 /**

@@ -1,0 +1,282 @@
+//! User namespaces against the recording fake: the plan's checks, the child's GO with
+//! id-mapped mount fds and its switch to the namespace's root, and lite's half (maps,
+//! id-mapped mounts) with the kernel-too-old answers.
+
+use crate::child::{run, ChildFds, Outcome};
+use crate::fake::RecordingSys;
+use crate::plan::{prepare, tests::sample_plan, FsOp, IdMapping, Plan, UserNsPlan};
+use crate::report::{ChildReport, Step};
+use crate::userns::{idmap_mounts, set_up, IdmapSource};
+
+const FDS: ChildFds = ChildFds {
+    sock: 3,
+    devnull: 4,
+    in_cgroup: false,
+    progress: std::ptr::null_mut(),
+};
+
+fn range(c: u32, h: u32, n: u32) -> IdMapping {
+    IdMapping {
+        container_id: c,
+        host_id: h,
+        size: n,
+    }
+}
+
+fn mapped_plan() -> Plan {
+    let mut plan = sample_plan();
+    plan.namespaces.push("user".into());
+    plan.user_ns = Some(UserNsPlan {
+        uid_map: vec![range(0, 100000, 65536)],
+        gid_map: vec![range(0, 100000, 65536)],
+        deny_setgroups: None,
+    });
+    // The bind of /data becomes id-mapped; an image lower too.
+    plan.ops[2].idmap = Some(true);
+    plan.ops.insert(
+        2,
+        FsOp {
+            kind: "mount".into(),
+            source: Some("@loop".into()),
+            target: "/run/lite/t/layers/lower".into(),
+            fstype: Some("squashfs".into()),
+            flags: (libc::MS_RDONLY | libc::MS_NODEV) as u32,
+            idmap: Some(true),
+            ..Default::default()
+        },
+    );
+    plan.loop_image = Some("/images/a.sqfs".into());
+    plan
+}
+
+#[test]
+fn a_user_namespace_is_cloned_with_the_others_and_needs_its_maps() {
+    let p = prepare(&mapped_plan(), 40).unwrap();
+    assert_ne!(p.clone_flags & libc::CLONE_NEWUSER as u64, 0);
+    let u = p.user_ns.as_ref().unwrap();
+    assert_eq!(u.uid_map, b"0 100000 65536\n");
+    assert!(u.root_mapped && !u.deny_setgroups);
+    assert_eq!(p.idmap_count, 2);
+
+    let mut no_maps = mapped_plan();
+    no_maps.user_ns = None;
+    let e = prepare(&no_maps, 40).unwrap_err().to_string();
+    assert!(e.contains("needs userNs"), "{e}");
+
+    let mut maps_only = sample_plan();
+    maps_only.user_ns = mapped_plan().user_ns;
+    assert!(prepare(&maps_only, 40).is_err());
+
+    let mut zero = mapped_plan();
+    zero.user_ns.as_mut().unwrap().gid_map = vec![range(0, 100000, 0)];
+    assert!(prepare(&zero, 40)
+        .unwrap_err()
+        .to_string()
+        .contains("out of range"));
+    let mut wraps = mapped_plan();
+    wraps.user_ns.as_mut().unwrap().uid_map = vec![range(0, u32::MAX - 10, 65536)];
+    assert!(prepare(&wraps, 40).is_err());
+
+    let mut no_root = mapped_plan();
+    no_root.user_ns.as_mut().unwrap().uid_map = vec![range(1000, 100000, 1)];
+    assert!(!prepare(&no_root, 40).unwrap().user_ns.unwrap().root_mapped);
+}
+
+#[test]
+fn only_binds_and_the_image_can_be_id_mapped_and_only_with_a_user_namespace() {
+    let mut not_bind = mapped_plan();
+    not_bind.ops[0].idmap = Some(true); // the tmpfs
+    assert!(prepare(&not_bind, 40)
+        .unwrap_err()
+        .to_string()
+        .contains("idmap"));
+
+    let mut without_ns = sample_plan();
+    without_ns.ops[2].idmap = Some(true);
+    let e = prepare(&without_ns, 40).unwrap_err().to_string();
+    assert!(e.contains("needs a new user namespace"), "{e}");
+
+    let mut many = mapped_plan();
+    for i in 0..16 {
+        many.ops.push(FsOp {
+            kind: "mount".into(),
+            source: Some("/data".into()),
+            target: format!("/run/lite/t/root/d{i}"),
+            flags: libc::MS_BIND as u32,
+            idmap: Some(true),
+            ..Default::default()
+        });
+    }
+    assert!(prepare(&many, 40)
+        .unwrap_err()
+        .to_string()
+        .contains("at most 16"));
+}
+
+#[test]
+fn exec_joins_the_user_namespace_first() {
+    let mut plan = sample_plan();
+    plan.ops.clear();
+    plan.namespaces.push("user".into());
+    plan.join_pid = Some(42);
+    let p = prepare(&plan, 40).unwrap();
+    assert_eq!(p.join_kinds.first(), Some(&"user"));
+    assert_eq!(p.clone_flags, 0);
+    assert!(p.user_ns.is_none());
+}
+
+#[test]
+fn the_child_takes_the_mount_fds_with_go_becomes_root_inside_and_moves_them_into_place() {
+    let sys = RecordingSys::default();
+    sys.set_go_fds(2);
+    let mut p = prepare(&mapped_plan(), 40).unwrap();
+    p.loop_device = Some(c"/dev/loop7".into());
+    assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
+    let calls = sys.calls();
+    let at = |prefix: &str| {
+        calls
+            .iter()
+            .position(|c| c.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {calls:#?}"))
+    };
+    assert!(at("recv_with_fds 3 16") < at("setresgid 0"));
+    assert!(at("setresgid 0") < at("setresuid 0"));
+    assert!(
+        at("setresuid 0") < at("mount tmpfs"),
+        "root inside before the first mount"
+    );
+    // The image and the bind come from the fds, in op order, not from mount(2).
+    assert!(at("move_mount 300") < at("move_mount 301"));
+    assert!(!calls
+        .iter()
+        .any(|c| c.starts_with("mount /dev/loop7") || c.starts_with("mount /data")));
+    assert!(calls.iter().any(|c| c == "close 300") && calls.iter().any(|c| c == "close 301"));
+    // The app's own ids come later, as always.
+    assert!(calls.iter().any(|c| c == "setresuid 1000"));
+}
+
+#[test]
+fn go_without_every_mount_fd_is_a_protocol_failure() {
+    let sys = RecordingSys::default();
+    sys.set_go_fds(1);
+    let mut p = prepare(&mapped_plan(), 40).unwrap();
+    p.loop_device = Some(c"/dev/loop7".into());
+    assert_eq!(
+        run(&p, &sys, FDS),
+        Outcome::Failed(ChildReport {
+            step: Step::WaitGo,
+            index: 1,
+            errno: libc::EPROTO
+        })
+    );
+}
+
+#[test]
+fn a_failed_move_names_the_op() {
+    let sys = RecordingSys::default();
+    sys.set_go_fds(2);
+    sys.fail_nth("move_mount", 1, libc::EPERM);
+    let mut p = prepare(&mapped_plan(), 40).unwrap();
+    p.loop_device = Some(c"/dev/loop7".into());
+    assert_eq!(
+        run(&p, &sys, FDS),
+        Outcome::Failed(ChildReport {
+            step: Step::FsOp,
+            index: 3,
+            errno: libc::EPERM
+        })
+    );
+}
+
+fn mounts_of(plan: &Plan) -> (crate::plan::PreparedUserNs, Vec<crate::userns::IdmapMount>) {
+    let mut p = prepare(plan, 40).unwrap();
+    p.loop_device = Some(c"/dev/loop7".into());
+    (p.user_ns.clone().unwrap(), idmap_mounts(&p).unwrap())
+}
+
+#[test]
+fn lite_writes_the_maps_then_makes_each_id_mapped_mount() {
+    let (u, mounts) = mounts_of(&mapped_plan());
+    assert_eq!(
+        mounts[0].source,
+        IdmapSource::Device {
+            fstype: c"squashfs".into(),
+            device: c"/dev/loop7".into()
+        }
+    );
+    assert_eq!(mounts[0].attrs, 0x1 | 0x4, "read-only, nodev");
+    let sys = RecordingSys::default();
+    let fds = set_up(&sys, 77, &u, &mounts).unwrap();
+    assert_eq!(fds.len(), 2);
+    let calls = sys.calls();
+    let expected_prefixes = [
+        "open /proc/77/uid_map",
+        "write 100 \"0 100000 65536\\n\"",
+        "open /proc/77/gid_map",
+        "open /proc/77/ns/user",
+        "fsopen squashfs",
+        "fsconfig 210 source=/dev/loop7",
+        "fsconfig 210 ro",
+        "fsconfig 210 create",
+        "fsmount 210 0x5",
+        "mount_setattr 211 false 0x100005 100",
+        "open_tree /data false",
+        "mount_setattr 200 false 0x100000 100",
+    ];
+    let mut at = 0;
+    for want in expected_prefixes {
+        let found = calls[at..]
+            .iter()
+            .position(|c| c.starts_with(want))
+            .unwrap_or_else(|| panic!("no {want} after {at} in {calls:#?}"));
+        at += found + 1;
+    }
+    assert!(
+        !calls.iter().any(|c| c.contains("setgroups")),
+        "root keeps setgroups"
+    );
+
+    let mut rootless = mapped_plan();
+    rootless.user_ns.as_mut().unwrap().deny_setgroups = Some(true);
+    let (u, _) = mounts_of(&rootless);
+    let sys = RecordingSys::default();
+    set_up(&sys, 77, &u, &[]).unwrap();
+    let calls = sys.calls();
+    assert!(calls[0].starts_with("open /proc/77/setgroups") && calls[1].contains("deny"));
+    assert_eq!(calls[2], "close 100");
+    assert!(calls[3].starts_with("open /proc/77/uid_map"));
+}
+
+#[test]
+fn a_kernel_without_id_mapped_mounts_gets_an_error_that_says_so_and_nothing_stays_open() {
+    let (u, mounts) = mounts_of(&mapped_plan());
+    for (call, errno, says) in [
+        ("open_tree", libc::ENOSYS, "Linux 5.12"),
+        ("fsopen", libc::ENOSYS, "Linux 5.12"),
+        ("mount_setattr", libc::ENOSYS, "Linux 5.12"),
+        ("mount_setattr", libc::EINVAL, "squashfs 6.2"),
+        ("fsmount", libc::EPERM, "fsmount: Operation not permitted"),
+    ] {
+        let sys = RecordingSys::default();
+        sys.fail_all(call, errno);
+        let e = set_up(&sys, 77, &u, &mounts).unwrap_err();
+        assert_eq!(e.code(), "UserNs");
+        let text = e.to_string();
+        assert!(text.contains(says), "{call} {errno}: {text}");
+        assert!(text.starts_with("cannot id-map "), "{text}");
+        // Every fd opened along the way is closed again: the user namespace (100) and
+        // any mount made before the failure.
+        let calls = sys.calls();
+        assert!(calls.iter().any(|c| c == "close 100"), "{calls:#?}");
+        if call == "open_tree" {
+            assert!(calls.iter().any(|c| c == "close 211"), "{calls:#?}");
+        }
+    }
+    let sys = RecordingSys::default();
+    sys.fail_nth("write", 0, libc::EPERM);
+    let e = set_up(&sys, 77, &u, &mounts).unwrap_err().to_string();
+    assert!(
+        e.contains("uid_map") && e.contains("Operation not permitted"),
+        "{e}"
+    );
+}
