@@ -51,6 +51,7 @@ import { checkUserSpec, resolveUser, UserError } from '../image/user.ts'
 import { DEFAULT_SUBNET, formatNet, parseCidr, parseIpv4, parseSubnet, type Ipv4Net } from '../net/address.ts'
 import { DEFAULT_BRIDGE, ownsNetns, parseInterfaceName, parseNetType, parsePublish, type NetMode, type Publish } from '../net/values.ts'
 import { netFinish } from '../net/config-rules.ts'
+import { AUTO_SIZE, parseIdRanges, type IdRange } from '../userns/ranges.ts'
 
 /** Values from the command line that replace (and satisfy) config keys. */
 export interface ConfigOverrides {
@@ -127,6 +128,14 @@ export interface SectionSpec {
   doc: string
   /** derived values and rules across keys, run after the section's rows */
   finish?: (cfg: ContainerConfig, ctx: FinishContext) => void
+}
+
+/** Explicit id ranges ("0:100000:65536,..."), which must map container root. */
+function mappedRanges(raw: string, what: string): IdRange[] {
+  const ranges = parseIdRanges(raw, what)
+  if (typeof ranges === 'string') throw new ValueError(ranges.slice(what.length + 2))
+  if (!ranges.some((r) => r.containerId === 0)) throw new ValueError('container root (id 0) must be mapped: add a range that starts at 0')
+  return ranges
 }
 
 /** The supplementary groups and home an image's /etc/passwd and /etc/group give the user. */
@@ -331,6 +340,30 @@ export const SECTIONS: readonly SectionSpec[] = [
       const keep = ctx.origin('namespaces.keep')
       if (keep && hostname && cfg.namespaces.keep.includes('uts')) {
         ctx.error(keep.line, `[namespaces] keep: uts is the host's, so [container] hostname (line ${hostname.line}) can't be set; remove one of them`)
+      }
+    },
+  },
+  {
+    name: 'user',
+    doc:
+      'A user namespace of the container\'s own: root inside is an unprivileged id on the host, ' +
+      'and the image\'s files keep their owners (an id-mapped lower layer).',
+    finish(cfg, ctx) {
+      const gid = ctx.origin('user.gid_map')
+      if (gid && !Array.isArray(cfg.user.map)) {
+        ctx.error(gid.line, `[user] gid_map: only with explicit map ranges, and map is ${cfg.user.map}`)
+      }
+      // The app's ids must exist inside, or the child's setresuid fails at start.
+      const map = cfg.user.map
+      if (map === 'none') return
+      const line = ctx.written('user.map')!
+      const inside = (ranges: IdRange[] | 'auto', id: number) =>
+        ranges === 'auto' ? id < AUTO_SIZE : ranges.some((r) => id >= r.containerId && id < r.containerId + r.size)
+      const gids = map === 'auto' ? 'auto' : (cfg.user.gidMap ?? map)
+      const { uid, gid: group } = cfg.exec.user
+      if (!inside(map, uid)) ctx.error(line, `[user] map: leaves out uid ${uid}, which [exec] user runs as; map it too`)
+      for (const g of [group, ...cfg.exec.groups]) {
+        if (!inside(gids, g)) ctx.error(gid?.line ?? line, `[user] ${gid ? 'gid_map' : 'map'}: leaves out gid ${g}, which [exec] user or groups use; map it too`)
       }
     },
   },
@@ -818,6 +851,40 @@ export const KEYS: readonly KeySpec[] = [
     parse: parseKeep,
     apply: (cfg, keep) => {
       cfg.namespaces.keep = keep
+    },
+  }),
+
+  // ----------------------------------------------------------------- [user]
+  key<'none' | 'auto' | IdRange[]>({
+    section: 'user',
+    key: 'map',
+    value: 'none | auto | CONTAINER:HOST:COUNT[,...]',
+    default: 'none',
+    doc:
+      'none: no user namespace. auto: 65536 ids from the pool (the `lite` entries of /etc/subuid ' +
+      'and /etc/subgid, else lite\'s default pool, shown by lite info), the same range for a name ' +
+      'that keeps files on the host (a directory upper, a writable bind) until lite rm. Ranges: ' +
+      'container ids CONTAINER.. are host ids HOST.. for COUNT ids, for uids and (unless gid_map) ' +
+      'gids. Container root (0) must be mapped.',
+    lxc: 'lxc.idmap',
+    parse: (raw) => {
+      if (raw === 'none' || raw === 'auto') return raw
+      return mappedRanges(raw, 'map')
+    },
+    apply: (cfg, map) => {
+      cfg.user.map = map
+    },
+  }),
+  key<IdRange[]>({
+    section: 'user',
+    key: 'gid_map',
+    value: 'CONTAINER:HOST:COUNT[,...]',
+    defaultDoc: 'the map ranges',
+    doc: 'The gid ranges, when they differ from the uid ranges of map.',
+    lxc: 'lxc.idmap = g ...',
+    parse: (raw) => mappedRanges(raw, 'gid_map'),
+    apply: (cfg, map) => {
+      cfg.user.gidMap = map
     },
   }),
 
@@ -1543,6 +1610,7 @@ export function emptyConfig(file: string): ContainerConfig {
     exec: { entrypoint: [], cmd: [], env: [], cwd: '', user: { uid: 0, gid: 0 }, groups: [], init: false, stopSignal: 0, stopTimeout: 0 },
     mounts: [],
     namespaces: { keep: [] },
+    user: { map: 'none' },
     net: { type: 'none', bridge: DEFAULT_BRIDGE, subnet: DEFAULT_SUBNET, publish: [], links: [], resolvConf: 'host', dns: [], hosts: [] },
     limits: { rlimits: [], oomScoreAdj: null },
     hooks: { preStart: [], postStop: [] },

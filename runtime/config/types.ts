@@ -1,3 +1,4 @@
+import type { IdRange } from '../userns/ranges.ts'
 // The validated form of a config file. Every leaf that can fail later (at plan or
 // set-up time) keeps the FILE:LINE it came from, so a failure in the child can be
 // reported against the line that asked for it.
@@ -139,6 +140,13 @@ export interface ContainerConfig {
   mounts: MountEntry[]
   namespaces: {
     keep: KeepableNamespace[]
+  }
+  /** [user]: the container's own user namespace */
+  user: {
+    /** none: root inside is root outside; auto: a range from the pool; else the uid ranges */
+    map: 'none' | 'auto' | IdRange[]
+    /** gid ranges when they differ from the uid ones (explicit maps only) */
+    gidMap?: IdRange[]
   }
   net: {
     /** none | host | bridge | macvlan | ipvlan, or joining: container (target NAME) | netns (target PATH) */

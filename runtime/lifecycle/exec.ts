@@ -60,8 +60,10 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
   // The container is built already: only the process part of the plan applies.
   // A container on another's network (container:NAME, netns:PATH) joined it at start:
   // its init's net namespace is that one, and exec joins it too.
-  const namespaces = config.net.type === 'container' || config.net.type === 'netns' ? [...plan.native.namespaces, 'net'] : plan.native.namespaces
-  const joinPlan = { ...plan.native, namespaces, ops: [], loopImage: undefined, hostname: undefined, loopbackUp: false, netSocket: false, netJoinFd: undefined, stubInit: false, joinPid: state.pid }
+  // Its user namespace is the one it started with (the state says), joined first.
+  const made = plan.native.namespaces.filter((ns) => ns !== 'user')
+  const namespaces = [...made, ...(config.net.type === 'container' || config.net.type === 'netns' ? ['net'] : []), ...(state.extra.user_uid_map ? ['user'] : [])]
+  const joinPlan = { ...plan.native, namespaces, userNs: undefined, ops: [], loopImage: undefined, hostname: undefined, loopbackUp: false, netSocket: false, netJoinFd: undefined, stubInit: false, joinPid: state.pid }
   let container
   try {
     container = native.create(joinPlan, undefined)

@@ -9,6 +9,8 @@ import { formatMonitorSpec, isNftRelease, type MonitorSpec } from '../monitor/sp
 import { STATE_ROOT } from './state.ts'
 import type { ContainerState } from './state-file.ts'
 import { networkStateLines, type NetworkState } from '../net/state.ts'
+import type { IdMap } from '../userns/ranges.ts'
+import { userMapStateLines } from '../userns/run-map.ts'
 
 export interface RunIdentity {
   name: string
@@ -21,6 +23,8 @@ export interface RunIdentity {
   image?: PinnedImage
   /** its network: type, address, published ports (net_* state lines) */
   network?: NetworkState
+  /** [user] map: the ranges of its user namespace (user_* state lines) */
+  userMap?: IdMap
 }
 
 /** The image a container started from, as its state records it. */
@@ -108,8 +112,13 @@ export function initialState(identity: RunIdentity, restarts: number, config: Pi
     restarts,
     log: logValue(identity, config.log.target),
     stopTimeout: config.exec.stopTimeout,
-    extra: { ...imageStateLines(identity.image), ...networkStateLines(identity.network) },
+    extra: identityStateLines(identity),
   }
+}
+
+/** The state lines of what this run is: its image, network and user namespace. */
+function identityStateLines(identity: RunIdentity): Record<string, string> {
+  return { ...imageStateLines(identity.image), ...networkStateLines(identity.network), ...userMapStateLines(identity.userMap) }
 }
 
 /** 4M, 512K or a byte count, as a limit is written in a config. */
@@ -167,8 +176,7 @@ export function monitorSpec(input: HandoverInput): MonitorSpec {
     `started=${identity.started}`,
     `log=${logValue(identity, config.log.target)}`,
     `stop_timeout=${config.exec.stopTimeout}`,
-    ...Object.entries(imageStateLines(identity.image)).map(([k, v]) => `${k}=${v}`),
-    ...Object.entries(networkStateLines(identity.network)).map(([k, v]) => `${k}=${v}`),
+    ...Object.entries(identityStateLines(identity)).map(([k, v]) => `${k}=${v}`),
   ]
   return {
     name: identity.name,

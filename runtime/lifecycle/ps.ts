@@ -92,6 +92,8 @@ export function toJson(list: Observation[]): object[] {
       log: s?.log ?? '',
       network: s ? (networkOfState(s.extra) ?? null) : null,
       health: s ? healthOfState(s.extra) : null,
+      // [user] map: its user namespace's ranges, CONTAINER:HOST:COUNT
+      user_map: s?.extra.user_uid_map ? { uid: s.extra.user_uid_map, gid: s.extra.user_gid_map ?? '' } : null,
     }
   })
 }

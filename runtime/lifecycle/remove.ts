@@ -13,12 +13,17 @@ import { StoreLayout } from '../image/store/layout.ts'
 import { loadImageSettings } from '../image/settings.ts'
 import { pinnedImage } from './handover.ts'
 import type { ContainerState } from './state-file.ts'
+import { releaseSticky, stickyRange } from '../userns/ranges.ts'
 
 /** 0 removed; 1 no such container, or running without -f. */
 export async function removeContainer(name: string, force: boolean, sys: LifecycleSystem): Promise<number> {
   let o = await observe(name, sys)
   if (!o) {
-    if (releaseStoppedRecord(name, sys)) return 0
+    const hadRange = releaseUserRange(name, sys)
+    if (releaseStoppedRecord(name, sys) || hadRange) {
+      if (hadRange) sys.stdout(`${name}\n`)
+      return 0
+    }
     sys.stderr(`lite: error: no such container: ${name}\n`)
     return 1
   }
@@ -45,8 +50,25 @@ export async function removeContainer(name: string, force: boolean, sys: Lifecyc
     }
   }
   if (o.state) releaseImage(name, o.state, sys)
+  releaseUserRange(name, sys)
   sys.stdout(`${name}\n`)
   return 0
+}
+
+/**
+ * The id range a container kept for its files on the host ([user] map = auto) goes
+ * back to the pool. Whether there was one.
+ */
+function releaseUserRange(name: string, sys: LifecycleSystem): boolean {
+  try {
+    const store = loadImageSettings().store
+    if (!stickyRange(store, name)) return false
+    releaseSticky(store, name)
+    return true
+  } catch (e) {
+    sys.stderr(`lite: warning: ${name}: cannot release its id range: ${(e as Error).message}\n`)
+    return false
+  }
 }
 
 /**

@@ -28,6 +28,8 @@ import { readState } from './state-file.ts'
 import { isContainerName } from './registry.ts'
 import { compiled } from '../plan/plan-cache.ts'
 import { release } from 'node:os'
+import type { RunUserMap } from '../userns/run-map.ts'
+import { releaseClaims } from '../net/claims.ts'
 
 export interface RunOptions {
   config: string
@@ -168,6 +170,7 @@ async function run(opts: RunOptions): Promise<number> {
   const madeCgroups: string[] = []
   let logPipe: number[] | undefined
   let net: NetRun | undefined
+  let userMap: RunUserMap | undefined
   // Only a network of the container's own or a joined one has work here: none and host
   // load none of the network modules.
   const netModule = config.net.type === 'none' || config.net.type === 'host' ? undefined : await import('../net/attach.ts')
@@ -183,9 +186,18 @@ async function run(opts: RunOptions): Promise<number> {
       identity.network = net.state
       if (net.joinFd !== undefined) plan.native.netJoinFd = net.joinFd
     }
+    // [user] map: resolved at every run (an auto range is claimed, never cached).
+    if (config.user.map !== 'none') {
+      const { resolveUserMap } = await import('../userns/run-map.ts')
+      const { loadImageSettings } = await import('../image/settings.ts')
+      const store = loadImageSettings({ store: opts.store, imagesConfig: opts.imagesConfig }, process.env).store
+      userMap = await resolveUserMap(config, { locker: native, stateRoot: STATE_ROOT, store, name })
+      identity.userMap = userMap!.map
+    }
     const resolvers = resolverWarning(config.net.type, host.resolvConf, config.net.dns)
     if (resolvers) process.stderr.write(`lite: warning: ${name}: ${resolvers}\n`)
     prepareHost(plan, net)
+    if (userMap) (await import('../userns/run-map.ts')).applyUserMap(plan, config, userMap)
     writeState(lock.dir, initialState(identity, restart.restarts, config))
     // An update's next is in the record already, and must not become its current yet.
     if (image && record.chosen?.why !== 'update') await recordImage(native, image.store, name, image.digest)
@@ -233,6 +245,8 @@ async function run(opts: RunOptions): Promise<number> {
     if (logPipe) native.closeFd(logPipe[1]!)
 
     trace('monitor')
+    // Held by the monitor while the container lives: its address, ports and id range.
+    const claims = [...(net?.claims ?? []), ...(userMap?.auto ? [userMap.auto.claim] : [])]
     const pidStart = processStartTime(container.pid)
     const spec = monitorSpecFor({
       config,
@@ -245,8 +259,8 @@ async function run(opts: RunOptions): Promise<number> {
       pid: container.pid,
       pidStart,
       logFd: logPipe?.[0],
-      claimFds: net?.claims.map((c) => c.fd),
-      claimPaths: net?.claims.map((c) => c.path),
+      claimFds: claims.map((c) => c.fd),
+      claimPaths: claims.map((c) => c.path),
       nftRelease: net?.nftRelease,
       hookVars,
     })
@@ -254,7 +268,7 @@ async function run(opts: RunOptions): Promise<number> {
     // monitor's first write (same pid, so monitor_pid is already right).
     writeState(lock.dir, { ...initialState(identity, restart.restarts, config), status: 'running', pid: container.pid, pidStart: pidStart ?? null })
     if (opts.detachStatusFd !== undefined) writeSync(opts.detachStatusFd, `ok ${container.pid} ${name}\n`)
-    const keep = [lock.fd, ...(logPipe ? [logPipe[0]!] : []), ...(net?.claims.map((c) => c.fd) ?? [])]
+    const keep = [lock.fd, ...(logPipe ? [logPipe[0]!] : []), ...claims.map((c) => c.fd)]
     traceHandover()
     try {
       container.execMonitor(monitor.fd, spec, keep, !!opts.detached, opts.interactive)
@@ -277,6 +291,7 @@ async function run(opts: RunOptions): Promise<number> {
       } catch {}
     }
     netModule?.releaseNetwork(netContext, net)
+    if (userMap?.auto) releaseClaims([userMap.auto.claim])
     if (madeCgroups.length) {
       try {
         await removeCgroupDirs(madeCgroups)

@@ -99,18 +99,24 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
     info.push(i)
   }
   const writable = !cfg.rootfs.readonly
+  // [user] map: a user namespace of the container's own. The lower layer is then an
+  // id-mapped mount that lite makes and the child moves into place (the image keeps its
+  // owners on disk), and nothing in the set-up may need host privileges: /dev nodes are
+  // binds of the host's, /sys without a netns of its own is a bind, and v1 cgroups are
+  // the container's own directories bound in.
+  const userNs = cfg.user.map !== 'none'
+  const idmap = userNs ? { idmap: true } : {}
 
   // --- rootfs: the read-only lower, and the overlay with its upper ---
   const rootfsInfo: OpInfo = { what: `rootfs ${cfg.rootfs.path}`, key: rootfsKey, origin: at('rootfs.path') }
   const image = cfg.rootfs.kind !== 'dir'
   const lowerMount = (target: string) =>
-    add(op({ kind: 'mount', source: '@loop', target, fstype: cfg.rootfs.kind, flags: MS.RDONLY | MS.NODEV }), rootfsInfo)
+    image
+      ? add(op({ kind: 'mount', source: '@loop', target, fstype: cfg.rootfs.kind, flags: MS.RDONLY | MS.NODEV, ...idmap }), rootfsInfo)
+      : add(op({ kind: 'mount', source: cfg.rootfs.path, target, flags: MS.BIND | MS.REC, ...idmap }), rootfsInfo)
   if (cfg.rootfs.readonly) {
-    if (image) lowerMount(root)
-    else {
-      add(op({ kind: 'mount', source: cfg.rootfs.path, target: root, flags: MS.BIND | MS.REC }), rootfsInfo)
-      add(op({ kind: 'mount', target: root, flags: MS.REMOUNT | MS.BIND | MS.RDONLY }), rootfsInfo)
-    }
+    lowerMount(root)
+    if (!image) add(op({ kind: 'mount', target: root, flags: MS.REMOUNT | MS.BIND | MS.RDONLY }), rootfsInfo)
   } else {
     let upper: string
     let work: string
@@ -125,7 +131,8 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
       work = posix.join(layers, 'work')
       add(op({ kind: 'mkdir', target: upper, mode: 0o755 }), upperInfo)
       add(op({ kind: 'mkdir', target: work, mode: 0o700 }), upperInfo)
-      if (image) {
+      // An image needs its own mount point; so does an id-mapped directory.
+      if (image || userNs) {
         lower = posix.join(layers, 'lower')
         add(op({ kind: 'mkdir', target: lower, mode: 0o755 }), upperInfo)
         lowerMount(lower)
@@ -134,7 +141,7 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
       upper = posix.join(cfg.rootfs.upper, 'root')
       work = posix.join(cfg.rootfs.upper, 'work')
       dirs.push(upper, work)
-      if (image) {
+      if (image || userNs) {
         lower = posix.join(state, 'lower')
         dirs.push(lower)
         lowerMount(lower)
@@ -155,9 +162,16 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
   const newNs = new Set(['mount', 'pid'])
   for (const ns of ['uts', 'ipc', 'cgroup'] as const) if (!cfg.namespaces.keep.includes(ns)) newNs.add(ns)
   if (ownsNetns(cfg.net.type)) newNs.add('net')
+  if (userNs) newNs.add('user')
 
   add(op({ resolve: 'strict', kind: 'mount', source: 'proc', target: '/proc', fstype: 'proc', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, create }), apiFs('mount /proc'))
-  add(op({ resolve: 'strict', kind: 'mount', source: 'sysfs', target: '/sys', fstype: 'sysfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, create }), apiFs('mount /sys (read-only)'))
+  if (userNs && !newNs.has('net')) {
+    // sysfs can be mounted only by the owner of the network namespace: the host's, bound.
+    add(op({ resolve: 'strict', kind: 'mount', source: '/sys', target: '/sys', flags: MS.BIND | MS.REC, create }), apiFs('mount /sys (bind, read-only)'))
+    add(op({ resolve: 'strict', kind: 'mount', target: '/sys', flags: MS.REMOUNT | MS.BIND | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC }), apiFs('mount /sys (bind, read-only)'))
+  } else {
+    add(op({ resolve: 'strict', kind: 'mount', source: 'sysfs', target: '/sys', fstype: 'sysfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, create }), apiFs('mount /sys (read-only)'))
+  }
   // The container's own cgroups, read-only: the cgroup namespace (unshared by the
   // child before any mount) makes the container's cgroup the root of each hierarchy,
   // so a JVM or Go runtime reads its own limits there.
@@ -165,18 +179,25 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
   if (layout && newNs.has('cgroup')) {
     const what = apiFs('mount /sys/fs/cgroup (read-only)')
     const flags = MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY
-    for (const o of cgroupMountOps(layout, { target: '/sys/fs/cgroup', flags, resolve: 'strict' })) add(o, what)
+    // v1 hierarchies can't be mounted inside a user namespace: its own directories, bound.
+    const ownCgroup = userNs && layout.mode !== 'v2' ? posix.join(cfg.cgroup.parent, cfg.container.name) : undefined
+    for (const o of cgroupMountOps(layout, { target: '/sys/fs/cgroup', flags, resolve: 'strict', ownCgroup })) add(o, what)
   }
   add(op({ resolve: 'strict', kind: 'mount', source: 'tmpfs', target: '/dev', fstype: 'tmpfs', flags: MS.NOSUID | MS.STRICTATIME, data: 'mode=755,size=65536k', create }), apiFs('mount /dev'))
+  // mknod is refused inside a user namespace: there each node is the host's, bound.
+  const node = (target: string, mode: number, major: number, minor: number): FsOp =>
+    userNs
+      ? op({ resolve: 'strict', kind: 'mount', source: target, target, flags: MS.BIND | MS.NOSUID | MS.NOEXEC, create: 'file' })
+      : op({ resolve: 'strict', kind: 'mknod', target, mode, major, minor })
   for (const [name, major, minor] of DEV_NODES) {
-    add(op({ resolve: 'strict', kind: 'mknod', target: `/dev/${name}`, mode: S_IFCHR | 0o666, major, minor }), apiFs(`create /dev/${name}`))
+    add(node(`/dev/${name}`, S_IFCHR | 0o666, major, minor), apiFs(`create /dev/${name}`))
   }
   // [devices] allow[]: the host's node at the same path, with its numbers and mode.
   cfg.devices.forEach((d, i) => {
     const where: OpInfo = { what: `create ${d.path} (${d.type} ${d.major}:${d.minor})`, key: '[devices] allow', origin: d.origin ?? at(`devices.allow[${i}]`) }
     const parts = posix.dirname(d.path).split('/').slice(2)
     for (let k = 1; k <= parts.length; k++) add(op({ resolve: 'strict', kind: 'mkdir', target: posix.join('/dev', ...parts.slice(0, k)), mode: 0o755 }), where)
-    add(op({ resolve: 'strict', kind: 'mknod', target: d.path, mode: (d.type === 'c' ? S_IFCHR : S_IFBLK) | d.mode, major: d.major, minor: d.minor }), where)
+    add(node(d.path, (d.type === 'c' ? S_IFCHR : S_IFBLK) | d.mode, d.major, d.minor), where)
   })
   add(op({ resolve: 'strict', kind: 'mkdir', target: '/dev/pts', mode: 0o755 }), apiFs('create /dev/pts'))
   add(op({ resolve: 'strict', kind: 'mount', source: 'devpts', target: '/dev/pts', fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' }), apiFs('mount /dev/pts'))

@@ -76,6 +76,7 @@ function defaults(file: string, name: string): ContainerConfig {
     },
     mounts: [],
     namespaces: { keep: [] },
+    user: { map: 'none' },
     net: { type: 'none', bridge: 'lite0', subnet: { address: '10.111.0.0', prefix: 16 }, publish: [], links: [], resolvConf: 'host', dns: [], hosts: [] },
     limits: { rlimits: [], oomScoreAdj: null },
     hooks: { preStart: [], postStop: [] },
@@ -137,6 +138,7 @@ t.test('good configs give exact ContainerConfig objects', async t => {
         { source: abs('good', 'data'), target: '/srv/my data', fstype: 'none', options: ['rbind', 'ro'], create: 'none', optional: false, origin: at(29) },
       ],
       namespaces: { keep: ['ipc', 'cgroup'] },
+      user: { map: 'none' },
       net: {
         type: 'host',
         bridge: 'lite0',

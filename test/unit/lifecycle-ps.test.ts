@@ -36,9 +36,9 @@ t.test('the table: aligned columns, no trailing spaces', async t => {
 
 t.test('JSON: the state file\'s key names, typed', async t => {
   t.same(toJson([web, sensor, starting]), [
-    { name: 'web', alive: true, status: 'running', pid: 4242, pid_start: 777, monitor_pid: 4241, detached: true, restarts: 2, started: NOW - 90, finished: null, exit_code: null, exit_signal: 0, oom: false, config: '/etc/lite/web.ini', log: '', network: { type: 'bridge', address: '10.111.0.7', prefix: 16, bridge: 'lite0', publish: [{ hostPort: 8080, port: 80, proto: 'tcp' }] }, health: null },
-    { name: 'sensor', alive: false, status: 'exited', pid: 4242, pid_start: 777, monitor_pid: 4241, detached: true, restarts: 0, started: NOW - 90, finished: NOW - 4000, exit_code: 137, exit_signal: 9, oom: true, config: '/etc/lite/sensor.ini', log: '', network: null, health: null },
-    { name: 'new', alive: true, status: 'starting', pid: null, pid_start: null, monitor_pid: null, detached: false, restarts: 0, started: null, finished: null, exit_code: null, exit_signal: 0, oom: false, config: '', log: '', network: null, health: null },
+    { name: 'web', alive: true, status: 'running', pid: 4242, pid_start: 777, monitor_pid: 4241, detached: true, restarts: 2, started: NOW - 90, finished: null, exit_code: null, exit_signal: 0, oom: false, config: '/etc/lite/web.ini', log: '', network: { type: 'bridge', address: '10.111.0.7', prefix: 16, bridge: 'lite0', publish: [{ hostPort: 8080, port: 80, proto: 'tcp' }] }, health: null, user_map: null },
+    { name: 'sensor', alive: false, status: 'exited', pid: 4242, pid_start: 777, monitor_pid: 4241, detached: true, restarts: 0, started: NOW - 90, finished: NOW - 4000, exit_code: 137, exit_signal: 9, oom: true, config: '/etc/lite/sensor.ini', log: '', network: null, health: null, user_map: null },
+    { name: 'new', alive: true, status: 'starting', pid: null, pid_start: null, monitor_pid: null, detached: false, restarts: 0, started: null, finished: null, exit_code: null, exit_signal: 0, oom: false, config: '', log: '', network: null, health: null, user_map: null },
   ])
 })
 
@@ -80,4 +80,9 @@ t.test('lite status: 0 alive, 1 exited, 1 unknown', async t => {
   t.match(sys.out, /\nstatus=exited\n.*\nexit_code=1\n/s)
   t.equal(await statusCommand('nope', sys), 1)
   t.equal(sys.err, 'lite: error: no such container: nope\n')
+})
+
+t.test('user_map: a container with [user] map shows its ranges in JSON', async t => {
+  const o: Observation = { name: 'mapped', dir: '/run/lite/mapped', alive: true, state: runningState('mapped', { extra: { user_uid_map: '0:1048576:65536', user_gid_map: '0:1048576:65536' } }) }
+  t.same((toJson([o])[0] as { user_map: unknown }).user_map, { uid: '0:1048576:65536', gid: '0:1048576:65536' })
 })

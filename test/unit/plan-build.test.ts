@@ -720,3 +720,45 @@ t.test('CAP_MKNOD only where a device cgroup can confine the nodes it makes', as
   t.equal(mknod(v1(['memory', 'devices'])), true, 'v1 devices controller: kept')
   t.equal(mknod(v2), true, 'cgroup2: the BPF device program confines it')
 })
+
+t.test('[user] map: a user namespace, an id-mapped lower, and no step that needs host privileges', async t => {
+  const labels = (b: Built) => mustPlan(t, b).native.ops.map((o) => `${label(o, b.dir)}${o.idmap ? ' (idmap)' : ''}`)
+  const mapped = [...BASE, '[user]', 'map = 0:100000:65536']
+
+  const dir = build(t, mapped)
+  const plan = mustPlan(t, dir)
+  t.ok(plan.native.namespaces.includes('user'), 'a new user namespace')
+  t.equal(plan.native.userNs, undefined, 'the maps are resolved at every run, not planned')
+  const ops = labels(dir)
+  t.same(ops.slice(0, 5), [
+    'mount tmpfs -> {STATE}/layers',
+    'mkdir -> {STATE}/layers/upper',
+    'mkdir -> {STATE}/layers/work',
+    'mkdir -> {STATE}/layers/lower',
+    'mount {DIR}/rootfs -> {STATE}/layers/lower (idmap)',
+  ], 'the directory lower is bound id-mapped under the overlay')
+  t.match(plan.native.ops[5]!.data, /^lowerdir=\/run\/lite\/c\/layers\/lower,/)
+  t.notOk(ops.some((o) => o.startsWith('mknod')), 'no mknod inside a user namespace')
+  t.ok(ops.includes('mount /dev/null -> strict:/dev/null'), '/dev/null is the host\'s, bound')
+  t.ok(ops.includes('mount sysfs -> strict:/sys'), 'sysfs: the container owns its netns')
+
+  const image = labels(build(t, [...mapped.slice(0, 3), 'path = image.sqfs', ...mapped.slice(4), '[net]', 'type = host']))
+  t.ok(image.includes('mount @loop -> {STATE}/layers/lower (idmap)'), 'the image lower is id-mapped')
+  t.ok(image.includes('mount /sys -> strict:/sys'), 'host network: /sys is the host\'s, bound')
+  t.notOk(image.includes('mount sysfs -> strict:/sys'))
+
+  const readonly = labels(build(t, [...mapped, '[rootfs]', 'readonly = yes']))
+  t.same(readonly.slice(0, 2), ['mount {DIR}/rootfs -> {STATE}/root (idmap)', 'mount -> {STATE}/root'])
+
+  const layout: CgroupLayout = {
+    mode: 'hybrid',
+    hierarchies: [
+      { version: 1, mountPoint: '/sys/fs/cgroup/memory', options: ['memory'] },
+      { version: 2, mountPoint: '/sys/fs/cgroup/unified', options: [] },
+    ],
+    controllers: [{ controller: 'memory', hierarchy: 0 }],
+  } as unknown as CgroupLayout
+  const cgroups = labels(build(t, mapped, { host: { ...HOST, cgroups: { layout } } as HostFacts }))
+  t.ok(cgroups.includes('mount /sys/fs/cgroup/memory/lite/c -> strict:/sys/fs/cgroup/memory'), 'v1: its own cgroup bound, not mounted')
+  t.notOk(cgroups.some((o) => o.startsWith('mount cgroup ')), cgroups.join('\n'))
+})

@@ -170,6 +170,15 @@ Namespaces are all new by default: mount, pid, uts, ipc, cgroup and net (see [ne
 | --- | --- | --- | --- | --- | --- |
 | \`keep\` | list of ipc uts cgroup | none | Namespaces shared with the host instead of new ones, separated by spaces. For the network use [net] type = host; the mount and pid namespaces are always new. | \`lxc.namespace.keep\` | — |
 
+### \`[user]\`
+
+A user namespace of the container's own: root inside is an unprivileged id on the host, and the image's files keep their owners (an id-mapped lower layer).
+
+| key | value | default | description | LXC | nspawn |
+| --- | --- | --- | --- | --- | --- |
+| \`map\` | none \\| auto \\| CONTAINER:HOST:COUNT[,...] | \`none\` | none: no user namespace. auto: 65536 ids from the pool (the \`lite\` entries of /etc/subuid and /etc/subgid, else lite's default pool, shown by lite info), the same range for a name that keeps files on the host (a directory upper, a writable bind) until lite rm. Ranges: container ids CONTAINER.. are host ids HOST.. for COUNT ids, for uids and (unless gid_map) gids. Container root (0) must be mapped. | \`lxc.idmap\` | — |
+| \`gid_map\` | CONTAINER:HOST:COUNT[,...] | the map ranges | The gid ranges, when they differ from the uid ranges of map. | \`lxc.idmap = g ...\` | — |
+
 ### \`[net]\`
 
 Networking, and the container's /etc/resolv.conf and /etc/hosts.
@@ -501,6 +510,26 @@ lite configuration reference
       spaces. For the network use [net] type = host; the mount and pid
       namespaces are always new.
       LXC: lxc.namespace.keep
+
+[user]
+  A user namespace of the container's own: root inside is an unprivileged id
+  on the host, and the image's files keep their owners (an id-mapped lower
+  layer).
+
+  map = none | auto | CONTAINER:HOST:COUNT[,...]
+      default: none
+      none: no user namespace. auto: 65536 ids from the pool (the \`lite\`
+      entries of /etc/subuid and /etc/subgid, else lite's default pool, shown
+      by lite info), the same range for a name that keeps files on the host (a
+      directory upper, a writable bind) until lite rm. Ranges: container ids
+      CONTAINER.. are host ids HOST.. for COUNT ids, for uids and (unless
+      gid_map) gids. Container root (0) must be mapped.
+      LXC: lxc.idmap
+
+  gid_map = CONTAINER:HOST:COUNT[,...]
+      default: the map ranges
+      The gid ranges, when they differ from the uid ranges of map.
+      LXC: lxc.idmap = g ...
 
 [net]
   Networking, and the container's /etc/resolv.conf and /etc/hosts.

@@ -436,7 +436,7 @@ lite: 1 error in test/fixtures/config/bad/unknown-key.ini; nothing was started
 `
 
 exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > unknown-section-no-suggestion.ini > must match snapshot 1`] = `
-lite: error: test/fixtures/config/bad/unknown-section-no-suggestion.ini:7: unknown section [volumes]; the sections are [container] [rootfs] [exec] [mount] [namespaces] [net] [limits] [resources] [cgroup] [cgroup2] [devices] [security] [sysctl] [hook] [start] [health] [update] [log]
+lite: error: test/fixtures/config/bad/unknown-section-no-suggestion.ini:7: unknown section [volumes]; the sections are [container] [rootfs] [exec] [mount] [namespaces] [user] [net] [limits] [resources] [cgroup] [cgroup2] [devices] [security] [sysctl] [hook] [start] [health] [update] [log]
 lite: 1 error in test/fixtures/config/bad/unknown-section-no-suggestion.ini; nothing was started
 
 `
@@ -474,5 +474,30 @@ lite: 1 error in test/fixtures/config/bad/Upper-Case-File-Name.ini; nothing was 
 exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > upper-missing.ini > must match snapshot 1`] = `
 lite: error: test/fixtures/config/bad/upper-missing.ini:3: [rootfs] upper: "/no/such/upper": No such file or directory (ENOENT)
 lite: 1 error in test/fixtures/config/bad/upper-missing.ini; nothing was started
+
+`
+
+exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > user-gid-map-without-map.ini > must match snapshot 1`] = `
+lite: error: test/fixtures/config/bad/user-gid-map-without-map.ini:6: [user] gid_map: only with explicit map ranges, and map is auto
+lite: 1 error in test/fixtures/config/bad/user-gid-map-without-map.ini; nothing was started
+
+`
+
+exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > user-map-bad-range.ini > must match snapshot 1`] = `
+lite: error: test/fixtures/config/bad/user-map-bad-range.ini:5: [user] map: "0:100000:0" maps no ids (COUNT must be at least 1)
+lite: 1 error in test/fixtures/config/bad/user-map-bad-range.ini; nothing was started
+
+`
+
+exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > user-map-leaves-out-user.ini > must match snapshot 1`] = `
+lite: error: test/fixtures/config/bad/user-map-leaves-out-user.ini:5: [user] map: leaves out uid 1000, which [exec] user runs as; map it too
+lite: error: test/fixtures/config/bad/user-map-leaves-out-user.ini:5: [user] map: leaves out gid 1000, which [exec] user or groups use; map it too
+lite: 2 errors in test/fixtures/config/bad/user-map-leaves-out-user.ini; nothing was started
+
+`
+
+exports[`test/unit/config-validate.test.ts > TAP > every bad config is refused with all of its errors > user-map-no-root.ini > must match snapshot 1`] = `
+lite: error: test/fixtures/config/bad/user-map-no-root.ini:5: [user] map: container root (id 0) must be mapped: add a range that starts at 0
+lite: 1 error in test/fixtures/config/bad/user-map-no-root.ini; nothing was started
 
 `
