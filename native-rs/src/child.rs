@@ -138,7 +138,14 @@ pub fn join<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Joined {
 /// Clones a sibling (CLONE_PARENT: lite's own child), which is inside the pid namespace
 /// this process joined; this one sends lite the sibling's pid and is done.
 fn clone_into_pid_ns<S: Sys>(sys: &S, fds: ChildFds) -> Joined {
-    match sys.clone_sibling() {
+    clone_sibling_into(sys, fds, 0, 99)
+}
+
+/// Clones the sibling that is the container from then on, in new namespaces when
+/// `ns_flags` has any, and sends lite its pid (the report {join-ns, `index`} if the
+/// clone fails).
+fn clone_sibling_into<S: Sys>(sys: &S, fds: ChildFds, ns_flags: u64, index: u16) -> Joined {
+    match sys.clone_sibling(ns_flags) {
         Ok(0) => Joined::InContainer,
         Ok(pid) => {
             let mut msg = [0u8; 8];
@@ -149,7 +156,7 @@ fn clone_into_pid_ns<S: Sys>(sys: &S, fds: ChildFds) -> Joined {
         }
         Err(Errno(e)) => Joined::Failed(ChildReport {
             step: Step::JoinNs,
-            index: 99,
+            index,
             errno: e,
         }),
     }
@@ -199,6 +206,35 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     }
     if let (Some(procs), false) = (&p.cgroup_v2_procs, fds.in_cgroup) {
         step!(write_file(sys, procs, b"0"), Step::Cgroup, 99);
+    }
+
+    // A new user namespace is made by the host uid that is the container's root, not by
+    // lite: the kernel charges what the container uses against per-user limits (inotify
+    // instances, user namespaces...) to the namespace's creator, so root's own stay
+    // root's. This process, still root and in the cgroups now, becomes that uid (keeping
+    // its capabilities, which hosts that restrict unprivileged user namespaces ask for)
+    // and clones the container in all its new namespaces at once; lite takes the
+    // sibling's pid, and this one exits.
+    if let Some(owner) = p.user_ns_owner {
+        mark(&fds, Step::JoinNs, 98);
+        step!(sys.setgroups(&[]), Step::Groups, 1);
+        step!(sys.setresgid(owner.1), Step::Gid, 2);
+        step!(sys.prctl(libc::PR_SET_KEEPCAPS, 1, 0), Step::Caps, 5);
+        step!(sys.setresuid(owner.0), Step::Uid, 2);
+        step!(sys.capset(p.all_caps, p.all_caps, 0), Step::Caps, 6);
+        match clone_sibling_into(sys, fds, p.clone_flags, 98) {
+            Joined::InContainer => {}
+            Joined::Handed => return Outcome::Exit(0),
+            Joined::Failed(report) => return Outcome::Failed(report),
+        }
+        // The sibling is lite's child: it dies with lite on its own account.
+        if p.pdeathsig {
+            step!(
+                sys.prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as _, 0),
+                Step::Prctl,
+                2
+            );
+        }
     }
 
     // The network: a NETLINK_ROUTE socket opened here acts in this (new) network

@@ -211,8 +211,13 @@ impl Sys for RecordingSys {
     fn setns(&self, fd: c_int, nstype: c_int) -> SysResult<()> {
         self.record("setns", format!("{fd} {nstype:#x}"))
     }
-    fn clone_sibling(&self) -> SysResult<libc::pid_t> {
-        self.record("clone_sibling", String::new())
+    fn clone_sibling(&self, ns_flags: u64) -> SysResult<libc::pid_t> {
+        let args = if ns_flags == 0 {
+            String::new()
+        } else {
+            format!("{ns_flags:#x}")
+        };
+        self.record("clone_sibling", args)
             .map(|_| self.fork_result.get())
     }
     fn mount(

@@ -385,6 +385,12 @@ pub struct Prepared {
     pub user_ns: Option<PreparedUserNs>,
     /// How many ops are `idmap`: as many fds come with GO, in op order.
     pub idmap_count: usize,
+    /// A new user namespace: the host (uid, gid) that creates it, its root's (or its
+    /// first range's); the first child becomes them and clones the container, whose
+    /// namespaces are all new in the sibling (`clone_flags`), the first child's none.
+    pub user_ns_owner: Option<(u32, u32)>,
+    /// The capabilities lite holds: what the first child keeps while it clones.
+    pub all_caps: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -550,6 +556,20 @@ fn rlim(v: i64) -> u64 {
     } else {
         v as u64
     }
+}
+
+/// This process's permitted capabilities (CapPrm of /proc/self/status): what a child
+/// may keep effective while it changes its ids. lite may run without some (a container
+/// host often takes CAP_SYS_RESOURCE away).
+fn permitted_caps() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapPrm:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .unwrap_or(0)
 }
 
 /// Reads the kernel's highest capability number; 4.19 knows 37, newer kernels 40 and up.
@@ -809,6 +829,11 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         ));
     }
     let user_ns = prepare_user_ns(plan)?;
+    if user_ns.is_some() && joined_kinds.contains(&"pid") {
+        return Err(Error::InvalidPlan(
+            "a new user namespace with a joined pid namespace".into(),
+        ));
+    }
     let idmap_count = ops.iter().filter(|op| op.idmap).count();
     if idmap_count > 0 && (user_ns.is_none() || plan.join_pid.is_some()) {
         return Err(Error::InvalidPlan(
@@ -1003,6 +1028,20 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         root_entry,
         stdin_fd: plan.stdin_fd,
         first_unpassed_fd: 3 + plan.preserve_fds.unwrap_or(0).min(1 << 20),
+        user_ns_owner: plan
+            .user_ns
+            .as_ref()
+            .filter(|_| user_ns.is_some())
+            .map(|u| {
+                let host_of = |map: &[IdMapping]| {
+                    map.iter()
+                        .find(|m| m.container_id == 0)
+                        .or(map.first())
+                        .map_or(0, |m| m.host_id)
+                };
+                (host_of(&u.uid_map), host_of(&u.gid_map))
+            }),
+        all_caps: known & permitted_caps(),
         user_ns,
         idmap_count,
     })

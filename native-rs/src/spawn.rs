@@ -309,9 +309,16 @@ pub fn spawn(
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
     }
+    // A new user namespace: the first child makes it, with the others, in a sibling
+    // (child.rs), so it is cloned into no namespace of its own.
+    let first_flags = if prepared.user_ns_owner.is_some() {
+        0
+    } else {
+        prepared.clone_flags
+    };
     let cloned = clone_container(
         &LinuxSys,
-        prepared.clone_flags,
+        first_flags,
         cgroup_fd.as_ref().map(|f| f.as_raw_fd()),
     );
     if let Ok(Cloned::Child { joined_cgroup }) = cloned {
@@ -356,7 +363,7 @@ pub fn spawn(
                 early_failure: None,
                 early_net: None,
             };
-            if prepared.join_pid_ns {
+            if prepared.join_pid_ns || prepared.user_ns_owner.is_some() {
                 return handed_over(spawned, Duration::from_secs(10));
             }
             Ok(spawned)

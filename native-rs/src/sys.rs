@@ -22,8 +22,9 @@ pub trait Sys {
     fn write(&self, fd: c_int, buf: &[u8]) -> SysResult<usize>;
     fn unshare(&self, flags: c_int) -> SysResult<()>;
     fn setns(&self, fd: c_int, nstype: c_int) -> SysResult<()>;
-    /// clone(CLONE_PARENT | SIGCHLD): a sibling, so the new process is lite's child.
-    fn clone_sibling(&self) -> SysResult<libc::pid_t>;
+    /// clone(CLONE_PARENT | SIGCHLD | ns_flags): a sibling, so the new process is lite's
+    /// child; with CLONE_NEW* flags it is made in new namespaces.
+    fn clone_sibling(&self, ns_flags: u64) -> SysResult<libc::pid_t>;
     fn mount(
         &self,
         source: Option<&CStr>,
@@ -276,11 +277,11 @@ impl Sys for LinuxSys {
     fn setns(&self, fd: c_int, nstype: c_int) -> SysResult<()> {
         check(unsafe { libc::syscall(libc::SYS_setns, fd, nstype) }).map(drop)
     }
-    fn clone_sibling(&self) -> SysResult<libc::pid_t> {
+    fn clone_sibling(&self, ns_flags: u64) -> SysResult<libc::pid_t> {
         check(unsafe {
             libc::syscall(
                 libc::SYS_clone,
-                (libc::CLONE_PARENT | libc::SIGCHLD) as c_ulong,
+                (libc::CLONE_PARENT | libc::SIGCHLD) as c_ulong | ns_flags as c_ulong,
                 0usize,
                 0usize,
                 0usize,

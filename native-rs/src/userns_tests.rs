@@ -280,3 +280,51 @@ fn a_kernel_without_id_mapped_mounts_gets_an_error_that_says_so_and_nothing_stay
         "{e}"
     );
 }
+
+#[test]
+fn the_host_uid_of_container_root_makes_the_user_namespace_not_lite() {
+    let p = prepare(&mapped_plan(), 40).unwrap();
+    assert_eq!(p.user_ns_owner, Some((100000, 100000)));
+    let sys = RecordingSys::default();
+    sys.set_go_fds(2);
+    let mut p = p;
+    p.loop_device = Some(c"/dev/loop7".into());
+    assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
+    let calls = sys.calls();
+    let at = |call: &str| {
+        calls
+            .iter()
+            .position(|c| c == call)
+            .unwrap_or_else(|| panic!("no {call} in {calls:#?}"))
+    };
+    let clone = format!("clone_sibling {:#x}", p.clone_flags);
+    assert_ne!(p.clone_flags & libc::CLONE_NEWUSER as u64, 0);
+    // Root, in its cgroups, becomes the owner (keeping its caps), then clones.
+    assert!(at("setgroups []") < at("setresgid 100000"));
+    assert!(at("setresgid 100000") < at("setresuid 100000"));
+    assert!(at("setresuid 100000") < at(&clone));
+    assert!(calls[at(&clone) - 1].starts_with("capset"));
+    // The sibling, lite's child, asks to die with lite, then waits for GO.
+    assert_eq!(
+        calls[at(&clone) + 1],
+        format!("prctl {} 9", libc::PR_SET_PDEATHSIG)
+    );
+    assert!(at(&clone) < at("recv_with_fds 3 16"));
+
+    // The first child hands the sibling's pid to lite and is done.
+    let first = RecordingSys::default();
+    first.set_fork_result(4242);
+    assert_eq!(run(&p, &first, FDS), Outcome::Exit(0));
+    assert!(first.calls().iter().any(|c| c.starts_with("write 3")));
+
+    let failing = RecordingSys::default();
+    failing.fail_all("clone_sibling", libc::EPERM);
+    assert_eq!(
+        run(&p, &failing, FDS),
+        Outcome::Failed(ChildReport {
+            step: Step::JoinNs,
+            index: 98,
+            errno: libc::EPERM
+        })
+    );
+}

@@ -8,6 +8,9 @@
  *   probe write PATH...    "PATH RESULT": whether open(O_WRONLY) works (ok or an errno name);
  *                          nothing is written, so no host setting can change
  *   probe fifo             "fifo RESULT": whether this process may switch to SCHED_FIFO
+ *   probe inotify N [hold] "inotify K of N RESULT": opens up to N inotify instances (all kept
+ *                          open until it exits, and with hold it waits to be killed); K
+ *                          opened before RESULT (ok, or EMFILE at the per-user limit)
  *   probe fork N           "fork K of N RESULT": a bounded fork bomb; K children forked (each
  *                          waits in pause) before RESULT (ok, or the errno that stopped it,
  *                          EAGAIN under a pids limit); then they are killed and reaped
@@ -60,7 +63,8 @@ static int status(void) {
   if (!f) return perror("/proc/self/status"), 1;
   char line[256];
   while (fgets(line, sizeof line, f))
-    if (!strncmp(line, "Cap", 3) || !strncmp(line, "NoNewPrivs:", 11) || !strncmp(line, "Seccomp:", 8))
+    if (!strncmp(line, "Cap", 3) || !strncmp(line, "NoNewPrivs:", 11) || !strncmp(line, "Seccomp:", 8) ||
+        !strncmp(line, "Uid:", 4) || !strncmp(line, "Gid:", 4))
       fputs(line, stdout);
   fclose(f);
   return 0;
@@ -166,6 +170,23 @@ static int fork_bomb(int n) {
   return 0;
 }
 
+/* Per-user inotify instances are counted by the host's uid: a mapped container's root is
+ * not host root, so it can't use up root's (fs.inotify.max_user_instances). */
+static int inotify_instances(int n, int hold) {
+  if (n < 1 || n > 65536) return fprintf(stderr, "probe inotify: N from 1 to 65536\n"), 2;
+  int k = 0, err = 0;
+  for (; k < n; k++) {
+    if (syscall(SYS_inotify_init1, O_CLOEXEC) < 0) {
+      err = errno;
+      break;
+    }
+  }
+  printf("inotify %d of %d %s\n", k, n, err == EMFILE ? "EMFILE" : errname(err));
+  fflush(stdout);
+  while (hold) pause();
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "status")) return status();
   if (argc >= 2 && !strcmp(argv[1], "fifo")) return fifo();
@@ -173,6 +194,7 @@ int main(int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "read")) return read_paths(argv + 2);
   if (argc >= 2 && !strcmp(argv[1], "write")) return write_paths(argv + 2);
   if (argc == 3 && !strcmp(argv[1], "fork")) return fork_bomb(atoi(argv[2]));
-  fprintf(stderr, "usage: probe status | syscalls | read PATH... | write PATH... | fork N\n");
+  if ((argc == 3 || argc == 4) && !strcmp(argv[1], "inotify")) return inotify_instances(atoi(argv[2]), argc == 4 && !strcmp(argv[3], "hold"));
+  fprintf(stderr, "usage: probe status | syscalls | read PATH... | write PATH... | fork N | inotify N [hold]\n");
   return 2;
 }
