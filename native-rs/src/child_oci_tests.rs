@@ -4,7 +4,7 @@
 //! the root, and a stdin fd.
 
 use crate::child::{close_unneeded_fds, run, ChildFds, Outcome};
-use crate::fake::{stat_with, RecordingSys};
+use crate::fake::{pos, stat_with, RecordingSys};
 use crate::plan::{
     prepare, tests::sample_plan, CapSets, FsOp, NamespaceJoin, Plan, Prepared, SeccompRuleSpec,
     SeccompSpec,
@@ -31,13 +31,6 @@ fn run_plan(plan: &Plan, sys: &RecordingSys) -> Outcome {
 
 fn failed(step: Step, index: u16, errno: i32) -> Outcome {
     Outcome::Failed(ChildReport { step, index, errno })
-}
-
-fn pos(calls: &[String], call: &str) -> usize {
-    calls
-        .iter()
-        .position(|c| c == call)
-        .unwrap_or_else(|| panic!("no {call:?} in {calls:#?}"))
 }
 
 fn has_prefix(calls: &[String], prefix: &str) -> bool {

@@ -2,7 +2,7 @@
 //! and the fallbacks for older kernels.
 
 use crate::child::{run, ChildFds, Outcome};
-use crate::fake::RecordingSys;
+use crate::fake::{pos_prefix, RecordingSys};
 use crate::plan::{prepare, tests::sample_plan, FsOp, Plan, SeccompRuleSpec, SeccompSpec};
 use crate::report::{ChildReport, Step};
 
@@ -960,12 +960,7 @@ fn the_net_socket_goes_to_lite_before_go() {
     let (out, _) = run_names(&plan, &sys);
     assert_eq!(out, Outcome::Exec);
     let calls = sys.calls();
-    let at = |prefix: &str| {
-        calls
-            .iter()
-            .position(|c| c.starts_with(prefix))
-            .unwrap_or_else(|| panic!("no {prefix} in {calls:#?}"))
-    };
+    let at = |prefix: &str| pos_prefix(&calls, prefix);
     let socket = format!(
         "socket {} {:#x} {}",
         libc::AF_NETLINK,

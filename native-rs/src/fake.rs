@@ -43,6 +43,22 @@ pub struct RecordingSys {
 /// One scripted read: the bytes, or an errno.
 type ReadReply = Result<Vec<u8>, i32>;
 
+/// Where `call` is in a list of recorded calls (the test fails if it is not there).
+pub fn pos(calls: &[String], call: &str) -> usize {
+    calls
+        .iter()
+        .position(|c| c == call)
+        .unwrap_or_else(|| panic!("no {call:?} in {calls:#?}"))
+}
+
+/// Where the first call that starts with `prefix` is.
+pub fn pos_prefix(calls: &[String], prefix: &str) -> usize {
+    calls
+        .iter()
+        .position(|c| c.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no {prefix:?}... in {calls:#?}"))
+}
+
 pub fn stat_with(mode: u32, major: u32, minor: u32) -> FileStat {
     FileStat {
         mode,
@@ -158,6 +174,18 @@ impl RecordingSys {
         self.calls.borrow().iter().map(|(n, _)| n.clone()).collect()
     }
 
+    /// The GO reply (GO unless set) copied into `buf`: its length.
+    fn go_into(&self, buf: &mut [u8]) -> usize {
+        let reply = self
+            .go_reply
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| GO.to_vec());
+        let n = reply.len().min(buf.len());
+        buf[..n].copy_from_slice(&reply[..n]);
+        n
+    }
+
     /// Records the call and says whether it is to fail.
     fn record(&self, name: &str, args: String) -> SysResult<()> {
         self.calls.borrow_mut().push((name.into(), args));
@@ -192,14 +220,7 @@ impl Sys for RecordingSys {
             buf[..n].copy_from_slice(&bytes[..n]);
             return Ok(n);
         }
-        let reply = self
-            .go_reply
-            .borrow()
-            .clone()
-            .unwrap_or_else(|| GO.to_vec());
-        let n = reply.len().min(buf.len());
-        buf[..n].copy_from_slice(&reply[..n]);
-        Ok(n)
+        Ok(self.go_into(buf))
     }
     fn write(&self, fd: c_int, buf: &[u8]) -> SysResult<usize> {
         self.record("write", format!("{fd} {:?}", String::from_utf8_lossy(buf)))
@@ -533,13 +554,7 @@ impl Sys for RecordingSys {
         fds: &mut [c_int],
     ) -> SysResult<(usize, usize)> {
         self.record("recv_with_fds", format!("{sock} {}", fds.len()))?;
-        let reply = self
-            .go_reply
-            .borrow()
-            .clone()
-            .unwrap_or_else(|| GO.to_vec());
-        let n = reply.len().min(buf.len());
-        buf[..n].copy_from_slice(&reply[..n]);
+        let n = self.go_into(buf);
         let got = self.go_fds.get().min(fds.len());
         for (i, fd) in fds.iter_mut().take(got).enumerate() {
             *fd = 300 + i as c_int;

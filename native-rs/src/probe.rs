@@ -10,6 +10,9 @@ pub struct Features {
     pub pidfd_open: bool,
     pub close_range_cloexec: bool,
     pub memfd_exec: bool,
+    /// mount_setattr (5.12): id-mapped mounts, for [user] map. Whether a given
+    /// filesystem can be id-mapped is asked at the mount itself.
+    pub mount_setattr: bool,
     pub last_cap: u32,
 }
 
@@ -41,7 +44,10 @@ pub fn probe() -> Features {
     if fd >= 0 {
         let _ = sys.close(fd as libc::c_int);
     }
+    // On fd -1 it is EBADF where it exists.
+    let mount_setattr = !matches!(sys.mount_setattr(-1, false, 0, 0), Err(Errno(libc::ENOSYS)));
     Features {
+        mount_setattr,
         clone3,
         pidfd_open,
         close_range_cloexec,

@@ -489,28 +489,7 @@ fn send_go(sock: RawFd, fds: &[RawFd]) -> isize {
             )
         };
     }
-    let fds = &fds[..fds.len().min(crate::plan::MAX_IDMAPS)];
-    let bytes = std::mem::size_of_val(fds);
-    let space = unsafe { libc::CMSG_SPACE(bytes as u32) } as usize;
-    // u64 words keep the buffer aligned for cmsghdr.
-    let mut control = vec![0u64; space.div_ceil(8)];
-    let mut iov = libc::iovec {
-        iov_base: GO.as_ptr() as *mut libc::c_void,
-        iov_len: GO.len(),
-    };
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.as_mut_ptr() as *mut libc::c_void;
-    msg.msg_controllen = space as _;
-    unsafe {
-        let cmsg = libc::CMSG_FIRSTHDR(&msg);
-        (*cmsg).cmsg_level = libc::SOL_SOCKET;
-        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-        (*cmsg).cmsg_len = libc::CMSG_LEN(bytes as u32) as _;
-        std::ptr::copy_nonoverlapping(fds.as_ptr(), libc::CMSG_DATA(cmsg) as *mut c_int, fds.len());
-        libc::sendmsg(sock, &msg, libc::MSG_NOSIGNAL)
-    }
+    crate::sys::send_with_fds(sock, &GO, fds).map_or(-1, |n| n as isize)
 }
 
 /// Receives one message and at most one fd from the handshake socket.
@@ -540,21 +519,8 @@ fn recv_with_fd(sock: RawFd, buf: &mut [u8]) -> std::io::Result<(usize, Option<O
     // Every fd received is owned at once, so that any beyond the first (the child
     // sends one) is closed rather than leaked.
     let mut fds = Vec::new();
-    unsafe {
-        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
-        while !cmsg.is_null() {
-            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
-                let data = libc::CMSG_DATA(cmsg) as *const c_int;
-                let bytes =
-                    ((*cmsg).cmsg_len as usize).saturating_sub(data as usize - cmsg as usize);
-                for i in 0..bytes / std::mem::size_of::<c_int>() {
-                    let raw = std::ptr::read_unaligned(data.add(i));
-                    fds.push(OwnedFd::from_raw_fd(raw));
-                }
-            }
-            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
-        }
-    }
+    // SAFETY: msg was filled by recvmsg above; each fd is new and ours.
+    unsafe { crate::sys::for_each_scm_fd(&msg, |raw| fds.push(OwnedFd::from_raw_fd(raw))) };
     Ok((n, fds.into_iter().next()))
 }
 

@@ -206,6 +206,72 @@ pub const CLONE_ARGS_SIZE_VER2: usize = 88;
 pub const CLONE_PIDFD: u64 = 0x1000;
 pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
+/// The most fds one handshake message carries (the id-mapped mounts with GO).
+pub const MAX_SCM_FDS: usize = 16;
+/// Room for MAX_SCM_FDS fds' control message.
+const SCM_BUFFER: usize = 128;
+/// A control-message buffer on the stack, aligned for cmsghdr.
+#[repr(C, align(8))]
+struct ScmBuffer([u8; SCM_BUFFER]);
+
+/// sendmsg of `bytes` with `fds` (at most MAX_SCM_FDS) as SCM_RIGHTS: no allocation, so
+/// the child may use it too. MSG_NOSIGNAL: a closed peer is EPIPE, not SIGPIPE.
+pub fn send_with_fds(sock: c_int, bytes: &[u8], fds: &[c_int]) -> SysResult<usize> {
+    if fds.is_empty() || fds.len() > MAX_SCM_FDS {
+        return Err(Errno(libc::EINVAL));
+    }
+    let mut control = ScmBuffer([0; SCM_BUFFER]);
+    let mut iov = libc::iovec {
+        iov_base: bytes.as_ptr() as *mut c_void,
+        iov_len: bytes.len(),
+    };
+    let size = core::mem::size_of_val(fds) as u32;
+    let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.0.as_mut_ptr() as *mut c_void;
+    msg.msg_controllen = unsafe { libc::CMSG_SPACE(size) } as _;
+    // SAFETY: the buffer holds CMSG_SPACE(16 fds); one header is written into it.
+    unsafe {
+        let cmsg = libc::CMSG_FIRSTHDR(&msg);
+        (*cmsg).cmsg_level = libc::SOL_SOCKET;
+        (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+        (*cmsg).cmsg_len = libc::CMSG_LEN(size) as _;
+        core::ptr::copy_nonoverlapping(
+            fds.as_ptr(),
+            libc::CMSG_DATA(cmsg) as *mut c_int,
+            fds.len(),
+        );
+    }
+    check(unsafe {
+        libc::syscall(
+            libc::SYS_sendmsg,
+            sock,
+            &msg as *const libc::msghdr,
+            libc::MSG_NOSIGNAL,
+        )
+    })
+    .map(|n| n as usize)
+}
+
+/// Calls `each` with every SCM_RIGHTS fd of a message recvmsg filled in.
+///
+/// # Safety
+/// `msg` must be a msghdr that recvmsg has just filled (its control buffer still alive).
+pub unsafe fn for_each_scm_fd(msg: &libc::msghdr, mut each: impl FnMut(c_int)) {
+    let mut cmsg = libc::CMSG_FIRSTHDR(msg);
+    while !cmsg.is_null() {
+        if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+            let data = libc::CMSG_DATA(cmsg) as *const c_int;
+            let bytes = ((*cmsg).cmsg_len as usize).saturating_sub(data as usize - cmsg as usize);
+            for i in 0..bytes / core::mem::size_of::<c_int>() {
+                each(core::ptr::read_unaligned(data.add(i)));
+            }
+        }
+        cmsg = libc::CMSG_NXTHDR(msg, cmsg);
+    }
+}
+
 pub struct LinuxSys;
 
 #[inline]
@@ -496,36 +562,7 @@ impl Sys for LinuxSys {
         check(unsafe { libc::syscall(libc::SYS_dup3, oldfd, newfd, 0) }).map(drop)
     }
     fn send_fd(&self, sock: c_int, tag: &[u8], fd: c_int) -> SysResult<()> {
-        // A stack buffer big enough for one fd's control message, aligned for cmsghdr.
-        #[repr(C, align(8))]
-        struct Cmsg([u8; 32]);
-        let mut control = Cmsg([0; 32]);
-        let mut iov = libc::iovec {
-            iov_base: tag.as_ptr() as *mut c_void,
-            iov_len: tag.len(),
-        };
-        let mut msg: libc::msghdr = unsafe { core::mem::zeroed() };
-        msg.msg_iov = &mut iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control.0.as_mut_ptr() as *mut c_void;
-        let space = unsafe { libc::CMSG_SPACE(core::mem::size_of::<c_int>() as u32) } as usize;
-        msg.msg_controllen = space as _;
-        unsafe {
-            let cmsg = libc::CMSG_FIRSTHDR(&msg);
-            (*cmsg).cmsg_level = libc::SOL_SOCKET;
-            (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-            (*cmsg).cmsg_len = libc::CMSG_LEN(core::mem::size_of::<c_int>() as u32) as _;
-            core::ptr::write_unaligned(libc::CMSG_DATA(cmsg) as *mut c_int, fd);
-        }
-        check(unsafe {
-            libc::syscall(
-                libc::SYS_sendmsg,
-                sock,
-                &msg as *const libc::msghdr,
-                libc::MSG_NOSIGNAL,
-            )
-        })
-        .map(drop)
+        send_with_fds(sock, tag, &[fd]).map(drop)
     }
     fn reset_signal(&self, signal: c_int) -> SysResult<()> {
         // The kernel's struct sigaction (not glibc's): handler, flags, restorer, mask.
@@ -757,10 +794,7 @@ impl Sys for LinuxSys {
         buf: &mut [u8],
         fds: &mut [c_int],
     ) -> SysResult<(usize, usize)> {
-        // Room for the 16 fds a plan may pass (prepare caps it), aligned for cmsghdr.
-        #[repr(C, align(8))]
-        struct Cmsg([u8; 128]);
-        let mut control = Cmsg([0; 128]);
+        let mut control = ScmBuffer([0; SCM_BUFFER]);
         let mut iov = libc::iovec {
             iov_base: buf.as_mut_ptr() as *mut c_void,
             iov_len: buf.len(),
@@ -779,26 +813,17 @@ impl Sys for LinuxSys {
             )
         })? as usize;
         let mut got = 0;
+        // SAFETY: msg was filled by recvmsg above.
         unsafe {
-            let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
-            while !cmsg.is_null() {
-                if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
-                    let data = libc::CMSG_DATA(cmsg) as *const c_int;
-                    let bytes =
-                        ((*cmsg).cmsg_len as usize).saturating_sub(data as usize - cmsg as usize);
-                    for i in 0..bytes / core::mem::size_of::<c_int>() {
-                        let fd = core::ptr::read_unaligned(data.add(i));
-                        if got < fds.len() {
-                            fds[got] = fd;
-                            got += 1;
-                        } else {
-                            libc::syscall(libc::SYS_close, fd);
-                        }
-                    }
+            for_each_scm_fd(&msg, |fd| {
+                if got < fds.len() {
+                    fds[got] = fd;
+                    got += 1;
+                } else {
+                    libc::syscall(libc::SYS_close, fd);
                 }
-                cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
-            }
-        }
+            })
+        };
         Ok((n, got))
     }
     fn move_mount_fd(&self, from: c_int, to: c_int) -> SysResult<()> {

@@ -3,7 +3,7 @@
 //! id-mapped mounts) with the kernel-too-old answers.
 
 use crate::child::{run, ChildFds, Outcome};
-use crate::fake::RecordingSys;
+use crate::fake::{pos, pos_prefix, RecordingSys};
 use crate::plan::{prepare, tests::sample_plan, FsOp, IdMapping, Plan, UserNsPlan};
 use crate::report::{ChildReport, Step};
 use crate::userns::{idmap_mounts, set_up, IdmapSource};
@@ -133,12 +133,7 @@ fn the_child_takes_the_mount_fds_with_go_becomes_root_inside_and_moves_them_into
     p.loop_device = Some(c"/dev/loop7".into());
     assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
     let calls = sys.calls();
-    let at = |prefix: &str| {
-        calls
-            .iter()
-            .position(|c| c.starts_with(prefix))
-            .unwrap_or_else(|| panic!("no {prefix} in {calls:#?}"))
-    };
+    let at = |prefix: &str| pos_prefix(&calls, prefix);
     assert!(at("recv_with_fds 3 16") < at("setresgid 0"));
     assert!(at("setresgid 0") < at("setresuid 0"));
     assert!(
@@ -291,12 +286,7 @@ fn the_host_uid_of_container_root_makes_the_user_namespace_not_lite() {
     p.loop_device = Some(c"/dev/loop7".into());
     assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
     let calls = sys.calls();
-    let at = |call: &str| {
-        calls
-            .iter()
-            .position(|c| c == call)
-            .unwrap_or_else(|| panic!("no {call} in {calls:#?}"))
-    };
+    let at = |call: &str| pos(&calls, call);
     let clone = format!("clone_sibling {:#x}", p.clone_flags);
     assert_ne!(p.clone_flags & libc::CLONE_NEWUSER as u64, 0);
     // Root, in its cgroups, becomes the owner (keeping its caps), then clones.

@@ -11,6 +11,7 @@ import { readMountInfo } from './mountinfo.ts'
 import { DEFAULT_PROFILE } from '../seccomp/default.ts'
 import { netKernelSupport, type OptionState } from '../net/kernel.ts'
 import { HOST_SETTINGS } from '../net/host-settings.ts'
+import { AUTO_SIZE, autoPool } from '../userns/ranges.ts'
 
 export interface HostInfo {
   kernel: string
@@ -25,6 +26,8 @@ export interface HostInfo {
   seccomp?: { filter: boolean; actions: string[]; defaultProfile: string }
   /** the kernel options container networks need, and the host settings lite changes */
   network?: { kernel: Record<string, OptionState>; ipForward: string }
+  /** [user] map = auto's pool, and the limit of user namespaces */
+  userNamespaces?: { pool: string; maxUserNamespaces: string }
 }
 
 /** The small /proc files lite info reads (a few hundred bytes each). */
@@ -75,6 +78,19 @@ export function probeHost(features?: Features): HostInfo {
     features,
     seccomp: probeSeccomp(),
     network: { kernel: netKernelSupport(), ipForward: readSetting('/proc/sys/net/ipv4/ip_forward') },
+    userNamespaces: { pool: poolText(), maxUserNamespaces: readSetting('/proc/sys/user/max_user_namespaces') },
+  }
+}
+
+/** Where [user] map = auto takes its ranges on this host. */
+function poolText(): string {
+  try {
+    const pool = autoPool()
+    const first = pool.uidSlots[0]
+    const where = pool.source === 'subid' ? "lite's entries in /etc/subuid and /etc/subgid" : "lite's default pool (no lite entry in /etc/subuid and /etc/subgid)"
+    return first === undefined ? `${where}: no free slot` : `${where}: ${pool.uidSlots.length} ranges of ${AUTO_SIZE} ids from host id ${first}`
+  } catch (e) {
+    return (e as Error).message
   }
 }
 
@@ -116,12 +132,16 @@ export function formatHostInfo(h: HostInfo): string {
     lines.push('  host settings a bridge network sets (only when one runs):')
     for (const s of HOST_SETTINGS) lines.push(`    ${s.path.replace('/proc/sys/', '').replaceAll('/', '.')} = ${s.value}: ${s.why}${s.path.endsWith('ip_forward') ? ` (now ${h.network.ipForward})` : ''}`)
   }
+  if (h.userNamespaces) {
+    lines.push(`user ns:      max ${h.userNamespaces.maxUserNamespaces}; [user] map = auto: ${h.userNamespaces.pool}`)
+  }
   if (h.features) {
     lines.push(
       `clone3:       ${yn(h.features.clone3)}`,
       `pidfd:        ${yn(h.features.pidfdOpen)}`,
       `close_range:  ${yn(h.features.closeRangeCloexec)}`,
       `memfd exec:   ${yn(h.features.memfdExec)}`,
+      `idmap mounts: ${h.features.mountSetattr ? 'yes (mount_setattr; each filesystem is asked at the mount)' : 'no: [user] map needs Linux 5.12 or later'}`,
       `last cap:     ${h.features.lastCap}`,
     )
   }

@@ -111,6 +111,11 @@ export interface Features {
   pidfdOpen: boolean
   closeRangeCloexec: boolean
   memfdExec: boolean
+  /**
+   * mount_setattr (5.12): id-mapped mounts, for [user] map. Whether a given
+   * filesystem can be id-mapped is asked at the mount itself.
+   */
+  mountSetattr: boolean
   lastCap: number
 }
 
