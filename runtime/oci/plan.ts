@@ -5,6 +5,12 @@
 // pivot_root the sysctls, the read-only and masked paths and a read-only root. Pure
 // (no system calls): the host is passed in, so tap tests it.
 //
+// A new user namespace gets linux.uidMappings/gidMappings as its maps; the rootfs is
+// not id-mapped (runc does not shift it either). Inside a user namespace, new or
+// joined, nothing may need host privileges, as runc has it: device nodes are binds of
+// the host's, and sysfs without a network namespace of the container's own is the
+// host's /sys, bound.
+//
 // Each op keeps the JSON path that asked for it (".mounts[3]"), so that a failure the
 // child reports as {step, index, errno} is told against it (oci/failure.ts).
 
@@ -24,7 +30,7 @@ import { KNOWN_MOUNT_OPTIONS, isBind, mountFlags } from '../plan/mount-options.t
 import { sysctlFile } from '../plan/sysctl.ts'
 import { type CompactProfile, parseDockerProfile, resolveProfile, seccompArch } from '../seccomp/profile.ts'
 import { deviceRuleList, ociCgroupWrites } from './resources.ts'
-import type { OciSeccomp, OciSpec, SpecError } from './spec.ts'
+import type { OciIdMapping, OciSeccomp, OciSpec, SpecError } from './spec.ts'
 
 export interface OciPlanInput {
   spec: OciSpec
@@ -47,8 +53,8 @@ export interface OciPlanInput {
   kernel?: string
 }
 
-/** OCI namespace types -> the addon's names; user and time namespaces lite lacks. */
-const NS_KIND: Record<string, string> = { pid: 'pid', network: 'net', mount: 'mount', ipc: 'ipc', uts: 'uts', cgroup: 'cgroup' }
+/** OCI namespace types -> the addon's names; time namespaces lite lacks. */
+const NS_KIND: Record<string, string> = { pid: 'pid', network: 'net', mount: 'mount', ipc: 'ipc', uts: 'uts', cgroup: 'cgroup', user: 'user' }
 
 /** What runc lets a mount land on inside /proc (files lxcfs emulates); /proc itself takes only procfs. */
 const PROC_MOUNTS = new Set([
@@ -96,6 +102,11 @@ export function buildOciPlan(input: OciPlanInput): { plan?: LaunchPlan; errors: 
   const has = (kind: string) => listed.has(kind)
   const ownMounts = has('mount')
   const noMountNs = 'without a mount namespace of the container\'s own (linux.namespaces has no "mount")'
+  // validate.ts saw to it that a new user namespace has both maps; in any user
+  // namespace, made or joined, nothing in the set-up may need host privileges
+  const newUserNs = made.includes('user')
+  const inUserNs = has('user')
+  const userNsAt = `.linux.namespaces[${spec.linux.namespaces.findIndex((ns) => ns.type === 'user')}]`
 
   // --- the root: bound onto itself (a mount of its own, as pivot_root needs) ---
   const rootfs = posix.resolve(input.bundle, spec.root.path)
@@ -173,9 +184,10 @@ export function buildOciPlan(input: OciPlanInput): { plan?: LaunchPlan; errors: 
         return
       }
       // this host's hierarchies, namespaced when the container has a cgroup namespace;
-      // without one, its own cgroup directories bound in (runc's way)
+      // without one, its own cgroup directories bound in (runc's way), and so on a v1 or
+      // hybrid host in a user namespace, where cgroup v1 can't be mounted
       let ownCgroup: string | undefined
-      if (!has('cgroup')) {
+      if (!has('cgroup') || (inUserNs && layout.mode !== 'v2')) {
         try {
           ownCgroup = ociCgroupPath(input.id, spec.linux.cgroupsPath)
         } catch (e) {
@@ -186,6 +198,13 @@ export function buildOciPlan(input: OciPlanInput): { plan?: LaunchPlan; errors: 
         const what = o.kind === 'mkdir' ? `create ${o.target}` : o.fstype ? `mount ${o.fstype}${o.data ? ` (${o.data})` : ''} on ${o.target}` : o.source ? `bind ${o.source} on ${o.target}` : `make ${o.target} read-only`
         add(o, what, at)
       }
+    } else if (!bind && type === 'sysfs' && inUserNs && !made.includes('net')) {
+      // sysfs can be mounted only from the user namespace that owns the network
+      // namespace, here the host's: the host's /sys, bound (runc's fallback), keeping
+      // the nosuid, nodev and noexec that a user namespace may not clear
+      add(fsOp({ kind: 'mount', resolve: 'strict', source: '/sys', target: dest, flags: MS.BIND | MS.REC, create: 'dir' }), `bind /sys on ${dest} (sysfs needs a network namespace of the container's own)`, at)
+      const remount = MS.REMOUNT | MS.BIND | MS.NOSUID | MS.NODEV | MS.NOEXEC | (parsed.flags & MS.RDONLY)
+      add(fsOp({ kind: 'mount', resolve: 'strict', target: dest, flags: remount }), `apply the options of ${dest} (bind remount)`, at)
     } else {
       // procfs and sysfs land on a plain directory reached without symlinks (runc's rule).
       const resolve = type === 'proc' || type === 'sysfs' ? 'strict' : 'root'
@@ -212,7 +231,11 @@ export function buildOciPlan(input: OciPlanInput): { plan?: LaunchPlan; errors: 
   })
 
   // --- runc's /dev, unless /dev is bound from the host: its default nodes (those the
-  //     spec redefines left out), linux.devices, /dev/ptmx, the /proc/self/fd links ---
+  //     spec redefines left out), linux.devices, /dev/ptmx, the /proc/self/fd links.
+  //     In a user namespace, where mknod is refused, each node is the host's at the same
+  //     path, bound (as runc does; its mode and owner are the host's) ---
+  if (inUserNs && !devFromHost && !ownMounts) fail(userNsAt, `a user namespace cannot have the device nodes of /dev ${noMountNs}: mknod is refused in it, and a bind would land in the host's mounts`)
+  const bindNode = (path: string) => fsOp({ kind: 'mount', resolve: 'strict', source: path, target: path, flags: MS.BIND, create: 'file' })
   if (!devFromHost) {
     const devPaths = new Set(spec.linux.devices.map((d) => posix.resolve('/', d.path)))
     const dirs = new Set<string>()
@@ -229,7 +252,8 @@ export function buildOciPlan(input: OciPlanInput): { plan?: LaunchPlan; errors: 
     for (const [name, major, minor] of DEV_NODES) {
       const path = `/dev/${name}`
       if (devPaths.has(path)) continue
-      add(fsOp({ kind: 'mknod', resolve: 'strict', target: path, mode: S_IFCHR | 0o666, major, minor }), `create ${path} (runc's default device ${major}:${minor})`)
+      if (inUserNs) add(bindNode(path), `bind ${path} from the host (runc's default device ${major}:${minor})`)
+      else add(fsOp({ kind: 'mknod', resolve: 'strict', target: path, mode: S_IFCHR | 0o666, major, minor }), `create ${path} (runc's default device ${major}:${minor})`)
     }
     spec.linux.devices.forEach((d, i) => {
       const at = `.linux.devices[${i}]`
@@ -241,6 +265,7 @@ export function buildOciPlan(input: OciPlanInput): { plan?: LaunchPlan; errors: 
       const major = d.type === 'p' ? 0 : d.major!
       const minor = d.type === 'p' ? 0 : d.minor!
       mkdirs(path, at)
+      if (inUserNs) return add(bindNode(path), `bind ${path} from the host (${d.type} ${major}:${minor})`, at)
       const owner = (d.uid ?? 0) !== 0 || (d.gid ?? 0) !== 0 ? { uid: d.uid ?? 0, gid: d.gid ?? 0 } : {}
       add(fsOp({ kind: 'mknod', resolve: 'strict', target: path, mode: kind | ((d.fileMode ?? 0o666) & 0o7777), major, minor, ...owner }), `create ${path} (${d.type} ${major}:${minor})`, at)
     })
@@ -302,6 +327,22 @@ export function buildOciPlan(input: OciPlanInput): { plan?: LaunchPlan; errors: 
   // --- identity, capabilities, limits ---
   for (const [field, value] of [['hostname', spec.hostname], ['domainname', spec.domainname]] as const) {
     if (value && !has('uts')) fail(`.${field}`, `unable to set the ${field} without a UTS namespace of the container's own (linux.namespaces has no "uts")`)
+  }
+  // In a new user namespace the child sets the container up as its root (an unmapped
+  // id can't create a file), and the app's ids must be in the maps, or setuid fails
+  // (runc's words)
+  if (newUserNs) {
+    const mapped = (id: number, map: readonly OciIdMapping[]) => map.some((m) => id >= m.containerID && id - m.containerID < m.size)
+    const unmapped = (at: string, what: 'uid' | 'gid', id: number, why = '') => {
+      if (!mapped(id, what === 'uid' ? spec.linux.uidMappings : spec.linux.gidMappings)) fail(at, `user namespaces enabled, but no mapping found for ${what} ${id}${why}`)
+    }
+    unmapped('.linux.uidMappings', 'uid', 0, ': lite sets the container up as its root')
+    unmapped('.linux.gidMappings', 'gid', 0, ': lite sets the container up as its root')
+    if (p) {
+      unmapped('.process.user.uid', 'uid', p.user.uid)
+      unmapped('.process.user.gid', 'gid', p.user.gid)
+      p.user.additionalGids.forEach((gid, i) => unmapped(`.process.user.additionalGids[${i}]`, 'gid', gid))
+    }
   }
   const sets = { bounding: [] as number[], effective: [] as number[], permitted: [] as number[], inheritable: [] as number[], ambient: [] as number[] }
   const unknownCaps = new Set<string>()
@@ -390,6 +431,14 @@ export function buildOciPlan(input: OciPlanInput): { plan?: LaunchPlan; errors: 
     // stdio goes straight through to the engine's (conmon's, the shim's) pipes
     stdin: true,
     noParentDeath: true,
+    // lite runs as root, so setgroups stays allowed (a rootless lite would deny it)
+    userNs: newUserNs
+      ? {
+          uidMap: spec.linux.uidMappings.map((m) => ({ containerId: m.containerID, hostId: m.hostID, size: m.size })),
+          gidMap: spec.linux.gidMappings.map((m) => ({ containerId: m.containerID, hostId: m.hostID, size: m.size })),
+          denySetgroups: false,
+        }
+      : undefined,
     mountPrivate: ownMounts,
     // pivot_root refuses a new root whose parent mount is shared (EINVAL): a shared or
     // unbindable root is made private until then, and gets its propagation after
@@ -427,7 +476,7 @@ function sysctlProblem(file: string, has: (kind: string) => boolean): string | u
   if (name.startsWith('net.')) return has('net') ? undefined : `${name} is not allowed in the host's network namespace (linux.namespaces has no "network")`
   if (has('uts') && name === 'kernel.domainname') return undefined
   if (has('uts') && name === 'kernel.hostname') return `${name} conflicts with the "hostname" field; set that instead`
-  if (name.startsWith('user.')) return `${name} needs a user namespace, which lite does not make`
+  if (name.startsWith('user.')) return has('user') ? undefined : `${name} is not allowed in the host's user namespace (linux.namespaces has no "user")`
   return `${name} is not in a separate kernel namespace: setting it would change the host`
 }
 

@@ -5,10 +5,9 @@
 // validation collects every error with its line.
 //
 // What the runtime spec allows and lite cannot honour is refused here, by name, so
-// that nothing is half-created: a user namespace, a time namespace, seccomp notify,
-// Intel RDT, idmapped mounts. Keys lite does not know are ignored (the spec allows
-// extensions, and runc ignores them); a near miss of a key lite knows ("capabilites")
-// gives a warning.
+// that nothing is half-created: a time namespace, seccomp notify, Intel RDT, idmapped
+// mounts. Keys lite does not know are ignored (the spec allows extensions, and runc
+// ignores them); a near miss of a key lite knows ("capabilites") gives a warning.
 
 import path from 'node:path'
 import { FileReadError, readBoundedText } from '../config/bounded-read.ts'
@@ -42,10 +41,6 @@ import {
 
 /** The largest config.json lite reads; podman's are about 12 KiB. */
 export const SPEC_FILE_LIMIT = 4 * 1024 * 1024
-
-/** The refusal of user namespaces, kept word for word so that the issue that lifts it finds it. */
-export const USER_NAMESPACE_UNSUPPORTED =
-  'user namespaces are not supported yet (lite issue 18); remove linux.uidMappings/gidMappings and the user namespace'
 
 export interface SpecResult {
   /** absent when there is any error */
@@ -826,9 +821,9 @@ function readLinux(check: Check, node: Json | undefined, at: string): OciLinux {
   const l = node && readObject(check, node, at, LINUX_KEYS)
   if (!l) return { namespaces: [], uidMappings: [], gidMappings: [], devices: [], sysctl: {}, maskedPaths: [], readonlyPaths: [] }
   const namespaces = readNamespaces(check, l)
-  const uidMappings = l.list('uidMappings', (item, where) => readIdMapping(check, item, where))
-  const gidMappings = l.list('gidMappings', (item, where) => readIdMapping(check, item, where))
-  refuseIdMappings(check, l, namespaces)
+  const uidMappings = readIdMappings(check, l, 'uidMappings')
+  const gidMappings = readIdMappings(check, l, 'gidMappings')
+  checkUserNamespace(check, l, namespaces)
   l.refuse('timeOffsets', 'time namespaces (linux.timeOffsets) are not supported')
   const devices = l.list('devices', (item, where) => readDevice(check, item, where))
   l.refuse('netDevices', 'moving network devices into the container (linux.netDevices) is not supported')
@@ -866,29 +861,75 @@ function readNamespace(check: Check, node: Json, at: string, seen: Set<Namespace
   if (type === undefined) return undefined
   if (seen.has(type)) report(check, ns.pathOf('type'), `the ${type} namespace is listed twice`)
   seen.add(type)
-  if (type === 'user') report(check, ns.pathOf('type'), USER_NAMESPACE_UNSUPPORTED)
   if (type === 'time') report(check, ns.pathOf('type'), 'time namespaces are not supported')
   return withoutUndefined({ type, path: nsPath })
 }
 
-/** Mappings without a user namespace are refused too; with one, its own error says it all. */
-function refuseIdMappings(check: Check, l: Fields, namespaces: OciNamespace[]): void {
-  if (namespaces.some(ns => ns.type === 'user')) return
-  const key = ['uidMappings', 'gidMappings'].find(k => {
+/**
+ * runc's rules, in its words: a new user namespace needs both maps (lite writes them),
+ * a joined one has its own (runc 1.2 lets mappings through that match it, which takes
+ * a process in the namespace to read; lite refuses them all), and mappings need a
+ * user namespace.
+ */
+function checkUserNamespace(check: Check, l: Fields, namespaces: OciNamespace[]): void {
+  const keys = ['uidMappings', 'gidMappings'] as const
+  const given = keys.filter(k => {
     const node = l.node(k)
     return node?.kind === 'array' && node.items.length > 0
   })
-  if (key) report(check, l.pathOf(key), USER_NAMESPACE_UNSUPPORTED)
+  const user = namespaces.find(ns => ns.type === 'user')
+  if (!user) {
+    for (const k of given) report(check, l.pathOf(k), 'uid/gid mappings without user namespace: linux.namespaces has no "user"')
+  } else if (user.path !== undefined) {
+    for (const k of given) {
+      report(check, l.pathOf(k), 'user namespaces enabled, but both namespace path and mapping specified -- you may only provide one (the joined user namespace has its maps already)')
+    }
+  } else {
+    for (const k of keys.filter(k => !given.includes(k))) {
+      report(check, l.pathOf(k), `user namespaces enabled, but no ${k === 'uidMappings' ? 'uid' : 'gid'} mappings found: a new user namespace (a "user" entry without a path) needs them`)
+    }
+  }
 }
 
-function readIdMapping(check: Check, node: Json, at: string): OciIdMapping | undefined {
+/** The kernel's limit on the lines of uid_map and gid_map (since Linux 4.15). */
+const MAX_ID_MAPPINGS = 340
+/** The largest id a map can hold: (uid_t)-1 is "no id", and a range must not wrap past it. */
+const LAST_ID = 4294967294
+
+function readIdMappings(check: Check, l: Fields, key: 'uidMappings' | 'gidMappings'): OciIdMapping[] {
+  const node = l.node(key)
+  if (node?.kind === 'array' && node.items.length > MAX_ID_MAPPINGS) {
+    report(check, l.pathOf(key), `${node.items.length} mappings; the kernel takes at most ${MAX_ID_MAPPINGS}`)
+    return []
+  }
+  const seen: { mapping: OciIdMapping; at: string }[] = []
+  return l.list(key, (item, at) => readIdMapping(check, item, at, seen))
+}
+
+/** One range of a map: within the ids, and overlapping no range before it on either side (the kernel's EINVAL). */
+function readIdMapping(check: Check, node: Json, at: string, seen: { mapping: OciIdMapping; at: string }[]): OciIdMapping | undefined {
   const m = readObject(check, node, at, ID_MAPPING_KEYS)
   if (!m) return undefined
-  const containerID = m.requiredInteger('containerID', U32)
-  const hostID = m.requiredInteger('hostID', U32)
-  const size = m.requiredInteger('size', U32)
+  const containerID = m.requiredInteger('containerID', ID)
+  const hostID = m.requiredInteger('hostID', ID)
+  const size = m.requiredInteger('size', range(1, LAST_ID + 1))
   if (containerID === undefined || hostID === undefined || size === undefined) return undefined
-  return { containerID, hostID, size }
+  let fits = true
+  for (const [key, start] of [['containerID', containerID], ['hostID', hostID]] as const) {
+    if (start + size - 1 <= LAST_ID) continue
+    report(check, at, `the ${key} range ${start}..${start + size - 1} runs past ${LAST_ID}, the largest id`)
+    fits = false
+  }
+  if (!fits) return undefined
+  const overlap = (a: number, b: number, bSize: number) => a < b + bSize && b < a + size
+  for (const other of seen) {
+    const o = other.mapping
+    const key = overlap(containerID, o.containerID, o.size) ? 'containerID' : overlap(hostID, o.hostID, o.size) ? 'hostID' : undefined
+    if (key) return report(check, at, `its ${key} range overlaps that of ${other.at}; the kernel refuses overlapping ranges`)
+  }
+  const mapping = { containerID, hostID, size }
+  seen.push({ mapping, at })
+  return mapping
 }
 
 const DEVICE_TYPES = ['c', 'b', 'u', 'p'] as const

@@ -379,7 +379,7 @@ print(msg.decode(), out.decode().replace('\\r', ''), flush=True)
       ['a mount onto /proc/..', bundleConfig(['/bin/true'], (c) => (c.mounts as Json[]).push({ destination: '/proc/..', type: 'tmpfs', source: 'tmpfs' })), /\.mounts\[7\]\.destination/],
       ['a memory limit of the wrong type', bundleConfig(['/bin/true'], (c) => (((c.linux as Json).resources as Json).memory = { limit: '64m' })), /\.linux\.resources\.memory\.limit/],
       ['not JSON', '{"ociVersion": "1.0.2",\n  "root": }', /config\.json.*2:/],
-      ['uid mappings (user namespaces come later)', bundleConfig(['/bin/true'], (c) => ((c.linux as Json).uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }])), /user namespace/],
+      ['uid mappings without a user namespace', bundleConfig(['/bin/true'], (c) => ((c.linux as Json).uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }])), /user namespace/],
     ]
     for (const [what, config, message] of cases) {
       const id = uniqueName('bad')

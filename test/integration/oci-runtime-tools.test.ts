@@ -14,10 +14,7 @@ import { LITE, REPO, assertNoLeaks, requireRootAndBuild, snapshotHost } from '..
 import { OUT, buildSuite, hugetlbPlace, runSuite, withHugetlbOnV1, writeTable, type ProgramResult } from '../support/runtime-tools.ts'
 
 /** Programs that may fail under lite-oci for a known reason (reported as TODO). */
-const KNOWN: Record<string, string> = {
-  linux_uid_mappings: 'user namespaces come later',
-  linux_ns_nopath: 'user namespaces come later',
-}
+const KNOWN: Record<string, string> = {}
 
 const CRUN = '/usr/bin/crun'
 // Per program (the slowest take ~14 s: delete, kill), and per runtime: both runs

@@ -12,7 +12,7 @@ import type { HostCgroups } from '../../runtime/cgroup/resources.ts'
 import { processStartTime } from '../../runtime/lifecycle/process-identity.ts'
 import { NOT_EXIST, NOT_RUNNING, OciError, type OciGlobal } from '../../runtime/oci/errors.ts'
 import { ociStatus, writeRecord, type OciIo, type OciRecord } from '../../runtime/oci/state.ts'
-import { USER_NAMESPACE_UNSUPPORTED, parseSpec } from '../../runtime/oci/validate.ts'
+import { parseSpec } from '../../runtime/oci/validate.ts'
 import { ociStateCommand } from '../../runtime/oci/commands/state.ts'
 import { ociList, ownerName, tabwrite } from '../../runtime/oci/commands/list.ts'
 import { ociKill } from '../../runtime/oci/commands/kill.ts'
@@ -538,7 +538,7 @@ t.test('features: the runtime spec\'s features object', async t => {
   for (const opt of ['bind', 'rbind', 'ro', 'rw', 'nosuid', 'nodev', 'noexec', 'relatime', 'strictatime', 'rprivate', 'rslave', 'shared']) t.ok(f.mountOptions.includes(opt), opt)
   t.notOk(f.mountOptions.includes('size=65536k'), 'no filesystem data options')
   t.same(f.mountOptions, [...f.mountOptions].sort(), 'sorted')
-  t.same(f.linux.namespaces, ['cgroup', 'ipc', 'mount', 'network', 'pid', 'uts'], 'no user, no time namespace')
+  t.same(f.linux.namespaces, ['cgroup', 'ipc', 'mount', 'network', 'pid', 'user', 'uts'], 'no time namespace')
   t.equal(f.linux.capabilities[0], 'CAP_CHOWN')
   t.ok(f.linux.capabilities.includes('CAP_SYS_ADMIN') && f.linux.capabilities.includes('CAP_CHECKPOINT_RESTORE'))
   t.ok(f.linux.capabilities.every((c: string) => /^CAP_[A-Z_]+$/.test(c)))
@@ -590,7 +590,7 @@ t.test('spec: runc\'s example config.json', async t => {
     t.same(parsed.errors, [], 'lite-oci create would take it')
   })
 
-  t.test('--rootless: runc\'s rootless variant (which lite refuses until user namespaces)', async t => {
+  t.test('--rootless: runc\'s rootless variant, which lite reads back without an error', async t => {
     const spec = exampleSpec({ cgroupNamespace: true, rootless: { uid: 1000, gid: 100 } }) as any
     t.same(Object.keys(spec.linux), ['uidMappings', 'gidMappings', 'namespaces', 'maskedPaths', 'readonlyPaths'], 'no resources')
     t.same(spec.linux.uidMappings, [{ containerID: 0, hostID: 1000, size: 1 }])
@@ -599,7 +599,8 @@ t.test('spec: runc\'s example config.json', async t => {
     t.same(spec.mounts[5], { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] })
     t.same(spec.mounts[2].options, ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'], 'no gid=')
     const parsed = parseSpec(JSON.stringify(spec), 'config.json')
-    t.ok(parsed.errors.some((e) => e.message === USER_NAMESPACE_UNSUPPORTED), 'create refuses it (lite issue 18)')
+    t.same(parsed.errors, [], 'a user namespace with its maps')
+    t.same(parseSpec(JSON.stringify(exampleSpec({ cgroupNamespace: false, rootless: { uid: 0, gid: 0 } })), 'config.json').errors, [], 'as root: root mapped to root')
     const dir = t.testdir({})
     await ociSpec({ bundle: dir, rootless: true }, global('/x'))
     const written = JSON.parse(fs.readFileSync(`${dir}/config.json`, 'utf8'))

@@ -7,6 +7,7 @@ import t, { type Test } from 'tap'
 import type { CgroupLayout } from '../../runtime/cgroup/detect.ts'
 import type { HostCgroups } from '../../runtime/cgroup/resources.ts'
 import type { FsOp } from '../../runtime/native/index.ts'
+import { exampleSpec } from '../../runtime/oci/commands/spec.ts'
 import { buildOciPlan, ociSeccompProfile, type OciPlanInput } from '../../runtime/oci/plan.ts'
 import type { LaunchPlan } from '../../runtime/plan/build.ts'
 import { blkioToIoWeight, deviceRuleList, ociCgroupWrites, ociDeviceRules, sharesToWeight } from '../../runtime/oci/resources.ts'
@@ -68,8 +69,8 @@ function spec(json: any): OciSpec {
   s.linux = {
     ...l,
     namespaces: l.namespaces ?? [],
-    uidMappings: [],
-    gidMappings: [],
+    uidMappings: l.uidMappings ?? [],
+    gidMappings: l.gidMappings ?? [],
     devices: l.devices ?? [],
     sysctl: l.sysctl ?? {},
     maskedPaths: l.maskedPaths ?? [],
@@ -370,9 +371,151 @@ t.test('namespaces', async t => {
     t.equal(p.native.hostname, 'box')
   })
 
-  t.test('a namespace twice, and the kinds lite lacks', async t => {
-    const r = plan(withLinux({ namespaces: [{ type: 'mount' }, { type: 'mount', path: '/proc/1/ns/mnt' }, { type: 'time' }, { type: 'user' }] }))
-    t.same(r.errors.map(e => e.path), ['.linux.namespaces[1].type', '.linux.namespaces[2].type', '.linux.namespaces[3].type'])
+  t.test('a namespace twice, and the kind lite lacks', async t => {
+    const r = plan(withLinux({ namespaces: [{ type: 'mount' }, { type: 'mount', path: '/proc/1/ns/mnt' }, { type: 'time' }] }))
+    t.same(r.errors.map(e => e.path), ['.linux.namespaces[1].type', '.linux.namespaces[2].type'])
+  })
+})
+
+// runtime-tools' linux_uid_mappings: its default config (runc's, but for sysfs' mount
+// options and a network namespace of its own) in a new user namespace.
+const USERNS_SPEC = {
+  ...RUNC_SPEC,
+  root: { path: 'rootfs' },
+  mounts: RUNC_SPEC.mounts.filter(m => m.destination !== '/sys/fs/cgroup'),
+  linux: {
+    ...RUNC_SPEC.linux,
+    namespaces: [...RUNC_SPEC.linux.namespaces, { type: 'user' }],
+    uidMappings: [{ containerID: 0, hostID: 1000, size: 2000 }],
+    gidMappings: [{ containerID: 0, hostID: 1000, size: 3000 }],
+  },
+}
+
+t.test('user namespaces', async t => {
+  t.test('a new one: its maps, written by lite; the host\'s device nodes bound; the rootfs as it is', async t => {
+    const r = plan(USERNS_SPEC)
+    const p = mustPlan(t, r)
+    const n = p.native
+    t.same(n.namespaces, ['pid', 'net', 'ipc', 'uts', 'mount', 'user'])
+    t.same(n.userNs, {
+      uidMap: [{ containerId: 0, hostId: 1000, size: 2000 }],
+      gidMap: [{ containerId: 0, hostId: 1000, size: 3000 }],
+      denySetgroups: false,
+    }, 'setgroups stays allowed: lite is root')
+    t.notOk(n.ops.some(o => o.kind === 'mknod'), 'no mknod: the kernel refuses it in a user namespace')
+    const binds = n.ops.filter(o => o.kind === 'mount' && o.target.startsWith('/dev/') && o.source === o.target)
+    t.same(binds.map(o => o.target), ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'], "runc's default nodes")
+    t.ok(binds.every(o => o.flags === MS.BIND && o.create === 'file' && o.resolve === 'strict'), 'each a bind of the host\'s node onto a file made for it, without symlinks')
+    t.equal(p.ops.find(o => o.what.startsWith('bind /dev/null'))?.what, "bind /dev/null from the host (runc's default device 1:3)")
+    t.notOk(n.ops.some(o => o.idmap), 'the rootfs is not id-mapped (runc does not shift it)')
+    t.same(n.ops.filter(o => o.target === '/sys').map(o => [o.fstype, o.flags]), [['sysfs', MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY]],
+      'sysfs itself: the network namespace is the container\'s own')
+    t.same(p.joinNamespaces, [])
+    t.same(r.warnings, [])
+    const sysctl = mustPlan(t, plan({ ...USERNS_SPEC, linux: { ...USERNS_SPEC.linux, sysctl: { 'user.max_user_namespaces': '0' } } }))
+    t.ok(sysctl.native.ops.some(o => o.kind === 'write' && o.target === '/proc/sys/user/max_user_namespaces'), "a user.* sysctl is the container's user namespace's own")
+  })
+
+  t.test('linux.devices: the host\'s nodes at their paths', async t => {
+    const p = mustPlan(t, plan({
+      ...USERNS_SPEC,
+      linux: {
+        ...USERNS_SPEC.linux,
+        devices: [{ path: '/dev/null', type: 'c', major: 1, minor: 3 }, { path: '/dev/i2c/1', type: 'c', major: 89, minor: 1, fileMode: 0o660, gid: 998 }, { path: '/dev/ptmx', type: 'c', major: 5, minor: 2 }],
+      },
+    }))
+    const devOps = p.native.ops.filter(o => o.target.startsWith('/dev/') && (o.kind !== 'mount' || o.source === o.target) && o.kind !== 'symlink')
+    t.same(devOps.map(label), [
+      'mount /dev/zero -> strict:/dev/zero',
+      'mount /dev/full -> strict:/dev/full',
+      'mount /dev/random -> strict:/dev/random',
+      'mount /dev/urandom -> strict:/dev/urandom',
+      'mount /dev/tty -> strict:/dev/tty',
+      'mount /dev/null -> strict:/dev/null',
+      'mkdir -> strict:/dev/i2c',
+      'mount /dev/i2c/1 -> strict:/dev/i2c/1',
+    ], 'a node the spec gives replaces runc\'s; /dev/ptmx stays the link')
+    t.same(p.ops.filter(o => o.what.startsWith('bind /dev/i2c/1')).map(o => [o.key, o.what]), [['.linux.devices[1]', 'bind /dev/i2c/1 from the host (c 89:1)']])
+    t.notOk(p.native.ops.some(o => o.uid !== undefined || o.gid !== undefined), 'a bound node keeps the host\'s owner')
+  })
+
+  t.test('without a network namespace of its own: the host\'s /sys, bound and remounted with its options', async t => {
+    const p = mustPlan(t, plan({
+      ...USERNS_SPEC,
+      linux: { ...USERNS_SPEC.linux, namespaces: USERNS_SPEC.linux.namespaces.filter(ns => ns.type !== 'network') },
+    }))
+    const sys = p.native.ops.filter(o => o.target === '/sys')
+    t.same(sys.map(o => [o.source, o.fstype, o.flags, o.create, o.resolve]), [
+      ['/sys', undefined, MS.BIND | MS.REC, 'dir', 'strict'],
+      [undefined, undefined, MS.REMOUNT | MS.BIND | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, undefined, 'strict'],
+    ])
+    t.same(p.ops.filter(o => o.key === '.mounts[5]').map(o => o.what), ["bind /sys on /sys (sysfs needs a network namespace of the container's own)", 'apply the options of /sys (bind remount)'])
+    const rw = mustPlan(t, plan({
+      ...USERNS_SPEC,
+      hostname: undefined,
+      mounts: [{ destination: '/sys', type: 'sysfs', source: 'sysfs' }],
+      linux: { ...USERNS_SPEC.linux, namespaces: [{ type: 'mount' }, { type: 'user' }] },
+    }))
+    t.equal(rw.native.ops.filter(o => o.target === '/sys')[1]?.flags, MS.REMOUNT | MS.BIND | MS.NOSUID | MS.NODEV | MS.NOEXEC,
+      'read-write when asked; nosuid, nodev and noexec kept, as the host\'s /sys has them locked')
+  })
+
+  t.test('cgroups: cgroup v1 can\'t be mounted in it, so the container\'s own directories are bound in; cgroup2 can', async t => {
+    const cgroupSpec = {
+      ...USERNS_SPEC,
+      mounts: [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'ro'] }],
+      linux: { ...USERNS_SPEC.linux, namespaces: [...USERNS_SPEC.linux.namespaces, { type: 'cgroup' }] },
+    }
+    for (const mode of ['v1', 'hybrid'] as const) {
+      const ops = mustPlan(t, plan(cgroupSpec, { host: { ...HOST, cgroups: cgroups(mode) } })).native.ops.filter(o => o.target.startsWith('/sys/fs/cgroup'))
+      t.notOk(ops.some(o => o.fstype === 'cgroup' || o.fstype === 'cgroup2'), `${mode}: no cgroup mount`)
+      t.ok(ops.some(o => o.source === '/sys/fs/cgroup/memory/c1' && o.target === '/sys/fs/cgroup/memory'), `${mode}: the container's own memory cgroup, bound`)
+    }
+    const v2 = mustPlan(t, plan(cgroupSpec, { host: { ...HOST, cgroups: cgroups('v2') } })).native.ops.filter(o => o.target.startsWith('/sys/fs/cgroup'))
+    t.same(v2.map(o => o.fstype), ['cgroup2'], 'v2: cgroup2 in the container\'s cgroup namespace')
+  })
+
+  t.test('the ids lite and the app take must be mapped', async t => {
+    const r = plan({
+      ...USERNS_SPEC,
+      process: { ...USERNS_SPEC.process, user: { uid: 2001, gid: 5, additionalGids: [10, 3000] } },
+      linux: { ...USERNS_SPEC.linux, uidMappings: [{ containerID: 1, hostID: 1000, size: 2000 }], gidMappings: [{ containerID: 1, hostID: 1000, size: 2999 }] },
+    })
+    t.equal(r.plan, undefined)
+    t.matchSnapshot(r.errors.map(e => `${e.path}: ${e.message}`), 'errors')
+    t.same(r.errors.map(e => e.path), ['.linux.uidMappings', '.linux.gidMappings', '.process.user.uid', '.process.user.additionalGids[1]'])
+  })
+
+  t.test('joined by path: opened by the caller like the others, no maps; nodes and /sys still bound', async t => {
+    const p = mustPlan(t, plan({
+      ...USERNS_SPEC,
+      hostname: undefined,
+      linux: {
+        ...USERNS_SPEC.linux,
+        namespaces: [{ type: 'mount' }, { type: 'user', path: '/proc/42/ns/user' }],
+        uidMappings: [],
+        gidMappings: [],
+      },
+    }))
+    t.same(p.joinNamespaces, [{ kind: 'user', path: '/proc/42/ns/user', at: '.linux.namespaces[1].path' }])
+    t.same(p.native.namespaces, ['mount'])
+    t.equal(p.native.userNs, undefined)
+    t.notOk(p.native.ops.some(o => o.kind === 'mknod'))
+    t.equal(p.native.ops.find(o => o.target === '/sys')?.source, '/sys')
+  })
+
+  t.test('without a mount namespace of its own, /dev\'s nodes can\'t be made', async t => {
+    const r = plan({ ...BASE, linux: { namespaces: [{ type: 'pid' }, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] } })
+    t.same(r.errors.map(e => `${e.path}: ${e.message}`), [
+      '.linux.namespaces[1]: a user namespace cannot have the device nodes of /dev without a mount namespace of the container\'s own (linux.namespaces has no "mount"): mknod is refused in it, and a bind would land in the host\'s mounts',
+    ])
+  })
+
+  t.test('lite-oci spec --rootless, as root: planned', async t => {
+    const rootless = exampleSpec({ cgroupNamespace: true, rootless: { uid: 0, gid: 0 } }) as any
+    const p = mustPlan(t, plan(rootless, { host: { ...HOST, cgroups: cgroups('v2') } }))
+    t.same(p.native.userNs?.uidMap, [{ containerId: 0, hostId: 0, size: 1 }])
+    t.ok(p.native.namespaces.includes('user') && !p.native.namespaces.includes('net'))
   })
 })
 

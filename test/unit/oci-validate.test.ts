@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
-import { formatSpecErrors, MAX_SHOWN_ERRORS, parseSpec, readSpec, SPEC_FILE_LIMIT, USER_NAMESPACE_UNSUPPORTED } from '../../runtime/oci/validate.ts'
+import { formatSpecErrors, MAX_SHOWN_ERRORS, parseSpec, readSpec, SPEC_FILE_LIMIT } from '../../runtime/oci/validate.ts'
 import { HOOK_KINDS, type OciSpec } from '../../runtime/oci/spec.ts'
 
 /** `runc spec` of runc 1.1.5, as it wrote it (tabs and all). */
@@ -452,10 +452,11 @@ t.test('what the installed runc and crun write', async t => {
       t.same(r.spec?.process?.args, ['sh'])
     })
   }
-  t.test('runc spec --rootless: its user namespace is refused, and nothing else', { skip: missing('runc') }, async t => {
+  t.test('runc spec --rootless: its user namespace and maps are taken', { skip: missing('runc') }, async t => {
     const r = readSpec(toolSpec(t, 'runc', ['--rootless']))
-    t.equal(r.spec, undefined)
-    t.same(r.errors.map(e => e.message), [USER_NAMESPACE_UNSUPPORTED])
+    t.same(r.errors, [])
+    t.ok(r.spec?.linux.namespaces.some(ns => ns.type === 'user' && ns.path === undefined))
+    t.same(r.spec?.linux.uidMappings, [{ containerID: 0, hostID: process.geteuid!(), size: 1 }])
   })
 })
 
@@ -678,13 +679,31 @@ const MALFORMED: Record<string, (c: Config) => void> = {
   'intelRdt': c => {
     c.linux.intelRdt = { closID: 'guaranteed_group', l3CacheSchema: 'L3:0=7f0' }
   },
-  'user namespace with mappings': c => {
+  'a new user namespace without its gid mappings': c => {
     c.linux.namespaces.push({ type: 'user' })
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
+    c.linux.gidMappings = []
+  },
+  'a joined user namespace with mappings': c => {
+    c.linux.namespaces.push({ type: 'user', path: '/proc/42/ns/user' })
     c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
     c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
   },
   'mappings without a user namespace': c => {
     c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
+  },
+  'mappings out of range, empty or overlapping': c => {
+    c.linux.namespaces.push({ type: 'user' })
+    c.linux.uidMappings = [
+      { containerID: 0, hostID: 100000, size: 0 },
+      { containerID: 4294967295, hostID: 1, size: 1 },
+      { containerID: 10, hostID: 4294967290, size: 10 },
+      { containerID: 0, hostID: 100000, size: 65536 },
+      { containerID: 65535, hostID: 300000, size: 2 },
+      { containerID: 70000, hostID: 165535, size: 1 },
+      { containerID: 0, hostID: 1 },
+    ]
+    c.linux.gidMappings = Array.from({ length: 341 }, (_, i) => ({ containerID: i, hostID: 100000 + i, size: 1 }))
   },
   'time namespace': c => {
     c.linux.namespaces.push({ type: 'time' })
@@ -780,9 +799,23 @@ t.test('malformed configs: every error, with its JSON path', async t => {
   }
 })
 
-t.test('a user namespace is refused with the text a later issue will lift', async t => {
-  const r = parseSpec(minimalWith(MALFORMED['user namespace with mappings']!), 'config.json')
-  t.same(r.errors, [{ path: '.linux.namespaces[2].type', message: USER_NAMESPACE_UNSUPPORTED }], 'one error, not one per mapping')
+t.test('a new user namespace with its maps', async t => {
+  const spec = valid(t, minimalWith(c => {
+    c.linux.namespaces.push({ type: 'user' })
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }, { containerID: 65536, hostID: 1000, size: 1 }]
+    c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 4294967295 - 100000 }]
+  }))
+  t.same(spec.linux.namespaces[2], { type: 'user' })
+  t.same(spec.linux.uidMappings, [{ containerID: 0, hostID: 100000, size: 65536 }, { containerID: 65536, hostID: 1000, size: 1 }])
+  t.same(spec.linux.gidMappings, [{ containerID: 0, hostID: 100000, size: 4294967295 - 100000 }], 'a range may end at 4294967294, the largest id')
+  const joined = valid(t, minimalWith(c => c.linux.namespaces.push({ type: 'user', path: '/proc/42/ns/user' })))
+  t.same(joined.linux.namespaces[2], { type: 'user', path: '/proc/42/ns/user' }, 'a joined one needs none')
+  const max = valid(t, minimalWith(c => {
+    c.linux.namespaces.push({ type: 'user' })
+    c.linux.uidMappings = Array.from({ length: 340 }, (_, i) => ({ containerID: i, hostID: 100000 + i, size: 1 }))
+    c.linux.gidMappings = [{ containerID: 0, hostID: 0, size: 1 }]
+  }))
+  t.equal(max.linux.uidMappings.length, 340, 'as many lines as the kernel takes')
 })
 
 const BAD_JSON: Record<string, string> = {

@@ -75,7 +75,7 @@ function processJson(a: ExecOptions, base: Json | undefined): { json: Json; file
 
 /** The init's namespaces that differ from lite's own: the ones to join. */
 function namespacesToJoin(pid: number): string[] {
-  const kinds: [string, string][] = [['mnt', 'mount'], ['pid', 'pid'], ['uts', 'uts'], ['ipc', 'ipc'], ['net', 'net'], ['cgroup', 'cgroup']]
+  const kinds: [string, string][] = [['user', 'user'], ['mnt', 'mount'], ['pid', 'pid'], ['uts', 'uts'], ['ipc', 'ipc'], ['net', 'net'], ['cgroup', 'cgroup']]
   return kinds
     .filter(([file]) => {
       try {
@@ -127,6 +127,8 @@ export async function ociExec(a: ExecOptions, g: OciGlobal): Promise<number> {
     stubInit: false,
     joinPid: rec.pid,
     joinNs: undefined,
+    // the container's user namespace is joined ("user" above), its maps written already
+    userNs: undefined,
     readyWaitFd: undefined,
     preserveFds: a['preserve-fds'] || undefined,
     // the root exists already: nothing of its entry applies to a joining process

@@ -1,8 +1,8 @@
 // `lite-oci features`: what this runtime supports, in the runtime spec's features
 // format (features.md, specs-go/features), indented by four spaces as runc prints it.
-// Engines read it to decide what to ask for: what lite refuses (user and time
-// namespaces, seccomp notify, AppArmor, SELinux, Intel RDT, systemd cgroups, idmapped
-// mounts, network devices) is left out or said to be disabled.
+// Engines read it to decide what to ask for: what lite refuses (time namespaces,
+// seccomp notify, AppArmor, SELinux, Intel RDT, systemd cgroups, idmapped mounts,
+// network devices) is left out or said to be disabled.
 
 import pkg from '../../../package.json' with { type: 'json' }
 import { CAP } from '../../plan/linux.ts'
@@ -30,8 +30,8 @@ const SECCOMP_ARCHS = [
 const SECCOMP_KNOWN_FLAGS = ['SECCOMP_FILTER_FLAG_TSYNC', 'SECCOMP_FILTER_FLAG_LOG', 'SECCOMP_FILTER_FLAG_SPEC_ALLOW', 'SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV']
 const SECCOMP_SUPPORTED_FLAGS = ['SECCOMP_FILTER_FLAG_TSYNC']
 
-/** Namespaces lite creates or joins: all the spec's but user (lite issue 18) and time. */
-const NAMESPACES = NAMESPACE_TYPES.filter((n) => n !== 'user' && n !== 'time').sort()
+/** Namespaces lite creates or joins: all the spec's but time. */
+const NAMESPACES = NAMESPACE_TYPES.filter((n) => n !== 'time').sort()
 
 /** The features object, in the key order of runtime-spec's Go types. */
 export function liteFeatures(version: string = pkg.version) {

@@ -5,8 +5,8 @@
 // read-only paths, and new pid, network, ipc, uts and mount namespaces (and cgroup on
 // a cgroup v2 host, as runc). --rootless is runc's rootless variant: a user namespace
 // mapping the caller's uid and gid to 0, no network namespace, /sys bound from the
-// host, no uid=/gid= mount options and no cgroup resources. lite refuses user
-// namespaces until lite issue 18, but writes that config all the same, as runc would.
+// host, no uid=/gid= mount options and no cgroup resources. lite-oci runs as root for
+// now, so there it maps root to root: a user namespace of one uid and one gid.
 // Written as runc writes it: tab-indented, no newline at the end; an existing
 // config.json is never replaced.
 

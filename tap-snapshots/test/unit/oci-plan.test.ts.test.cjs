@@ -92,7 +92,7 @@ Array [
   ".linux.sysctl[\\"vm.swappiness\\"]: vm.swappiness is not in a separate kernel namespace: setting it would change the host",
   ".linux.sysctl[\\"net.core.somaxconn\\"]: net.core.somaxconn is not allowed in the host's network namespace (linux.namespaces has no \\"network\\")",
   ".linux.sysctl[\\"fs.mqueue.msg_max\\"]: fs.mqueue.msg_max is not allowed in the host's IPC namespace (linux.namespaces has no \\"ipc\\")",
-  ".linux.sysctl[\\"user.max_user_namespaces\\"]: user.max_user_namespaces needs a user namespace, which lite does not make",
+  ".linux.sysctl[\\"user.max_user_namespaces\\"]: user.max_user_namespaces is not allowed in the host's user namespace (linux.namespaces has no \\"user\\")",
   ".linux.sysctl[\\"net..x\\"]: not a sysctl name such as net.ipv4.ip_forward",
   ".linux.sysctl[\\"net.ipv4.ip_forward\\"]: net.ipv4.ip_forward is not allowed in the host's network namespace (linux.namespaces has no \\"network\\")",
 ]
@@ -275,6 +275,7 @@ Object {
   "tty": true,
   "uid": 0,
   "umask": undefined,
+  "userNs": undefined,
 }
 `
 
@@ -450,5 +451,14 @@ Array [
   ".linux.seccomp.syscalls[0].errnoRet: applies only to SCMP_ACT_ERRNO and SCMP_ACT_TRACE",
   ".linux.seccomp.syscalls[1].args[0].index: 7 is out of range (0..5)",
   ".linux.seccomp.syscalls[1].args[1].op: unknown comparison \\"SCMP_CMP_LIKE\\" (use SCMP_CMP_EQ, SCMP_CMP_NE, SCMP_CMP_LT, SCMP_CMP_LE, SCMP_CMP_GT, SCMP_CMP_GE, SCMP_CMP_MASKED_EQ)",
+]
+`
+
+exports[`test/unit/oci-plan.test.ts > TAP > user namespaces > the ids lite and the app take must be mapped > errors 1`] = `
+Array [
+  ".linux.uidMappings: user namespaces enabled, but no mapping found for uid 0: lite sets the container up as its root",
+  ".linux.gidMappings: user namespaces enabled, but no mapping found for gid 0: lite sets the container up as its root",
+  ".process.user.uid: user namespaces enabled, but no mapping found for uid 2001",
+  ".process.user.additionalGids[1]: user namespaces enabled, but no mapping found for gid 3000",
 ]
 `

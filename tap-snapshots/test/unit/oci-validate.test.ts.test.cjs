@@ -104,12 +104,23 @@ config.json:1:26: not valid JSON: "True" is not a JSON value (true, false and nu
 1 error in config.json; nothing was created
 `
 
+exports[`test/unit/oci-validate.test.ts > TAP > malformed configs: every error, with its JSON path > a joined user namespace with mappings > must match snapshot 1`] = `
+config.json: .linux.uidMappings: user namespaces enabled, but both namespace path and mapping specified -- you may only provide one (the joined user namespace has its maps already)
+config.json: .linux.gidMappings: user namespaces enabled, but both namespace path and mapping specified -- you may only provide one (the joined user namespace has its maps already)
+2 errors in config.json; nothing was created
+`
+
 exports[`test/unit/oci-validate.test.ts > TAP > malformed configs: every error, with its JSON path > a mount onto /proc/.. > must match snapshot 1`] = `
 config.json: .mounts[0].destination: mount onto "/proc/..": a destination must not have a ".." component
 config.json: .mounts[1].destination: mount onto "/": that is the container's / itself, which root.path sets up
 config.json: .mounts[2].destination: mount onto "/.": that is the container's / itself, which root.path sets up
 config.json: .mounts[3].destination: must not be empty
 4 errors in config.json; nothing was created
+`
+
+exports[`test/unit/oci-validate.test.ts > TAP > malformed configs: every error, with its JSON path > a new user namespace without its gid mappings > must match snapshot 1`] = `
+config.json: .linux.gidMappings: user namespaces enabled, but no gid mappings found: a new user namespace (a "user" entry without a path) needs them
+1 error in config.json; nothing was created
 `
 
 exports[`test/unit/oci-validate.test.ts > TAP > malformed configs: every error, with its JSON path > a relative mount destination in a 1.0 config > must match snapshot 1`] = `
@@ -169,8 +180,19 @@ config.json: .linux.intelRdt: intelRdt is not supported
 1 error in config.json; nothing was created
 `
 
+exports[`test/unit/oci-validate.test.ts > TAP > malformed configs: every error, with its JSON path > mappings out of range, empty or overlapping > must match snapshot 1`] = `
+config.json: .linux.uidMappings[0].size: 0 is out of range (1..4294967295)
+config.json: .linux.uidMappings[1].containerID: 4294967295 is out of range (0..4294967294)
+config.json: .linux.uidMappings[2]: the hostID range 4294967290..4294967299 runs past 4294967294, the largest id
+config.json: .linux.uidMappings[4]: its containerID range overlaps that of .linux.uidMappings[3]; the kernel refuses overlapping ranges
+config.json: .linux.uidMappings[5]: its hostID range overlaps that of .linux.uidMappings[3]; the kernel refuses overlapping ranges
+config.json: .linux.uidMappings[6].size: required but missing
+config.json: .linux.gidMappings: 341 mappings; the kernel takes at most 340
+7 errors in config.json; nothing was created
+`
+
 exports[`test/unit/oci-validate.test.ts > TAP > malformed configs: every error, with its JSON path > mappings without a user namespace > must match snapshot 1`] = `
-config.json: .linux.gidMappings: user namespaces are not supported yet (lite issue 18); remove linux.uidMappings/gidMappings and the user namespace
+config.json: .linux.gidMappings: uid/gid mappings without user namespace: linux.namespaces has no "user"
 1 error in config.json; nothing was created
 `
 
@@ -278,11 +300,6 @@ config.json: .linux.namespaces[4].type: unknown namespace type "ut" (did you mea
 config.json: .linux.namespaces[5].path: "proc/1/ns/ipc" is not an absolute path
 config.json: .linux.namespaces[6].type: the pid namespace is listed twice
 5 errors in config.json; nothing was created
-`
-
-exports[`test/unit/oci-validate.test.ts > TAP > malformed configs: every error, with its JSON path > user namespace with mappings > must match snapshot 1`] = `
-config.json: .linux.namespaces[2].type: user namespaces are not supported yet (lite issue 18); remove linux.uidMappings/gidMappings and the user namespace
-1 error in config.json; nothing was created
 `
 
 exports[`test/unit/oci-validate.test.ts > TAP > malformed configs: every error, with its JSON path > version > must match snapshot 1`] = `
