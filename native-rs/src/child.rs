@@ -176,7 +176,8 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     }
     // A joined pid namespace holds only the children of the process that joined it:
     // the set-up goes on in a sibling, whose pid lite takes as the container's.
-    if p.join_pid_ns {
+    // (With a sibling to clone below, that one lands in the joined pid namespace too.)
+    if p.join_pid_ns && !p.clone_in_sibling {
         mark(&fds, Step::JoinNs, 99);
         match clone_into_pid_ns(sys, fds) {
             Joined::InContainer => {}
@@ -215,13 +216,17 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     // its capabilities, which hosts that restrict unprivileged user namespaces ask for)
     // and clones the container in all its new namespaces at once; lite takes the
     // sibling's pid, and this one exits.
-    if let Some(owner) = p.user_ns_owner {
+    // A joined user namespace (OCI path) is the same: the sibling's new namespaces
+    // belong to it.
+    if p.clone_in_sibling {
         mark(&fds, Step::JoinNs, 98);
-        step!(sys.setgroups(&[]), Step::Groups, 1);
-        step!(sys.setresgid(owner.1), Step::Gid, 2);
-        step!(sys.prctl(libc::PR_SET_KEEPCAPS, 1, 0), Step::Caps, 5);
-        step!(sys.setresuid(owner.0), Step::Uid, 2);
-        step!(sys.capset(p.all_caps, p.all_caps, 0), Step::Caps, 6);
+        if let Some(owner) = p.user_ns_owner {
+            step!(sys.setgroups(&[]), Step::Groups, 1);
+            step!(sys.setresgid(owner.1), Step::Gid, 2);
+            step!(sys.prctl(libc::PR_SET_KEEPCAPS, 1, 0), Step::Caps, 5);
+            step!(sys.setresuid(owner.0), Step::Uid, 2);
+            step!(sys.capset(p.all_caps, p.all_caps, 0), Step::Caps, 6);
+        }
         match clone_sibling_into(sys, fds, p.clone_flags, 98) {
             Joined::InContainer => {}
             Joined::Handed => return Outcome::Exit(0),
@@ -820,9 +825,47 @@ fn idmapped_op<S: Sys>(
     }
 }
 
+/// The flags a bind remount may not drop in a user namespace (runc and crun keep them
+/// the same way): those the kernel locked on a mount that came from a more privileged
+/// namespace.
+const LOCKED_FLAGS: libc::c_ulong = libc::MS_RDONLY
+    | libc::MS_NOSUID
+    | libc::MS_NODEV
+    | libc::MS_NOEXEC
+    | libc::MS_NOATIME
+    | libc::MS_NODIRATIME
+    | libc::MS_RELATIME;
+
+/// An op's mount flags: in a user namespace, a bind remount adds what the mount at
+/// `target_fd` has of LOCKED_FLAGS.
+fn mount_flags<S: Sys>(
+    sys: &S,
+    p: &Prepared,
+    op: &PreparedOp,
+    target_fd: c_int,
+) -> SysResult<libc::c_ulong> {
+    let bind_remount = libc::MS_REMOUNT | libc::MS_BIND;
+    if !p.in_user_ns || op.flags & bind_remount != bind_remount {
+        return Ok(op.flags);
+    }
+    let mut kept = sys.fstatfs_flags(target_fd)? as libc::c_ulong & LOCKED_FLAGS;
+    // An atime mode asked for replaces the mount's own.
+    let atime = libc::MS_NOATIME | libc::MS_RELATIME | libc::MS_STRICTATIME;
+    if op.flags & atime != 0 {
+        kept &= !(atime | libc::MS_NODIRATIME);
+    }
+    Ok(op.flags | kept)
+}
+
 /// lite's own paths in the state dir (the layers, the overlay), before the root exists.
 fn host_op<S: Sys>(sys: &S, p: &Prepared, op: &PreparedOp) -> SysResult<()> {
     match op.kind {
+        OpKind::Mount if p.in_user_ns && op.flags & libc::MS_REMOUNT != 0 => {
+            let fd = sys.open(&op.target, libc::O_PATH | libc::O_CLOEXEC, 0)?;
+            let flags = mount_flags(sys, p, op, fd);
+            let _ = sys.close(fd);
+            sys.mount(None, &op.target, None, flags?, op.data.as_deref())
+        }
         OpKind::Mount => create_target(sys, op).and_then(|()| {
             let source = if op.uses_loop {
                 p.loop_device.as_deref()
@@ -879,13 +922,9 @@ fn op_in_root<S: Sys>(
             } else {
                 op.source.as_deref()
             };
-            let r = sys.mount(
-                source,
-                at,
-                op.fstype.as_deref(),
-                op.flags,
-                op.data.as_deref(),
-            );
+            let r = mount_flags(sys, p, op, target).and_then(|flags| {
+                sys.mount(source, at, op.fstype.as_deref(), flags, op.data.as_deref())
+            });
             let _ = sys.close(target);
             r
         }

@@ -473,6 +473,11 @@ impl Sys for RecordingSys {
         self.record("fstat", format!("{fd}"))?;
         Ok(self.stat_of(&self.path_of(fd)))
     }
+    fn fstatfs_flags(&self, fd: c_int) -> SysResult<u64> {
+        self.record("fstatfs_flags", format!("{fd}"))?;
+        // What a host's /tmp or /dev/shm has: nosuid, nodev, relatime.
+        Ok(libc::MS_NOSUID | libc::MS_NODEV | libc::MS_RELATIME)
+    }
     fn fstatfs_type(&self, fd: c_int) -> SysResult<i64> {
         self.record("fstatfs", format!("{fd}"))?;
         let path = self.path_of(fd);

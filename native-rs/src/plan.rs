@@ -389,6 +389,14 @@ pub struct Prepared {
     /// first range's); the first child becomes them and clones the container, whose
     /// namespaces are all new in the sibling (`clone_flags`), the first child's none.
     pub user_ns_owner: Option<(u32, u32)>,
+    /// The container's namespaces are made by a sibling that the first child clones
+    /// (into none of its own): for a new user namespace (made by `user_ns_owner`), and
+    /// after joining one (OCI's user namespace path), so that each new namespace belongs
+    /// to that user namespace.
+    pub clone_in_sibling: bool,
+    /// In a user namespace (new or joined): a bind remount keeps the flags that the
+    /// kernel locked on the mount (nosuid, nodev, noexec, ro, atime), or it is EPERM.
+    pub in_user_ns: bool,
     /// The capabilities lite holds: what the first child keeps while it clones.
     pub all_caps: u64,
 }
@@ -1042,6 +1050,8 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
                 (host_of(&u.uid_map), host_of(&u.gid_map))
             }),
         all_caps: known & permitted_caps(),
+        clone_in_sibling: user_ns.is_some() || (joined_kinds.contains(&"user") && clone_flags != 0),
+        in_user_ns: user_ns.is_some() || joined_kinds.contains(&"user"),
         user_ns,
         idmap_count,
     })

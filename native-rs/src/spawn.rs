@@ -309,9 +309,9 @@ pub fn spawn(
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut old);
     }
-    // A new user namespace: the first child makes it, with the others, in a sibling
-    // (child.rs), so it is cloned into no namespace of its own.
-    let first_flags = if prepared.user_ns_owner.is_some() {
+    // A new user namespace, or a joined one with new namespaces: the first child makes
+    // them in a sibling (child.rs), so it is cloned into no namespace of its own.
+    let first_flags = if prepared.clone_in_sibling {
         0
     } else {
         prepared.clone_flags
@@ -363,7 +363,7 @@ pub fn spawn(
                 early_failure: None,
                 early_net: None,
             };
-            if prepared.join_pid_ns || prepared.user_ns_owner.is_some() {
+            if prepared.join_pid_ns || prepared.clone_in_sibling {
                 return handed_over(spawned, Duration::from_secs(10));
             }
             Ok(spawned)

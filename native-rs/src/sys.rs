@@ -88,6 +88,9 @@ pub trait Sys {
     fn fstat(&self, fd: c_int) -> SysResult<FileStat>;
     /// statfs's f_type: which filesystem holds the file (PROC_SUPER_MAGIC, ...).
     fn fstatfs_type(&self, fd: c_int) -> SysResult<i64>;
+    /// statfs's f_flags (ST_RDONLY, ST_NOSUID, ... : the same bits as MS_*): the flags of
+    /// the mount that holds the file.
+    fn fstatfs_flags(&self, fd: c_int) -> SysResult<u64>;
     fn fchdir(&self, fd: c_int) -> SysResult<()>;
     /// The raw getcwd syscall: a path outside the process's root starts "(unreachable)".
     fn getcwd(&self, buf: &mut [u8]) -> SysResult<usize>;
@@ -166,6 +169,24 @@ const MOVE_MOUNT_T_EMPTY_PATH: u32 = 0x40;
 const FSCONFIG_SET_FLAG: u32 = 0;
 const FSCONFIG_SET_STRING: u32 = 1;
 const FSCONFIG_CMD_CREATE: u32 = 6;
+
+/// The kernel's struct statfs on 64-bit arches (x86_64 and the generic layout arm64
+/// uses): the libc crate leaves out f_flags.
+#[repr(C)]
+struct KernelStatfs {
+    f_type: i64,
+    f_bsize: i64,
+    f_blocks: u64,
+    f_bfree: u64,
+    f_bavail: u64,
+    f_files: u64,
+    f_ffree: u64,
+    f_fsid: [i32; 2],
+    f_namelen: i64,
+    f_frsize: i64,
+    f_flags: i64,
+    f_spare: [i64; 4],
+}
 
 /// struct mount_attr (MOUNT_ATTR_SIZE_VER0).
 #[repr(C)]
@@ -700,6 +721,11 @@ impl Sys for LinuxSys {
         let mut st: libc::statfs = unsafe { core::mem::zeroed() };
         check(unsafe { libc::syscall(libc::SYS_fstatfs, fd, &mut st as *mut libc::statfs) })?;
         Ok(st.f_type as i64)
+    }
+    fn fstatfs_flags(&self, fd: c_int) -> SysResult<u64> {
+        let mut st: KernelStatfs = unsafe { core::mem::zeroed() };
+        check(unsafe { libc::syscall(libc::SYS_fstatfs, fd, &mut st as *mut KernelStatfs) })?;
+        Ok(st.f_flags as u64)
     }
     fn fchdir(&self, fd: c_int) -> SysResult<()> {
         check(unsafe { libc::syscall(libc::SYS_fchdir, fd) }).map(drop)

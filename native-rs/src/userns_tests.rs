@@ -318,3 +318,67 @@ fn the_host_uid_of_container_root_makes_the_user_namespace_not_lite() {
         })
     );
 }
+
+#[test]
+fn a_joined_user_namespace_owns_the_new_namespaces_made_after_joining_it() {
+    let mut plan = sample_plan();
+    plan.join_ns = Some(vec![crate::plan::NamespaceJoin {
+        kind: "user".into(),
+        fd: 20,
+    }]);
+    let p = prepare(&plan, 40).unwrap();
+    assert!(p.clone_in_sibling && p.user_ns_owner.is_none() && p.user_ns.is_none());
+    let sys = RecordingSys::default();
+    assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
+    let calls = sys.calls();
+    let clone = format!("clone_sibling {:#x}", p.clone_flags);
+    assert!(pos(&calls, &format!("setns 20 {:#x}", libc::CLONE_NEWUSER)) < pos(&calls, &clone));
+    assert!(
+        !calls.iter().any(|c| c == "setresuid 100000"),
+        "no id change"
+    );
+
+    // Joining only a user namespace, with no new one: nothing to clone again.
+    let mut only = plan.clone();
+    only.namespaces.clear();
+    only.ops.clear();
+    only.mount_private = Some(false);
+    only.root_entry = Some("chroot".into());
+    assert!(!prepare(&only, 40).unwrap().clone_in_sibling);
+}
+
+#[test]
+fn a_bind_remount_in_a_user_namespace_keeps_the_flags_the_kernel_locked() {
+    let mut plan = mapped_plan();
+    plan.ops.push(FsOp {
+        kind: "mount".into(),
+        target: "/etc/hostname".into(),
+        resolve: Some("root".into()),
+        flags: (libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY) as u32,
+        ..Default::default()
+    });
+    let mut p = prepare(&plan, 40).unwrap();
+    p.loop_device = Some(c"/dev/loop7".into());
+    let sys = RecordingSys::default();
+    sys.set_go_fds(2);
+    assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
+    let want = libc::MS_REMOUNT
+        | libc::MS_BIND
+        | libc::MS_RDONLY
+        | libc::MS_NOSUID
+        | libc::MS_NODEV
+        | libc::MS_RELATIME;
+    let calls = sys.calls();
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.starts_with("mount ") && c.contains(&format!("{want:#x}"))),
+        "{calls:#?}"
+    );
+    // Without a user namespace, the op's flags as they are.
+    let mut plain = sample_plan();
+    plain.ops.push(plan.ops.last().unwrap().clone());
+    let sys = RecordingSys::default();
+    assert_eq!(run(&prepare(&plain, 40).unwrap(), &sys, FDS), Outcome::Exec);
+    assert!(!sys.calls().iter().any(|c| c.starts_with("fstatfs_flags")));
+}
