@@ -92,6 +92,21 @@ n=$(echo "$out" | sed -nE 's/^fork ([0-9]+) of.*/\1/p')
 # The limits as seen inside, by a fresh container.
 out=$(lite run $T/limits.ini 2>&1)
 echo "$out" | grep -q '^memory=33554432 pids=16$'; check limits-inside $? "$out"
+# [user] map (disk form: its ext4 data partition is a filesystem 6.1 can id-map). Root
+# inside is host id 1048576 (lite's default pool: no /etc/subuid here), the image's
+# owners show as root's, and the memory limit holds.
+if grep -q 'lite\.data=' /proc/cmdline; then
+  m=/run/bt-userns-mnt
+  mkdir -p $m /var/lib/lite/bt-userns-rootfs
+  mount -o loop,ro /usr/share/lite/busybox.squashfs $m && cp -a $m/. /var/lib/lite/bt-userns-rootfs/ && umount -d $m
+  out=$(timeout 120 lite run $T/userns.ini 2>&1); code=$?
+  echo "$out" | grep -qE '^uid_map= *0 1048576 65536 id=0 owner=0 memory=33554432$'; check userns-limits $? "exit $code: $out"
+  # The squashfs lower: id-mapped from 6.2, refused before with the reason.
+  out=$(timeout 120 lite run $T/userns-squashfs.ini 2>&1); code=$?
+  { [ "$code" = 0 ] && echo "$out" | grep -qE '^uid_map= *0 1048576 65536$'; } || { [ "$code" = 125 ] && echo "$out" | grep -q "can't id-map that filesystem"; }
+  check userns-squashfs $? "kernel $(uname -r), exit $code: $(echo "$out" | tail -1)"
+  rm -rf /var/lib/lite/bt-userns-rootfs $m
+fi
 
 # 4. Container networks, before no-leftovers: these containers must leave nothing either.
 # The VM has no NIC (-nodefaults): dummy0 (module dummy) is its LAN, which reaches
