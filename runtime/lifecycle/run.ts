@@ -176,6 +176,14 @@ async function run(opts: RunOptions): Promise<number> {
   const netModule = config.net.type === 'none' || config.net.type === 'host' ? undefined : await import('../net/attach.ts')
   const netContext: NetContext = { name, config, native, stateRoot: STATE_ROOT, previousAddress: config.net.type === 'bridge' ? previousAddress(lock.dir) : undefined }
   try {
+    // [user] map: resolved at every run (an auto range is claimed, never cached).
+    if (config.user.map !== 'none') {
+      trace('user ns')
+      const { resolveUserMap } = await import('../userns/run-map.ts')
+      const store = async () => (await import('../image/settings.ts')).loadImageSettings({ store: opts.store, imagesConfig: opts.imagesConfig }, process.env).store
+      userMap = await resolveUserMap(config, { locker: native, stateRoot: STATE_ROOT, store, name })
+      identity.userMap = userMap!.map
+    }
     trace('network')
     if (config.net.type === 'bridge') {
       const { settleDeadNetworks } = await import('../net/release.ts')
@@ -185,14 +193,6 @@ async function run(opts: RunOptions): Promise<number> {
     if (net) {
       identity.network = net.state
       if (net.joinFd !== undefined) plan.native.netJoinFd = net.joinFd
-    }
-    // [user] map: resolved at every run (an auto range is claimed, never cached).
-    if (config.user.map !== 'none') {
-      const { resolveUserMap } = await import('../userns/run-map.ts')
-      const { loadImageSettings } = await import('../image/settings.ts')
-      const store = loadImageSettings({ store: opts.store, imagesConfig: opts.imagesConfig }, process.env).store
-      userMap = await resolveUserMap(config, { locker: native, stateRoot: STATE_ROOT, store, name })
-      identity.userMap = userMap!.map
     }
     const resolvers = resolverWarning(config.net.type, host.resolvConf, config.net.dns)
     if (resolvers) process.stderr.write(`lite: warning: ${name}: ${resolvers}\n`)

@@ -28,12 +28,13 @@ export function keepsHostFiles(cfg: ContainerConfig): boolean {
 /** The map of a config with [user] map; undefined without one. */
 export async function resolveUserMap(
   cfg: ContainerConfig,
-  ctx: { locker: Locker; stateRoot: string; store: string; name: string },
+  ctx: { locker: Locker; stateRoot: string; store: () => Promise<string>; name: string },
 ): Promise<RunUserMap | undefined> {
   const map = cfg.user.map
   if (map === 'none') return undefined
   if (map !== 'auto') return { map: { uid: map, gid: cfg.user.gidMap ?? map } }
-  const auto = await claimAutoRange(ctx.locker, { stateRoot: ctx.stateRoot, store: ctx.store, name: ctx.name, sticky: keepsHostFiles(cfg), pool: autoPool() })
+  // The image store holds the sticky ranges: only auto needs to know where it is.
+  const auto = await claimAutoRange(ctx.locker, { stateRoot: ctx.stateRoot, store: await ctx.store(), name: ctx.name, sticky: keepsHostFiles(cfg), pool: autoPool() })
   return { map: auto.map, auto }
 }
 
