@@ -119,6 +119,15 @@ pub enum Joined {
 /// namespace applies to children only). CLONE_PARENT makes it lite's own child, which
 /// lite (then the monitor) waits for; this child only reports its pid and exits.
 pub fn join<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Joined {
+    // Not dumpable before the first setns: once in the container's user namespace, its
+    // processes must not be able to ptrace this copy of lite (runc's CVE-2016-9962).
+    if let Err(Errno(e)) = sys.prctl(libc::PR_SET_DUMPABLE, 0, 0) {
+        return Joined::Failed(ChildReport {
+            step: Step::Prctl,
+            index: 1,
+            errno: e,
+        });
+    }
     for (i, &(fd, kind)) in p.join.iter().enumerate() {
         if let Err(Errno(e)) = sys.setns(fd, kind) {
             return Joined::Failed(ChildReport {

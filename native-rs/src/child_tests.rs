@@ -693,8 +693,9 @@ fn exec_joins_every_namespace_then_clones_into_the_pid_namespace() {
     ));
     let calls = sys.calls();
     assert_eq!(
-        &calls[..5],
+        &calls[..6],
         &[
+            "prctl 4 0", // not dumpable before the first setns
             "setns 30 0x20000000",
             "setns 31 0x20000",
             "close 30",
@@ -703,7 +704,7 @@ fn exec_joins_every_namespace_then_clones_into_the_pid_namespace() {
         ]
     );
     assert!(
-        calls[5].starts_with("write 3"),
+        calls[6].starts_with("write 3"),
         "the sibling's pid goes to lite: {calls:?}"
     );
     // The sibling itself skips every filesystem step: no mount, no pivot_root.
