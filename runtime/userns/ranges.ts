@@ -119,9 +119,9 @@ function isPoolUser(owner: string, uid: number | undefined): boolean {
 const overlaps = (a: number, aSize: number, b: number, bSize: number) => a < b + bSize && b < a + aSize
 
 /**
- * Whole slots of lite's entries, in file order. A slot past the last valid id, or one
- * overlapping a slot of an earlier line (a duplicated line), is left out: two slots
- * must never share ids.
+ * Whole slots of lite's entries, in file order. A slot past the last valid id, one
+ * overlapping a slot of an earlier line (a duplicated line), or one holding host id 0
+ * (container root would be host root) is left out: two slots must never share ids.
  */
 function slotsOf(entries: SubidEntry[]): number[] {
   const slots: number[] = []
@@ -131,6 +131,7 @@ function slotsOf(entries: SubidEntry[]): number[] {
     for (let i = 0; i < whole; i++) {
       const first = e.start + i * AUTO_SIZE
       if (first + AUTO_SIZE - 1 > MAX_ID) break
+      if (first === 0) continue
       if (spans.some(([s, n]) => overlaps(first, AUTO_SIZE, s, n))) continue
       slots.push(first)
     }

@@ -305,3 +305,8 @@ t.test('parseIdRanges: explicit ranges, and every error', async (t) => {
     t.match(got, message, label)
   }
 })
+
+t.test('pool: a slot holding host id 0 is never handed out (container root would be host root)', async (t) => {
+  const pool = autoPool(reader({ '/etc/subuid': `lite:0:${3 * S}\n`, '/etc/subgid': `lite:0:${3 * S}\n` }))
+  t.same(pool, { source: 'subid', uidSlots: [S, 2 * S], gidSlots: [S, 2 * S] })
+})
