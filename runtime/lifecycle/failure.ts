@@ -2,6 +2,7 @@
 // config line that asked for that step, with Docker's exit codes.
 
 import { constants } from 'node:os'
+import { MS } from '../plan/linux.ts'
 import type { ChildFailure } from '../native/binding'
 import { EXIT_CANNOT_EXEC, EXIT_LITE_FAILED, EXIT_NOT_FOUND, LiteError } from '../errors.ts'
 import { describeErrno } from '../config/errno.ts'
@@ -61,7 +62,7 @@ export function failureError(f: ChildFailure, plan: LaunchPlan, text?: (errno: n
     case 'fs-op': {
       const info = plan.ops[f.index]
       const key = info?.key ? `${info.key}: ` : ''
-      const why = f.timedOut ? hung(err) : fsOpReason(plan.native.ops[f.index], f.errno) ?? err
+      const why = f.timedOut ? hung(err) : fsOpReason(plan.native.ops[f.index], f.errno, plan.native.namespaces.includes('user')) ?? err
       return new LiteError(`${where(info?.origin)}${key}${info?.what ?? `filesystem step ${f.index}`}: ${why}`)
     }
     case 'chdir': {
@@ -118,9 +119,15 @@ function hung(err: string): string {
 }
 
 /** Why the child refused an op of an untrusted rootfs, in words; undefined: the errno says it. */
-function fsOpReason(op: { kind: string; target: string; resolve?: string } | undefined, errno: number): string | undefined {
+function fsOpReason(op: { kind: string; target: string; resolve?: string; flags?: number } | undefined, errno: number, userNs = false): string | undefined {
   if (!op) return undefined
-  const { ELOOP, EXDEV, ENODEV } = constants.errno
+  const { ELOOP, EXDEV, ENODEV, EINVAL } = constants.errno
+  // The kernel's rule in a user namespace: a bind without rbind would show what the
+  // mounts under the source hide.
+  const bind = MS.BIND
+  if (errno === EINVAL && userNs && op.kind === 'mount' && ((op.flags ?? 0) & (bind | MS.REC | MS.REMOUNT)) === bind) {
+    return 'in a user namespace, a directory with mounts under it can only be bound with all of them: use rbind (EINVAL)'
+  }
   if (errno === ELOOP && op.resolve === 'strict') {
     return `${op.target} or a directory above it is a symbolic link in the rootfs; lite does not follow links for its own mount points, masks and sysctls (ELOOP)`
   }

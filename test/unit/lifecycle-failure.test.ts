@@ -242,3 +242,14 @@ t.test('[security] and [sysctl] failures are told against their lines', async t 
   const mask = opIndex(p, o => o.kind === 'mask')
   t.equal(show('fs-op', mask, E.EPERM), 'mask /proc/acpi: Operation not permitted (EPERM)')
 })
+
+t.test('in a user namespace, a plain bind refused with EINVAL says to use rbind', async t => {
+  const mapped = [...CONFIG.slice(0, 10), '[user]', 'map = auto', ...CONFIG.slice(10)]
+  const { plan: p } = plan(t, mapped)
+  const i = opIndex(p, (o) => o.kind === 'mount' && (o.source ?? '').endsWith('/data'))
+  const e = failureError({ step: 'fs-op', index: i, errno: E.EINVAL }, p, strerror)
+  t.match(e.message, /^.*web\.ini:14: \[mount\] entry: mount .*\/data on \/data \(bind\): in a user namespace, a directory with mounts under it can only be bound with all of them: use rbind \(EINVAL\)$/)
+  const { plan: plain } = plan(t)
+  const j = opIndex(plain, (o) => o.kind === 'mount' && (o.source ?? '').endsWith('/data'))
+  t.match(failureError({ step: 'fs-op', index: j, errno: E.EINVAL }, plain, strerror).message, /: Invalid argument \(EINVAL\)$/, 'without one, the errno as it is')
+})
