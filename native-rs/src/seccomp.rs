@@ -88,7 +88,15 @@ impl Arch {
     }
 
     /// The syscall's number on this arch, or None when the arch has no such syscall.
+    /// Names are the kernel's (and libseccomp's, which profiles use).
     pub fn syscall_number(self, name: &str) -> Option<u32> {
+        // The syscalls crate spells aarch64's 79 by its generic slot, `fstatat`; the
+        // kernel names it `newfstatat` on every 64-bit arch. Without this, a profile's
+        // newfstatat is skipped and stat(2) gets the default action.
+        let name = match (self, name) {
+            (Arch::Aarch64, "newfstatat") => "fstatat",
+            _ => name,
+        };
         match self {
             Arch::X86_64 => syscalls::x86_64::Sysno::from_str(name)
                 .ok()
@@ -551,6 +559,9 @@ mod tests {
         assert_eq!(Arch::Aarch64.syscall_number("read"), Some(63));
         assert_eq!(Arch::X86_64.syscall_number("clone3"), Some(435));
         assert_eq!(Arch::Aarch64.syscall_number("open"), None);
+        // The kernel's name, as Docker's profile spells it.
+        assert_eq!(Arch::Aarch64.syscall_number("newfstatat"), Some(79));
+        assert_eq!(Arch::X86_64.syscall_number("newfstatat"), Some(262));
         let p = Profile {
             arch: Arch::Aarch64,
             default_action: eperm(),

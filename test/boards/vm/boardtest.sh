@@ -21,11 +21,24 @@ lite_cgroups() {
 # ends of bridge veths (lv*).
 # lite processes, but not the service's health checks: on the disk form the monitor runs
 # `lite exec busybox -- ...` every 2 s, and one may be running at any moment.
-lite_processes() {
+# A health check caught between the monitor's fork and its exec still reads as the
+# monitor, so this takes the fewest of three looks a second apart: a process that was
+# left behind is in all three.
+lite_processes_now() {
   for p in /proc/[0-9]*; do
     [ "$(cat "$p/comm" 2>/dev/null)" = lite ] || continue
     tr '\0' ' ' < "$p/cmdline" 2>/dev/null | grep -q ' exec busybox ' || echo "$p"
   done | wc -l
+}
+lite_processes() {
+  fewest=$(lite_processes_now)
+  for _ in 1 2; do
+    [ "$fewest" = 0 ] && break
+    sleep 1
+    n=$(lite_processes_now)
+    [ "$n" -lt "$fewest" ] && fewest=$n
+  done
+  echo "$fewest"
 }
 leftovers() {
   echo "mounts=$(wc -l < /proc/mounts) loops=$(losetup -a 2>/dev/null | wc -l) cgroups=$(lite_cgroups | wc -l) lites=$(lite_processes) veths=$(ls /sys/class/net | grep -c '^lv')"
