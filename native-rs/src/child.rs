@@ -205,7 +205,13 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
             0
         );
     }
-    step!(sys.prctl(libc::PR_SET_DUMPABLE, 0, 0), Step::Prctl, 1);
+    // Rootless, lite is no root: it writes this process's maps as the owner of the
+    // /proc files, which a non-dumpable process gives to root. Until GO nothing of the
+    // container runs, so nothing else can look in.
+    let maps_written_by_user = p.join_pid.is_none() && p.setgroups_denied;
+    if !maps_written_by_user {
+        step!(sys.prctl(libc::PR_SET_DUMPABLE, 0, 0), Step::Prctl, 1);
+    }
 
     // Into the cgroups, by the child itself: "0" written to a cgroup v1 `tasks` file
     // moves the calling thread without the global threadgroup lock, whose first write
@@ -288,6 +294,9 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
         Ok((4, _)) if go == GO => return failed(Step::WaitGo, 1, libc::EPROTO),
         Ok(_) => return failed(Step::WaitGo, 0, libc::EPIPE),
         Err(Errno(e)) => return failed(Step::WaitGo, 0, e),
+    }
+    if maps_written_by_user {
+        step!(sys.prctl(libc::PR_SET_DUMPABLE, 0, 0), Step::Prctl, 3);
     }
     // A new user namespace, its maps written by now: become its root, so that what the
     // set-up makes (tmpfs roots, the upper, /dev) belongs to the container's root.
@@ -422,7 +431,10 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
         }
     }
     step!(sys.prctl(libc::PR_SET_KEEPCAPS, 1, 0), Step::Caps, 0);
-    step!(sys.setgroups(&p.groups), Step::Groups, 0);
+    // With setgroups denied (rootless), there are no groups to set, and the call fails.
+    if !(p.setgroups_denied && p.groups.is_empty()) {
+        step!(sys.setgroups(&p.groups), Step::Groups, 0);
+    }
     step!(sys.setresgid(p.gid), Step::Gid, 0);
     step!(sys.setresuid(p.uid), Step::Uid, 0);
     // Any uid keeps the configured set as permitted and effective (KEEPCAPS kept the

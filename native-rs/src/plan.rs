@@ -189,6 +189,9 @@ pub struct Plan {
     /// `lite exec`: join the namespaces (`namespaces`) of this running container's
     /// init instead of making new ones; `ops` must be empty.
     pub join_pid: Option<i32>,
+    /// `lite exec` into a rootless container: its user namespace denies setgroups, so
+    /// the process keeps the (unmapped) groups it has, as the container's init did.
+    pub join_setgroups_denied: Option<bool>,
     /// cgroup v1: the `tasks` file of each hierarchy; the child writes "0" to each.
     pub cgroup_tasks: Vec<String>,
     /// cgroup v2: the `cgroup.procs` file, written by the child unless clone3 placed it.
@@ -397,6 +400,8 @@ pub struct Prepared {
     /// In a user namespace (new or joined): a bind remount keeps the flags that the
     /// kernel locked on the mount (nosuid, nodev, noexec, ro, atime), or it is EPERM.
     pub in_user_ns: bool,
+    /// The user namespace (new or joined) denies setgroups: lite is no root there.
+    pub setgroups_denied: bool,
     /// The capabilities lite holds: what the first child keeps while it clones.
     pub all_caps: u64,
 }
@@ -1036,10 +1041,11 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         root_entry,
         stdin_fd: plan.stdin_fd,
         first_unpassed_fd: 3 + plan.preserve_fds.unwrap_or(0).min(1 << 20),
+        // Rootless (setgroups denied: lite is no root), lite itself is the owner.
         user_ns_owner: plan
             .user_ns
             .as_ref()
-            .filter(|_| user_ns.is_some())
+            .filter(|u| user_ns.is_some() && !u.deny_setgroups.unwrap_or(false))
             .map(|u| {
                 let host_of = |map: &[IdMapping]| {
                     map.iter()
@@ -1050,8 +1056,11 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
                 (host_of(&u.uid_map), host_of(&u.gid_map))
             }),
         all_caps: known & permitted_caps(),
-        clone_in_sibling: user_ns.is_some() || (joined_kinds.contains(&"user") && clone_flags != 0),
+        clone_in_sibling: user_ns.as_ref().is_some_and(|u| !u.deny_setgroups)
+            || (joined_kinds.contains(&"user") && clone_flags != 0),
         in_user_ns: user_ns.is_some() || joined_kinds.contains(&"user"),
+        setgroups_denied: user_ns.as_ref().is_some_and(|u| u.deny_setgroups)
+            || plan.join_setgroups_denied.unwrap_or(false),
         user_ns,
         idmap_count,
     })

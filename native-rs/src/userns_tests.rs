@@ -123,6 +123,26 @@ fn exec_joins_the_user_namespace_first() {
     assert_eq!(p.join_kinds.first(), Some(&"user"));
     assert_eq!(p.clone_flags, 0);
     assert!(p.user_ns.is_none());
+    assert!(!p.setgroups_denied);
+}
+
+#[test]
+fn exec_into_a_rootless_container_keeps_its_groups() {
+    let mut plan = sample_plan();
+    plan.ops.clear();
+    plan.groups.clear();
+    plan.namespaces.push("user".into());
+    plan.join_pid = Some(42);
+    plan.join_setgroups_denied = Some(true);
+    let p = prepare(&plan, 40).unwrap();
+    assert!(p.setgroups_denied);
+    let sys = RecordingSys::default();
+    assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
+    let calls = sys.calls();
+    assert!(
+        !calls.iter().any(|c| c.starts_with("setgroups")),
+        "setgroups is denied there: {calls:#?}"
+    );
 }
 
 #[test]
@@ -381,4 +401,40 @@ fn a_bind_remount_in_a_user_namespace_keeps_the_flags_the_kernel_locked() {
     let sys = RecordingSys::default();
     assert_eq!(run(&prepare(&plain, 40).unwrap(), &sys, FDS), Outcome::Exec);
     assert!(!sys.calls().iter().any(|c| c.starts_with("fstatfs_flags")));
+}
+
+#[test]
+fn rootless_lite_makes_the_user_namespace_itself_and_sets_no_groups() {
+    let mut plan = mapped_plan();
+    // What a rootless run plans: its own ids only, nothing id-mapped, no groups.
+    plan.user_ns = Some(UserNsPlan {
+        uid_map: vec![range(0, 1000, 1)],
+        gid_map: vec![range(0, 1000, 1)],
+        deny_setgroups: Some(true),
+    });
+    plan.ops.retain(|op| op.idmap.is_none());
+    plan.loop_image = None;
+    plan.groups.clear();
+    plan.uid = 0;
+    plan.gid = 0;
+    let p = prepare(&plan, 40).unwrap();
+    assert_eq!(
+        p.user_ns_owner, None,
+        "no id change: lite is the user already"
+    );
+    assert!(!p.clone_in_sibling, "the first clone makes every namespace");
+    assert_ne!(p.clone_flags & libc::CLONE_NEWUSER as u64, 0);
+    let sys = RecordingSys::default();
+    assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
+    let calls = sys.calls();
+    assert!(!calls.iter().any(|c| c.starts_with("clone_sibling")));
+    assert!(
+        !calls.iter().any(|c| c.starts_with("setgroups")),
+        "setgroups is denied: {calls:#?}"
+    );
+    assert!(calls.iter().any(|c| c == "setresuid 0"));
+    // lite, no root, writes the maps while the child waits for GO: the child's /proc
+    // files stay the user's (dumpable) until then.
+    let not_dumpable = format!("prctl {} 0", libc::PR_SET_DUMPABLE);
+    assert!(pos(&calls, &format!("read {}", FDS.sock)) < pos(&calls, &not_dumpable));
 }

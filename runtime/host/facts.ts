@@ -53,5 +53,8 @@ export function readHostFacts(): HostFacts {
     const real = realpathSync('/etc/localtime')
     if (statSync(real).isFile()) localtime = real
   } catch {}
-  return { resolvConf, localtime, hostname: hostname(), cgroups: hostCgroups(readCgroupLayout(readMountInfo())) }
+  // A user who is not root has no cgroups of its own to make (v2 delegation is not
+  // used yet): its plans see none, and refuse limits rather than drop them.
+  const cgroups = (process.geteuid?.() ?? 0) === 0 ? hostCgroups(readCgroupLayout(readMountInfo())) : undefined
+  return { resolvConf, localtime, hostname: hostname(), cgroups }
 }

@@ -113,7 +113,7 @@ export function formatHostInfo(h: HostInfo): string {
   const tooOld = major < 4 || (major === 4 && minor < 19)
   const lines = [
     `kernel:       ${h.kernel} (${h.arch})${tooOld ? '  [older than 4.19: unsupported]' : ''}`,
-    `user:         ${h.euid === 0 ? 'root' : `uid ${h.euid} (lite run needs root)`}`,
+    `user:         ${h.euid === 0 ? 'root' : `uid ${h.euid} (rootless: one id mapped, no cgroups, network none or host)`}`,
     `cgroup:       ${h.cgroup.mode}${h.cgroup.unified ? ` (cgroup2 at ${h.cgroup.unified})` : ''}`,
     ...[...byHome].map(([home, list]) => `  ${home}: ${list.join(' ')}`),
     `devices:      ${hasDeviceControl(h.cgroup) ? 'confined (cgroup device controller or BPF program)' : 'no device cgroup: containers run without CAP_MKNOD'}`,

@@ -23,7 +23,7 @@ export function configOrThrow(file: string, overrides: ConfigOverrides): Contain
 }
 
 /** The launch plan, or all of its errors (against the config's lines) as one report. */
-export function planOrThrow(config: ContainerConfig, file: string, host: HostFacts, opts: { stateDir: string; tty: boolean; interactive: boolean }): LaunchPlan {
+export function planOrThrow(config: ContainerConfig, file: string, host: HostFacts, opts: { stateDir: string; tty: boolean; interactive: boolean; rootless?: boolean }): LaunchPlan {
   const exists = (path: string) => {
     noteInput(path)
     return existsSync(path)

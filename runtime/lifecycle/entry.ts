@@ -4,11 +4,13 @@
 
 import { EXIT_LITE_FAILED, LiteError, errorText } from '../errors.ts'
 import { hostSystem, type LifecycleSystem } from './system.ts'
+import { rootlessProblem } from './state.ts'
 
 export async function runLifecycle(command: string, body: (sys: LifecycleSystem) => Promise<number>): Promise<number> {
   try {
-    // /run/lite is root's (0700); a test may point LITE_STATE_ROOT elsewhere.
-    if (process.geteuid?.() !== 0 && !process.env.LITE_STATE_ROOT) throw new LiteError(`lite ${command} needs root: the containers' state in /run/lite is root's`)
+    // /run/lite is root's (0700); a user's containers are in $XDG_RUNTIME_DIR/lite.
+    const problem = rootlessProblem()
+    if (problem) throw new LiteError(`lite ${command}: ${problem}`)
     return await body(await hostSystem())
   } catch (e) {
     if (e instanceof LiteError) {

@@ -15,6 +15,7 @@ import { release } from 'node:os'
 import { traceNote } from '../trace.ts'
 import { liteCommand, pinnedImage } from './handover.ts'
 import { observe, stateWhenWritten } from './registry.ts'
+import { ROOTLESS } from './state.ts'
 import type { LifecycleSystem } from './system.ts'
 
 export interface ExecOptions {
@@ -50,7 +51,7 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
       const config = compiler!.configOrThrow(state.config, overrides)
       // lite exec runs its command as given, as docker exec does: no entrypoint in front.
       config.exec.entrypoint = []
-      return { config, plan: compiler!.planOrThrow(config, state.config, host, { stateDir: o.dir, tty: opts.tty, interactive: opts.interactive }) }
+      return { config, plan: compiler!.planOrThrow(config, state.config, host, { stateDir: o.dir, tty: opts.tty, interactive: opts.interactive, rootless: ROOTLESS }) }
     },
   })
   traceNote(`plan cache: ${outcome}`)
@@ -63,7 +64,7 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
   // Its user namespace is the one it started with (the state says), joined first.
   const made = plan.native.namespaces.filter((ns) => ns !== 'user')
   const namespaces = [...made, ...(config.net.type === 'container' || config.net.type === 'netns' ? ['net'] : []), ...(state.extra.user_uid_map ? ['user'] : [])]
-  const joinPlan = { ...plan.native, namespaces, userNs: undefined, ops: [], loopImage: undefined, hostname: undefined, loopbackUp: false, netSocket: false, netJoinFd: undefined, stubInit: false, joinPid: state.pid }
+  const joinPlan = { ...plan.native, namespaces, userNs: undefined, ops: [], loopImage: undefined, hostname: undefined, loopbackUp: false, netSocket: false, netJoinFd: undefined, stubInit: false, joinPid: state.pid, joinSetgroupsDenied: ROOTLESS && namespaces.includes('user') }
   let container
   try {
     container = native.create(joinPlan, undefined)

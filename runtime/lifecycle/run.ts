@@ -14,7 +14,7 @@ import type { LaunchPlan } from '../plan/build.ts'
 import { trace, traceHandover, traceNote } from '../trace.ts'
 import { monitorImage, startContainer } from './launch.ts'
 import { runHooks } from './hooks.ts'
-import { acquireState, releaseState, STATE_ROOT, type StateLock } from './state.ts'
+import { acquireState, releaseState, ROOTLESS, rootlessProblem, STATE_ROOT, type StateLock } from './state.ts'
 import { writeState } from './state-file.ts'
 import { processStartTime } from './process-identity.ts'
 import { allowDevice, createCgroups, placeCgroups, removeCgroupDirs, type CgroupPlacement } from '../cgroup/manager.ts'
@@ -120,12 +120,14 @@ async function run(opts: RunOptions): Promise<number> {
     imagesConfig: opts.imagesConfig,
     imageDigest: opts.imageDigest,
   }
+  const rootlessWhy = rootlessProblem()
+  if (rootlessWhy) throw new LiteError(`lite run: ${rootlessWhy}`)
   const host: HostFacts = readHostFacts()
   trace('plan cache')
   // Set by a miss's prepare step (a closure: hence the box).
   const record: { chosen?: Awaited<ReturnType<typeof recordedImageOf>>; compiler?: typeof import('./compile.ts') } = {}
   const env = { LITE_STORE: process.env.LITE_STORE ?? null, LITE_IMAGES_CONFIG: process.env.LITE_IMAGES_CONFIG ?? null }
-  const request = { purpose: 'run', file: opts.config, options: { overrides, tty: opts.tty, interactive: opts.interactive, env } }
+  const request = { purpose: 'run', file: opts.config, options: { overrides, tty: opts.tty, interactive: opts.interactive, env, ...(ROOTLESS ? { rootless: true } : {}) } }
   const { config, plan, outcome } = await compiled(request, host, STATE_ROOT, release(), !opts.noCache, {
     // The store's record may choose the image (an update, a rollback): asked before the
     // config is read, since the config's tag may name another image, or none any more.
@@ -141,11 +143,10 @@ async function run(opts: RunOptions): Promise<number> {
       const config = configOrThrow(opts.config, chosen ? { ...overrides, store: chosen.store, imageDigest: chosen.digest } : overrides)
       trace('plan')
       const stateDir = posix.join(STATE_ROOT, config.container.name)
-      return { config, plan: planOrThrow(config, opts.config, host, { stateDir, tty: opts.tty, interactive: opts.interactive }) }
+      return { config, plan: planOrThrow(config, opts.config, host, { stateDir, tty: opts.tty, interactive: opts.interactive, rootless: ROOTLESS }) }
     },
   })
   traceNote(`plan cache: ${outcome}`)
-  if (process.geteuid?.() !== 0) throw new LiteError('lite run needs root: it creates namespaces and mounts')
   const name = config.container.name
 
   trace('addon')
@@ -177,11 +178,11 @@ async function run(opts: RunOptions): Promise<number> {
   const netContext: NetContext = { name, config, native, stateRoot: STATE_ROOT, previousAddress: config.net.type === 'bridge' ? previousAddress(lock.dir) : undefined }
   try {
     // [user] map: resolved at every run (an auto range is claimed, never cached).
-    if (config.user.map !== 'none') {
+    if (config.user.map !== 'none' || ROOTLESS) {
       trace('user ns')
       const { resolveUserMap } = await import('../userns/run-map.ts')
       const store = async () => (await import('../image/settings.ts')).loadImageSettings({ store: opts.store, imagesConfig: opts.imagesConfig }, process.env).store
-      userMap = await resolveUserMap(config, { locker: native, stateRoot: STATE_ROOT, store, name })
+      userMap = await resolveUserMap(config, { locker: native, stateRoot: STATE_ROOT, store, name, rootless: ROOTLESS })
       identity.userMap = userMap!.map
     }
     trace('network')

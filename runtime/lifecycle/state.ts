@@ -10,8 +10,22 @@ import { readState, type ContainerState } from './state-file.ts'
 import { processStartTime } from './process-identity.ts'
 import { readCgroupRecord } from './cgroup-record.ts'
 
-/** /run/lite, or LITE_STATE_ROOT (tests keep their containers apart with it). */
-export const STATE_ROOT = process.env.LITE_STATE_ROOT || '/run/lite'
+/** lite runs as a user, not root (rootless): its containers are that user's own. */
+export const ROOTLESS = (process.geteuid?.() ?? 0) !== 0
+
+/**
+ * /run/lite for root; a user's containers live in $XDG_RUNTIME_DIR/lite (a tmpfs of the
+ * user's own that vanishes at logout, as /run does at reboot); LITE_STATE_ROOT wins
+ * (tests keep their containers apart with it).
+ */
+export const STATE_ROOT =
+  process.env.LITE_STATE_ROOT || (ROOTLESS && process.env.XDG_RUNTIME_DIR ? posix.join(process.env.XDG_RUNTIME_DIR, 'lite') : '/run/lite')
+
+/** Why this user can't have containers of its own here; undefined: it can. */
+export function rootlessProblem(): string | undefined {
+  if (!ROOTLESS || process.env.LITE_STATE_ROOT || process.env.XDG_RUNTIME_DIR) return undefined
+  return 'lite as a user keeps its containers in $XDG_RUNTIME_DIR/lite, and XDG_RUNTIME_DIR is not set (log in with a session, or set it to a directory of your own); root keeps them in /run/lite'
+}
 
 export interface StateLock {
   dir: string

@@ -409,6 +409,11 @@ export interface Plan {
    * init instead of making new ones; `ops` must be empty.
    */
   joinPid?: number
+  /**
+   * `lite exec` into a rootless container: its user namespace denies setgroups, so
+   * the process keeps the (unmapped) groups it has, as the container's init did.
+   */
+  joinSetgroupsDenied?: boolean
   /** cgroup v1: the `tasks` file of each hierarchy; the child writes "0" to each. */
   cgroupTasks: Array<string>
   /** cgroup v2: the `cgroup.procs` file, written by the child unless clone3 placed it. */

@@ -58,6 +58,9 @@ export interface PlanOptions {
   arch?: string
   /** the kernel release, for the profile's minKernel rules (os.release()) */
   kernel?: string
+  /** lite runs as a user (rootless): always a user namespace, nothing id-mapped, no
+   * loop device, no cgroups, no network of its own beyond none */
+  rootless?: boolean
 }
 
 /** runc's masked paths: files get /dev/null bound over them, directories an empty read-only tmpfs. */
@@ -80,6 +83,38 @@ export function hasDeviceControl(layout: CgroupLayout | undefined): boolean {
 
 // overlayfs splits its options on ',' and ':'; lite does not escape them.
 const OVERLAY_UNSAFE = /[,:\n]/
+
+/** The rootless run's ceilings, each told against the line that asks for more. */
+function rootlessRules(cfg: ContainerConfig, at: (key: string) => Origin | undefined, fail: (origin: Origin | undefined, message: string) => void): void {
+  const uid = process.geteuid?.() ?? 0
+  if (cfg.rootfs.kind !== 'dir') {
+    fail(at('rootfs.path'), `[rootfs] ${cfg.rootfs.image ? 'image' : 'path'}: a ${cfg.rootfs.kind} image needs a loop device, which lite as a user (uid ${uid}) can't have; use a directory rootfs, or run as root`)
+  }
+  if (cfg.net.type !== 'none' && cfg.net.type !== 'host') {
+    fail(at('net.type'), `[net] type: ${cfg.net.type} needs root (lite as a user has none and host)`)
+  }
+  if (cfg.exec.groups.length) {
+    fail(at('exec.groups'), '[exec] groups: lite as a user maps only its own uid and gid, so the container has no other groups to join')
+  }
+  // The kernel lets a user map one id, its own: container root is that uid and gid.
+  const gid = process.getegid?.() ?? 0
+  const own = (ranges: readonly { containerId: number; hostId: number; size: number }[], id: number) =>
+    ranges.length === 1 && ranges[0]!.containerId === 0 && ranges[0]!.hostId === id && ranges[0]!.size === 1
+  if (cfg.user.map === 'auto') fail(at('user.map'), `[user] map: auto takes ranges that only root may map; as a user, lite maps container root to your own uid ${uid} (leave [user] out)`)
+  else if (Array.isArray(cfg.user.map) && (!own(cfg.user.map, uid) || !own(cfg.user.gidMap ?? [{ containerId: 0, hostId: gid, size: 1 }], gid))) {
+    fail(at('user.map'), `[user] map: as a user, lite can map only your own ids: 0:${uid}:1 (and gid_map 0:${gid}:1); leave [user] out for that`)
+  }
+  if (cfg.exec.user.uid !== 0 || cfg.exec.user.gid !== 0) {
+    fail(at('exec.user'), `[exec] user: lite as a user maps only container root (to uid ${uid}), so the app runs as root inside`)
+  }
+  // No cgroups of its own: a limit would be silently not there.
+  for (const [key, origin] of Object.entries(cfg.origins)) {
+    const [section, name] = key.split('.')
+    if ((section === 'resources' || section === 'cgroup' || section === 'cgroup2') && name !== 'parent' && origin) {
+      fail(origin, `[${section}] ${name?.replace(/\[\d+\]$/, '')}: lite as a user (uid ${uid}) has no cgroup of its own (a delegated cgroup v2 subtree is not used yet), so limits can't be set; remove it, or run as root`)
+    }
+  }
+}
 
 export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptions): { plan?: LaunchPlan; errors: ConfigError[] } {
   const errors: ConfigError[] = []
@@ -104,8 +139,12 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
   // owners on disk), and nothing in the set-up may need host privileges: /dev nodes are
   // binds of the host's, /sys without a netns of its own is a bind, and v1 cgroups are
   // the container's own directories bound in.
-  const userNs = cfg.user.map !== 'none'
-  const idmap = userNs ? { idmap: true } : {}
+  // Rootless, the user namespace is always there, and nothing can be id-mapped (that
+  // takes CAP_SYS_ADMIN on the host): the user's own directory is bound as it is.
+  const rootless = !!opts.rootless
+  const userNs = cfg.user.map !== 'none' || rootless
+  const idmap = userNs && !rootless ? { idmap: true } : {}
+  if (rootless) rootlessRules(cfg, at, fail)
 
   // --- rootfs: the read-only lower, and the overlay with its upper ---
   const rootfsInfo: OpInfo = { what: `rootfs ${cfg.rootfs.path}`, key: rootfsKey, origin: at('rootfs.path') }
@@ -132,7 +171,7 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
       add(op({ kind: 'mkdir', target: upper, mode: 0o755 }), upperInfo)
       add(op({ kind: 'mkdir', target: work, mode: 0o700 }), upperInfo)
       // An image needs its own mount point; so does an id-mapped directory.
-      if (image || userNs) {
+      if (image || idmap.idmap) {
         lower = posix.join(layers, 'lower')
         add(op({ kind: 'mkdir', target: lower, mode: 0o755 }), upperInfo)
         lowerMount(lower)
@@ -141,7 +180,7 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
       upper = posix.join(cfg.rootfs.upper, 'root')
       work = posix.join(cfg.rootfs.upper, 'work')
       dirs.push(upper, work)
-      if (image || userNs) {
+      if (image || idmap.idmap) {
         lower = posix.join(state, 'lower')
         dirs.push(lower)
         lowerMount(lower)
@@ -200,7 +239,9 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
     add(node(d.path, (d.type === 'c' ? S_IFCHR : S_IFBLK) | d.mode, d.major, d.minor), where)
   })
   add(op({ resolve: 'strict', kind: 'mkdir', target: '/dev/pts', mode: 0o755 }), apiFs('create /dev/pts'))
-  add(op({ resolve: 'strict', kind: 'mount', source: 'devpts', target: '/dev/pts', fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620,gid=5' }), apiFs('mount /dev/pts'))
+  // The tty group (5) owns the ptys, where it exists: rootless maps only root.
+  const ttyGroup = rootless ? '' : ',gid=5'
+  add(op({ resolve: 'strict', kind: 'mount', source: 'devpts', target: '/dev/pts', fstype: 'devpts', flags: MS.NOSUID | MS.NOEXEC, data: `newinstance,ptmxmode=0666,mode=0620${ttyGroup}` }), apiFs('mount /dev/pts'))
   add(op({ resolve: 'strict', kind: 'symlink', source: 'pts/ptmx', target: '/dev/ptmx' }), apiFs('link /dev/ptmx'))
   add(op({ resolve: 'strict', kind: 'mkdir', target: '/dev/shm', mode: 0o1777 }), apiFs('create /dev/shm'))
   add(op({ resolve: 'strict', kind: 'mount', source: 'shm', target: '/dev/shm', fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=1777,size=65536k' }), apiFs('mount /dev/shm'))

@@ -14,6 +14,9 @@ export interface RunUserMap {
   map: IdMap
   /** an `auto` range: its claim, which the monitor holds while the container lives */
   auto?: AutoRange
+  /** lite runs as a user: setgroups is denied (the kernel's rule for an unprivileged
+   * map writer), and its own directories need no opening up */
+  rootless?: boolean
 }
 
 /**
@@ -28,8 +31,13 @@ export function keepsHostFiles(cfg: ContainerConfig): boolean {
 /** The map of a config with [user] map; undefined without one. */
 export async function resolveUserMap(
   cfg: ContainerConfig,
-  ctx: { locker: Locker; stateRoot: string; store: () => Promise<string>; name: string },
+  ctx: { locker: Locker; stateRoot: string; store: () => Promise<string>; name: string; rootless?: boolean },
 ): Promise<RunUserMap | undefined> {
+  // As a user: container root is that user, the one id the kernel lets it map.
+  if (ctx.rootless) {
+    const own = (id: number) => [{ containerId: 0, hostId: id, size: 1 }]
+    return { map: { uid: own(process.geteuid?.() ?? 0), gid: own(process.getegid?.() ?? 0) }, rootless: true }
+  }
   const map = cfg.user.map
   if (map === 'none') return undefined
   if (map !== 'auto') return { map: { uid: map, gid: cfg.user.gidMap ?? map } }
@@ -54,12 +62,13 @@ export function hostIdOf(ranges: IdRange[], id: number): number | undefined {
  * image and bind sources are never chowned.
  */
 export function applyUserMap(plan: { native: NativePlan; stateDir: string }, cfg: ContainerConfig, run: RunUserMap): void {
-  plan.native.userNs = { uidMap: nativeRanges(run.map.uid), gidMap: nativeRanges(run.map.gid) }
+  plan.native.userNs = { uidMap: nativeRanges(run.map.uid), gidMap: nativeRanges(run.map.gid), denySetgroups: !!run.rootless }
   // The child becomes the container's root before it mounts the layers, the root and
   // the /etc files of the state dir: that unprivileged id must be able to pass through
   // the state root and this dir (search only: neither can be listed, and the files in
-  // them keep their own modes), as runc's state dirs are 0711.
-  for (const dir of [dirname(plan.stateDir), plan.stateDir]) {
+  // them keep their own modes), as runc's state dirs are 0711. (Rootless, it is the
+  // user itself.)
+  for (const dir of run.rootless ? [] : [dirname(plan.stateDir), plan.stateDir]) {
     const mode = statSync(dir).mode & 0o7777
     if ((mode & 0o011) !== 0o011) chmodSync(dir, mode | 0o011)
   }

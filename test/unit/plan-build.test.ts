@@ -762,3 +762,20 @@ t.test('[user] map: a user namespace, an id-mapped lower, and no step that needs
   t.ok(cgroups.includes('mount /sys/fs/cgroup/memory/lite/c -> strict:/sys/fs/cgroup/memory'), 'v1: its own cgroup bound, not mounted')
   t.notOk(cgroups.some((o) => o.startsWith('mount cgroup ')), cgroups.join('\n'))
 })
+
+t.test('rootless: a user namespace always, nothing id-mapped, and what needs root refused at its line', async (t) => {
+  const plain = mustPlan(t, build(t, BASE, { rootless: true }))
+  t.ok(plain.native.namespaces.includes('user'), 'a user namespace without [user]')
+  t.notOk(plain.native.ops.some((o) => o.idmap), 'nothing id-mapped: the user\'s directory is bound as it is')
+  t.notOk(plain.native.ops.some((o) => o.kind === 'mknod'))
+  t.equal(plain.native.ops.find((o) => o.fstype === 'devpts')?.data, 'newinstance,ptmxmode=0666,mode=0620', 'no tty group: only root is mapped')
+  t.match(plain.native.ops.find((o) => o.fstype === 'overlay')?.data, /^lowerdir=.*\/rootfs,/, 'the directory is the lower as it is')
+
+  const refused = (lines: string[]) => build(t, lines, { rootless: true }).errors.map((e) => `${e.line}: ${e.message}`)
+  t.match(refused([...BASE.slice(0, 3), 'path = image.sqfs', ...BASE.slice(4)]), [/^4: \[rootfs\] path: a squashfs image needs a loop device/])
+  t.match(refused([...BASE, '[resources]', 'memory = 64M']), [/^8: \[resources\] memory: lite as a user \(uid \d+\) has no cgroup of its own/])
+  t.match(refused([...BASE, '[net]', 'type = bridge']), [/^8: \[net\] type: bridge needs root/])
+  t.match(refused([...BASE, '[user]', 'map = auto']), [/^8: \[user\] map: auto takes ranges that only root may map/])
+  t.match(refused([...BASE, 'groups = 20']), [/\[exec\] groups: lite as a user maps only its own uid and gid/])
+  t.match(refused([...BASE, 'user = 1000']), [/\[exec\] user: lite as a user maps only container root/])
+})
