@@ -208,8 +208,7 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     // Rootless, lite is no root: it writes this process's maps as the owner of the
     // /proc files, which a non-dumpable process gives to root. Until GO nothing of the
     // container runs, so nothing else can look in.
-    let maps_written_by_user = p.join_pid.is_none() && p.setgroups_denied;
-    if !maps_written_by_user {
+    if !p.maps_by_unprivileged {
         step!(sys.prctl(libc::PR_SET_DUMPABLE, 0, 0), Step::Prctl, 1);
     }
 
@@ -295,7 +294,7 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
         Ok(_) => return failed(Step::WaitGo, 0, libc::EPIPE),
         Err(Errno(e)) => return failed(Step::WaitGo, 0, e),
     }
-    if maps_written_by_user {
+    if p.maps_by_unprivileged {
         step!(sys.prctl(libc::PR_SET_DUMPABLE, 0, 0), Step::Prctl, 3);
     }
     // A new user namespace, its maps written by now: become its root, so that what the

@@ -74,6 +74,9 @@ pub struct UserNsPlan {
     /// Write "deny" to setgroups before gid_map (needed when lite itself is not root in
     /// the parent namespace: rootless).
     pub deny_setgroups: Option<bool>,
+    /// Rootless with subordinate ids: newuidmap and newgidmap (setuid helpers) write the
+    /// maps, run by lite between create and start; lite writes none itself.
+    pub maps_by_helper: Option<bool>,
 }
 
 /// One rule of a seccomp profile already resolved for this container (arch, caps,
@@ -402,6 +405,9 @@ pub struct Prepared {
     pub in_user_ns: bool,
     /// The user namespace (new or joined) denies setgroups: lite is no root there.
     pub setgroups_denied: bool,
+    /// A new user namespace whose maps lite, no root, writes (or has newuidmap write):
+    /// the child stays dumpable until GO so that its /proc files stay the user's.
+    pub maps_by_unprivileged: bool,
     /// The capabilities lite holds: what the first child keeps while it clones.
     pub all_caps: u64,
 }
@@ -411,9 +417,18 @@ pub struct PreparedUserNs {
     pub uid_map: Vec<u8>,
     pub gid_map: Vec<u8>,
     pub deny_setgroups: bool,
+    /// The maps are written already (newuidmap/newgidmap): nothing to write.
+    pub maps_by_helper: bool,
     /// Container uid 0 and gid 0 are mapped: the child becomes root in the namespace
     /// right after GO, so that what it makes (tmpfs roots, the upper) is owned by it.
     pub root_mapped: bool,
+}
+
+impl PreparedUserNs {
+    /// lite is no root: it (or a setuid helper for it) writes the maps as the user.
+    pub fn unprivileged_writer(&self) -> bool {
+        self.deny_setgroups || self.maps_by_helper
+    }
 }
 
 /// The most id-mapped mounts one plan may pass with GO (the child's fixed array).
@@ -1041,11 +1056,11 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         root_entry,
         stdin_fd: plan.stdin_fd,
         first_unpassed_fd: 3 + plan.preserve_fds.unwrap_or(0).min(1 << 20),
-        // Rootless (setgroups denied: lite is no root), lite itself is the owner.
+        // Rootless (lite is no root), lite itself is the owner.
         user_ns_owner: plan
             .user_ns
             .as_ref()
-            .filter(|u| user_ns.is_some() && !u.deny_setgroups.unwrap_or(false))
+            .filter(|_| user_ns.as_ref().is_some_and(|u| !u.unprivileged_writer()))
             .map(|u| {
                 let host_of = |map: &[IdMapping]| {
                     map.iter()
@@ -1056,9 +1071,10 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
                 (host_of(&u.uid_map), host_of(&u.gid_map))
             }),
         all_caps: known & permitted_caps(),
-        clone_in_sibling: user_ns.as_ref().is_some_and(|u| !u.deny_setgroups)
+        clone_in_sibling: user_ns.as_ref().is_some_and(|u| !u.unprivileged_writer())
             || (joined_kinds.contains(&"user") && clone_flags != 0),
         in_user_ns: user_ns.is_some() || joined_kinds.contains(&"user"),
+        maps_by_unprivileged: user_ns.as_ref().is_some_and(|u| u.unprivileged_writer()),
         setgroups_denied: user_ns.as_ref().is_some_and(|u| u.deny_setgroups)
             || plan.join_setgroups_denied.unwrap_or(false),
         user_ns,
@@ -1113,6 +1129,7 @@ fn prepare_user_ns(plan: &Plan) -> Result<Option<PreparedUserNs>> {
                 uid_map,
                 gid_map,
                 deny_setgroups: u.deny_setgroups.unwrap_or(false),
+                maps_by_helper: u.maps_by_helper.unwrap_or(false),
                 root_mapped: uid_root && gid_root,
             }))
         }

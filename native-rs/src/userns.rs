@@ -121,6 +121,9 @@ fn user_ns_error(what: String, errno: i32) -> Error {
 
 /// Writes the maps of the child's new user namespace.
 pub fn write_maps<S: Sys>(sys: &S, pid: libc::pid_t, u: &PreparedUserNs) -> Result<()> {
+    if u.maps_by_helper {
+        return Ok(());
+    }
     if u.deny_setgroups {
         write_proc(sys, pid, "setgroups", b"deny")?;
     }

@@ -6,7 +6,7 @@ use crate::child::{run, ChildFds, Outcome};
 use crate::fake::{pos, pos_prefix, RecordingSys};
 use crate::plan::{prepare, tests::sample_plan, FsOp, IdMapping, Plan, UserNsPlan};
 use crate::report::{ChildReport, Step};
-use crate::userns::{idmap_mounts, set_up, IdmapSource};
+use crate::userns::{idmap_mounts, set_up, write_maps, IdmapSource};
 
 const FDS: ChildFds = ChildFds {
     sock: 3,
@@ -30,6 +30,7 @@ fn mapped_plan() -> Plan {
         uid_map: vec![range(0, 100000, 65536)],
         gid_map: vec![range(0, 100000, 65536)],
         deny_setgroups: None,
+        maps_by_helper: None,
     });
     // The bind of /data becomes id-mapped; an image lower too.
     plan.ops[2].idmap = Some(true);
@@ -411,6 +412,7 @@ fn rootless_lite_makes_the_user_namespace_itself_and_sets_no_groups() {
         uid_map: vec![range(0, 1000, 1)],
         gid_map: vec![range(0, 1000, 1)],
         deny_setgroups: Some(true),
+        maps_by_helper: None,
     });
     plan.ops.retain(|op| op.idmap.is_none());
     plan.loop_image = None;
@@ -437,4 +439,35 @@ fn rootless_lite_makes_the_user_namespace_itself_and_sets_no_groups() {
     // files stay the user's (dumpable) until then.
     let not_dumpable = format!("prctl {} 0", libc::PR_SET_DUMPABLE);
     assert!(pos(&calls, &format!("read {}", FDS.sock)) < pos(&calls, &not_dumpable));
+}
+
+#[test]
+fn rootless_with_subordinate_ids_leaves_the_maps_to_newuidmap() {
+    let mut plan = mapped_plan();
+    plan.user_ns = Some(UserNsPlan {
+        uid_map: vec![range(0, 1000, 1), range(1, 100_000, 65_535)],
+        gid_map: vec![range(0, 1000, 1), range(1, 100_000, 65_535)],
+        deny_setgroups: None,
+        maps_by_helper: Some(true),
+    });
+    plan.ops.retain(|op| op.idmap.is_none());
+    plan.loop_image = None;
+    let p = prepare(&plan, 40).unwrap();
+    assert!(p.user_ns_owner.is_none() && !p.clone_in_sibling && !p.setgroups_denied);
+    let sys = RecordingSys::default();
+    write_maps(&sys, 42, p.user_ns.as_ref().unwrap()).unwrap();
+    assert!(
+        sys.calls().is_empty(),
+        "lite writes no map: {:?}",
+        sys.calls()
+    );
+    let sys = RecordingSys::default();
+    assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
+    let calls = sys.calls();
+    let not_dumpable = format!("prctl {} 0", libc::PR_SET_DUMPABLE);
+    assert!(pos(&calls, &format!("read {}", FDS.sock)) < pos(&calls, &not_dumpable));
+    assert!(
+        calls.iter().any(|c| c.starts_with("setgroups")),
+        "setgroups is allowed"
+    );
 }

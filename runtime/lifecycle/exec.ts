@@ -12,6 +12,7 @@ import { loadNative } from '../native/index.ts'
 import { monitorImage, startContainer } from './launch.ts'
 import { compiled } from '../plan/plan-cache.ts'
 import { release } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { traceNote } from '../trace.ts'
 import { liteCommand, pinnedImage } from './handover.ts'
 import { observe, stateWhenWritten } from './registry.ts'
@@ -64,7 +65,7 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
   // Its user namespace is the one it started with (the state says), joined first.
   const made = plan.native.namespaces.filter((ns) => ns !== 'user')
   const namespaces = [...made, ...(config.net.type === 'container' || config.net.type === 'netns' ? ['net'] : []), ...(state.extra.user_uid_map ? ['user'] : [])]
-  const joinPlan = { ...plan.native, namespaces, userNs: undefined, ops: [], loopImage: undefined, hostname: undefined, loopbackUp: false, netSocket: false, netJoinFd: undefined, stubInit: false, joinPid: state.pid, joinSetgroupsDenied: ROOTLESS && namespaces.includes('user') }
+  const joinPlan = { ...plan.native, namespaces, userNs: undefined, ops: [], loopImage: undefined, hostname: undefined, loopbackUp: false, netSocket: false, netJoinFd: undefined, stubInit: false, joinPid: state.pid, joinSetgroupsDenied: ROOTLESS && namespaces.includes('user') && setgroupsDenied(state.pid) }
   let container
   try {
     container = native.create(joinPlan, undefined)
@@ -104,5 +105,14 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
     } catch {}
     if (e instanceof LiteError) throw e
     throw new LiteError(`cannot exec in ${opts.name}: ${(e as Error).message}`)
+  }
+}
+
+/** A rootless container whose maps lite wrote itself denies setgroups (newgidmap's don't). */
+function setgroupsDenied(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'deny'
+  } catch {
+    return true
   }
 }

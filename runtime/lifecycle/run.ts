@@ -235,6 +235,12 @@ async function run(opts: RunOptions): Promise<number> {
       closeSync(net.joinFd)
       net.joinFd = undefined
     }
+    if (userMap?.helpers) {
+      // Rootless with subordinate ids: the setuid helpers write the maps the child
+      // waits for (lite may write only its own id).
+      const { writeMapsWithHelpers } = await import('../userns/subordinate.ts')
+      writeMapsWithHelpers(userMap.helpers, container.pid, userMap.map)
+    }
     trace('attach')
     if (cgroups) confine(native, container, cgroups, config)
     trace('network attach')

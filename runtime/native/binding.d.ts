@@ -626,6 +626,11 @@ export interface UserNsPlan {
    * the parent namespace: rootless).
    */
   denySetgroups?: boolean
+  /**
+   * Rootless with subordinate ids: newuidmap and newgidmap (setuid helpers) write the
+   * maps, run by lite between create and start; lite writes none itself.
+   */
+  mapsByHelper?: boolean
 }
 
 /**

@@ -93,20 +93,8 @@ function rootlessRules(cfg: ContainerConfig, at: (key: string) => Origin | undef
   if (cfg.net.type !== 'none' && cfg.net.type !== 'host') {
     fail(at('net.type'), `[net] type: ${cfg.net.type} needs root (lite as a user has none and host)`)
   }
-  if (cfg.exec.groups.length) {
-    fail(at('exec.groups'), '[exec] groups: lite as a user maps only its own uid and gid, so the container has no other groups to join')
-  }
-  // The kernel lets a user map one id, its own: container root is that uid and gid.
-  const gid = process.getegid?.() ?? 0
-  const own = (ranges: readonly { containerId: number; hostId: number; size: number }[], id: number) =>
-    ranges.length === 1 && ranges[0]!.containerId === 0 && ranges[0]!.hostId === id && ranges[0]!.size === 1
-  if (cfg.user.map === 'auto') fail(at('user.map'), `[user] map: auto takes ranges that only root may map; as a user, lite maps container root to your own uid ${uid} (leave [user] out)`)
-  else if (Array.isArray(cfg.user.map) && (!own(cfg.user.map, uid) || !own(cfg.user.gidMap ?? [{ containerId: 0, hostId: gid, size: 1 }], gid))) {
-    fail(at('user.map'), `[user] map: as a user, lite can map only your own ids: 0:${uid}:1 (and gid_map 0:${gid}:1); leave [user] out for that`)
-  }
-  if (cfg.exec.user.uid !== 0 || cfg.exec.user.gid !== 0) {
-    fail(at('exec.user'), `[exec] user: lite as a user maps only container root (to uid ${uid}), so the app runs as root inside`)
-  }
+  // The ids ([user] map, [exec] user and groups) are checked at each run, against the
+  // user's subordinate ranges then (userns/run-map.ts).
   // No cgroups of its own: a limit would be silently not there.
   for (const [key, origin] of Object.entries(cfg.origins)) {
     const [section, name] = key.split('.')

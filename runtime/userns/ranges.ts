@@ -32,8 +32,8 @@ export const MAX_ID_RANGES = 340
 const MAX_ID = 2 ** 32 - 2
 
 const POOL_USER = 'lite'
-const SUBUID = '/etc/subuid'
-const SUBGID = '/etc/subgid'
+export const SUBUID = '/etc/subuid'
+export const SUBGID = '/etc/subgid'
 const PASSWD = '/etc/passwd'
 
 export interface IdRange {
@@ -69,7 +69,7 @@ export interface AutoRange {
 
 export type FileReader = (path: string) => string | undefined
 
-function readHostFile(path: string): string | undefined {
+export function readHostFile(path: string): string | undefined {
   try {
     return fs.readFileSync(path, 'utf8')
   } catch (e) {
@@ -80,14 +80,14 @@ function readHostFile(path: string): string | undefined {
 
 // ------------------------------------------------------------------ the pool
 
-interface SubidEntry {
+export interface SubidEntry {
   owner: string
   start: number
   count: number
 }
 
 /** NAME_OR_UID:START:COUNT lines; comments, blanks and malformed lines are skipped. */
-function subidEntries(text: string | undefined): SubidEntry[] {
+export function subidEntries(text: string | undefined): SubidEntry[] {
   const entries: SubidEntry[] = []
   for (const raw of (text ?? '').split('\n')) {
     const line = raw.trim()

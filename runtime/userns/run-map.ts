@@ -8,15 +8,19 @@ import type { ContainerConfig } from '../config/types.ts'
 import type { NativePlan } from '../native/index.ts'
 import { isBind } from '../plan/mount-options.ts'
 import type { Locker } from '../net/claims.ts'
-import { autoPool, claimAutoRange, formatIdMap, type AutoRange, type IdMap, type IdRange } from './ranges.ts'
+import { LiteError } from '../errors.ts'
+import { autoPool, claimAutoRange, formatIdMap, SUBGID, SUBUID, type AutoRange, type FileReader, type IdMap, type IdRange } from './ranges.ts'
+import { autoUserMap, findIdHelpers, mappableIds, runningUser, unmappableId, type IdHelpers, type RunningUser } from './subordinate.ts'
 
 export interface RunUserMap {
   map: IdMap
   /** an `auto` range: its claim, which the monitor holds while the container lives */
   auto?: AutoRange
-  /** lite runs as a user: setgroups is denied (the kernel's rule for an unprivileged
-   * map writer), and its own directories need no opening up */
+  /** lite runs as a user: its own directories need no opening up, and, without
+   * helpers, setgroups is denied (the kernel's rule for an unprivileged map writer) */
   rootless?: boolean
+  /** rootless with subordinate ids: newuidmap and newgidmap write the maps */
+  helpers?: IdHelpers
 }
 
 /**
@@ -28,16 +32,66 @@ export function keepsHostFiles(cfg: ContainerConfig): boolean {
   return cfg.mounts.some((m) => isBind(m.fstype, m.options) && !m.options.includes('ro'))
 }
 
+/**
+ * The map of a rootless run. Without [user] map, container root is the user's own uid
+ * and gid, the one id the kernel lets a user map (setgroups is then denied). `auto` and
+ * explicit maps take the user's subordinate ids through newuidmap and newgidmap. Each
+ * refusal names the line that asks for more.
+ */
+export function rootlessUserMap(
+  cfg: ContainerConfig,
+  deps: { user?: RunningUser; read?: FileReader; helpers?: () => IdHelpers | undefined } = {},
+): RunUserMap {
+  const user = deps.user ?? runningUser()
+  const refuse = (key: string, message: string): never => {
+    const o = cfg.origins[key]
+    throw new LiteError(`${o ? `${o.file}:${o.line}: ` : ''}${message}`)
+  }
+  const own: IdMap = { uid: [{ containerId: 0, hostId: user.uid, size: 1 }], gid: [{ containerId: 0, hostId: user.gid, size: 1 }] }
+  const isOwn = (ranges: IdRange[], id: number) => ranges.length === 1 && ranges[0]!.containerId === 0 && ranges[0]!.hostId === id && ranges[0]!.size === 1
+  const asked = cfg.user.map
+  let map = own
+  let helpers: IdHelpers | undefined
+  if (asked !== 'none' && !(asked !== 'auto' && isOwn(asked, user.uid) && (!cfg.user.gidMap || isOwn(cfg.user.gidMap, user.gid)))) {
+    helpers = (deps.helpers ?? findIdHelpers)()
+    if (!helpers) {
+      refuse('user.map', `[user] map: as a user, lite maps more than your own uid ${user.uid} only through newuidmap and newgidmap, which are not installed (Debian's package uidmap); leave [user] out to map container root to your own ids`)
+    }
+    if (asked === 'auto') {
+      const auto = autoUserMap(user, deps.read)
+      if (typeof auto === 'string') refuse('user.map', `[user] map: auto as a user takes your subordinate ids, and ${auto}`)
+      map = auto as IdMap
+    } else {
+      map = { uid: asked, gid: cfg.user.gidMap ?? asked }
+      const allowed = mappableIds(user, deps.read)
+      for (const [kind, file] of [['uid', SUBUID], ['gid', SUBGID]] as const) {
+        const bad = unmappableId(map[kind], allowed[kind])
+        if (bad !== undefined) refuse(kind === 'gid' && cfg.user.gidMap ? 'user.gid_map' : 'user.map', `[user] ${kind === 'gid' && cfg.user.gidMap ? 'gid_map' : 'map'}: host ${kind} ${bad} is neither yours (${kind === 'uid' ? user.uid : user.gid}) nor in your ranges in ${file}`)
+      }
+    }
+  }
+  // The app's ids must be in the map: the kernel can't run a process as an unmapped id.
+  if (hostIdOf(map.uid, cfg.exec.user.uid) === undefined || hostIdOf(map.gid, cfg.exec.user.gid) === undefined) {
+    refuse('exec.user', `[exec] user: ${cfg.exec.user.uid}:${cfg.exec.user.gid} is not mapped: lite as a user maps ${describeMap(map)}`)
+  }
+  const unmappedGroup = cfg.exec.groups.find((g) => hostIdOf(map.gid, g) === undefined)
+  if (unmappedGroup !== undefined || (cfg.exec.groups.length > 0 && !helpers)) {
+    refuse('exec.groups', `[exec] groups: ${unmappedGroup ?? cfg.exec.groups[0]} can't be joined: lite as a user maps ${describeMap(map)}${helpers ? '' : ', and setgroups is denied without newgidmap'}`)
+  }
+  return { map, rootless: true, ...(helpers ? { helpers } : {}) }
+}
+
+function describeMap(map: IdMap): string {
+  const text = (ranges: IdRange[]) => ranges.map((r) => (r.size === 1 ? `${r.containerId}` : `${r.containerId}-${r.containerId + r.size - 1}`)).join(', ')
+  return `container uids ${text(map.uid)} and gids ${text(map.gid)}`
+}
+
 /** The map of a config with [user] map; undefined without one. */
 export async function resolveUserMap(
   cfg: ContainerConfig,
   ctx: { locker: Locker; stateRoot: string; store: () => Promise<string>; name: string; rootless?: boolean },
 ): Promise<RunUserMap | undefined> {
-  // As a user: container root is that user, the one id the kernel lets it map.
-  if (ctx.rootless) {
-    const own = (id: number) => [{ containerId: 0, hostId: id, size: 1 }]
-    return { map: { uid: own(process.geteuid?.() ?? 0), gid: own(process.getegid?.() ?? 0) }, rootless: true }
-  }
+  if (ctx.rootless) return rootlessUserMap(cfg)
   const map = cfg.user.map
   if (map === 'none') return undefined
   if (map !== 'auto') return { map: { uid: map, gid: cfg.user.gidMap ?? map } }
@@ -62,7 +116,7 @@ export function hostIdOf(ranges: IdRange[], id: number): number | undefined {
  * image and bind sources are never chowned.
  */
 export function applyUserMap(plan: { native: NativePlan; stateDir: string }, cfg: ContainerConfig, run: RunUserMap): void {
-  plan.native.userNs = { uidMap: nativeRanges(run.map.uid), gidMap: nativeRanges(run.map.gid), denySetgroups: !!run.rootless }
+  plan.native.userNs = { uidMap: nativeRanges(run.map.uid), gidMap: nativeRanges(run.map.gid), denySetgroups: !!run.rootless && !run.helpers, mapsByHelper: !!run.helpers }
   // The child becomes the container's root before it mounts the layers, the root and
   // the /etc files of the state dir: that unprivileged id must be able to pass through
   // the state root and this dir (search only: neither can be listed, and the files in

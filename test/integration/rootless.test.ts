@@ -4,7 +4,7 @@
 // and nothing is left in the runtime dir or on the host.
 
 import { spawnSync } from 'node:child_process'
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
@@ -46,11 +46,14 @@ function makeUser(t: Test): User {
   return { name, uid, gid, runtime, home }
 }
 
-/** lite as the user: its ids only, no capabilities, a clean environment. */
+/**
+ * lite as the user: its ids only, no capabilities, a clean environment. The bounding set
+ * stays full, as a login's is: newuidmap is setuid root and needs it.
+ */
 function asUser(u: User, args: string[]) {
   const r = spawnSync(
     'setpriv',
-    ['--reuid', String(u.uid), '--regid', String(u.gid), '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', 'env', '-i', 'PATH=/usr/bin:/bin', `HOME=${u.home}`, `XDG_RUNTIME_DIR=${u.runtime}`, LITE, ...args],
+    ['--reuid', String(u.uid), '--regid', String(u.gid), '--clear-groups', '--inh-caps=-all', 'env', '-i', 'PATH=/usr/bin:/bin', `HOME=${u.home}`, `XDG_RUNTIME_DIR=${u.runtime}`, LITE, ...args],
     { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] },
   )
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' }
@@ -102,6 +105,36 @@ if (requireRootAndBuild(t)) {
     await assertNoLeaks(t, before)
   })
 
+  t.test('map = auto as a user: its subordinate ids through newuidmap and newgidmap', async (t) => {
+    const before = snapshotHost()
+    const u = makeUser(t)
+    // Above lite's default auto pool (2^20 + 1024 slots of 65536), so no run of root's
+    // can hold these ids.
+    const first = 100_000_000
+    const ids = `${first}-${first + 65535}`
+    const r = spawnSync('usermod', ['--add-subuids', ids, '--add-subgids', ids, u.name], { encoding: 'utf8' })
+    t.equal(r.status, 0, `usermod: ${r.stderr}`)
+    t.teardown(() => spawnSync('usermod', ['--del-subuids', ids, '--del-subgids', ids, u.name], { stdio: 'ignore' }))
+    const c = config(u, 'sub', `[rootfs]\npath = ${join(u.home, 'rootfs')}\n[user]\nmap = auto\n[exec]\ncmd = sleep 60\nuser = 1000:1000\ngroups = 1001\n`)
+    t.teardown(() => asUser(u, ['rm', '-f', 'sub']))
+    const run = asUser(u, ['run', '-d', c])
+    t.equal(run.code, 0, run.stderr)
+    const exec = asUser(u, ['exec', 'sub', '--', '/bin/sh', '-c', 'cat /proc/self/uid_map /proc/self/setgroups; id -u; id -G'])
+    t.equal(exec.code, 0, exec.stderr)
+    t.same(
+      exec.stdout.trim().split('\n').map((l) => l.trim().replace(/\s+/g, ' ')),
+      [`0 ${u.uid} 1`, `1 ${first} 65535`, 'allow', '1000', '1000 1001'],
+      'root is the user, 1.. its range; setgroups allowed; the app runs as 1000 with group 1001',
+    )
+    const pid = Number(/^pid=(\d+)$/m.exec(asUser(u, ['status', 'sub']).stdout)?.[1])
+    const hostUid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1])
+    t.equal(hostUid, first + 999, 'container uid 1000 is host uid first + 999')
+    t.equal(asUser(u, ['stop', '-t', '1', 'sub']).code, 0)
+    t.equal(asUser(u, ['rm', 'sub']).code, 0)
+    t.same(leftInRuntimeDir(u), [])
+    await assertNoLeaks(t, before)
+  })
+
   t.test('what needs root is refused clearly, and nothing is left', async (t) => {
     const before = snapshotHost()
     const u = makeUser(t)
@@ -110,7 +143,8 @@ if (requireRootAndBuild(t)) {
       ['limits', `${rootfs}[resources]\nmemory = 64M\n[exec]\ncmd = /bin/true\n`, /limits\.ini:6: \[resources\] memory: lite as a user \(uid \d+\) has no cgroup of its own .*limits can't be set/],
       ['image', `[rootfs]\npath = ${BUSYBOX_SQUASHFS}\n[exec]\ncmd = /bin/true\n`, /image\.ini:4: \[rootfs\] path: a squashfs image needs a loop device, which lite as a user \(uid \d+\) can't have/],
       ['bridge', `${rootfs}[net]\ntype = bridge\n[exec]\ncmd = /bin/true\n`, /bridge\.ini:6: \[net\] type: bridge needs root/],
-      ['auto', `${rootfs}[user]\nmap = auto\n[exec]\ncmd = /bin/true\n`, /auto\.ini:6: \[user\] map: auto takes ranges that only root may map/],
+      ['auto', `${rootfs}[user]\nmap = auto\n[exec]\ncmd = /bin/true\n`, /auto\.ini:6: \[user\] map: auto as a user takes your subordinate ids, and \/etc\/subuid has no range for user lite-rl/],
+      ['groups', `${rootfs}[exec]\ncmd = /bin/true\ngroups = 20\n`, /groups\.ini:7: \[exec\] groups: 20 can't be joined/],
     ]
     for (const [name, body, message] of cases) {
       const r = asUser(u, ['run', config(u, name, body)])
