@@ -27,6 +27,8 @@ export interface CgroupLayout {
   controllers: ControllerHome[]
   /** every mounted hierarchy, v1 (named ones too) and v2; a pid is attached in each */
   hierarchies: Hierarchy[]
+  /** rootless: the v2 "hierarchy" is a subtree delegated to the user (delegated.ts) */
+  delegated?: boolean
 }
 
 /** Controllers the kernel knows and has enabled, from /proc/cgroups. */

@@ -4,6 +4,7 @@ import { existsSync, realpathSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { posix } from 'node:path'
 import { readCgroupLayout, type CgroupLayout } from '../cgroup/detect.ts'
+import { delegatedLayout } from '../cgroup/delegated.ts'
 import { FileReadError, readBoundedText } from '../config/bounded-read.ts'
 import type { HostCgroups } from '../cgroup/resources.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
@@ -53,8 +54,12 @@ export function readHostFacts(): HostFacts {
     const real = realpathSync('/etc/localtime')
     if (statSync(real).isFile()) localtime = real
   } catch {}
-  // A user who is not root has no cgroups of its own to make (v2 delegation is not
-  // used yet): its plans see none, and refuse limits rather than drop them.
-  const cgroups = (process.geteuid?.() ?? 0) === 0 ? hostCgroups(readCgroupLayout(readMountInfo())) : undefined
-  return { resolvConf, localtime, hostname: hostname(), cgroups }
+  const layout = readCgroupLayout(readMountInfo())
+  const uid = process.geteuid?.() ?? 0
+  if (uid === 0) return { resolvConf, localtime, hostname: hostname(), cgroups: hostCgroups(layout) }
+  // A user has cgroups only in a cgroup v2 subtree delegated to it; without one, its
+  // plans see none and refuse limits (saying why) rather than drop them.
+  const delegated = delegatedLayout(layout, uid)
+  if (typeof delegated === 'string') return { resolvConf, localtime, hostname: hostname(), noCgroupsWhy: delegated }
+  return { resolvConf, localtime, hostname: hostname(), cgroups: hostCgroups(delegated) }
 }

@@ -4,6 +4,7 @@ import { readdirSync, existsSync } from 'node:fs'
 import { arch, release } from 'node:os'
 import { readCgroupLayout } from '../cgroup/detect.ts'
 import { hasDeviceControl } from '../plan/build.ts'
+import { delegatedLayout } from '../cgroup/delegated.ts'
 import { readBoundedText } from '../config/bounded-read.ts'
 import { pickAddonDir } from '../native/addon-dir.ts'
 import type { Features } from '../native/index.ts'
@@ -18,6 +19,8 @@ export interface HostInfo {
   arch: string
   euid: number
   cgroup: ReturnType<typeof readCgroupLayout>
+  /** rootless: the cgroup v2 subtree delegated to this user, or why there is none */
+  delegation?: string
   filesystems: Record<string, 'yes' | 'module' | 'no'>
   namespaces: string[]
   addonDir: { dir?: string; checks: { dir: string; ok: boolean; why?: string }[] }
@@ -72,6 +75,7 @@ export function probeHost(features?: Features): HostInfo {
     arch: arch(),
     euid,
     cgroup: readCgroupLayout(mounts),
+    delegation: euid === 0 ? undefined : delegationText(readCgroupLayout(mounts), euid),
     filesystems: Object.fromEntries(['overlay', 'squashfs', 'erofs', 'tmpfs'].map((fs) => [fs, filesystemState(fs, listed, kernel)])),
     namespaces,
     addonDir: pickAddonDir(process.env, euid, mounts),
@@ -113,7 +117,7 @@ export function formatHostInfo(h: HostInfo): string {
   const tooOld = major < 4 || (major === 4 && minor < 19)
   const lines = [
     `kernel:       ${h.kernel} (${h.arch})${tooOld ? '  [older than 4.19: unsupported]' : ''}`,
-    `user:         ${h.euid === 0 ? 'root' : `uid ${h.euid} (rootless: one id mapped, no cgroups, network none or host)`}`,
+    `user:         ${h.euid === 0 ? 'root' : `uid ${h.euid} (rootless: network none or host; cgroups: ${h.delegation ?? 'unknown'})`}`,
     `cgroup:       ${h.cgroup.mode}${h.cgroup.unified ? ` (cgroup2 at ${h.cgroup.unified})` : ''}`,
     ...[...byHome].map(([home, list]) => `  ${home}: ${list.join(' ')}`),
     `devices:      ${hasDeviceControl(h.cgroup) ? 'confined (cgroup device controller or BPF program)' : 'no device cgroup: containers run without CAP_MKNOD'}`,
@@ -146,4 +150,9 @@ export function formatHostInfo(h: HostInfo): string {
     )
   }
   return lines.join('\n') + '\n'
+}
+
+function delegationText(layout: ReturnType<typeof readCgroupLayout>, uid: number): string {
+  const d = delegatedLayout(layout, uid)
+  return typeof d === 'string' ? `none, since ${d}` : `the delegated subtree ${d.unified} (${d.hierarchies[0]!.options.join(' ') || 'no controllers'})`
 }

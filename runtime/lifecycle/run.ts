@@ -80,7 +80,7 @@ function prepareHost(plan: LaunchPlan, net: NetRun | undefined): void {
 }
 
 /** Device rules before GO, so that the app starts inside its limits. */
-function confine(native: Native, container: Container, cgroups: CgroupPlacement, config: ContainerConfig): void {
+function confine(native: Native, container: Container, cgroups: CgroupPlacement, config: ContainerConfig, delegated: boolean): void {
   // Device access: v1's list (written with the limits) plus the image's loop device,
   // and on cgroup v2 a BPF_CGROUP_DEVICE program with the same rules.
   const rules = deviceRules(config).map((r) => r.rule)
@@ -89,7 +89,10 @@ function confine(native: Native, container: Container, cgroups: CgroupPlacement,
     rules.push(`b ${major}:${minor} r`)
     allowDevice(cgroups, `b ${major}:${minor} r`)
   }
-  if (cgroups.v2) {
+  // A delegated subtree (rootless) takes no device program: a user can't attach one,
+  // and its container, in a user namespace, can't mknod; its /dev is binds of nodes
+  // that the host's permissions guard.
+  if (cgroups.v2 && !delegated) {
     try {
       native.attachDeviceFilter(cgroups.v2, rules)
     } catch (e) {
@@ -242,7 +245,7 @@ async function run(opts: RunOptions): Promise<number> {
       writeMapsWithHelpers(userMap.helpers, container.pid, userMap.map)
     }
     trace('attach')
-    if (cgroups) confine(native, container, cgroups, config)
+    if (cgroups) confine(native, container, cgroups, config, !!host.cgroups?.layout.delegated)
     trace('network attach')
     netModule?.attachNetwork(netContext, net, container)
     for (const w of net?.warnings ?? []) process.stderr.write(`lite: warning: ${w}\n`)

@@ -85,7 +85,7 @@ export function hasDeviceControl(layout: CgroupLayout | undefined): boolean {
 const OVERLAY_UNSAFE = /[,:\n]/
 
 /** The rootless run's ceilings, each told against the line that asks for more. */
-function rootlessRules(cfg: ContainerConfig, at: (key: string) => Origin | undefined, fail: (origin: Origin | undefined, message: string) => void): void {
+function rootlessRules(cfg: ContainerConfig, host: HostFacts, at: (key: string) => Origin | undefined, fail: (origin: Origin | undefined, message: string) => void): void {
   const uid = process.geteuid?.() ?? 0
   if (cfg.rootfs.kind !== 'dir') {
     fail(at('rootfs.path'), `[rootfs] ${cfg.rootfs.image ? 'image' : 'path'}: a ${cfg.rootfs.kind} image needs a loop device, which lite as a user (uid ${uid}) can't have; use a directory rootfs, or run as root`)
@@ -95,11 +95,12 @@ function rootlessRules(cfg: ContainerConfig, at: (key: string) => Origin | undef
   }
   // The ids ([user] map, [exec] user and groups) are checked at each run, against the
   // user's subordinate ranges then (userns/run-map.ts).
-  // No cgroups of its own: a limit would be silently not there.
+  // No cgroups of its own (no delegated v2 subtree): a limit would be silently not there.
+  if (host.cgroups) return
   for (const [key, origin] of Object.entries(cfg.origins)) {
     const [section, name] = key.split('.')
     if ((section === 'resources' || section === 'cgroup' || section === 'cgroup2') && name !== 'parent' && origin) {
-      fail(origin, `[${section}] ${name?.replace(/\[\d+\]$/, '')}: lite as a user (uid ${uid}) has no cgroup of its own (a delegated cgroup v2 subtree is not used yet), so limits can't be set; remove it, or run as root`)
+      fail(origin, `[${section}] ${name?.replace(/\[\d+\]$/, '')}: lite as a user (uid ${uid}) has no cgroup of its own: ${host.noCgroupsWhy ?? 'no cgroup v2 subtree is delegated to it'}; so limits can't be set: remove it, delegate a cgroup v2 subtree, or run as root`)
     }
   }
 }
@@ -132,7 +133,7 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
   const rootless = !!opts.rootless
   const userNs = cfg.user.map !== 'none' || rootless
   const idmap = userNs && !rootless ? { idmap: true } : {}
-  if (rootless) rootlessRules(cfg, at, fail)
+  if (rootless) rootlessRules(cfg, host, at, fail)
 
   // --- rootfs: the read-only lower, and the overlay with its upper ---
   const rootfsInfo: OpInfo = { what: `rootfs ${cfg.rootfs.path}`, key: rootfsKey, origin: at('rootfs.path') }

@@ -20,6 +20,8 @@ export interface HostFacts {
   hostname: string
   /** the host's cgroup hierarchies; absent: no cgroups are set up */
   cgroups?: HostCgroups
+  /** rootless without a delegated cgroup v2 subtree: why there are no cgroups */
+  noCgroupsWhy?: string
 }
 
 /**

@@ -40,7 +40,7 @@ const EXPECTED_CHECKS = [
   'readonly-/proc/sysrq-trigger', 'readonly-/proc/sys/kernel/shmmax',
   'initscript-restart', 'initscript-stop',
 ]
-const DISK_CHECKS = ['disk-root-squashfs-ro', 'disk-data-ext4', 'disk-image-from-store', 'userns-limits', 'userns-squashfs']
+const DISK_CHECKS = ['disk-root-squashfs-ro', 'disk-data-ext4', 'disk-image-from-store', 'userns-limits', 'userns-squashfs', 'rootless-limits']
 
 /** One form of a board's firmware, as qemu boots it. */
 interface Form {

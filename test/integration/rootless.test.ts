@@ -140,7 +140,7 @@ if (requireRootAndBuild(t)) {
     const u = makeUser(t)
     const rootfs = `[rootfs]\npath = ${join(u.home, 'rootfs')}\n`
     const cases: [string, string, RegExp][] = [
-      ['limits', `${rootfs}[resources]\nmemory = 64M\n[exec]\ncmd = /bin/true\n`, /limits\.ini:6: \[resources\] memory: lite as a user \(uid \d+\) has no cgroup of its own .*limits can't be set/],
+      ['limits', `${rootfs}[resources]\nmemory = 64M\n[exec]\ncmd = /bin/true\n`, /limits\.ini:6: \[resources\] memory: lite as a user \(uid \d+\) has no cgroup of its own: (this host's cgroups are .*, and only a cgroup v2 subtree can be delegated to a user|no directory on the way to lite's own cgroup .* is delegated to uid \d+ .*); so limits can't be set/],
       ['image', `[rootfs]\npath = ${BUSYBOX_SQUASHFS}\n[exec]\ncmd = /bin/true\n`, /image\.ini:4: \[rootfs\] path: a squashfs image needs a loop device, which lite as a user \(uid \d+\) can't have/],
       ['bridge', `${rootfs}[net]\ntype = bridge\n[exec]\ncmd = /bin/true\n`, /bridge\.ini:6: \[net\] type: bridge needs root/],
       ['auto', `${rootfs}[user]\nmap = auto\n[exec]\ncmd = /bin/true\n`, /auto\.ini:6: \[user\] map: auto as a user takes your subordinate ids, and \/etc\/subuid has no range for user lite-rl/],

@@ -771,9 +771,19 @@ t.test('rootless: a user namespace always, nothing id-mapped, and what needs roo
   t.equal(plain.native.ops.find((o) => o.fstype === 'devpts')?.data, 'newinstance,ptmxmode=0666,mode=0620', 'no tty group: only root is mapped')
   t.match(plain.native.ops.find((o) => o.fstype === 'overlay')?.data, /^lowerdir=.*\/rootfs,/, 'the directory is the lower as it is')
 
-  const refused = (lines: string[]) => build(t, lines, { rootless: true }).errors.map((e) => `${e.line}: ${e.message}`)
+  // As a user, the host facts have cgroups only in a delegated v2 subtree (none here).
+  const userHost = { ...HOST, cgroups: undefined, noCgroupsWhy: 'this host\'s cgroups are v1' }
+  const refused = (lines: string[], host: HostFacts = userHost) => build(t, lines, { rootless: true, host }).errors.map((e) => `${e.line}: ${e.message}`)
   t.match(refused([...BASE.slice(0, 3), 'path = image.sqfs', ...BASE.slice(4)]), [/^4: \[rootfs\] path: a squashfs image needs a loop device/])
-  t.match(refused([...BASE, '[resources]', 'memory = 64M']), [/^8: \[resources\] memory: lite as a user \(uid \d+\) has no cgroup of its own/])
+  t.match(refused([...BASE, '[resources]', 'memory = 64M']), [/^8: \[resources\] memory: lite as a user \(uid \d+\) has no cgroup of its own: this host's cgroups are v1; so limits can't be set/])
+  const delegated: HostFacts = {
+    ...HOST,
+    cgroups: {
+      layout: { mode: 'v2', unified: '/sys/fs/cgroup/u', controllers: [{ controller: 'memory', version: 2, mountPoint: '/sys/fs/cgroup/u' }], hierarchies: [{ version: 2, mountPoint: '/sys/fs/cgroup/u', options: ['memory'] }], delegated: true },
+      hasFile: () => true,
+    },
+  }
+  t.same(refused([...BASE, '[resources]', 'memory = 64M'], delegated), [], 'with a delegated subtree, limits are set')
   t.match(refused([...BASE, '[net]', 'type = bridge']), [/^8: \[net\] type: bridge needs root/])
   // Ids are checked at each run, against the user's ranges then (userns/run-map.ts).
   t.same(refused([...BASE, '[user]', 'map = auto']), [])

@@ -118,6 +118,29 @@ if grep -q 'lite\.data=' /proc/cmdline; then
   out=$(timeout 120 lite run $T/userns-squashfs.ini 2>&1); code=$?
   { [ "$code" = 0 ] && echo "$out" | grep -qE '^uid_map= *0 1048576 65536$'; } || { [ "$code" = 125 ] && echo "$out" | grep -q "can't id-map that filesystem"; }
   check userns-squashfs $? "kernel $(uname -r), exit $code: $(echo "$out" | tail -1)"
+  # Rootless: uid 4242 (a passwd entry bound over the read-only one for su), its own
+  # copy of the tree. On v2, root delegates it a subtree (the directory and its
+  # cgroup.procs and subtree_control, as systemd's Delegate=yes does) and puts the
+  # user's shell below it; its limits hold there. On v1 they are refused, saying why.
+  r=/run/bt-rootless
+  mkdir -p $r/run && cp -a /var/lib/lite/bt-userns-rootfs $r/rootfs && chown -R 4242:4242 $r && chmod 0700 $r/run
+  cp /etc/passwd $r.passwd && echo "btuser:x:4242:4242::$r:/bin/sh" >> $r.passwd && mount --bind $r.passwd /etc/passwd
+  cp /etc/group $r.group && echo "btuser:x:4242:" >> $r.group && mount --bind $r.group /etc/group
+  d=/sys/fs/cgroup/bt-rootless
+  if [ "$mode" = v2 ]; then
+    echo "+memory +pids" > /sys/fs/cgroup/cgroup.subtree_control
+    mkdir -p $d/shell && chown 4242:4242 $d $d/cgroup.procs $d/cgroup.subtree_control
+  fi
+  out=$(sh -c "[ ! -d $d/shell ] || echo \$\$ > $d/shell/cgroup.procs; exec su -s /bin/sh btuser -c 'XDG_RUNTIME_DIR=$r/run timeout 120 lite run $T/rootless.ini'" 2>&1); code=$?
+  left="$(ls $r/run/lite 2>/dev/null | tr '\n' ' ')$(find $d/lite -mindepth 1 -type d 2>/dev/null)"
+  if [ "$mode" = v2 ]; then
+    echo "$out" | grep -qE '^uid_map= *0 4242 1 memory=33554432 pids=16$' && [ -z "$left" ]; check rootless-limits $? "v2 delegated, exit $code: $out; left: ${left:-nothing}"
+  else
+    [ "$code" = 125 ] && echo "$out" | grep -q "has no cgroup of its own: this host's cgroups are v1" && [ -z "$left" ]; check rootless-limits $? "v1, exit $code: $out; left: ${left:-nothing}"
+  fi
+  umount /etc/passwd /etc/group
+  rmdir $d/lite $d/shell $d 2>/dev/null
+  rm -rf $r $r.passwd $r.group
   rm -rf /var/lib/lite/bt-userns-rootfs $m
 fi
 
