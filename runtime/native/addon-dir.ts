@@ -15,7 +15,9 @@ export interface DirCheck {
 }
 
 export function addonDirCandidates(env: NodeJS.ProcessEnv, euid: number): string[] {
-  const list = [env.BUN_TMPDIR, env.TMPDIR, euid === 0 ? '/run/lite' : undefined, '/tmp', '/dev/shm']
+  // A user's own runtime dir before the shared ones, where another user's file of the
+  // same name can't be in the way (a sticky /tmp refuses to rename over it).
+  const list = [env.BUN_TMPDIR, env.TMPDIR, euid === 0 ? '/run/lite' : env.XDG_RUNTIME_DIR, '/tmp', '/dev/shm']
   return [...new Set(list.filter((d): d is string => !!d && d.startsWith('/')))]
 }
 
@@ -50,7 +52,15 @@ export function noAddonDirMessage(checks: DirCheck[]): string {
   return `no directory to unpack the native addon into: tried ${tried}; set BUN_TMPDIR to a writable directory on a mount without noexec`
 }
 
-/** The temporary name an unpack writes before its rename: `.lite-ID.node.PID.tmp`. */
+/**
+ * The addon's name in `dir`: the build id, and the uid, since /tmp is shared and lite
+ * uses only a file of its own user (another's may not be replaced there).
+ */
+export function addonFileName(dir: string, addonId: string, euid: number): string {
+  return `${dir}/.lite-${addonId}.${euid}.node`
+}
+
+/** The temporary name an unpack writes before its rename: `.lite-ID.UID.node.PID.tmp`. */
 export function unpackTempName(target: string, pid: number): string {
   return `${target}.${pid}.tmp`
 }

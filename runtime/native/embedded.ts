@@ -7,7 +7,7 @@ import { lstatSync, readFileSync, renameSync, unlinkSync, writeFileSync } from '
 import addonFile from './lite.node' with { type: 'file' }
 import { readMountInfo } from '../host/mountinfo.ts'
 import { LiteError } from '../errors.ts'
-import { noAddonDirMessage, pickAddonDir, removeStaleUnpacks, unpackTempName } from './addon-dir.ts'
+import { addonFileName, noAddonDirMessage, pickAddonDir, removeStaleUnpacks, unpackTempName } from './addon-dir.ts'
 
 // Set by scripts/build (bun build --define); "dev" when run from source.
 const ADDON_ID = process.env.LITE_ADDON_ID ?? 'dev'
@@ -26,7 +26,7 @@ export function embeddedAddonPath(): string {
   const { dir, checks } = pickAddonDir(process.env, euid, readMountInfo())
   if (!dir) throw new LiteError(noAddonDirMessage(checks))
   const size = lstatSync(addonFile).size
-  const target = `${dir}/.lite-${ADDON_ID}.node`
+  const target = addonFileName(dir, ADDON_ID, euid)
   if (usable(target, size, euid)) return target
   removeStaleUnpacks(dir, euid)
   // Write beside it and rename, so that a concurrent lite never dlopens half a file.

@@ -3,7 +3,7 @@ import t, { type Test } from 'tap'
 import { parseMountInfo } from '../../runtime/host/mountinfo.ts'
 import type * as AddonDir from '../../runtime/native/addon-dir.ts'
 
-t.test('addonDirCandidates: BUN_TMPDIR, TMPDIR, /run/lite (root only), /tmp, /dev/shm', async t => {
+t.test('addonDirCandidates: BUN_TMPDIR, TMPDIR, /run/lite (root) or XDG_RUNTIME_DIR (a user), /tmp, /dev/shm', async t => {
   const { addonDirCandidates } = await import('../../runtime/native/addon-dir.ts')
   const cases: [string, NodeJS.ProcessEnv, number, string[]][] = [
     ['nothing set, not root', {}, 1000, ['/tmp', '/dev/shm']],
@@ -14,7 +14,11 @@ t.test('addonDirCandidates: BUN_TMPDIR, TMPDIR, /run/lite (root only), /tmp, /de
     ['empty values are ignored', { BUN_TMPDIR: '', TMPDIR: '' }, 0, ['/run/lite', '/tmp', '/dev/shm']],
     ['duplicates dropped, first place kept', { BUN_TMPDIR: '/tmp', TMPDIR: '/tmp' }, 0, ['/tmp', '/run/lite', '/dev/shm']],
     ['TMPDIR=/dev/shm comes first', { TMPDIR: '/dev/shm' }, 1000, ['/dev/shm', '/tmp']],
+    ['a user\'s runtime dir before the shared ones', { XDG_RUNTIME_DIR: '/run/user/1000' }, 1000, ['/run/user/1000', '/tmp', '/dev/shm']],
+    ['root keeps /run/lite', { XDG_RUNTIME_DIR: '/run/user/0' }, 0, ['/run/lite', '/tmp', '/dev/shm']],
   ]
+  const { addonFileName } = await import('../../runtime/native/addon-dir.ts')
+  t.equal(addonFileName('/tmp', 'abc', 1000), '/tmp/.lite-abc.1000.node', 'a file per user in a shared dir')
   for (const [name, env, euid, want] of cases) t.same(addonDirCandidates(env, euid), want, name)
 })
 
