@@ -299,11 +299,18 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     }
     // A new user namespace, its maps written by now: become its root, so that what the
     // set-up makes (tmpfs roots, the upper, /dev) belongs to the container's root.
+    // A joined one (OCI path) likewise, as runc does: lite's host root is no id there,
+    // and the kernel refuses to create a file (devpts, the tmpfs roots) for an unmapped
+    // id (EOVERFLOW).
+    let joined_user_ns = p.user_ns.is_none() && p.in_user_ns && p.join_pid.is_none();
     if let (Some(u), None) = (&p.user_ns, p.join_pid) {
         if u.root_mapped {
             step!(sys.setresgid(0), Step::Gid, 1);
             step!(sys.setresuid(0), Step::Uid, 1);
         }
+    } else if joined_user_ns {
+        step!(sys.setresgid(0), Step::Gid, 3);
+        step!(sys.setresuid(0), Step::Uid, 3);
     }
     // `lite exec` joined the container's namespaces and root: nothing to build.
     if p.join_pid.is_none() {

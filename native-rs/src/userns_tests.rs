@@ -358,6 +358,13 @@ fn a_joined_user_namespace_owns_the_new_namespaces_made_after_joining_it() {
         !calls.iter().any(|c| c == "setresuid 100000"),
         "no id change"
     );
+    // After GO it becomes root in the joined namespace, before the first mount: host
+    // root is no id there, and devpts or a tmpfs root would be EOVERFLOW.
+    let go = pos(&calls, &format!("read {}", FDS.sock));
+    assert!(
+        go < pos(&calls, "setresgid 0") && pos(&calls, "setresgid 0") < pos(&calls, "setresuid 0")
+    );
+    assert!(pos(&calls, "setresuid 0") < pos_prefix(&calls, "mount "));
 
     // Joining only a user namespace, with no new one: nothing to clone again.
     let mut only = plan.clone();

@@ -11,6 +11,7 @@
 
 import path from 'node:path'
 import { FileReadError, readBoundedText } from '../config/bounded-read.ts'
+import { joinedUserNsMaps, mapText, sameRanges } from '../userns/joined.ts'
 import { escapeControls, quote, showText } from '../config/show-text.ts'
 import { closest } from '../config/suggest.ts'
 import { CAP, RLIMIT } from '../plan/linux.ts'
@@ -823,7 +824,7 @@ function readLinux(check: Check, node: Json | undefined, at: string): OciLinux {
   const namespaces = readNamespaces(check, l)
   const uidMappings = readIdMappings(check, l, 'uidMappings')
   const gidMappings = readIdMappings(check, l, 'gidMappings')
-  checkUserNamespace(check, l, namespaces)
+  checkUserNamespace(check, l, namespaces, { uidMappings, gidMappings })
   l.refuse('timeOffsets', 'time namespaces (linux.timeOffsets) are not supported')
   const devices = l.list('devices', (item, where) => readDevice(check, item, where))
   l.refuse('netDevices', 'moving network devices into the container (linux.netDevices) is not supported')
@@ -867,11 +868,11 @@ function readNamespace(check: Check, node: Json, at: string, seen: Set<Namespace
 
 /**
  * runc's rules, in its words: a new user namespace needs both maps (lite writes them),
- * a joined one has its own (runc 1.2 lets mappings through that match it, which takes
- * a process in the namespace to read; lite refuses them all), and mappings need a
+ * a joined one has its own (mappings given with it must be those, as runc 1.2 checks:
+ * read through a process in the namespace, userns/joined.ts), and mappings need a
  * user namespace.
  */
-function checkUserNamespace(check: Check, l: Fields, namespaces: OciNamespace[]): void {
+function checkUserNamespace(check: Check, l: Fields, namespaces: OciNamespace[], mappings: Record<'uidMappings' | 'gidMappings', OciIdMapping[]>): void {
   const keys = ['uidMappings', 'gidMappings'] as const
   const given = keys.filter(k => {
     const node = l.node(k)
@@ -881,8 +882,18 @@ function checkUserNamespace(check: Check, l: Fields, namespaces: OciNamespace[])
   if (!user) {
     for (const k of given) report(check, l.pathOf(k), 'uid/gid mappings without user namespace: linux.namespaces has no "user"')
   } else if (user.path !== undefined) {
+    // Mappings with a path must be the joined namespace's own (containerd sends both).
+    if (!given.length) return
+    const joined = joinedUserNsMaps(user.path)
     for (const k of given) {
-      report(check, l.pathOf(k), 'user namespaces enabled, but both namespace path and mapping specified -- you may only provide one (the joined user namespace has its maps already)')
+      const at = l.pathOf(k)
+      if (typeof joined === 'string') {
+        report(check, at, `user namespaces enabled with both a namespace path and mappings, and lite can't check that they agree: ${joined}`)
+        continue
+      }
+      const theirs = k === 'uidMappings' ? joined.uid : joined.gid
+      const ours = mappings[k].map((m) => ({ containerId: m.containerID, hostId: m.hostID, size: m.size }))
+      if (!sameRanges(ours, theirs)) report(check, at, `these mappings (${mapText(ours)}) are not those of the joined user namespace ${user.path} (${mapText(theirs)})`)
     }
   } else {
     for (const k of keys.filter(k => !given.includes(k))) {

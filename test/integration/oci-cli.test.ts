@@ -3,8 +3,8 @@
 // resume, kill and delete behave as runc's do (engines parse their words and exit
 // codes); bad config.json files give the JSON path at fault and leave nothing behind.
 
-import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, symlinkSync, writeFileSync, openSync, closeSync } from 'node:fs'
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, symlinkSync, writeFileSync, openSync, closeSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { BUSYBOX, LITE, REPO, assertNoLeaks, eventually, requireRootAndBuild, snapshotHost, uniqueName } from '../support/integration.ts'
@@ -367,6 +367,34 @@ print(msg.decode(), out.decode().replace('\\r', ''), flush=True)
     t.match(JSON.parse(f.stdout), { ociVersionMin: /^1\./ }, 'features as JSON')
     const help = spawnSync(link, ['--help'], { encoding: 'utf8' })
     t.match(help.stdout, /create <id>/, 'runc\'s commands in the help')
+  })
+
+  t.test('a user namespace joined by path with its mappings (containerd\'s pods): checked against the namespace\'s own', async (t) => {
+    const before = snapshotHost()
+    const oci = ociFixture(t)
+    // The pod's user namespace: a process in it, its maps written by root.
+    const holder = spawn('unshare', ['--user', 'sleep', '60'], { stdio: 'ignore' })
+    t.teardown(() => {
+      holder.kill('SIGKILL')
+    })
+    const nsPath = `/proc/${holder.pid}/ns/user`
+    t.ok(await eventually(() => existsSync(nsPath) && readlinkSync(nsPath) !== readlinkSync('/proc/self/ns/user'), 5000), 'the holder is in its own user namespace')
+    writeFileSync(`/proc/${holder.pid}/uid_map`, '0 100000 65536\n')
+    writeFileSync(`/proc/${holder.pid}/gid_map`, '0 100000 65536\n')
+    const withMaps = (uid: number) => (c: Json) => {
+      const linux = c.linux as Json
+      ;(linux.namespaces as Json[]).push({ type: 'user', path: nsPath })
+      linux.uidMappings = [{ containerID: 0, hostID: uid, size: 65536 }]
+      linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
+    }
+    const ok = oci.run(['run', '--bundle', oci.bundle(bundleConfig(['/bin/cat', '/proc/self/uid_map'], withMaps(100000))), uniqueName('oj')])
+    t.equal(ok.code, 0, ok.stderr)
+    t.equal(ok.stdout.trim().replace(/\s+/g, ' '), '0 100000 65536', 'the container is in the joined namespace')
+    const other = oci.run(['run', '--bundle', oci.bundle(bundleConfig(['/bin/true'], withMaps(200000))), uniqueName('oj')])
+    t.equal(other.code, 1)
+    t.match(other.stderr, /\.linux\.uidMappings: these mappings \(0 200000 65536\) are not those of the joined user namespace \/proc\/\d+\/ns\/user \(0 100000 65536\)/)
+    holder.kill('SIGKILL')
+    await assertNoLeaks(t, before)
   })
 
   t.test('bad config.json: the JSON path at fault, exit 1, nothing left', async (t) => {

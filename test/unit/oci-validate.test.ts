@@ -684,8 +684,9 @@ const MALFORMED: Record<string, (c: Config) => void> = {
     c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
     c.linux.gidMappings = []
   },
-  'a joined user namespace with mappings': c => {
-    c.linux.namespaces.push({ type: 'user', path: '/proc/42/ns/user' })
+  'a joined user namespace with mappings, where no process is': c => {
+    // above the kernel's pid_max: no such process, ever
+    c.linux.namespaces.push({ type: 'user', path: '/proc/4194305/ns/user' })
     c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
     c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
   },
@@ -810,6 +811,21 @@ t.test('a new user namespace with its maps', async t => {
   t.same(spec.linux.gidMappings, [{ containerID: 0, hostID: 100000, size: 4294967295 - 100000 }], 'a range may end at 4294967294, the largest id')
   const joined = valid(t, minimalWith(c => c.linux.namespaces.push({ type: 'user', path: '/proc/42/ns/user' })))
   t.same(joined.linux.namespaces[2], { type: 'user', path: '/proc/42/ns/user' }, 'a joined one needs none')
+  // containerd sends the mappings with the path: they must be the namespace's own (this
+  // process's, the host's: 0 0 4294967295).
+  const own = `/proc/${process.pid}/ns/user`
+  const whole = [{ containerID: 0, hostID: 0, size: 4294967295 }]
+  const withMaps = valid(t, minimalWith(c => {
+    c.linux.namespaces.push({ type: 'user', path: own })
+    c.linux.uidMappings = whole
+    c.linux.gidMappings = whole
+  }))
+  t.same(withMaps.linux.uidMappings, whole, 'mappings that match the joined namespace pass')
+  const other = parseSpec(minimalWith(c => {
+    c.linux.namespaces.push({ type: 'user', path: own })
+    c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
+  }), 'config.json')
+  t.match(other.errors.map(e => `${e.path}: ${e.message}`), [/^\.linux\.uidMappings: these mappings \(0 100000 65536\) are not those of the joined user namespace \/proc\/\d+\/ns\/user \(0 0 4294967295\)$/])
   const max = valid(t, minimalWith(c => {
     c.linux.namespaces.push({ type: 'user' })
     c.linux.uidMappings = Array.from({ length: 340 }, (_, i) => ({ containerID: i, hostID: 100000 + i, size: 1 }))

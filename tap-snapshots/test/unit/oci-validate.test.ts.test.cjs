@@ -104,9 +104,9 @@ config.json:1:26: not valid JSON: "True" is not a JSON value (true, false and nu
 1 error in config.json; nothing was created
 `
 
-exports[`test/unit/oci-validate.test.ts > TAP > malformed configs: every error, with its JSON path > a joined user namespace with mappings > must match snapshot 1`] = `
-config.json: .linux.uidMappings: user namespaces enabled, but both namespace path and mapping specified -- you may only provide one (the joined user namespace has its maps already)
-config.json: .linux.gidMappings: user namespaces enabled, but both namespace path and mapping specified -- you may only provide one (the joined user namespace has its maps already)
+exports[`test/unit/oci-validate.test.ts > TAP > malformed configs: every error, with its JSON path > a joined user namespace with mappings, where no process is > must match snapshot 1`] = `
+config.json: .linux.uidMappings: user namespaces enabled with both a namespace path and mappings, and lite can't check that they agree: /proc/4194305/ns/user is not there
+config.json: .linux.gidMappings: user namespaces enabled with both a namespace path and mappings, and lite can't check that they agree: /proc/4194305/ns/user is not there
 2 errors in config.json; nothing was created
 `
 
