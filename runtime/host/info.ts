@@ -70,12 +70,13 @@ export function probeHost(features?: Features): HostInfo {
     namespaces = readdirSync('/proc/self/ns').filter((n) => !n.endsWith('_for_children')).sort()
   } catch {}
   const euid = process.geteuid?.() ?? -1
+  const cgroup = readCgroupLayout(mounts)
   return {
     kernel,
     arch: arch(),
     euid,
-    cgroup: readCgroupLayout(mounts),
-    delegation: euid === 0 ? undefined : delegationText(readCgroupLayout(mounts), euid),
+    cgroup,
+    delegation: euid === 0 ? undefined : delegationText(cgroup, euid),
     filesystems: Object.fromEntries(['overlay', 'squashfs', 'erofs', 'tmpfs'].map((fs) => [fs, filesystemState(fs, listed, kernel)])),
     namespaces,
     addonDir: pickAddonDir(process.env, euid, mounts),

@@ -65,7 +65,7 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
   // Its user namespace is the one it started with (the state says), joined first.
   const made = plan.native.namespaces.filter((ns) => ns !== 'user')
   const namespaces = [...made, ...(config.net.type === 'container' || config.net.type === 'netns' ? ['net'] : []), ...(state.extra.user_uid_map ? ['user'] : [])]
-  const joinPlan = { ...plan.native, namespaces, userNs: undefined, ops: [], loopImage: undefined, hostname: undefined, loopbackUp: false, netSocket: false, netJoinFd: undefined, stubInit: false, joinPid: state.pid, joinSetgroupsDenied: ROOTLESS && namespaces.includes('user') && setgroupsDenied(state.pid) }
+  const joinPlan = { ...plan.native, namespaces, userNs: undefined, ops: [], loopImage: undefined, hostname: undefined, loopbackUp: false, netSocket: false, netJoinFd: undefined, stubInit: false, joinPid: state.pid, joinSetgroupsDenied: namespaces.includes('user') && setgroupsDenied(state.pid) }
   let container
   try {
     container = native.create(joinPlan, undefined)
@@ -108,7 +108,10 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
   }
 }
 
-/** A rootless container whose maps lite wrote itself denies setgroups (newgidmap's don't). */
+/**
+ * Whether the container's user namespace denies setgroups (a rootless one whose maps lite
+ * wrote itself; newgidmap's and root's don't): the kernel's own answer, not a guess.
+ */
 function setgroupsDenied(pid: number): boolean {
   try {
     return readFileSync(`/proc/${pid}/setgroups`, 'utf8').trim() === 'deny'

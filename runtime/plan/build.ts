@@ -59,7 +59,7 @@ export interface PlanOptions {
   /** the kernel release, for the profile's minKernel rules (os.release()) */
   kernel?: string
   /** lite runs as a user (rootless): always a user namespace, nothing id-mapped, no
-   * loop device, no cgroups, no network of its own beyond none */
+   * loop device, cgroups only in a delegated v2 subtree, network none or host */
   rootless?: boolean
 }
 

@@ -4,12 +4,7 @@
 // pid of a /proc/PID/ns/user path, else any process whose ns/user is the same inode.
 
 import fs from 'node:fs'
-
-export interface IdRangeText {
-  containerId: number
-  hostId: number
-  size: number
-}
+import type { IdRange } from './ranges.ts'
 
 export interface NsFs {
   stat(path: string): { dev: number; ino: number } | undefined
@@ -37,7 +32,7 @@ const hostFs: NsFs = {
 }
 
 /** Lines of /proc/PID/uid_map ("inside outside count"), sorted by the inside id. */
-export function parseMapFile(text: string): IdRangeText[] {
+export function parseMapFile(text: string): IdRange[] {
   return text
     .split('\n')
     .map((l) => l.trim().split(/\s+/).map(Number))
@@ -47,7 +42,7 @@ export function parseMapFile(text: string): IdRangeText[] {
 }
 
 /** The joined namespace's maps, or why they can't be read. */
-export function joinedUserNsMaps(nsPath: string, nsfs: NsFs = hostFs): { uid: IdRangeText[]; gid: IdRangeText[] } | string {
+export function joinedUserNsMaps(nsPath: string, nsfs: NsFs = hostFs): { uid: IdRange[]; gid: IdRange[] } | string {
   const target = nsfs.stat(nsPath)
   if (!target) return `${nsPath} is not there`
   const same = (pid: string) => {
@@ -64,11 +59,11 @@ export function joinedUserNsMaps(nsPath: string, nsfs: NsFs = hostFs): { uid: Id
 }
 
 /** The same ranges, in any order. */
-export function sameRanges(a: readonly IdRangeText[], b: readonly IdRangeText[]): boolean {
-  const key = (r: readonly IdRangeText[]) => r.map((x) => `${x.containerId} ${x.hostId} ${x.size}`).sort().join(',')
+export function sameRanges(a: readonly IdRange[], b: readonly IdRange[]): boolean {
+  const key = (r: readonly IdRange[]) => r.map((x) => `${x.containerId} ${x.hostId} ${x.size}`).sort().join(',')
   return key(a) === key(b)
 }
 
-export function mapText(r: readonly IdRangeText[]): string {
+export function mapText(r: readonly IdRange[]): string {
   return r.map((x) => `${x.containerId} ${x.hostId} ${x.size}`).join(', ') || 'empty'
 }

@@ -20,6 +20,7 @@ import { writeFileAtomic, fsyncDir, mkdirDurable } from '../image/store/atomic-f
 import { CONTAINER_NAME } from '../image/store/containers.ts'
 import { readSmallFile } from '../image/store/small-file.ts'
 import { releaseClaims, tryClaim, type Claim, type Locker } from '../net/claims.ts'
+import { uidOfUser } from '../host/passwd.ts'
 
 /** Ids per container and per kind: the whole 16-bit range most images assume. */
 export const AUTO_SIZE = 65_536
@@ -103,15 +104,6 @@ export function subidEntries(text: string | undefined): SubidEntry[] {
   return entries
 }
 
-/** The uid of user lite in /etc/passwd, when it has one (an entry may name it by uid). */
-function poolUserUid(passwd: string | undefined): number | undefined {
-  for (const line of (passwd ?? '').split('\n')) {
-    const fields = line.split(':')
-    if (fields[0] === POOL_USER && /^\d+$/.test(fields[2] ?? '')) return Number(fields[2])
-  }
-  return undefined
-}
-
 function isPoolUser(owner: string, uid: number | undefined): boolean {
   return owner === POOL_USER || (uid !== undefined && /^\d+$/.test(owner) && Number(owner) === uid)
 }
@@ -145,7 +137,7 @@ function slotsOf(entries: SubidEntry[]): number[] {
  * the default pool (both kinds alike), without the slots other users' entries touch.
  */
 export function autoPool(read: FileReader = readHostFile): AutoPool {
-  const uid = poolUserUid(read(PASSWD))
+  const uid = uidOfUser(POOL_USER, read(PASSWD))
   const files = [SUBUID, SUBGID].map((path) => {
     const entries = subidEntries(read(path))
     const own = entries.filter((e) => isPoolUser(e.owner, uid))

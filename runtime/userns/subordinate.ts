@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process'
 import { accessSync, constants } from 'node:fs'
 import { posix } from 'node:path'
 import { LiteError } from '../errors.ts'
+import { userNameOf } from '../host/passwd.ts'
 import { AUTO_SIZE, readHostFile, SUBGID, SUBUID, subidEntries, type FileReader, type IdMap, type IdRange } from './ranges.ts'
 
 export interface IdHelpers {
@@ -42,22 +43,25 @@ export interface RunningUser {
 /** This process's user: its name from /etc/passwd (as newuidmap finds it), not $USER. */
 export function runningUser(read: FileReader = readHostFile): RunningUser {
   const uid = process.geteuid?.() ?? 0
-  const entry = (read('/etc/passwd') ?? '').split('\n').find((l) => l.split(':')[2] === String(uid))
-  return { name: entry?.split(':')[0] || String(uid), uid, gid: process.getegid?.() ?? 0 }
+  return { name: userNameOf(uid, read('/etc/passwd')) ?? String(uid), uid, gid: process.getegid?.() ?? 0 }
+}
+
+/** Host ids `start`.. for `count`: what a user may map. */
+export interface HostSpan {
+  start: number
+  count: number
 }
 
 /**
- * The ids this user may map: its own, then its subordinate ranges (by name or by uid, as
- * newuidmap reads them), in file order.
+ * The host ids this user may map: its own, then its subordinate ranges (by name or by
+ * uid, as newuidmap reads them), in file order.
  */
-export function mappableIds(user: RunningUser, read: FileReader = readHostFile): { uid: IdRange[]; gid: IdRange[] } {
-  const ranges = (path: string, own: number): IdRange[] => [
-    { containerId: 0, hostId: own, size: 1 },
-    ...subidEntries(read(path))
-      .filter((e) => e.owner === user.name || e.owner === String(user.uid))
-      .map((e) => ({ containerId: -1, hostId: e.start, size: e.count })),
+export function mappableIds(user: RunningUser, read: FileReader = readHostFile): { uid: HostSpan[]; gid: HostSpan[] } {
+  const spans = (path: string, own: number): HostSpan[] => [
+    { start: own, count: 1 },
+    ...subidEntries(read(path)).filter((e) => e.owner === user.name || e.owner === String(user.uid)),
   ]
-  return { uid: ranges(SUBUID, user.uid), gid: ranges(SUBGID, user.gid) }
+  return { uid: spans(SUBUID, user.uid), gid: spans(SUBGID, user.gid) }
 }
 
 /**
@@ -66,10 +70,12 @@ export function mappableIds(user: RunningUser, read: FileReader = readHostFile):
  */
 export function autoUserMap(user: RunningUser, read: FileReader = readHostFile): IdMap | string {
   const ids = mappableIds(user, read)
-  const map = (ranges: IdRange[], file: string): IdRange[] | string => {
-    const sub = ranges[1]
+  const map = ([own, sub]: HostSpan[], file: string): IdRange[] | string => {
     if (!sub) return `${file} has no range for user ${user.name} (add one with usermod --add-subuids/--add-subgids)`
-    return [ranges[0]!, { containerId: 1, hostId: sub.hostId, size: Math.min(sub.size, AUTO_SIZE - 1) }]
+    return [
+      { containerId: 0, hostId: own!.start, size: 1 },
+      { containerId: 1, hostId: sub.start, size: Math.min(sub.count, AUTO_SIZE - 1) },
+    ]
   }
   const uid = map(ids.uid, SUBUID)
   const gid = map(ids.gid, SUBGID)
@@ -79,12 +85,12 @@ export function autoUserMap(user: RunningUser, read: FileReader = readHostFile):
 }
 
 /** The first host id of `ranges` that `allowed` does not cover, or undefined. */
-export function unmappableId(ranges: IdRange[], allowed: IdRange[]): number | undefined {
+export function unmappableId(ranges: IdRange[], allowed: HostSpan[]): number | undefined {
   for (const r of ranges) {
     for (let at = r.hostId; at < r.hostId + r.size; ) {
-      const a = allowed.find((x) => at >= x.hostId && at < x.hostId + x.size)
+      const a = allowed.find((x) => at >= x.start && at < x.start + x.count)
       if (!a) return at
-      at = a.hostId + a.size
+      at = a.start + a.count
     }
   }
   return undefined

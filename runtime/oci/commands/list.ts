@@ -5,17 +5,16 @@
 import { readFileSync, statSync } from 'node:fs'
 import { posix } from 'node:path'
 import { OciError, warn, type OciGlobal } from '../errors.ts'
+import { userNameOf } from '../../host/passwd.ts'
 import { listRecords, ociState, processIo, type OciIo, type RuncState } from '../state.ts'
 
 /** The owner of a directory, as runc names it: the user's name, or "#UID" when it has none. */
 export function ownerName(uid: number, passwd = '/etc/passwd'): string {
+  let text: string | undefined
   try {
-    for (const line of readFileSync(passwd, 'utf8').split('\n')) {
-      const f = line.split(':')
-      if (f.length >= 3 && f[2] === String(uid) && f[0]) return f[0]
-    }
+    text = readFileSync(passwd, 'utf8')
   } catch {}
-  return `#${uid}`
+  return userNameOf(uid, text) ?? `#${uid}`
 }
 
 /**
