@@ -67,7 +67,10 @@ if (requireRootAndBuild(t)) {
   t.test('lite run as a user without XDG_RUNTIME_DIR says where its state would go', async (t) => {
     const cfg = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\n[exec]\ncmd = /bin/true\n`)
     chmodSync(cfg.dir, 0o755)
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin' }
+    // Its addon goes to a dir of the test's own, not /tmp, where it would outlive the test.
+    const tmp = t.testdir({})
+    chmodSync(tmp, 0o777)
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', TMPDIR: tmp }
     const r = spawnSync(LITE, ['run', cfg.path], { uid: 65534, gid: 65534, env, encoding: 'utf8', timeout: 20_000, cwd: '/' })
     t.equal(r.status, 125)
     t.match(r.stderr, /lite run: lite as a user keeps its containers in \$XDG_RUNTIME_DIR\/lite, and XDG_RUNTIME_DIR is not set/)

@@ -60,7 +60,10 @@ if (requireRootAndBuild(t)) {
     const good = writeConfig(t, `[rootfs]\npath = ${BUSYBOX}\n[exec]\ncmd = /bin/true\n`)
     const bad = writeConfig(t, `[rootfs]\npath = ${BUSYBOX}\nsise = 8M\n[exec]\ncmd = /bin/true\nuser = abc\n`)
     spawnSync('chmod', ['-R', 'a+rX', good.dir, bad.dir])
-    const asNobody = { uid: 65534, gid: 65534, encoding: 'utf8' as const, timeout: 20_000, cwd: '/' }
+    // Its addon goes to a dir of the test's own, not /tmp, where it would outlive the test.
+    const tmp = t.testdir({})
+    spawnSync('chmod', ['777', tmp])
+    const asNobody = { uid: 65534, gid: 65534, env: { ...process.env, TMPDIR: tmp }, encoding: 'utf8' as const, timeout: 20_000, cwd: '/' }
     const ok = spawnSync(LITE, ['check', good.path], asNobody)
     t.equal(ok.status, 0, ok.stderr)
     t.match(ok.stdout, /c\.ini: ok/)

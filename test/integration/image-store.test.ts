@@ -259,6 +259,9 @@ if (requireRootAndBuild(t)) {
     const archive = join(base, 'bb.tar')
     writeFileSync(archive, readFileSync(dockerTar))
     spawnSync('chmod', ['755', base])
+    // mkdir's mode meets the umask: made writable for the user, its addon lands here
+    // (TMPDIR), not in /tmp where it would outlive the test.
+    spawnSync('chmod', ['777', state])
     spawnSync('chmod', ['644', archive])
     const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', LITE, 'image', 'import', archive, '--store', store], {
       encoding: 'utf8',
