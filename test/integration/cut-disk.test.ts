@@ -39,11 +39,16 @@ function io(socket: string, commands: string[]): Promise<{ code: number | null; 
   })
 }
 
-/** Runs `commands`, then cuts the power while qemu-io still holds the disk (its exit would flush). */
-async function writeThenCut(t: Test, disk: Awaited<ReturnType<typeof startCutDisk>>, commands: string[], writes: number, mode: 'drop' | 'random', seed?: number) {
+/**
+ * Runs `commands`, then cuts the power while qemu-io still holds the disk (its exit would
+ * flush), once the disk has seen `writes` writes and then `reads` reads: a read queued
+ * after the last write must be answered before the cut, or it fails with EIO.
+ */
+async function writeThenCut(t: Test, disk: Awaited<ReturnType<typeof startCutDisk>>, commands: string[], writes: number, mode: 'drop' | 'random', seed?: number, reads = 0) {
   const running = io(disk.socket, [...commands, 'sleep 3000'])
+  const done = () => disk.stats().writes >= writes && disk.stats().readsSinceWrite >= reads
   // Bounded: 250 turns of 10 ms, well within qemu-io's sleep.
-  for (let i = 0; i < 250 && disk.stats().writes < writes; i++) await new Promise((r) => setTimeout(r, 10))
+  for (let i = 0; i < 250 && !done(); i++) await new Promise((r) => setTimeout(r, 10))
   const stats = disk.cut(mode, seed)
   const done = await running
   t.equal(stats.writes, writes, `qemu-io wrote ${writes} times before the cut: ${done.out}`)
@@ -59,7 +64,7 @@ t.test('flushed and FUA writes survive a cut; the rest is dropped', async (t) =>
   writeFileSync(image, Buffer.alloc(1024 * KB))
   const disk = await startCutDisk(image, join(dir, 'nbd.sock'))
   t.teardown(() => disk.close())
-  const { stats, out } = await writeThenCut(t, disk, ['write -P 0xaa 0 64k', 'flush', 'write -P 0xbb 64k 64k', 'write -f -P 0xcc 128k 64k', 'write -P 0xdd 192k 64k', 'read -P 0xdd 192k 64k'], 4, 'drop')
+  const { stats, out } = await writeThenCut(t, disk, ['write -P 0xaa 0 64k', 'flush', 'write -P 0xbb 64k 64k', 'write -f -P 0xcc 128k 64k', 'write -P 0xdd 192k 64k', 'read -P 0xdd 192k 64k'], 4, 'drop', undefined, 1)
   t.match(out, /read 65536\/65536 bytes at offset 196608/, 'a pending write is read back before the cut')
   t.notMatch(out, /Pattern verification failed/)
   t.same([stats.flushes, stats.fuaWrites, stats.pendingAtCut, stats.keptAtCut], [1, 1, 1, 0], 'the write after the FUA one was pending')

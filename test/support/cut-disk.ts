@@ -50,6 +50,8 @@ interface PendingWrite {
 
 export interface CutStats {
   writes: number
+  /** reads answered since the last write (a test waits for them before it cuts) */
+  readsSinceWrite: number
   fuaWrites: number
   flushes: number
   /** pending writes when the power went, and how many of them survived */
@@ -82,7 +84,7 @@ export function random(seed: number): () => number {
 export async function startCutDisk(image: string, socket: string): Promise<CutDisk> {
   const durable = readFileSync(image)
   let pending: PendingWrite[] = []
-  const stats: CutStats = { writes: 0, fuaWrites: 0, flushes: 0, pendingAtCut: 0, keptAtCut: 0 }
+  const stats: CutStats = { writes: 0, readsSinceWrite: 0, fuaWrites: 0, flushes: 0, pendingAtCut: 0, keptAtCut: 0 }
   let powered = true
   const sockets = new Set<net.Socket>()
 
@@ -187,6 +189,7 @@ export async function startCutDisk(image: string, socket: string): Promise<CutDi
         if (!powered) return true
         if (!inRange) return reply(handle, EINVAL), true
         stats.writes++
+        stats.readsSinceWrite = 0
         if (flags & CMD_FLAG_FUA) {
           // Durable at once. The pending writes before it land first: an older pending
           // write to the same sectors must never land after it (a cache keeps the latest).
@@ -205,7 +208,10 @@ export async function startCutDisk(image: string, socket: string): Promise<CutDi
       switch (type) {
         case CMD_READ:
           if (!inRange) reply(handle, EINVAL)
-          else reply(handle, 0, read(offset, length))
+          else {
+            stats.readsSinceWrite++
+            reply(handle, 0, read(offset, length))
+          }
           break
         case CMD_FLUSH:
           stats.flushes++
