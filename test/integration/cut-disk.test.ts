@@ -46,9 +46,9 @@ function io(socket: string, commands: string[]): Promise<{ code: number | null; 
  */
 async function writeThenCut(t: Test, disk: Awaited<ReturnType<typeof startCutDisk>>, commands: string[], writes: number, mode: 'drop' | 'random', seed?: number, reads = 0) {
   const running = io(disk.socket, [...commands, 'sleep 3000'])
-  const done = () => disk.stats().writes >= writes && disk.stats().readsSinceWrite >= reads
+  const ready = () => disk.stats().writes >= writes && disk.stats().readsSinceWrite >= reads
   // Bounded: 250 turns of 10 ms, well within qemu-io's sleep.
-  for (let i = 0; i < 250 && !done(); i++) await new Promise((r) => setTimeout(r, 10))
+  for (let i = 0; i < 250 && !ready(); i++) await new Promise((r) => setTimeout(r, 10))
   const stats = disk.cut(mode, seed)
   const done = await running
   t.equal(stats.writes, writes, `qemu-io wrote ${writes} times before the cut: ${done.out}`)
