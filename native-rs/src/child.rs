@@ -281,15 +281,21 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     // Wait for GO: the parent has attached every cgroup hierarchy by then. EOF means the
     // parent is gone.
     let mut go = [0u8; 4];
-    // With id-mapped mounts, their fds come with GO, in op order.
-    let mut idmap_fds = [-1 as c_int; MAX_IDMAPS];
-    let received = if p.idmap_count > 0 {
+    // With id-mapped mounts, their fds come with GO, in op order; then, where lite
+    // cloned the root's tree (p.root_tree_op, a kernel with open_tree), that tree and
+    // its mount point.
+    let mut idmap_fds = [-1 as c_int; MAX_IDMAPS + 2];
+    let received = if p.idmap_count > 0 || p.root_tree_op.is_some() {
         sys.recv_with_fds(fds.sock, &mut go, &mut idmap_fds)
     } else {
         sys.read(fds.sock, &mut go).map(|n| (n, 0))
     };
+    let mut root_tree = None;
     match received {
         Ok((4, got)) if go == GO && got == p.idmap_count => {}
+        Ok((4, got)) if go == GO && p.root_tree_op.is_some() && got == p.idmap_count + 2 => {
+            root_tree = Some((idmap_fds[p.idmap_count], idmap_fds[p.idmap_count + 1]));
+        }
         Ok((4, _)) if go == GO => return failed(Step::WaitGo, 1, libc::EPROTO),
         Ok(_) => return failed(Step::WaitGo, 0, libc::EPIPE),
         Err(Errno(e)) => return failed(Step::WaitGo, 0, e),
@@ -346,9 +352,14 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
                 step!(idmapped_op(sys, op, fd, &mut root), Step::FsOp, i);
                 continue;
             }
+            if let (Some((tree, at)), Some(true)) =
+                (root_tree.take(), p.root_tree_op.map(|r| r == i))
+            {
+                step!(attach_root_tree(sys, p, tree, at, &mut root), Step::FsOp, i);
+                continue;
+            }
             step!(fs_op(sys, p, op, &mut root), Step::FsOp, i);
         }
-        root.close(sys);
         if p.loopback_up {
             step!(loopback_up(sys), Step::LoopbackUp, 0);
         }
@@ -356,7 +367,14 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
         // 5. Enter the new root without a put_old directory (crun's pivot_root(".", ".")),
         //    which also works on a read-only lower. Or, as runc does, move it onto "/"
         //    (--no-pivot) or chroot into it (no mount namespace of the container's own).
-        step!(sys.chdir(&p.new_root), Step::PivotRoot, 0);
+        //    A root that lite handed over as a tree is entered through its fd: its path
+        //    may not be searchable here.
+        let entered = match root.attached {
+            true => root.get(sys).and_then(|fd| sys.fchdir(fd)),
+            false => sys.chdir(&p.new_root),
+        };
+        root.close(sys);
+        step!(entered, Step::PivotRoot, 0);
         match p.root_entry {
             RootEntry::Pivot => {
                 step!(sys.pivot_root(c".", c"."), Step::PivotRoot, 1);
@@ -781,15 +799,21 @@ fn exec_candidates<S: Sys>(sys: &S, p: &Prepared) -> Outcome {
     }
 }
 
-/// The container's root as an fd, opened at its first use.
+/// The container's root as an fd, opened at its first use (or the tree lite attached).
 struct RootFd<'a> {
     path: &'a CStr,
     fd: Option<c_int>,
+    /// `fd` is the root's tree that lite cloned (attach_root_tree), not opened by path.
+    attached: bool,
 }
 
 impl<'a> RootFd<'a> {
     fn new(path: &'a CStr) -> Self {
-        RootFd { path, fd: None }
+        RootFd {
+            path,
+            fd: None,
+            attached: false,
+        }
     }
     fn get<S: Sys>(&mut self, sys: &S) -> SysResult<c_int> {
         if let Some(fd) = self.fd {
@@ -822,6 +846,40 @@ fn fs_op<S: Sys>(sys: &S, p: &Prepared, op: &PreparedOp, root: &mut RootFd) -> S
         Err(Errno(libc::ENOENT)) if op.optional => Ok(()),
         r => r,
     }
+}
+
+/// The root's tree that lite cloned and sent with GO (userns::root_tree), in place of
+/// binding the root onto itself: moved onto its mount point (which lite opened through
+/// /proc/PID/root), then made a slave at once, since a clone of a shared host mount is the
+/// host's peer and a mount made on it would show on the host. That is what the kernel
+/// does to the copies it makes for a less privileged mount namespace (shared to slave),
+/// so the plan's propagation then means the same as on a root bound by path. The tree's
+/// fd becomes the root fd.
+fn attach_root_tree<S: Sys>(
+    sys: &S,
+    p: &Prepared,
+    tree: c_int,
+    at: c_int,
+    root: &mut RootFd,
+) -> SysResult<()> {
+    let moved = sys.move_mount_fd(tree, at);
+    let _ = sys.close(at);
+    let propagation = p
+        .root_propagation
+        .unwrap_or((libc::MS_REC | libc::MS_PRIVATE) as libc::c_ulong);
+    let slave = (libc::MS_REC | libc::MS_SLAVE) as libc::c_ulong;
+    let r = moved
+        .and_then(|()| sys.fchdir(tree))
+        .and_then(|()| sys.mount(None, c".", None, slave, None))
+        .and_then(|()| sys.mount(None, c".", None, propagation, None));
+    if r.is_err() {
+        let _ = sys.close(tree);
+        return r;
+    }
+    root.close(sys);
+    root.fd = Some(tree);
+    root.attached = true;
+    Ok(())
 }
 
 /// An id-mapped mount that lite made and sent with GO: moved onto its target, which

@@ -165,7 +165,11 @@ pub struct Container {
     /// The NET socket that came while create() waited for a joined pid namespace's pid.
     early_net: Option<OwnedFd>,
     /// A new user namespace: its maps and id-mapped mounts, set up by start() before GO.
-    user_ns: Option<(crate::plan::PreparedUserNs, Vec<crate::userns::IdmapMount>)>,
+    user_ns: Option<(
+        crate::plan::PreparedUserNs,
+        Vec<crate::userns::IdmapMount>,
+        Option<crate::userns::RootTree>,
+    )>,
 }
 
 fn failed_before_net(r: &ChildReport) -> String {
@@ -198,8 +202,9 @@ pub fn create(plan: Plan, cgroup_dir: Option<String>) -> napi::Result<Container,
     )
     .map_err(js_err)?;
     let idmaps = crate::userns::idmap_mounts(&prepared);
+    let root_tree = crate::userns::root_tree(&prepared);
     let user_ns = match (prepared.user_ns.clone(), idmaps) {
-        (Some(u), Ok(m)) => Some((u, m)),
+        (Some(u), Ok(m)) => Some((u, m, root_tree)),
         (None, _) => None,
         (Some(_), Err(e)) => {
             let _ = wait::send_signal(s.pid, s.pidfd.as_ref(), libc::SIGKILL);
@@ -263,12 +268,14 @@ impl Container {
         // The user namespace's maps and id-mapped mounts, before GO. A failure here is
         // lite's (the child only waits): it is thrown, and the caller kills the child.
         let idmap_fds = match &self.user_ns {
-            Some((u, mounts)) => crate::userns::set_up(&crate::sys::LinuxSys, self.pid, u, mounts)
-                .map_err(js_err)?
-                .into_iter()
-                // SAFETY: set_up hands over fds that nothing else owns.
-                .map(|fd| unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })
-                .collect(),
+            Some((u, mounts, root)) => {
+                crate::userns::set_up(&crate::sys::LinuxSys, self.pid, u, mounts, root.as_ref())
+                    .map_err(js_err)?
+                    .into_iter()
+                    // SAFETY: set_up hands over fds that nothing else owns.
+                    .map(|fd| unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })
+                    .collect()
+            }
             None => Vec::new(),
         };
         let raw: Vec<i32> = idmap_fds

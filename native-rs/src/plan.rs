@@ -391,6 +391,9 @@ pub struct Prepared {
     pub user_ns: Option<PreparedUserNs>,
     /// How many ops are `idmap`: as many fds come with GO, in op order.
     pub idmap_count: usize,
+    /// The op that binds the root onto itself, where lite (root) may hand the child that
+    /// tree instead (userns::root_tree): two more fds after the id-mapped ones with GO.
+    pub root_tree_op: Option<usize>,
     /// A new user namespace: the host (uid, gid) that creates it, its root's (or its
     /// first range's); the first child becomes them and clones the container, whose
     /// namespaces are all new in the sibling (`clone_flags`), the first child's none.
@@ -990,12 +993,21 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
             return Err(Error::InvalidPlan(format!("invalid domainname {d:?}")));
         }
     }
+    let new_root = abs_cstring("new_root", &plan.new_root)?;
+    let root_tree_op = root_tree_op(
+        &ops,
+        &new_root,
+        user_ns.as_ref(),
+        plan.join_pid.is_some(),
+        root_entry,
+    );
     Ok(Prepared {
         clone_flags,
         new_cgroupns,
+        root_tree_op,
         ops,
         loop_device: None,
-        new_root: abs_cstring("new_root", &plan.new_root)?,
+        new_root,
         hostname: plan.hostname.as_ref().map(|h| h.as_bytes().to_vec()),
         loopback_up: plan.loopback_up,
         exec_candidates: plan
@@ -1080,6 +1092,36 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
         user_ns,
         idmap_count,
     })
+}
+
+/// In a new user namespace, the container's root may sit below a directory that its
+/// mapped root can't search (runtime-tools' bundles are in a 0700 temp dir): lite, host
+/// root, clones the root's tree for the child instead of the child binding it by path.
+/// Only where lite is root and the root is entered with pivot_root; the op is the bind
+/// of the root onto itself.
+fn root_tree_op(
+    ops: &[PreparedOp],
+    new_root: &std::ffi::CStr,
+    user_ns: Option<&PreparedUserNs>,
+    joins_pid: bool,
+    entry: RootEntry,
+) -> Option<usize> {
+    let lite_is_root = user_ns.is_some_and(|u| !u.unprivileged_writer());
+    if !lite_is_root || joins_pid || entry != RootEntry::Pivot {
+        return None;
+    }
+    let self_bind = |op: &PreparedOp| {
+        op.kind == OpKind::Mount
+            && op.resolve == Resolve::Host
+            && op.source.is_none()
+            && !op.uses_loop
+            && !op.idmap
+            && !op.after_pivot
+            && op.flags & libc::MS_BIND != 0
+            && op.flags & libc::MS_REMOUNT == 0
+            && op.target.as_c_str() == new_root
+    };
+    ops.iter().position(self_bind)
 }
 
 /// The kernel takes at most 340 lines per map (5 before 4.15).

@@ -192,36 +192,96 @@ pub fn make_idmapped<S: Sys>(sys: &S, m: &IdmapMount, userns_fd: c_int) -> Resul
     }
 }
 
+/// The container's root as lite hands it to a child in a new user namespace (see
+/// plan::root_tree_op): a detached clone of the tree at `path`, and its mount point as
+/// the child's mount namespace sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RootTree {
+    pub path: CString,
+    pub recursive: bool,
+}
+
+pub fn root_tree(p: &Prepared) -> Option<RootTree> {
+    p.root_tree_op.map(|i| RootTree {
+        path: p.new_root.clone(),
+        recursive: p.ops[i].flags & libc::MS_REC != 0,
+    })
+}
+
+/// The root's tree and its mount point in the child's mount namespace (reached through
+/// /proc/PID/root by lite, host root, where the child's mapped root could not search
+/// the directories above it). None on a kernel before 5.2 (no open_tree): the child
+/// then binds the root by path, as before.
+fn clone_root_tree<S: Sys>(
+    sys: &S,
+    pid: libc::pid_t,
+    r: &RootTree,
+) -> Result<Option<(c_int, c_int)>> {
+    let tree = match sys.open_tree_clone(&r.path, r.recursive) {
+        Ok(fd) => fd,
+        Err(Errno(libc::ENOSYS)) => return Ok(None),
+        Err(Errno(e)) => {
+            return Err(user_ns_error(
+                format!("open_tree {}", r.path.to_string_lossy()),
+                e,
+            ))
+        }
+    };
+    let mut at = format!("/proc/{pid}/root").into_bytes();
+    at.extend_from_slice(r.path.to_bytes());
+    let at = CString::new(at).expect("no NUL");
+    match sys.open(&at, libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC, 0) {
+        Ok(target) => Ok(Some((tree, target))),
+        Err(Errno(e)) => {
+            let _ = sys.close(tree);
+            Err(user_ns_error(format!("open {}", at.to_string_lossy()), e))
+        }
+    }
+}
+
 /// The whole step for a child that waits for GO: its maps, then its id-mapped mounts
-/// (the fds to send with GO, in op order; the caller owns them, and on an error none
-/// is left open).
+/// (the fds to send with GO, in op order) and the root's tree with its mount point when
+/// `root` asks for it. The caller owns the fds; on an error none is left open.
 pub fn set_up<S: Sys>(
     sys: &S,
     pid: libc::pid_t,
     u: &PreparedUserNs,
     mounts: &[IdmapMount],
+    root: Option<&RootTree>,
 ) -> Result<Vec<c_int>> {
     write_maps(sys, pid, u)?;
-    if mounts.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ns = proc_file(pid, "ns/user");
-    let userns = sys
-        .open(&ns, libc::O_RDONLY | libc::O_CLOEXEC, 0)
-        .map_err(|Errno(e)| user_ns_error(format!("open {}", ns.to_string_lossy()), e))?;
-    let mut fds = Vec::with_capacity(mounts.len());
-    for m in mounts {
-        match make_idmapped(sys, m, userns) {
-            Ok(fd) => fds.push(fd),
-            Err(e) => {
-                for fd in fds {
-                    let _ = sys.close(fd);
+    let mut fds = Vec::with_capacity(mounts.len() + 2);
+    let close_all = |fds: Vec<c_int>| {
+        for fd in fds {
+            let _ = sys.close(fd);
+        }
+    };
+    if !mounts.is_empty() {
+        let ns = proc_file(pid, "ns/user");
+        let userns = sys
+            .open(&ns, libc::O_RDONLY | libc::O_CLOEXEC, 0)
+            .map_err(|Errno(e)| user_ns_error(format!("open {}", ns.to_string_lossy()), e))?;
+        for m in mounts {
+            match make_idmapped(sys, m, userns) {
+                Ok(fd) => fds.push(fd),
+                Err(e) => {
+                    close_all(fds);
+                    let _ = sys.close(userns);
+                    return Err(e);
                 }
-                let _ = sys.close(userns);
+            }
+        }
+        let _ = sys.close(userns);
+    }
+    if let Some(r) = root {
+        match clone_root_tree(sys, pid, r) {
+            Ok(Some((tree, target))) => fds.extend([tree, target]),
+            Ok(None) => {}
+            Err(e) => {
+                close_all(fds);
                 return Err(e);
             }
         }
     }
-    let _ = sys.close(userns);
     Ok(fds)
 }

@@ -6,7 +6,7 @@ use crate::child::{run, ChildFds, Outcome};
 use crate::fake::{pos, pos_prefix, RecordingSys};
 use crate::plan::{prepare, tests::sample_plan, FsOp, IdMapping, Plan, UserNsPlan};
 use crate::report::{ChildReport, Step};
-use crate::userns::{idmap_mounts, set_up, write_maps, IdmapSource};
+use crate::userns::{idmap_mounts, root_tree, set_up, write_maps, IdmapSource};
 
 const FDS: ChildFds = ChildFds {
     sock: 3,
@@ -155,7 +155,7 @@ fn the_child_takes_the_mount_fds_with_go_becomes_root_inside_and_moves_them_into
     assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
     let calls = sys.calls();
     let at = |prefix: &str| pos_prefix(&calls, prefix);
-    assert!(at("recv_with_fds 3 16") < at("setresgid 0"));
+    assert!(at("recv_with_fds 3 18") < at("setresgid 0"));
     assert!(at("setresgid 0") < at("setresuid 0"));
     assert!(
         at("setresuid 0") < at("mount tmpfs"),
@@ -222,7 +222,7 @@ fn lite_writes_the_maps_then_makes_each_id_mapped_mount() {
     );
     assert_eq!(mounts[0].attrs, 0x1 | 0x4, "read-only, nodev");
     let sys = RecordingSys::default();
-    let fds = set_up(&sys, 77, &u, &mounts).unwrap();
+    let fds = set_up(&sys, 77, &u, &mounts, None).unwrap();
     assert_eq!(fds.len(), 2);
     let calls = sys.calls();
     let expected_prefixes = [
@@ -256,7 +256,7 @@ fn lite_writes_the_maps_then_makes_each_id_mapped_mount() {
     rootless.user_ns.as_mut().unwrap().deny_setgroups = Some(true);
     let (u, _) = mounts_of(&rootless);
     let sys = RecordingSys::default();
-    set_up(&sys, 77, &u, &[]).unwrap();
+    set_up(&sys, 77, &u, &[], None).unwrap();
     let calls = sys.calls();
     assert!(calls[0].starts_with("open /proc/77/setgroups") && calls[1].contains("deny"));
     assert_eq!(calls[2], "close 100");
@@ -275,7 +275,7 @@ fn a_kernel_without_id_mapped_mounts_gets_an_error_that_says_so_and_nothing_stay
     ] {
         let sys = RecordingSys::default();
         sys.fail_all(call, errno);
-        let e = set_up(&sys, 77, &u, &mounts).unwrap_err();
+        let e = set_up(&sys, 77, &u, &mounts, None).unwrap_err();
         assert_eq!(e.code(), "UserNs");
         let text = e.to_string();
         assert!(text.contains(says), "{call} {errno}: {text}");
@@ -290,7 +290,7 @@ fn a_kernel_without_id_mapped_mounts_gets_an_error_that_says_so_and_nothing_stay
     }
     let sys = RecordingSys::default();
     sys.fail_nth("write", 0, libc::EPERM);
-    let e = set_up(&sys, 77, &u, &mounts).unwrap_err().to_string();
+    let e = set_up(&sys, 77, &u, &mounts, None).unwrap_err().to_string();
     assert!(
         e.contains("uid_map") && e.contains("Operation not permitted"),
         "{e}"
@@ -320,7 +320,7 @@ fn the_host_uid_of_container_root_makes_the_user_namespace_not_lite() {
         calls[at(&clone) + 1],
         format!("prctl {} 9", libc::PR_SET_PDEATHSIG)
     );
-    assert!(at(&clone) < at("recv_with_fds 3 16"));
+    assert!(at(&clone) < at("recv_with_fds 3 18"));
 
     // The first child hands the sibling's pid to lite and is done.
     let first = RecordingSys::default();
@@ -476,5 +476,138 @@ fn rootless_with_subordinate_ids_leaves_the_maps_to_newuidmap() {
     assert!(
         calls.iter().any(|c| c.starts_with("setgroups")),
         "setgroups is allowed"
+    );
+}
+
+/// An OCI bundle's plan: the root bound onto itself (no source), in a new user namespace.
+fn self_bound_root_plan() -> Plan {
+    let mut plan = sample_plan();
+    plan.namespaces.push("user".into());
+    plan.user_ns = mapped_plan().user_ns;
+    plan.ops.insert(
+        0,
+        FsOp {
+            kind: "mount".into(),
+            target: plan.new_root.clone(),
+            flags: (libc::MS_BIND | libc::MS_REC) as u32,
+            ..Default::default()
+        },
+    );
+    plan
+}
+
+#[test]
+fn lite_hands_over_the_root_only_where_it_is_root_and_pivots() {
+    let p = prepare(&self_bound_root_plan(), 40).unwrap();
+    assert_eq!(p.root_tree_op, Some(0));
+    let tree = root_tree(&p).unwrap();
+    assert_eq!(tree.path.as_c_str(), c"/run/lite/t/root");
+    assert!(tree.recursive);
+
+    // Rootless: lite could not clone a tree (no CAP_SYS_ADMIN in the host's namespace).
+    let mut rootless = self_bound_root_plan();
+    rootless.user_ns.as_mut().unwrap().deny_setgroups = Some(true);
+    assert_eq!(prepare(&rootless, 40).unwrap().root_tree_op, None);
+    // No user namespace: the child reaches the root by path as lite would.
+    let mut no_userns = self_bound_root_plan();
+    no_userns.user_ns = None;
+    no_userns.namespaces.retain(|n| n != "user");
+    assert_eq!(prepare(&no_userns, 40).unwrap().root_tree_op, None);
+    // chroot entry (no pivot_root): left to the path.
+    let mut chroot = self_bound_root_plan();
+    chroot.root_entry = Some("chroot".into());
+    assert_eq!(prepare(&chroot, 40).unwrap().root_tree_op, None);
+}
+
+#[test]
+fn lite_clones_the_root_and_opens_its_mount_point_through_the_childs_root() {
+    let p = prepare(&self_bound_root_plan(), 40).unwrap();
+    let (u, tree) = (p.user_ns.clone().unwrap(), root_tree(&p).unwrap());
+    let sys = RecordingSys::default();
+    let fds = set_up(&sys, 77, &u, &[], Some(&tree)).unwrap();
+    let calls = sys.calls();
+    let at = |prefix: &str| pos_prefix(&calls, prefix);
+    assert!(at("open /proc/77/gid_map") < at("open_tree /run/lite/t/root true"));
+    assert!(at("open_tree") < at("open /proc/77/root/run/lite/t/root 0x290000"));
+    assert_eq!(fds.len(), 2);
+    assert_eq!(fds[0], 200, "the tree first, then its mount point");
+
+    // A kernel before 5.2: nothing to hand over, the child binds by path.
+    let old = RecordingSys::default();
+    old.fail_all("open_tree", libc::ENOSYS);
+    assert_eq!(
+        set_up(&old, 77, &u, &[], Some(&tree)).unwrap(),
+        Vec::<i32>::new()
+    );
+
+    // The mount point can't be opened: the tree is closed, the error names the path.
+    let gone = RecordingSys::default();
+    gone.fail_nth("open", 2, libc::ENOENT);
+    let e = set_up(&gone, 77, &u, &[], Some(&tree))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("/proc/77/root/run/lite/t/root"), "{e}");
+    assert!(gone.calls().iter().any(|c| c == "close 200"));
+}
+
+#[test]
+fn the_child_attaches_the_root_tree_makes_it_private_and_enters_it_by_fd() {
+    let sys = RecordingSys::default();
+    sys.set_go_fds(2);
+    let p = prepare(&self_bound_root_plan(), 40).unwrap();
+    assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
+    let calls = sys.calls();
+    let at = |prefix: &str| pos(&calls, prefix);
+    // fds 300 (the tree) and 301 (its mount point) came with GO; the fake names an fd
+    // it did not open "/".
+    assert!(at("move_mount 300 301") < at("close 301"));
+    assert!(at("close 301") < at("fchdir /"));
+    assert!(
+        at("fchdir /") < at("mount - . - 0x84000 -"),
+        "no longer the host's peer"
+    );
+    assert!(
+        at("mount - . - 0x84000 -") < at("mount - . - 0x44000 -"),
+        "then the plan's propagation: private"
+    );
+    assert!(at("mount - . - 0x44000 -") < at("mount tmpfs /run/lite/t/layers tmpfs 0x0 size=16m"));
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.starts_with("mount - /run/lite/t/root")
+                || c.starts_with("open /run/lite/t/root ")
+                || c == "chdir /run/lite/t/root"),
+        "no path lookup of the root: {calls:#?}"
+    );
+    // Entered through the tree's fd, which closes before pivot_root.
+    assert_eq!(calls[at("close 300") - 1], "fchdir /");
+    assert!(at("close 300") < at("pivot_root . ."));
+}
+
+#[test]
+fn without_the_root_tree_the_child_binds_the_root_by_path() {
+    let sys = RecordingSys::default();
+    sys.set_go_fds(0);
+    let p = prepare(&self_bound_root_plan(), 40).unwrap();
+    assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
+    let calls = sys.calls();
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.starts_with("mount /run/lite/t/root /run/lite/t/root")),
+        "{calls:#?}"
+    );
+    assert!(calls.iter().any(|c| c == "chdir /run/lite/t/root"));
+    assert!(!calls.iter().any(|c| c.starts_with("move_mount")));
+
+    let one = RecordingSys::default();
+    one.set_go_fds(1);
+    assert_eq!(
+        run(&p, &one, FDS),
+        Outcome::Failed(ChildReport {
+            step: Step::WaitGo,
+            index: 1,
+            errno: libc::EPROTO
+        })
     );
 }

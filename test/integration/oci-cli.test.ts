@@ -4,7 +4,7 @@
 // codes); bad config.json files give the JSON path at fault and leave nothing behind.
 
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, symlinkSync, writeFileSync, openSync, closeSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, rmdirSync, symlinkSync, writeFileSync, openSync, closeSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { BUSYBOX, LITE, REPO, assertNoLeaks, eventually, requireRootAndBuild, snapshotHost, uniqueName } from '../support/integration.ts'
@@ -394,6 +394,50 @@ print(msg.decode(), out.decode().replace('\\r', ''), flush=True)
     t.equal(other.code, 1)
     t.match(other.stderr, /\.linux\.uidMappings: these mappings \(0 200000 65536\) are not those of the joined user namespace \/proc\/\d+\/ns\/user \(0 100000 65536\)/)
     holder.kill('SIGKILL')
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('a new user namespace with its root below a 0700 dir on a shared mount: reached, and nothing mounted on it shows on the host', async (t) => {
+    const oci = ociFixture(t)
+    // runtime-tools' layout (a bundle in a 0700 root-owned temp dir), on a shared mount
+    // as systemd makes them: the container's root (uid 100000 on the host) can't search
+    // the dir, so lite hands the child the root's tree, which must not stay the host's peer.
+    const shared = mkdtempSync('/tmp/lite-shared-')
+    t.teardown(() => {
+      spawnSync('umount', ['-l', shared])
+      rmSync(shared, { recursive: true, force: true })
+    })
+    t.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', shared]).status, 0, 'a tmpfs')
+    t.equal(spawnSync('mount', ['--make-shared', shared]).status, 0, 'made shared')
+    const secret = join(shared, 'secret')
+    mkdirSync(secret, { mode: 0o700 })
+    const rootfs = join(secret, 'rootfs')
+    t.equal(spawnSync('cp', ['-a', BUSYBOX, rootfs]).status, 0, 'the busybox rootfs copied in')
+    const before = snapshotHost()
+    const mapped = (args: string[]) =>
+      bundleConfig(args, (c) => {
+        c.root = { path: rootfs, readonly: true }
+        const linux = c.linux as Json
+        ;(linux.namespaces as Json[]).push({ type: 'user' })
+        linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
+        linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]
+      })
+    const ran = oci.run(['run', '--bundle', oci.bundle(mapped(['/bin/cat', '/proc/self/uid_map'])), uniqueName('ou')])
+    t.equal(ran.code, 0, ran.stderr)
+    t.equal(ran.stdout.trim().replace(/\s+/g, ' '), '0 100000 65536', 'the container runs in its user namespace')
+
+    // Created (its mounts made, the app not started), with the default propagation and
+    // with rshared, which must not make the host the container's peer either.
+    for (const propagation of [undefined, 'rshared']) {
+      const id = uniqueName('ou')
+      const config = mapped(['/bin/true'])
+      if (propagation) (config.linux as Json).rootfsPropagation = propagation
+      const created = oci.run(['create', '--bundle', oci.bundle(config), id])
+      t.equal(created.code, 0, created.stderr)
+      const hostMounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4]?.startsWith(`${rootfs}/`))
+      t.same(hostMounts, [], `${propagation ?? 'default propagation'}: the container's /proc, /dev and /tmp are not on the host`)
+      t.equal(oci.run(['delete', '--force', id]).code, 0)
+    }
     await assertNoLeaks(t, before)
   })
 
