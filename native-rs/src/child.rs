@@ -87,6 +87,12 @@ pub fn child_main<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> ! {
         sys.exit(125)
     }
     if p.join_pid.is_some() {
+        // `lite exec`: into the container's cgroups while the host's paths are still
+        // this process's (the clone that join makes inherits them).
+        if let Err(report) = join_cgroups(p, sys, fds) {
+            let _ = sys.write(fds.sock, &report.encode());
+            sys.exit(125)
+        }
         match join(p, sys, fds) {
             Joined::InContainer => {}
             Joined::Handed => sys.exit(0),
@@ -104,6 +110,25 @@ pub fn child_main<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> ! {
         Outcome::Exec => {}
     }
     sys.exit(125)
+}
+
+/// Into the cgroups, by the child itself: "0" written to a cgroup v1 `tasks` file moves
+/// the calling thread without the global threadgroup lock, whose first write from
+/// another process waits out an RCU grace period (5-14 ms measured). This
+/// single-threaded process is all of the container (or of the exec) so far.
+fn join_cgroups<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Result<(), ChildReport> {
+    let report = |index: usize, Errno(errno): Errno| ChildReport {
+        step: Step::Cgroup,
+        index: index as u16,
+        errno,
+    };
+    for (i, tasks) in p.cgroup_tasks.iter().enumerate() {
+        write_file(sys, tasks, b"0").map_err(|e| report(i, e))?;
+    }
+    if let (Some(procs), false) = (&p.cgroup_v2_procs, fds.in_cgroup) {
+        write_file(sys, procs, b"0").map_err(|e| report(99, e))?;
+    }
+    Ok(())
 }
 
 pub enum Joined {
@@ -212,15 +237,11 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
         step!(sys.prctl(libc::PR_SET_DUMPABLE, 0, 0), Step::Prctl, 1);
     }
 
-    // Into the cgroups, by the child itself: "0" written to a cgroup v1 `tasks` file
-    // moves the calling thread without the global threadgroup lock, whose first write
-    // from another process waits out an RCU grace period (5-14 ms measured). This
-    // single-threaded process is all of the container so far.
-    for (i, tasks) in p.cgroup_tasks.iter().enumerate() {
-        step!(write_file(sys, tasks, b"0"), Step::Cgroup, i);
-    }
-    if let (Some(procs), false) = (&p.cgroup_v2_procs, fds.in_cgroup) {
-        step!(write_file(sys, procs, b"0"), Step::Cgroup, 99);
+    // `lite exec` joined them before the namespaces (child_main).
+    if p.join_pid.is_none() {
+        if let Err(report) = join_cgroups(p, sys, fds) {
+            return Outcome::Failed(report);
+        }
     }
 
     // A new user namespace is made by the host uid that is the container's root, not by
@@ -352,11 +373,11 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
                 step!(idmapped_op(sys, op, fd, &mut root), Step::FsOp, i);
                 continue;
             }
-            if let (Some((tree, at)), Some(true)) =
-                (root_tree.take(), p.root_tree_op.map(|r| r == i))
-            {
-                step!(attach_root_tree(sys, p, tree, at, &mut root), Step::FsOp, i);
-                continue;
+            if p.root_tree_op == Some(i) {
+                if let Some((tree, at)) = root_tree.take() {
+                    step!(attach_root_tree(sys, p, tree, at, &mut root), Step::FsOp, i);
+                    continue;
+                }
             }
             step!(fs_op(sys, p, op, &mut root), Step::FsOp, i);
         }

@@ -1064,3 +1064,34 @@ fn the_network_namespace_fd_survives_the_first_fd_sweep() {
         ]
     );
 }
+
+#[test]
+fn exec_joins_its_cgroups_before_the_namespaces() {
+    let mut plan = sample_plan();
+    plan.ops.clear();
+    plan.loop_image = None;
+    plan.join_pid = Some(40);
+    plan.cgroup_tasks = vec!["/sys/fs/cgroup/memory/lite/c/tasks".into()];
+    let mut p = prepared(&plan);
+    p.join = vec![(30, libc::CLONE_NEWNS)];
+    let sys = RecordingSys::default();
+    sys.set_fork_result(77);
+    // child_main ends in exit(0) once the sibling's pid went to lite: the fake panics there.
+    let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        crate::child::child_main(&p, &sys, FDS)
+    }));
+    assert!(ended.is_err());
+    let calls = sys.calls();
+    let at = |prefix: &str| calls.iter().position(|c| c.starts_with(prefix)).unwrap();
+    assert!(
+        at("open /sys/fs/cgroup/memory/lite/c/tasks") < at("setns 30"),
+        "the host's path, before the container's mount namespace: {calls:#?}"
+    );
+    // The sibling, inside, does not write them again (that path is the container's).
+    let sys = RecordingSys::default();
+    assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
+    assert!(!sys
+        .calls()
+        .iter()
+        .any(|c| c.starts_with("open /sys/fs/cgroup")));
+}

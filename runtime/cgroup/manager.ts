@@ -211,15 +211,16 @@ export function allowDevice(p: CgroupPlacement, rule: string): void {
   }
 }
 
-/** Moves the container's first process into every hierarchy (before it is let go). */
-export function attachPid(p: CgroupPlacement, pid: number, skipV2: boolean): void {
-  for (const d of p.dirs) {
-    if (skipV2 && d.hierarchy.version === 2) continue
-    try {
-      write(posix.join(d.path, 'cgroup.procs'), String(pid))
-    } catch (e) {
-      throw new LiteError(`cannot move the container into ${d.path}: ${describeFsError(e)}`)
-    }
+/**
+ * The files the child writes "0" to, joining its cgroups itself: each v1 hierarchy's
+ * `tasks` (a thread moving itself skips the global threadgroup lock, whose first write
+ * from another process waits out an RCU grace period), and v2's cgroup.procs unless
+ * clone3 placed it there. `lite run`, `lite exec` and lite-oci's create join so.
+ */
+export function cgroupJoinFiles(cgroups: CgroupPlacement): { cgroupTasks: string[]; cgroupV2Procs?: string } {
+  return {
+    cgroupTasks: cgroups.dirs.filter((d) => d.hierarchy.version === 1).map((d) => posix.join(d.path, 'tasks')),
+    cgroupV2Procs: cgroups.v2 ? posix.join(cgroups.v2, 'cgroup.procs') : undefined,
   }
 }
 

@@ -4,7 +4,7 @@
 // no_new_privs, seccomp, rlimits) from its config. Then lite execs into the monitor in
 // exec mode: it relays the terminal, forwards signals and exits with the process's code.
 
-import { attachPid, placeCgroups } from '../cgroup/manager.ts'
+import { cgroupJoinFiles, placeCgroups } from '../cgroup/manager.ts'
 import { LiteError } from '../errors.ts'
 import { readHostFacts } from '../host/facts.ts'
 import { formatMonitorSpec } from '../monitor/spec.ts'
@@ -13,7 +13,7 @@ import { monitorImage, startContainer } from './launch.ts'
 import { compiled } from '../plan/plan-cache.ts'
 import { release } from 'node:os'
 import { readFileSync } from 'node:fs'
-import { traceNote } from '../trace.ts'
+import { trace, traceHandover, traceNote } from '../trace.ts'
 import { liteCommand, pinnedImage } from './handover.ts'
 import { observe, stateWhenWritten } from './registry.ts'
 import { ROOTLESS } from './state.ts'
@@ -40,7 +40,9 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
   // The image the container started from, whatever its tag names now.
   const pinned = pinnedImage(state)
   const overrides = { name: opts.name, cmd: opts.cmd, ...(pinned ? { store: pinned.store, imageDigest: pinned.digest } : {}) }
+  trace('host facts')
   const host = readHostFacts()
+  trace('plan cache')
   // A health check runs the same exec every few seconds: its plan comes from the cache.
   const request = { purpose: 'exec', file: state.config, options: { overrides, tty: opts.tty, interactive: opts.interactive, stateDir: o.dir } }
   let compiler: typeof import('./compile.ts') | undefined
@@ -57,6 +59,7 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
   })
   traceNote(`plan cache: ${outcome}`)
 
+  trace('addon')
   const native = await loadNative()
   const image = monitorImage(native)
   // The container is built already: only the process part of the plan applies.
@@ -65,16 +68,22 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
   // Its user namespace is the one it started with (the state says), joined first.
   const made = plan.native.namespaces.filter((ns) => ns !== 'user')
   const namespaces = [...made, ...(config.net.type === 'container' || config.net.type === 'netns' ? ['net'] : []), ...(state.extra.user_uid_map ? ['user'] : [])]
-  const joinPlan = { ...plan.native, namespaces, userNs: undefined, ops: [], loopImage: undefined, hostname: undefined, loopbackUp: false, netSocket: false, netJoinFd: undefined, stubInit: false, joinPid: state.pid, joinSetgroupsDenied: namespaces.includes('user') && setgroupsDenied(state.pid) }
+  // The new process joins the container's cgroups itself, before it joins the
+  // namespaces (cgroupJoinFiles: no RCU grace period to wait out, as lite's own write
+  // of its pid had).
+  const cgroups = host.cgroups && host.cgroups.layout.mode !== 'none' ? placeCgroups(host.cgroups.layout, config.cgroup.parent, opts.name) : undefined
+  const joinPlan = { ...plan.native, ...(cgroups ? cgroupJoinFiles(cgroups) : {}), namespaces, userNs: undefined, ops: [], loopImage: undefined, hostname: undefined, loopbackUp: false, netSocket: false, netJoinFd: undefined, stubInit: false, joinPid: state.pid, joinSetgroupsDenied: namespaces.includes('user') && setgroupsDenied(state.pid) }
   let container
+  trace('clone')
   try {
-    container = native.create(joinPlan, undefined)
+    container = native.create(joinPlan, cgroups?.v2)
   } catch (e) {
     throw new LiteError(`cannot enter ${opts.name}: ${(e as Error).message}`)
   }
   try {
-    if (host.cgroups && host.cgroups.layout.mode !== 'none') attachPid(placeCgroups(host.cgroups.layout, config.cgroup.parent, opts.name), container.pid, false)
+    trace('start')
     startContainer(native, container, plan)
+    trace('monitor')
     const [lite] = liteCommand()
     const spec = formatMonitorSpec({
       name: opts.name,
@@ -96,6 +105,7 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
       logSize: config.log.size,
       state: [],
     })
+    traceHandover()
     container.execMonitor(image.fd, spec, [], false, opts.interactive)
     throw new LiteError('the monitor returned')
   } catch (e) {

@@ -17,7 +17,7 @@ import { runHooks } from './hooks.ts'
 import { acquireState, releaseState, ROOTLESS, rootlessProblem, STATE_ROOT, type StateLock } from './state.ts'
 import { writeState } from './state-file.ts'
 import { processStartTime } from './process-identity.ts'
-import { allowDevice, createCgroups, placeCgroups, removeCgroupDirs, type CgroupPlacement } from '../cgroup/manager.ts'
+import { allowDevice, cgroupJoinFiles, createCgroups, placeCgroups, removeCgroupDirs, type CgroupPlacement } from '../cgroup/manager.ts'
 import { removableCgroups, writeCgroupRecord } from './cgroup-record.ts'
 import { hostsWithLines, type HostFacts } from '../plan/etc-files.ts'
 import { deviceRules } from '../cgroup/resources.ts'
@@ -100,18 +100,6 @@ function confine(native: Native, container: Container, cgroups: CgroupPlacement,
     }
   }
   // The child joined its cgroups itself before anything else (cgroupJoinFiles).
-}
-
-/**
- * The files the child writes "0" to, joining its cgroups itself: each v1 hierarchy's
- * `tasks` (no global lock, so no RCU grace period), and v2's cgroup.procs unless clone3
- * placed it there.
- */
-function cgroupJoinFiles(cgroups: CgroupPlacement): { cgroupTasks: string[]; cgroupV2Procs?: string } {
-  return {
-    cgroupTasks: cgroups.dirs.filter((d) => d.hierarchy.version === 1).map((d) => posix.join(d.path, 'tasks')),
-    cgroupV2Procs: cgroups.v2 ? posix.join(cgroups.v2, 'cgroup.procs') : undefined,
-  }
 }
 
 async function run(opts: RunOptions): Promise<number> {

@@ -11,7 +11,7 @@
 
 import { closeSync, existsSync, fstatSync, openSync, readlinkSync, renameSync, statSync, writeFileSync, constants as fsc } from 'node:fs'
 import { posix } from 'node:path'
-import { allowDevice, createCgroups, placeCgroups, removeCgroupDirs, type CgroupPlacement } from '../cgroup/manager.ts'
+import { allowDevice, cgroupJoinFiles, createCgroups, placeCgroups, removeCgroupDirs, type CgroupPlacement } from '../cgroup/manager.ts'
 import { deviceNumbers } from '../config/resource-values.ts'
 import { describeFsError } from '../config/errno.ts'
 import { LiteError } from '../errors.ts'
@@ -47,14 +47,6 @@ function refuseSystemd(g: OciGlobal, cgroupsPath: string | undefined): void {
     throw new OciError(`${asked} needs a running systemd, and this host has none (no /run/systemd/system): use the cgroupfs driver (an absolute linux.cgroupsPath such as "/lite/ID")`)
   }
   throw new OciError(`${asked}: lite drives cgroups through cgroupfs only; use an absolute linux.cgroupsPath such as "/lite/ID"`)
-}
-
-
-function cgroupJoinFiles(cgroups: CgroupPlacement): { cgroupTasks: string[]; cgroupV2Procs?: string } {
-  return {
-    cgroupTasks: cgroups.dirs.filter((d) => d.hierarchy.version === 1).map((d) => posix.join(d.path, 'tasks')),
-    cgroupV2Procs: cgroups.v2 ? posix.join(cgroups.v2, 'cgroup.procs') : undefined,
-  }
 }
 
 /** Device access: v1's devices list (deny all, then the allows), v2's BPF program. */

@@ -8,7 +8,7 @@ import t from 'tap'
 import { validateText } from '../../runtime/config/validate.ts'
 import type { CgroupLayout } from '../../runtime/cgroup/detect.ts'
 import { resourceWrites, weightToShares, type HostCgroups } from '../../runtime/cgroup/resources.ts'
-import { attachPid, createCgroups, placeCgroups } from '../../runtime/cgroup/manager.ts'
+import { cgroupJoinFiles, createCgroups, placeCgroups } from '../../runtime/cgroup/manager.ts'
 
 const V1 = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids']
 
@@ -148,8 +148,7 @@ t.test('create, attach and read OOM kills against a fake cgroupfs', async t => {
   t.equal(read('memory/lite/box/memory.limit_in_bytes'), '4194304')
   t.equal(read('cpu/lite/cpu.rt_runtime_us'), '50000', 'rt_runtime goes to the parent first')
   t.equal(read('cpu/lite/box/cpu.rt_runtime_us'), '50000')
-  attachPid(p, 4242, false)
-  for (const h of ['cpuset', 'memory', 'cpu', 'unified']) t.equal(read(`${h}/lite/box/cgroup.procs`), '4242', `attached in ${h}`)
+  t.same(cgroupJoinFiles(p), { cgroupTasks: ['cpuset', 'memory', 'cpu'].map((h) => `${root}/${h}/lite/box/tasks`), cgroupV2Procs: `${root}/unified/lite/box/cgroup.procs` }, 'the child joins each v1 hierarchy by its tasks file, v2 by cgroup.procs')
 })
 
 t.test('v2: controllers are enabled in the ancestors only', async t => {
