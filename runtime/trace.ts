@@ -11,6 +11,8 @@
 // cli.ts imports this module first, so that its top level runs before any other module
 // is evaluated: that moment is the end of "bun start".
 
+import { readFileSync } from 'node:fs'
+
 const enabled = process.env.LITE_TRACE === '1'
 
 /** ms from the process's start to Bun's time origin, when the caller told us the start. */
@@ -55,11 +57,22 @@ export function traceHandover(): void {
   summary()
 }
 
-/** At exit, one line: how long each phase took, in order, and the total. */
+/** The process's peak resident set so far (VmHWM), in KiB; undefined where unreadable. */
+function peakRssKib(): number | undefined {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))
+    return m ? Number(m[1]) : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** At exit, one line: how long each phase took, in order, the total and the peak RSS. */
 function summary(): void {
   const end = now()
   const parts = phases.map((p, i) => `${p.phase} ${((phases[i + 1]?.at ?? end) - p.at).toFixed(1)}`)
-  process.stderr.write(`lite: trace: phases (ms): ${parts.join(', ')}; total ${end.toFixed(1)}\n`)
+  const rss = peakRssKib()
+  process.stderr.write(`lite: trace: phases (ms): ${parts.join(', ')}; total ${end.toFixed(1)}${rss === undefined ? '' : `; peak rss ${rss} KiB`}\n`)
 }
 
 if (enabled) {
