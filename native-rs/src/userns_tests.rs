@@ -585,6 +585,20 @@ fn the_child_attaches_the_root_tree_makes_it_private_and_enters_it_by_fd() {
 }
 
 #[test]
+fn the_root_tree_waits_for_its_own_op() {
+    let mut plan = self_bound_root_plan();
+    let first = plan.ops.remove(0);
+    plan.ops.insert(1, first);
+    let p = prepare(&plan, 40).unwrap();
+    assert_eq!(p.root_tree_op, Some(1));
+    let sys = RecordingSys::default();
+    sys.set_go_fds(2);
+    assert_eq!(run(&p, &sys, FDS), Outcome::Exec);
+    let calls = sys.calls();
+    assert!(pos_prefix(&calls, "mount tmpfs") < pos(&calls, "move_mount 300 301"));
+}
+
+#[test]
 fn without_the_root_tree_the_child_binds_the_root_by_path() {
     let sys = RecordingSys::default();
     sys.set_go_fds(0);
