@@ -1,10 +1,13 @@
 // Writes RESULTS.md from what bench/run left in its results directory: machine and
-// versions, then one table per measure, with ratios to crun where crun ran.
+// versions, then one table per measure, with ratios to crun where crun ran. Sections
+// that other scripts write into the file (bench/userns, bench/floor) and this run does
+// not make are kept as they were.
 //   bun bench/lib/report.ts RESULTS_DIR OUT.md
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { netSection } from './net-report.ts'
 import { ociSection } from './oci-report.ts'
+import { replaceSection, sections } from './results-section.ts'
 import { type HyperfineResult, median, millis, quantile } from './stats.ts'
 
 const [dir, out] = process.argv.slice(2)
@@ -134,4 +137,8 @@ if (peaks.length) {
 md.push(...netSection(dir))
 md.push(...ociSection(dir))
 md.push(read('notes.md').trimEnd(), '')
-writeFileSync(out, md.join('\n').replace(/\n{3,}/g, '\n\n'))
+const before = existsSync(out) ? sections(readFileSync(out, 'utf8')) : []
+const text = md.join('\n').replace(/\n{3,}/g, '\n\n')
+writeFileSync(out, text)
+const made = new Set(sections(text).map((s) => s.heading))
+for (const s of before) if (/^## \d+\. /.test(s.heading) && !made.has(s.heading)) replaceSection(out, s.heading, s.text)

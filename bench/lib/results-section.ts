@@ -17,3 +17,12 @@ export function replaceSection(file: string, heading: string, section: string): 
   }
   writeFileSync(file, next.replace(/\n{3,}/g, '\n\n'))
 }
+
+/** The "## " sections of a results file, each with its heading line and its text up to the next one. */
+export function sections(text: string): { heading: string; text: string }[] {
+  const starts = [...text.matchAll(/^## .*$/gm)].map((m) => m.index!)
+  return starts.map((start, i) => {
+    const body = text.slice(start, starts[i + 1] ?? text.length)
+    return { heading: body.slice(0, body.indexOf('\n') < 0 ? body.length : body.indexOf('\n')), text: body.trimEnd() + '\n' }
+  })
+}
