@@ -201,6 +201,7 @@ pub struct RootTree {
     pub recursive: bool,
 }
 
+/// The root tree a prepared plan asks lite for (taken before clone, as idmap_mounts is).
 pub fn root_tree(p: &Prepared) -> Option<RootTree> {
     p.root_tree_op.map(|i| RootTree {
         path: p.new_root.clone(),
