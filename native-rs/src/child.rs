@@ -197,6 +197,14 @@ fn clone_sibling_into<S: Sys>(sys: &S, fds: ChildFds, ns_flags: u64, index: u16)
 }
 
 pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
+    // Into the cgroups first, while the host's paths are this process's own: a joined
+    // mount namespace (an OCI path) would have its own /sys/fs/cgroup. `lite exec` did
+    // this in child_main, before join.
+    if p.join_pid.is_none() {
+        if let Err(report) = join_cgroups(p, sys, fds) {
+            return Outcome::Failed(report);
+        }
+    }
     // 0. Namespaces joined by fd (`[net] type = container:NAME | netns:PATH`, OCI's
     //    namespace paths), in order, before anything else, so every later step (the
     //    netlink socket, lo, the mounts) acts there. The fds are of no use afterwards
@@ -235,13 +243,6 @@ pub fn run<S: Sys>(p: &Prepared, sys: &S, fds: ChildFds) -> Outcome {
     // container runs, so nothing else can look in.
     if !p.maps_by_unprivileged {
         step!(sys.prctl(libc::PR_SET_DUMPABLE, 0, 0), Step::Prctl, 1);
-    }
-
-    // `lite exec` joined them before the namespaces (child_main).
-    if p.join_pid.is_none() {
-        if let Err(report) = join_cgroups(p, sys, fds) {
-            return Outcome::Failed(report);
-        }
     }
 
     // A new user namespace is made by the host uid that is the container's root, not by

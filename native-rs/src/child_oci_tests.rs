@@ -622,6 +622,20 @@ fn a_joined_pid_namespace_hands_the_set_up_to_a_sibling() {
 }
 
 #[test]
+fn the_cgroups_are_joined_by_the_host_paths_before_a_joined_mount_namespace() {
+    let mut plan = joining(&[("mount", 20)]);
+    plan.cgroup_tasks = vec!["/sys/fs/cgroup/memory/lite/c/tasks".into()];
+    let sys = RecordingSys::default();
+    assert_eq!(run_plan(&plan, &sys), Outcome::Exec);
+    let calls = sys.calls();
+    assert!(
+        pos(&calls, "open /sys/fs/cgroup/memory/lite/c/tasks 0x80001")
+            < pos(&calls, &format!("setns 20 {:#x}", libc::CLONE_NEWNS)),
+        "{calls:#?}"
+    );
+}
+
+#[test]
 fn joined_namespace_fds_survive_the_first_fd_sweep() {
     let plan = joining(&[("pid", 20), ("mount", 8)]);
     let sys = RecordingSys::default();

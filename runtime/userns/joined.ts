@@ -58,12 +58,13 @@ export function joinedUserNsMaps(nsPath: string, nsfs: NsFs = hostFs): { uid: Id
   return { uid: parseMapFile(uid), gid: parseMapFile(gid) }
 }
 
-/** The same ranges, in any order. */
+/** The same ranges, in any order (a map's ranges never share a container id). */
 export function sameRanges(a: readonly IdRange[], b: readonly IdRange[]): boolean {
-  const key = (r: readonly IdRange[]) => r.map((x) => `${x.containerId} ${x.hostId} ${x.size}`).sort().join(',')
-  return key(a) === key(b)
+  const byInside = (r: readonly IdRange[]) => [...r].sort((x, y) => x.containerId - y.containerId)
+  return mapText(byInside(a)) === mapText(byInside(b))
 }
 
+/** Ranges as uid_map writes them ("inside outside count"), for messages. */
 export function mapText(r: readonly IdRange[]): string {
   return r.map((x) => `${x.containerId} ${x.hostId} ${x.size}`).join(', ') || 'empty'
 }
