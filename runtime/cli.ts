@@ -9,6 +9,7 @@ import pkg from '../package.json' with { type: 'json' }
 import { parseRunArgv } from './commands/run-argv.ts'
 import { parsePlainArgv, type PlainForm } from './commands/plain-argv.ts'
 import { EXIT_LITE_FAILED, UsageError } from './errors.ts'
+import { writeErr, writeOut } from './output.ts'
 
 
 /**
@@ -57,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
     return netRelease(argv[1]!, argv[2])
   }
   if (argv.length === 1 && argv[0] === '--version') {
-    process.stdout.write(`${pkg.version}\n`)
+    writeOut(`${pkg.version}\n`)
     return 0
   }
   try {
@@ -71,7 +72,7 @@ export async function main(argv: string[]): Promise<number> {
     } else await (await parser(argv)).parseAsync()
   } catch (e) {
     if (!(e instanceof UsageError)) throw e
-    process.stderr.write(`lite: error: ${e.message}\nRun "lite --help" for usage.\n`)
+    writeErr(`lite: error: ${e.message}\nRun "lite --help" for usage.\n`)
     return EXIT_LITE_FAILED
   }
   return typeof process.exitCode === 'number' ? process.exitCode : 0
@@ -106,7 +107,7 @@ if (import.meta.main) {
   main(invokedAs() === 'lite-oci' ? ['oci', ...args] : args).then(
     (code) => process.exit(code),
     (e) => {
-      process.stderr.write(`lite: error: ${(e as Error)?.stack ?? e}\n`)
+      writeErr(`lite: error: ${(e as Error)?.stack ?? e}\n`)
       process.exit(EXIT_LITE_FAILED)
     },
   )

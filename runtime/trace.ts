@@ -12,6 +12,7 @@
 // is evaluated: that moment is the end of "bun start".
 
 import { readFileSync } from 'node:fs'
+import { writeErr } from './output.ts'
 
 const enabled = process.env.LITE_TRACE === '1'
 
@@ -29,7 +30,7 @@ const now = () => performance.now() + (offset ?? 0)
 const phases: { phase: string; at: number }[] = []
 
 function line(at: number, phase: string, note: string): void {
-  process.stderr.write(`lite: trace: ${at.toFixed(2).padStart(8)} ms  ${phase.padEnd(14)} ${note}\n`)
+  writeErr(`lite: trace: ${at.toFixed(2).padStart(8)} ms  ${phase.padEnd(14)} ${note}\n`)
 }
 
 /** Marks the beginning of a phase, and so the end of the one before it. */
@@ -72,7 +73,7 @@ function summary(): void {
   const end = now()
   const parts = phases.map((p, i) => `${p.phase} ${((phases[i + 1]?.at ?? end) - p.at).toFixed(1)}`)
   const rss = peakRssKib()
-  process.stderr.write(`lite: trace: phases (ms): ${parts.join(', ')}; total ${end.toFixed(1)}${rss === undefined ? '' : `; peak rss ${rss} KiB`}\n`)
+  writeErr(`lite: trace: phases (ms): ${parts.join(', ')}; total ${end.toFixed(1)}${rss === undefined ? '' : `; peak rss ${rss} KiB`}\n`)
 }
 
 if (enabled) {

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs'
+import { writeErr } from '../output.ts'
 
 /** The monitor's call when a container with a bridge network has ended (not for users). */
 export async function netRelease(name: string, stateRoot?: string): Promise<number> {
@@ -12,7 +13,7 @@ export async function netRelease(name: string, stateRoot?: string): Promise<numb
   const state = readState(posix.join(root, requireName(name)))
   if (!state) return 0
   const problem = releaseContainerNetwork(await loadNative(), root, name, state.extra)
-  if (problem) process.stderr.write(`lite: error: ${problem}\n`)
+  if (problem) writeErr(`lite: error: ${problem}\n`)
   return problem ? 1 : 0
 }
 

@@ -10,6 +10,7 @@ import type { HostCgroups } from '../cgroup/resources.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
 import { readMountInfo } from './mountinfo.ts'
 import { noteInput } from '../plan/inputs.ts'
+import { writeErr } from '../output.ts'
 
 // cgroup v1 files that exist only with a kernel option (swap accounting, RT group
 // scheduling, CFS bandwidth, BFQ), checked at the hierarchy's root. Other files are
@@ -37,7 +38,7 @@ export const RESOLV_CONF_LIMIT = 64 * 1024
  * container keeps the rootfs's own. A file that exists but is not a regular file,
  * or is too large, is said on stderr rather than silently left out.
  */
-export function readHostResolvConf(path = '/etc/resolv.conf', warn: (line: string) => void = (line) => process.stderr.write(line)): string | null {
+export function readHostResolvConf(path = '/etc/resolv.conf', warn: (line: string) => void = (line) => writeErr(line)): string | null {
   try {
     return readBoundedText(path, RESOLV_CONF_LIMIT, 'a resolv.conf')
   } catch (err) {

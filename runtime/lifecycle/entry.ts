@@ -5,6 +5,7 @@
 import { EXIT_LITE_FAILED, LiteError, errorText } from '../errors.ts'
 import { hostSystem, type LifecycleSystem } from './system.ts'
 import { rootlessProblem } from './state.ts'
+import { writeErr } from '../output.ts'
 
 export async function runLifecycle(command: string, body: (sys: LifecycleSystem) => Promise<number>): Promise<number> {
   try {
@@ -14,10 +15,10 @@ export async function runLifecycle(command: string, body: (sys: LifecycleSystem)
     return await body(await hostSystem())
   } catch (e) {
     if (e instanceof LiteError) {
-      process.stderr.write(errorText(e) + '\n')
+      writeErr(errorText(e) + '\n')
       return e.exitCode
     }
-    process.stderr.write(`lite: error: ${(e as Error).stack ?? e}\n`)
+    writeErr(`lite: error: ${(e as Error).stack ?? e}\n`)
     return EXIT_LITE_FAILED
   }
 }

@@ -12,6 +12,7 @@ import { readHostFacts } from '../host/facts.ts'
 import { loadNative, type Container, type Native } from '../native/index.ts'
 import type { LaunchPlan } from '../plan/build.ts'
 import { trace, traceHandover, traceNote } from '../trace.ts'
+import { writeErr } from '../output.ts'
 import { monitorImage, startContainer } from './launch.ts'
 import { runHooks } from './hooks.ts'
 import { acquireState, releaseState, ROOTLESS, rootlessProblem, STATE_ROOT, type StateLock } from './state.ts'
@@ -52,7 +53,7 @@ export interface RunOptions {
 
 
 function say(e: LiteError): void {
-  process.stderr.write(errorText(e) + '\n')
+  writeErr(errorText(e) + '\n')
 }
 
 export async function runContainer(opts: RunOptions): Promise<number> {
@@ -63,7 +64,7 @@ export async function runContainer(opts: RunOptions): Promise<number> {
       say(e)
       return e.exitCode
     }
-    process.stderr.write(`lite: error: ${(e as Error).stack ?? e}\n`)
+    writeErr(`lite: error: ${(e as Error).stack ?? e}\n`)
     return EXIT_LITE_FAILED
   }
 }
@@ -187,7 +188,7 @@ async function run(opts: RunOptions): Promise<number> {
       if (net.joinFd !== undefined) plan.native.netJoinFd = net.joinFd
     }
     const resolvers = resolverWarning(config.net.type, host.resolvConf, config.net.dns)
-    if (resolvers) process.stderr.write(`lite: warning: ${name}: ${resolvers}\n`)
+    if (resolvers) writeErr(`lite: warning: ${name}: ${resolvers}\n`)
     prepareHost(plan, net)
     if (userMap) (await import('../userns/run-map.ts')).applyUserMap(plan, config, userMap)
     writeState(lock.dir, initialState(identity, restart.restarts, config))
@@ -236,7 +237,7 @@ async function run(opts: RunOptions): Promise<number> {
     if (cgroups) confine(native, container, cgroups, config, !!host.cgroups?.layout.delegated)
     trace('network attach')
     netModule?.attachNetwork(netContext, net, container)
-    for (const w of net?.warnings ?? []) process.stderr.write(`lite: warning: ${w}\n`)
+    for (const w of net?.warnings ?? []) writeErr(`lite: warning: ${w}\n`)
     trace('start')
     // A reported failure is reaped there; a timeout is killed by the clean-up below.
     startContainer(native, container, plan)
@@ -325,7 +326,7 @@ async function recordedImageOf(opts: RunOptions): Promise<{ digest: string; why:
   }
   const name = opts.name ?? peek.name
   if (!isContainerName(name) || !existsSync(posix.join(store, 'containers', name))) return undefined
-  const chosen = recordedImage(await loadNative(), store, name, (line) => process.stderr.write(`${line}\n`))
+  const chosen = recordedImage(await loadNative(), store, name, (line) => writeErr(`${line}\n`))
   return chosen ? { ...chosen, store } : undefined
 }
 
@@ -348,7 +349,7 @@ async function recordImage(native: Native, store: string, name: string, digest: 
     if (!storedImage(images.layout, digest)) {
       throw new LiteError(`${name}: the image ${digest} is no longer in the store ${store}: it was removed (lite image rm or prune) while the container started; pull or import it again`)
     }
-    process.stderr.write(`lite: warning: ${name}: cannot record its image in the store ${store}: ${(e as Error).message}\n`)
+    writeErr(`lite: warning: ${name}: cannot record its image in the store ${store}: ${(e as Error).message}\n`)
   }
 }
 

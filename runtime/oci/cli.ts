@@ -7,6 +7,7 @@
 // that part is split off before yargs sees it.
 
 import type { Argv, CommandModule } from 'yargs'
+import { writeErr } from '../output.ts'
 import pkg from '../../package.json' with { type: 'json' }
 import { DEFAULT_OCI_ROOT, OciError, report, type OciGlobal } from './errors.ts'
 import { parseOciFast, type FastCall } from './fast-argv.ts'
@@ -270,7 +271,7 @@ export async function ociMain(argv: string[]): Promise<number> {
     })
     .parseAsync()
   if (usage) {
-    process.stderr.write(`lite-oci: error: ${usage}\n`)
+    writeErr(`lite-oci: error: ${usage}\n`)
     return 1
   }
   return exitCode

@@ -4,6 +4,7 @@
 // exist", "not running"), so those are kept word for word.
 
 import { appendFileSync } from 'node:fs'
+import { writeErr } from '../output.ts'
 
 export class OciError extends Error {
   constructor(
@@ -42,14 +43,14 @@ export function logLine(g: OciGlobal, level: 'error' | 'warning' | 'debug' | 'in
 
 /** A warning: to stderr and the log. */
 export function warn(g: OciGlobal, msg: string): void {
-  process.stderr.write(`lite-oci: warning: ${msg}\n`)
+  writeErr(`lite-oci: warning: ${msg}\n`)
   logLine(g, 'warning', msg)
 }
 
 /** An error: to stderr and the log; returns the exit code. */
 export function report(g: OciGlobal, e: unknown): number {
   const msg = e instanceof Error ? e.message : String(e)
-  process.stderr.write(`lite-oci: error: ${msg}\n`)
+  writeErr(`lite-oci: error: ${msg}\n`)
   logLine(g, 'error', msg)
   return e instanceof OciError ? e.exitCode : 1
 }

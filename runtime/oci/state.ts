@@ -20,6 +20,7 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync, type Dirent } from 'node:fs'
 import { posix } from 'node:path'
 import { parseStartTime } from '../lifecycle/process-identity.ts'
+import { writeAll, writeErr } from '../output.ts'
 import { NOT_EXIST, OciError } from './errors.ts'
 import type { OciHook, OciState } from './spec.ts'
 
@@ -218,7 +219,7 @@ export function readRecord(root: string, id: string): OciRecord {
  * progress) is skipped quietly, a corrupt record with a warning; an absent root holds
  * none.
  */
-export function listRecords(root: string, warn: (msg: string) => void = (msg) => process.stderr.write(`lite-oci: warning: ${msg}\n`)): OciRecord[] {
+export function listRecords(root: string, warn: (msg: string) => void = (msg) => writeErr(`lite-oci: warning: ${msg}\n`)): OciRecord[] {
   let names: string[]
   try {
     names = readdirSync(root)
@@ -415,24 +416,6 @@ export interface OciIo {
   stdout(text: string): void
   /** all of standard input (update --resources -) */
   readStdin(): string
-}
-
-/**
- * Writes everything before returning (the CLI ends with process.exit, which would cut
- * an asynchronous write to a pipe short); a non-blocking stdout gets short waits.
- */
-function writeAll(fd: number, text: string): void {
-  let bytes: Uint8Array = Buffer.from(text)
-  for (let stalls = 0; bytes.length > 0 && stalls < 2000; ) {
-    try {
-      bytes = bytes.subarray(writeSync(fd, bytes))
-      stalls = 0
-    } catch (e) {
-      if (code(e) !== 'EAGAIN') throw e
-      stalls++
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5)
-    }
-  }
 }
 
 export const processIo: OciIo = {

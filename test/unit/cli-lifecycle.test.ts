@@ -3,10 +3,12 @@
 
 import t, { type Test } from 'tap'
 import { fakeSystem, runningState, writeStateDir, type FakeSystem } from '../support/fake-lifecycle.ts'
+import { outputThroughStreams } from '../support/output-mock.ts'
 
 async function loadCli(t: Test, sys: FakeSystem, started: string[] = []) {
   process.env.LITE_STATE_ROOT = sys.root
   const { main } = await t.mockImport<typeof import('../../runtime/cli.ts')>('../../runtime/cli.ts', {
+    ...outputThroughStreams,
     '../../runtime/lifecycle/system.ts': { hostSystem: async () => sys },
     '../../runtime/lifecycle/detach.ts': {
       runDetached: async (opts: { config: string }) => (started.push(opts.config), 0),

@@ -3,6 +3,7 @@ import path from 'node:path'
 import t, { type Test } from 'tap'
 import pkg from '../../package.json' with { type: 'json' }
 import type { RunOptions } from '../../runtime/lifecycle/run.ts'
+import { outputThroughStreams } from '../support/output-mock.ts'
 
 interface Cli {
   /** runs main(argv) with stdout, stderr and process.exit captured */
@@ -18,6 +19,7 @@ async function loadCli(t: Test): Promise<Cli> {
   const runs: RunOptions[] = []
   const next: Cli['next'] = { code: 0 }
   const { main } = await t.mockImport<typeof import('../../runtime/cli.ts')>('../../runtime/cli.ts', {
+    ...outputThroughStreams,
     '../../runtime/lifecycle/run.ts': {
       runContainer: async (opts: RunOptions) => {
         runs.push(opts)
