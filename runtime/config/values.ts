@@ -4,7 +4,7 @@
 // "[section] key: " prefix and the line.
 
 import path from 'node:path'
-import { isIP } from 'node:net'
+import { ipVersion } from '../net/ip-text.ts'
 import { quote, showText } from './show-text.ts'
 import type { MountEntry, UserSpec } from './types.ts'
 
@@ -394,7 +394,7 @@ export function parseRlimit(raw: string): RlimitValue {
 
 /** An IPv4 or IPv6 address, as written. */
 export function parseIpAddress(raw: string): string {
-  if (isIP(raw) === 0) throw new ValueError(`${quote(raw)} is not an IP address`)
+  if (ipVersion(raw) === 0) throw new ValueError(`${quote(raw)} is not an IP address`)
   return raw
 }
 
@@ -403,7 +403,7 @@ export function parseHostsLine(raw: string): string {
   const words = raw.split(/\s+/).filter(w => w !== '')
   if (words.length < 2) throw new ValueError(`${quote(raw)} is not "ADDRESS NAME [NAME...]"`)
   const [address, ...names] = words
-  if (isIP(address!) === 0) throw new ValueError(`${quote(address!)} is not an IP address`)
+  if (ipVersion(address!) === 0) throw new ValueError(`${quote(address!)} is not an IP address`)
   for (const name of names) {
     if (!isHostname(name, 253)) throw new ValueError(`${quote(name)} is not a valid host name`)
   }

@@ -1,7 +1,7 @@
 // IPv4 addresses and subnets as lite's network settings use them: parsing, the
 // subnet's gateway and pool, and overlap. IPv4 only (see README: IPv6 in containers).
 
-import { isIPv4 } from 'node:net'
+import { isIPv4Text as isIPv4 } from './ip-text.ts'
 // A bad value throws ValueError: the key table adds FILE:LINE to its message.
 import { ValueError } from '../config/values.ts'
 
