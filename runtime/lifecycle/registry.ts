@@ -53,8 +53,12 @@ export function tryLock(dir: string, sys: Pick<LifecycleSystem, 'lockExclusive'>
   }
 }
 
+/** What isHeld needs: the lock, and the kernel's table where there is one (the addon alone has none). */
+type LockProbe = Pick<LifecycleSystem, 'lockExclusive'> & Partial<Pick<LifecycleSystem, 'lockSeenHeld'>>
+
 /** True while lite run or its monitor holds the container's lock. */
-export function isHeld(dir: string, sys: Pick<LifecycleSystem, 'lockExclusive'>): boolean {
+export function isHeld(dir: string, sys: LockProbe): boolean {
+  if (sys.lockSeenHeld?.(posix.join(dir, LOCK))) return true
   const fd = tryLock(dir, sys)
   if (fd === 'busy') return true
   if (fd !== 'gone') closeSync(fd)
@@ -101,6 +105,8 @@ export async function observe(name: string, sys: LifecycleSystem): Promise<Obser
   // Bounded: a retry is only needed when a remover unlinked the lock under us.
   for (let attempt = 0; attempt < 3; attempt++) {
     if (!existsSync(dir)) return undefined
+    // Running: the kernel's table says so without the addon (lock-table.ts).
+    if (sys.lockSeenHeld(posix.join(dir, LOCK))) return { name, dir, alive: true, state: readStateQuietly(dir) }
     const fd = tryLock(dir, sys)
     if (fd === 'gone') return undefined
     if (fd === 'busy') return { name, dir, alive: true, state: readStateQuietly(dir) }

@@ -5,7 +5,6 @@
 // is gone), lite kills the container itself; a monitor that still holds on is an error.
 
 import { LiteError } from '../errors.ts'
-import { stopTimeoutMs as stopTimeoutOf } from './config-peek.ts'
 import { isHeld, observe, observeNamed, stateWhenWritten, type Observation } from './registry.ts'
 import { signalContainer } from './signal-container.ts'
 import { readState, type ContainerState } from './state-file.ts'
@@ -57,7 +56,9 @@ export async function stopAndWait(o: Observation, opts: StopOptions, sys: Lifecy
   const state = await stateWhenWritten(o, sys)
   if (!isHeld(o.dir, sys)) return
   if (!state?.monitorPid) throw new LiteError(`cannot stop ${o.name}: its state names no monitor yet (still starting?); try again`)
-  const stopTimeoutMs = stopTimeoutOf(state)
+  // The state carries it; only a state an older lite wrote sends us to the config (and
+  // its key table, which a stop otherwise never loads).
+  const stopTimeoutMs = state.stopTimeout !== undefined ? state.stopTimeout * 1000 : (await import('./config-peek.ts')).stopTimeoutMs(state)
   const start = sys.now()
   await requestStop(o, state, sys)
   const ourKillAt = opts.timeout !== undefined ? start + opts.timeout * 1000 : undefined

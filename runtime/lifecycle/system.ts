@@ -2,9 +2,10 @@
 // (stale detection, stop escalation, boot order, log following) is unit-tested with a
 // fake clock, a fake signal sender and fake state dirs, and run for real with this.
 
-import { writeSync } from 'node:fs'
+import { writeAll } from '../output.ts'
 import { STATE_ROOT } from './state.ts'
 import { processStartTime } from './process-identity.ts'
+import { flockSeenHeld } from './lock-table.ts'
 import type { ContainerState } from './state-file.ts'
 
 export interface LifecycleSystem {
@@ -12,6 +13,8 @@ export interface LifecycleSystem {
   root: string
   /** a new open + flock(LOCK_EX|LOCK_NB): an fd, or throws with code 'Busy' */
   lockExclusive(path: string): number
+  /** whether the kernel's lock table shows the lock held (lock-table.ts); false is no answer: try the lock */
+  lockSeenHeld(path: string): boolean
   /** field 22 of /proc/PID/stat, or undefined when the pid is gone */
   startTime(pid: number): number | undefined
   /** kill(2); throws (ESRCH, EPERM) like process.kill */
@@ -29,45 +32,27 @@ export interface LifecycleSystem {
 }
 
 /**
- * Writes everything before returning: cli.ts ends with process.exit, which would cut
- * an asynchronous write to a pipe short. A non-blocking stdout (EAGAIN) gets short,
- * bounded waits.
+ * The real host: the addon's flock, /proc, kill(2) and the cgroup manager. The addon is
+ * loaded at its first use: ps and status of running containers never need it.
  */
-function writeAllSync(fd: number, data: string | Uint8Array): void {
-  let bytes = typeof data === 'string' ? Buffer.from(data) : data
-  for (let stalls = 0; bytes.length > 0 && stalls < 2000; ) {
-    try {
-      const n = writeSync(fd, bytes)
-      bytes = bytes.subarray(n)
-      stalls = 0
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e
-      stalls++
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5)
-    }
-  }
-}
-
-/** The real host: the addon's flock, /proc, kill(2) and the cgroup manager. */
 export async function hostSystem(): Promise<LifecycleSystem> {
-  const { loadNative } = await import('../native/index.ts')
-  const native = await loadNative()
-  const { removeDeadCgroups } = await import('./dead-cgroups.ts')
+  const { nativeNow: native } = await import('../native/index.ts')
   return {
     root: STATE_ROOT,
-    lockExclusive: (path) => native.lockExclusive(path),
+    lockExclusive: (path) => native().lockExclusive(path),
+    lockSeenHeld: (path) => flockSeenHeld(path),
     startTime: (pid) => processStartTime(pid),
     signal: (pid, signal) => process.kill(pid, signal),
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    removeCgroups: removeDeadCgroups,
+    removeCgroups: async (state, name) => (await import('./dead-cgroups.ts')).removeDeadCgroups(state, name),
     releaseNetwork: async (state, name) => {
       if (!state.extra.net || state.extra.net !== 'bridge') return
       const { releaseContainerNetwork } = await import('../net/release.ts')
-      const problem = releaseContainerNetwork(native, STATE_ROOT, name, state.extra)
+      const problem = releaseContainerNetwork(native(), STATE_ROOT, name, state.extra)
       if (problem) throw new Error(problem)
     },
-    stdout: (data) => writeAllSync(1, data),
-    stderr: (text) => writeAllSync(2, text),
+    stdout: (data) => writeAll(1, data),
+    stderr: (text) => writeAll(2, text),
   }
 }

@@ -21,10 +21,20 @@ function dlopen(path: string): Native {
  * tests under Node); the compiled binary carries its own (embedded.ts).
  */
 export async function loadNative(): Promise<Native> {
+  return nativeNow()
+}
+
+/**
+ * loadNative, synchronously: for a command that learns late whether it needs the addon
+ * at all (lite ps and status see a held lock in /proc/locks, lifecycle/lock-table.ts;
+ * unpacking and dlopen take ~2 ms of a 7 ms command, and importing embedded.ts 0.6 ms).
+ */
+export function nativeNow(): Native {
   if (loaded) return loaded
   const dev = process.env.LITE_NATIVE_ADDON
   if (dev) return (loaded = dlopen((loadedFrom = dev)))
-  const { embeddedAddonPath } = await import('./embedded.ts')
+  // require, not import(): synchronous, and Bun's bundle evaluates embedded.ts only here.
+  const { embeddedAddonPath } = require('./embedded.ts') as typeof import('./embedded.ts')
   trace('addon unpack')
   const path = embeddedAddonPath()
   trace('addon dlopen')

@@ -12,6 +12,10 @@ import type { LifecycleSystem } from '../../runtime/lifecycle/system.ts'
 export interface FakeSystem extends LifecycleSystem {
   /** names whose lock another process (a monitor) holds */
   held: Set<string>
+  /** whether the kernel's lock table shows the held locks (it does not in a pid namespace that hides their holders) */
+  tableShowsLocks: boolean
+  /** how many times the code under test tried a lock */
+  lockTries: number
   /** live pids and their start times */
   procs: Map<number, number>
   signals: [number, number][]
@@ -37,6 +41,8 @@ export function fakeSystem(t: Test, root: string): FakeSystem {
   const sys: FakeSystem = {
     root,
     held: new Set(),
+    tableShowsLocks: false,
+    lockTries: 0,
     procs: new Map(),
     signals: [],
     cgroupRemovals: [],
@@ -45,12 +51,14 @@ export function fakeSystem(t: Test, root: string): FakeSystem {
     err: '',
     clock: 1_700_000_000_000,
     lockExclusive(p) {
+      sys.lockTries++
       const name = path.basename(path.dirname(p))
       if (sys.held.has(name)) throw Object.assign(new Error('the lock is held'), { code: 'Busy' })
       const fd = fs.openSync(p, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o600)
       fds.push(fd)
       return fd
     },
+    lockSeenHeld: (p) => sys.tableShowsLocks && sys.held.has(path.basename(path.dirname(p))),
     startTime: (pid) => sys.procs.get(pid),
     signal(pid, signal) {
       sys.signals.push([pid, signal])

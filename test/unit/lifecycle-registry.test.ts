@@ -4,7 +4,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
-import { listContainers, observe } from '../../runtime/lifecycle/registry.ts'
+import { isHeld, listContainers, observe } from '../../runtime/lifecycle/registry.ts'
 import { fakeSystem, readStateDir, runningState, writeStateDir } from '../support/fake-lifecycle.ts'
 
 t.test('a held lock: alive, state untouched, nothing signalled', async t => {
@@ -17,6 +17,21 @@ t.test('a held lock: alive, state untouched, nothing signalled', async t => {
   t.same(sys.signals, [])
   t.same(sys.cgroupRemovals, [])
   t.equal(sys.err, '')
+})
+
+t.test('a lock the kernel\'s table shows held: alive without trying the lock (no addon needed)', async t => {
+  const root = t.testdir({})
+  const sys = fakeSystem(t, root)
+  writeStateDir(root, runningState('web'))
+  sys.held.add('web')
+  sys.tableShowsLocks = true
+  t.same(await observe('web', sys), { name: 'web', dir: path.join(root, 'web'), alive: true, state: runningState('web') })
+  t.equal(sys.lockTries, 0)
+  t.ok(isHeld(path.join(root, 'web'), sys))
+  t.equal(sys.lockTries, 0)
+  sys.held.delete('web')
+  t.notOk(isHeld(path.join(root, 'web'), sys), 'a free lock the table does not show: the lock itself answers')
+  t.equal(sys.lockTries, 1)
 })
 
 t.test('held but no state yet (starting): alive with a null state', async t => {
