@@ -32,6 +32,15 @@ pub fn probe() -> crate::probe::Features {
     crate::probe::probe()
 }
 
+/// A plan's seccomp rules compiled to BPF for this machine, as `Plan.seccomp_filter`
+/// takes it: lite compiles once per config and keeps the result in its plan cache.
+#[napi]
+pub fn compile_seccomp(spec: crate::plan::SeccompSpec) -> napi::Result<Vec<u32>, Code> {
+    crate::plan::compile_seccomp(&spec)
+        .map(|program| crate::seccomp::to_words(&program))
+        .map_err(js_err)
+}
+
 /// strerror text for an errno, without Rust's "(os error N)" suffix.
 #[napi]
 pub fn errno_text(errno: i32) -> String {

@@ -176,6 +176,9 @@ pub struct Plan {
     pub no_new_privs: bool,
     /// A seccomp filter, compiled to BPF by `prepare`; none: unconfined.
     pub seccomp: Option<SeccompSpec>,
+    /// The filter compiled already (`compileSeccomp`, seccomp::to_words): used instead of
+    /// `seccomp`, after a check of its shape. lite's compiled-plan cache carries it.
+    pub seccomp_filter: Option<Vec<u32>>,
     pub rlimits: Vec<RlimitOp>,
     pub oom_score_adj: Option<i32>,
     /// A stub PID 1 reaps zombies and forwards signals; the app runs as PID 2.
@@ -962,9 +965,13 @@ pub fn prepare(plan: &Plan, last_cap: u32) -> Result<Prepared> {
             "umask {umask:o} is out of range"
         )));
     }
-    let seccomp = match &plan.seccomp {
-        Some(spec) => Some(compile_seccomp(spec)?),
-        None => None,
+    let seccomp = match (&plan.seccomp_filter, &plan.seccomp) {
+        (Some(words), _) => Some(
+            seccomp::from_words(words)
+                .map_err(|e| Error::InvalidPlan(format!("seccomp filter: {e}")))?,
+        ),
+        (None, Some(spec)) => Some(compile_seccomp(spec)?),
+        (None, None) => None,
     };
     let rlimits = plan
         .rlimits

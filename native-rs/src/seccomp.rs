@@ -372,6 +372,42 @@ pub fn compile(profile: &Profile) -> Result<Compiled, CompileError> {
     Ok(Compiled { program, skipped })
 }
 
+/// A compiled program as plain numbers, two per instruction (code | jt << 16 | jf << 24,
+/// then k): how lite's compiled-plan cache keeps it, so that a cached start skips the compile.
+pub fn to_words(program: &[sock_filter]) -> Vec<u32> {
+    program
+        .iter()
+        .flat_map(|i| {
+            [
+                i.code as u32 | (i.jt as u32) << 16 | (i.jf as u32) << 24,
+                i.k,
+            ]
+        })
+        .collect()
+}
+
+/// `to_words` undone, with the shape checked again (the words come from a file): a whole
+/// number of instructions, no more than the kernel takes, jumps that land inside, a return last.
+pub fn from_words(words: &[u32]) -> Result<Vec<sock_filter>, CompileError> {
+    if words.is_empty() || !words.len().is_multiple_of(2) || words.len() / 2 > MAX_INSNS {
+        return Err(CompileError::BadArgument(format!(
+            "a compiled filter of {} words is not 1 to {MAX_INSNS} instructions",
+            words.len()
+        )));
+    }
+    let program: Vec<sock_filter> = words
+        .chunks_exact(2)
+        .map(|w| sock_filter {
+            code: (w[0] & 0xffff) as u16,
+            jt: (w[0] >> 16) as u8,
+            jf: (w[0] >> 24) as u8,
+            k: w[1],
+        })
+        .collect();
+    check_jumps(&program)?;
+    Ok(program)
+}
+
 /// The kernel's structural checks (bpf_check_classic): every jump lands inside the
 /// program, and it ends with a return.
 fn check_jumps(program: &[sock_filter]) -> Result<(), CompileError> {

@@ -214,3 +214,53 @@ fn an_installed_filter_refuses_keyctl_and_allows_the_rest() {
         "10: nnp, 11: install, 12: keyctl not EPERM, 13: personality, 14: getpid, 15: query"
     );
 }
+
+#[test]
+fn a_compiled_filter_survives_its_words_and_prepare_uses_them() {
+    use crate::plan::{prepare, tests::sample_plan};
+    use crate::seccomp::{from_words, to_words};
+    let spec = resolve(&default_profile(), "amd64", "x86_64", &DEFAULT_CAPS);
+    let program = compile(&seccomp_profile(&spec, Arch::X86_64).unwrap())
+        .unwrap()
+        .program;
+    let words = to_words(&program);
+    assert_eq!(words.len(), program.len() * 2);
+    let back = from_words(&words).unwrap();
+    assert_eq!(back.len(), program.len());
+    for (a, b) in program.iter().zip(&back) {
+        assert_eq!((a.code, a.jt, a.jf, a.k), (b.code, b.jt, b.jf, b.k));
+    }
+
+    // prepare takes the words as they are, and prefers them to the rules.
+    let mut plan = sample_plan();
+    plan.seccomp = Some(SeccompSpec {
+        arch: "no-such-arch".into(),
+        ..Default::default()
+    });
+    plan.seccomp_filter = Some(words.clone());
+    let prepared = prepare(&plan, 40).unwrap();
+    assert_eq!(prepared.seccomp.unwrap().len(), program.len());
+
+    // A damaged filter is an error, never installed as it is.
+    let bad = |w: Vec<u32>| {
+        let mut plan = sample_plan();
+        plan.seccomp_filter = Some(w);
+        prepare(&plan, 40).map(|_| ()).unwrap_err().to_string()
+    };
+    assert!(bad(vec![]).contains("0 words"));
+    assert!(bad(words[..words.len() - 1].to_vec()).contains("words"));
+    assert!(bad(vec![0; 2 * 4097]).contains("words"));
+    // the last instruction no longer a return
+    assert!(
+        bad(words[..words.len() - 2].to_vec()).contains("return")
+            || bad(words[..words.len() - 2].to_vec()).contains("jump")
+    );
+    // a jump sent past the end
+    let mut far = words.clone();
+    let jump = program
+        .iter()
+        .position(|i| i.code & 0x07 == 0x05 && i.code != 0x05)
+        .unwrap();
+    far[jump * 2] |= 0xff << 16;
+    assert!(bad(far).contains("leaves the program"));
+}

@@ -10,6 +10,7 @@ import type { ContainerConfig } from '../config/types.ts'
 import { EXIT_LITE_FAILED, LiteError } from '../errors.ts'
 import type { HostFacts } from '../plan/etc-files.ts'
 import { buildPlan, type LaunchPlan } from '../plan/build.ts'
+import type { Native } from '../native/index.ts'
 
 function configError(text: string): LiteError {
   return new LiteError(text.replace(/\n$/, ''), EXIT_LITE_FAILED, true)
@@ -31,4 +32,23 @@ export function planOrThrow(config: ContainerConfig, file: string, host: HostFac
   const planned = buildPlan(config, host, { ...opts, exists })
   if (!planned.plan) throw configError(formatConfigErrors(planned.errors, file))
   return planned.plan
+}
+
+/**
+ * The plan with its seccomp rules compiled to BPF here, once, in place of the rules: the
+ * compiled-plan cache then keeps the filter, and a start from the cache neither compiles
+ * it nor hands ~400 rules to the addon (with the default profile, `clone` took 1.9 ms
+ * against 1.5 ms unconfined). A rule set the addon refuses is a setup error, before
+ * anything is made.
+ */
+export function withSeccompFilter(plan: LaunchPlan, native: Pick<Native, 'compileSeccomp'>): LaunchPlan {
+  const rules = plan.native.seccomp
+  if (!rules) return plan
+  let filter: number[]
+  try {
+    filter = native.compileSeccomp(rules)
+  } catch (e) {
+    throw new LiteError(`[security] seccomp: ${(e as Error).message}`)
+  }
+  return { ...plan, native: { ...plan.native, seccomp: undefined, seccompFilter: filter } }
 }

@@ -8,7 +8,7 @@ import { cgroupJoinFiles, placeCgroups } from '../cgroup/manager.ts'
 import { LiteError } from '../errors.ts'
 import { readHostFacts } from '../host/facts.ts'
 import { formatMonitorSpec } from '../monitor/spec.ts'
-import { loadNative } from '../native/index.ts'
+import { loadNative, type Native } from '../native/index.ts'
 import { monitorImage, startContainer } from './launch.ts'
 import { compiled } from '../plan/plan-cache.ts'
 import { release } from 'node:os'
@@ -46,15 +46,19 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
   // A health check runs the same exec every few seconds: its plan comes from the cache.
   const request = { purpose: 'exec', file: state.config, options: { overrides, tty: opts.tty, interactive: opts.interactive, stateDir: o.dir } }
   let compiler: typeof import('./compile.ts') | undefined
+  let addon: Native | undefined
   const { config, plan, outcome } = await compiled(request, host, sys.root, release(), !opts.noCache, {
     prepare: async () => {
       compiler = await import('./compile.ts')
+      // Loaded here, not in compile: its unpack reads mountinfo, which is no input of the plan.
+      addon = await loadNative()
     },
     compile: () => {
       const config = compiler!.configOrThrow(state.config, overrides)
       // lite exec runs its command as given, as docker exec does: no entrypoint in front.
       config.exec.entrypoint = []
-      return { config, plan: compiler!.planOrThrow(config, state.config, host, { stateDir: o.dir, tty: opts.tty, interactive: opts.interactive, rootless: ROOTLESS }) }
+      const plan = compiler!.planOrThrow(config, state.config, host, { stateDir: o.dir, tty: opts.tty, interactive: opts.interactive, rootless: ROOTLESS })
+      return { config, plan: compiler!.withSeccompFilter(plan, addon!) }
     },
   })
   traceNote(`plan cache: ${outcome}`)

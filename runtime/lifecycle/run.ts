@@ -117,7 +117,7 @@ async function run(opts: RunOptions): Promise<number> {
   const host: HostFacts = readHostFacts()
   trace('plan cache')
   // Set by a miss's prepare step (a closure: hence the box).
-  const record: { chosen?: Awaited<ReturnType<typeof recordedImageOf>>; compiler?: typeof import('./compile.ts') } = {}
+  const record: { chosen?: Awaited<ReturnType<typeof recordedImageOf>>; compiler?: typeof import('./compile.ts'); native?: Native } = {}
   const env = { LITE_STORE: process.env.LITE_STORE ?? null, LITE_IMAGES_CONFIG: process.env.LITE_IMAGES_CONFIG ?? null }
   const request = { purpose: 'run', file: opts.config, options: { overrides, tty: opts.tty, interactive: opts.interactive, env, ...(ROOTLESS ? { rootless: true } : {}) } }
   const { config, plan, outcome } = await compiled(request, host, STATE_ROOT, release(), !opts.noCache, {
@@ -127,6 +127,8 @@ async function run(opts: RunOptions): Promise<number> {
     prepare: async () => {
       record.chosen = await recordedImageOf(opts)
       record.compiler = await import('./compile.ts')
+      // Loaded here, not in compile: its unpack reads mountinfo, which is no input of the plan.
+      record.native = await loadNative()
     },
     compile: () => {
       trace('config')
@@ -135,7 +137,8 @@ async function run(opts: RunOptions): Promise<number> {
       const config = configOrThrow(opts.config, chosen ? { ...overrides, store: chosen.store, imageDigest: chosen.digest } : overrides)
       trace('plan')
       const stateDir = posix.join(STATE_ROOT, config.container.name)
-      return { config, plan: planOrThrow(config, opts.config, host, { stateDir, tty: opts.tty, interactive: opts.interactive, rootless: ROOTLESS }) }
+      const plan = planOrThrow(config, opts.config, host, { stateDir, tty: opts.tty, interactive: opts.interactive, rootless: ROOTLESS })
+      return { config, plan: record.compiler!.withSeccompFilter(plan, record.native!) }
     },
   })
   traceNote(`plan cache: ${outcome}`)

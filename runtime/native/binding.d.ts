@@ -90,6 +90,12 @@ export interface ChildFailure {
 export declare function closeFd(fd: number): void
 
 /**
+ * A plan's seccomp rules compiled to BPF for this machine, as `Plan.seccomp_filter`
+ * takes it: lite compiles once per config and keeps the result in its plan cache.
+ */
+export declare function compileSeccomp(spec: SeccompSpec): Array<number>
+
+/**
  * Clones the container's first process into its new namespaces. It waits for `start`.
  * `cgroup_dir` (cgroup v2) lets clone3 place it there directly.
  */
@@ -389,6 +395,11 @@ export interface Plan {
   noNewPrivs: boolean
   /** A seccomp filter, compiled to BPF by `prepare`; none: unconfined. */
   seccomp?: SeccompSpec
+  /**
+   * The filter compiled already (`compileSeccomp`, seccomp::to_words): used instead of
+   * `seccomp`, after a check of its shape. lite's compiled-plan cache carries it.
+   */
+  seccompFilter?: Array<number>
   rlimits: Array<RlimitOp>
   oomScoreAdj?: number
   /** A stub PID 1 reaps zombies and forwards signals; the app runs as PID 2. */

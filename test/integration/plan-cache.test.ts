@@ -3,8 +3,10 @@
 // --no-cache and `lite cache clear`; lite exec's plan too. Unit tests cover each
 // invalidation input (test/unit/plan-cache.test.ts).
 
-import { existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { resolve } from 'node:path'
 import t from 'tap'
+import { fnv64 } from '../../runtime/plan/plan-cache.ts'
 import { BUSYBOX, assertNoLeaks, lite, requireRootAndBuild, snapshotHost, writeConfig } from '../support/integration.ts'
 
 const CACHE = '/run/lite/.lite-cache'
@@ -35,6 +37,24 @@ if (requireRootAndBuild(t)) {
     const n = lite(['run', '--no-cache', c.path], traced)
     t.equal(n.stdout, 'second\n')
     t.equal(outcome(n.stderr), 'not used')
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('the seccomp filter is compiled once and cached: a hit runs as confined as a miss', async (t) => {
+    const before = snapshotHost()
+    const probe = `'/bin/sh -c "grep ^Seccomp: /proc/self/status; unshare -U true 2>/dev/null && echo unshared || echo refused"'`
+    const c = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\nreadonly = yes\n[exec]\ncmd = ${probe}\n`)
+    await settle()
+    const a = lite(['run', c.path], traced)
+    t.equal(a.code, 0, a.stderr)
+    t.match(outcome(a.stderr), /stored/)
+    const entry = readFileSync(`${CACHE}/run-${fnv64(resolve(c.path))}`, 'utf8')
+    const native = JSON.parse(entry.slice(entry.indexOf('\n') + 1)).plan.native
+    t.ok(Array.isArray(native.seccompFilter) && native.seccompFilter.length > 100 && native.seccompFilter.length % 2 === 0, 'the BPF, two words an instruction')
+    t.equal(native.seccomp, undefined, 'not the rules')
+    const b = lite(['run', c.path], traced)
+    t.equal(outcome(b.stderr), 'hit')
+    for (const r of [a, b]) t.equal(r.stdout, 'Seccomp:\t2\nrefused\n', 'filter mode; unshare(CLONE_NEWUSER) refused by the default profile')
     await assertNoLeaks(t, before)
   })
 
