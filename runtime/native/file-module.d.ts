@@ -3,3 +3,9 @@ declare module '*.node' {
   const path: string
   export default path
 }
+
+// The same for the gzip of the addon that the build embeds (embedded.ts).
+declare module '*.node.gz' {
+  const path: string
+  export default path
+}
