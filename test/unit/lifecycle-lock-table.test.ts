@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import t from 'tap'
-import { devParts, flockInTable, flockSeenHeld } from '../../runtime/lifecycle/lock-table.ts'
+import { devParts, flockInTable, flockState, seesEveryHolder } from '../../runtime/lifecycle/lock-table.ts'
 
 t.test('devParts: glibc\'s encoding of major and minor', async t => {
   t.same(devParts(0xfe00), { major: 0xfe, minor: 0 })
@@ -31,27 +31,36 @@ t.test('flockInTable: held flocks only, by device and inode; waiters, POSIX and 
   t.notOk(flockInTable('', 0xfe00, 892930))
 })
 
-t.test('flockSeenHeld: a real flock from another process, then none', async t => {
+t.test('seesEveryHolder: the host\'s pid namespace, as this test runs in', async t => {
+  t.ok(seesEveryHolder(), 'tests run in the init pid namespace')
+  const dir = t.testdir({ self: { ns: { pid: t.fixture('symlink', 'pid:[4026532000]') } }, other: { ns: {} } })
+  t.notOk(seesEveryHolder(dir), 'another pid namespace')
+  t.notOk(seesEveryHolder(path.join(dir, 'other')), 'no namespace link: can\'t tell')
+})
+
+t.test('flockState: a real flock from another process, then none; unknown when the table can\'t tell', async t => {
   const dir = t.testdir({ lock: '' })
   const file = path.join(dir, 'lock')
-  t.notOk(flockSeenHeld(file), 'nobody holds it')
-  t.notOk(flockSeenHeld(path.join(dir, 'missing')), 'no file: not seen')
-  t.notOk(flockSeenHeld(file, path.join(dir, 'no-table')), 'no table: not seen')
+  t.equal(flockState(file), 'free', 'nobody holds it')
+  t.equal(flockState(file, '/proc/locks', () => false), 'unknown', 'not seen, but some holders may be hidden')
+  t.equal(flockState(path.join(dir, 'missing')), 'unknown', 'no file')
+  t.equal(flockState(file, path.join(dir, 'no-table')), 'unknown', 'no table')
   // One process holds it: the shell locks its fd 9 with flock(1), then becomes sleep.
   const holder = spawn('sh', ['-c', 'exec 9>>"$0" && flock --exclusive 9 && exec sleep 30', file], { stdio: 'ignore' })
   const exited = new Promise((r) => holder.once('exit', r))
   t.teardown(() => {
     holder.kill('SIGKILL')
   })
-  const until = async (want: boolean) => {
+  const until = async (want: string) => {
     for (let i = 0; i < 300; i++) {
-      if (flockSeenHeld(file) === want) return true
+      if (flockState(file) === want) return true
       await new Promise((r) => setTimeout(r, 10))
     }
     return false
   }
-  t.ok(await until(true), 'seen while the holder lives')
+  t.ok(await until('held'), 'held while the holder lives')
+  t.equal(flockState(file, '/proc/locks', () => false), 'held', 'a lock the table shows is held, whatever it hides')
   holder.kill('SIGKILL')
   await exited
-  t.ok(await until(false), 'not seen once the holder is gone')
+  t.ok(await until('free'), 'free once the holder is gone')
 })
