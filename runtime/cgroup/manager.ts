@@ -218,9 +218,14 @@ export function allowDevice(p: CgroupPlacement, rule: string): void {
  * clone3 placed it there. `lite run`, `lite exec` and lite-oci's create join so.
  */
 export function cgroupJoinFiles(cgroups: CgroupPlacement): { cgroupTasks: string[]; cgroupV2Procs?: string } {
+  return joinFilesOf(cgroups.dirs.filter((d) => d.hierarchy.version === 1).map((d) => d.path), cgroups.v2)
+}
+
+/** cgroupJoinFiles for directories given by path: the v1 ones, and the cgroup2 one. */
+export function joinFilesOf(v1Dirs: string[], v2Dir: string | undefined): { cgroupTasks: string[]; cgroupV2Procs?: string } {
   return {
-    cgroupTasks: cgroups.dirs.filter((d) => d.hierarchy.version === 1).map((d) => posix.join(d.path, 'tasks')),
-    cgroupV2Procs: cgroups.v2 ? posix.join(cgroups.v2, 'cgroup.procs') : undefined,
+    cgroupTasks: v1Dirs.map((d) => posix.join(d, 'tasks')),
+    cgroupV2Procs: v2Dir ? posix.join(v2Dir, 'cgroup.procs') : undefined,
   }
 }
 

@@ -152,6 +152,13 @@ if (requireRootAndBuild(t)) {
     t.equal(ex.code, 0, `exec: ${ex.stderr}`)
     t.match(ex.stdout, /^in oci\n/, 'exec runs in the container\'s uts namespace')
     t.equal(oci.run(['exec', id, '/bin/sh', '-c', 'exit 7']).code, 7, 'exec exits with the process\'s code')
+    // The exec'd process joined the init's cgroups itself, in every hierarchy.
+    const cg = oci.run(['exec', id, '/bin/sh', '-c', 'cat /proc/self/cgroup; echo ==; cat /proc/1/cgroup'])
+    t.equal(cg.code, 0, cg.stderr)
+    const [own, init] = cg.stdout.split('==\n')
+    t.ok(own!.trim().split('\n').length >= 1 && own === init, `the exec's cgroups are the init's:\n${cg.stdout}`)
+    const hostView = (p: number) => readFileSync(`/proc/${p}/cgroup`, 'utf8')
+    t.match(hostView(pid), new RegExp(id), 'the init sits in the container\'s own cgroups (host view)')
 
     const ps = oci.run(['ps', '--format', 'json', id])
     t.equal(ps.code, 0, ps.stderr)

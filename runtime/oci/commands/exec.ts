@@ -5,10 +5,11 @@
 // user, capabilities, rlimits and the container's seccomp filter. --detach (podman's
 // form) writes --pid-file and exits; otherwise lite waits and exits with its code.
 
-import { existsSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readlinkSync } from 'node:fs'
 import { posix } from 'node:path'
 import { loadNative, type Container } from '../../native/index.ts'
 import { startContainer } from '../../lifecycle/launch.ts'
+import { joinFilesOf } from '../../cgroup/manager.ts'
 import { readHostFacts } from '../../host/facts.ts'
 import { NOT_RUNNING, OciError, warn, type OciGlobal } from '../errors.ts'
 import { ociFailure } from '../failure.ts'
@@ -135,25 +136,20 @@ export async function ociExec(a: ExecOptions, g: OciGlobal): Promise<number> {
     mountPrivate: undefined,
     rootPropagation: undefined,
     rootEntry: undefined,
-    // Joined from here (below), before GO: inside, the container's /sys/fs/cgroup is read-only.
-    cgroupTasks: [],
-    cgroupV2Procs: undefined,
+    // The new process joins the container's cgroups itself, by the host's paths before it
+    // joins any namespace (as lite exec's does): lite-oci writing its pid into each
+    // cgroup.procs could wait out an RCU grace period. A v1 directory has a tasks file.
+    ...cgroupJoinOf(rec.cgroups),
   }
   if (plan.native.tty && !a['console-socket']) throw new OciError('--tty needs --console-socket (lite-oci does not relay a terminal itself)')
 
   const native = await loadNative()
   let container: Container
   try {
-    container = native.create(plan.native, undefined)
+    // clone3 places it in the v2 cgroup where the kernel can (CLONE_INTO_CGROUP).
+    container = native.create(plan.native, cgroupV2Of(rec.cgroups))
   } catch (e) {
     throw new OciError(`cannot enter ${a.id}: ${(e as Error).message}`)
-  }
-  try {
-    for (const dir of rec.cgroups) writeFileSync(posix.join(dir, 'cgroup.procs'), String(container.pid))
-  } catch (e) {
-    container.kill(9)
-    container.waitSync()
-    throw new OciError(`cannot move the process into ${a.id}'s cgroups: ${(e as Error).message}`)
   }
   try {
     startContainer(native, container, plan, ociFailure)
@@ -180,4 +176,15 @@ export async function ociExec(a: ExecOptions, g: OciGlobal): Promise<number> {
   if (a.detach) return 0
   const exit = container.waitSync()
   return exit.signal ? 128 + exit.signal : exit.code
+}
+
+/** The recorded cgroup2 directory (it has no v1 tasks file), if any. */
+function cgroupV2Of(dirs: string[]): string | undefined {
+  return dirs.find((d) => !existsSync(posix.join(d, 'tasks')))
+}
+
+/** What the new process writes "0" to, joining: each v1 tasks file and the v2 cgroup.procs. */
+function cgroupJoinOf(dirs: string[]): { cgroupTasks: string[]; cgroupV2Procs?: string } {
+  const v2 = cgroupV2Of(dirs)
+  return joinFilesOf(dirs.filter((d) => d !== v2), v2)
 }
