@@ -98,6 +98,7 @@ const FAST: Record<FastCall['command'], (a: Parsed, g: OciGlobal) => Promise<num
   state: async (a, g) => (await lazy.state()).ociStateCommand(a, g),
   delete: async (a, g) => (await lazy.delete()).ociDelete(a, g),
   kill: async (a, g) => (await lazy.kill()).ociKill(a, g),
+  exec: async (a, g) => (await lazy.exec()).ociExec(a, g),
 }
 
 type Cmd = CommandModule<GlobalArgs, any> // eslint-disable-line @typescript-eslint/no-explicit-any -- each command has its own arguments

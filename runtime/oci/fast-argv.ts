@@ -6,21 +6,23 @@
 // as it always does.
 //   [GLOBAL...] create --bundle|-b DIR [--pid-file F] [--console-socket S] [--no-pivot] [--no-new-keyring] ID
 //   [GLOBAL...] start ID | state ID | delete [--force|-f] ID | kill [--all|-a] ID [SIGNAL]
+//   [GLOBAL...] exec [--process|-p FILE] [--detach|-d] [--tty|-t] [--pid-file F] [--console-socket S]
+//               [--preserve-fds N] ID [COMMAND...]   (a health check's, conmon's and containerd's exec)
 // GLOBAL: --root DIR, --log FILE, --log-format FMT (also as --flag=value), --debug, --systemd-cgroup.
 
 import { DEFAULT_OCI_ROOT } from './errors.ts'
 
 export interface FastCall {
-  command: 'create' | 'start' | 'state' | 'delete' | 'kill'
+  command: 'create' | 'start' | 'state' | 'delete' | 'kill' | 'exec'
   global: { root: string; log?: string; 'log-format': string; debug: boolean; 'systemd-cgroup': boolean }
   /** the command's own arguments, named as yargs would name them */
-  args: Record<string, string | boolean | number | undefined>
+  args: Record<string, string | boolean | number | string[] | number[] | undefined>
 }
 
 const GLOBAL_VALUES = new Set(['--root', '--log', '--log-format'])
 const GLOBAL_SWITCHES = new Set(['--debug', '--systemd-cgroup'])
 
-type Spec = { values: Record<string, string>; switches: Record<string, string>; positionals: number; optional?: number }
+type Spec = { values: Record<string, string>; switches: Record<string, string>; positionals: number; optional?: number; /** the words after the ID are the process's */ rest?: boolean }
 
 const COMMANDS: Record<FastCall['command'], Spec> = {
   create: {
@@ -32,6 +34,12 @@ const COMMANDS: Record<FastCall['command'], Spec> = {
   state: { values: {}, switches: {}, positionals: 1 },
   delete: { values: {}, switches: { '--force': 'force', '-f': 'force' }, positionals: 1 },
   kill: { values: {}, switches: { '--all': 'all', '-a': 'all' }, positionals: 1, optional: 1 },
+  exec: {
+    values: { '--process': 'process', '-p': 'process', '--pid-file': 'pid-file', '--console-socket': 'console-socket', '--preserve-fds': 'preserve-fds' },
+    switches: { '--tty': 'tty', '-t': 'tty', '--detach': 'detach', '-d': 'detach' },
+    positionals: 1,
+    rest: true,
+  },
 }
 
 /** `--flag=value` as two words. */
@@ -40,7 +48,9 @@ function words(argv: string[]): string[] {
 }
 
 export function parseOciFast(argv: string[]): FastCall | undefined {
-  const w = words(argv)
+  // exec: runc stops at the ID, and the words after it are the command as given (never split)
+  const split = splitAtId(argv)
+  const w = words(split.head)
   const global: FastCall['global'] = { root: DEFAULT_OCI_ROOT, 'log-format': 'text', debug: false, 'systemd-cgroup': false }
   let i = 0
   for (; i < w.length && w[i]!.startsWith('-'); i++) {
@@ -52,9 +62,12 @@ export function parseOciFast(argv: string[]): FastCall | undefined {
   const command = w[i] as FastCall['command']
   const spec = Object.hasOwn(COMMANDS, command ?? '') ? COMMANDS[command] : undefined
   if (!spec) return undefined
+  if (!spec.rest && split.tail.length) return undefined
   const args: FastCall['args'] = {}
   for (const name of Object.values(spec.switches)) args[name] = false
-  if (command === 'create') args['preserve-fds'] = 0
+  if (command === 'create' || command === 'exec') args['preserve-fds'] = 0
+  // exec's options that only yargs reads keep yargs' defaults
+  if (command === 'exec') Object.assign(args, { env: [], 'additional-gids': [], cap: [], 'no-new-privs': false })
   const positionals: string[] = []
   for (i++; i < w.length; i++) {
     const word = w[i]!
@@ -69,5 +82,28 @@ export function parseOciFast(argv: string[]): FastCall | undefined {
   if (!positionals[0]) return undefined
   args.id = positionals[0]
   if (command === 'kill') args.signal = positionals[1] ?? 'SIGTERM'
+  if (command === 'exec') {
+    // a "--" after the ID is left to yargs, which has always read it
+    if (split.tail[0] === '--') return undefined
+    args.args = split.tail
+    const fds = Number(args['preserve-fds'])
+    if (!Number.isInteger(fds) || fds < 0) return undefined
+    args['preserve-fds'] = fds
+  }
   return { command, global, args }
+}
+
+/** For exec: the words up to and with the ID, and the command after it (for anything else, all is head). */
+function splitAtId(argv: string[]): { head: string[]; tail: string[] } {
+  const exec = COMMANDS.exec
+  let i = 0
+  // global flags, then the command's name
+  for (; i < argv.length && argv[i]!.startsWith('-'); i++) if (GLOBAL_VALUES.has(argv[i]!)) i++
+  if (argv[i] !== 'exec') return { head: argv, tail: [] }
+  for (i++; i < argv.length; i++) {
+    const word = argv[i]!
+    if (!word.startsWith('-') || word === '-') return { head: argv.slice(0, i + 1), tail: argv.slice(i + 1) }
+    if (exec.values[word]) i++
+  }
+  return { head: argv, tail: [] }
 }

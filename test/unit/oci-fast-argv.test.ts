@@ -15,11 +15,23 @@ t.test("containerd's and podman's forms", async (t) => {
   t.match(parseOciFast(['--systemd-cgroup', 'state', 'abc']), { command: 'state', global: { 'systemd-cgroup': true } })
 })
 
+t.test("exec: a health check's, conmon's and containerd's forms; the command is taken as given", async (t) => {
+  t.same(parseOciFast(['exec', 'x', 'sh', '-c', 'echo --root=1 -t']), {
+    command: 'exec',
+    global: { root: '/run/lite-oci', 'log-format': 'text', debug: false, 'systemd-cgroup': false },
+    args: { tty: false, detach: false, 'preserve-fds': 0, env: [], 'additional-gids': [], cap: [], 'no-new-privs': false, id: 'x', args: ['sh', '-c', 'echo --root=1 -t'] },
+  })
+  t.match(parseOciFast(['--root', '/r', 'exec', '--process', '/tmp/p.json', '--detach', '--pid-file', '/tmp/pid', 'c1']), { global: { root: '/r' }, args: { process: '/tmp/p.json', detach: true, 'pid-file': '/tmp/pid', id: 'c1', args: [] } })
+  t.match(parseOciFast(['--log-format=json', 'exec', '-t', '--console-socket=/s', '--preserve-fds', '2', '-p', 'p.json', 'c2']), { global: { 'log-format': 'json' }, args: { tty: true, 'console-socket': '/s', 'preserve-fds': 2, process: 'p.json', id: 'c2' } })
+  t.match(parseOciFast(['exec', 'x', '--env', 'A=1']), { args: { id: 'x', args: ['--env', 'A=1'], env: [] } }, 'flags after the ID are the command\'s')
+})
+
 t.test('what goes to yargs instead', async (t) => {
   for (const argv of [
     [], ['--help'], ['create', '--help'], ['create'], ['start'], ['start', 'a', 'b'], ['kill', 'a', 'KILL', 'x'],
     ['create', '--bundle'], ['create', '--preserve-fds', '2', 'x'], ['delete', 'x', '--force'], ['--unknown', 'start', 'x'],
-    ['exec', 'x', 'sh'], ['list'], ['--root'], ['--version'],
+    ['exec'], ['exec', '--env', 'A=1', 'x', 'sh'], ['exec', '--cwd', '/', 'x'], ['exec', 'x', '--', 'sh'], ['exec', '--preserve-fds', 'two', 'x'], ['exec', '--process'],
+    ['start', 'x', 'sh'], ['list'], ['--root'], ['--version'],
   ]) t.equal(parseOciFast(argv), undefined, argv.join(' ') || '(nothing)')
 })
 
