@@ -25,6 +25,8 @@ export interface RunIdentity {
   network?: NetworkState
   /** [user] map: the ranges of its user namespace (user_* state lines) */
   userMap?: IdMap
+  /** the fd this run, and then its monitor (same pid, same fd), holds the state lock on */
+  lockFd?: number
 }
 
 /** The image a container started from, as its state records it. */
@@ -112,6 +114,7 @@ export function initialState(identity: RunIdentity, restarts: number, config: Pi
     restarts,
     log: logValue(identity, config.log.target),
     stopTimeout: config.exec.stopTimeout,
+    ...(identity.lockFd !== undefined ? { lockFd: identity.lockFd } : {}),
     extra: identityStateLines(identity),
   }
 }
@@ -176,6 +179,7 @@ export function monitorSpec(input: HandoverInput): MonitorSpec {
     `started=${identity.started}`,
     `log=${logValue(identity, config.log.target)}`,
     `stop_timeout=${config.exec.stopTimeout}`,
+    `lock_fd=${input.lockFd}`,
     ...Object.entries(identityStateLines(identity)).map(([k, v]) => `${k}=${v}`),
   ]
   return {

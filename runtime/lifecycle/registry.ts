@@ -53,13 +53,12 @@ export function tryLock(dir: string, sys: Pick<LifecycleSystem, 'lockExclusive'>
   }
 }
 
-/** What isHeld needs: the lock, and the kernel's table where there is one (the addon alone has none). */
-type LockProbe = Pick<LifecycleSystem, 'lockExclusive'> & Partial<Pick<LifecycleSystem, 'lockTable'>>
+/** What isHeld needs: the lock, and a look at its holder where there is one (the addon alone has none). */
+type LockProbe = Pick<LifecycleSystem, 'lockExclusive'> & Partial<Pick<LifecycleSystem, 'lockSeenHeld'>>
 
 /** True while lite run or its monitor holds the container's lock. */
 export function isHeld(dir: string, sys: LockProbe): boolean {
-  const table = sys.lockTable?.(posix.join(dir, LOCK)) ?? 'unknown'
-  if (table !== 'unknown') return table === 'held'
+  if (sys.lockSeenHeld?.(posix.join(dir, LOCK), readStateQuietly(dir))) return true
   const fd = tryLock(dir, sys)
   if (fd === 'busy') return true
   if (fd !== 'gone') closeSync(fd)
@@ -106,14 +105,9 @@ export async function observe(name: string, sys: LifecycleSystem): Promise<Obser
   // Bounded: a retry is only needed when a remover unlinked the lock under us.
   for (let attempt = 0; attempt < 3; attempt++) {
     if (!existsSync(dir)) return undefined
-    // The kernel's table answers the common cases without the addon (lock-table.ts):
-    // running, or exited and kept (lite run -d), which leaves nothing to settle.
-    const table = sys.lockTable(posix.join(dir, LOCK))
-    if (table === 'held') return { name, dir, alive: true, state: readStateQuietly(dir) }
-    if (table === 'free') {
-      const state = readStateQuietly(dir)
-      if (state?.status === 'exited' && state.detached) return { name, dir, alive: false, state }
-    }
+    // Running: its monitor's fd shows the lock, without the addon (lock-holder.ts).
+    const seen = readStateQuietly(dir)
+    if (sys.lockSeenHeld(posix.join(dir, LOCK), seen)) return { name, dir, alive: true, state: seen }
     const fd = tryLock(dir, sys)
     if (fd === 'gone') return undefined
     if (fd === 'busy') return { name, dir, alive: true, state: readStateQuietly(dir) }

@@ -158,6 +158,7 @@ async function run(opts: RunOptions): Promise<number> {
     config: posix.resolve(opts.config),
     detached: !!opts.detached,
     started: Math.floor(Date.now() / 1000),
+    lockFd: lock.fd,
     ...(image ? { image: { ref: image.ref, digest: image.digest, file: image.file, store: image.store, ports: image.defaults.exposedPorts } } : {}),
   }
   let container: Container | undefined

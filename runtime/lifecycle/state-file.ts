@@ -39,13 +39,15 @@ export interface ContainerState {
    * a config that may have changed or gone since; absent in an older lite's state.
    */
   stopTimeout?: number
+  /** the fd the monitor holds the lock on (lock-holder.ts); absent in an older lite's state */
+  lockFd?: number
   /** keys this version does not know, kept as they were */
   extra: Record<string, string>
 }
 
 export const STATE_FILE = 'state'
 
-const KNOWN = new Set(['name', 'config', 'lite', 'detached', 'status', 'pid', 'pid_start', 'monitor_pid', 'started', 'finished', 'exit_code', 'exit_signal', 'oom', 'restarts', 'log', 'stop_timeout'])
+const KNOWN = new Set(['name', 'config', 'lite', 'detached', 'status', 'pid', 'pid_start', 'monitor_pid', 'started', 'finished', 'exit_code', 'exit_signal', 'oom', 'restarts', 'log', 'stop_timeout', 'lock_fd'])
 
 function int(text: string | undefined): number | null {
   return text !== undefined && /^-?\d+$/.test(text) ? Number(text) : null
@@ -79,6 +81,7 @@ export function parseState(text: string): ContainerState {
     restarts: int(kv.restarts) ?? 0,
     log: kv.log ?? '',
     ...(int(kv.stop_timeout) !== null && int(kv.stop_timeout)! >= 0 ? { stopTimeout: int(kv.stop_timeout)! } : {}),
+    ...(int(kv.lock_fd) !== null && int(kv.lock_fd)! >= 0 ? { lockFd: int(kv.lock_fd)! } : {}),
     extra,
   }
 }
@@ -108,6 +111,7 @@ export function formatState(s: ContainerState): string {
     `restarts=${s.restarts}`,
     `log=${s.log}`,
     ...(s.stopTimeout !== undefined ? [`stop_timeout=${s.stopTimeout}`] : []),
+    ...(s.lockFd !== undefined ? [`lock_fd=${s.lockFd}`] : []),
     ...Object.entries(s.extra).map(([k, v]) => `${k}=${v}`),
   ]
   return lines.join('\n') + '\n'

@@ -5,7 +5,7 @@
 import { writeAll } from '../output.ts'
 import { STATE_ROOT } from './state.ts'
 import { processStartTime } from './process-identity.ts'
-import { flockState, type LockTableAnswer } from './lock-table.ts'
+import { heldByItsMonitor } from './lock-holder.ts'
 import type { ContainerState } from './state-file.ts'
 
 export interface LifecycleSystem {
@@ -13,8 +13,8 @@ export interface LifecycleSystem {
   root: string
   /** a new open + flock(LOCK_EX|LOCK_NB): an fd, or throws with code 'Busy' */
   lockExclusive(path: string): number
-  /** what the kernel's lock table says of the lock (lock-table.ts): 'unknown' sends the caller to lockExclusive */
-  lockTable(path: string): LockTableAnswer
+  /** whether the monitor the state names holds the lock (lock-holder.ts); false is no answer: try the lock */
+  lockSeenHeld(lockPath: string, state: ContainerState | null): boolean
   /** field 22 of /proc/PID/stat, or undefined when the pid is gone */
   startTime(pid: number): number | undefined
   /** kill(2); throws (ESRCH, EPERM) like process.kill */
@@ -40,7 +40,7 @@ export async function hostSystem(): Promise<LifecycleSystem> {
   return {
     root: STATE_ROOT,
     lockExclusive: (path) => native().lockExclusive(path),
-    lockTable: (path) => flockState(path),
+    lockSeenHeld: (lockPath, state) => heldByItsMonitor(lockPath, state),
     startTime: (pid) => processStartTime(pid),
     signal: (pid, signal) => process.kill(pid, signal),
     now: () => Date.now(),

@@ -12,8 +12,8 @@ import type { LifecycleSystem } from '../../runtime/lifecycle/system.ts'
 export interface FakeSystem extends LifecycleSystem {
   /** names whose lock another process (a monitor) holds */
   held: Set<string>
-  /** what the kernel's lock table shows: every holder, or nothing to go by (a pid namespace that hides them) */
-  lockTableSees: 'all' | 'nothing'
+  /** whether a held lock is seen at its monitor (/proc/PID/fdinfo; not where the state names none) */
+  monitorsSeen: boolean
   /** how many times the code under test tried a lock */
   lockTries: number
   /** live pids and their start times */
@@ -41,7 +41,7 @@ export function fakeSystem(t: Test, root: string): FakeSystem {
   const sys: FakeSystem = {
     root,
     held: new Set(),
-    lockTableSees: 'nothing',
+    monitorsSeen: false,
     lockTries: 0,
     procs: new Map(),
     signals: [],
@@ -58,7 +58,7 @@ export function fakeSystem(t: Test, root: string): FakeSystem {
       fds.push(fd)
       return fd
     },
-    lockTable: (p) => (sys.lockTableSees === 'nothing' || !fs.existsSync(p) ? 'unknown' : sys.held.has(path.basename(path.dirname(p))) ? 'held' : 'free'),
+    lockSeenHeld: (p, state) => sys.monitorsSeen && !!state?.monitorPid && sys.held.has(path.basename(path.dirname(p))),
     startTime: (pid) => sys.procs.get(pid),
     signal(pid, signal) {
       sys.signals.push([pid, signal])

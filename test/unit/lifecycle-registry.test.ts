@@ -19,29 +19,24 @@ t.test('a held lock: alive, state untouched, nothing signalled', async t => {
   t.equal(sys.err, '')
 })
 
-t.test('a table that sees every holder answers without the lock (no addon needed)', async t => {
+t.test('a lock seen at its monitor: alive without trying the lock (no addon needed)', async t => {
   const root = t.testdir({})
   const sys = fakeSystem(t, root)
-  sys.lockTableSees = 'all'
+  sys.monitorsSeen = true
   writeStateDir(root, runningState('web'))
-  writeStateDir(root, runningState('done', { status: 'exited', exitCode: 3, detached: true }))
-  writeStateDir(root, runningState('dead', { detached: true }))
+  writeStateDir(root, runningState('done', { status: 'exited', exitCode: 3, detached: true, monitorPid: null }))
   sys.held.add('web')
-  t.same(await observe('web', sys), { name: 'web', dir: path.join(root, 'web'), alive: true, state: runningState('web') }, 'held: running')
+  t.same(await observe('web', sys), { name: 'web', dir: path.join(root, 'web'), alive: true, state: runningState('web') })
   t.ok(isHeld(path.join(root, 'web'), sys))
+  t.equal(sys.lockTries, 0, 'no lock tried')
+  // Not seen (an exited one names no monitor): the lock answers.
   const done = await observe('done', sys)
-  t.same([done?.alive, done?.state?.exitCode], [false, 3], 'free and exited (detached): kept as it is')
-  t.notOk(isHeld(path.join(root, 'done'), sys), 'free')
-  t.equal(sys.lockTries, 0, 'no lock tried so far')
-  // Free, but the state says running: its monitor died. Settling needs the lock.
-  const dead = await observe('dead', sys)
-  t.equal(dead?.alive, false)
-  t.equal(dead?.state?.status, 'exited')
-  t.equal(sys.lockTries, 1, 'the lock, to settle the dead state')
-  t.same(sys.cgroupRemovals, ['dead'])
+  t.same([done?.alive, done?.state?.exitCode], [false, 3])
+  t.notOk(isHeld(path.join(root, 'done'), sys))
+  t.equal(sys.lockTries, 2)
 })
 
-t.test('a table that can\'t see every holder: the lock answers', async t => {
+t.test('not seen at its monitor (a state with no lock_fd): the lock answers', async t => {
   const root = t.testdir({})
   const sys = fakeSystem(t, root)
   writeStateDir(root, runningState('web'))
