@@ -108,6 +108,10 @@ export async function observe(name: string, sys: LifecycleSystem): Promise<Obser
     // Running: its monitor's fd shows the lock, without the addon (lock-holder.ts).
     const seen = readStateQuietly(dir)
     if (sys.lockSeenHeld(posix.join(dir, LOCK), seen)) return { name, dir, alive: true, state: seen }
+    // Exited and kept (lite run -d): nothing is left to settle, and the state says it all.
+    // A new run of the name that holds the lock but has not written its state yet is
+    // seen a moment early, as it was: exited.
+    if (seen?.status === 'exited' && seen.detached) return { name, dir, alive: false, state: seen }
     const fd = tryLock(dir, sys)
     if (fd === 'gone') return undefined
     if (fd === 'busy') return { name, dir, alive: true, state: readStateQuietly(dir) }
