@@ -2,12 +2,18 @@
 // that load from other work on a shared machine falls on every variant alike (hyperfine
 // runs all of A, then all of B). Prints per command the median, p10 and p90 wall time in
 // ms, and the median of the per-round differences to the first command.
-//   bun bench/lib/ab.ts N 'COMMAND A' 'COMMAND B' ...     (commands split on spaces)
+//   bun bench/lib/ab.ts [--gap=MS] N 'COMMAND A' 'COMMAND B' ...     (commands split on spaces)
+// --gap=MS sleeps that long before each command, as a health check's or a script's calls
+// come: back to back, a kernel lock that waits out an RCU grace period only once in a
+// while (a percpu rwsem's writer: /proc/locks, a cgroup.procs write) looks cheap.
 
 import { spawnSync } from 'node:child_process'
 import { median, quantile } from './stats.ts'
 
-const [roundsArg, ...commands] = process.argv.slice(2)
+const cli = process.argv.slice(2)
+const gapMs = cli[0]?.startsWith('--gap=') ? Number(cli.shift()!.slice(6)) : 0
+if (!(gapMs >= 0 && gapMs <= 10_000)) throw new Error('--gap=MS: 0 to 10000')
+const [roundsArg, ...commands] = cli
 const rounds = Number(roundsArg)
 if (!(rounds > 0) || commands.length < 2) throw new Error("usage: ab.ts N 'COMMAND A' 'COMMAND B' ...")
 
@@ -16,6 +22,7 @@ const times = commands.map(() => [] as number[])
 const failures = commands.map(() => 0)
 for (let round = 0; round < rounds + 2; round++) {
   for (const [i, argv] of argvs.entries()) {
+    if (gapMs) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, gapMs)
     const t = performance.now()
     const r = spawnSync(argv[0], argv.slice(1), { stdio: 'ignore' })
     const ms = performance.now() - t

@@ -40,6 +40,8 @@ prepare_lite() {
   "$lite" run "$work/lite-true.ini" </dev/null || { why="lite run exits $? here"; return 1; }
 }
 true_lite() { echo "$lite run $work/lite-true.ini"; }
+# lite cold: the whole config-to-plan path at every run, as a cache miss takes it (without the store).
+true_lite_cold() { echo "$lite run --no-cache $work/lite-true.ini"; }
 sleep_start_lite() { lite_config "$work/lite-sleep.ini" "/bin/sleep $1"; "$lite" run "$work/lite-sleep.ini" </dev/null >/dev/null 2>&1 & sleep_pid=$!; }
 sleep_stop_lite() { kill -TERM "$sleep_pid" 2>/dev/null; wait "$sleep_pid" 2>/dev/null || true; }
 # exec_PEER: the command that runs /bin/true in the container sleep_start_PEER started.
