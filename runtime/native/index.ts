@@ -26,7 +26,7 @@ export async function loadNative(): Promise<Native> {
 
 /**
  * loadNative, synchronously: for a command that learns late whether it needs the addon
- * at all (lite ps and status see a held lock in /proc/locks, lifecycle/lock-table.ts;
+ * at all (lite ps and status see a held lock at the monitor's fd, lifecycle/lock-holder.ts;
  * unpacking and dlopen take ~2 ms of a 7 ms command, and importing embedded.ts 0.6 ms).
  */
 export function nativeNow(): Native {

@@ -10,7 +10,7 @@ import type { Argv, CommandModule } from 'yargs'
 import { writeErr } from '../output.ts'
 import pkg from '../../package.json' with { type: 'json' }
 import { DEFAULT_OCI_ROOT, OciError, report, type OciGlobal } from './errors.ts'
-import { parseOciFast, type FastCall } from './fast-argv.ts'
+import { parseOciFast, processIdIndex, type FastCall } from './fast-argv.ts'
 
 interface GlobalArgs {
   root: string
@@ -44,13 +44,6 @@ function act(body: (a: Parsed, g: OciGlobal) => Promise<number>) {
   }
 }
 
-/** Flags of each command that take a value: what the split before yargs must skip over. */
-const VALUE_FLAGS: Record<string, string[]> = {
-  exec: ['--process', '-p', '--console-socket', '--pid-file', '--cwd', '--env', '-e', '--user', '-u', '--cap', '-c', '--additional-gids', '-g', '--process-label', '--apparmor', '--preserve-fds', '--cgroup'],
-  ps: ['--format', '-f'],
-}
-const GLOBAL_VALUE_FLAGS = ['--root', '--log', '--log-format', '--criu']
-
 /**
  * For exec and ps: the words after the container's ID go behind "--", so yargs leaves
  * them alone (`exec ID sh -c 'x'`). Other commands pass through unchanged.
@@ -59,20 +52,9 @@ export function splitProcessArgs(argv: string[]): string[] {
   // yargs does not take a lone "-" as an option's value: `update --resources - ID`
   // (containerd's form) becomes `--resources=-`.
   argv = argv.flatMap((word, i) => (word === '-' && (argv[i - 1] === '--resources' || argv[i - 1] === '-r') ? [] : word === '--resources' || word === '-r' ? (argv[i + 1] === '-' ? ['--resources=-'] : [word]) : [word]))
-  let i = 0
-  while (i < argv.length && argv[i]!.startsWith('-')) i += GLOBAL_VALUE_FLAGS.includes(argv[i]!) ? 2 : 1
-  const command = argv[i]
-  const flags = command ? VALUE_FLAGS[command] : undefined
-  if (!flags || argv.includes('--')) return argv
-  for (let j = i + 1; j < argv.length; j++) {
-    const word = argv[j]!
-    if (word.startsWith('-') && word !== '-') {
-      if (flags.includes(word)) j++
-      continue
-    }
-    return [...argv.slice(0, j + 1), '--', ...argv.slice(j + 1)]
-  }
-  return argv
+  if (argv.includes('--')) return argv
+  const id = processIdIndex(argv)
+  return id === undefined ? argv : [...argv.slice(0, id + 1), '--', ...argv.slice(id + 1)]
 }
 
 const lazy = {

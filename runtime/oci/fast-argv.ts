@@ -93,17 +93,33 @@ export function parseOciFast(argv: string[]): FastCall | undefined {
   return { command, global, args }
 }
 
-/** For exec: the words up to and with the ID, and the command after it (for anything else, all is head). */
+/** exec (and ps): the words up to and with the ID, and the process's after it; otherwise all is head. */
 function splitAtId(argv: string[]): { head: string[]; tail: string[] } {
-  const exec = COMMANDS.exec
+  const id = processIdIndex(argv)
+  return id === undefined ? { head: argv, tail: [] } : { head: argv.slice(0, id + 1), tail: argv.slice(id + 1) }
+}
+
+/** Flags of exec and ps that take a value: what finding the ID must skip over. */
+const PROCESS_VALUE_FLAGS: Record<string, string[]> = {
+  exec: ['--process', '-p', '--console-socket', '--pid-file', '--cwd', '--env', '-e', '--user', '-u', '--cap', '-c', '--additional-gids', '-g', '--process-label', '--apparmor', '--preserve-fds', '--cgroup'],
+  ps: ['--format', '-f'],
+}
+const GLOBAL_VALUE_FLAGS = ['--root', '--log', '--log-format', '--criu']
+
+/**
+ * exec and ps: where the container's ID is in argv. runc's parser stops there, and what
+ * follows is the process's (`exec ID sh -c x`, `ps ID -o pid`). Undefined for other
+ * commands, or with no ID.
+ */
+export function processIdIndex(argv: string[]): number | undefined {
   let i = 0
-  // global flags, then the command's name
-  for (; i < argv.length && argv[i]!.startsWith('-'); i++) if (GLOBAL_VALUES.has(argv[i]!)) i++
-  if (argv[i] !== 'exec') return { head: argv, tail: [] }
-  for (i++; i < argv.length; i++) {
-    const word = argv[i]!
-    if (!word.startsWith('-') || word === '-') return { head: argv.slice(0, i + 1), tail: argv.slice(i + 1) }
-    if (exec.values[word]) i++
+  while (i < argv.length && argv[i]!.startsWith('-')) i += GLOBAL_VALUE_FLAGS.includes(argv[i]!) ? 2 : 1
+  const flags = PROCESS_VALUE_FLAGS[argv[i] ?? '']
+  if (!flags) return undefined
+  for (let j = i + 1; j < argv.length; j++) {
+    const word = argv[j]!
+    if (!word.startsWith('-') || word === '-') return j
+    if (flags.includes(word)) j++
   }
-  return { head: argv, tail: [] }
+  return undefined
 }
