@@ -7,12 +7,13 @@ import { ValueError, parseHostPath, parseSize, quote } from './values.ts'
 
 /**
  * The smallest memory limit under which the busybox container still starts /bin/true
- * with a cold page cache, in pages (bench/memory-floor; README "Memory floor"). Cold,
- * the container pays for reading busybox (~1 MiB of page cache): 268 pages started
- * 20/20 on a quiet machine, 384 pages 30/30 while other work ran; lite enforces the
- * latter. Warm, 53 pages suffice.
+ * with a cold page cache, in pages, with a margin (bench/memory-floor; README "Memory
+ * floor"). Cold, the container pays for reading busybox into the page cache, and pages
+ * still being read in cannot be reclaimed: under other disk IO (`bench/memory-floor
+ * --load`) 384 pages failed 2 to 11 starts in 30 to 40, 448 pages 1 in 40, and 512 and
+ * 640 pages none in 110 and 40. Warm, about 62 pages suffice.
  */
-export const MEMORY_FLOOR_PAGES = 384
+export const MEMORY_FLOOR_PAGES = 640
 export const PAGE_SIZE = 4096
 
 /** A memory limit: a size, at least the measured floor. */
