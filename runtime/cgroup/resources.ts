@@ -136,7 +136,7 @@ export function resourceWrites(cfg: ContainerConfig, host: HostCgroups): { write
 
   // Devices (v1): deny everything, then Docker's defaults and the passed devices. mknod
   // of any node is allowed; opening one outside the list fails with EPERM. (On cgroup
-  // v2, lite run attaches a BPF_CGROUP_DEVICE program with the same rules.)
+  // v2 alone, lite run attaches a BPF_CGROUP_DEVICE program with the same rules.)
   const devices = home('devices')
   if (devices?.version === 1) {
     writes.push({ controller: 'devices', version: 1, file: 'devices.deny', value: 'a', key: '[devices] (defaults)' })

@@ -18,7 +18,7 @@ import { runHooks } from './hooks.ts'
 import { acquireState, releaseState, ROOTLESS, rootlessProblem, STATE_ROOT, type StateLock } from './state.ts'
 import { writeState } from './state-file.ts'
 import { processStartTime } from './process-identity.ts'
-import { allowDevice, cgroupJoinFiles, createCgroups, placeCgroups, removeCgroupDirs, type CgroupPlacement } from '../cgroup/manager.ts'
+import { allowDevice, cgroupJoinFiles, createCgroups, needsDeviceProgram, placeCgroups, removeCgroupDirs, type CgroupPlacement } from '../cgroup/manager.ts'
 import { removableCgroups, writeCgroupRecord } from './cgroup-record.ts'
 import { hostsWithLines, type HostFacts } from '../plan/etc-files.ts'
 import { deviceRules } from '../cgroup/resources.ts'
@@ -83,7 +83,8 @@ function prepareHost(plan: LaunchPlan, net: NetRun | undefined): void {
 /** Device rules before GO, so that the app starts inside its limits. */
 function confine(native: Native, container: Container, cgroups: CgroupPlacement, config: ContainerConfig, delegated: boolean): void {
   // Device access: v1's list (written with the limits) plus the image's loop device,
-  // and on cgroup v2 a BPF_CGROUP_DEVICE program with the same rules.
+  // or, where no v1 devices controller is mounted, a BPF_CGROUP_DEVICE program with the
+  // same rules (needsDeviceProgram).
   const rules = deviceRules(config).map((r) => r.rule)
   if (container.loopDevice) {
     const { major, minor } = deviceNumbers(statSync(container.loopDevice).rdev)
@@ -93,7 +94,7 @@ function confine(native: Native, container: Container, cgroups: CgroupPlacement,
   // A delegated subtree (rootless) takes no device program: a user can't attach one,
   // and its container, in a user namespace, can't mknod; its /dev is binds of nodes
   // that the host's permissions guard.
-  if (cgroups.v2 && !delegated) {
+  if (cgroups.v2 && !delegated && needsDeviceProgram(cgroups)) {
     try {
       native.attachDeviceFilter(cgroups.v2, rules)
     } catch (e) {

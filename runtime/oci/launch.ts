@@ -11,7 +11,7 @@
 
 import { closeSync, existsSync, fstatSync, openSync, readlinkSync, renameSync, statSync, writeFileSync, constants as fsc } from 'node:fs'
 import { posix } from 'node:path'
-import { allowDevice, cgroupJoinFiles, createCgroups, placeCgroups, removeCgroupDirs, type CgroupPlacement } from '../cgroup/manager.ts'
+import { allowDevice, cgroupJoinFiles, createCgroups, needsDeviceProgram, placeCgroups, removeCgroupDirs, v1DevicesDir, type CgroupPlacement } from '../cgroup/manager.ts'
 import { deviceNumbers } from '../config/resource-values.ts'
 import { describeFsError } from '../config/errno.ts'
 import { LiteError } from '../errors.ts'
@@ -49,7 +49,7 @@ function refuseSystemd(g: OciGlobal, cgroupsPath: string | undefined): void {
   throw new OciError(`${asked}: lite drives cgroups through cgroupfs only; use an absolute linux.cgroupsPath such as "/lite/ID"`)
 }
 
-/** Device access: v1's devices list (deny all, then the allows), v2's BPF program. */
+/** Device access: v1's devices list (deny all, then the allows), else v2's BPF program. */
 function confineDevices(native: Native, container: Container, cgroups: CgroupPlacement, rules: string[] | 'all'): void {
   if (rules === 'all') return
   const all = [...rules]
@@ -57,7 +57,7 @@ function confineDevices(native: Native, container: Container, cgroups: CgroupPla
     const { major, minor } = deviceNumbers(statSync(container.loopDevice).rdev)
     all.push(`b ${major}:${minor} r`)
   }
-  const v1 = cgroups.dirs.find((d) => d.hierarchy.version === 1 && d.hierarchy.options.includes('devices'))
+  const v1 = v1DevicesDir(cgroups)
   if (v1) {
     try {
       writeFileSync(posix.join(v1.path, 'devices.deny'), 'a')
@@ -66,7 +66,7 @@ function confineDevices(native: Native, container: Container, cgroups: CgroupPla
     }
     for (const rule of all) allowDevice(cgroups, rule)
   }
-  if (cgroups.v2) {
+  if (cgroups.v2 && needsDeviceProgram(cgroups)) {
     try {
       native.attachDeviceFilter(cgroups.v2, all)
     } catch (e) {

@@ -37,7 +37,7 @@ const EXPECTED_CHECKS = [
   'caps-default', 'caps-bounding', 'seccomp-filter', 'no-new-privs',
   'seccomp-keyctl', 'seccomp-unshare-user', 'seccomp-unshare-mount', 'seccomp-mount', 'seccomp-reboot-bad-magic', 'seccomp-getpid',
   'masked-/proc/kcore', 'masked-/proc/keys', 'masked-/proc/timer_list', 'masked-/sys/firmware',
-  'readonly-/proc/sysrq-trigger', 'readonly-/proc/sys/kernel/shmmax',
+  'readonly-/proc/sysrq-trigger', 'readonly-/proc/sys/kernel/shmmax', 'devices-deny',
   'initscript-restart', 'initscript-stop',
 ]
 const DISK_CHECKS = ['disk-root-squashfs-ro', 'disk-data-ext4', 'disk-image-from-store', 'userns-limits', 'userns-squashfs', 'rootless-limits']

@@ -149,3 +149,16 @@ t.test('removal: the container dirs and their sub-cgroups, never a parent', asyn
   for (const gone of ['memory/lite/box', 'memory/admin/limits/box', 'pids/lite/box']) t.notOk(fs.existsSync(`${root}/${gone}`), `${gone} removed`)
   for (const kept of ['memory/lite/other', 'memory/admin/limits', 'memory/admin', 'pids/lite']) t.ok(fs.existsSync(`${root}/${kept}`), `${kept} kept`)
 })
+
+t.test('the v2 device program only where no v1 devices controller confines', async t => {
+  const m = await manager(t)
+  const v1Devices = { version: 1 as const, mountPoint: '/sys/fs/cgroup/devices', options: ['devices'] }
+  const v1Memory = { version: 1 as const, mountPoint: '/sys/fs/cgroup/memory', options: ['memory'] }
+  const v2 = { version: 2 as const, mountPoint: '/sys/fs/cgroup/unified', options: [] }
+  const place = (hierarchies: CgroupLayout['hierarchies']) => m.placeCgroups({ mode: 'hybrid', controllers: [], hierarchies }, 'lite', 'box')
+  t.equal(m.needsDeviceProgram(place([v1Devices, v1Memory, v2])), false, 'hybrid with v1 devices: the list alone, as crun and runc')
+  t.equal(m.v1DevicesDir(place([v1Devices, v1Memory, v2]))?.path, '/sys/fs/cgroup/devices/lite/box')
+  t.equal(m.needsDeviceProgram(place([v1Memory, v2])), true, 'v2 without a v1 devices controller: the program')
+  t.equal(m.needsDeviceProgram(place([{ ...v2, mountPoint: '/sys/fs/cgroup' }])), true, 'pure v2')
+  t.equal(m.needsDeviceProgram(place([v1Devices, v1Memory])), false, 'pure v1: no v2 cgroup to attach to')
+})
