@@ -12,7 +12,8 @@ import { rootfsKind, type RootfsKind } from '../config/rootfs-kind.ts'
 import { HEALTH_SHELL } from '../config/start-values.ts'
 import { ValueError } from '../config/values.ts'
 import { ImageSettingsError, loadImageSettings, type ImageSettings, type SettingsOverrides } from './settings.ts'
-import { ImageNotInStore, ImageRefError, resolveImageRef } from './store/lookup.ts'
+import { ImageNotInStore, ImageRefError, resolveImageRef, storedImage, type StoredImage } from './store/lookup.ts'
+import { StoreLayout } from './store/layout.ts'
 import { parseGroup, parsePasswd, USER_FILE_LIMIT, type UserDb } from './user.ts'
 
 /** The image config's fields that a container takes as defaults, checked. */
@@ -232,6 +233,20 @@ export function loadRunImage(written: string, opts: ImageLookupOptions = {}): Ru
     if (err instanceof ImageRefError || err instanceof ImageNotInStore) throw new ValueError(err.message)
     throw err
   }
+  try {
+    return readStoredImage(written, found, settings.store)
+  } catch (err) {
+    // An image rm or prune may take the image between the lookup and these reads: say
+    // so, rather than name whichever of its files went first.
+    if (!storedImage(new StoreLayout(settings.store), found.digest)) {
+      throw new ValueError(`image ${JSON.stringify(found.ref.canonical)} (${found.digest}) is no longer in the store (${settings.store}): it was removed (lite image rm or prune) while lite read it; run: lite image pull ${found.ref.pull}`)
+    }
+    throw err
+  }
+}
+
+/** The image's config, kind and user copies, once resolveImageRef found it. */
+function readStoredImage(written: string, found: StoredImage, store: string): RunImage {
   const name = JSON.stringify(found.ref.canonical)
   let text: string
   const configFile = path.join(found.dir, CONFIG_JSON)
@@ -254,7 +269,7 @@ export function loadRunImage(written: string, opts: ImageLookupOptions = {}): Ru
     ref: written,
     canonical: found.ref.canonical,
     digest: found.digest,
-    store: settings.store,
+    store,
     dir: found.dir,
     file: found.file,
     kind: rootfsKind(found.file, found.file),

@@ -359,6 +359,23 @@ t.test('a pinned image with its store does not read images.ini again', async t =
   t.same(validateText(`[rootfs]\nimage = app:1\n`, 'c.ini', { ...overrides, imageDigest: A }).errors, [], 'exec and restarts still work')
 })
 
+t.test('an image removed between its lookup and its reads is "no longer in the store"', async t => {
+  const { root, overrides } = makeStore(t, { [HEX_A]: { config: { Cmd: ['/x'] } } }, { 'docker.io/library/app/1': A })
+  const realKind = await import('../../runtime/config/rootfs-kind.ts')
+  const { loadRunImage } = await t.mockImport<typeof import('../../runtime/image/run-image.ts')>('../../runtime/image/run-image.ts', {
+    '../../runtime/config/rootfs-kind.ts': {
+      ...realKind,
+      // lite image rm or prune, just after resolveImageRef found the image
+      rootfsKind: (resolved: string, written: string) => {
+        fs.rmSync(path.join(root, 'images', HEX_A), { recursive: true })
+        return realKind.rootfsKind(resolved, written)
+      },
+    },
+  })
+  const err = t.throws(() => loadRunImage('app:1', { store: root, imagesConfig: overrides.imagesConfig, env: {} })) as Error
+  t.match(err.message, /^image "docker\.io\/library\/app:1" \(sha256:a{64}\) is no longer in the store \(.*\): it was removed \(lite image rm or prune\) while lite read it; run: lite image pull app:1$/)
+})
+
 const SEC = 1_000_000_000
 
 t.test('Healthcheck: its three Test forms and NONE, checked as untrusted input', async t => {
