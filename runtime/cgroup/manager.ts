@@ -8,9 +8,10 @@
 // its limits), and not one lite made for a `[cgroup] parent`, since another container
 // may be starting under it at that very moment (its mkdir would then fail).
 
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs'
 import { posix } from 'node:path'
 import { describeFsError } from '../config/errno.ts'
+import { deviceNumbers } from '../host/device-numbers.ts'
 import { LiteError } from '../errors.ts'
 import type { CgroupLayout, Hierarchy } from './detect.ts'
 import type { CgroupWrite } from './resources.ts'
@@ -214,6 +215,12 @@ export function v1DevicesDir(p: CgroupPlacement): CgroupDir | undefined {
  */
 export function needsDeviceProgram(p: CgroupPlacement): boolean {
   return p.v2 !== undefined && v1DevicesDir(p) === undefined
+}
+
+/** The device rule of an image rootfs's loop device: read-only block access. */
+export function loopDeviceRule(loopDevice: string): string {
+  const { major, minor } = deviceNumbers(statSync(loopDevice).rdev)
+  return `b ${major}:${minor} r`
 }
 
 export function allowDevice(p: CgroupPlacement, rule: string): void {

@@ -6,7 +6,8 @@
 import fs from 'node:fs'
 import { noteInput } from '../plan/inputs.ts'
 import { describeFsError } from './errno.ts'
-import { ValueError, quote } from './values.ts'
+import { quote } from './show-text.ts'
+import { ValueError } from './value-error.ts'
 
 /** What a path is, in words: "a directory", "a block device", ... */
 export function describeFileType(stat: fs.Stats): string {

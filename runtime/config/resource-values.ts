@@ -1,6 +1,7 @@
 // Value parsers of [resources] and the raw cgroup sections.
 
 import { statSync } from 'node:fs'
+import { deviceNumbers } from '../host/device-numbers.ts'
 import { noteInput } from '../plan/inputs.ts'
 import { showText } from './show-text.ts'
 import { ValueError, parseHostPath, parseSize, quote } from './values.ts'
@@ -95,11 +96,6 @@ export function parseDeviceAllow(raw: string): { path: string; type: 'c' | 'b'; 
   return { path, type: st.isCharacterDevice() ? 'c' : 'b', major, minor, access, mode: st.mode & 0o7777 }
 }
 
-/** glibc's major()/minor() of a 64-bit dev_t. */
-export function deviceNumbers(rdev: number | bigint): { major: number; minor: number } {
-  const d = BigInt(rdev)
-  return { major: Number(((d >> 8n) & 0xfffn) | ((d >> 32n) & ~0xfffn)), minor: Number((d & 0xffn) | ((d >> 12n) & ~0xffn)) }
-}
 
 /** The cgroup core files that are limits, and so may be written raw. */
 const CGROUP_CORE_LIMITS = new Set(['cgroup.max.depth', 'cgroup.max.descendants'])

@@ -7,12 +7,12 @@ import path from 'node:path'
 import { ipVersion } from '../net/ip-text.ts'
 import { quote, showText } from './show-text.ts'
 import type { MountEntry, UserSpec } from './types.ts'
+import { ValueError } from './value-error.ts'
 
 export { quote } from './show-text.ts'
 
-export class ValueError extends Error {
-  override name = 'ValueError'
-}
+export { ValueError }
+export { parseContainerName } from './container-name.ts'
 
 function noNul(raw: string): void {
   if (raw.includes('\0')) throw new ValueError(`${quote(raw)} contains a NUL byte`)
@@ -183,16 +183,6 @@ export function parseContainerPath(raw: string): string {
 }
 
 // ------------------------------------------------------------------- names
-
-const CONTAINER_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/
-
-/** A container name: it names /run/lite/<name> and the cgroup. */
-export function parseContainerName(raw: string): string {
-  if (CONTAINER_NAME.test(raw)) return raw
-  throw new ValueError(
-    `${quote(raw)} is not a valid container name (1 to 63 of a-z 0-9 _ . -, starting with a letter or digit)`,
-  )
-}
 
 const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/
 

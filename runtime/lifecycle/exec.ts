@@ -86,7 +86,7 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
   }
   try {
     trace('start')
-    startContainer(native, container, plan)
+    await startContainer(native, container, plan)
     trace('monitor')
     const [lite] = liteCommand()
     const spec = formatMonitorSpec({

@@ -8,6 +8,7 @@ import { EXIT_CANNOT_EXEC, EXIT_LITE_FAILED, EXIT_NOT_FOUND, LiteError } from '.
 import { describeErrno } from '../config/errno.ts'
 import type { Origin } from '../config/types.ts'
 import type { LaunchPlan } from '../plan/build.ts'
+import { START_TIMEOUT_MS } from './launch.ts'
 
 export { describeErrno, errnoName } from '../config/errno.ts'
 
@@ -109,9 +110,6 @@ export function failureError(f: ChildFailure, plan: LaunchPlan, text?: (errno: n
       return new LiteError(`container set-up failed: ${STEP_WORDS[f.step] ?? f.step}: ${f.timedOut ? hung(err) : err}`)
   }
 }
-
-/** How long the child may take from GO to the app's exec. */
-export const START_TIMEOUT_MS = 30_000
 
 /** A set-up step that never returned: the child was killed at the start timeout. */
 function hung(err: string): string {

@@ -9,8 +9,7 @@ import { formatMonitorSpec, isNftRelease, type MonitorSpec } from '../monitor/sp
 import { STATE_ROOT } from './state.ts'
 import type { ContainerState } from './state-file.ts'
 import { networkStateLines, type NetworkState } from '../net/state.ts'
-import type { IdMap } from '../userns/ranges.ts'
-import { userMapStateLines } from '../userns/run-map.ts'
+import { userMapStateLines, type IdMap } from '../userns/id-map.ts'
 
 export interface RunIdentity {
   name: string

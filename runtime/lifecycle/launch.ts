@@ -5,7 +5,7 @@
 import { LiteError } from '../errors.ts'
 import { addonDirectory, type Container, type Native } from '../native/index.ts'
 import type { LaunchPlan } from '../plan/build.ts'
-import { START_TIMEOUT_MS, failureError } from './failure.ts'
+import type { ChildFailure } from '../native/binding'
 
 /** The monitor in a sealed memfd (or its O_TMPFILE fallback), before anything runs. */
 export function monitorImage(native: Native): { fd: number } {
@@ -16,8 +16,16 @@ export function monitorImage(native: Native): { fd: number } {
   }
 }
 
-/** GO, then the app's exec; a set-up failure is reaped and explained. */
-export function startContainer(native: Native, container: Container, plan: LaunchPlan, explain: typeof failureError = failureError): void {
+/** How long the child may take from GO to the app's exec. */
+export const START_TIMEOUT_MS = 30_000
+
+type Explain = (f: ChildFailure, plan: LaunchPlan, text?: (errno: number) => string) => LiteError
+
+/**
+ * GO, then the app's exec; a set-up failure is reaped and explained (by failure.ts,
+ * imported only then: a run that starts does not evaluate it).
+ */
+export async function startContainer(native: Native, container: Container, plan: LaunchPlan, explain?: Explain): Promise<void> {
   let started
   try {
     started = container.start(START_TIMEOUT_MS)
@@ -26,6 +34,7 @@ export function startContainer(native: Native, container: Container, plan: Launc
   }
   if (started.failure) {
     container.waitSync()
-    throw explain(started.failure, plan, native.errnoText)
+    const explainer = explain ?? (await import('./failure.ts')).failureError
+    throw explainer(started.failure, plan, native.errnoText)
   }
 }

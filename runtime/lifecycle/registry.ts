@@ -9,7 +9,7 @@
 
 import { closeSync, existsSync, fstatSync, readdirSync, rmSync, rmdirSync, statSync } from 'node:fs'
 import { posix } from 'node:path'
-import { parseContainerName } from '../config/values.ts'
+import { parseContainerName } from '../config/container-name.ts'
 import { LiteError } from '../errors.ts'
 import { readState, writeState, type ContainerState } from './state-file.ts'
 import type { LifecycleSystem } from './system.ts'

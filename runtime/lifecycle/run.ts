@@ -3,8 +3,7 @@
 // same pid) waits, relays, cleans up and exits with the container's code (DESIGN §6).
 // Returns an exit code only when the run failed; never calls process.exit itself.
 
-import { appendFileSync, closeSync, existsSync, mkdirSync, statSync, writeFileSync, writeSync } from 'node:fs'
-import { deviceNumbers } from '../config/resource-values.ts'
+import { appendFileSync, closeSync, existsSync, mkdirSync, writeFileSync, writeSync } from 'node:fs'
 import { posix } from 'node:path'
 import type { ContainerConfig } from '../config/types.ts'
 import { EXIT_LITE_FAILED, LiteError, errorText } from '../errors.ts'
@@ -14,14 +13,12 @@ import type { LaunchPlan } from '../plan/build.ts'
 import { trace, traceHandover, traceNote } from '../trace.ts'
 import { writeErr } from '../output.ts'
 import { monitorImage, startContainer } from './launch.ts'
-import { runHooks } from './hooks.ts'
 import { acquireState, releaseState, ROOTLESS, rootlessProblem, STATE_ROOT, type StateLock } from './state.ts'
 import { writeState } from './state-file.ts'
 import { processStartTime } from './process-identity.ts'
-import { allowDevice, cgroupJoinFiles, createCgroups, needsDeviceProgram, placeCgroups, removeCgroupDirs, type CgroupPlacement } from '../cgroup/manager.ts'
+import { allowDevice, cgroupJoinFiles, createCgroups, loopDeviceRule, needsDeviceProgram, placeCgroups, removeCgroupDirs, type CgroupPlacement } from '../cgroup/manager.ts'
 import { removableCgroups, writeCgroupRecord } from './cgroup-record.ts'
 import { hostsWithLines, type HostFacts } from '../plan/etc-files.ts'
-import { deviceRules } from '../cgroup/resources.ts'
 import { initialState, monitorSpecFor, restartState, type RunIdentity } from './handover.ts'
 import type { NetContext, NetRun } from '../net/attach.ts'
 import { resolverWarning } from '../net/resolvers.ts'
@@ -81,20 +78,20 @@ function prepareHost(plan: LaunchPlan, net: NetRun | undefined): void {
 }
 
 /** Device rules before GO, so that the app starts inside its limits. */
-function confine(native: Native, container: Container, cgroups: CgroupPlacement, config: ContainerConfig, delegated: boolean): void {
+async function confine(native: Native, container: Container, cgroups: CgroupPlacement, config: ContainerConfig, delegated: boolean): Promise<void> {
   // Device access: v1's list (written with the limits) plus the image's loop device,
   // or, where no v1 devices controller is mounted, a BPF_CGROUP_DEVICE program with the
   // same rules (needsDeviceProgram).
-  const rules = deviceRules(config).map((r) => r.rule)
-  if (container.loopDevice) {
-    const { major, minor } = deviceNumbers(statSync(container.loopDevice).rdev)
-    rules.push(`b ${major}:${minor} r`)
-    allowDevice(cgroups, `b ${major}:${minor} r`)
-  }
+  const loopRule = container.loopDevice ? loopDeviceRule(container.loopDevice) : undefined
+  if (loopRule) allowDevice(cgroups, loopRule)
   // A delegated subtree (rootless) takes no device program: a user can't attach one,
   // and its container, in a user namespace, can't mknod; its /dev is binds of nodes
   // that the host's permissions guard.
   if (cgroups.v2 && !delegated && needsDeviceProgram(cgroups)) {
+    // Imported here: a hybrid host's warm run does not evaluate the config's rules.
+    const { deviceRules } = await import('../cgroup/resources.ts')
+    const rules = deviceRules(config).map((r) => r.rule)
+    if (loopRule) rules.push(loopRule)
     try {
       native.attachDeviceFilter(cgroups.v2, rules)
     } catch (e) {
@@ -216,7 +213,8 @@ async function run(opts: RunOptions): Promise<number> {
       Object.assign(plan.native, cgroupJoinFiles(cgroups))
     }
     const hookVars = { LITE_NAME: name, LITE_CONFIG: opts.config, LITE_ROOTFS: config.rootfs.path }
-    const preFail = runHooks('pre-start', config.hooks.preStart, hookVars)
+    // Imported only with hooks to run: hooks.ts brings node:child_process.
+    const preFail = config.hooks.preStart.length ? (await import('./hooks.ts')).runHooks('pre-start', config.hooks.preStart, hookVars) : undefined
     if (preFail) throw preFail
 
     const early = native.earlyStopSignal()
@@ -239,13 +237,13 @@ async function run(opts: RunOptions): Promise<number> {
       writeMapsWithHelpers(userMap.helpers, container.pid, userMap.map)
     }
     trace('attach')
-    if (cgroups) confine(native, container, cgroups, config, !!host.cgroups?.layout.delegated)
+    if (cgroups) await confine(native, container, cgroups, config, !!host.cgroups?.layout.delegated)
     trace('network attach')
     netModule?.attachNetwork(netContext, net, container)
     for (const w of net?.warnings ?? []) writeErr(`lite: warning: ${w}\n`)
     trace('start')
     // A reported failure is reaped there; a timeout is killed by the clean-up below.
-    startContainer(native, container, plan)
+    await startContainer(native, container, plan)
     if (logPipe) native.closeFd(logPipe[1]!)
 
     trace('monitor')

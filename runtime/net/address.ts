@@ -3,7 +3,7 @@
 
 import { isIPv4Text as isIPv4 } from './ip-text.ts'
 // A bad value throws ValueError: the key table adds FILE:LINE to its message.
-import { ValueError } from '../config/values.ts'
+import { ValueError } from '../config/value-error.ts'
 
 export interface Ipv4Net {
   /** the network address, e.g. 10.111.0.0 */

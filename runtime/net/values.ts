@@ -1,7 +1,7 @@
 // The [net] values that are more than a word: the type, a published port, an interface
 // name. Parsers throw ValueError with the reason; the key table adds FILE:LINE.
 
-import { ValueError } from '../config/values.ts'
+import { ValueError } from '../config/value-error.ts'
 import { parseIpv4 } from './address.ts'
 
 export type NetType = 'none' | 'host' | 'bridge' | 'macvlan' | 'ipvlan' | 'container' | 'netns'

@@ -11,8 +11,7 @@
 
 import { closeSync, existsSync, fstatSync, openSync, readlinkSync, renameSync, statSync, writeFileSync, constants as fsc } from 'node:fs'
 import { posix } from 'node:path'
-import { allowDevice, cgroupJoinFiles, createCgroups, needsDeviceProgram, placeCgroups, removeCgroupDirs, v1DevicesDir, type CgroupPlacement } from '../cgroup/manager.ts'
-import { deviceNumbers } from '../config/resource-values.ts'
+import { allowDevice, cgroupJoinFiles, createCgroups, loopDeviceRule, needsDeviceProgram, placeCgroups, removeCgroupDirs, v1DevicesDir, type CgroupPlacement } from '../cgroup/manager.ts'
 import { describeFsError } from '../config/errno.ts'
 import { LiteError } from '../errors.ts'
 import { readHostFacts } from '../host/facts.ts'
@@ -53,10 +52,7 @@ function refuseSystemd(g: OciGlobal, cgroupsPath: string | undefined): void {
 function confineDevices(native: Native, container: Container, cgroups: CgroupPlacement, rules: string[] | 'all'): void {
   if (rules === 'all') return
   const all = [...rules]
-  if (container.loopDevice) {
-    const { major, minor } = deviceNumbers(statSync(container.loopDevice).rdev)
-    all.push(`b ${major}:${minor} r`)
-  }
+  if (container.loopDevice) all.push(loopDeviceRule(container.loopDevice))
   const v1 = v1DevicesDir(cgroups)
   if (v1) {
     try {
@@ -204,7 +200,7 @@ export async function createContainer(opts: CreateOptions, g: OciGlobal): Promis
     nsFds = []
     if (cgroups) confineDevices(native, container, cgroups, plan.deviceRules ?? 'all')
     try {
-      startContainer(native, container, plan, ociFailure)
+      await startContainer(native, container, plan, ociFailure)
     } catch (e) {
       container = undefined // reaped by startContainer
       throw new OciError((e as LiteError).message, 1)

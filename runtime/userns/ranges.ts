@@ -17,10 +17,11 @@ import fs from 'node:fs'
 import { posix } from 'node:path'
 import { LiteError } from '../errors.ts'
 import { writeFileAtomic, fsyncDir, mkdirDurable } from '../image/store/atomic-file.ts'
-import { CONTAINER_NAME } from '../image/store/containers.ts'
+import { CONTAINER_NAME } from '../config/container-name.ts'
 import { readSmallFile } from '../image/store/small-file.ts'
 import { releaseClaims, tryClaim, type Claim, type Locker } from '../net/claims.ts'
 import { uidOfUser } from '../host/passwd.ts'
+import type { IdMap, IdRange } from './id-map.ts'
 
 /** Ids per container and per kind: the whole 16-bit range most images assume. */
 export const AUTO_SIZE = 65_536
@@ -37,16 +38,7 @@ export const SUBUID = '/etc/subuid'
 export const SUBGID = '/etc/subgid'
 const PASSWD = '/etc/passwd'
 
-export interface IdRange {
-  containerId: number
-  hostId: number
-  size: number
-}
-
-export interface IdMap {
-  uid: IdRange[]
-  gid: IdRange[]
-}
+export type { IdMap, IdRange } from './id-map.ts'
 
 export interface AutoPool {
   source: 'subid' | 'default'
@@ -331,11 +323,7 @@ export async function claimAutoRange(
 
 // ------------------------------------------------------------------ text forms
 
-/** "0:1048576:65536[,...]" per kind: the state file's form and the config's. */
-export function formatIdMap(map: IdMap): { uid: string; gid: string } {
-  const text = (ranges: IdRange[]) => ranges.map((r) => `${r.containerId}:${r.hostId}:${r.size}`).join(',')
-  return { uid: text(map.uid), gid: text(map.gid) }
-}
+export { formatIdMap } from './id-map.ts'
 
 /** formatIdMap's reverse (a state file): throws on text it did not write. */
 export function parseIdMapText(text: { uid: string; gid: string }): IdMap {

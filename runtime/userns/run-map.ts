@@ -9,7 +9,7 @@ import type { NativePlan } from '../native/index.ts'
 import { isBind } from '../plan/mount-options.ts'
 import type { Locker } from '../net/claims.ts'
 import { LiteError } from '../errors.ts'
-import { autoPool, claimAutoRange, formatIdMap, SUBGID, SUBUID, type AutoRange, type FileReader, type IdMap, type IdRange } from './ranges.ts'
+import { autoPool, claimAutoRange, SUBGID, SUBUID, type AutoRange, type FileReader, type IdMap, type IdRange } from './ranges.ts'
 import { autoUserMap, findIdHelpers, mappableIds, runningUser, unmappableId, type IdHelpers, type RunningUser } from './subordinate.ts'
 
 export interface RunUserMap {
@@ -131,11 +131,4 @@ export function applyUserMap(plan: { native: NativePlan; stateDir: string }, cfg
     const gid = hostIdOf(run.map.gid, 0)!
     for (const dir of ['root', 'work']) chownSync(`${cfg.rootfs.upper}/${dir}`, uid, gid)
   }
-}
-
-/** The state lines that show the map (`lite ps`, `lite status`). */
-export function userMapStateLines(map: IdMap | undefined): Record<string, string> {
-  if (!map) return {}
-  const text = formatIdMap(map)
-  return { user_uid_map: text.uid, user_gid_map: text.gid }
 }

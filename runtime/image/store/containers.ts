@@ -10,6 +10,7 @@
 
 import fs from 'node:fs'
 import path from 'node:path'
+import { CONTAINER_NAME } from '../../config/container-name.ts'
 import { FileReadError, readBoundedText } from '../../config/bounded-read.ts'
 import { fsyncDir, writeFileAtomic } from './atomic-file.ts'
 import { StoreLayout } from './layout.ts'
@@ -50,7 +51,6 @@ export interface ContainerRecord {
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/
-export const CONTAINER_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/
 const RECORD_LIMIT = 64 * 1024
 
 export function containerRecordFile(layout: StoreLayout, name: string): string {

@@ -152,7 +152,7 @@ export async function ociExec(a: ExecOptions, g: OciGlobal): Promise<number> {
     throw new OciError(`cannot enter ${a.id}: ${(e as Error).message}`)
   }
   try {
-    startContainer(native, container, plan, ociFailure)
+    await startContainer(native, container, plan, ociFailure)
   } catch (e) {
     throw new OciError((e as Error).message, 1)
   }
