@@ -198,10 +198,6 @@ function enableControllers(dir: string, controllers: string[]): void {
   }
 }
 
-/**
- * Lets the container open one more device node (v1 devices controller), e.g. the loop
- * device of its own image rootfs, which it mounts after GO.
- */
 /** The container's directory in the v1 devices hierarchy, if the host mounts one. */
 export function v1DevicesDir(p: CgroupPlacement): CgroupDir | undefined {
   return p.dirs.find((x) => x.hierarchy.version === 1 && x.hierarchy.options.includes('devices'))
@@ -223,6 +219,10 @@ export function loopDeviceRule(loopDevice: string): string {
   return `b ${major}:${minor} r`
 }
 
+/**
+ * Lets the container open one more device node (v1 devices controller), e.g. the loop
+ * device of its own image rootfs, which it mounts after GO.
+ */
 export function allowDevice(p: CgroupPlacement, rule: string): void {
   const d = v1DevicesDir(p)
   if (!d) return

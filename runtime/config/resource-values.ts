@@ -96,7 +96,6 @@ export function parseDeviceAllow(raw: string): { path: string; type: 'c' | 'b'; 
   return { path, type: st.isCharacterDevice() ? 'c' : 'b', major, minor, access, mode: st.mode & 0o7777 }
 }
 
-
 /** The cgroup core files that are limits, and so may be written raw. */
 const CGROUP_CORE_LIMITS = new Set(['cgroup.max.depth', 'cgroup.max.descendants'])
 
