@@ -356,6 +356,16 @@ export function buildOciPlan(input: OciPlanInput): { plan?: LaunchPlan; errors: 
   }
   if (unknownCaps.size) warnings.push(`.process.capabilities: unknown capabilities ignored (as runc does): ${[...unknownCaps].join(', ')}`)
   const capName = Object.fromEntries(Object.entries(CAP).map(([k, v]) => [v, k]))
+  // The kernel keeps a capability ambient only while it is permitted and inheritable
+  // (capabilities(7)): any other raise is EPERM. `crun spec` and older `runc spec` list
+  // ambient capabilities with no inheritable ones; the runtime spec says a capability
+  // that cannot be granted is a warning, and crun and runc skip such raises. lite drops
+  // them here, so that the child still fails on any EPERM it does not expect.
+  const unraisable = sets.ambient.filter((n) => !sets.permitted.includes(n) || !sets.inheritable.includes(n))
+  if (unraisable.length) {
+    sets.ambient = sets.ambient.filter((n) => !unraisable.includes(n))
+    warnings.push(`.process.capabilities.ambient: not raised, as they are not both permitted and inheritable: ${unraisable.map((n) => `CAP_${capName[n]}`).join(', ')}`)
+  }
 
   const rlimits: NativePlan['rlimits'] = []
   const seenRlimits = new Set<string>()

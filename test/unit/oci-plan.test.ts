@@ -257,7 +257,7 @@ t.test("runc spec's default config", async t => {
   t.same(n.namespaces, ['pid', 'net', 'ipc', 'uts', 'mount'])
   t.equal(n.loopbackUp, true, 'a new network namespace gets lo up, as runc does')
   t.same([n.mountPrivate, n.rootPropagation, n.rootEntry], [true, MS.REC | MS.SLAVE, 'pivot'], "runc's default propagation for /")
-  t.same(n.capSets, { bounding: [29, 5, 10], effective: [29, 5, 10], permitted: [29, 5, 10], inheritable: [], ambient: [29, 5, 10] })
+  t.same(n.capSets, { bounding: [29, 5, 10], effective: [29, 5, 10], permitted: [29, 5, 10], inheritable: [], ambient: [] }, "runc spec's ambient set has no inheritable one: not raised")
   t.same(n.rlimits, [{ resource: RLIMIT.nofile, soft: 1024, hard: 1024 }])
   t.same([n.rlimitsEarly, n.noParentDeath, n.tty, n.stdin, n.noNewPrivs, n.stubInit], [true, true, true, true, true, false])
   t.equal(n.execCandidates.at(-1), '/bin/sh', 'PATH from the process env')
@@ -411,7 +411,7 @@ t.test('user namespaces', async t => {
     t.same(n.ops.filter(o => o.target === '/sys').map(o => [o.fstype, o.flags]), [['sysfs', MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY]],
       'sysfs itself: the network namespace is the container\'s own')
     t.same(p.joinNamespaces, [])
-    t.same(r.warnings, [])
+    t.match(r.warnings, [/^\.process\.capabilities\.ambient: not raised/], "only runc spec's ambient set is warned of")
     const sysctl = mustPlan(t, plan({ ...USERNS_SPEC, linux: { ...USERNS_SPEC.linux, sysctl: { 'user.max_user_namespaces': '0' } } }))
     t.ok(sysctl.native.ops.some(o => o.kind === 'write' && o.target === '/proc/sys/user/max_user_namespaces'), "a user.* sysctl is the container's user namespace's own")
   })
@@ -686,6 +686,16 @@ t.test('the process', async t => {
     const n = mustPlan(t, r).native
     t.same(n.capSets, { bounding: [CAP.SYS_ADMIN], effective: [], permitted: [], inheritable: [CAP.KILL], ambient: [] })
     t.same(r.warnings, ['.process.capabilities: unknown capabilities ignored (as runc does): CAP_BOGUS, NET_ADMIN'])
+  })
+
+  t.test('ambient capabilities that are not permitted and inheritable are dropped with a warning (crun spec lists them)', async t => {
+    const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']
+    const crunSpec = plan({ ...BASE, process: { ...BASE.process, capabilities: { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: caps } } })
+    t.same(mustPlan(t, crunSpec).native.capSets?.ambient, [])
+    t.same(crunSpec.warnings, ['.process.capabilities.ambient: not raised, as they are not both permitted and inheritable: CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE'])
+    const some = plan({ ...BASE, process: { ...BASE.process, capabilities: { bounding: caps, effective: caps, permitted: ['CAP_KILL', 'CAP_AUDIT_WRITE'], inheritable: ['CAP_KILL', 'CAP_NET_BIND_SERVICE'], ambient: caps } } })
+    t.same(mustPlan(t, some).native.capSets?.ambient, [CAP.KILL], 'only the one both permitted and inheritable')
+    t.same(some.warnings, ['.process.capabilities.ambient: not raised, as they are not both permitted and inheritable: CAP_AUDIT_WRITE, CAP_NET_BIND_SERVICE'])
   })
 
   t.test('rlimits as given, applied early; infinity; unknown, twice, soft above hard', async t => {

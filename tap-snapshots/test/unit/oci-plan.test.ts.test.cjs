@@ -205,11 +205,7 @@ Object {
     10,
   ],
   "capSets": Object {
-    "ambient": Array [
-      29,
-      5,
-      10,
-    ],
+    "ambient": Array [],
     "bounding": Array [
       29,
       5,
