@@ -22,10 +22,11 @@ export const START_TIMEOUT_MS = 30_000
 type Explain = (f: ChildFailure, plan: LaunchPlan, text?: (errno: number) => string) => LiteError
 
 /**
- * GO, then the app's exec; a set-up failure is reaped and explained (by failure.ts,
- * imported only then: a run that starts does not evaluate it).
+ * GO, then the app's exec; a set-up failure is reaped and explained (by failure.ts, or
+ * what `explainer` loads: imported only then, so that a run that starts does not
+ * evaluate it).
  */
-export async function startContainer(native: Native, container: Container, plan: LaunchPlan, explain?: Explain): Promise<void> {
+export async function startContainer(native: Native, container: Container, plan: LaunchPlan, explainer?: () => Promise<Explain>): Promise<void> {
   let started
   try {
     started = container.start(START_TIMEOUT_MS)
@@ -34,7 +35,7 @@ export async function startContainer(native: Native, container: Container, plan:
   }
   if (started.failure) {
     container.waitSync()
-    const explainer = explain ?? (await import('./failure.ts')).failureError
-    throw explainer(started.failure, plan, native.errnoText)
+    const explain = explainer ? await explainer() : (await import('./failure.ts')).failureError
+    throw explain(started.failure, plan, native.errnoText)
   }
 }

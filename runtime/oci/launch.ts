@@ -9,7 +9,7 @@
 // state → pid file. Any failure undoes all of it: the init is killed, the cgroups and
 // the record dir removed.
 
-import { closeSync, existsSync, fstatSync, openSync, readlinkSync, renameSync, statSync, writeFileSync, constants as fsc } from 'node:fs'
+import { closeSync, existsSync, openSync, statSync, writeFileSync, constants as fsc } from 'node:fs'
 import { posix } from 'node:path'
 import { allowDevice, cgroupJoinFiles, createCgroups, loopDeviceRule, needsDeviceProgram, placeCgroups, removeCgroupDirs, v1DevicesDir, type CgroupPlacement } from '../cgroup/manager.ts'
 import { describeFsError } from '../config/errno.ts'
@@ -20,6 +20,7 @@ import { startContainer } from '../lifecycle/launch.ts'
 import { processStartTime } from '../lifecycle/process-identity.ts'
 import type { LaunchPlan } from '../plan/build.ts'
 import { OciError, warn, type OciGlobal } from './errors.ts'
+import { checkPreservedFds, writePidFile } from './handoff.ts'
 import { ociFailure } from './failure.ts'
 import { runContainerHooks, runHostHooks } from './hooks.ts'
 import { buildOciPlan } from './plan.ts'
@@ -69,35 +70,6 @@ function confineDevices(native: Native, container: Container, cgroups: CgroupPla
       throw new OciError(`cannot confine the container's devices (cgroup v2 device program): ${(e as Error).message}`)
     }
   }
-}
-
-/**
- * --preserve-fds N: the caller's fds 3..3+N-1 go to the container as they are, so they
- * must be open (a number that is not would name whatever lite opens there).
- */
-export function checkPreservedFds(n: number): void {
-  if (!Number.isSafeInteger(n) || n < 0 || n > 65536) throw new OciError(`--preserve-fds ${n}: give a count of fds from 0 to 65536`)
-  for (let fd = 3; fd < 3 + n; fd++) {
-    let target: string
-    try {
-      fstatSync(fd)
-      target = readlinkSync(`/proc/self/fd/${fd}`)
-    } catch {
-      throw new OciError(`--preserve-fds ${n}: fd ${fd} is not open`)
-    }
-    // Bun's event loop holds such fds of its own at the first free numbers: a count larger
-    // than what the caller passed would hand them to the container.
-    if (/^anon_inode:\[(eventpoll|eventfd|timerfd|signalfd)\]$/.test(target)) {
-      throw new OciError(`--preserve-fds ${n}: fd ${fd} was not passed by the caller (it is lite's own ${target})`)
-    }
-  }
-}
-
-/** Written once the process exists; atomically, since the engine may be polling it. */
-export function writePidFile(path: string, pid: number): void {
-  const temp = `${path}.lite-tmp`
-  writeFileSync(temp, String(pid))
-  renameSync(temp, path)
 }
 
 export function stateOf(rec: Pick<OciRecord, 'id' | 'bundle' | 'pid' | 'annotations'>, status: OciState['status'], ociVersion: string): OciState {
@@ -200,7 +172,7 @@ export async function createContainer(opts: CreateOptions, g: OciGlobal): Promis
     nsFds = []
     if (cgroups) confineDevices(native, container, cgroups, plan.deviceRules ?? 'all')
     try {
-      await startContainer(native, container, plan, ociFailure)
+      await startContainer(native, container, plan, async () => ociFailure)
     } catch (e) {
       container = undefined // reaped by startContainer
       throw new OciError((e as LiteError).message, 1)

@@ -1,5 +1,5 @@
-// The compiled-plan cache. What `lite run` and `lite exec` derive from a config (the
-// validated config and its launch plan, the seccomp rules resolved) is the same every
+// The compiled-plan cache. What `lite run`, `lite exec` and `lite-oci exec` derive from a
+// config (the validated config and its launch plan, the seccomp rules resolved) is the same every
 // time the same config runs on the same host with the same lite, and boards run the same
 // configs over and over. One entry per config and purpose, under /run/lite/.lite-cache/,
 // holds that result beside everything it was derived from:
@@ -14,6 +14,9 @@
 // touched, a corrupt or truncated entry) is a miss: the full path runs and rewrites the
 // entry. An input changed within the last RACY_MS is not trusted to show a later change
 // in its timestamps (they tick coarsely), so such a result is not stored.
+//
+// lite-oci exec keeps its entry in the container's own state dir instead (an OCI id
+// may be any name, .lite-cache too), so that `lite-oci delete` removes it.
 //
 // Never stored: configs with parts that must be resolved at every run. [rootfs] image
 // (the store's record and the tags move) and a network joined from another container or
@@ -42,15 +45,17 @@ export interface Compiled {
 }
 
 export interface CacheRequest {
-  /** 'run' or 'exec': one entry each per config */
+  /** 'run', 'exec' or 'oci-exec': one entry each per config */
   purpose: string
   /** the config file as given */
   file: string
   /** whatever else the result depends on: overrides, tty, ... (JSON values) */
   options: Record<string, unknown>
+  /** where the entry lives; cacheDir(stateRoot) by default (lite-oci: the container's own dir) */
+  dir?: string
 }
 
-export interface CacheOutcome extends Compiled {
+export type CacheOutcome<T = Compiled> = T & {
   /** 'hit', or why it missed (for LITE_TRACE and the tests) */
   outcome: string
 }
@@ -135,8 +140,8 @@ function requestKey(req: CacheRequest, stateRoot: string, kernel: string): strin
   return JSON.stringify({ purpose: req.purpose, file: posix.resolve(req.file), options: req.options, stateRoot, arch: process.arch, kernel })
 }
 
-function entryPath(dir: string, req: CacheRequest): string {
-  return posix.join(dir, `${req.purpose}-${fnv64(posix.resolve(req.file))}`)
+function entryPath(req: CacheRequest, stateRoot: string): string {
+  return posix.join(req.dir ?? cacheDir(stateRoot), `${req.purpose}-${fnv64(posix.resolve(req.file))}`)
 }
 
 /**
@@ -158,6 +163,21 @@ export function survivesJson(value: unknown): boolean {
 /** Whether a result may be stored at all (see the top of this file). */
 export function cacheable(config: ContainerConfig): boolean {
   return !config.rootfs.image && config.net.type !== 'container' && config.net.type !== 'netns'
+}
+
+/** What a result of the ini front end must be, to be stored and to be taken from an entry. */
+const CONFIG_RESULT: ResultKind<Compiled> = {
+  storable: (value) => cacheable(value.config),
+  isResult: (value): value is Compiled => {
+    const v = value as Partial<Compiled> | null
+    return !!v && typeof v === 'object' && !!v.config && !!v.plan?.native
+  },
+}
+
+/** How the cache tells a result of one kind: whether one may be stored, and the shape of one read back. */
+export interface ResultKind<T> {
+  storable: (value: T) => boolean
+  isResult: (value: unknown) => value is T
 }
 
 function readEntry(path: string): string | undefined {
@@ -185,9 +205,9 @@ function readEntry(path: string): string | undefined {
 }
 
 /** The cached result when every input still matches; else why not. */
-export function lookup(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string): Compiled | string {
+export function lookup<T = Compiled>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, kind: ResultKind<T> = CONFIG_RESULT as unknown as ResultKind<T>): T | string {
   if (!BUILD_ID) return 'no build id'
-  const text = readEntry(entryPath(cacheDir(stateRoot), req))
+  const text = readEntry(entryPath(req, stateRoot))
   if (text === undefined) return 'no entry'
   const nl = text.indexOf('\n')
   let header: Header
@@ -207,18 +227,17 @@ export function lookup(req: CacheRequest, host: HostFacts, stateRoot: string, ke
   const payload = text.slice(nl + 1)
   if (payload.length !== header.length || payloadSum(payload) !== header.sum) return 'corrupt payload'
   try {
-    const value = JSON.parse(payload) as Compiled
-    if (!value || typeof value !== 'object' || !value.config || !value.plan?.native) return 'corrupt payload'
-    return value
+    const value: unknown = JSON.parse(payload)
+    return kind.isResult(value) ? value : 'corrupt payload'
   } catch {
     return 'corrupt payload'
   }
 }
 
 /** Writes the entry atomically; a failure only costs the next run its hit. */
-export function store(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, result: Compiled, inputs: string[], now = Date.now()): string {
+export function store<T = Compiled>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, result: T, inputs: string[], now = Date.now(), kind: ResultKind<T> = CONFIG_RESULT as unknown as ResultKind<T>): string {
   if (!BUILD_ID) return 'no build id'
-  if (!cacheable(result.config)) return 'not cacheable'
+  if (!kind.storable(result)) return 'not cacheable'
   if (!survivesJson(result)) return 'not plain data'
   const signed: [string, string][] = []
   for (const p of inputs) {
@@ -236,11 +255,11 @@ export function store(req: CacheRequest, host: HostFacts, stateRoot: string, ker
     length: payload.length,
     sum: payloadSum(payload),
   }
-  const dir = cacheDir(stateRoot)
-  const path = entryPath(dir, req)
+  const path = entryPath(req, stateRoot)
   const temp = `${path}.${process.pid}.tmp`
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 })
+    // A directory of the caller's (a container's own) is never made again: it may be gone.
+    if (!req.dir) mkdirSync(cacheDir(stateRoot), { recursive: true, mode: 0o700 })
     writeFileSync(temp, `${JSON.stringify(header)}\n${payload}`, { mode: 0o600, flag: 'w' })
     renameSync(temp, path)
     return 'stored'
@@ -252,24 +271,27 @@ export function store(req: CacheRequest, host: HostFacts, stateRoot: string, ker
   }
 }
 
-export interface CompileSteps {
+export interface CompileSteps<T = Compiled> {
   /** asynchronous work a miss needs before it compiles (run: the store's record of the image) */
   prepare?: () => Promise<void>
   /** validation and plan, synchronous so that its inputs can be recorded; throws the config's errors */
-  compile: () => Compiled
+  compile: () => T
+  /** a result other than the ini front end's config and plan (lite-oci exec's) */
+  kind?: ResultKind<T>
 }
 
 /**
  * The config and plan for `req`: from the cache when every input matches, otherwise
  * compiled as always, then stored (before the caller puts this run's fds into the plan).
  */
-export async function compiled(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, useCache: boolean, steps: CompileSteps, now = Date.now): Promise<CacheOutcome> {
-  const hit = useCache ? lookup(req, host, stateRoot, kernel) : 'not used'
+export async function compiled<T extends object = Compiled>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, useCache: boolean, steps: CompileSteps<T>, now = Date.now): Promise<CacheOutcome<T>> {
+  const kind = steps.kind ?? (CONFIG_RESULT as unknown as ResultKind<T>)
+  const hit = useCache ? lookup(req, host, stateRoot, kernel, kind) : 'not used'
   if (typeof hit !== 'string') return { ...hit, outcome: 'hit' }
   await steps.prepare?.()
   if (!useCache) return { ...steps.compile(), outcome: 'not used' }
   const { value, inputs } = recordInputs(steps.compile)
-  return { ...value, outcome: `miss (${hit}; ${store(req, host, stateRoot, kernel, value, inputs, now())})` }
+  return { ...value, outcome: `miss (${hit}; ${store(req, host, stateRoot, kernel, value, inputs, now(), kind)})` }
 }
 
 /** `lite cache clear`: removes every entry; returns how many there were. */

@@ -49,7 +49,7 @@ export function bundleConfig(args: string[], extra: (c: Json) => void = () => {}
 
 interface Oci {
   root: string
-  run(args: string[], opts?: { input?: string; stdout?: number; timeout?: number; bin?: string; fds?: number[] }): { code: number; stdout: string; stderr: string }
+  run(args: string[], opts?: { input?: string; stdout?: number; timeout?: number; bin?: string; fds?: number[]; env?: Record<string, string> }): { code: number; stdout: string; stderr: string }
   bundle(config: Json | string): string
 }
 
@@ -69,7 +69,7 @@ function ociFixture(t: Test): Oci {
       input: opts.input,
       stdio: ['pipe', out, err, ...(opts.fds ?? [])],
       timeout: opts.timeout ?? 30_000,
-      env: { PATH: process.env.PATH },
+      env: { PATH: process.env.PATH, ...opts.env },
     })
     if (opts.stdout === undefined) closeSync(out)
     closeSync(err)
@@ -182,6 +182,62 @@ if (requireRootAndBuild(t)) {
     t.equal(state(oci, id).status, 'stopped')
     t.match(oci.run(['kill', id, '9']).stderr, /container not running/, 'kill of a stopped container: runc\'s words')
     t.equal(oci.run(['delete', id]).code, 0)
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('exec: a repeated process is planned once (the cache); an edited config.json or another process is planned afresh', async (t) => {
+    const before = snapshotHost()
+    const oci = ociFixture(t)
+    const id = uniqueName('oc')
+    const bundle = oci.bundle(bundleConfig(['/bin/sleep', '300'], (c) => ((c.process as Json).env as string[]).push('WHO=first')))
+    t.equal(oci.run(['run', '--detach', '--bundle', bundle, id]).code, 0)
+    // RACY_MS in plan/plan-cache.ts: config.json must be older before an entry is stored.
+    await new Promise((resolve) => setTimeout(resolve, 2100))
+    const traced = { env: { LITE_TRACE: '1' } }
+    const outcome = (stderr: string) => /plan cache: (.*)/.exec(stderr)?.[1] ?? `(no trace line) ${stderr}`
+    // podman writes the process to a new temp file for every exec: the key is its content.
+    let files = 0
+    const withProcess = (args: string[]) => {
+      const file = join(bundle, `process-${++files}.json`)
+      writeFileSync(file, JSON.stringify({ ...(bundleConfig([]).process as Json), args }))
+      return oci.run(['exec', '--process', file, id], traced)
+    }
+    const a = withProcess(['/bin/echo', 'one'])
+    t.equal(a.stdout, 'one\n', a.stderr)
+    t.match(outcome(a.stderr), /^miss \(no entry; stored\)$/)
+    const b = withProcess(['/bin/echo', 'one'])
+    t.equal(b.stdout, 'one\n', 'the cached plan runs the same process')
+    t.equal(outcome(b.stderr), 'hit', 'the same process from another file')
+    const c = withProcess(['/bin/echo', 'two'])
+    t.equal(c.stdout, 'two\n', 'another process: its own plan')
+    t.match(outcome(c.stderr), /^miss \(another request; stored\)$/)
+    t.ok(readdirSync(join(oci.root, id)).some((n) => n.startsWith('oci-exec-')), "the entry is in the container's own dir")
+    // The flags' form takes the env of config.json's process: an edit shows at the next exec.
+    const flags = () => oci.run(['exec', id, '/bin/sh', '-c', 'echo $WHO'], traced)
+    t.equal(flags().stdout, 'first\n')
+    t.equal(outcome(flags().stderr), 'hit')
+    const config = readFileSync(join(bundle, 'config.json'), 'utf8')
+    writeFileSync(join(bundle, 'config.json'), config.replace('WHO=first', 'WHO=second'))
+    const edited = flags()
+    t.equal(edited.stdout, 'second\n', 'the edited config.json, never the cached plan')
+    t.match(outcome(edited.stderr), /^miss \(changed: .*config\.json; .*changed just now\)$/)
+    t.equal(oci.run(['delete', '--force', id]).code, 0)
+    t.notOk(existsSync(join(oci.root, id)), 'delete takes the entry with the container')
+    await assertNoLeaks(t, before)
+  })
+
+  t.test("crun spec's ambient capabilities without inheritable ones: not raised, as crun and runc do", async (t) => {
+    const before = snapshotHost()
+    const oci = ociFixture(t)
+    const id = uniqueName('oc')
+    const caps = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE']
+    const bundle = oci.bundle(bundleConfig(['/bin/sh', '-c', 'grep -E "^Cap(Inh|Prm|Amb)" /proc/self/status'], (c) => {
+      ;(c.process as Json).capabilities = { bounding: caps, effective: caps, permitted: caps, inheritable: [], ambient: caps }
+    }))
+    const r = oci.run(['run', '--bundle', bundle, id])
+    t.equal(r.code, 0, r.stderr)
+    t.equal(r.stdout, 'CapInh:\t0000000000000000\nCapPrm:\t0000000020000420\nCapAmb:\t0000000000000000\n')
+    t.match(r.stderr, /warning: \.process\.capabilities\.ambient: not raised, as they are not both permitted and inheritable: CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE/)
     await assertNoLeaks(t, before)
   })
 

@@ -84,6 +84,39 @@ t.test('a miss stores, the same request then hits and does not compile', async (
   t.equal(fs.statSync(cache.cacheDir(f.state)).mode & 0o777, 0o700)
 })
 
+t.test("a result of another kind in a directory of the caller's (lite-oci exec's entry in the container's dir)", async (t) => {
+  const cache = await cacheOf(t, 'build-a')
+  const f = fixture(t)
+  const kind = {
+    storable: (v: { plan: { native: unknown }; warnings: string[] }) => v.warnings.length < 2,
+    isResult: (v: unknown): v is { plan: { native: unknown }; warnings: string[] } => Array.isArray((v as { warnings?: unknown })?.warnings),
+  }
+  let compiles = 0
+  const compile = (warnings: string[]) => () => {
+    compiles++
+    noteInput(f.config)
+    return { plan: { native: { argv: ['/bin/true'] } }, warnings }
+  }
+  const dir = path.join(f.root, 'container')
+  fs.mkdirSync(dir)
+  const req = { ...f.req, purpose: 'oci-exec', dir }
+  const first = await cache.compiled(req, HOST, f.state, KERNEL, true, { compile: compile(['w']), kind }, LATER)
+  t.match(first.outcome, /stored\)$/)
+  const second = await cache.compiled(req, HOST, f.state, KERNEL, true, { compile: compile(['w']), kind }, LATER)
+  t.equal(second.outcome, 'hit')
+  t.same([second.warnings, compiles], [['w'], 1])
+  t.same(fs.readdirSync(dir).map((n) => n.replace(/-[0-9a-f]{16}$/, '')), ['oci-exec'], 'the entry is in that directory')
+  t.notOk(fs.existsSync(cache.cacheDir(f.state)), 'not in the shared cache dir')
+  // The config's kind does not read it: its shape check refuses it.
+  t.equal(cache.lookup(req, HOST, f.state, KERNEL), 'corrupt payload')
+  t.equal((await cache.compiled({ ...req, purpose: 'other' }, HOST, f.state, KERNEL, true, { compile: compile(['a', 'b']), kind }, LATER)).outcome, 'miss (no entry; not cacheable)', 'its own storable rule')
+  // A directory that is gone (the container deleted meanwhile) is not made again.
+  fs.rmSync(dir, { recursive: true })
+  const gone = await cache.compiled(req, HOST, f.state, KERNEL, true, { compile: compile([]), kind }, LATER)
+  t.match(gone.outcome, /^miss \(no entry; not stored: ENOENT/)
+  t.notOk(fs.existsSync(dir))
+})
+
 t.test('every invalidation input gives a miss that compiles afresh', async (t) => {
   const cases: [string, (f: Fixture) => Partial<Parameters<typeof runOnce>[2]> | void, RegExp][] = [
     ['the config rewritten (size and times)', (f) => fs.writeFileSync(f.config, '[exec]\ncmd = /bin/false\n'), /changed: .*c\.ini/],

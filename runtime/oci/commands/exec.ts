@@ -4,19 +4,27 @@
 // namespaces (the addon's join path) and its cgroups, then runs with the process's
 // user, capabilities, rlimits and the container's seccomp filter. --detach (podman's
 // form) writes --pid-file and exits; otherwise lite waits and exits with its code.
+//
+// Health checks and probes exec the same process every few seconds: its plan (with the
+// seccomp filter compiled) comes from the compiled-plan cache (plan/plan-cache.ts), one
+// entry in the container's own state dir, keyed by config.json's identity and the
+// process asked for (--process by its content: engines write it to a new temp file every
+// time). A hit loads neither the validator nor the planner. What the running container
+// says (its namespaces, cgroups and pid) is read at every call.
 
 import { existsSync, readFileSync, readlinkSync } from 'node:fs'
+import { release } from 'node:os'
 import { posix } from 'node:path'
-import { loadNative, type Container } from '../../native/index.ts'
+import { loadNative, type Container, type Native } from '../../native/index.ts'
 import { startContainer } from '../../lifecycle/launch.ts'
 import { joinFilesOf } from '../../cgroup/manager.ts'
 import { readHostFacts } from '../../host/facts.ts'
+import type { LaunchPlan } from '../../plan/build.ts'
+import { compiled, type ResultKind } from '../../plan/plan-cache.ts'
+import { trace, traceNote } from '../../trace.ts'
 import { NOT_RUNNING, OciError, warn, type OciGlobal } from '../errors.ts'
-import { ociFailure } from '../failure.ts'
-import { checkPreservedFds, writePidFile } from '../launch.ts'
-import { buildOciPlan } from '../plan.ts'
+import { checkPreservedFds, writePidFile } from '../handoff.ts'
 import { containerDir, ociStatus, readRecord } from '../state.ts'
-import { formatSpecErrors, parseSpec } from '../validate.ts'
 
 export interface ExecOptions {
   id: string
@@ -37,17 +45,25 @@ export interface ExecOptions {
 
 type Json = Record<string, unknown>
 
+/** --process FILE's text: read once, as it is part of the cache key. */
+function readProcessFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8')
+  } catch (e) {
+    throw new OciError(`--process ${file}: ${(e as Error).message}`)
+  }
+}
+
+/** The flags that make the process when there is no --process (the cache key's part). */
+function processFlags(a: ExecOptions) {
+  return { args: a.args, tty: a.tty, cwd: a.cwd ?? null, env: a.env, user: a.user ?? null, gids: a['additional-gids'], cap: a.cap, noNewPrivs: a['no-new-privs'] }
+}
+
 /** The process to run, as config.json's `process` object, from --process or the flags. */
-function processJson(a: ExecOptions, base: Json | undefined): { json: Json; file: string } {
+function processJson(a: ExecOptions, processText: string | undefined, base: Json | undefined): { json: Json; file: string } {
   if (a.process) {
-    let text: string
     try {
-      text = readFileSync(a.process, 'utf8')
-    } catch (e) {
-      throw new OciError(`--process ${a.process}: ${(e as Error).message}`)
-    }
-    try {
-      return { json: JSON.parse(text) as Json, file: a.process }
+      return { json: JSON.parse(processText!) as Json, file: a.process }
     } catch (e) {
       throw new OciError(`--process ${a.process}: not JSON: ${(e as Error).message}`)
     }
@@ -88,71 +104,146 @@ function namespacesToJoin(pid: number): string[] {
     .map(([, kind]) => kind)
 }
 
-export async function ociExec(a: ExecOptions, g: OciGlobal): Promise<number> {
-  checkPreservedFds(a['preserve-fds'])
-  const rec = readRecord(g.root, a.id)
-  const status = ociStatus(g.root, rec)
-  if (status !== 'running' && status !== 'created') throw new OciError(status === 'paused' ? 'cannot exec in a paused container' : NOT_RUNNING)
-  const specFile = posix.join(rec.bundle, 'config.json')
+/** What an exec plans from config.json and its process: the part the cache keeps. */
+interface ExecPlan {
+  plan: LaunchPlan
+  warnings: string[]
+  consoleSize?: { height: number; width: number }
+}
+
+const EXEC_PLAN: ResultKind<ExecPlan> = {
+  storable: () => true,
+  isResult: (v): v is ExecPlan => {
+    const r = v as Partial<ExecPlan> | null
+    return !!r && typeof r === 'object' && !!r.plan?.native && Array.isArray(r.warnings)
+  },
+}
+
+interface Planner {
+  validate: typeof import('../validate.ts')
+  plan: typeof import('../plan.ts')
+  compile: typeof import('../../lifecycle/compile.ts')
+  inputs: typeof import('../../plan/inputs.ts')
+  native: Native
+}
+
+/**
+ * The process's plan, from config.json with the process in it: validated and planned
+ * as its init was, with the seccomp filter compiled; only the process part applies.
+ */
+function planExec(a: ExecOptions, specFile: string, processText: string | undefined, bundle: string, id: string, stateDir: string, host: ReturnType<typeof readHostFacts>, p: Planner): ExecPlan {
+  p.inputs.noteInput(specFile)
   let raw: Json
   try {
     raw = JSON.parse(readFileSync(specFile, 'utf8')) as Json
   } catch (e) {
     throw new OciError(`${specFile}: ${(e as Error).message}`)
   }
-  const proc = processJson(a, raw.process as Json | undefined)
-  const parsed = parseSpec(JSON.stringify({ ...raw, process: proc.json }), proc.file)
-  if (!parsed.spec) throw new OciError(formatSpecErrors(proc.file, parsed.errors))
-  const planned = buildOciPlan({
+  const proc = processJson(a, processText, raw.process as Json | undefined)
+  const parsed = p.validate.parseSpec(JSON.stringify({ ...raw, process: proc.json }), proc.file)
+  if (!parsed.spec) throw new OciError(p.validate.formatSpecErrors(proc.file, parsed.errors))
+  const planned = p.plan.buildOciPlan({
     spec: parsed.spec,
     specFile: proc.file,
-    bundle: rec.bundle,
-    id: rec.id,
-    stateDir: containerDir(g.root, rec.id),
-    host: readHostFacts(),
+    bundle,
+    id,
+    stateDir,
+    host,
     noPivot: false,
-    exists: existsSync,
+    exists: (path) => {
+      p.inputs.noteInput(path)
+      return existsSync(path)
+    },
     isDirectory: () => true,
   })
-  if (!planned.plan) throw new OciError(formatSpecErrors(proc.file, planned.errors))
+  if (!planned.plan) throw new OciError(p.validate.formatSpecErrors(proc.file, planned.errors))
   const plan = planned.plan
-  plan.native = {
-    ...plan.native,
-    namespaces: namespacesToJoin(rec.pid),
+  const joining: LaunchPlan = {
+    ...plan,
+    // the container's file system is made: no op, no file, no directory of its own
     ops: [],
-    loopImage: undefined,
-    hostname: undefined,
-    domainname: undefined,
-    loopbackUp: false,
-    netSocket: false,
-    stubInit: false,
-    joinPid: rec.pid,
-    joinNs: undefined,
-    // the container's user namespace is joined ("user" above), its maps written already
-    userNs: undefined,
-    readyWaitFd: undefined,
-    preserveFds: a['preserve-fds'] || undefined,
-    // the root exists already: nothing of its entry applies to a joining process
-    mountPrivate: undefined,
-    rootPropagation: undefined,
-    rootEntry: undefined,
-    // The new process joins the container's cgroups itself, by the host's paths before it
-    // joins any namespace (as lite exec's does): lite-oci writing its pid into each
-    // cgroup.procs could wait out an RCU grace period. A v1 directory has a tasks file.
-    ...cgroupJoinOf(rec.cgroups),
+    etcFiles: [],
+    dirs: [],
+    cgroupWrites: [],
+    native: {
+      ...plan.native,
+      ops: [],
+      loopImage: undefined,
+      hostname: undefined,
+      domainname: undefined,
+      loopbackUp: false,
+      netSocket: false,
+      stubInit: false,
+      joinNs: undefined,
+      // the container's user namespace is joined, its maps written already
+      userNs: undefined,
+      readyWaitFd: undefined,
+      // the root exists already: nothing of its entry applies to a joining process
+      mountPrivate: undefined,
+      rootPropagation: undefined,
+      rootEntry: undefined,
+    },
+  }
+  const size = parsed.spec.process?.consoleSize
+  return { plan: p.compile.withSeccompFilter(joining, p.native), warnings: planned.warnings, ...(size ? { consoleSize: { height: size.height, width: size.width } } : {}) }
+}
+
+export async function ociExec(a: ExecOptions, g: OciGlobal): Promise<number> {
+  checkPreservedFds(a['preserve-fds'])
+  const rec = readRecord(g.root, a.id)
+  const status = ociStatus(g.root, rec)
+  if (status !== 'running' && status !== 'created') throw new OciError(status === 'paused' ? 'cannot exec in a paused container' : NOT_RUNNING)
+  const specFile = posix.join(rec.bundle, 'config.json')
+  const stateDir = containerDir(g.root, rec.id)
+  const processText = a.process ? readProcessFile(a.process) : undefined
+  trace('host facts')
+  const host = readHostFacts()
+  trace('plan cache')
+  let planner: Planner | undefined
+  const request = {
+    purpose: 'oci-exec',
+    file: specFile,
+    dir: stateDir,
+    options: { id: rec.id, bundle: rec.bundle, process: processText ?? null, flags: processText === undefined ? processFlags(a) : null },
+  }
+  const { plan: cached, warnings, consoleSize, outcome } = await compiled(request, host, g.root, release(), true, {
+    prepare: async () => {
+      const [validate, plan, compile, inputs, native] = await Promise.all([import('../validate.ts'), import('../plan.ts'), import('../../lifecycle/compile.ts'), import('../../plan/inputs.ts'), loadNative()])
+      planner = { validate, plan, compile, inputs, native }
+    },
+    compile: () => planExec(a, specFile, processText, rec.bundle, rec.id, stateDir, host, planner!),
+    kind: EXEC_PLAN,
+  })
+  traceNote(`plan cache: ${outcome}`)
+  // What the running container says, read at every call.
+  const plan: LaunchPlan = {
+    ...cached,
+    native: {
+      ...cached.native,
+      namespaces: namespacesToJoin(rec.pid),
+      joinPid: rec.pid,
+      preserveFds: a['preserve-fds'] || undefined,
+      // The new process joins the container's cgroups itself, by the host's paths before it
+      // joins any namespace (as lite exec's does): lite-oci writing its pid into each
+      // cgroup.procs could wait out an RCU grace period. A v1 directory has a tasks file.
+      ...cgroupJoinOf(rec.cgroups),
+    },
   }
   if (plan.native.tty && !a['console-socket']) throw new OciError('--tty needs --console-socket (lite-oci does not relay a terminal itself)')
 
+  trace('addon')
   const native = await loadNative()
   let container: Container
+  trace('clone')
   try {
     // clone3 places it in the v2 cgroup where the kernel can (CLONE_INTO_CGROUP).
     container = native.create(plan.native, cgroupV2Of(rec.cgroups))
   } catch (e) {
     throw new OciError(`cannot enter ${a.id}: ${(e as Error).message}`)
   }
+  trace('start')
   try {
-    await startContainer(native, container, plan, ociFailure)
+    await startContainer(native, container, plan, async () => (await import('../failure.ts')).ociFailure)
   } catch (e) {
     throw new OciError((e as Error).message, 1)
   }
@@ -160,8 +251,7 @@ export async function ociExec(a: ExecOptions, g: OciGlobal): Promise<number> {
     const master = container.takePtyMaster()
     if (master !== null) {
       try {
-        const size = parsed.spec.process?.consoleSize
-        if (size) native.setWindowSize(master, size.height, size.width)
+        if (consoleSize) native.setWindowSize(master, consoleSize.height, consoleSize.width)
         native.sendFdToSocket(posix.resolve(a['console-socket']!), master, '/dev/ptmx')
       } catch (e) {
         container.kill(9)
@@ -172,8 +262,9 @@ export async function ociExec(a: ExecOptions, g: OciGlobal): Promise<number> {
     }
   }
   if (a['pid-file']) writePidFile(posix.resolve(a['pid-file']), container.pid)
-  for (const w of planned.warnings) if (g.debug) warn(g, w)
+  for (const w of warnings) if (g.debug) warn(g, w)
   if (a.detach) return 0
+  trace('wait')
   const exit = container.waitSync()
   return exit.signal ? 128 + exit.signal : exit.code
 }
