@@ -1,7 +1,7 @@
 // What the planner needs to know of the host's files.
 
 import { existsSync, realpathSync, statSync } from 'node:fs'
-import { hostname } from 'node:os'
+import { hostName } from './uname.ts'
 import { posix } from 'node:path'
 import { readCgroupLayout, type CgroupLayout } from '../cgroup/detect.ts'
 import { delegatedLayout } from '../cgroup/delegated.ts'
@@ -57,10 +57,10 @@ export function readHostFacts(): HostFacts {
   } catch {}
   const layout = readCgroupLayout(readMountInfo())
   const uid = process.geteuid?.() ?? 0
-  if (uid === 0) return { resolvConf, localtime, hostname: hostname(), cgroups: hostCgroups(layout) }
+  if (uid === 0) return { resolvConf, localtime, hostname: hostName(), cgroups: hostCgroups(layout) }
   // A user has cgroups only in a cgroup v2 subtree delegated to it; without one, its
   // plans see none and refuse limits (saying why) rather than drop them.
   const delegated = delegatedLayout(layout, uid)
-  if (typeof delegated === 'string') return { resolvConf, localtime, hostname: hostname(), noCgroupsWhy: delegated }
-  return { resolvConf, localtime, hostname: hostname(), cgroups: hostCgroups(delegated) }
+  if (typeof delegated === 'string') return { resolvConf, localtime, hostname: hostName(), noCgroupsWhy: delegated }
+  return { resolvConf, localtime, hostname: hostName(), cgroups: hostCgroups(delegated) }
 }

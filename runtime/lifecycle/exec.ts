@@ -11,7 +11,7 @@ import { formatMonitorSpec } from '../monitor/spec.ts'
 import { loadNative, type Native } from '../native/index.ts'
 import { monitorImage, startContainer } from './launch.ts'
 import { compiled } from '../plan/plan-cache.ts'
-import { release } from 'node:os'
+import { kernelRelease } from '../host/uname.ts'
 import { readFileSync } from 'node:fs'
 import { trace, traceHandover, traceNote } from '../trace.ts'
 import { liteCommand, pinnedImage } from './handover.ts'
@@ -47,7 +47,7 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
   const request = { purpose: 'exec', file: state.config, options: { overrides, tty: opts.tty, interactive: opts.interactive, stateDir: o.dir } }
   let compiler: typeof import('./compile.ts') | undefined
   let addon: Native | undefined
-  const { config, plan, outcome } = await compiled(request, host, sys.root, release(), !opts.noCache, {
+  const { config, plan, outcome } = await compiled(request, host, sys.root, kernelRelease(), !opts.noCache, {
     prepare: async () => {
       compiler = await import('./compile.ts')
       // Loaded here, not in compile: its unpack reads mountinfo, which is no input of the plan.

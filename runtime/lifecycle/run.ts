@@ -25,7 +25,7 @@ import { resolverWarning } from '../net/resolvers.ts'
 import { readState } from './state-file.ts'
 import { isContainerName } from './registry.ts'
 import { compiled } from '../plan/plan-cache.ts'
-import { release } from 'node:os'
+import { kernelRelease } from '../host/uname.ts'
 import type { RunUserMap } from '../userns/run-map.ts'
 import { releaseClaims } from '../net/claims.ts'
 
@@ -118,7 +118,7 @@ async function run(opts: RunOptions): Promise<number> {
   const record: { chosen?: Awaited<ReturnType<typeof recordedImageOf>>; compiler?: typeof import('./compile.ts'); native?: Native } = {}
   const env = { LITE_STORE: process.env.LITE_STORE ?? null, LITE_IMAGES_CONFIG: process.env.LITE_IMAGES_CONFIG ?? null }
   const request = { purpose: 'run', file: opts.config, options: { overrides, tty: opts.tty, interactive: opts.interactive, env, ...(ROOTLESS ? { rootless: true } : {}) } }
-  const { config, plan, outcome } = await compiled(request, host, STATE_ROOT, release(), !opts.noCache, {
+  const { config, plan, outcome } = await compiled(request, host, STATE_ROOT, kernelRelease(), !opts.noCache, {
     // The store's record may choose the image (an update, a rollback): asked before the
     // config is read, since the config's tag may name another image, or none any more.
     // (A hit is never a config with an image: plan-cache.ts does not store those.)

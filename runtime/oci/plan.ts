@@ -15,7 +15,7 @@
 // child reports as {step, index, errno} is told against it (oci/failure.ts).
 
 import { posix } from 'node:path'
-import { release } from 'node:os'
+import { kernelRelease } from '../host/uname.ts'
 import type { Origin } from '../config/types.ts'
 import type { FsOp, NativePlan } from '../native/index.ts'
 import type { LaunchPlan, OpInfo } from '../plan/build.ts'
@@ -49,7 +49,7 @@ export interface OciPlanInput {
   isDirectory: (p: string) => boolean
   /** the arch the seccomp filter is resolved for (process.arch) */
   arch?: string
-  /** the kernel release (os.release()) */
+  /** the kernel release (uname -r) */
   kernel?: string
 }
 
@@ -389,7 +389,7 @@ export function buildOciPlan(input: OciPlanInput): { plan?: LaunchPlan; errors: 
     errors.push(...converted.errors)
     if (!seccompArch(arch)) fail('.linux.seccomp', `lite has no seccomp support for ${arch}`)
     else if (converted.profile) {
-      seccomp = resolveProfile(converted.profile, { nodeArch: arch, caps: sets.bounding.map((n) => capName[n]!), kernel: input.kernel ?? release() })
+      seccomp = resolveProfile(converted.profile, { nodeArch: arch, caps: sets.bounding.map((n) => capName[n]!), kernel: input.kernel ?? kernelRelease() })
     }
   }
 

@@ -15,7 +15,7 @@ import { fsOp as op } from './fs-op.ts'
 import { CAP, MS, RLIMIT, S_IFBLK, S_IFCHR } from './linux.ts'
 import { sysctlFile } from './sysctl.ts'
 import { isBind, mountFlags } from './mount-options.ts'
-import { release } from 'node:os'
+import { kernelRelease } from '../host/uname.ts'
 import { DEFAULT_PROFILE } from '../seccomp/default.ts'
 import { resolveProfile, seccompArch } from '../seccomp/profile.ts'
 import { type CgroupWrite, resourceWrites } from '../cgroup/resources.ts'
@@ -56,7 +56,7 @@ export interface PlanOptions {
   exists: (path: string) => boolean
   /** the arch the seccomp filter is resolved for (process.arch); injectable for tests */
   arch?: string
-  /** the kernel release, for the profile's minKernel rules (os.release()) */
+  /** the kernel release, for the profile's minKernel rules (uname -r) */
   kernel?: string
   /** lite runs as a user (rootless): always a user namespace, nothing id-mapped, no
    * loop device, cgroups only in a delegated v2 subtree, network none or host */
@@ -315,7 +315,7 @@ export function buildPlan(cfg: ContainerConfig, host: HostFacts, opts: PlanOptio
   let seccomp: NativePlan['seccomp']
   if (choice.kind !== 'unconfined') {
     if (!seccompArch(arch)) fail(at('security.seccomp'), `[security] seccomp: lite has no seccomp support for ${arch}; set seccomp = unconfined`)
-    else seccomp = resolveProfile(choice.kind === 'file' ? choice.profile : DEFAULT_PROFILE, { nodeArch: arch, caps: cfg.security.caps, kernel: opts.kernel ?? release() })
+    else seccomp = resolveProfile(choice.kind === 'file' ? choice.profile : DEFAULT_PROFILE, { nodeArch: arch, caps: cfg.security.caps, kernel: opts.kernel ?? kernelRelease() })
   }
 
   // --- the process ---

@@ -13,7 +13,7 @@
 // says (its namespaces, cgroups and pid) is read at every call.
 
 import { existsSync, readFileSync, readlinkSync } from 'node:fs'
-import { release } from 'node:os'
+import { kernelRelease } from '../../host/uname.ts'
 import { posix } from 'node:path'
 import { loadNative, type Container, type Native } from '../../native/index.ts'
 import { startContainer } from '../../lifecycle/launch.ts'
@@ -206,7 +206,7 @@ export async function ociExec(a: ExecOptions, g: OciGlobal): Promise<number> {
     dir: stateDir,
     options: { id: rec.id, bundle: rec.bundle, process: processText ?? null, flags: processText === undefined ? processFlags(a) : null },
   }
-  const { plan: cached, warnings, consoleSize, outcome } = await compiled(request, host, g.root, release(), true, {
+  const { plan: cached, warnings, consoleSize, outcome } = await compiled(request, host, g.root, kernelRelease(), true, {
     prepare: async () => {
       const [validate, plan, compile, inputs, native] = await Promise.all([import('../validate.ts'), import('../plan.ts'), import('../../lifecycle/compile.ts'), import('../../plan/inputs.ts'), loadNative()])
       planner = { validate, plan, compile, inputs, native }
