@@ -2,10 +2,22 @@
 // /proc/sys/kernel (the caller's UTS namespace, as uname's): a warm start needs only
 // these two, and importing node:os for them cost ~0.3 ms of it in Bun.
 
-import { readFileSync } from 'node:fs'
+import { closeSync, openSync, readSync } from 'node:fs'
+
+/** Both are at most 64 bytes (__NEW_UTS_LEN). */
+const VALUE_BYTES = 128
 
 function kernelValue(name: 'osrelease' | 'hostname'): string {
-  return readFileSync(`/proc/sys/kernel/${name}`, 'utf8').replace(/\n$/, '')
+  // One small read: the kernel allocates and zeroes a buffer of the size asked for on
+  // a /proc/sys read, and readFileSync asks for far more than these values need.
+  const fd = openSync(`/proc/sys/kernel/${name}`, 'r')
+  try {
+    const buf = Buffer.allocUnsafe(VALUE_BYTES)
+    const n = readSync(fd, buf, 0, VALUE_BYTES, null)
+    return buf.toString('utf8', 0, n).replace(/\n$/, '')
+  } finally {
+    closeSync(fd)
+  }
 }
 
 /** uname -r: keys the compiled-plan cache and the seccomp profile's minKernel rules. */
