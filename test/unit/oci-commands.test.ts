@@ -607,3 +607,27 @@ t.test('spec: runc\'s example config.json', async t => {
     t.same(written.linux.uidMappings, [{ containerID: 0, hostID: process.geteuid!(), size: 1 }], 'the caller\'s uid')
   })
 })
+
+t.test('exec: a seccomp filter the addon refuses is told against config.json, and nothing is cached', async t => {
+  const s = await sleeper(t)
+  const dir = t.testdir({ bundle: {} })
+  const bundle = path.join(dir, 'bundle')
+  const spec = {
+    ociVersion: '1.0.2',
+    process: { args: ['/bin/true'], cwd: '/', env: ['PATH=/bin'], user: { uid: 0, gid: 0 } },
+    root: { path: 'rootfs' },
+    linux: { namespaces: [{ type: 'mount' }, { type: 'pid' }], seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mount'], action: 'SCMP_ACT_ERRNO' }] } },
+  }
+  fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec))
+  const root = rootWith(dir, record({ ...s.rec, bundle }))
+  const fake = { compileSeccomp: () => { throw new Error('too many instructions') } }
+  const { ociExec } = await t.mockImport<typeof import('../../runtime/oci/commands/exec.ts')>('../../runtime/oci/commands/exec.ts', {
+    '../../runtime/native/index.ts': { loadNative: async () => fake, addonDirectory: () => '/nonexistent' },
+  })
+  const args = { id: 'box', args: ['/bin/true'], tty: false, detach: false, env: [], 'additional-gids': [], cap: [], 'no-new-privs': false, 'preserve-fds': 0 }
+  const e = await ociExec(args, global(root)).catch((e) => e)
+  // (the mocked graph has its own errors.ts: the class by name)
+  t.equal(e?.constructor?.name, 'OciError', String(e))
+  t.equal(e.message, `${path.join(bundle, 'config.json')}: .linux.seccomp: too many instructions`)
+  t.same(fs.readdirSync(path.join(root, 'box')).filter((n) => n.startsWith('oci-exec-')), [], 'no entry')
+})

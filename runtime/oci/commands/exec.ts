@@ -184,8 +184,15 @@ function planExec(a: ExecOptions, specFile: string, processText: string | undefi
       rootEntry: undefined,
     },
   }
+  let compiledPlan: LaunchPlan
+  try {
+    compiledPlan = p.compile.withSeccompFilter(joining, p.native)
+  } catch (e) {
+    // The message of the ini front end names its [security] section: say it in config.json's terms.
+    throw new OciError(`${specFile}: .linux.seccomp: ${(e as Error).message.replace(/^\[security\] seccomp: /, '')}`)
+  }
   const size = parsed.spec.process?.consoleSize
-  return { plan: p.compile.withSeccompFilter(joining, p.native), warnings: planned.warnings, ...(size ? { consoleSize: { height: size.height, width: size.width } } : {}) }
+  return { plan: compiledPlan, warnings: planned.warnings, ...(size ? { consoleSize: { height: size.height, width: size.width } } : {}) }
 }
 
 export async function ociExec(a: ExecOptions, g: OciGlobal): Promise<number> {
