@@ -1,7 +1,7 @@
-// The compiled-plan cache. What `lite run`, `lite exec` and `lite-oci exec` derive from a
-// config (the validated config and its launch plan, the seccomp rules resolved) is the same every
-// time the same config runs on the same host with the same lite, and boards run the same
-// configs over and over. One entry per config and purpose, under /run/lite/.lite-cache/,
+// The compiled-plan cache. What `lite run`, `lite exec` and `lite-oci exec` derive from
+// a config (the validated config and its launch plan, the seccomp rules resolved) is the
+// same every time the same config runs on the same host with the same lite, and boards
+// run the same configs over and over. One entry per config and purpose, under /run/lite/.lite-cache/,
 // holds that result beside everything it was derived from:
 //   - lite's build id (a hash of the bundle's sources and of the addon, set at build);
 //   - the request: the config's absolute path, the command-line overrides, tty and
@@ -180,6 +180,11 @@ export interface ResultKind<T> {
   isResult: (value: unknown) => value is T
 }
 
+/** The kind a caller names, or the ini front end's (T is then Compiled). */
+function kindOr<T>(kind: ResultKind<T> | undefined): ResultKind<T> {
+  return kind ?? (CONFIG_RESULT as unknown as ResultKind<T>)
+}
+
 function readEntry(path: string): string | undefined {
   let fd: number
   try {
@@ -205,7 +210,7 @@ function readEntry(path: string): string | undefined {
 }
 
 /** The cached result when every input still matches; else why not. */
-export function lookup<T = Compiled>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, kind: ResultKind<T> = CONFIG_RESULT as unknown as ResultKind<T>): T | string {
+export function lookup<T = Compiled>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, kind?: ResultKind<T>): T | string {
   if (!BUILD_ID) return 'no build id'
   const text = readEntry(entryPath(req, stateRoot))
   if (text === undefined) return 'no entry'
@@ -228,16 +233,16 @@ export function lookup<T = Compiled>(req: CacheRequest, host: HostFacts, stateRo
   if (payload.length !== header.length || payloadSum(payload) !== header.sum) return 'corrupt payload'
   try {
     const value: unknown = JSON.parse(payload)
-    return kind.isResult(value) ? value : 'corrupt payload'
+    return kindOr(kind).isResult(value) ? value : 'corrupt payload'
   } catch {
     return 'corrupt payload'
   }
 }
 
 /** Writes the entry atomically; a failure only costs the next run its hit. */
-export function store<T = Compiled>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, result: T, inputs: string[], now = Date.now(), kind: ResultKind<T> = CONFIG_RESULT as unknown as ResultKind<T>): string {
+export function store<T = Compiled>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, result: T, inputs: string[], now = Date.now(), kind?: ResultKind<T>): string {
   if (!BUILD_ID) return 'no build id'
-  if (!kind.storable(result)) return 'not cacheable'
+  if (!kindOr(kind).storable(result)) return 'not cacheable'
   if (!survivesJson(result)) return 'not plain data'
   const signed: [string, string][] = []
   for (const p of inputs) {
@@ -285,13 +290,12 @@ export interface CompileSteps<T = Compiled> {
  * compiled as always, then stored (before the caller puts this run's fds into the plan).
  */
 export async function compiled<T extends object = Compiled>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, useCache: boolean, steps: CompileSteps<T>, now = Date.now): Promise<CacheOutcome<T>> {
-  const kind = steps.kind ?? (CONFIG_RESULT as unknown as ResultKind<T>)
-  const hit = useCache ? lookup(req, host, stateRoot, kernel, kind) : 'not used'
+  const hit = useCache ? lookup(req, host, stateRoot, kernel, steps.kind) : 'not used'
   if (typeof hit !== 'string') return { ...hit, outcome: 'hit' }
   await steps.prepare?.()
   if (!useCache) return { ...steps.compile(), outcome: 'not used' }
   const { value, inputs } = recordInputs(steps.compile)
-  return { ...value, outcome: `miss (${hit}; ${store(req, host, stateRoot, kernel, value, inputs, now(), kind)})` }
+  return { ...value, outcome: `miss (${hit}; ${store(req, host, stateRoot, kernel, value, inputs, now(), steps.kind)})` }
 }
 
 /** `lite cache clear`: removes every entry; returns how many there were. */
