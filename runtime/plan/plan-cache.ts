@@ -1,8 +1,9 @@
 // The compiled-plan cache. What `lite run`, `lite exec` and `lite-oci exec` derive from
 // a config (the validated config and its launch plan, the seccomp rules resolved) is the
 // same every time the same config runs on the same host with the same lite, and boards
-// run the same configs over and over. One entry per config and purpose, under /run/lite/.lite-cache/,
-// holds that result beside everything it was derived from:
+// run the same configs over and over. One entry per request (at most four per config and
+// purpose), under /run/lite/.lite-cache/, holds that result beside everything it was
+// derived from:
 //   - lite's build id (a hash of the bundle's sources and of the addon, set at build);
 //   - the request: the config's absolute path, the command-line overrides, tty and
 //     interactive, the state root, the arch and the kernel release;
@@ -15,8 +16,9 @@
 // entry. An input changed within the last RACY_MS is not trusted to show a later change
 // in its timestamps (they tick coarsely), so such a result is not stored.
 //
-// lite-oci exec keeps its entry in the container's own state dir instead (an OCI id
-// may be any name, .lite-cache too), so that `lite-oci delete` removes it.
+// lite-oci exec keeps its entries in the container's own state dir instead (an OCI id
+// may be any name, .lite-cache too), so that `lite-oci delete` removes them, not
+// `lite cache clear`.
 //
 // Never stored: configs with parts that must be resolved at every run. [rootfs] image
 // (the store's record and the tags move) and a network joined from another container or
@@ -140,8 +142,34 @@ function requestKey(req: CacheRequest, stateRoot: string, kernel: string): strin
   return JSON.stringify({ purpose: req.purpose, file: posix.resolve(req.file), options: req.options, stateRoot, arch: process.arch, kernel })
 }
 
-function entryPath(req: CacheRequest, stateRoot: string): string {
-  return posix.join(req.dir ?? cacheDir(stateRoot), `${req.purpose}-${fnv64(posix.resolve(req.file))}`)
+/** An entry's name begins with this: its purpose and config. */
+function configPrefix(req: CacheRequest): string {
+  return `${req.purpose}-${fnv64(posix.resolve(req.file))}-`
+}
+
+/**
+ * One entry per request (its key's hash ends the name), and up to ENTRIES_PER_CONFIG per
+ * purpose and config: a liveness and a readiness probe exec'ing two commands into one
+ * container alternate, and one entry each keeps both hits.
+ */
+function entryPath(req: CacheRequest, stateRoot: string, kernel: string): string {
+  return posix.join(req.dir ?? cacheDir(stateRoot), configPrefix(req) + fnv64(requestKey(req, stateRoot, kernel)))
+}
+
+const ENTRIES_PER_CONFIG = 4
+
+/** Removes the oldest entries of `req`'s purpose and config beyond ENTRIES_PER_CONFIG. */
+function evictOld(dir: string, req: CacheRequest): void {
+  const prefix = configPrefix(req)
+  const entries: { path: string; mtime: number }[] = []
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(prefix) || name.endsWith('.tmp')) continue
+    const path = posix.join(dir, name)
+    const st = statSync(path, { throwIfNoEntry: false })
+    if (st) entries.push({ path, mtime: st.mtimeMs })
+  }
+  entries.sort((a, b) => b.mtime - a.mtime)
+  for (const e of entries.slice(ENTRIES_PER_CONFIG)) rmSync(e.path, { force: true })
 }
 
 /**
@@ -210,9 +238,11 @@ function readEntry(path: string): string | undefined {
 }
 
 /** The cached result when every input still matches; else why not. */
-export function lookup<T = Compiled>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, kind?: ResultKind<T>): T | string {
+export function lookup(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string): Compiled | string
+export function lookup<T>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, kind: ResultKind<T>): T | string
+export function lookup<T>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, kind?: ResultKind<T>): T | string {
   if (!BUILD_ID) return 'no build id'
-  const text = readEntry(entryPath(req, stateRoot))
+  const text = readEntry(entryPath(req, stateRoot, kernel))
   if (text === undefined) return 'no entry'
   const nl = text.indexOf('\n')
   let header: Header
@@ -240,7 +270,9 @@ export function lookup<T = Compiled>(req: CacheRequest, host: HostFacts, stateRo
 }
 
 /** Writes the entry atomically; a failure only costs the next run its hit. */
-export function store<T = Compiled>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, result: T, inputs: string[], now = Date.now(), kind?: ResultKind<T>): string {
+export function store(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, result: Compiled, inputs: string[], now?: number): string
+export function store<T>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, result: T, inputs: string[], now: number, kind: ResultKind<T>): string
+export function store<T>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, result: T, inputs: string[], now = Date.now(), kind?: ResultKind<T>): string {
   if (!BUILD_ID) return 'no build id'
   if (!kindOr(kind).storable(result)) return 'not cacheable'
   if (!survivesJson(result)) return 'not plain data'
@@ -260,20 +292,25 @@ export function store<T = Compiled>(req: CacheRequest, host: HostFacts, stateRoo
     length: payload.length,
     sum: payloadSum(payload),
   }
-  const path = entryPath(req, stateRoot)
+  const path = entryPath(req, stateRoot, kernel)
   const temp = `${path}.${process.pid}.tmp`
   try {
     // A directory of the caller's (a container's own) is never made again: it may be gone.
     if (!req.dir) mkdirSync(cacheDir(stateRoot), { recursive: true, mode: 0o700 })
     writeFileSync(temp, `${JSON.stringify(header)}\n${payload}`, { mode: 0o600, flag: 'w' })
     renameSync(temp, path)
-    return 'stored'
   } catch (e) {
     try {
       unlinkSync(temp)
     } catch {}
     return `not stored: ${(e as Error).message}`
   }
+  try {
+    evictOld(posix.dirname(path), req)
+  } catch {
+    // an older entry left behind costs only space; the next store tries again
+  }
+  return 'stored'
 }
 
 export interface CompileSteps<T = Compiled> {
@@ -281,7 +318,7 @@ export interface CompileSteps<T = Compiled> {
   prepare?: () => Promise<void>
   /** validation and plan, synchronous so that its inputs can be recorded; throws the config's errors */
   compile: () => T
-  /** a result other than the ini front end's config and plan (lite-oci exec's) */
+  /** a result other than the ini front end's config and plan (lite-oci exec's): required for one */
   kind?: ResultKind<T>
 }
 
@@ -289,13 +326,16 @@ export interface CompileSteps<T = Compiled> {
  * The config and plan for `req`: from the cache when every input matches, otherwise
  * compiled as always, then stored (before the caller puts this run's fds into the plan).
  */
-export async function compiled<T extends object = Compiled>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, useCache: boolean, steps: CompileSteps<T>, now = Date.now): Promise<CacheOutcome<T>> {
-  const hit = useCache ? lookup(req, host, stateRoot, kernel, steps.kind) : 'not used'
+export async function compiled(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, useCache: boolean, steps: CompileSteps<Compiled>, now?: () => number): Promise<CacheOutcome<Compiled>>
+export async function compiled<T extends object>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, useCache: boolean, steps: CompileSteps<T> & { kind: ResultKind<T> }, now?: () => number): Promise<CacheOutcome<T>>
+export async function compiled<T extends object>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, useCache: boolean, steps: CompileSteps<T>, now = Date.now): Promise<CacheOutcome<T>> {
+  const kind = kindOr(steps.kind)
+  const hit = useCache ? lookup(req, host, stateRoot, kernel, kind) : 'not used'
   if (typeof hit !== 'string') return { ...hit, outcome: 'hit' }
   await steps.prepare?.()
   if (!useCache) return { ...steps.compile(), outcome: 'not used' }
   const { value, inputs } = recordInputs(steps.compile)
-  return { ...value, outcome: `miss (${hit}; ${store(req, host, stateRoot, kernel, value, inputs, now(), steps.kind)})` }
+  return { ...value, outcome: `miss (${hit}; ${store(req, host, stateRoot, kernel, value, inputs, now(), kind)})` }
 }
 
 /** `lite cache clear`: removes every entry; returns how many there were. */

@@ -210,7 +210,8 @@ if (requireRootAndBuild(t)) {
     t.equal(outcome(b.stderr), 'hit', 'the same process from another file')
     const c = withProcess(['/bin/echo', 'two'])
     t.equal(c.stdout, 'two\n', 'another process: its own plan')
-    t.match(outcome(c.stderr), /^miss \(another request; stored\)$/)
+    t.match(outcome(c.stderr), /^miss \(no entry; stored\)$/)
+    t.equal(outcome(withProcess(['/bin/echo', 'one']).stderr), 'hit', 'the first process keeps its entry')
     t.ok(readdirSync(join(oci.root, id)).some((n) => n.startsWith('oci-exec-')), "the entry is in the container's own dir")
     // The flags' form takes the env of config.json's process: an edit shows at the next exec.
     const flags = () => oci.run(['exec', id, '/bin/sh', '-c', 'echo $WHO'], traced)

@@ -105,7 +105,7 @@ t.test("a result of another kind in a directory of the caller's (lite-oci exec's
   const second = await cache.compiled(req, HOST, f.state, KERNEL, true, { compile: compile(['w']), kind }, LATER)
   t.equal(second.outcome, 'hit')
   t.same([second.warnings, compiles], [['w'], 1])
-  t.same(fs.readdirSync(dir).map((n) => n.replace(/-[0-9a-f]{16}$/, '')), ['oci-exec'], 'the entry is in that directory')
+  t.same(fs.readdirSync(dir).map((n) => n.replace(/-[0-9a-f]{16}-[0-9a-f]{16}$/, '')), ['oci-exec'], 'the entry is in that directory')
   t.notOk(fs.existsSync(cache.cacheDir(f.state)), 'not in the shared cache dir')
   // The config's kind does not read it: its shape check refuses it.
   t.equal(cache.lookup(req, HOST, f.state, KERNEL), 'corrupt payload')
@@ -115,6 +115,24 @@ t.test("a result of another kind in a directory of the caller's (lite-oci exec's
   const gone = await cache.compiled(req, HOST, f.state, KERNEL, true, { compile: compile([]), kind }, LATER)
   t.match(gone.outcome, /^miss \(no entry; not stored: ENOENT/)
   t.notOk(fs.existsSync(dir))
+})
+
+t.test('requests that alternate keep an entry each, up to four per config and purpose, the oldest dropped', async (t) => {
+  const cache = await cacheOf(t, 'build-a')
+  const f = fixture(t)
+  const req = (cmd: string) => ({ ...f.req, purpose: 'exec', options: { overrides: { cmd: [cmd] }, tty: false } })
+  for (const cmd of ['live', 'ready']) t.match((await runOnce(cache, f, { req: req(cmd) })).outcome, /stored\)$/)
+  for (let i = 0; i < 3; i++) for (const cmd of ['live', 'ready']) t.equal((await runOnce(cache, f, { req: req(cmd) })).outcome, 'hit', `${cmd}, round ${i + 1}`)
+  t.equal(f.compiles, 2, 'a liveness and a readiness probe: both hit')
+  const entries = () => fs.readdirSync(cache.cacheDir(f.state)).filter((n) => n.startsWith('exec-'))
+  for (const cmd of ['a', 'b', 'c', 'd']) {
+    await runOnce(cache, f, { req: req(cmd) })
+    await new Promise((r) => setTimeout(r, 15)) // distinct mtimes
+  }
+  t.equal(entries().length, 4, 'four kept')
+  t.match((await runOnce(cache, f, { req: req('live') })).outcome, /^miss \(no entry/, 'the oldest went')
+  t.equal((await runOnce(cache, f, { req: req('d') })).outcome, 'hit', 'a recent one stays')
+  t.equal(fs.readdirSync(cache.cacheDir(f.state)).filter((n) => n.startsWith('run-')).length, 0, 'another purpose is not touched')
 })
 
 t.test('every invalidation input gives a miss that compiles afresh', async (t) => {
@@ -134,8 +152,9 @@ t.test('every invalidation input gives a miss that compiles afresh', async (t) =
     ['a file the config names, removed', (f) => fs.rmSync(f.profile), /changed: .*profile\.json/],
     ['an absent file that now exists', (f) => fs.writeFileSync(path.join(f.root, 'absent-bind-source'), ''), /changed: .*absent-bind-source/],
     ['the host facts', () => ({ host: { ...HOST, resolvConf: 'nameserver 10.0.0.2\n' } }), /host facts changed/],
-    ['the command-line overrides', (f) => ({ req: { ...f.req, options: { overrides: { cmd: ['/bin/sh'] }, tty: false } } }), /another request/],
-    ['tty', (f) => ({ req: { ...f.req, options: { overrides: {}, tty: true } } }), /another request/],
+    // another request is another entry (the key's hash is in its name)
+    ['the command-line overrides', (f) => ({ req: { ...f.req, options: { overrides: { cmd: ['/bin/sh'] }, tty: false } } }), /no entry/],
+    ['tty', (f) => ({ req: { ...f.req, options: { overrides: {}, tty: true } } }), /no entry/],
   ]
   for (const [what, change, why] of cases) {
     t.test(what, async (t) => {
