@@ -113,7 +113,9 @@ export function makeContainerDir(root: string, id: string): string {
 
 /** Removes <root>/<id> and everything in it (the lock file too); a missing one is fine. */
 export function removeContainerDir(root: string, id: string): void {
-  rmSync(containerDir(root, id), { recursive: true, force: true })
+  // A `lite-oci exec` finishing beside a `delete --force` may still write its cache entry
+  // here (plan/plan-cache.ts): a retry removes a directory that filled again meanwhile.
+  rmSync(containerDir(root, id), { recursive: true, force: true, maxRetries: 3, retryDelay: 20 })
 }
 
 // ------------------------------------------------------------------ the record

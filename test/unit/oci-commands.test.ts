@@ -608,8 +608,9 @@ t.test('spec: runc\'s example config.json', async t => {
   })
 })
 
-t.test('exec: a seccomp filter the addon refuses is told against config.json, and nothing is cached', async t => {
-  const s = await sleeper(t)
+t.test('exec: the plan from the cache, what changes per call read again; a refused seccomp filter told against config.json, never cached', async t => {
+  const a = await sleeper(t)
+  const b = await sleeper(t)
   const dir = t.testdir({ bundle: {} })
   const bundle = path.join(dir, 'bundle')
   const spec = {
@@ -619,15 +620,53 @@ t.test('exec: a seccomp filter the addon refuses is told against config.json, an
     linux: { namespaces: [{ type: 'mount' }, { type: 'pid' }], seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mount'], action: 'SCMP_ACT_ERRNO' }] } },
   }
   fs.writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(spec))
-  const root = rootWith(dir, record({ ...s.rec, bundle }))
-  const fake = { compileSeccomp: () => { throw new Error('too many instructions') } }
+  const cgA = path.join(dir, 'cg-a')
+  const cgB = path.join(dir, 'cg-b')
+  for (const d of [cgA, cgB]) fs.mkdirSync(d)
+  const root = rootWith(dir, record({ ...a.rec, bundle, cgroups: [cgA] }))
+  // Settled, as the cache wants its inputs (RACY_MS), and a build id: entries are stored.
+  await new Promise((r) => setTimeout(r, 2100))
+  let refuse = true
+  let compiles = 0
+  const created: { joinPid?: number; cgroupV2Procs?: string; seccompFilter?: number[] }[] = []
+  const fake = {
+    compileSeccomp: () => {
+      compiles++
+      if (refuse) throw new Error('too many instructions')
+      return [6, 0x7fff0000]
+    },
+    create: (plan: (typeof created)[number]) => {
+      created.push(plan)
+      throw new Error('stop here')
+    },
+  }
+  const saved = process.env.LITE_BUILD_ID
+  process.env.LITE_BUILD_ID = 'build-test'
+  t.teardown(() => {
+    if (saved === undefined) delete process.env.LITE_BUILD_ID
+    else process.env.LITE_BUILD_ID = saved
+  })
   const { ociExec } = await t.mockImport<typeof import('../../runtime/oci/commands/exec.ts')>('../../runtime/oci/commands/exec.ts', {
     '../../runtime/native/index.ts': { loadNative: async () => fake, addonDirectory: () => '/nonexistent' },
   })
   const args = { id: 'box', args: ['/bin/true'], tty: false, detach: false, env: [], 'additional-gids': [], cap: [], 'no-new-privs': false, 'preserve-fds': 0 }
-  const e = await ociExec(args, global(root)).catch((e) => e)
+  const entries = () => fs.readdirSync(path.join(root, 'box')).filter((n) => n.startsWith('oci-exec-'))
+
+  const refused = await ociExec(args, global(root)).catch((e) => e)
   // (the mocked graph has its own errors.ts: the class by name)
-  t.equal(e?.constructor?.name, 'OciError', String(e))
-  t.equal(e.message, `${path.join(bundle, 'config.json')}: .linux.seccomp: too many instructions`)
-  t.same(fs.readdirSync(path.join(root, 'box')).filter((n) => n.startsWith('oci-exec-')), [], 'no entry')
+  t.equal(refused?.constructor?.name, 'OciError', String(refused))
+  t.equal(refused.message, `${path.join(bundle, 'config.json')}: .linux.seccomp: too many instructions`)
+  t.same(entries(), [], 'a refused plan is not stored')
+
+  refuse = false
+  t.match((await ociExec(args, global(root)).catch((e) => e)).message, /cannot enter box: stop here/)
+  t.equal(entries().length, 1, 'a plan that compiles is stored')
+  // The container's record now names another process and cgroup: a hit takes those.
+  writeRecord(root, record({ ...b.rec, bundle, cgroups: [cgB] }))
+  t.match((await ociExec(args, global(root)).catch((e) => e)).message, /cannot enter box: stop here/)
+  t.equal(compiles, 2, 'the third exec compiled nothing: a hit')
+  t.same(created.map((p) => [p.joinPid, p.cgroupV2Procs, p.seccompFilter]), [
+    [a.rec.pid, path.join(cgA, 'cgroup.procs'), [6, 0x7fff0000]],
+    [b.rec.pid, path.join(cgB, 'cgroup.procs'), [6, 0x7fff0000]],
+  ], 'the pid and cgroups of the record at each call; the filter from the cache')
 })

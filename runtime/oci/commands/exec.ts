@@ -150,10 +150,10 @@ function planExec(a: ExecOptions, specFile: string, processText: string | undefi
     stateDir,
     host,
     noPivot: false,
-    exists: (path) => {
-      p.inputs.noteInput(path)
-      return existsSync(path)
-    },
+    // The container's mounts are made: what their sources are now does not matter to a
+    // process joining it, and is no input of the cached plan (a volume's changing mtime
+    // would make every exec a miss).
+    exists: () => true,
     isDirectory: () => true,
   })
   if (!planned.plan) throw new OciError(p.validate.formatSpecErrors(proc.file, planned.errors))
