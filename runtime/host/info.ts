@@ -1,7 +1,8 @@
 // `lite info`: what this host offers a container runtime, and which fallbacks lite uses.
 
 import { readdirSync, existsSync } from 'node:fs'
-import { arch, release } from 'node:os'
+import { arch } from 'node:os'
+import { kernelRelease } from './uname.ts'
 import { readCgroupLayout } from '../cgroup/detect.ts'
 import { hasDeviceControl } from '../plan/build.ts'
 import { delegatedLayout } from '../cgroup/delegated.ts'
@@ -59,7 +60,7 @@ function filesystemState(name: string, listed: string[], kernel: string): 'yes' 
 }
 
 export function probeHost(features?: Features): HostInfo {
-  const kernel = release()
+  const kernel = kernelRelease()
   const mounts = readMountInfo()
   let listed: string[] = []
   try {

@@ -39,16 +39,20 @@ export function planOrThrow(config: ContainerConfig, file: string, host: HostFac
  * compiled-plan cache then keeps the filter, and a start from the cache neither compiles
  * it nor hands ~400 rules to the addon (with the default profile, `clone` took 1.9 ms
  * against 1.5 ms unconfined). A rule set the addon refuses is a setup error, before
- * anything is made.
+ * anything is made, told by `refused` in the words of the config it came from.
  */
-export function withSeccompFilter(plan: LaunchPlan, native: Pick<Native, 'compileSeccomp'>): LaunchPlan {
+export function withSeccompFilter(
+  plan: LaunchPlan,
+  native: Pick<Native, 'compileSeccomp'>,
+  refused: (why: string) => Error = (why) => new LiteError(`[security] seccomp: ${why}`),
+): LaunchPlan {
   const rules = plan.native.seccomp
   if (!rules) return plan
   let filter: number[]
   try {
     filter = native.compileSeccomp(rules)
   } catch (e) {
-    throw new LiteError(`[security] seccomp: ${(e as Error).message}`)
+    throw refused((e as Error).message)
   }
   return { ...plan, native: { ...plan.native, seccomp: undefined, seccompFilter: filter } }
 }

@@ -47,7 +47,7 @@ export interface Compiled {
 }
 
 export interface CacheRequest {
-  /** 'run', 'exec' or 'oci-exec': one entry each per config */
+  /** 'run', 'exec' or 'oci-exec': begins the entry's name, beside the config's hash */
   purpose: string
   /** the config file as given */
   file: string
@@ -152,8 +152,8 @@ function configPrefix(req: CacheRequest): string {
  * purpose and config: a liveness and a readiness probe exec'ing two commands into one
  * container alternate, and one entry each keeps both hits.
  */
-function entryPath(req: CacheRequest, stateRoot: string, kernel: string): string {
-  return posix.join(req.dir ?? cacheDir(stateRoot), configPrefix(req) + fnv64(requestKey(req, stateRoot, kernel)))
+function entryPath(req: CacheRequest, stateRoot: string, key: string): string {
+  return posix.join(req.dir ?? cacheDir(stateRoot), configPrefix(req) + fnv64(key))
 }
 
 const ENTRIES_PER_CONFIG = 4
@@ -242,7 +242,8 @@ export function lookup(req: CacheRequest, host: HostFacts, stateRoot: string, ke
 export function lookup<T>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, kind: ResultKind<T>): T | string
 export function lookup<T>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, kind?: ResultKind<T>): T | string {
   if (!BUILD_ID) return 'no build id'
-  const text = readEntry(entryPath(req, stateRoot, kernel))
+  const key = requestKey(req, stateRoot, kernel)
+  const text = readEntry(entryPath(req, stateRoot, key))
   if (text === undefined) return 'no entry'
   const nl = text.indexOf('\n')
   let header: Header
@@ -253,7 +254,8 @@ export function lookup<T>(req: CacheRequest, host: HostFacts, stateRoot: string,
   }
   if (!header || header.magic !== MAGIC) return 'not an entry'
   if (header.build !== BUILD_ID) return 'another build'
-  if (header.key !== requestKey(req, stateRoot, kernel)) return 'another request'
+  // (another request whose key's hash is the same)
+  if (header.key !== key) return 'another request'
   if (header.host !== hostFingerprint(host)) return 'host facts changed'
   if (!Array.isArray(header.inputs)) return 'corrupt header'
   for (const input of header.inputs) {
@@ -283,16 +285,17 @@ export function store<T>(req: CacheRequest, host: HostFacts, stateRoot: string, 
     signed.push([p, sig])
   }
   const payload = JSON.stringify(result)
+  const key = requestKey(req, stateRoot, kernel)
   const header: Header = {
     magic: MAGIC,
     build: BUILD_ID,
-    key: requestKey(req, stateRoot, kernel),
+    key,
     host: hostFingerprint(host),
     inputs: signed,
     length: payload.length,
     sum: payloadSum(payload),
   }
-  const path = entryPath(req, stateRoot, kernel)
+  const path = entryPath(req, stateRoot, key)
   const temp = `${path}.${process.pid}.tmp`
   try {
     // A directory of the caller's (a container's own) is never made again: it may be gone.

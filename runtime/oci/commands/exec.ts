@@ -6,8 +6,8 @@
 // form) writes --pid-file and exits; otherwise lite waits and exits with its code.
 //
 // Health checks and probes exec the same process every few seconds: its plan (with the
-// seccomp filter compiled) comes from the compiled-plan cache (plan/plan-cache.ts), one
-// entry in the container's own state dir, keyed by config.json's identity and the
+// seccomp filter compiled) comes from the compiled-plan cache (plan/plan-cache.ts): its
+// entries live in the container's own state dir, keyed by config.json's identity and the
 // process asked for (--process by its content: engines write it to a new temp file every
 // time). A hit loads neither the validator nor the planner. What the running container
 // says (its namespaces, cgroups and pid) is read at every call.
@@ -184,13 +184,7 @@ function planExec(a: ExecOptions, specFile: string, processText: string | undefi
       rootEntry: undefined,
     },
   }
-  let compiledPlan: LaunchPlan
-  try {
-    compiledPlan = p.compile.withSeccompFilter(joining, p.native)
-  } catch (e) {
-    // The message of the ini front end names its [security] section: say it in config.json's terms.
-    throw new OciError(`${specFile}: .linux.seccomp: ${(e as Error).message.replace(/^\[security\] seccomp: /, '')}`)
-  }
+  const compiledPlan = p.compile.withSeccompFilter(joining, p.native, (why) => new OciError(`${specFile}: .linux.seccomp: ${why}`))
   const size = parsed.spec.process?.consoleSize
   return { plan: compiledPlan, warnings: planned.warnings, ...(size ? { consoleSize: { height: size.height, width: size.width } } : {}) }
 }
