@@ -23,7 +23,7 @@ const build: CommandModule<object, BuildArgs> = {
       .option('out', { type: 'string', describe: 'output directory (default: build/profiles/PROFILE-ARCH); replaced whole' })
       .option('format', { type: 'string', array: true, default: ['dir', 'squashfs', 'oci', 'docker'], describe: 'outputs, comma-separated: dir, squashfs, oci, docker' })
       .option('with', { type: 'string', array: true, default: [], describe: 'optional parts, comma-separated (python: ssl, sqlite, decimal, cjk, codepages, deprecated, devtools; go: tzdata)' })
-      .option('trace', { type: 'boolean', default: false, describe: 'python: run the app once inside lite and keep only the modules it imported' })
+      .option('trace', { type: 'boolean', default: false, describe: 'python, java: run the app once inside lite and keep only the modules (python) or classes (java) it used' })
       .option('cds', { type: 'boolean', default: false, describe: 'java: add a class-data-sharing archive (size reported apart)' })
       .option('cache', { type: 'string', default: 'build/cache', describe: 'where downloaded .debs are kept between builds' })
       .example('$0 rootfs build python --arch arm64', '')

@@ -64,8 +64,11 @@ function checkInput(o: BuildOptions): { recipe: Recipe; arch: TargetArch; format
   for (const w of o.with) {
     if (!recipe.with.has(w)) throw new LiteError(`--with ${w}: profile ${recipe.name} offers ${[...recipe.with.keys()].join(', ') || 'no options'}`)
   }
-  if (o.trace && recipe.kind !== 'python') throw new LiteError(`--trace is for the python profile (a ${recipe.kind} rootfs has nothing to trace)`)
+  if (o.trace && recipe.kind !== 'python' && recipe.kind !== 'java') throw new LiteError(`--trace is for the python and java profiles (a ${recipe.kind} rootfs has nothing to trace)`)
   if (o.cds && recipe.kind !== 'java') throw new LiteError('--cds is for the java profile')
+  // The default CDS archive holds classes (and archived objects of classes) that no
+  // app loads itself, so its dump fails on an image trimmed to what the app loaded.
+  if (o.cds && o.trace) throw new LiteError('--cds and --trace: the default CDS archive needs classes a traced image leaves out; give one of them')
   const app = o.app ? resolve(o.app) : recipe.app
   if (!app && recipe.kind !== 'busybox') throw new LiteError(`profile ${recipe.name} has no sample app: give --app PATH`)
   if (app && !existsSync(app)) throw new LiteError(`--app ${o.app}: no such file or directory`)

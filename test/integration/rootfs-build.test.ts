@@ -96,6 +96,25 @@ if (requireRootAndBuild(t)) {
     t.ok(duSb(out) <= 37_500_000, `du -sb ${duSb(out)} ≤ 37.5 MB`)
   })
 
+  t.test('java --trace: only the classes a run loaded, ≤ 32 MB, failures still reported', async (t) => {
+    const out = join(t.testdir(), 'java-traced')
+    const b = buildProfile('java', out, ['--format', 'dir', '--trace'])
+    t.equal(b.code, 0, b.stderr)
+    t.match(b.stderr, /trace \d+ classes of the image loaded; rebuilding without \d+ others/)
+    t.match(runSample(t, out).stdout, 'java ok readings=1000 total=500000.0')
+    t.ok(duSb(out) <= 32_000_000, `du -sb ${duSb(out)} ≤ 32 MB`)
+    // A path the trace did not take: the sample's temp file in a directory that is not
+    // there. The exception the JDK throws is still there, and so is its report.
+    const java = '/opt/java/bin/java -Xss512k -XX:+UseSerialGC -XX:TieredStopAtLevel=1'
+    const fails = (args: string) => lite(['run', '--name', uniqueName('rb'), join(out, 'lite.ini'), '--', ...`${java} ${args}`.split(' ')], { timeout: 120_000 })
+    const io = fails('-Djava.io.tmpdir=/nonexistent -jar /app/app.jar')
+    t.equal(io.code, 1)
+    t.match(io.stderr, /Exception in thread "main" java\.nio\.file\.NoSuchFileException: \/nonexistent\/lite-sample[\s\S]*at Main\.main/)
+    const nomain = fails('-cp /app/app.jar NoSuchMain')
+    t.equal(nomain.code, 1)
+    t.match(nomain.stderr, /Error: Could not find or load main class NoSuchMain\nCaused by: java\.lang\.ClassNotFoundException: NoSuchMain/)
+  })
+
   t.test('go: static app + ≤ 256 KiB with certificates, ≤ 100 KB without', async (t) => {
     const out = join(t.testdir(), 'go')
     const b = buildProfile('go', out, ['--format', 'dir'])
@@ -125,6 +144,8 @@ if (requireRootAndBuild(t)) {
       ['python', ['--app', join(dir, 'missing.py')], /--app .*missing.py: no such file or directory/],
       ['python', ['--format', 'tarball'], /--format tarball: not one of dir, squashfs, oci, docker/],
       ['go', ['--with', 'ssl'], /--with ssl: profile go offers tzdata/],
+      ['go', ['--trace'], /--trace is for the python and java profiles \(a go rootfs has nothing to trace\)/],
+      ['java', ['--trace', '--cds'], /--cds and --trace: the default CDS archive needs classes a traced image leaves out; give one of them/],
     ]
     for (const [profile, args, message] of cases) {
       const out = join(dir, 'out')

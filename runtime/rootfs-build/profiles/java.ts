@@ -5,7 +5,8 @@
 // stripped, then the ELF closure (libjvm.so is dlopen'd by the launcher, so
 // every .so of the image is a root). --cds adds the default class-data-sharing
 // archive, reported apart; lib/classlist, which only its dump reads, is removed
-// after it.
+// after it. --trace runs the app once inside lite and links again without the
+// classes no run loaded (java-trace.ts).
 
 import { spawnSync } from 'node:child_process'
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs'
@@ -19,6 +20,7 @@ import { unpackDebs } from '../deb-unpack.ts'
 import { isElf } from '../elf.ts'
 import { formatBytes } from '../progress.ts'
 import { RootfsCopier, apparentSize } from '../tree.ts'
+import { traceClasses } from './java-trace.ts'
 
 const IMAGE = '/opt/java'
 
@@ -39,17 +41,45 @@ export async function buildJava(ctx: BuildContext): Promise<ProfileResult> {
   ctx.progress('jdeps', jar)
   const deps = run('jdeps', 'jdeps', ['--print-module-deps', '--ignore-missing-deps', '--multi-release', '17', jar]).trim()
   const modules = [...new Set([...deps.split(','), ...recipe.java.addModules].filter(Boolean))].sort()
-  ctx.progress('jlink', `${modules.join(',')} from ${arch.debian} jmods`)
+  linkImage(ctx, jmods, modules)
+  assemble(ctx, jar)
+  if (ctx.trace) {
+    const traced = traceClasses(ctx, IMAGE, recipe.run.cmd)
+    ctx.progress('trace', `${traced.loaded} classes of the image loaded; rebuilding without ${traced.excluded} others`)
+    rmSync(join(staging, IMAGE), { recursive: true, force: true })
+    rmSync(ctx.rootfs, { recursive: true, force: true })
+    mkdirSync(ctx.rootfs)
+    linkImage(ctx, jmods, modules, traced.excludeFile)
+    assemble(ctx, jar)
+  }
+
+  const cds = ctx.cds ? dumpCds(ctx) : 0
+  // The class list -Xshare:dump reads (71 KB); nothing reads it at run time.
+  rmSync(join(ctx.rootfs, IMAGE, 'lib/classlist'), { force: true })
+  const extras: Record<string, number> = { 'jlink image': apparentSize(join(ctx.rootfs, IMAGE)) - cds }
+  if (ctx.cds) extras['cds archive'] = cds
+  return { cmd: recipe.run.cmd, extras }
+}
+
+/** jlink the modules into the staging tree's IMAGE, then strip its native files. */
+function linkImage(ctx: BuildContext, jmods: string, modules: string[], traceExcludes?: string): void {
+  const { java } = ctx.recipe
+  const excludeResources = [...java.excludeResources, ...(traceExcludes ? [`@${traceExcludes}`] : [])]
+  ctx.progress('jlink', `${modules.join(',')} from ${ctx.arch.debian} jmods${traceExcludes ? ', traced classes only' : ''}`)
   run('jlink', 'jlink', [
     '--module-path', jmods,
     '--add-modules', modules.join(','),
     '--strip-debug', '--no-header-files', '--no-man-pages', '--compress=2',
-    ...(recipe.java.excludeFiles.length > 0 ? [`--exclude-files=${recipe.java.excludeFiles.join(',')}`] : []),
-    ...(recipe.java.excludeResources.length > 0 ? [`--exclude-resources=${recipe.java.excludeResources.join(',')}`] : []),
-    '--output', join(staging, IMAGE),
+    ...(java.excludeFiles.length > 0 ? [`--exclude-files=${java.excludeFiles.join(',')}`] : []),
+    ...(excludeResources.length > 0 ? [`--exclude-resources=${excludeResources.join(',')}`] : []),
+    '--output', join(ctx.staging, IMAGE),
   ])
-  stripNative(ctx, join(staging, IMAGE))
+  stripNative(ctx, join(ctx.staging, IMAGE))
+}
 
+/** The image, its ELF closure (libjvm.so is dlopen'd by the launcher, so every .so is a root), the app and the base files. */
+function assemble(ctx: BuildContext, jar: string): void {
+  const { staging, arch } = ctx
   const roots = [`${IMAGE}/bin/java`, ...soFiles(staging, `${IMAGE}/lib`)]
   const closure = elfClosure(staging, arch, roots, [`${IMAGE}/lib`, `${IMAGE}/lib/server`])
   if (closure.missing.length > 0) throw new Error(`unresolved libraries: ${closure.missing.map((m) => `${m.soname} (for ${m.neededBy})`).join(', ')}`)
@@ -59,13 +89,6 @@ export async function buildJava(ctx: BuildContext): Promise<ProfileResult> {
   mkdirSync(join(ctx.rootfs, 'app'), { recursive: true })
   copyFileSync(jar, join(ctx.rootfs, 'app/app.jar'))
   writeBaseFiles(ctx.rootfs)
-
-  const cds = ctx.cds ? dumpCds(ctx) : 0
-  // The class list -Xshare:dump reads (71 KB); nothing reads it at run time.
-  rmSync(join(ctx.rootfs, IMAGE, 'lib/classlist'), { force: true })
-  const extras: Record<string, number> = { 'jlink image': apparentSize(join(ctx.rootfs, IMAGE)) - cds }
-  if (ctx.cds) extras['cds archive'] = cds
-  return { cmd: recipe.run.cmd, extras }
 }
 
 /** The app as a jar: a .jar as given; a .java file or a directory of them compiled with the host's javac. */

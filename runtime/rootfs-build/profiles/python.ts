@@ -155,7 +155,7 @@ function traceImports(ctx: BuildContext): Set<string> {
     ].join('\n'),
   )
   ctx.progress('trace', 'running the app once inside lite')
-  const code = runLiteOnce(ctx, {
+  const { code } = runLiteOnce(ctx, {
     cmd: `/usr/bin/python3 /trace/tracer.py`,
     mounts: [`${traceDir} /trace none bind,create=dir`],
     user: '0',

@@ -1,0 +1,68 @@
+// java --trace: run the app once inside lite with class loading logged, then
+// tell jlink to leave out every class of the image that no run loaded. The
+// runs: the app itself (its [run] cmd with -Xshare:off, so that every class
+// comes from the jimage and is logged), a baseline that throws uncaught and
+// null-dereferences, and the launcher's "could not find or load main class",
+// so that a trimmed image still reports an app's failure instead of a JNI error.
+// The JVM picks its console encoder by locale; the rootfs has no locale data,
+// so every run in it, traced or not, starts with the same one.
+
+import { spawnSync } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { BuildContext } from '../context.ts'
+import { runLiteOnce } from '../trace-run.ts'
+import { parseImageList, parseLoadedClasses, unusedClasses } from './java-classes.ts'
+import baselineSource from './java-trace-baseline.java' with { type: 'text' }
+
+/**
+ * Runs the app, the baseline and a missing main class in the untrimmed rootfs
+ * and writes jlink's exclusion file; returns its path and the counts.
+ */
+export function traceClasses(ctx: BuildContext, image: string, runCmd: string): { excludeFile: string; loaded: number; excluded: number } {
+  const words = runCmd.trim().split(/\s+/)
+  if (!words[0]!.endsWith('/java')) throw new Error(`--trace needs [run] cmd to start with the java launcher (it is "${runCmd}")`)
+  const traceDir = join(ctx.work, 'trace')
+  rmSync(traceDir, { recursive: true, force: true })
+  mkdirSync(traceDir, { recursive: true })
+  writeBaselineJar(ctx, traceDir)
+
+  const log = (name: string) => `-Xlog:class+load=info:file=/trace/${name}:none`
+  const runs: { name: string; args: string[]; exit: number }[] = [
+    { name: 'app', args: words.slice(1), exit: 0 },
+    { name: 'baseline', args: ['-jar', '/trace/baseline.jar'], exit: 1 },
+    { name: 'nomain', args: ['-cp', '/trace/baseline.jar', 'LiteTraceNoSuchMain'], exit: 1 },
+  ]
+  const loaded = new Set<string>()
+  for (const run of runs) {
+    ctx.progress('trace', run.name === 'app' ? 'running the app once inside lite' : `running the ${run.name} case`)
+    const cmd = [words[0], '-Xshare:off', log(run.name), ...run.args].join(' ')
+    const { code, output } = runLiteOnce(ctx, { cmd, mounts: [`${traceDir} /trace none bind,create=dir`], user: '0', quiet: run.name !== 'app' })
+    const file = join(traceDir, run.name)
+    if (code !== run.exit || !existsSync(file)) {
+      throw new Error(run.name === 'app' ? `the traced run of the app failed (exit ${code}); it must run to completion for --trace` : `the traced ${run.name} run exited ${code}, not ${run.exit}: ${output}`)
+    }
+    for (const c of parseLoadedClasses(readFileSync(file, 'utf8'))) loaded.add(c)
+  }
+
+  const list = spawnSync('jimage', ['list', '--verbose', join(ctx.staging, image, 'lib/modules')], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  if (list.status !== 0) throw new Error(`jimage list failed: ${(list.stderr || String(list.error)).trim()}`)
+  const excluded = unusedClasses(parseImageList(list.stdout), loaded)
+  const excludeFile = join(ctx.work, 'trace-exclude')
+  writeFileSync(excludeFile, excluded.join('\n') + '\n')
+  return { excludeFile, loaded: loaded.size, excluded: excluded.length }
+}
+
+function writeBaselineJar(ctx: BuildContext, traceDir: string): void {
+  const src = join(ctx.work, 'baseline-src')
+  mkdirSync(src, { recursive: true })
+  writeFileSync(join(src, 'LiteTraceBaseline.java'), baselineSource)
+  const classes = join(ctx.work, 'baseline-classes')
+  for (const [what, cmd, args] of [
+    ['javac', 'javac', ['--release', '17', '-d', classes, join(src, 'LiteTraceBaseline.java')]],
+    ['jar', 'jar', ['--create', '--file', join(traceDir, 'baseline.jar'), '--main-class', 'LiteTraceBaseline', '-C', classes, '.']],
+  ] as const) {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' })
+    if (r.status !== 0) throw new Error(`${what} of the trace baseline failed: ${(r.stderr || String(r.error)).trim()}`)
+  }
+}
