@@ -115,15 +115,24 @@ async function run(opts: RunOptions): Promise<number> {
   const host: HostFacts = readHostFacts()
   trace('plan cache')
   // Set by a miss's prepare step (a closure: hence the box).
-  const record: { chosen?: Awaited<ReturnType<typeof recordedImageOf>>; compiler?: typeof import('./compile.ts'); native?: Native } = {}
+  const record: { chosen?: RecordChoice; asked?: boolean; compiler?: typeof import('./compile.ts'); native?: Native } = {}
   const env = { LITE_STORE: process.env.LITE_STORE ?? null, LITE_IMAGES_CONFIG: process.env.LITE_IMAGES_CONFIG ?? null }
   const request = { purpose: 'run', file: opts.config, options: { overrides, tty: opts.tty, interactive: opts.interactive, env, ...(ROOTLESS ? { rootless: true } : {}) } }
   const { config, plan, outcome } = await compiled(request, host, STATE_ROOT, kernelRelease(), !opts.noCache, {
+    // A hit with an image: the store's record is asked as a miss asks it (below), and
+    // must choose what it chose when the entry was compiled.
+    recheck: async (hit) => {
+      const image = hit.config.rootfs.image
+      if (!image) return undefined
+      record.chosen = await recordedChoice(image.store, hit.config.container.name)
+      record.asked = true
+      const now = choiceText(record.chosen)
+      return now === hit.imageChoice ? undefined : `the store's record chose ${now ?? 'the tag'}, not ${hit.imageChoice ?? 'the tag'}`
+    },
     // The store's record may choose the image (an update, a rollback): asked before the
     // config is read, since the config's tag may name another image, or none any more.
-    // (A hit is never a config with an image: plan-cache.ts does not store those.)
     prepare: async () => {
-      record.chosen = await recordedImageOf(opts)
+      if (!record.asked) record.chosen = await recordedImageOf(opts)
       record.compiler = await import('./compile.ts')
       // Loaded here, not in compile: its unpack reads mountinfo, which is no input of the plan.
       record.native = await loadNative()
@@ -136,7 +145,8 @@ async function run(opts: RunOptions): Promise<number> {
       trace('plan')
       const stateDir = posix.join(STATE_ROOT, config.container.name)
       const plan = planOrThrow(config, opts.config, host, { stateDir, tty: opts.tty, interactive: opts.interactive, rootless: ROOTLESS })
-      return { config, plan: record.compiler!.withSeccompFilter(plan, record.native!) }
+      const imageChoice = choiceText(chosen)
+      return { config, plan: record.compiler!.withSeccompFilter(plan, record.native!), ...(imageChoice ? { imageChoice } : {}) }
     },
   })
   traceNote(`plan cache: ${outcome}`)
@@ -315,22 +325,33 @@ async function run(opts: RunOptions): Promise<number> {
  * only for a config with [rootfs] image, and cheap without a record. A config or
  * settings problem is left to the full validation that follows.
  */
-async function recordedImageOf(opts: RunOptions): Promise<{ digest: string; why: 'update' | 'pinned'; store: string } | undefined> {
+async function recordedImageOf(opts: RunOptions): Promise<RecordChoice | undefined> {
   const { peekConfig } = await import('./config-peek.ts')
   const peek = peekConfig(opts.config)
   if (peek.image === undefined) return undefined
   const { loadImageSettings } = await import('../image/settings.ts')
-  const { recordedImage } = await import('../update/interrupted.ts')
   let store: string
   try {
     store = loadImageSettings({ store: opts.store, imagesConfig: opts.imagesConfig }, process.env).store
   } catch {
     return undefined
   }
-  const name = opts.name ?? peek.name
+  return recordedChoice(store, opts.name ?? peek.name)
+}
+
+type RecordChoice = { digest: string; why: 'update' | 'pinned'; store: string }
+
+/** What the record of `name` in `store` chooses, if it decides (rolling back an interrupted update). */
+async function recordedChoice(store: string, name: string): Promise<RecordChoice | undefined> {
   if (!isContainerName(name) || !existsSync(posix.join(store, 'containers', name))) return undefined
+  const { recordedImage } = await import('../update/interrupted.ts')
   const chosen = recordedImage(await loadNative(), store, name, (line) => writeErr(`${line}\n`))
   return chosen ? { ...chosen, store } : undefined
+}
+
+/** A record's choice as a cache entry keeps it: "pinned sha256:...". */
+function choiceText(chosen: RecordChoice | undefined): string | undefined {
+  return chosen ? `${chosen.why} ${chosen.digest}` : undefined
 }
 
 /**

@@ -20,10 +20,16 @@
 // may be any name, .lite-cache too), so that `lite-oci delete` removes them, not
 // `lite cache clear`.
 //
-// Never stored: configs with parts that must be resolved at every run. [rootfs] image
-// (the store's record and the tags move) and a network joined from another container or
-// a netns path. `lite check` never comes here; `lite run --no-cache` skips it, and
-// `lite cache clear` empties it.
+// [rootfs] image: the store's files that name and describe the image (images.ini, the
+// tag's ref file, the image's config.json, passwd and group copies, its image file) are
+// inputs like any other, so a moved tag or a removed image is a miss. The store's record
+// of the container (an update in progress, one interrupted, a pinned image) moves
+// without the config: `lite run` asks it at every run and hands the answer to `recheck`,
+// which turns a hit compiled with another answer into a miss.
+//
+// Never stored: configs with parts that must be resolved at every run: a network joined
+// from another container or a netns path. `lite check` never comes here; `lite run
+// --no-cache` skips it, and `lite cache clear` empties it.
 
 import { type BigIntStats, closeSync, fstatSync, mkdirSync, openSync, readSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, constants as fsc } from 'node:fs'
 import { posix } from 'node:path'
@@ -44,6 +50,8 @@ export const RACY_MS = 2000
 export interface Compiled {
   config: ContainerConfig
   plan: LaunchPlan
+  /** run, [rootfs] image: what the store's record chose when this was compiled ("pinned sha256:..."), absent when the config's tag decided */
+  imageChoice?: string
 }
 
 export interface CacheRequest {
@@ -190,7 +198,7 @@ export function survivesJson(value: unknown): boolean {
 
 /** Whether a result may be stored at all (see the top of this file). */
 export function cacheable(config: ContainerConfig): boolean {
-  return !config.rootfs.image && config.net.type !== 'container' && config.net.type !== 'netns'
+  return config.net.type !== 'container' && config.net.type !== 'netns'
 }
 
 /** What a result of the ini front end must be, to be stored and to be taken from an entry. */
@@ -323,6 +331,8 @@ export interface CompileSteps<T = Compiled> {
   compile: () => T
   /** a result other than the ini front end's config and plan (lite-oci exec's): required for one */
   kind?: ResultKind<T>
+  /** a hit's last check against what moves outside its inputs (run: the store's record); a reason makes it a miss */
+  recheck?: (hit: T) => Promise<string | undefined>
 }
 
 /**
@@ -333,8 +343,12 @@ export async function compiled(req: CacheRequest, host: HostFacts, stateRoot: st
 export async function compiled<T extends object>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, useCache: boolean, steps: CompileSteps<T> & { kind: ResultKind<T> }, now?: () => number): Promise<CacheOutcome<T>>
 export async function compiled<T extends object>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, useCache: boolean, steps: CompileSteps<T>, now = Date.now): Promise<CacheOutcome<T>> {
   const kind = kindOr(steps.kind)
-  const hit = useCache ? lookup(req, host, stateRoot, kernel, kind) : 'not used'
-  if (typeof hit !== 'string') return { ...hit, outcome: 'hit' }
+  let hit = useCache ? lookup(req, host, stateRoot, kernel, kind) : 'not used'
+  if (typeof hit !== 'string') {
+    const stale = await steps.recheck?.(hit)
+    if (stale === undefined) return { ...hit, outcome: 'hit' }
+    hit = stale
+  }
   await steps.prepare?.()
   if (!useCache) return { ...steps.compile(), outcome: 'not used' }
   const { value, inputs } = recordInputs(steps.compile)

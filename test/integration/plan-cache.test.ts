@@ -3,11 +3,12 @@
 // --no-cache and `lite cache clear`; lite exec's plan too. Unit tests cover each
 // invalidation input (test/unit/plan-cache.test.ts).
 
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
-import { resolve } from 'node:path'
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
 import t from 'tap'
 import { fnv64 } from '../../runtime/plan/plan-cache.ts'
-import { BUSYBOX, assertNoLeaks, lite, requireRootAndBuild, snapshotHost, writeConfig } from '../support/integration.ts'
+import { BUSYBOX, BUSYBOX_SQUASHFS, assertNoLeaks, lite, requireRootAndBuild, snapshotHost, writeConfig } from '../support/integration.ts'
 
 const CACHE = '/run/lite/.lite-cache'
 // RACY_MS in plan-cache.ts: a file changed more recently is not trusted to show a change.
@@ -92,6 +93,56 @@ if (requireRootAndBuild(t)) {
     t.equal(outcome(x4.stderr), 'hit', 'the first command still hits: a probe and a health check alternate without missing')
     t.equal(lite(['stop', '-t', '0', c.name]).code, 0)
     t.equal(lite(['rm', c.name]).code, 0)
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('[rootfs] image: the store files are inputs, the record is asked at every run', async (t) => {
+    const before = snapshotHost()
+    const store = mkdtempSync(join(tmpdir(), 'lite-store-'))
+    t.teardown(() => rmSync(store, { recursive: true, force: true }))
+    const [A, B] = ['a1', 'b2'].map((h) => `sha256:${h.repeat(32)}`) as [string, string]
+    for (const [digest, mark] of [[A, 'a'], [B, 'b']]) {
+      const dir = join(store, 'images', digest.slice(7))
+      mkdirSync(dir, { recursive: true })
+      copyFileSync(BUSYBOX_SQUASHFS, join(dir, 'image.sqfs'))
+      const config = { Env: ['PATH=/bin', `MARK=${mark}`], Cmd: ['/bin/sh', '-c', 'echo $MARK'] }
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ architecture: 'amd64', os: 'linux', config, rootfs: { type: 'layers', diff_ids: [] } }))
+    }
+    const tagFile = join(store, 'refs/127.0.0.1:5000/test/cached/:1')
+    mkdirSync(dirname(tagFile), { recursive: true })
+    // As a pull moves a tag: a new file renamed over the old one.
+    const tag = (digest: string) => {
+      writeFileSync(`${tagFile}.tmp`, `${digest}\n`)
+      renameSync(`${tagFile}.tmp`, tagFile)
+    }
+    tag(A)
+    const env = { env: { ...process.env, LITE_STORE: store, LITE_IMAGES_CONFIG: '', LITE_TRACE: '1' } }
+    const c = writeConfig(t, `[rootfs]\nimage = 127.0.0.1:5000/test/cached:1\nreadonly = yes\n`)
+    const run = (expected: string, what: string) => {
+      const r = lite(['run', c.path], env)
+      t.equal(r.code, 0, r.code === 0 ? 'exit 0' : r.stderr)
+      t.equal(r.stdout, expected, what)
+      return outcome(r.stderr)
+    }
+    const record = join(store, 'containers', c.name)
+    const editRecord = (change: Record<string, unknown>) => writeFileSync(record, JSON.stringify({ ...JSON.parse(readFileSync(record, 'utf8')), ...change }))
+    await settle()
+    t.match(run('a\n', 'the tag\'s image'), /^miss \(no entry; stored\)$/)
+    t.equal(run('a\n', 'the same image from the cache'), 'hit')
+    tag(B)
+    t.match(run('b\n', 'the moved tag at the very next run'), /^miss \(changed: .*test\/cached\/:1; .*\)$/)
+    // An update's rollback pins the container to an image, whatever the tag names.
+    editRecord({ current: A, pinned: true })
+    await settle()
+    t.match(run('a\n', 'the pinned image'), /stored\)$/)
+    t.equal(run('a\n', 'pinned, from the cache'), 'hit')
+    editRecord({ pinned: false })
+    t.equal(run('b\n', 'the tag decides again at the very next run'), `miss (the store's record chose the tag, not pinned ${A}; stored)`)
+    t.equal(run('b\n', 'and from the cache'), 'hit')
+    rmSync(join(store, 'images', B.slice(7)), { recursive: true })
+    const gone = lite(['run', c.path], env)
+    t.equal(gone.code, 125, 'a removed image is never run from a cached plan')
+    t.match(gone.stderr, /is not in the store/)
     await assertNoLeaks(t, before)
   })
 

@@ -257,12 +257,34 @@ t.test('results with parts resolved at every run are never stored', async (t) =>
   const cache = await cacheOf(t, 'build-a')
   const plain = { rootfs: {}, net: { type: 'none' } } as unknown as Compiled['config']
   t.ok(cache.cacheable(plain))
-  t.notOk(cache.cacheable({ ...plain, rootfs: { image: { ref: 'app:1' } } } as unknown as Compiled['config']), '[rootfs] image')
+  t.ok(cache.cacheable({ ...plain, rootfs: { image: { ref: 'app:1' } } } as unknown as Compiled['config']), '[rootfs] image: its store files are inputs, its record is rechecked')
   t.notOk(cache.cacheable({ ...plain, net: { type: 'container' } } as unknown as Compiled['config']), 'container:NAME')
   t.notOk(cache.cacheable({ ...plain, net: { type: 'netns' } } as unknown as Compiled['config']), 'netns:PATH')
   const f = fixture(t)
-  const result = { config: { rootfs: { image: { ref: 'app:1' } }, net: { type: 'none' } }, plan: { native: {} } } as unknown as Compiled
+  const result = { config: { rootfs: {}, net: { type: 'container' } }, plan: { native: {} } } as unknown as Compiled
   t.equal(cache.store(f.req, HOST, f.state, KERNEL, result, [], LATER()), 'not cacheable')
+})
+
+t.test('recheck: a hit it finds stale is a miss that compiles and stores again', async (t) => {
+  const cache = await cacheOf(t, 'build-a')
+  const f = fixture(t)
+  // What moves outside the inputs (a run's store record): the entry keeps what it was compiled with.
+  let record = 'pinned sha256:a'
+  const compile = () => ({ ...f.compile(), imageChoice: record })
+  const recheck = async (hit: Compiled) => (hit.imageChoice === record ? undefined : `the record chose ${record}, not ${hit.imageChoice}`)
+  const once = () => cache.compiled(f.req, HOST, f.state, KERNEL, true, { compile, recheck }, LATER)
+  t.match((await once()).outcome, /^miss \(no entry; stored\)$/)
+  t.equal((await once()).outcome, 'hit', 'the same record: a hit')
+  record = 'update sha256:b'
+  const moved = await once()
+  t.equal(moved.outcome, 'miss (the record chose update sha256:b, not pinned sha256:a; stored)')
+  t.equal(moved.imageChoice, 'update sha256:b', 'compiled with the record as it is now')
+  t.equal(f.compiles, 2)
+  const again = await once()
+  t.equal(again.outcome, 'hit')
+  t.equal(again.imageChoice, 'update sha256:b', 'the entry was rewritten')
+  t.equal(fs.readdirSync(cache.cacheDir(f.state)).length, 1, 'one entry for the one request')
+  t.equal((await cache.compiled(f.req, HOST, f.state, KERNEL, false, { compile, recheck }, LATER)).outcome, 'not used', '--no-cache: no recheck either')
 })
 
 t.test('only plain data is stored: JSON must give it back as it was', async (t) => {

@@ -2,10 +2,14 @@
 // so a file under blobs/ is always whole and right. Downloads stream into
 // tmp/blob-<hex>.partial, which survives a kill so that the next pull resumes it.
 
-import { createHash } from 'node:crypto'
+import type { Hash } from 'node:crypto'
 import fs from 'node:fs'
 import { renameDurable, writeFileAtomic } from './atomic-file.ts'
 import { StoreLayout, digestHex } from './layout.ts'
+
+// node:crypto at the first hash, not at import: every start of an image container loads
+// the store's modules (to record its image) and hashes nothing, and the import costs ~1 ms.
+const createHash = (algorithm: 'sha256'): Hash => (process.getBuiltinModule('node:crypto') as typeof import('node:crypto')).createHash(algorithm)
 
 export class DigestMismatch extends Error {
   constructor(

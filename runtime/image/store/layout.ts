@@ -14,7 +14,6 @@
 // for a container's state, and "locks" is a valid name (lite ps would settle it as a
 // dead container and remove it, locks held or not). A name starting with "." never is.
 
-import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 
@@ -43,6 +42,21 @@ export function digestHex(digest: string): string {
   return m[1]!
 }
 
+type Hasher = { update(text: string): Hasher; digest(encoding: 'hex'): string }
+type HasherModule = { CryptoHasher?: new (algorithm: string) => Hasher }
+
+/**
+ * sha256 of a string, in hex: with Bun's own hasher where there is one, since every run
+ * of an image names its store's lock directory, and importing node:crypto costs ~1 ms
+ * there; node:crypto under Node (the tests).
+ */
+function sha256Hex(text: string): string {
+  const bun = (globalThis as { Bun?: HasherModule }).Bun
+  if (bun?.CryptoHasher) return new bun.CryptoHasher('sha256').update(text).digest('hex')
+  const crypto = process.getBuiltinModule('node:crypto') as typeof import('node:crypto')
+  return crypto.createHash('sha256').update(text).digest('hex')
+}
+
 export class StoreLayout {
   readonly root: string
   /** This store's lock directory: STORE_LOCK_DIR/<16 hex of the store's absolute path>. */
@@ -57,7 +71,7 @@ export class StoreLayout {
     } catch {
       // not created yet: its own path
     }
-    this.lockDir = lockDir ?? path.join(STORE_LOCK_DIR, createHash('sha256').update(real).digest('hex').slice(0, 16))
+    this.lockDir = lockDir ?? path.join(STORE_LOCK_DIR, sha256Hex(real).slice(0, 16))
   }
 
   get blobsDir(): string {

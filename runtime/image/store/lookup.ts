@@ -9,6 +9,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { FileReadError, readBoundedText } from '../../config/bounded-read.ts'
+import { noteInput } from '../../plan/inputs.ts'
 import { ImageReferenceError, familiarName, parseReference } from '../reference.ts'
 import type { ImageReference } from '../types.ts'
 import { StoreLayout, digestHex, type RefName } from './layout.ts'
@@ -88,6 +89,8 @@ export function storedImage(layout: StoreLayout, digest: string): { dir: string;
   const dir = layout.image(digest)
   for (const name of IMAGE_FILES) {
     const file = path.join(dir, name)
+    // The file found and every one tried before it (a cached plan must see an image.sqfs appear).
+    noteInput(file)
     try {
       if (fs.statSync(file).isFile()) return { dir, file }
     } catch {}
