@@ -7,7 +7,6 @@
 import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { processStartTime } from '../lifecycle/process-identity.ts'
 import { posix } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import type { ContainerConfig } from '../config/types.ts'
 import { LiteError } from '../errors.ts'
 import type { Container, Native } from '../native/index.ts'
@@ -65,9 +64,12 @@ function linkError(native: Native, kind: string, e: unknown): string {
   return /\(os error (95|2|22)\)/.test(text) ? `${text}; the kernel may lack ${native.netKindOption(kind)}` : text
 }
 
-/** The veth's host end: short (IFNAMSIZ 16) and unique; it dies with the container's netns. */
+/**
+ * The veth's host end: short (IFNAMSIZ 16) and unique; it dies with the container's netns.
+ * Web Crypto's random bytes, which need no import: node:crypto costs ~1.5 ms to load.
+ */
 function hostInterfaceName(): string {
-  return `lv${randomBytes(5).toString('hex')}`
+  return `lv${Buffer.from(crypto.getRandomValues(new Uint8Array(5))).toString('hex')}`
 }
 
 /** Reserves the network before clone; throws a LiteError with nothing left held. */
