@@ -6,10 +6,10 @@
 // that its path resolves on the host, startContainer joins the container's mount
 // namespace too, so that its path resolves in the container.
 
-import { spawnSync } from 'node:child_process'
 import { readFileSync, writeSync } from 'node:fs'
 import { describeFsError } from '../config/errno.ts'
 import type { Native, NativePlan } from '../native/index.ts'
+import { childProcess } from '../host/builtins.ts'
 import { OciError } from './errors.ts'
 import type { HookKind, OciHook, OciState } from './spec.ts'
 
@@ -41,7 +41,7 @@ function runHostHook(kind: HookKind, i: number, hook: OciHook, state: OciState):
   const input = JSON.stringify(state)
   {
     const [argv0, ...args] = hook.args?.length ? hook.args : [hook.path]
-    const r = spawnSync(hook.path, args, {
+    const r = childProcess().spawnSync(hook.path, args, {
       argv0,
       input,
       env: Object.fromEntries((hook.env ?? []).map((e) => [e.slice(0, e.indexOf('=') >>> 0), e.slice(e.indexOf('=') + 1)])),

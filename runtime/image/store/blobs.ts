@@ -4,12 +4,13 @@
 
 import type { Hash } from 'node:crypto'
 import fs from 'node:fs'
+import { nodeCrypto } from '../../host/builtins.ts'
 import { renameDurable, writeFileAtomic } from './atomic-file.ts'
 import { StoreLayout, digestHex } from './layout.ts'
 
-// node:crypto at the first hash, not at import: every start of an image container loads
-// the store's modules (to record its image) and hashes nothing, and the import costs ~1 ms.
-const createHash = (algorithm: 'sha256'): Hash => (process.getBuiltinModule('node:crypto') as typeof import('node:crypto')).createHash(algorithm)
+// At the first hash: every start of an image container loads the store's modules (to
+// record its image) and hashes nothing.
+const createHash = (algorithm: 'sha256'): Hash => nodeCrypto().createHash(algorithm)
 
 export class DigestMismatch extends Error {
   constructor(

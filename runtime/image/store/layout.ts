@@ -16,6 +16,7 @@
 
 import fs from 'node:fs'
 import path from 'node:path'
+import { nodeCrypto } from '../../host/builtins.ts'
 
 export const DEFAULT_STORE = '/var/lib/lite'
 /** /run/lite/.lite-locks/store, or under LITE_STATE_ROOT (tests keep apart with it). */
@@ -53,8 +54,7 @@ type HasherModule = { CryptoHasher?: new (algorithm: string) => Hasher }
 function sha256Hex(text: string): string {
   const bun = (globalThis as { Bun?: HasherModule }).Bun
   if (bun?.CryptoHasher) return new bun.CryptoHasher('sha256').update(text).digest('hex')
-  const crypto = process.getBuiltinModule('node:crypto') as typeof import('node:crypto')
-  return crypto.createHash('sha256').update(text).digest('hex')
+  return nodeCrypto().createHash('sha256').update(text).digest('hex')
 }
 
 export class StoreLayout {
