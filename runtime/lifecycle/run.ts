@@ -25,6 +25,7 @@ import { resolverWarning } from '../net/resolvers.ts'
 import { readState } from './state-file.ts'
 import { isContainerName } from './registry.ts'
 import { compiled } from '../plan/plan-cache.ts'
+import { noteInput } from '../plan/inputs.ts'
 import { kernelRelease } from '../host/uname.ts'
 import type { RunUserMap } from '../userns/run-map.ts'
 import { releaseClaims } from '../net/claims.ts'
@@ -114,8 +115,8 @@ async function run(opts: RunOptions): Promise<number> {
   if (rootlessWhy) throw new LiteError(`lite run: ${rootlessWhy}`)
   const host: HostFacts = readHostFacts()
   trace('plan cache')
-  // Set by a miss's prepare step (a closure: hence the box).
-  const record: { chosen?: RecordChoice; asked?: boolean; compiler?: typeof import('./compile.ts'); native?: Native } = {}
+  // Set by a hit's recheck and a miss's prepare step (closures: hence the box).
+  const record: { chosen?: RecordChoice; asked?: boolean; compiler?: typeof import('./compile.ts'); settings?: typeof import('../image/settings.ts'); native?: Native } = {}
   const env = { LITE_STORE: process.env.LITE_STORE ?? null, LITE_IMAGES_CONFIG: process.env.LITE_IMAGES_CONFIG ?? null }
   const request = { purpose: 'run', file: opts.config, options: { overrides, tty: opts.tty, interactive: opts.interactive, env, ...(ROOTLESS ? { rootless: true } : {}) } }
   const { config, plan, outcome } = await compiled(request, host, STATE_ROOT, kernelRelease(), !opts.noCache, {
@@ -133,6 +134,7 @@ async function run(opts: RunOptions): Promise<number> {
     // config is read, since the config's tag may name another image, or none any more.
     prepare: async () => {
       if (!record.asked) record.chosen = await recordedImageOf(opts)
+      if (record.chosen) record.settings = await import('../image/settings.ts')
       record.compiler = await import('./compile.ts')
       // Loaded here, not in compile: its unpack reads mountinfo, which is no input of the plan.
       record.native = await loadNative()
@@ -141,6 +143,9 @@ async function run(opts: RunOptions): Promise<number> {
       trace('config')
       const { configOrThrow, planOrThrow } = record.compiler!
       const chosen = record.chosen
+      // The record's store came from images.ini, which validation does not read when it is
+      // given the store: an input all the same (a new [store] there is another record).
+      if (chosen) noteInput(record.settings!.imagesConfigPath({ imagesConfig: opts.imagesConfig }, process.env).file)
       const config = configOrThrow(opts.config, chosen ? { ...overrides, store: chosen.store, imageDigest: chosen.digest } : overrides)
       trace('plan')
       const stateDir = posix.join(STATE_ROOT, config.container.name)

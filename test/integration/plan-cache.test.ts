@@ -99,7 +99,11 @@ if (requireRootAndBuild(t)) {
   t.test('[rootfs] image: the store files are inputs, the record is asked at every run', async (t) => {
     const before = snapshotHost()
     const store = mkdtempSync(join(tmpdir(), 'lite-store-'))
-    t.teardown(() => rmSync(store, { recursive: true, force: true }))
+    const settingsDir = mkdtempSync(join(tmpdir(), 'lite-images-ini-'))
+    t.teardown(() => {
+      rmSync(store, { recursive: true, force: true })
+      rmSync(settingsDir, { recursive: true, force: true })
+    })
     const [A, B] = ['a1', 'b2'].map((h) => `sha256:${h.repeat(32)}`) as [string, string]
     for (const [digest, mark] of [[A, 'a'], [B, 'b']]) {
       const dir = join(store, 'images', digest.slice(7))
@@ -110,20 +114,24 @@ if (requireRootAndBuild(t)) {
     }
     const tagFile = join(store, 'refs/127.0.0.1:5000/test/cached/:1')
     mkdirSync(dirname(tagFile), { recursive: true })
-    // As a pull moves a tag: a new file renamed over the old one.
-    const tag = (digest: string) => {
-      writeFileSync(`${tagFile}.tmp`, `${digest}\n`)
-      renameSync(`${tagFile}.tmp`, tagFile)
+    // As a pull moves a tag or writes an image file: a new file renamed over the old one.
+    const replace = (file: string, write: (tmp: string) => void) => {
+      write(`${file}.tmp`)
+      renameSync(`${file}.tmp`, file)
     }
+    const tag = (digest: string) => replace(tagFile, (tmp) => writeFileSync(tmp, `${digest}\n`))
     tag(A)
-    const env = { env: { ...process.env, LITE_STORE: store, LITE_IMAGES_CONFIG: '', LITE_TRACE: '1' } }
+    const settings = join(settingsDir, 'images.ini')
+    writeFileSync(settings, '# the test\'s images.ini: the defaults\n')
+    const env = { env: { ...process.env, LITE_STORE: store, LITE_IMAGES_CONFIG: settings, LITE_TRACE: '1' } }
     const c = writeConfig(t, `[rootfs]\nimage = 127.0.0.1:5000/test/cached:1\nreadonly = yes\n`)
-    const run = (expected: string, what: string) => {
+    const runFull = (expected: string, what: string) => {
       const r = lite(['run', c.path], env)
       t.equal(r.code, 0, r.code === 0 ? 'exit 0' : r.stderr)
       t.equal(r.stdout, expected, what)
-      return outcome(r.stderr)
+      return r
     }
+    const run = (expected: string, what: string) => outcome(runFull(expected, what).stderr)
     const record = join(store, 'containers', c.name)
     const editRecord = (change: Record<string, unknown>) => writeFileSync(record, JSON.stringify({ ...JSON.parse(readFileSync(record, 'utf8')), ...change }))
     await settle()
@@ -131,14 +139,34 @@ if (requireRootAndBuild(t)) {
     t.equal(run('a\n', 'the same image from the cache'), 'hit')
     tag(B)
     t.match(run('b\n', 'the moved tag at the very next run'), /^miss \(changed: .*test\/cached\/:1; .*\)$/)
+    await settle()
+    t.match(run('b\n', 'settled'), /stored\)$/)
+    replace(join(store, 'images', B.slice(7), 'image.sqfs'), (tmp) => copyFileSync(BUSYBOX_SQUASHFS, tmp))
+    t.match(run('b\n', 'an image file written again'), /^miss \(changed: .*\/image\.sqfs; /)
+
     // An update's rollback pins the container to an image, whatever the tag names.
     editRecord({ current: A, pinned: true })
     await settle()
     t.match(run('a\n', 'the pinned image'), /stored\)$/)
     t.equal(run('a\n', 'pinned, from the cache'), 'hit')
+    // The record's store comes from images.ini, which validation does not read then.
+    writeFileSync(settings, '# the test\'s images.ini: the defaults, edited\n', { flag: 'a' })
+    t.match(run('a\n', 'still pinned'), /^miss \(changed: .*images\.ini; /, 'images.ini is an input of a pinned plan too')
+    await settle()
+    t.match(run('a\n', 'settled'), /stored\)$/)
     editRecord({ pinned: false })
     t.equal(run('b\n', 'the tag decides again at the very next run'), `miss (the store's record chose the tag, not pinned ${A}; stored)`)
     t.equal(run('b\n', 'and from the cache'), 'hit')
+
+    // An update to A that a power cut interrupted (a next, no update lock): rolled back at
+    // the next start, hit or not, and said once.
+    editRecord({ current: B, next: A, pinned: false, update: null })
+    const rolled = runFull('b\n', 'the image the update started from')
+    t.equal(outcome(rolled.stderr), `miss (the store's record chose pinned ${B}, not the tag; stored)`)
+    t.equal(rolled.stderr.match(/an update to sha256:(a1){32} was interrupted \(phase next-recorded\); rolled back to sha256:(b2){32}/g)?.length, 1, 'the rollback, said once')
+    t.match(JSON.parse(readFileSync(record, 'utf8')), { current: B, next: null, pinned: true, last: { result: 'interrupted' } })
+    t.equal(run('b\n', 'pinned after the rollback'), 'hit')
+
     rmSync(join(store, 'images', B.slice(7)), { recursive: true })
     const gone = lite(['run', c.path], env)
     t.equal(gone.code, 125, 'a removed image is never run from a cached plan')

@@ -12,7 +12,7 @@ import { ARCHES } from '../../runtime/rootfs-build/arch.ts'
 import { packageRecords } from '../../runtime/rootfs-build/apt-fetch.ts'
 import { recipePackages } from '../../runtime/rootfs-build/prefetch.ts'
 import { listProfiles, loadRecipe } from '../../runtime/rootfs-build/recipe.ts'
-import { lite, requireRootAndBuild, uniqueName, REPO } from '../support/integration.ts'
+import { eventually, lite, requireRootAndBuild, uniqueName, REPO } from '../support/integration.ts'
 import { BUILD_FILE_BUDGET, CACHE, PYTHON_MODULES, buildJson, buildProfile, duSb } from '../support/rootfs-build.ts'
 
 const MiB = 1024 * 1024
@@ -113,6 +113,40 @@ if (requireRootAndBuild(t)) {
     const nomain = fails('-cp /app/app.jar NoSuchMain')
     t.equal(nomain.code, 1)
     t.match(nomain.stderr, /Error: Could not find or load main class NoSuchMain\nCaused by: java\.lang\.ClassNotFoundException: NoSuchMain/)
+  })
+
+  t.test('java --trace: a stopped app still runs its shutdown hooks and exits 143', async (t) => {
+    // The app's own run never sees a signal: what `lite stop` needs comes from the baseline.
+    const dir = t.testdir({
+      app: {
+        'Main.java': [
+          'public class Main {',
+          '    public static void main(String[] args) throws Exception {',
+          '        Runtime.getRuntime().addShutdownHook(new Thread(() -> System.out.println("hook ran")));',
+          '        System.out.println("ready");',
+          '        if (args.length > 0) Thread.sleep(120_000);',
+          '    }',
+          '}',
+          '',
+        ].join('\n'),
+      },
+    })
+    const app = join(dir, 'app')
+    const out = join(dir, 'java-traced-stop')
+    const b = buildProfile('java', out, ['--format', 'dir', '--trace', '--app', app])
+    t.equal(b.code, 0, b.stderr)
+    const name = uniqueName('rb')
+    t.teardown(() => {
+      lite(['stop', '-t', '0', name])
+      lite(['rm', name])
+    })
+    const d = lite(['run', '-d', '--name', name, join(out, 'lite.ini'), '--', '/opt/java/bin/java', '-XX:+UseSerialGC', '-jar', '/app/app.jar', 'wait'])
+    t.equal(d.code, 0, d.stderr)
+    t.ok(await eventually(() => /ready\n/.test(lite(['logs', name]).stdout), 30_000), 'the app started')
+    const stop = lite(['stop', '-t', '30', name])
+    t.equal(stop.code, 0, stop.stderr)
+    t.match(lite(['ps', '-a']).stdout, new RegExp(`^${name}\\s+exited \\(143\\)`, 'm'), 'SIGTERM: the JVM exits 143, not killed after the timeout')
+    t.match(lite(['logs', name]).stdout, /hook ran\n/, 'its shutdown hook ran')
   })
 
   t.test('go: static app + ≤ 256 KiB with certificates, ≤ 100 KB without', async (t) => {

@@ -271,7 +271,11 @@ t.test('recheck: a hit it finds stale is a miss that compiles and stores again',
   // What moves outside the inputs (a run's store record): the entry keeps what it was compiled with.
   let record = 'pinned sha256:a'
   const compile = () => ({ ...f.compile(), imageChoice: record })
-  const recheck = async (hit: Compiled) => (hit.imageChoice === record ? undefined : `the record chose ${record}, not ${hit.imageChoice}`)
+  let rechecks = 0
+  const recheck = async (hit: Compiled) => {
+    rechecks++
+    return hit.imageChoice === record ? undefined : `the record chose ${record}, not ${hit.imageChoice}`
+  }
   const once = () => cache.compiled(f.req, HOST, f.state, KERNEL, true, { compile, recheck }, LATER)
   t.match((await once()).outcome, /^miss \(no entry; stored\)$/)
   t.equal((await once()).outcome, 'hit', 'the same record: a hit')
@@ -284,7 +288,9 @@ t.test('recheck: a hit it finds stale is a miss that compiles and stores again',
   t.equal(again.outcome, 'hit')
   t.equal(again.imageChoice, 'update sha256:b', 'the entry was rewritten')
   t.equal(fs.readdirSync(cache.cacheDir(f.state)).length, 1, 'one entry for the one request')
-  t.equal((await cache.compiled(f.req, HOST, f.state, KERNEL, false, { compile, recheck }, LATER)).outcome, 'not used', '--no-cache: no recheck either')
+  t.equal(rechecks, 3, 'one recheck per entry found (the stale one too), none without an entry')
+  t.equal((await cache.compiled(f.req, HOST, f.state, KERNEL, false, { compile, recheck }, LATER)).outcome, 'not used')
+  t.equal(rechecks, 3, '--no-cache: no recheck either')
 })
 
 t.test('only plain data is stored: JSON must give it back as it was', async (t) => {
