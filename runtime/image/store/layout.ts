@@ -16,7 +16,7 @@
 
 import fs from 'node:fs'
 import path from 'node:path'
-import { nodeCrypto } from '../../host/builtins.ts'
+import { sha256Hex } from '../../host/builtins.ts'
 
 export const DEFAULT_STORE = '/var/lib/lite'
 /** /run/lite/.lite-locks/store, or under LITE_STATE_ROOT (tests keep apart with it). */
@@ -41,20 +41,6 @@ export function digestHex(digest: string): string {
   const m = DIGEST.exec(digest)
   if (!m) throw new Error(`${JSON.stringify(digest)} is not a sha256 digest`)
   return m[1]!
-}
-
-type Hasher = { update(text: string): Hasher; digest(encoding: 'hex'): string }
-type HasherModule = { CryptoHasher?: new (algorithm: string) => Hasher }
-
-/**
- * sha256 of a string, in hex: with Bun's own hasher where there is one, since every run
- * of an image names its store's lock directory, and importing node:crypto costs ~1 ms
- * there; node:crypto under Node (the tests).
- */
-function sha256Hex(text: string): string {
-  const bun = (globalThis as { Bun?: HasherModule }).Bun
-  if (bun?.CryptoHasher) return new bun.CryptoHasher('sha256').update(text).digest('hex')
-  return nodeCrypto().createHash('sha256').update(text).digest('hex')
 }
 
 export class StoreLayout {

@@ -9,13 +9,13 @@
 // The JVM picks its console encoder by locale; the rootfs has no locale data,
 // so every run in it, traced or not, starts with the same one.
 
-import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { hostArch } from '../arch.ts'
 import type { BuildContext } from '../context.ts'
 import { runLiteOnce } from '../trace-run.ts'
 import { parseImageList, parseLoadedClasses, unusedClasses } from './java-classes.ts'
+import { runTool } from './jdk-tool.ts'
 import baselineSource from './java-trace-baseline.java' with { type: 'text' }
 
 /**
@@ -52,9 +52,8 @@ export function traceClasses(ctx: BuildContext, image: string, runCmd: string): 
     for (const c of parseLoadedClasses(readFileSync(file, 'utf8'))) loaded.add(c)
   }
 
-  const list = spawnSync('jimage', ['list', '--verbose', join(ctx.staging, image, 'lib/modules')], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
-  if (list.status !== 0) throw new Error(`jimage list failed: ${(list.stderr || String(list.error)).trim()}`)
-  const excluded = unusedClasses(parseImageList(list.stdout), loaded)
+  const list = runTool('jimage list', 'jimage', ['list', '--verbose', join(ctx.staging, image, 'lib/modules')])
+  const excluded = unusedClasses(parseImageList(list), loaded)
   const excludeFile = join(ctx.work, 'trace-exclude')
   writeFileSync(excludeFile, excluded.join('\n') + '\n')
   return { excludeFile, loaded: loaded.size, excluded: excluded.length }
@@ -68,12 +67,7 @@ function writeBaselineJar(ctx: BuildContext, traceDir: string): void {
   mkdirSync(src, { recursive: true })
   writeFileSync(join(src, 'LiteTraceBaseline.java'), baselineSource)
   const classes = join(ctx.work, 'baseline-classes')
-  for (const [what, cmd, args] of [
-    // --release refuses --add-exports of a system module: the JDK 17 that compiles the app.
-    ['javac', 'javac', ['--add-exports', SIGNAL_EXPORT, '-d', classes, join(src, 'LiteTraceBaseline.java')]],
-    ['jar', 'jar', ['--create', '--file', join(traceDir, 'baseline.jar'), '--main-class', 'LiteTraceBaseline', '-C', classes, '.']],
-  ] as const) {
-    const r = spawnSync(cmd, args, { encoding: 'utf8' })
-    if (r.status !== 0) throw new Error(`${what} of the trace baseline failed: ${(r.stderr || String(r.error)).trim()}`)
-  }
+  // --release refuses --add-exports of a system module: the JDK 17 that compiles the app.
+  runTool('javac of the trace baseline', 'javac', ['--add-exports', SIGNAL_EXPORT, '-d', classes, join(src, 'LiteTraceBaseline.java')])
+  runTool('jar of the trace baseline', 'jar', ['--create', '--file', join(traceDir, 'baseline.jar'), '--main-class', 'LiteTraceBaseline', '-C', classes, '.'])
 }

@@ -8,7 +8,6 @@
 // after it. --trace runs the app once inside lite and links again without the
 // classes no run loaded (java-trace.ts).
 
-import { spawnSync } from 'node:child_process'
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { hostArch } from '../arch.ts'
@@ -20,15 +19,10 @@ import { unpackDebs } from '../deb-unpack.ts'
 import { isElf } from '../elf.ts'
 import { formatBytes } from '../progress.ts'
 import { RootfsCopier, apparentSize } from '../tree.ts'
+import { runTool } from './jdk-tool.ts'
 import { traceClasses } from './java-trace.ts'
 
 const IMAGE = '/opt/java'
-
-function run(what: string, cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts })
-  if (r.status !== 0) throw new Error(`${what} failed: ${(r.stderr || r.stdout || String(r.error)).trim().split('\n').slice(-5).join(' ')}`)
-  return r.stdout
-}
 
 export async function buildJava(ctx: BuildContext): Promise<ProfileResult> {
   const { recipe, arch, staging } = ctx
@@ -39,7 +33,7 @@ export async function buildJava(ctx: BuildContext): Promise<ProfileResult> {
 
   const jar = appJar(ctx)
   ctx.progress('jdeps', jar)
-  const deps = run('jdeps', 'jdeps', ['--print-module-deps', '--ignore-missing-deps', '--multi-release', '17', jar]).trim()
+  const deps = runTool('jdeps', 'jdeps', ['--print-module-deps', '--ignore-missing-deps', '--multi-release', '17', jar]).trim()
   const modules = [...new Set([...deps.split(','), ...recipe.java.addModules].filter(Boolean))].sort()
   linkImage(ctx, jmods, modules)
   assemble(ctx, jar)
@@ -66,7 +60,7 @@ function linkImage(ctx: BuildContext, jmods: string, modules: string[], traceExc
   const { java } = ctx.recipe
   const excludeResources = [...java.excludeResources, ...(traceExcludes ? [`@${traceExcludes}`] : [])]
   ctx.progress('jlink', `${modules.join(',')} from ${ctx.arch.debian} jmods${traceExcludes ? ', traced classes only' : ''}`)
-  run('jlink', 'jlink', [
+  runTool('jlink', 'jlink', [
     '--module-path', jmods,
     '--add-modules', modules.join(','),
     '--strip-debug', '--no-header-files', '--no-man-pages', '--compress=2',
@@ -100,10 +94,10 @@ function appJar(ctx: BuildContext): string {
   if (sources.length === 0) throw new Error(`${ctx.app}: no .java files`)
   const classes = join(ctx.work, 'classes')
   ctx.progress('javac', `${sources.length} file(s)`)
-  run('javac', 'javac', ['--release', '17', '-d', classes, ...sources.sort()])
+  runTool('javac', 'javac', ['--release', '17', '-d', classes, ...sources.sort()])
   const jar = join(ctx.work, 'app.jar')
   // The main class is the one named Main (the sample's), as `java -jar` needs one.
-  run('jar', 'jar', ['--create', '--file', jar, '--main-class', 'Main', '--date', '1980-01-01T00:00:02Z', '-C', classes, '.'])
+  runTool('jar', 'jar', ['--create', '--file', jar, '--main-class', 'Main', '--date', '1980-01-01T00:00:02Z', '-C', classes, '.'])
   return jar
 }
 
@@ -135,7 +129,7 @@ function stripNative(ctx: BuildContext, image: string): void {
   }
   walk(image)
   const before = files.reduce((n, f) => n + statSync(f).size, 0)
-  run('strip', ctx.arch.strip, ['--strip-unneeded', '-R', '.comment', '-R', '.gnu_debuglink', '-R', '.note.stapsdt', ...files])
+  runTool('strip', ctx.arch.strip, ['--strip-unneeded', '-R', '.comment', '-R', '.gnu_debuglink', '-R', '.note.stapsdt', ...files])
   const after = files.reduce((n, f) => n + statSync(f).size, 0)
   ctx.progress('strip', `${files.length} files, ${formatBytes(before)} -> ${formatBytes(after)}`)
 }
@@ -152,8 +146,8 @@ function readHead(path: string): Uint8Array {
 function dumpCds(ctx: BuildContext): number {
   const java = join(ctx.rootfs, IMAGE, 'bin/java')
   ctx.progress('cds', 'java -Xshare:dump')
-  if (ctx.arch.debian === hostArch()) run('java -Xshare:dump', java, ['-Xshare:dump'])
-  else run('java -Xshare:dump', ctx.arch.qemu, ['-L', ctx.rootfs, java, '-Xshare:dump'])
+  if (ctx.arch.debian === hostArch()) runTool('java -Xshare:dump', java, ['-Xshare:dump'])
+  else runTool('java -Xshare:dump', ctx.arch.qemu, ['-L', ctx.rootfs, java, '-Xshare:dump'])
   const jsa = join(ctx.rootfs, IMAGE, 'lib/server/classes.jsa')
   return existsSync(jsa) ? statSync(jsa).size : 0
 }
