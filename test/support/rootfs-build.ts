@@ -50,7 +50,7 @@ export const PYTHON_MODULES = [
   'logging', 'logging.handlers', 'argparse', 'subprocess', 'threading', 'datetime', 'decimal', 're', 'struct', 'zlib',
   'base64', 'hashlib', 'collections', 'itertools', 'functools', 'typing', 'dataclasses', 'pathlib', 'os', 'sys', 'io',
   'shutil', 'tempfile', 'time', 'random', 'math', 'statistics', 'uuid', 'csv', 'configparser', 'enum', 'contextlib',
-  'queue', 'selectors', 'signal', 'string', 'textwrap', 'traceback', 'weakref', 'copy', 'pickle', 'gzip', 'bz2', 'lzma',
+  'queue', 'selectors', 'signal', 'string', 'textwrap', 'traceback', 'weakref', 'copy', 'pickle', 'gzip',
   'zipfile', 'tarfile', 'xml.etree.ElementTree', 'html', 'fractions', 'heapq', 'bisect', 'binascii', 'concurrent.futures',
-  'multiprocessing', 'ctypes', 'zoneinfo', 'ipaddress', 'secrets', 'hmac', 'locale', 'glob', 'fnmatch', 'platform',
+  'zoneinfo', 'ipaddress', 'secrets', 'hmac', 'locale', 'glob', 'fnmatch', 'platform',
 ]

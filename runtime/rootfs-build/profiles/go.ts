@@ -10,7 +10,7 @@ import { writeBaseFiles } from '../base-files.ts'
 import { type BuildContext, type ProfileResult, recipeDebs } from '../context.ts'
 import { unpackDebs } from '../deb-unpack.ts'
 import { formatBytes } from '../progress.ts'
-import { RootfsCopier, apparentSize } from '../tree.ts'
+import { addZoneinfo } from '../zoneinfo.ts'
 
 export async function buildGo(ctx: BuildContext): Promise<ProfileResult> {
   const debs = recipeDebs(ctx)
@@ -38,11 +38,8 @@ export async function buildGo(ctx: BuildContext): Promise<ProfileResult> {
     writeFileSync(bundle, certs.map((f) => readFileSync(join(mozilla, f), 'utf8').trimEnd() + '\n').join(''))
     extras['ca certificates'] = statSync(bundle).size
   }
-  if (existsSync(join(ctx.staging, 'usr/share/zoneinfo'))) {
-    // Only the zone files (no .tab indexes, no right/ and posix/ duplicates).
-    new RootfsCopier(ctx.staging, ctx.rootfs).addTree('/usr/share/zoneinfo', (p, st) => !/\/(right|posix)$/.test(p) && (st.isDirectory() || st.isSymbolicLink() || !p.endsWith('.tab')))
-    extras.zoneinfo = apparentSize(join(ctx.rootfs, 'usr/share/zoneinfo'))
-  }
+  const zoneinfo = addZoneinfo(ctx.staging, ctx.rootfs)
+  if (zoneinfo !== undefined) extras.zoneinfo = zoneinfo
   writeBaseFiles(ctx.rootfs)
   return { cmd: ctx.recipe.run.cmd, extras }
 }

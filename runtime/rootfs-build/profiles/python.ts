@@ -4,7 +4,7 @@
 // runs the app once inside lite and rebuilds with only what it imported.
 
 import { spawnSync } from 'node:child_process'
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fetchDebs } from '../apt-fetch.ts'
 import { writeBaseFiles } from '../base-files.ts'
@@ -14,6 +14,7 @@ import { unpackDebs } from '../deb-unpack.ts'
 import { formatBytes } from '../progress.ts'
 import { runInStaging } from '../target-exec.ts'
 import { RootfsCopier } from '../tree.ts'
+import { addZoneinfo } from '../zoneinfo.ts'
 import { runLiteOnce } from '../trace-run.ts'
 import compileScript from './python-stdlib.py' with { type: 'text' }
 
@@ -26,8 +27,8 @@ export async function buildPython(ctx: BuildContext): Promise<ProfileResult> {
   unpackDebs(fetchDebs(recipeDebs(ctx), ctx.arch, ctx.cacheDir, ctx.progress), ctx.staging, ctx.progress)
   const version = findVersion(ctx.staging)
   const extras: Record<string, number> = {}
-  const { measured } = assemble(ctx, version, {})
-  for (const w of ctx.with) extras[`with ${w}`] = withSize(ctx, w, version) + (measured[w] ?? 0)
+  const { measured, zoneinfo } = assemble(ctx, version, {})
+  for (const w of ctx.with) extras[`with ${w}`] = withSize(ctx, w, version) + (measured[w] ?? 0) + (w === 'tzdata' ? zoneinfo ?? 0 : 0)
   if (ctx.trace) {
     const modules = traceImports(ctx)
     ctx.progress('trace', `${modules.size} modules imported; rebuilding with only those`)
@@ -57,7 +58,7 @@ function dropLists(ctx: BuildContext): { drop: string[]; dropDynload: string[] }
   }
 }
 
-function assemble(ctx: BuildContext, version: string, sel: Selection): { measured: Record<string, number> } {
+function assemble(ctx: BuildContext, version: string, sel: Selection): { measured: Record<string, number>; zoneinfo?: number } {
   const { staging, rootfs, arch, recipe } = ctx
   const copier = new RootfsCopier(staging, rootfs)
   const { drop, dropDynload } = dropLists(ctx)
@@ -90,9 +91,10 @@ function assemble(ctx: BuildContext, version: string, sel: Selection): { measure
   const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { modules: number; bytes: number; measured: Record<string, number> }
   ctx.progress('stdlib', `${result.modules} modules, ${formatBytes(result.bytes)}`)
 
+  const zoneinfo = addZoneinfo(staging, rootfs)
   writeBaseFiles(rootfs)
   installApp(ctx)
-  return { measured: result.measured }
+  return { measured: result.measured, zoneinfo }
 }
 
 /** A host python of the same X.Y compiles much faster than the target's under qemu; .pyc is portable. */
@@ -128,7 +130,7 @@ function libsOf(ctx: BuildContext, w: string): string[] {
   for (const d of [dir, `lib/${ctx.arch.triple}`]) {
     if (!existsSync(join(ctx.rootfs, d))) continue
     for (const f of readdirSync(join(ctx.rootfs, d))) {
-      if (prefixes.some((p) => f.startsWith(p) || (p === 'libssl' && f.startsWith('libcrypto'))) && statSync(join(ctx.rootfs, d, f)).isFile()) out.push(`${d}/${f}`)
+      if (prefixes.some((p) => f.startsWith(p) || (p === 'libssl' && f.startsWith('libcrypto'))) && lstatSync(join(ctx.rootfs, d, f)).isFile()) out.push(`${d}/${f}`)
     }
   }
   return out
