@@ -15,7 +15,7 @@ export const kill: PlainCommand<{ name: string; signal: string }> = {
     const { runLifecycle } = await import('../lifecycle/entry.ts')
     const { killContainer } = await import('../lifecycle/kill.ts')
     const { requireName } = await import('../lifecycle/registry.ts')
-    const { parseSignal } = await import('../config/values.ts')
+    const { parseSignal } = await import('../config/signal.ts')
     const { LiteError } = await import('../errors.ts')
     process.exitCode = await runLifecycle('kill', (sys) => {
       let signal: number

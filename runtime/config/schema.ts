@@ -24,12 +24,12 @@ import {
   parseIpAddress,
   parseMountEntry,
   parseRlimit,
-  parseSignal,
   parseSize,
   parseUser,
   quote,
   type EnvVar,
 } from './values.ts'
+import { parseSignal } from './signal.ts'
 import { requireDirectory, requireExecutable, requireRegularFile } from './host-paths.ts'
 import { rootfsKind } from './rootfs-kind.ts'
 import { DEFAULT_CAP_TEXT, parseCapList, parseSeccomp, parseSysctlValue, sysctlProblem } from './security-values.ts'

@@ -11,7 +11,7 @@
 import { isAbsolute, resolve } from 'node:path'
 import type { ContainerConfig } from '../config/types.ts'
 import { quote } from '../config/show-text.ts'
-import { SIGNALS, SIGRTMIN } from '../config/values.ts'
+import { SIGNALS, SIGRTMIN } from '../config/signal.ts'
 
 export type RestartPolicy = 'no' | 'on-failure' | 'always'
 export const RESTART_POLICIES: readonly RestartPolicy[] = ['no', 'on-failure', 'always']

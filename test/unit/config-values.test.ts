@@ -19,11 +19,11 @@ import {
   parseIpAddress,
   parseMountEntry,
   parseRlimit,
-  parseSignal,
   parseSize,
   parseUser,
   HOST_STATE_FSTYPES,
 } from '../../runtime/config/values.ts'
+import { parseSignal } from '../../runtime/config/signal.ts'
 
 /** Each good input gives its value; each bad input throws a ValueError with that message. */
 function table<T>(

@@ -9,7 +9,7 @@
 
 import { existsSync, writeFileSync } from 'node:fs'
 import { posix } from 'node:path'
-import { parseSignal } from '../../config/values.ts'
+import { parseSignal } from '../../config/signal.ts'
 import { NOT_RUNNING, OciError, warn, type OciGlobal } from '../errors.ts'
 import { containerPids, freezerOf, initAlive, isFrozen, ociStatus, readRecord, type OciRecord } from '../state.ts'
 import { setFrozen } from './pause.ts'
