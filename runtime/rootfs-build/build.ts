@@ -16,7 +16,7 @@ import { writeOciLayout } from './outputs/oci-layout.ts'
 import { writeSquashfs } from './outputs/squashfs.ts'
 import { liteConfigText } from './lite-config.ts'
 import { stderrProgress, formatBytes } from './progress.ts'
-import { loadRecipe, type Recipe } from './recipe.ts'
+import { loadRecipe, withNeeded, type Recipe } from './recipe.ts'
 import { apparentSize } from './tree.ts'
 import { buildBusybox } from './profiles/busybox.ts'
 import { buildGo } from './profiles/go.ts'
@@ -54,7 +54,7 @@ export interface BuildReport {
   extras: Record<string, number>
 }
 
-function checkInput(o: BuildOptions): { recipe: Recipe; arch: TargetArch; formats: Format[]; out: string; app: string } {
+function checkInput(o: BuildOptions): { recipe: Recipe; arch: TargetArch; formats: Format[]; out: string; app: string; withOptions: string[] } {
   const arch = ARCHES[o.arch]
   if (!arch) throw new LiteError(`--arch ${o.arch}: not a supported architecture (${Object.keys(ARCHES).join(', ')})`)
   const recipe = loadRecipe(o.profile)
@@ -77,11 +77,11 @@ function checkInput(o: BuildOptions): { recipe: Recipe; arch: TargetArch; format
   // should not create directories).
   if (o.out === undefined) mkdirSync(dirname(out), { recursive: true })
   if (!existsSync(dirname(out))) throw new LiteError(`--out ${o.out}: the parent directory ${dirname(out)} does not exist`)
-  return { recipe, arch, formats: formats as Format[], out, app: app ?? '' }
+  return { recipe, arch, formats: formats as Format[], out, app: app ?? '', withOptions: withNeeded(recipe, o.with) }
 }
 
 export async function buildRootfs(o: BuildOptions): Promise<BuildReport> {
-  const { recipe, arch, formats, out, app } = checkInput(o)
+  const { recipe, arch, formats, out, app, withOptions } = checkInput(o)
   const progress = stderrProgress(recipe.name, arch.debian, o.quiet)
   const tmp = join(dirname(out), `.${basename(out)}.tmp-${process.pid}`)
   rmSync(tmp, { recursive: true, force: true })
@@ -95,7 +95,7 @@ export async function buildRootfs(o: BuildOptions): Promise<BuildReport> {
     cacheDir: resolve(o.cacheDir),
     progress,
     app,
-    with: o.with,
+    with: withOptions,
     trace: o.trace,
     cds: o.cds,
   }
@@ -139,7 +139,7 @@ async function writeOutputs(ctx: BuildContext, result: string, formats: Format[]
   const report: BuildReport = {
     profile: recipe.name,
     arch: arch.debian,
-    options: [...o.with.map((w) => `with ${w}`), ...(o.trace ? ['trace'] : []), ...(o.cds ? ['cds'] : [])],
+    options: [...ctx.with.map((w) => `with ${w}`), ...(o.trace ? ['trace'] : []), ...(o.cds ? ['cds'] : [])],
     rootfs: apparentSize(ctx.rootfs),
     extras: built.extras,
   }

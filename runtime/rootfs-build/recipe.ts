@@ -3,8 +3,9 @@
 //
 //   [profile]  kind (busybox|python|java|go), description, app (the sample)
 //   [packages] deb[]: Debian packages of the target architecture
-//   [with-X]   what --with X adds: deb[] packages; python: keep[] stdlib modules
-//              and dynload[] extension prefixes that only --with X carries
+//   [with-X]   what --with X adds: deb[] packages, with[] other options it needs;
+//              python: keep[] stdlib modules and dynload[] extension prefixes that
+//              only --with X carries
 //   [python]   drop[] stdlib modules (dotted names, globs: encodings.cp*),
 //              drop_dynload[] extension prefixes
 //   [java]     jdk (package), home (with {triple}/{arch}), add_modules[],
@@ -23,6 +24,8 @@ const KINDS: ProfileKind[] = ['busybox', 'python', 'java', 'go']
 
 export interface WithOption {
   debs: string[]
+  /** other --with options this one needs: given with it */
+  needs: string[]
   /** python: stdlib modules (names or globs) left out unless this option is given */
   keep: string[]
   /** python: lib-dynload prefixes left out unless this option is given */
@@ -47,7 +50,7 @@ export interface Recipe {
 const SCHEMA: Record<string, Record<string, boolean>> = {
   profile: { kind: false, description: false, app: false },
   packages: { deb: true },
-  'with-*': { deb: true, keep: true, dynload: true },
+  'with-*': { deb: true, with: true, keep: true, dynload: true },
   python: { drop: true, drop_dynload: true },
   java: { jdk: false, home: false, add_modules: true, exclude_files: true, exclude_resources: true },
   run: { cmd: false, user: false, memory: false, pids: false, size: false },
@@ -117,12 +120,19 @@ export function parseRecipe(text: string, file: string, name: string): Recipe {
   const appPath = app ? resolve(dirname(file), app.value) : undefined
   if (app && !existsSync(appPath!)) errors.push({ file, line: app.line, message: `[profile] app: ${appPath} does not exist` })
 
+  const withNames = new Set(scan.sections.filter((s) => s.name.startsWith('with-')).map((s) => s.name.slice(5)))
+  for (const s of scan.sections) {
+    for (const needed of values.get(`${s.name}.with`) ?? []) {
+      if (!withNames.has(needed.value)) errors.push({ file, line: needed.line, message: `[${s.name}] with: "${needed.value}" is not an option of this profile (${[...withNames].join(', ')})` })
+    }
+  }
+
   if (errors.length > 0) throw new LiteError(formatConfigErrors(errors, file).replace(/nothing was started/, 'nothing was built').trimEnd(), 125, true)
 
   const withOptions = new Map<string, WithOption>()
   for (const s of scan.sections) {
     if (!s.name.startsWith('with-')) continue
-    withOptions.set(s.name.slice(5), { debs: list(`${s.name}.deb`), keep: list(`${s.name}.keep`), dynload: list(`${s.name}.dynload`) })
+    withOptions.set(s.name.slice(5), { debs: list(`${s.name}.deb`), needs: list(`${s.name}.with`), keep: list(`${s.name}.keep`), dynload: list(`${s.name}.dynload`) })
   }
   return {
     name,
@@ -148,4 +158,14 @@ export function parseRecipe(text: string, file: string, name: string): Recipe {
       size: one('run.size')?.value ?? '8M',
     },
   }
+}
+
+/** The options given and, after them, each option they need (and what those need), once each. */
+export function withNeeded(recipe: Recipe, given: string[]): string[] {
+  const out = [...new Set(given)]
+  // out grows while it is walked: what a needed option needs is appended in turn.
+  for (let i = 0; i < out.length; i++) {
+    for (const needed of recipe.with.get(out[i]!)?.needs ?? []) if (!out.includes(needed)) out.push(needed)
+  }
+  return out
 }

@@ -56,9 +56,24 @@ if (requireRootAndBuild(t)) {
     t.notOk(existsSync(join(out, 'rootfs/usr/lib/python3.11/json')), 'no stdlib sources outside the zip')
     t.match(runSample(t, out, ['/usr/bin/python3', '-c', "import sys, decimal; print(decimal.Decimal('1.1') + decimal.Decimal('2.2'), '_decimal' in sys.modules)"]).stdout, '3.3 False', 'decimal without --with decimal: the pure-Python one')
     // The monitor takes no line breaks in an argument: multi-line checks go in as a file.
-    writeFileSync(join(out, 'rootfs/app/left-out.py'), ['import zoneinfo', 'try:', '  import ctypes', 'except ModuleNotFoundError as e: print(e)', "try: zoneinfo.ZoneInfo('Europe/Berlin')", 'except zoneinfo.ZoneInfoNotFoundError as e: print(e)', ''].join('\n'))
+    const leftOut = [
+      'import codecs, zoneinfo',
+      'for name in ("ctypes", "lzma", "multiprocessing", "smtplib", "xml.dom.minidom", "termios"):',
+      '  try: __import__(name)',
+      '  except ModuleNotFoundError as e: print(e)',
+      "try: codecs.encode(b'x', 'bz2')",
+      'except LookupError as e: print(e)',
+      "try: zoneinfo.ZoneInfo('Europe/Berlin')",
+      'except zoneinfo.ZoneInfoNotFoundError as e: print(e)',
+      '',
+    ]
+    writeFileSync(join(out, 'rootfs/app/left-out.py'), leftOut.join('\n'))
     const missing = runSample(t, out, ['/usr/bin/python3', '/app/left-out.py'])
-    t.match(missing.stdout, "No module named 'ctypes'\n'No time zone found with key Europe/Berlin'", 'what --with options carry is left out, and fails as a missing module')
+    t.equal(
+      missing.stdout,
+      ["No module named 'ctypes'", "No module named 'lzma'", "No module named 'multiprocessing'", "No module named 'smtplib'", "No module named 'xml.dom'", "No module named 'termios'", 'unknown encoding: bz2', "'No time zone found with key Europe/Berlin'", ''].join('\n'),
+      'what --with options carry is left out, and fails as a missing module or codec',
+    )
     t.ok(duSb(out) <= 12_000_000, `du -sb ${duSb(out)} ≤ 12 MB`)
   })
 
@@ -110,6 +125,23 @@ if (requireRootAndBuild(t)) {
     const extras = buildJson(out).extras
     t.ok(options.every((w) => extras[`with ${w}`]! > 0), JSON.stringify(extras))
     t.ok(extras['with tzdata']! > 300_000, 'the zone files are counted in with tzdata')
+    t.ok(extras['with lzma']! < 300_000, `with lzma ${extras['with lzma']}: liblzma counted once, not once per name (liblzma.so.5 is a symlink)`)
+  })
+
+  t.test('python --with multiprocessing,xml,bz2: what each needs comes along', async (t) => {
+    const out = join(t.testdir(), 'python-with-needs')
+    const b = buildProfile('python', out, ['--format', 'dir', '--with', 'multiprocessing,xml,bz2'])
+    t.equal(b.code, 0, b.stderr)
+    t.same(buildJson(out).options, ['with multiprocessing', 'with xml', 'with bz2', 'with ctypes'], 'ctypes comes with multiprocessing')
+    const script = [
+      'import codecs, multiprocessing, xmlrpc.server',
+      "v = multiprocessing.Value('i', 41)",
+      'v.value += 1',
+      "print(v.value, codecs.decode(codecs.encode(b'bz', 'bz2'), 'bz2').decode(), xmlrpc.server.SimpleXMLRPCServer.__name__)",
+      '',
+    ].join('\n')
+    writeFileSync(join(out, 'rootfs/app/needs.py'), script)
+    t.equal(runSample(t, out, ['/usr/bin/python3', '/app/needs.py']).stdout, '42 bz SimpleXMLRPCServer\n')
   })
 
   t.test('java: jlink runtime runs the sample (ceiling: see the README on the 32 MB goal)', async (t) => {

@@ -27,6 +27,7 @@ export function buildProfile(profile: string, out: string, args: string[] = []):
 }
 
 export interface BuildJson {
+  options: string[]
   rootfs: number
   squashfs?: number
   compressed?: number
