@@ -1,5 +1,7 @@
 // The IANA zone files that `--with tzdata` adds (go, python): the zones only,
 // without the .tab indexes and the right/ and posix/ copies of every zone.
+// They come from this package, whichever option lists it.
+export const ZONEINFO_PACKAGE = 'tzdata'
 
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'

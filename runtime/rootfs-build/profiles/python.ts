@@ -13,8 +13,8 @@ import { type BuildContext, type ProfileResult, recipeDebs } from '../context.ts
 import { unpackDebs } from '../deb-unpack.ts'
 import { formatBytes } from '../progress.ts'
 import { runInStaging } from '../target-exec.ts'
-import { RootfsCopier } from '../tree.ts'
-import { addZoneinfo } from '../zoneinfo.ts'
+import { RootfsCopier, apparentSize } from '../tree.ts'
+import { ZONEINFO_PACKAGE, addZoneinfo } from '../zoneinfo.ts'
 import { runLiteOnce } from '../trace-run.ts'
 import compileScript from './python-stdlib.py' with { type: 'text' }
 
@@ -27,8 +27,8 @@ export async function buildPython(ctx: BuildContext): Promise<ProfileResult> {
   unpackDebs(fetchDebs(recipeDebs(ctx), ctx.arch, ctx.cacheDir, ctx.progress), ctx.staging, ctx.progress)
   const version = findVersion(ctx.staging)
   const extras: Record<string, number> = {}
-  const { measured, zoneinfo } = assemble(ctx, version, {})
-  for (const w of ctx.with) extras[`with ${w}`] = withSize(ctx, w, version) + (measured[w] ?? 0) + (w === 'tzdata' ? zoneinfo ?? 0 : 0)
+  const { measured } = assemble(ctx, version, {})
+  for (const w of ctx.with) extras[`with ${w}`] = withSize(ctx, w, version) + (measured[w] ?? 0)
   if (ctx.trace) {
     const modules = traceImports(ctx)
     ctx.progress('trace', `${modules.size} modules imported; rebuilding with only those`)
@@ -58,7 +58,7 @@ function dropLists(ctx: BuildContext): { drop: string[]; dropDynload: string[] }
   }
 }
 
-function assemble(ctx: BuildContext, version: string, sel: Selection): { measured: Record<string, number>; zoneinfo?: number } {
+function assemble(ctx: BuildContext, version: string, sel: Selection): { measured: Record<string, number> } {
   const { staging, rootfs, arch, recipe } = ctx
   const copier = new RootfsCopier(staging, rootfs)
   const { drop, dropDynload } = dropLists(ctx)
@@ -91,10 +91,10 @@ function assemble(ctx: BuildContext, version: string, sel: Selection): { measure
   const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { modules: number; bytes: number; measured: Record<string, number> }
   ctx.progress('stdlib', `${result.modules} modules, ${formatBytes(result.bytes)}`)
 
-  const zoneinfo = addZoneinfo(staging, rootfs)
+  addZoneinfo(staging, rootfs)
   writeBaseFiles(rootfs)
   installApp(ctx)
-  return { measured: result.measured, zoneinfo }
+  return { measured: result.measured }
 }
 
 /** A host python of the same X.Y compiles much faster than the target's under qemu; .pyc is portable. */
@@ -110,10 +110,12 @@ function installApp(ctx: BuildContext): void {
   else copyFileSync(ctx.app, join(dest, 'main.py'))
 }
 
-/** Bytes the ELF files of one --with option add: its extension modules and the libraries that came only from its packages. */
+/** Bytes the files of one --with option add: its extension modules, the libraries that came only from its packages, and the zone files if it brings them. */
 function withSize(ctx: BuildContext, w: string, version: string): number {
   const prefixes = ctx.recipe.with.get(w)?.dynload ?? []
   let total = 0
+  const zoneinfo = join(ctx.rootfs, 'usr/share/zoneinfo')
+  if (ctx.recipe.with.get(w)?.debs.includes(ZONEINFO_PACKAGE) && existsSync(zoneinfo)) total += apparentSize(zoneinfo)
   const dynload = join(ctx.rootfs, `usr/lib/python${version}/lib-dynload`)
   for (const so of existsSync(dynload) ? readdirSync(dynload) : []) {
     if (prefixes.some((p) => so.startsWith(p))) total += statSync(join(dynload, so)).size
