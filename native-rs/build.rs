@@ -84,5 +84,6 @@ fn main() {
     // Only the addon needs N-API link arguments; plain `cargo test` does not.
     if env::var_os("CARGO_FEATURE_NAPI_ADDON").is_some() {
         napi_build::setup();
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-e,lite_exec_entry");
     }
 }

@@ -9,6 +9,7 @@ import pkg from '../package.json' with { type: 'json' }
 import { parseRunArgv } from './commands/run-argv.ts'
 import { parsePlainArgv, type PlainForm } from './commands/plain-argv.ts'
 import { EXIT_LITE_FAILED, UsageError } from './errors.ts'
+import { tryFastRun } from './fast-front.ts'
 import { writeErr, writeOut } from './output.ts'
 
 
@@ -104,7 +105,9 @@ if (import.meta.main) {
   // What yargs' hideBin does for a compiled Bun binary (argv: bun, /$bunfs/root/lite, ...),
   // without loading yargs/helpers.
   const args = process.argv.slice(2)
-  main(invokedAs() === 'lite-oci' ? ['oci', ...args] : args).then(
+  const oci = invokedAs() === 'lite-oci'
+  // A warm plain `lite run FILE` leaves here for native code (fast-front.ts).
+  ;(oci ? Promise.resolve() : tryFastRun(args)).then(() => main(oci ? ['oci', ...args] : args)).then(
     (code) => process.exit(code),
     (e) => {
       writeErr(`lite: error: ${(e as Error)?.stack ?? e}\n`)

@@ -8,7 +8,9 @@ pub mod console;
 pub mod device_bpf;
 pub mod early_signals;
 pub mod error;
+pub mod fast_run;
 pub mod image;
+pub mod lockfile;
 pub mod loopdev;
 pub mod monitor;
 pub mod net;
@@ -54,5 +56,7 @@ mod seccomp_tests;
 #[cfg(test)]
 mod userns_tests;
 
+#[cfg(feature = "napi-addon")]
+mod exec_entry;
 #[cfg(feature = "napi-addon")]
 mod napi_api;

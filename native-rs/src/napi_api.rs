@@ -42,6 +42,19 @@ pub fn compile_seccomp(spec: crate::plan::SeccompSpec) -> napi::Result<Vec<u32>,
 }
 
 /// strerror text for an errno, without Rust's "(os error N)" suffix.
+/// fast_run::check::host_fingerprint: stored in a fast entry (lifecycle/fast-entry.ts).
+#[napi]
+pub fn fast_host_fingerprint() -> String {
+    crate::fast_run::check::host_fingerprint()
+}
+
+/// fast_run::check::file_signature: plan-cache.ts's fileSignature, computed natively
+/// (the tests hold the two to the same text).
+#[napi]
+pub fn fast_file_signature(path: String) -> String {
+    crate::fast_run::check::file_signature(&path)
+}
+
 #[napi]
 pub fn errno_text(errno: i32) -> String {
     let s = std::io::Error::from_raw_os_error(errno).to_string();
@@ -83,40 +96,21 @@ pub fn lock_file(path: String, exclusive: bool) -> napi::Result<i32, Code> {
     )
 }
 
-/// open(O_CREAT, 0600) + flock(op | LOCK_NB): the fd, or "Busy" when another holds it.
+/// lockfile::lock for JavaScript: the fd, or "Busy" when another holds it.
 fn open_locked(
     path: String,
     op: libc::c_int,
     extra_flags: libc::c_int,
-    (what_open, what_lock): (&'static str, &'static str),
+    what: (&'static str, &'static str),
 ) -> napi::Result<i32, Code> {
-    let c = std::ffi::CString::new(path)
-        .map_err(|_| js_err(Error::InvalidPlan("lock path has a NUL".into())))?;
-    let fd = unsafe {
-        libc::open(
-            c.as_ptr(),
-            libc::O_RDWR | libc::O_CREAT | libc::O_CLOEXEC | extra_flags,
-            0o600,
-        )
-    };
-    if fd < 0 {
-        return Err(js_err(Error::last_os(what_open)));
+    match crate::lockfile::lock(&path, op, extra_flags, what) {
+        Ok(fd) => Ok(std::os::fd::IntoRawFd::into_raw_fd(fd)),
+        Err(crate::lockfile::LockError::Busy) => Err(napi::Error::new(
+            Code("Busy"),
+            "locked by another process".to_string(),
+        )),
+        Err(crate::lockfile::LockError::Os(err)) => Err(js_err(err)),
     }
-    if unsafe { libc::flock(fd, op | libc::LOCK_NB) } < 0 {
-        let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-        unsafe { libc::close(fd) };
-        if errno == libc::EWOULDBLOCK {
-            return Err(napi::Error::new(
-                Code("Busy"),
-                "locked by another process".to_string(),
-            ));
-        }
-        return Err(js_err(Error::Os {
-            what: what_lock,
-            errno,
-        }));
-    }
-    Ok(fd)
 }
 
 /// Attaches a BPF_CGROUP_DEVICE program that allows exactly `rules` (v1 devices.allow

@@ -8,13 +8,14 @@ import { posix } from 'node:path'
 import type { ContainerConfig } from '../config/types.ts'
 import { EXIT_LITE_FAILED, LiteError, errorText } from '../errors.ts'
 import { readHostFacts } from '../host/facts.ts'
-import { loadNative, type Container, type Native } from '../native/index.ts'
+import { addonDirectory, loadNative, type Container, type Native } from '../native/index.ts'
 import type { LaunchPlan } from '../plan/build.ts'
 import { trace, traceHandover, traceNote } from '../trace.ts'
 import { writeErr } from '../output.ts'
 import { monitorImage, startContainer } from './launch.ts'
 import { acquireState, releaseState, ROOTLESS, rootlessProblem, STATE_ROOT, type StateLock } from './state.ts'
-import { writeState } from './state-file.ts'
+import { formatState, writeState, type ContainerState } from './state-file.ts'
+import { updateFastEntry } from './fast-entry.ts'
 import { processStartTime } from './process-identity.ts'
 import { allowDevice, cgroupJoinFiles, createCgroups, loopDeviceRule, needsDeviceProgram, placeCgroups, removeCgroupDirs, type CgroupPlacement } from '../cgroup/manager.ts'
 import { removableCgroups, writeCgroupRecord } from './cgroup-record.ts'
@@ -119,7 +120,7 @@ async function run(opts: RunOptions): Promise<number> {
   const record: { chosen?: RecordChoice; asked?: boolean; compiler?: typeof import('./compile.ts'); settings?: typeof import('../image/settings.ts'); native?: Native } = {}
   const env = { LITE_STORE: process.env.LITE_STORE ?? null, LITE_IMAGES_CONFIG: process.env.LITE_IMAGES_CONFIG ?? null }
   const request = { purpose: 'run', file: opts.config, options: { overrides, tty: opts.tty, interactive: opts.interactive, env, ...(ROOTLESS ? { rootless: true } : {}) } }
-  const { config, plan, outcome } = await compiled(request, host, STATE_ROOT, kernelRelease(), !opts.noCache, {
+  const { config, plan, outcome, inputs } = await compiled(request, host, STATE_ROOT, kernelRelease(), !opts.noCache, {
     // A hit with an image: the store's record is asked as a miss asks it (below), and
     // must choose what it chose when the entry was compiled.
     recheck: async (hit) => {
@@ -206,6 +207,7 @@ async function run(opts: RunOptions): Promise<number> {
     }
     const resolvers = resolverWarning(config.net.type, host.resolvConf, config.net.dns)
     if (resolvers) writeErr(`lite: warning: ${name}: ${resolvers}\n`)
+    const warned = !!resolvers
     prepareHost(plan, net)
     if (userMap) (await import('../userns/run-map.ts')).applyUserMap(plan, config, userMap)
     writeState(lock.dir, initialState(identity, restart.restarts, config))
@@ -283,9 +285,14 @@ async function run(opts: RunOptions): Promise<number> {
     })
     // Running from here on, as `lite run -d` will say: the state says so before the
     // monitor's first write (same pid, so monitor_pid is already right).
-    writeState(lock.dir, { ...initialState(identity, restart.restarts, config), status: 'running', pid: container.pid, pidStart: pidStart ?? null })
+    const running: ContainerState = { ...initialState(identity, restart.restarts, config), status: 'running', pid: container.pid, pidStart: pidStart ?? null }
+    writeState(lock.dir, running)
     if (opts.detachStatusFd !== undefined) writeSync(opts.detachStatusFd, `ok ${container.pid} ${name}\n`)
     const keep = [lock.fd, ...(logPipe ? [logPipe[0]!] : []), ...claims.map((c) => c.fd)]
+    trace('fast entry')
+    const facts = { opts, config, plan, inputs, cgroups, delegated: !!host.cgroups?.layout.delegated, restart, stateRoot: STATE_ROOT, stateDir: lock.dir, addonDir: addonDirectory(), rootless: ROOTLESS, warned, env: process.env }
+    const fast = updateFastEntry(facts, () => ({ host: native.fastHostFingerprint(), kernel: kernelRelease(), state: formatState(running), spec, signature: native.fastFileSignature }))
+    traceNote(`fast entry: ${fast}`)
     traceHandover()
     try {
       container.execMonitor(monitor.fd, spec, keep, !!opts.detached, opts.interactive)

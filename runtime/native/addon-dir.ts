@@ -7,6 +7,7 @@
 
 import { accessSync, constants, lstatSync, mkdirSync, readdirSync, realpathSync, statSync, unlinkSync } from 'node:fs'
 import { type MountInfo, mountOf } from '../host/mountinfo.ts'
+import { addonFileName } from './addon-name.ts'
 
 export interface DirCheck {
   dir: string
@@ -52,13 +53,7 @@ export function noAddonDirMessage(checks: DirCheck[]): string {
   return `no directory to unpack the native addon into: tried ${tried}; set BUN_TMPDIR to a writable directory on a mount without noexec`
 }
 
-/**
- * The addon's name in `dir`: the build id, and the uid, since /tmp is shared and lite
- * uses only a file of its own user (another's may not be replaced there).
- */
-export function addonFileName(dir: string, addonId: string, euid: number): string {
-  return `${dir}/.lite-${addonId}.${euid}.node`
-}
+export { addonFileName }
 
 /** The temporary name an unpack writes before its rename: `.lite-ID.UID.node.PID.tmp`. */
 export function unpackTempName(target: string, pid: number): string {

@@ -104,13 +104,24 @@ export declare function create(plan: Plan, cgroupDir?: string | undefined | null
 /** A stop request (SIGTERM or SIGINT) came since watchEarlySignals: which one. */
 export declare function earlyStopSignal(): number | null
 
-/** strerror text for an errno, without Rust's "(os error N)" suffix. */
 export declare function errnoText(errno: number): string
 
 export interface ExitStatus {
   code: number
   signal: number
 }
+
+/**
+ * fast_run::check::file_signature: plan-cache.ts's fileSignature, computed natively
+ * (the tests hold the two to the same text).
+ */
+export declare function fastFileSignature(path: string): string
+
+/**
+ * strerror text for an errno, without Rust's "(os error N)" suffix.
+ * fast_run::check::host_fingerprint: stored in a fast entry (lifecycle/fast-entry.ts).
+ */
+export declare function fastHostFingerprint(): string
 
 export interface Features {
   clone3: boolean

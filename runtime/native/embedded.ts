@@ -11,11 +11,8 @@ import { readMountInfo } from '../host/mountinfo.ts'
 import { LiteError } from '../errors.ts'
 import { addonFileName, noAddonDirMessage, pickAddonDir, removeStaleUnpacks, unpackTempName } from './addon-dir.ts'
 import { type BunZip, unpackedAddon } from './addon-bytes.ts'
+import { ADDON_BYTES, ADDON_ID } from '../build-info.ts'
 
-// Set by scripts/build (bun build --define); "dev" when run from source.
-const ADDON_ID = process.env.LITE_ADDON_ID ?? 'dev'
-/** the unpacked addon's size in bytes (bun build --define) */
-const ADDON_BYTES = Number(process.env.LITE_ADDON_BYTES ?? 0)
 
 function usable(path: string, size: number, euid: number): boolean {
   try {

@@ -37,9 +37,14 @@ import type { ContainerConfig } from '../config/types.ts'
 import type { LaunchPlan } from './build.ts'
 import type { HostFacts } from './etc-files.ts'
 import { recordInputs } from './inputs.ts'
+import { BUILD_ID } from '../build-info.ts'
+import { fnv64 } from './fnv.ts'
+import { cacheDir } from './cache-paths.ts'
+
+export { cacheDir, fnv64 }
 
 /** lite's build id; without one (run from source, tests) there is no cache. */
-export const BUILD_ID = process.env.LITE_BUILD_ID ?? ''
+export { BUILD_ID }
 
 const MAGIC = 'lite-plan-cache 1'
 /** An entry larger than this is not lite's: a miss. */
@@ -68,6 +73,8 @@ export interface CacheRequest {
 export type CacheOutcome<T = Compiled> = T & {
   /** 'hit', or why it missed (for LITE_TRACE and the tests) */
   outcome: string
+  /** the inputs and their signatures, as the entry holds them: a hit's, or those just stored */
+  inputs?: [string, string][]
 }
 
 interface Header {
@@ -78,24 +85,6 @@ interface Header {
   inputs: [string, string][]
   length: number
   sum: string
-}
-
-/** /run/lite/.lite-cache: a name no container can have (as .lite-locks beside it). */
-export function cacheDir(stateRoot: string): string {
-  return posix.join(stateRoot, '.lite-cache')
-}
-
-/** FNV-1a over a string's UTF-16 units, twice with two offsets: 16 hex digits. Not cryptographic: a mismatch check. */
-export function fnv64(text: string): string {
-  let a = 0x811c9dc5
-  let b = 0x01000193 ^ 0x5bd1e995
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    a = Math.imul(a ^ c, 0x01000193) >>> 0
-    b = Math.imul(b ^ c, 0x01000193) >>> 0
-    b = (b ^ (b >>> 13)) >>> 0
-  }
-  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0')
 }
 
 const bunHash = (globalThis as { Bun?: { hash(text: string): number | bigint } }).Bun?.hash
@@ -249,6 +238,12 @@ function readEntry(path: string): string | undefined {
 export function lookup(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string): Compiled | string
 export function lookup<T>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, kind: ResultKind<T>): T | string
 export function lookup<T>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, kind?: ResultKind<T>): T | string {
+  const found = find(req, host, stateRoot, kernel, kindOr(kind))
+  return typeof found === 'string' ? found : found.value
+}
+
+/** lookup, with the inputs and signatures the entry holds. */
+function find<T>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, kind: ResultKind<T>): { value: T; inputs: [string, string][] } | string {
   if (!BUILD_ID) return 'no build id'
   const key = requestKey(req, stateRoot, kernel)
   const text = readEntry(entryPath(req, stateRoot, key))
@@ -273,7 +268,7 @@ export function lookup<T>(req: CacheRequest, host: HostFacts, stateRoot: string,
   if (payload.length !== header.length || payloadSum(payload) !== header.sum) return 'corrupt payload'
   try {
     const value: unknown = JSON.parse(payload)
-    return kindOr(kind).isResult(value) ? value : 'corrupt payload'
+    return kind.isResult(value) ? { value, inputs: header.inputs } : 'corrupt payload'
   } catch {
     return 'corrupt payload'
   }
@@ -283,13 +278,18 @@ export function lookup<T>(req: CacheRequest, host: HostFacts, stateRoot: string,
 export function store(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, result: Compiled, inputs: string[], now?: number): string
 export function store<T>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, result: T, inputs: string[], now: number, kind: ResultKind<T>): string
 export function store<T>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, result: T, inputs: string[], now = Date.now(), kind?: ResultKind<T>): string {
-  if (!BUILD_ID) return 'no build id'
-  if (!kindOr(kind).storable(result)) return 'not cacheable'
-  if (!survivesJson(result)) return 'not plain data'
+  return storeSigned(req, host, stateRoot, kernel, result, inputs, now, kindOr(kind)).text
+}
+
+/** store, with the signatures it stored (none when it stored nothing). */
+function storeSigned<T>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, result: T, inputs: string[], now: number, kind: ResultKind<T>): { text: string; signed?: [string, string][] } {
+  if (!BUILD_ID) return { text: 'no build id' }
+  if (!kind.storable(result)) return { text: 'not cacheable' }
+  if (!survivesJson(result)) return { text: 'not plain data' }
   const signed: [string, string][] = []
   for (const p of inputs) {
     const sig = settledSignature(p, now)
-    if (sig === undefined) return `${p} changed just now`
+    if (sig === undefined) return { text: `${p} changed just now` }
     signed.push([p, sig])
   }
   const payload = JSON.stringify(result)
@@ -314,14 +314,14 @@ export function store<T>(req: CacheRequest, host: HostFacts, stateRoot: string, 
     try {
       unlinkSync(temp)
     } catch {}
-    return `not stored: ${(e as Error).message}`
+    return { text: `not stored: ${(e as Error).message}` }
   }
   try {
     evictOld(posix.dirname(path), req)
   } catch {
     // an older entry left behind costs only space; the next store tries again
   }
-  return 'stored'
+  return { text: 'stored', signed }
 }
 
 export interface CompileSteps<T = Compiled> {
@@ -343,16 +343,17 @@ export async function compiled(req: CacheRequest, host: HostFacts, stateRoot: st
 export async function compiled<T extends object>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, useCache: boolean, steps: CompileSteps<T> & { kind: ResultKind<T> }, now?: () => number): Promise<CacheOutcome<T>>
 export async function compiled<T extends object>(req: CacheRequest, host: HostFacts, stateRoot: string, kernel: string, useCache: boolean, steps: CompileSteps<T>, now = Date.now): Promise<CacheOutcome<T>> {
   const kind = kindOr(steps.kind)
-  let hit = useCache ? lookup(req, host, stateRoot, kernel, kind) : 'not used'
+  let hit = useCache ? find(req, host, stateRoot, kernel, kind) : 'not used'
   if (typeof hit !== 'string') {
-    const stale = await steps.recheck?.(hit)
-    if (stale === undefined) return { ...hit, outcome: 'hit' }
+    const stale = await steps.recheck?.(hit.value)
+    if (stale === undefined) return { ...hit.value, outcome: 'hit', inputs: hit.inputs }
     hit = stale
   }
   await steps.prepare?.()
   if (!useCache) return { ...steps.compile(), outcome: 'not used' }
   const { value, inputs } = recordInputs(steps.compile)
-  return { ...value, outcome: `miss (${hit}; ${store(req, host, stateRoot, kernel, value, inputs, now(), kind)})` }
+  const stored = storeSigned(req, host, stateRoot, kernel, value, inputs, now(), kind)
+  return { ...value, outcome: `miss (${hit}; ${stored.text})`, ...(stored.signed ? { inputs: stored.signed } : {}) }
 }
 
 /** `lite cache clear`: removes every entry; returns how many there were. */

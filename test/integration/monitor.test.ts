@@ -46,7 +46,8 @@ interface SignalledRun {
  */
 function runAndSignal(args: string[], mark: string, spinMs: number, act: (pid: number, done: () => boolean) => void, timeoutMs = 20_000): Promise<SignalledRun> {
   const started = Date.now()
-  const child = spawn(LITE, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LITE_TRACE: '1' } })
+  // LITE_FAST=0: the phases are the full path's (fast-run.test.ts signals the fast run).
+  const child = spawn(LITE, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, LITE_TRACE: '1', LITE_FAST: '0' } })
   let stderr = ''
   let acted = false
   let finished = false

@@ -14,7 +14,9 @@ const CACHE = '/run/lite/.lite-cache'
 // RACY_MS in plan-cache.ts: a file changed more recently is not trusted to show a change.
 const SETTLE_MS = 2100
 const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
-const traced = { env: { ...process.env, LITE_TRACE: '1' } }
+// LITE_FAST=0: these runs test the cache of lite's full path; a plain warm run would
+// otherwise be taken by the fast run (fast-run.test.ts), which has no such trace line.
+const traced = { env: { ...process.env, LITE_TRACE: '1', LITE_FAST: '0' } }
 const outcome = (stderr: string) => /plan cache: (.*)/.exec(stderr)?.[1] ?? '(no trace line)'
 
 if (requireRootAndBuild(t)) {

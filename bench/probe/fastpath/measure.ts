@@ -1,7 +1,7 @@
 // The monitor fast path of issue 17 (item 3), measured as a prototype beside the floor:
 //   - crun run, at bench/run's parity (busybox read-only, memory 64M, pids 64, Docker's
 //     capabilities, no_new_privs and lite's seccomp rules);
-//   - a warm `lite run` (a plan-cache hit), as lite is today;
+//   - a warm `lite run`: the fast run (native-rs/src/fast_run), which the prototype led to;
 //   - the prototype: a compiled Bun binary (front.ts) that checks the warm plan-cache
 //     entry as a warm run does, then execve(2)s a native binary (native-rs/examples/
 //     fastpath_probe.rs) that makes the cgroups, clones, sets up and execs through
@@ -70,7 +70,7 @@ spawnSync('crun', ['delete', '-f', `${NAME}-crun`])
 
 const variants: [string, string][] = [
   ['crun run', `crun run -b ${bundle} ${NAME}-crun`],
-  ['lite run, warm (today)', `${lite} run ${config}`],
+  ['lite run, warm: the fast run', `${lite} run ${config}`],
   ['prototype: Bun checks the entry as a warm run does → execve native set-up', front],
   ['Bun → execve the native half (no check in Bun)', `${join(WORK, 'exec-into')} ${PROBE} ${plan}`],
   ["the prototype's native half alone", `${PROBE} ${plan}`],
@@ -95,7 +95,7 @@ const section = [
   '|---|---:|---:|---:|',
   ...variants.map(([name], i) => `| ${name} | ${fmt(stats[i]!.median)} | ${fmt(stats[i]!.p95)} | ${(stats[i]!.median / crun).toFixed(2)}× |`),
   '',
-  `The prototype is not a product path: its native half (\`native-rs/examples/fastpath_probe.rs\`) takes the warm entry's plan as JSON and runs it through lite's own child code (plan.rs, spawn.rs, child.rs): cgroups made and written, clone, set-up, exec, wait, cgroups removed. It leaves out what a real one must add: the state lock and state file, the cgroup record, and the exec into the monitor, which would then wait. Its Bun half (\`front.ts\`) checks the entry as a warm \`lite run\` does (host facts, every input's stat, the build id, the payload) and execve's it. lite's native set-up alone takes ${fmt(nativeAlone)} ms, ${(nativeAlone / crunRun).toFixed(2)}× crun's whole run: its child joins each v1 cgroup through \`tasks\`, where crun's \`cgroup.procs\` write waits for an RCU grace period (bench/START-PATH.md). So Bun's start and exec teardown fit in crun's time: with Bun doing nothing but the execve, ${fmt(bunThenNative)} ms (${(bunThenNative / crunRun).toFixed(2)}×). Bun's check of the entry brings it to ${fmt(prototype)} ms (${(prototype / crunRun).toFixed(2)}×); today's warm run is ${fmt(warm)} ms (${(warm / crunRun).toFixed(2)}×).`,
+  `The prototype is not a product path: its native half (\`native-rs/examples/fastpath_probe.rs\`) takes the warm entry's plan as JSON and runs it through lite's own child code (plan.rs, spawn.rs, child.rs): cgroups made and written, clone, set-up, exec, wait, cgroups removed. It leaves out what a real one must add: the state lock and state file, the cgroup record, and the exec into the monitor, which would then wait. Its Bun half (\`front.ts\`) checks the entry as a warm \`lite run\` does (host facts, every input's stat, the build id, the payload) and execve's it. lite's native set-up alone takes ${fmt(nativeAlone)} ms, ${(nativeAlone / crunRun).toFixed(2)}× crun's whole run: its child joins each v1 cgroup through \`tasks\`, where crun's \`cgroup.procs\` write waits for an RCU grace period (bench/START-PATH.md). So Bun's start and exec teardown fit in crun's time: with Bun doing nothing but the execve, ${fmt(bunThenNative)} ms (${(bunThenNative / crunRun).toFixed(2)}×). Bun's check of the entry brings it to ${fmt(prototype)} ms (${(prototype / crunRun).toFixed(2)}×). The fast run that this led to (README "The fast run": the check native too, with the state lock and file and the exec into the monitor) takes ${fmt(warm)} ms (${(warm / crunRun).toFixed(2)}×).`,
   '',
 ].join('\n')
 replaceSection(join(ROOT, 'bench/RESULTS.md'), '## 12. The monitor fast path, as a prototype (issue 17, item 3)', section)

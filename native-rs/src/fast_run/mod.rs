@@ -1,0 +1,479 @@
+//! The fast run: a warm plain `lite run FILE` without Bun's part of the work (issue 17,
+//! bench/START-PATH.md). lite's compiled binary sees `run FILE` and nothing else, and
+//! execs this addon (made executable: exec_entry.rs) with the fast entry's path. Here
+//! the entry is checked against the host (check.rs), then the run does what
+//! lifecycle/run.ts does for such a config, in the same order and through the same
+//! code for the container itself (plan.rs, spawn.rs, child.rs, the monitor): the state
+//! lock and file, the cgroups, clone and set-up, and the exec into the monitor.
+//!
+//! Whatever this path cannot do as run.ts would, it does not do: a miss, a name that is
+//! held, state left by an earlier run, a cgroup that exists, a failed set-up. It then
+//! undoes what it made and the caller execs the full path, which says what is wrong
+//! exactly as it always does (FILE:LINE errors, the child's failed step).
+
+pub mod check;
+pub mod entry;
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+use entry::{FastEntry, ENTRY_LIMIT};
+
+/// What lite's compiled binary passes on (runtime/fast-front.ts).
+#[derive(Debug, Clone)]
+pub struct Args {
+    /// the lite binary: the state's `lite`, the monitor's restart command, the full path
+    pub lite: String,
+    /// lite's build id
+    pub build: String,
+    /// the fast entry's path
+    pub entry: String,
+    /// FILE as given (the hooks' LITE_CONFIG)
+    pub config_arg: String,
+    /// FILE's absolute path
+    pub config: String,
+    /// where this addon lies: allows exec (the monitor's fallback when memfds may not)
+    pub addon_dir: String,
+    /// PATH of lite's environment (the hooks' PATH)
+    pub path_env: Option<String>,
+    /// LITE_TRACE=1: say on stderr that the fast run took the container
+    pub trace: bool,
+}
+
+/// How long the child may take from GO to the app's exec (launch.ts START_TIMEOUT_MS).
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// The hooks' PATH when lite has none (handover.ts).
+const DEFAULT_PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Why the fast run did not run the container: the full path takes over. A stop
+/// request that came first ends the run instead (`Stop`), as run.ts ends it.
+#[derive(Debug)]
+pub enum NotRun {
+    Miss(String),
+    Stop { signal: i32, name: String },
+}
+
+impl From<String> for NotRun {
+    fn from(why: String) -> NotRun {
+        NotRun::Miss(why)
+    }
+}
+
+impl From<&str> for NotRun {
+    fn from(why: &str) -> NotRun {
+        NotRun::Miss(why.into())
+    }
+}
+
+/// Runs the container and execs into its monitor; returns only when it did not.
+pub fn run(a: &Args) -> NotRun {
+    let e = match load(a) {
+        Ok(e) => e,
+        Err(why) => return NotRun::Miss(why),
+    };
+    // From here a SIGTERM is noted, not fatal (run.ts: watchEarlySignals).
+    crate::early_signals::watch();
+    let mut made = Made::default();
+    let not_run = start(a, e, &mut made);
+    made.undo();
+    not_run
+}
+
+/// The entry, if it holds on this host and for this lite.
+fn load(a: &Args) -> Result<FastEntry, String> {
+    let bytes = read_entry(&a.entry)?;
+    let e = entry::parse(&bytes)?;
+    if e.build != a.build {
+        return Err("another build".into());
+    }
+    if e.config != a.config {
+        return Err("another config".into());
+    }
+    if e.kernel != check::kernel_release() {
+        return Err("another kernel".into());
+    }
+    if e.host != check::host_fingerprint() {
+        return Err("host facts changed".into());
+    }
+    for (path, signature) in &e.inputs {
+        if check::file_signature(path) != *signature {
+            return Err(format!("changed: {path}"));
+        }
+    }
+    Ok(e)
+}
+
+/// lite's own file (plan-cache.ts trusts its entries alike): ours, not a link, 0600.
+fn read_entry(path: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| format!("no entry ({e})"))?;
+    let m = f.metadata().map_err(|e| e.to_string())?;
+    if !m.is_file() || m.uid() != unsafe { libc::geteuid() } || m.mode() & 0o077 != 0 {
+        return Err("the entry is not lite's".into());
+    }
+    if m.len() > ENTRY_LIMIT as u64 {
+        return Err("the entry is too large".into());
+    }
+    let mut bytes = Vec::with_capacity(m.len() as usize);
+    f.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+/// What this run made, undone in reverse when it does not reach the monitor.
+#[derive(Default)]
+struct Made {
+    lock: Option<(OwnedFd, String)>,
+    cgroups: Vec<String>,
+    child: Option<(libc::pid_t, Option<OwnedFd>)>,
+}
+
+impl Made {
+    fn undo(&mut self) {
+        if let Some((pid, pidfd)) = self.child.take() {
+            let _ = crate::wait::send_signal(pid, pidfd.as_ref(), libc::SIGKILL);
+            let _ = crate::wait::wait_exit(pid);
+        }
+        remove_cgroups(&std::mem::take(&mut self.cgroups));
+        // run.ts releaseState: the directory goes, then the lock.
+        if let Some((fd, dir)) = self.lock.take() {
+            let _ = std::fs::remove_dir_all(&dir);
+            drop(fd);
+        }
+    }
+}
+
+/// Kills what is left in each cgroup and removes it (cgroup/manager.ts removeCgroupDirs),
+/// within a bound: the kernel frees a cgroup shortly after its last process.
+fn remove_cgroups(dirs: &[String]) {
+    for dir in dirs.iter().rev() {
+        for _ in 0..300 {
+            if let Ok(text) = std::fs::read_to_string(format!("{dir}/cgroup.procs")) {
+                for pid in text.lines().filter_map(|l| l.trim().parse::<i32>().ok()) {
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
+            match std::fs::remove_dir(dir) {
+                Ok(()) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    }
+}
+
+fn write_atomic(path: &str, text: &str, mode: u32) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let temp = format!("{path}.tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(mode)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(&temp)
+        .map_err(|e| format!("{temp}: {e}"))?;
+    std::io::Write::write_all(&mut f, text.as_bytes()).map_err(|e| format!("{temp}: {e}"))?;
+    std::fs::rename(&temp, path).map_err(|e| format!("{path}: {e}"))
+}
+
+fn mkdir(path: &str, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new().mode(mode).create(path)
+}
+
+/// state.ts acquireState for a name that nothing holds and nothing was left under.
+fn take_state(e: &FastEntry, made: &mut Made) -> Result<RawFd, String> {
+    if let Err(err) = mkdir(&e.state_root, 0o700) {
+        if err.kind() != std::io::ErrorKind::AlreadyExists {
+            return Err(format!("{}: {err}", e.state_root));
+        }
+    }
+    if let Err(err) = mkdir(&e.state_dir, 0o700) {
+        if err.kind() != std::io::ErrorKind::AlreadyExists {
+            return Err(format!("{}: {err}", e.state_dir));
+        }
+    }
+    let lock_path = format!("{}/lock", e.state_dir);
+    let what = ("open the state lock", "lock the state");
+    let fd =
+        crate::lockfile::lock(&lock_path, libc::LOCK_EX, 0, what).map_err(|err| match err {
+            crate::lockfile::LockError::Busy => "the name is held".to_string(),
+            crate::lockfile::LockError::Os(err) => err.to_string(),
+        })?;
+    // The lock must be the file at that path (a releasing run may have unlinked it).
+    let held = fd_identity(fd.as_raw_fd());
+    let now = std::fs::metadata(&lock_path).ok().map(|m| {
+        use std::os::unix::fs::MetadataExt;
+        (m.dev(), m.ino())
+    });
+    if held.is_none() || held != now {
+        return Err("the lock moved".into());
+    }
+    let raw = fd.as_raw_fd();
+    // An earlier run's state (an orphan, a cgroup record, a kept log): the full path
+    // settles it.
+    let left = std::fs::read_dir(&e.state_dir)
+        .map_err(|err| err.to_string())?
+        .filter_map(|d| d.ok())
+        .any(|d| d.file_name() != "lock");
+    if left {
+        return Err("state left by an earlier run".into());
+    }
+    made.lock = Some((fd, e.state_dir.clone()));
+    Ok(raw)
+}
+
+fn fd_identity(fd: RawFd) -> Option<(u64, u64)> {
+    let mut st: libc::stat64 = unsafe { std::mem::zeroed() };
+    (unsafe { libc::fstat64(fd, &mut st) } == 0).then_some((st.st_dev, st.st_ino))
+}
+
+/// Makes the container's cgroups as cgroup/manager.ts createCgroups does once the
+/// parents exist, and writes its limits and device rules.
+fn make_cgroups(e: &FastEntry, made: &mut Made) -> Result<(), String> {
+    for (dir, controller) in &e.subtree {
+        let enabled = std::fs::read_to_string(format!("{dir}/cgroup.subtree_control"))
+            .map_err(|err| format!("{dir}: {err}"))?;
+        if !enabled.split_whitespace().any(|c| c == controller) {
+            return Err(format!("{controller} is not enabled in {dir}"));
+        }
+    }
+    for dir in &e.cgroups {
+        mkdir(dir, 0o755).map_err(|err| format!("{dir}: {err}"))?;
+        made.cgroups.push(dir.clone());
+        if e.cpusets.contains(dir) {
+            let parent = &dir[..dir.rfind('/').unwrap_or(0)];
+            for file in ["cpuset.cpus", "cpuset.mems"] {
+                let own = std::fs::read_to_string(format!("{dir}/{file}")).unwrap_or_default();
+                if own.trim().is_empty() {
+                    let value = std::fs::read_to_string(format!("{parent}/{file}"))
+                        .map_err(|err| format!("{parent}/{file}: {err}"))?;
+                    std::fs::write(format!("{dir}/{file}"), value.trim())
+                        .map_err(|err| format!("{dir}/{file}: {err}"))?;
+                }
+            }
+        }
+    }
+    for (file, value) in &e.writes {
+        std::fs::write(file, value).map_err(|err| format!("{file}: {err}"))?;
+    }
+    Ok(())
+}
+
+/// Field 22 of /proc/PID/stat (process-identity.ts).
+fn start_time(pid: libc::pid_t) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// This run's values in the state file's lines (state-file.ts: `key=value`).
+pub struct RunValues {
+    pub lite: String,
+    pub pid: Option<libc::pid_t>,
+    pub pid_start: Option<u64>,
+    pub monitor_pid: u32,
+    pub started: u64,
+    pub lock_fd: RawFd,
+}
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The entry's state with this run's values: `starting` before clone, `running` after.
+pub fn state_text(template: &str, v: &RunValues) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    for line in template.lines() {
+        let key = line.split_once('=').map(|(k, _)| k).unwrap_or("");
+        let value = match key {
+            "lite" => Some(v.lite.clone()),
+            "status" => Some(
+                if v.pid.is_some() {
+                    "running"
+                } else {
+                    "starting"
+                }
+                .to_string(),
+            ),
+            "pid" => Some(opt(v.pid)),
+            "pid_start" => Some(opt(v.pid_start)),
+            "monitor_pid" => Some(v.monitor_pid.to_string()),
+            "started" => Some(v.started.to_string()),
+            "lock_fd" => Some(v.lock_fd.to_string()),
+            _ => None,
+        };
+        match value {
+            Some(value) => out.push_str(&format!("{key}={value}")),
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The entry's monitor spec (monitor/spec.ts: `key value` lines) with this run's values.
+pub fn spec_text(
+    template: &str,
+    v: &RunValues,
+    config_arg: &str,
+    path_env: Option<&str>,
+) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    for line in template.lines() {
+        let (key, value) = line.split_once(' ').unwrap_or((line, ""));
+        let state_key = (key == "state")
+            .then(|| value.split_once('=').map(|(k, _)| k))
+            .flatten();
+        let env_key = (key == "env")
+            .then(|| value.split_once('=').map(|(k, _)| k))
+            .flatten();
+        let replaced = match (key, state_key, env_key) {
+            ("lock_fd", _, _) => Some(format!("lock_fd {}", v.lock_fd)),
+            ("lite", _, _) => Some(format!("lite {}", v.lite)),
+            (_, Some("lite"), _) => Some(format!("state lite={}", v.lite)),
+            (_, Some("pid_start"), _) => Some(format!("state pid_start={}", opt(v.pid_start))),
+            (_, Some("started"), _) => Some(format!("state started={}", v.started)),
+            (_, Some("lock_fd"), _) => Some(format!("state lock_fd={}", v.lock_fd)),
+            (_, _, Some("PATH")) => Some(format!("env PATH={}", path_env.unwrap_or(DEFAULT_PATH))),
+            (_, _, Some("LITE_CONFIG")) => Some(format!("env LITE_CONFIG={config_arg}")),
+            _ => None,
+        };
+        out.push_str(replaced.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
+fn start(a: &Args, mut e: FastEntry, made: &mut Made) -> NotRun {
+    let lock_fd = match take_state(&e, made) {
+        Ok(fd) => fd,
+        Err(why) => return why.into(),
+    };
+    let mut values = RunValues {
+        lite: a.lite.clone(),
+        pid: None,
+        pid_start: None,
+        monitor_pid: std::process::id(),
+        started: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        lock_fd,
+    };
+    let state_file = format!("{}/state", e.state_dir);
+    if let Err(why) = write_atomic(&state_file, &state_text(&e.state, &values), 0o644) {
+        return why.into();
+    }
+    // The cgroup record before the first mkdir (lifecycle/cgroup-record.ts).
+    if !e.cgroups.is_empty() {
+        let record: String = e.cgroups.iter().map(|c| format!("{c}\n")).collect();
+        if let Err(why) = write_atomic(&format!("{}/cgroups", e.state_dir), &record, 0o644) {
+            return why.into();
+        }
+    }
+    for dir in &e.dirs {
+        if let Err(err) = std::fs::create_dir_all(dir) {
+            return format!("{dir}: {err}").into();
+        }
+    }
+    for (path, content) in &e.files {
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            let _ = std::fs::create_dir_all(parent);
+        }
+        if let Err(err) = std::fs::write(path, content) {
+            return format!("{path}: {err}").into();
+        }
+    }
+    let monitor = match crate::monitor::image(&a.addon_dir) {
+        Ok(m) => m,
+        Err(err) => return err.to_string().into(),
+    };
+    if e.plan.stub_init {
+        e.plan.init_exe_fd = Some(monitor.fd.as_raw_fd());
+    }
+    if let Err(why) = make_cgroups(&e, made) {
+        return why.into();
+    }
+    if let Some(signal) = crate::early_signals::stop_signal() {
+        return NotRun::Stop {
+            signal,
+            name: e.name.clone(),
+        };
+    }
+    let mut prepared = match crate::plan::prepare(&e.plan, crate::plan::read_last_cap()) {
+        Ok(p) => p,
+        Err(err) => return err.to_string().into(),
+    };
+    let spawned = match crate::spawn::spawn(&mut prepared, None, e.v2.as_deref()) {
+        Ok(s) => s,
+        Err(err) => return err.to_string().into(),
+    };
+    let pid = spawned.pid;
+    let pidfd_raw = spawned.pidfd.as_ref().map(|f| f.as_raw_fd());
+    made.child = Some((pid, spawned.pidfd));
+    let Some(sock) = spawned.sock else {
+        return "no handshake socket".into();
+    };
+    match crate::spawn::start_with_fds(&sock, START_TIMEOUT, &[]) {
+        Ok(crate::spawn::StartOutcome::Running { .. }) => {}
+        // The full path runs it again and says which step failed, against its config line.
+        Ok(crate::spawn::StartOutcome::Failed(r)) => {
+            return format!("set-up failed at {} (errno {})", r.step.name(), r.errno).into()
+        }
+        Err(err) => return err.to_string().into(),
+    }
+    drop(sock);
+    values.pid = Some(pid);
+    values.pid_start = start_time(pid);
+    if let Err(why) = write_atomic(&state_file, &state_text(&e.state, &values), 0o644) {
+        return why.into();
+    }
+    let spec = spec_text(&e.spec, &values, &a.config_arg, a.path_env.as_deref());
+    if a.trace {
+        eprintln!("lite: trace: fast path: hit, pid {pid}");
+    }
+    let err = crate::monitor::enter(&crate::monitor::Entry {
+        image: monitor.fd.as_raw_fd(),
+        spec: &spec,
+        pid,
+        pidfd: pidfd_raw,
+        tty_master: None,
+        interactive: false,
+        keep: &[lock_fd],
+        null_stdio: false,
+    });
+    format!("cannot exec the monitor: {err}").into()
+}
+
+/// Execs the full path: `lite run FILE` with LITE_FAST=0, so that lite's binary does
+/// not come back here. Returns only when that exec failed.
+pub fn exec_full_path(a: &Args) -> std::io::Error {
+    let c = |s: &str| CString::new(s).unwrap_or_default();
+    let argv = [c(&a.lite), c("run"), c(&a.config_arg)];
+    let mut env: Vec<CString> = std::env::vars_os()
+        .filter(|(k, _)| k != "LITE_FAST")
+        .filter_map(|(k, v)| {
+            let mut kv = k.into_encoded_bytes();
+            kv.push(b'=');
+            kv.extend(v.into_encoded_bytes());
+            CString::new(kv).ok()
+        })
+        .collect();
+    env.push(c("LITE_FAST=0"));
+    let mut argv_ptrs: Vec<*const libc::c_char> = argv.iter().map(|s| s.as_ptr()).collect();
+    argv_ptrs.push(std::ptr::null());
+    let mut env_ptrs: Vec<*const libc::c_char> = env.iter().map(|s| s.as_ptr()).collect();
+    env_ptrs.push(std::ptr::null());
+    unsafe { libc::execve(argv[0].as_ptr(), argv_ptrs.as_ptr(), env_ptrs.as_ptr()) };
+    std::io::Error::last_os_error()
+}
+
+#[cfg(test)]
+mod tests;

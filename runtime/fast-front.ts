@@ -1,0 +1,79 @@
+// The front of the fast run (native-rs/src/fast_run): a warm plain `lite run FILE` is
+// handed to native code before any of lite's run path is loaded. Bun's own start and
+// its exec are then all that Bun costs the run (bench/START-PATH.md, "The fast run").
+//
+// Here only what is cheap is looked at: the command line, the environment, and that
+// the addon and the config's fast entry exist. The addon, exec'd as a program, checks
+// the entry against the host and runs the container; on a miss, or anything it can't
+// do as lite run would, it execs `lite run FILE` again with LITE_FAST=0, which comes
+// back here, goes on to lite's full path, and rewrites the entry.
+
+import { lstatSync } from 'node:fs'
+import { posix } from 'node:path'
+import { ADDON_BYTES, ADDON_ID, BUILD_ID } from './build-info.ts'
+import { addonFileName } from './native/addon-name.ts'
+import { fastEntryPath } from './plan/cache-paths.ts'
+
+/** root's state root: the only one the fast run serves (LITE_STATE_ROOT is not looked at) */
+export const FAST_STATE_ROOT = '/run/lite'
+/**
+ * The variables that change what `lite run` does (another state root or store, a
+ * restart by the monitor, a development addon, a test's crash point), and LITE_FAST, the
+ * full path's mark: with any of them set, the run takes the full path. A unit test
+ * holds this list to the variables the runtime reads.
+ */
+export const FULL_PATH_ENV = [
+  'LITE_STATE_ROOT',
+  'LITE_STORE',
+  'LITE_IMAGES_CONFIG',
+  'LITE_RESTARTS',
+  'LITE_BACKOFF_MS',
+  'LITE_STATE_LOCK_FD',
+  'LITE_NATIVE_ADDON',
+  'LITE_UPDATE_CRASH_AT',
+  'LITE_FAST',
+]
+
+/** Whether this command line and environment may take the fast run at all. */
+export function fastCandidate(argv: string[], env: NodeJS.ProcessEnv, euid: number): string | undefined {
+  if (argv.length !== 2 || argv[0] !== 'run') return undefined
+  const file = argv[1]!
+  if (file === '' || file.startsWith('-')) return undefined
+  if (!BUILD_ID || ADDON_BYTES <= 0 || euid !== 0) return undefined
+  if (FULL_PATH_ENV.some((key) => env[key] !== undefined)) return undefined
+  return file
+}
+
+/** root's own file, not a link, writable by root alone, of the size expected */
+function trusted(path: string, size?: number): boolean {
+  const st = lstatSync(path, { throwIfNoEntry: false })
+  return !!st && st.isFile() && st.uid === 0 && (st.mode & 0o022) === 0 && (size === undefined || st.size === size)
+}
+
+/**
+ * Execs the addon for a warm `lite run FILE`; returns when it is not one (or the
+ * exec failed), and lite goes on as always.
+ */
+export async function tryFastRun(argv: string[]): Promise<void> {
+  const file = fastCandidate(argv, process.env, process.geteuid?.() ?? -1)
+  if (file === undefined) return
+  const config = posix.resolve(file)
+  const entry = fastEntryPath(FAST_STATE_ROOT, config)
+  const addon = addonFileName(FAST_STATE_ROOT, ADDON_ID, 0)
+  if (!trusted(entry) || !trusted(addon, ADDON_BYTES)) return
+  const { dlopen, FFIType, ptr } = await import('bun:ffi')
+  const libc = dlopen('libc.so.6', { execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 } })
+  const cstrings = (list: string[]) => list.map((s) => Buffer.from(`${s}\0`))
+  const table = (bufs: Buffer[]) => {
+    const t = new BigUint64Array(bufs.length + 1)
+    bufs.forEach((b, i) => (t[i] = BigInt(ptr(b))))
+    return t
+  }
+  // Kept in variables: the buffers and tables must outlive the call.
+  const args = cstrings([addon, 'fast-run', process.execPath, BUILD_ID, entry, file, config])
+  const env = cstrings(Object.entries(process.env).map(([k, v]) => `${k}=${v}`))
+  const argTable = table(args)
+  const envTable = table(env)
+  libc.symbols.execve(ptr(args[0]!), ptr(argTable), ptr(envTable))
+  libc.close()
+}

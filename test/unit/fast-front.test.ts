@@ -1,0 +1,58 @@
+// The fast run's front (runtime/fast-front.ts): which command lines and environments it
+// hands to native code, and that its list of the variables that change a run keeps up
+// with the variables the runtime reads.
+
+import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+
+type Front = typeof import('../../runtime/fast-front.ts')
+
+/** fast-front.ts as a build with these ids would evaluate it (build-info.ts reads them at load). */
+async function frontOf(t: Test, build: string, bytes: string): Promise<Front> {
+  const saved = { build: process.env.LITE_BUILD_ID, bytes: process.env.LITE_ADDON_BYTES }
+  process.env.LITE_BUILD_ID = build
+  process.env.LITE_ADDON_BYTES = bytes
+  try {
+    return await t.mockImport<Front>('../../runtime/fast-front.ts')
+  } finally {
+    for (const [k, v] of [['LITE_BUILD_ID', saved.build], ['LITE_ADDON_BYTES', saved.bytes]] as const) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
+  }
+}
+
+t.test('only a plain `lite run FILE` as root, in a built lite, is a candidate', async (t) => {
+  const front = await frontOf(t, 'b1', '1000')
+  const env = { PATH: '/bin', LITE_TRACE: '1', LITE_ROOT: '/src/lite' }
+  t.equal(front.fastCandidate(['run', 'c.ini'], env, 0), 'c.ini')
+  t.equal(front.fastCandidate(['run', '/etc/lite/c.ini'], {}, 0), '/etc/lite/c.ini')
+  for (const argv of [['run'], ['run', ''], ['run', '-d', 'c.ini'], ['run', 'c.ini', '/bin/sh'], ['run', '--no-cache', 'c.ini'], ['exec', 'c', 'x'], ['run', '-t']]) {
+    t.equal(front.fastCandidate(argv, {}, 0), undefined, argv.join(' '))
+  }
+  t.equal(front.fastCandidate(['run', 'c.ini'], {}, 1000), undefined, 'not root')
+  for (const key of front.FULL_PATH_ENV) t.equal(front.fastCandidate(['run', 'c.ini'], { [key]: '' }, 0), undefined, key)
+  const source = await frontOf(t, '', '0')
+  t.equal(source.fastCandidate(['run', 'c.ini'], {}, 0), undefined, 'run from source: no build id, no fast run')
+})
+
+/** Every LITE_* variable some runtime module reads from the environment. */
+function variablesRead(dir: string): Set<string> {
+  const found = new Set<string>()
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name)
+    if (statSync(path).isDirectory()) for (const v of variablesRead(path)) found.add(v)
+    else if (name.endsWith('.ts')) for (const m of readFileSync(path, 'utf8').matchAll(/env(?:\.|\[['"])(LITE_[A-Z0-9_]+)/g)) found.add(m[1]!)
+  }
+  return found
+}
+
+t.test('every variable the runtime reads either changes nothing a run does or sends it to the full path', async (t) => {
+  const front = await frontOf(t, 'b1', '1000')
+  // Tracing, the build's own ids (compile-time defines), and the rootfs builder's.
+  const inert = new Set(['LITE_TRACE', 'LITE_TRACE_T0', 'LITE_BUILD_ID', 'LITE_ADDON_ID', 'LITE_ADDON_BYTES', 'LITE_PROFILES'])
+  const read = variablesRead(join(import.meta.dirname, '../../runtime'))
+  t.ok(read.has('LITE_STATE_ROOT') && read.has('LITE_STORE'), 'the scan finds the runtime\'s reads')
+  for (const v of read) t.ok(inert.has(v) || front.FULL_PATH_ENV.includes(v), `${v}: listed in FULL_PATH_ENV, or inert`)
+})
