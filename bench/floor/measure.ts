@@ -62,7 +62,7 @@ const variants: [string, string][] = [
   ['Bun → execve /bin/true', `${execInto} /bin/true`],
   ['crun run', `crun run -b ${bundle} ${NAME}-crun`],
   ['Bun → execve crun run', `${execInto} crun run -b ${bundle} ${NAME}-crun`],
-  ['lite run, warm (plan cache hit)', `${lite} run ${config}`],
+  ['lite run, warm (the fast run)', `${lite} run ${config}`],
   ['lite run --no-cache (cold path)', `${lite} run --no-cache ${config}`],
 ]
 const json = join(WORK, 'floor.json')
@@ -85,7 +85,7 @@ const section = [
   '|---|---:|---:|---:|---:|',
   ...rows,
   '',
-  `"Bun → execve" is a compiled Bun binary (\`bench/floor/exec-into.ts\`, built like lite with \`--bytecode\`) that does nothing but execve(2) its arguments through \`bun:ffi\`. Its row with \`crun run\` is Bun's start and exec teardown followed by native set-up at crun's own speed: ${fmt(stats[4].median)} ms, ${(stats[4].median / crun).toFixed(2)}× crun, ${fmt(bunCost)} ms of Bun before any of lite's code runs. That is not the floor for lite: lite's own native set-up is faster than crun's on this host (section 12; its child joins the v1 cgroups through \`tasks\`, with no RCU grace period to wait for), so that Bun's share fits in crun's time. A warm \`lite run\` is ${fmt(stats[5].median - stats[4].median)} ms above this row.`,
+  `"Bun → execve" is a compiled Bun binary (\`bench/floor/exec-into.ts\`, built like lite with \`--bytecode\`) that does nothing but execve(2) its arguments through \`bun:ffi\`. Its row with \`crun run\` is Bun's start and exec teardown followed by native set-up at crun's own speed: ${fmt(stats[4].median)} ms, ${(stats[4].median / crun).toFixed(2)}× crun, ${fmt(bunCost)} ms of Bun before any of lite's code runs. That is not the floor for lite: lite's own native set-up is faster than crun's on this host (section 12; its child joins the v1 cgroups through \`tasks\`, with no RCU grace period to wait for), so that Bun's share fits in crun's time. A warm \`lite run\` (the fast run) takes ${fmt(stats[5].median)} ms, ${(stats[5].median / crun).toFixed(2)}× crun.`,
   '',
 ].join('\n')
 replaceSection(join(ROOT, 'bench/RESULTS.md'), '## 11. The floor under Bun: what ≤ 1.0× crun would take', section)

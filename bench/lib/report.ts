@@ -56,7 +56,7 @@ const latency = hyperfine('latency.json')
 if (latency.length) {
   md.push('## 1. Start → exit of `/bin/true`', '')
   md.push(read('latency-cmd.txt').trim() ? `One \`hyperfine -N\` run, every runtime side by side: ${read('latency-cmd.txt').trim()}.` : '', '')
-  md.push('"lite" is a warm run, its plan from the compiled-plan cache; "lite, cold" plans from the config at every run (`--no-cache`: what a cache miss does, without writing the entry).', '')
+  md.push('"lite" is a warm run: the fast run (README "The fast run"), from the entry the run before wrote; "lite, cold" plans from the config at every run (`--no-cache`: what a cache miss does, without writing the entry).', '')
   md.push(...latencyTable(latency), '', '![latency distributions](latency.svg)', '')
 }
 

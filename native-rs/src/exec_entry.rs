@@ -82,7 +82,8 @@ extern "C" fn exec_main(sp: *const usize) -> ! {
         config: config.clone(),
         addon_dir: addon[..addon.rfind('/').unwrap_or(0)].to_string(),
         path_env: std::env::var("PATH").ok(),
-        trace: std::env::var("LITE_TRACE").as_deref() == Ok("1"),
+        trace: (std::env::var("LITE_TRACE").as_deref() == Ok("1"))
+            .then(|| crate::fast_run::Trace::new(std::env::var("LITE_TRACE_T0").ok().as_deref())),
     };
     match crate::fast_run::run(&a) {
         // run.ts says the same and ends so.
@@ -93,7 +94,7 @@ extern "C" fn exec_main(sp: *const usize) -> ! {
             std::process::exit(128 + signal)
         }
         crate::fast_run::NotRun::Miss(why) => {
-            if a.trace {
+            if a.trace.is_some() {
                 eprintln!("lite: trace: fast path: miss ({why})");
             }
             let err = crate::fast_run::exec_full_path(&a);

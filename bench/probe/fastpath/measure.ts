@@ -74,7 +74,7 @@ const variants: [string, string][] = [
   ['prototype: Bun checks the entry as a warm run does → execve native set-up', front],
   ['Bun → execve the native half (no check in Bun)', `${join(WORK, 'exec-into')} ${PROBE} ${plan}`],
   ["the prototype's native half alone", `${PROBE} ${plan}`],
-  ['floor: Bun → execve crun run', `${join(WORK, 'exec-into')} crun run -b ${bundle} ${NAME}-crun`],
+  ['Bun → execve crun run (section 11)', `${join(WORK, 'exec-into')} crun run -b ${bundle} ${NAME}-crun`],
 ]
 const json = join(WORK, 'fastpath.json')
 run('hyperfine', ['-N', '--style', 'basic', '--warmup', '10', '--runs', String(runs), '--export-json', json, ...variants.flatMap(([name, cmd]) => ['-n', name, cmd])])

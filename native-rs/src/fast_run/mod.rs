@@ -37,8 +37,42 @@ pub struct Args {
     pub addon_dir: String,
     /// PATH of lite's environment (the hooks' PATH)
     pub path_env: Option<String>,
-    /// LITE_TRACE=1: say on stderr that the fast run took the container
-    pub trace: bool,
+    /// LITE_TRACE=1: where the fast run's time goes, on stderr (runtime/trace.ts's lines)
+    pub trace: Option<Trace>,
+}
+
+/// LITE_TRACE's phase lines: ms since LITE_TRACE_T0 (the caller's clock, in seconds
+/// since the epoch, as bash's $EPOCHREALTIME) or else since the addon started.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    origin: std::time::SystemTime,
+}
+
+impl Trace {
+    pub fn new(t0: Option<&str>) -> Trace {
+        let given = t0
+            .and_then(|t| t.parse::<f64>().ok())
+            .filter(|t| t.is_finite() && *t > 0.0)
+            .map(|t| std::time::UNIX_EPOCH + Duration::from_secs_f64(t));
+        Trace {
+            origin: given.unwrap_or_else(std::time::SystemTime::now),
+        }
+    }
+
+    pub fn phase(&self, phase: &str) {
+        let ms = self
+            .origin
+            .elapsed()
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0);
+        eprintln!("lite: trace: {ms:8.2} ms  {phase:<14} (fast run)");
+    }
+}
+
+fn trace(a: &Args, phase: &str) {
+    if let Some(t) = &a.trace {
+        t.phase(phase)
+    }
 }
 
 /// How long the child may take from GO to the app's exec (launch.ts START_TIMEOUT_MS).
@@ -68,10 +102,12 @@ impl From<&str> for NotRun {
 
 /// Runs the container and execs into its monitor; returns only when it did not.
 pub fn run(a: &Args) -> NotRun {
+    trace(a, "check");
     let e = match load(a) {
         Ok(e) => e,
         Err(why) => return NotRun::Miss(why),
     };
+    trace(a, "state");
     // From here a SIGTERM is noted, not fatal (run.ts: watchEarlySignals).
     crate::early_signals::watch();
     let mut made = Made::default();
@@ -391,6 +427,7 @@ fn start(a: &Args, mut e: FastEntry, made: &mut Made) -> NotRun {
             return format!("{path}: {err}").into();
         }
     }
+    trace(a, "monitor image");
     let monitor = match crate::monitor::image(&a.addon_dir) {
         Ok(m) => m,
         Err(err) => return err.to_string().into(),
@@ -398,6 +435,7 @@ fn start(a: &Args, mut e: FastEntry, made: &mut Made) -> NotRun {
     if e.plan.stub_init {
         e.plan.init_exe_fd = Some(monitor.fd.as_raw_fd());
     }
+    trace(a, "cgroups");
     if let Err(why) = make_cgroups(&e, made) {
         return why.into();
     }
@@ -407,6 +445,7 @@ fn start(a: &Args, mut e: FastEntry, made: &mut Made) -> NotRun {
             name: e.name.clone(),
         };
     }
+    trace(a, "clone");
     let mut prepared = match crate::plan::prepare(&e.plan, crate::plan::read_last_cap()) {
         Ok(p) => p,
         Err(err) => return err.to_string().into(),
@@ -421,6 +460,7 @@ fn start(a: &Args, mut e: FastEntry, made: &mut Made) -> NotRun {
     let Some(sock) = spawned.sock else {
         return "no handshake socket".into();
     };
+    trace(a, "start");
     match crate::spawn::start_with_fds(&sock, START_TIMEOUT, &[]) {
         Ok(crate::spawn::StartOutcome::Running { .. }) => {}
         // The full path runs it again and says which step failed, against its config line.
@@ -436,7 +476,8 @@ fn start(a: &Args, mut e: FastEntry, made: &mut Made) -> NotRun {
         return why.into();
     }
     let spec = spec_text(&e.spec, &values, &a.config_arg, a.path_env.as_deref());
-    if a.trace {
+    if a.trace.is_some() {
+        trace(a, "monitor");
         eprintln!("lite: trace: fast path: hit, pid {pid}");
     }
     let err = crate::monitor::enter(&crate::monitor::Entry {

@@ -159,7 +159,7 @@ fn a_missing_or_foreign_entry_is_a_miss_before_anything_is_made() {
         config: "/etc/c.ini".into(),
         addon_dir: "/tmp".into(),
         path_env: None,
-        trace: false,
+        trace: None,
     };
     match run(&a) {
         NotRun::Miss(why) => assert!(why.starts_with("no entry"), "{why}"),
