@@ -13,6 +13,7 @@ import { posix } from 'node:path'
 import { ADDON_BYTES, ADDON_ID, BUILD_ID } from './build-info.ts'
 import { addonFileName } from './native/addon-name.ts'
 import { fastEntryPath } from './plan/cache-paths.ts'
+import { ffiExecve } from './native/ffi-execve.ts'
 
 /** root's state root: the only one the fast run serves (LITE_STATE_ROOT is not looked at) */
 export const FAST_STATE_ROOT = '/run/lite'
@@ -61,19 +62,5 @@ export async function tryFastRun(argv: string[]): Promise<void> {
   const entry = fastEntryPath(FAST_STATE_ROOT, config)
   const addon = addonFileName(FAST_STATE_ROOT, ADDON_ID, 0)
   if (!trusted(entry) || !trusted(addon, ADDON_BYTES)) return
-  const { dlopen, FFIType, ptr } = await import('bun:ffi')
-  const libc = dlopen('libc.so.6', { execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 } })
-  const cstrings = (list: string[]) => list.map((s) => Buffer.from(`${s}\0`))
-  const table = (bufs: Buffer[]) => {
-    const t = new BigUint64Array(bufs.length + 1)
-    bufs.forEach((b, i) => (t[i] = BigInt(ptr(b))))
-    return t
-  }
-  // Kept in variables: the buffers and tables must outlive the call.
-  const args = cstrings([addon, 'fast-run', process.execPath, BUILD_ID, entry, file, config])
-  const env = cstrings(Object.entries(process.env).map(([k, v]) => `${k}=${v}`))
-  const argTable = table(args)
-  const envTable = table(env)
-  libc.symbols.execve(ptr(args[0]!), ptr(argTable), ptr(envTable))
-  libc.close()
+  await ffiExecve(addon, [addon, 'fast-run', process.execPath, BUILD_ID, entry, file, config], process.env)
 }

@@ -15,6 +15,7 @@
 //   node_modules/.bin/bun bench/floor/measure.ts [RUNS]
 
 import { spawnSync } from 'node:child_process'
+import { runChecked } from '../lib/run-checked.ts'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { release } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -30,11 +31,7 @@ const MEMORY = 64 << 20
 const PIDS = 64
 const NAME = 'litebench-floor'
 
-function run(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`)
-  return r.stdout
-}
+const run = (cmd: string, args: string[], opts: { cwd?: string } = {}) => runChecked(cmd, args, opts.cwd ?? ROOT)
 
 mkdirSync(WORK, { recursive: true })
 // The two probes, compiled as lite is (bun build --compile, bytecode).

@@ -5,7 +5,7 @@
 // Compiled as lite is (bun build --compile --bytecode).
 //   front CONFIG.ini PROBE PLAN.json BUILD-ID
 
-import { FFIType, dlopen, ptr } from 'bun:ffi'
+import { ffiExecve } from '../../../runtime/native/ffi-execve.ts'
 
 const [config, probe, plan, build] = process.argv.slice(2)
 // plan-cache.ts reads lite's build id (scripts/build defines it) when it is evaluated.
@@ -24,14 +24,5 @@ if (typeof hit === 'string') {
   console.error(`front: no warm entry: ${hit}`)
   process.exit(125)
 }
-const libc = dlopen('libc.so.6', { execve: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 } })
-const cstr = (s: string) => Buffer.from(`${s}\0`)
-const table = (bufs: Buffer[]) => {
-  const t = new BigUint64Array(bufs.length + 1)
-  bufs.forEach((b, i) => (t[i] = BigInt(ptr(b))))
-  return t
-}
-const args = [cstr(probe!), cstr(plan!)]
-const env = [cstr('PATH=/usr/bin:/bin')]
-libc.symbols.execve(ptr(args[0]!), ptr(table(args)), ptr(table(env)))
+await ffiExecve(probe!, [probe!, plan!], { PATH: '/usr/bin:/bin' })
 process.exit(127)

@@ -14,6 +14,7 @@
 //   node_modules/.bin/bun bench/probe/fastpath/measure.ts [RUNS]
 
 import { spawnSync } from 'node:child_process'
+import { runChecked } from '../../lib/run-checked.ts'
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { release } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -28,11 +29,7 @@ const PROBE = join(ROOT, 'native-rs/target/release/examples/fastpath_probe')
 const runs = Number(process.argv[2] ?? 100)
 const NAME = 'litebench-fastpath'
 
-function run(cmd: string, args: string[], opts: { cwd?: string } = {}): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`)
-  return r.stdout
-}
+const run = (cmd: string, args: string[], opts: { cwd?: string } = {}) => runChecked(cmd, args, opts.cwd ?? ROOT)
 
 mkdirSync(WORK, { recursive: true })
 for (const [name, src] of [['front', join(import.meta.dir, 'front.ts')], ['exec-into', join(ROOT, 'bench/floor/exec-into.ts')]]) {
