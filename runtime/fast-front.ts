@@ -58,9 +58,13 @@ function trusted(path: string, size?: number): boolean {
 export async function tryFastRun(argv: string[]): Promise<void> {
   const file = fastCandidate(argv, process.env, process.geteuid?.() ?? -1)
   if (file === undefined) return
-  const config = posix.resolve(file)
-  const entry = fastEntryPath(FAST_STATE_ROOT, config)
-  const addon = addonFileName(FAST_STATE_ROOT, ADDON_ID, 0)
-  if (!trusted(entry) || !trusted(addon, ADDON_BYTES)) return
-  await ffiExecve(addon, [addon, 'fast-run', process.execPath, BUILD_ID, entry, file, config], process.env)
+  try {
+    const config = posix.resolve(file)
+    const entry = fastEntryPath(FAST_STATE_ROOT, config)
+    const addon = addonFileName(FAST_STATE_ROOT, ADDON_ID, 0)
+    if (!trusted(entry) || !trusted(addon, ADDON_BYTES)) return
+    await ffiExecve(addon, [addon, 'fast-run', process.execPath, BUILD_ID, entry, file, config], process.env)
+  } catch {
+    // Whatever stops the front (a path it can't stat, no libc to call) leaves the full path.
+  }
 }

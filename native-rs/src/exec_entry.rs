@@ -93,6 +93,10 @@ extern "C" fn exec_main(sp: *const usize) -> ! {
             );
             std::process::exit(128 + signal)
         }
+        crate::fast_run::NotRun::Failed(why) => {
+            eprintln!("lite: error: {why}");
+            std::process::exit(125)
+        }
         crate::fast_run::NotRun::Miss(why) => {
             if a.trace.is_some() {
                 eprintln!("lite: trace: fast path: miss ({why})");

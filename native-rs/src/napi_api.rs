@@ -41,7 +41,6 @@ pub fn compile_seccomp(spec: crate::plan::SeccompSpec) -> napi::Result<Vec<u32>,
         .map_err(js_err)
 }
 
-/// strerror text for an errno, without Rust's "(os error N)" suffix.
 /// fast_run::check::host_fingerprint: stored in a fast entry (lifecycle/fast-entry.ts).
 #[napi]
 pub fn fast_host_fingerprint() -> String {
@@ -55,6 +54,7 @@ pub fn fast_file_signature(path: String) -> String {
     crate::fast_run::check::file_signature(&path)
 }
 
+/// strerror text for an errno, without Rust's "(os error N)" suffix.
 #[napi]
 pub fn errno_text(errno: i32) -> String {
     let s = std::io::Error::from_raw_os_error(errno).to_string();

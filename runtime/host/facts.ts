@@ -48,8 +48,9 @@ export function readHostResolvConf(path = '/etc/resolv.conf', warn: (line: strin
   }
 }
 
-export function readHostFacts(): HostFacts {
-  const resolvConf = readHostResolvConf()
+/** `warn`: where a resolv.conf that is not copied is said (a second read stays quiet). */
+export function readHostFacts(warn?: (line: string) => void): HostFacts {
+  const resolvConf = readHostResolvConf(undefined, warn)
   let localtime: string | null = null
   try {
     const real = realpathSync('/etc/localtime')

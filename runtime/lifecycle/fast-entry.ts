@@ -7,7 +7,7 @@
 //
 // Only runs that the fast run does exactly as lite run would get an entry: root, the
 // plain command line, a network of none or host, no image, user namespace, pre-start
-// hooks or health check, no loop device or device program, nothing said on stderr. A
+// hooks or health check, no loop device, nothing said on stderr. A
 // plain run of a config that is not such a run removes its entry (the entry's inputs
 // would miss anyway; this spares the next run the try). Runs with options leave it be.
 //
@@ -34,6 +34,8 @@ export interface FastRunFacts {
   /** the cache entry's inputs and signatures (a hit's, or those just stored) */
   inputs?: [string, string][]
   cgroups?: CgroupPlacement
+  /** the rules of the cgroup v2 device program this run attached (none on v1) */
+  deviceProgram?: string[]
   delegated: boolean
   restart: RestartState
   stateRoot: string
@@ -74,7 +76,9 @@ export function fastIneligible(f: FastRunFacts): string | undefined {
   if (config.health.cmd) return '[health]'
   const n = plan.native
   if (n.loopImage || n.netSocket || n.tty || n.stdin || n.netJoinFd !== undefined || n.userNs || n.ops.some((o) => o.idmap)) return 'the plan needs the full path'
-  if (f.cgroups && (f.delegated || needsDeviceProgram(f.cgroups))) return 'a device program'
+  if (f.delegated) return 'a delegated cgroup'
+  // A cgroup v2 host's device rules are a program this run attached: the fast run attaches the same.
+  if (f.cgroups && needsDeviceProgram(f.cgroups) && !f.deviceProgram) return 'a device program not attached'
   if (plan.cgroupWrites.some((w) => w.parentToo)) return 'a write in the parent cgroup'
   if (f.warned) return 'a warning'
   return undefined
@@ -102,6 +106,8 @@ function subtree(cgroups: CgroupPlacement, writes: CgroupWrite[]): [string, stri
 export interface FastEntryParts {
   /** the native digest of the host facts' sources (fast_run/check.rs) */
   host: string
+  /** whether the host facts read after the digest are those the plan was made with */
+  hostSteady: boolean
   kernel: string
   /** the state file of the running container, and the monitor's spec, as this run wrote them */
   state: string
@@ -136,6 +142,10 @@ export function fastEntryText(f: FastRunFacts, parts: FastEntryParts): string {
       const d = dirFor(cgroups, w)
       if (d) lines.push(record('write', `${posix.join(d.path, w.file)}\0${w.value}`))
     }
+    if (f.deviceProgram) {
+      lines.push(record('device_program', ''))
+      for (const rule of f.deviceProgram) lines.push(record('device', rule))
+    }
   }
   for (const dir of plan.dirs) lines.push(record('dir', dir))
   for (const file of plan.etcFiles) lines.push(record('file', `${file.hostPath}\0${file.content}`))
@@ -159,6 +169,7 @@ export function updateFastEntry(f: FastRunFacts, parts: () => FastEntryParts, pa
     // not (a file type it names otherwise), every run would miss there and pay twice.
     const differs = p && f.inputs!.find(([input, sig]) => p.signature(input) !== sig)
     if (differs) why = `the native signature of ${differs[0]} differs`
+    else if (p && !p.hostSteady) why = 'the host facts changed during the run'
     if (why || !p) {
       rmSync(path, { force: true })
       return `none (${why})`

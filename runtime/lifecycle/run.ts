@@ -25,7 +25,7 @@ import type { NetContext, NetRun } from '../net/attach.ts'
 import { resolverWarning } from '../net/resolvers.ts'
 import { readState } from './state-file.ts'
 import { isContainerName } from './registry.ts'
-import { compiled } from '../plan/plan-cache.ts'
+import { compiled, hostFingerprint } from '../plan/plan-cache.ts'
 import { noteInput } from '../plan/inputs.ts'
 import { kernelRelease } from '../host/uname.ts'
 import type { RunUserMap } from '../userns/run-map.ts'
@@ -80,7 +80,8 @@ function prepareHost(plan: LaunchPlan, net: NetRun | undefined): void {
 }
 
 /** Device rules before GO, so that the app starts inside its limits. */
-async function confine(native: Native, container: Container, cgroups: CgroupPlacement, config: ContainerConfig, delegated: boolean): Promise<void> {
+/** Returns the rules of the cgroup v2 device program it attached, if it attached one. */
+async function confine(native: Native, container: Container, cgroups: CgroupPlacement, config: ContainerConfig, delegated: boolean): Promise<string[] | undefined> {
   // Device access: v1's list (written with the limits) plus the image's loop device,
   // or, where no v1 devices controller is mounted, a BPF_CGROUP_DEVICE program with the
   // same rules (needsDeviceProgram).
@@ -99,8 +100,10 @@ async function confine(native: Native, container: Container, cgroups: CgroupPlac
     } catch (e) {
       throw new LiteError(`cannot confine the container's devices (cgroup v2 device program): ${(e as Error).message}`)
     }
+    return rules
   }
   // The child joined its cgroups itself before anything else (cgroupJoinFiles).
+  return undefined
 }
 
 async function run(opts: RunOptions): Promise<number> {
@@ -207,7 +210,8 @@ async function run(opts: RunOptions): Promise<number> {
     }
     const resolvers = resolverWarning(config.net.type, host.resolvConf, config.net.dns)
     if (resolvers) writeErr(`lite: warning: ${name}: ${resolvers}\n`)
-    const warned = !!resolvers
+    // The fast run prints nothing: a run that warns (here, or host facts on resolv.conf) gets no entry.
+    const warned = !!resolvers || (host.resolvConf === null && existsSync('/etc/resolv.conf'))
     prepareHost(plan, net)
     if (userMap) (await import('../userns/run-map.ts')).applyUserMap(plan, config, userMap)
     writeState(lock.dir, initialState(identity, restart.restarts, config))
@@ -254,7 +258,7 @@ async function run(opts: RunOptions): Promise<number> {
       writeMapsWithHelpers(userMap.helpers, container.pid, userMap.map)
     }
     trace('attach')
-    if (cgroups) await confine(native, container, cgroups, config, !!host.cgroups?.layout.delegated)
+    const deviceProgram = cgroups ? await confine(native, container, cgroups, config, !!host.cgroups?.layout.delegated) : undefined
     trace('network attach')
     netModule?.attachNetwork(netContext, net, container)
     for (const w of net?.warnings ?? []) writeErr(`lite: warning: ${w}\n`)
@@ -290,8 +294,15 @@ async function run(opts: RunOptions): Promise<number> {
     if (opts.detachStatusFd !== undefined) writeSync(opts.detachStatusFd, `ok ${container.pid} ${name}\n`)
     const keep = [lock.fd, ...(logPipe ? [logPipe[0]!] : []), ...claims.map((c) => c.fd)]
     trace('fast entry')
-    const facts = { opts, config, plan, inputs, cgroups, delegated: !!host.cgroups?.layout.delegated, restart, stateRoot: STATE_ROOT, stateDir: lock.dir, addonDir: addonDirectory(), rootless: ROOTLESS, warned, env: process.env }
-    const fast = updateFastEntry(facts, () => ({ host: native.fastHostFingerprint(), kernel: kernelRelease(), state: formatState(running), spec, signature: native.fastFileSignature }))
+    const facts = { opts, config, plan, inputs, cgroups, deviceProgram, delegated: !!host.cgroups?.layout.delegated, restart, stateRoot: STATE_ROOT, stateDir: lock.dir, addonDir: addonDirectory(), rootless: ROOTLESS, warned, env: process.env }
+    const fast = updateFastEntry(facts, () => {
+      // The digest first, then the facts again: equal to those this run planned with, the
+      // digest is theirs (a resolv.conf rewritten meanwhile would otherwise pair the new
+      // digest with the old file in the plan).
+      const digest = native.fastHostFingerprint()
+      const steady = hostFingerprint(readHostFacts(() => {})) === hostFingerprint(host)
+      return { host: digest, hostSteady: steady, kernel: kernelRelease(), state: formatState(running), spec, signature: native.fastFileSignature }
+    })
     traceNote(`fast entry: ${fast}`)
     traceHandover()
     try {

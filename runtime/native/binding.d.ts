@@ -104,6 +104,7 @@ export declare function create(plan: Plan, cgroupDir?: string | undefined | null
 /** A stop request (SIGTERM or SIGINT) came since watchEarlySignals: which one. */
 export declare function earlyStopSignal(): number | null
 
+/** strerror text for an errno, without Rust's "(os error N)" suffix. */
 export declare function errnoText(errno: number): string
 
 export interface ExitStatus {
@@ -117,10 +118,7 @@ export interface ExitStatus {
  */
 export declare function fastFileSignature(path: string): string
 
-/**
- * strerror text for an errno, without Rust's "(os error N)" suffix.
- * fast_run::check::host_fingerprint: stored in a fast entry (lifecycle/fast-entry.ts).
- */
+/** fast_run::check::host_fingerprint: stored in a fast entry (lifecycle/fast-entry.ts). */
 export declare function fastHostFingerprint(): string
 
 export interface Features {

@@ -5,7 +5,7 @@
 // what the entry was made from, goes to the full path, which says what is wrong as it
 // always does and writes the entry again.
 
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import t from 'tap'
@@ -18,6 +18,13 @@ const traced = { env: { ...process.env, LITE_TRACE: '1' } }
 const fastLine = (stderr: string) => /lite: trace: fast path: (.*)/.exec(stderr)?.[1] ?? '(none)'
 const entryLine = (stderr: string) => /fast entry: (.*)/.exec(stderr)?.[1] ?? '(none)'
 const entryOf = (config: string) => fastEntryPath('/run/lite', resolve(config))
+
+/** Where the pids controller's cgroups are: its v1 hierarchy, or else the cgroup2 mount. */
+function pidsHierarchy(): string {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' - '))
+  const at = (pred: (fs: string, opts: string) => boolean) => mounts.find(([front, back]) => back && pred(back.split(' ')[0]!, back.split(' ')[2] ?? ''))?.[0]!.split(' ')[4]
+  return at((fs, opts) => fs === 'cgroup' && opts.split(',').includes('pids')) ?? at((fs) => fs === 'cgroup2')!
+}
 
 /** Rewrites one record of an entry (its length follows). */
 function withRecord(text: string, key: string, value: string): string {
@@ -79,6 +86,50 @@ if (requireRootAndBuild(t)) {
       t.equal(fastLine(done.stderr).slice(0, expected.length), expected)
     }
     await assertNoLeaks(t, before)
+  })
+
+  t.test('the fast run leaves the state and the monitor as the full path does', async (t) => {
+    const before = snapshotHost()
+    const c = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\nreadonly = yes\n[resources]\nmemory = 32M\n[exec]\ncmd = /bin/sleep 30\ninit = yes\n[hook]\npost-stop[] = /bin/true\n`)
+    t.teardown(() => {
+      lite(['stop', '-t', '0', c.name])
+      lite(['rm', c.name])
+    })
+    await settle()
+    // The per-run values differ by nature; everything else must be the same text.
+    const normal = (state: string) =>
+      state.replace(/^(pid|pid_start|monitor_pid|started|lock_fd)=\d+$/gm, '$1=N')
+    const seen: { state: string; fds: number; path: string }[] = []
+    for (const env of [{ LITE_FAST: '0' }, {}, {}]) {
+      const bg = spawnBackground(t, LITE, ['run', c.path], { ...traced.env, ...env })
+      t.ok(await eventually(() => runningPid(c.name) !== undefined, 10_000), 'running')
+      const monitor = bg.child.pid!
+      seen.push({ state: normal(readFileSync(`/run/lite/${c.name}/state`, 'utf8')), fds: readdirSync(`/proc/${monitor}/fd`).length, path: readFileSync(`/proc/${monitor}/cmdline`, 'utf8') })
+      bg.child.kill('SIGTERM')
+      const done = await bg.done
+      t.equal(done.code, 143, done.stderr)
+      seen[seen.length - 1]!.path += ` ${fastLine(done.stderr)}`
+    }
+    t.match(seen[2]!.path, /hit/, 'the third run is the fast run')
+    t.equal(seen[2]!.state, seen[0]!.state, 'the same state file')
+    t.equal(seen[2]!.fds, seen[0]!.fds, 'the monitor holds as many fds')
+    await assertNoLeaks(t, before)
+  })
+
+  t.test('a cgroup that exists: the fast run leaves it, the full path refuses it', async (t) => {
+    const c = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\nreadonly = yes\n[resources]\npids = 16\n[exec]\ncmd = /bin/true\n`)
+    await settle()
+    t.equal(entryLine(lite(['run', c.path], traced).stderr), 'written')
+    const taken = `${pidsHierarchy()}/lite/${c.name}`
+    mkdirSync(taken)
+    t.teardown(() => rmdirSync(taken))
+    const before = snapshotHost()
+    const r = lite(['run', c.path], traced)
+    t.equal(r.code, 125)
+    t.match(fastLine(r.stderr), /^miss \(.*File exists/)
+    t.match(r.stderr, /exists already, and lite did not make it/)
+    t.ok(existsSync(taken), 'not removed: lite did not make it')
+    await assertNoLeaks(t, before, 'the other hierarchies\' directories were removed')
   })
 
   t.test('each change to what the entry was made from sends the run to the full path', async (t) => {

@@ -112,7 +112,8 @@ t.test('which runs get an entry', async (t) => {
     ['a loop image', facts({}, {}, { loopImage: '/img.sqfs' })],
     ['a terminal', facts({}, {}, { tty: true })],
     ['an id-mapped mount', facts({}, {}, { ops: [{ kind: 'mount', target: '/x', idmap: true }] })],
-    ['a device program', facts({ cgroups: { ...V1, dirs: V1.dirs.filter((d) => !d.hierarchy.options.includes('devices')) } })],
+    ['a device program it did not attach', facts({ cgroups: { ...V1, dirs: V1.dirs.filter((d) => !d.hierarchy.options.includes('devices')) } })],
+    ['a delegated cgroup', facts({ delegated: true })],
     ['a warning', facts({ warned: true })],
   ]
   for (const [what, f] of ineligible) t.ok(w.fastIneligible(f), what)
@@ -122,7 +123,7 @@ t.test('which runs get an entry', async (t) => {
 
 t.test('the records', async (t) => {
   const w = await writerOf(t)
-  const text = w.fastEntryText(facts(), { host: 'h'.repeat(64), kernel: '6.1.0', state: 'name=c\n', spec: 'name c\n', signature: () => '' })
+  const text = w.fastEntryText(facts(), { host: 'h'.repeat(64), hostSteady: true, kernel: '6.1.0', state: 'name=c\n', spec: 'name c\n', signature: () => '' })
   const r = records(text)
   const all = (key: string) => r.filter(([k]) => k === key).map(([, v]) => v)
   t.same(all('build'), ['b1'])
@@ -141,10 +142,19 @@ t.test('the records', async (t) => {
   t.same(all('spec'), ['name c\n'])
 })
 
+t.test('a cgroup v2 host: the device program\'s rules go with the entry', async (t) => {
+  const w = await writerOf(t)
+  const v2: CgroupPlacement = { parent: 'lite', dirs: [V1.dirs[3]!], v2: V1.v2 }
+  const f = facts({ cgroups: v2, deviceProgram: ['c 1:3 rwm', 'c 136:* rw'] })
+  t.equal(w.fastIneligible(f), undefined)
+  const r = records(w.fastEntryText(f, { host: 'h', hostSteady: true, kernel: 'k', state: '', spec: '', signature: () => '' }))
+  t.same(r.filter(([k]) => k === 'device_program' || k === 'device'), [['device_program', ''], ['device', 'c 1:3 rwm'], ['device', 'c 136:* rw']])
+})
+
 t.test('written, removed, or left alone', async (t) => {
   const w = await writerOf(t)
   const path = join(t.testdir(), 'fast-entry')
-  const parts = (signature: (p: string) => string = (p) => (p === '/etc/lite/c.ini' ? '1:2:33188:10:5:6:0' : '-')) => () => ({ host: 'h', kernel: 'k', state: 's', spec: 'p', signature })
+  const parts = (signature: (p: string) => string = (p) => (p === '/etc/lite/c.ini' ? '1:2:33188:10:5:6:0' : '-')) => () => ({ host: 'h', hostSteady: true, kernel: 'k', state: 's', spec: 'p', signature })
   t.equal(w.updateFastEntry(facts(), parts(), path), 'written')
   t.ok(readFileSync(path, 'utf8').startsWith('lite-fast 1\n'))
   t.match(w.updateFastEntry(facts({ opts: { config: 'c.ini', name: 'x', tty: false, interactive: false } }), parts(), path), /^left alone/)
@@ -155,4 +165,6 @@ t.test('written, removed, or left alone', async (t) => {
   t.equal(w.updateFastEntry(facts({}, { net: { type: 'bridge' } }), parts(), path), 'none ([net] type = bridge)')
   t.notOk(existsSync(path), 'a plain run of a config that no longer qualifies removes it')
   t.match(w.updateFastEntry(facts(), parts(), join(t.testdir(), 'missing-dir', 'fast')), /^not written: /, 'a failure only costs the next run its speed')
+  const moved = () => ({ ...parts()(), hostSteady: false })
+  t.equal(w.updateFastEntry(facts(), moved, path), 'none (the host facts changed during the run)', 'a digest taken after the facts moved is not paired with the plan')
 })

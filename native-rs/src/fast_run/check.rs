@@ -47,16 +47,53 @@ fn errno_code(errno: i32) -> String {
     }
 }
 
+/// Up to `limit` bytes of a regular file, or a token for why not. Opened without
+/// blocking and checked after the open: a FIFO or a device put where a file should be
+/// can't stall a run (config/bounded-read.ts reads the same way).
 fn read(path: &str, limit: u64) -> Vec<u8> {
     use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(path);
+    let f = match opened {
+        Ok(f) => f,
+        Err(e) => return format!("!{}", e.raw_os_error().unwrap_or(0)).into_bytes(),
+    };
+    match f.metadata() {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return b"!not a file".to_vec(),
+        Err(e) => return format!("!{}", e.raw_os_error().unwrap_or(0)).into_bytes(),
+    }
     let mut out = Vec::new();
-    match std::fs::File::open(path) {
-        Ok(f) => match f.take(limit).read_to_end(&mut out) {
-            Ok(_) => out,
-            Err(e) => format!("!{}", e.raw_os_error().unwrap_or(0)).into_bytes(),
-        },
+    match f.take(limit).read_to_end(&mut out) {
+        Ok(_) => out,
         Err(e) => format!("!{}", e.raw_os_error().unwrap_or(0)).into_bytes(),
     }
+}
+
+/// A mountinfo path with its octal escapes (`\040` for a space) undone.
+fn unescape(path: &str) -> String {
+    let b = path.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let octal = b
+            .get(i + 1..i + 4)
+            .filter(|d| b[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
+        match octal {
+            Some(d) => {
+                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The kernel release (uname -r), as host/uname.ts reads it.
@@ -112,7 +149,7 @@ pub fn host_fingerprint() -> String {
     for line in mountinfo.lines() {
         if let Some((mount_point, fields)) = mount_fields(line) {
             if fields[0] == "cgroup2" && first_v2.is_none() {
-                first_v2 = Some(mount_point.to_string());
+                first_v2 = Some(unescape(mount_point));
             }
             part(
                 "mount",
@@ -128,8 +165,6 @@ pub fn host_fingerprint() -> String {
         }
     }
     if let Some(v2) = first_v2 {
-        // mountinfo escapes a space in a path as \040; such a cgroup2 mount point is
-        // then not found here, and the digest says so (it never matches by chance).
         part(
             "cgroup.controllers",
             &read(&format!("{v2}/cgroup.controllers"), 4096),
@@ -175,5 +210,22 @@ mod tests {
             Some(("/sys/fs/cgroup/memory", vec!["cgroup", "rw,memory"]))
         );
         assert_eq!(mount_fields("22 1 0:5 / /dev rw - devtmpfs udev rw"), None);
+        assert_eq!(
+            unescape("/sys/fs/cgroup\\040v2\\134x"),
+            "/sys/fs/cgroup v2\\x"
+        );
+        assert_eq!(unescape("/a\\09"), "/a\\09", "not three octal digits");
+    }
+
+    #[test]
+    fn a_fifo_is_not_read() {
+        let dir = std::env::temp_dir().join(format!("lite-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("resolv.conf");
+        let c = CString::new(fifo.to_str().unwrap()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        // No writer: a blocking open would wait forever.
+        assert_eq!(read(fifo.to_str().unwrap(), 64), b"!not a file");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -42,6 +42,9 @@ pub struct FastEntry {
     pub subtree: Vec<(String, String)>,
     /// (file, value): the limits and device rules, in order
     pub writes: Vec<(String, String)>,
+    /// a cgroup v2 device program is attached to `v2`, allowing `devices` (v1 rule syntax)
+    pub device_program: bool,
+    pub devices: Vec<String>,
     /// host directories to make (the root's mount point)
     pub dirs: Vec<String>,
     /// (path, content): the /etc files lite makes for the container
@@ -112,6 +115,8 @@ pub fn parse(bytes: &[u8]) -> Result<FastEntry, String> {
             "cpuset" => e.cpusets.push(value),
             "subtree" => e.subtree.push(pair(&value)?),
             "write" => e.writes.push(pair(&value)?),
+            "device_program" => e.device_program = true,
+            "device" => e.devices.push(value),
             "dir" => e.dirs.push(value),
             "file" => e.files.push(pair(&value)?),
             "state" => {
@@ -141,6 +146,9 @@ pub fn parse(bytes: &[u8]) -> Result<FastEntry, String> {
     }
     if !seen_state || !seen_spec {
         return Err("no state or spec".into());
+    }
+    if e.device_program && e.v2.is_none() {
+        return Err("a device program without a cgroup v2 directory".into());
     }
     Ok(e)
 }

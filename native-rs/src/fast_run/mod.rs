@@ -52,8 +52,8 @@ impl Trace {
     pub fn new(t0: Option<&str>) -> Trace {
         let given = t0
             .and_then(|t| t.parse::<f64>().ok())
-            .filter(|t| t.is_finite() && *t > 0.0)
-            .map(|t| std::time::UNIX_EPOCH + Duration::from_secs_f64(t));
+            .and_then(|t| Duration::try_from_secs_f64(t).ok())
+            .and_then(|d| std::time::UNIX_EPOCH.checked_add(d));
         Trace {
             origin: given.unwrap_or_else(std::time::SystemTime::now),
         }
@@ -75,17 +75,21 @@ fn trace(a: &Args, phase: &str) {
     }
 }
 
+/// The state root the front serves (fast-front.ts FAST_STATE_ROOT).
+const FAST_STATE_ROOT: &str = "/run/lite";
 /// How long the child may take from GO to the app's exec (launch.ts START_TIMEOUT_MS).
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// The hooks' PATH when lite has none (handover.ts).
 const DEFAULT_PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin";
 
-/// Why the fast run did not run the container: the full path takes over. A stop
-/// request that came first ends the run instead (`Stop`), as run.ts ends it.
+/// Why the fast run did not run the container. A miss goes to the full path. A stop
+/// request that came first ends the run (`Stop`), as run.ts ends it; so does a failure
+/// once the app may have started (`Failed`): running it again could run it twice.
 #[derive(Debug)]
 pub enum NotRun {
     Miss(String),
     Stop { signal: i32, name: String },
+    Failed(String),
 }
 
 impl From<String> for NotRun {
@@ -110,10 +114,15 @@ pub fn run(a: &Args) -> NotRun {
     trace(a, "state");
     // From here a SIGTERM is noted, not fatal (run.ts: watchEarlySignals).
     crate::early_signals::watch();
+    let name = e.name.clone();
     let mut made = Made::default();
     let not_run = start(a, e, &mut made);
     made.undo();
-    not_run
+    // A stop request noted on the way must not be lost to the full path's exec.
+    match (not_run, crate::early_signals::stop_signal()) {
+        (NotRun::Miss(_), Some(signal)) => NotRun::Stop { signal, name },
+        (not_run, _) => not_run,
+    }
 }
 
 /// The entry, if it holds on this host and for this lite.
@@ -125,6 +134,16 @@ fn load(a: &Args) -> Result<FastEntry, String> {
     }
     if e.config != a.config {
         return Err("another config".into());
+    }
+    if e.state_root != FAST_STATE_ROOT || e.state_dir != format!("{FAST_STATE_ROOT}/{}", e.name) {
+        return Err("another state root".into());
+    }
+    // The monitor's spec is lines: a value that holds one would add lines the full path
+    // refuses (monitor/spec.ts).
+    for v in std::iter::once(&a.config_arg).chain(a.path_env.as_ref()) {
+        if v.contains(['\n', '\0']) {
+            return Err("a newline in the command line or PATH".into());
+        }
     }
     if e.kernel != check::kernel_release() {
         return Err("another kernel".into());
@@ -203,18 +222,22 @@ fn remove_cgroups(dirs: &[String]) {
     }
 }
 
-fn write_atomic(path: &str, text: &str, mode: u32) -> Result<(), String> {
+fn write_file(path: &str, text: &str, mode: u32) -> Result<(), String> {
     use std::os::unix::fs::OpenOptionsExt;
-    let temp = format!("{path}.tmp");
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(mode)
         .custom_flags(libc::O_CLOEXEC)
-        .open(&temp)
-        .map_err(|e| format!("{temp}: {e}"))?;
-    std::io::Write::write_all(&mut f, text.as_bytes()).map_err(|e| format!("{temp}: {e}"))?;
+        .open(path)
+        .map_err(|e| format!("{path}: {e}"))?;
+    std::io::Write::write_all(&mut f, text.as_bytes()).map_err(|e| format!("{path}: {e}"))
+}
+
+fn write_atomic(path: &str, text: &str, mode: u32) -> Result<(), String> {
+    let temp = format!("{path}.tmp");
+    write_file(&temp, text, mode)?;
     std::fs::rename(&temp, path).map_err(|e| format!("{path}: {e}"))
 }
 
@@ -326,7 +349,7 @@ fn opt<T: ToString>(v: Option<T>) -> String {
 /// The entry's state with this run's values: `starting` before clone, `running` after.
 pub fn state_text(template: &str, v: &RunValues) -> String {
     let mut out = String::with_capacity(template.len() + 64);
-    for line in template.lines() {
+    for line in template.split_terminator('\n') {
         let key = line.split_once('=').map(|(k, _)| k).unwrap_or("");
         let value = match key {
             "lite" => Some(v.lite.clone()),
@@ -362,7 +385,7 @@ pub fn spec_text(
     path_env: Option<&str>,
 ) -> String {
     let mut out = String::with_capacity(template.len() + 64);
-    for line in template.lines() {
+    for line in template.split_terminator('\n') {
         let (key, value) = line.split_once(' ').unwrap_or((line, ""));
         let state_key = (key == "state")
             .then(|| value.split_once('=').map(|(k, _)| k))
@@ -414,17 +437,20 @@ fn start(a: &Args, mut e: FastEntry, made: &mut Made) -> NotRun {
             return why.into();
         }
     }
+    // run.ts prepareHost: 0755 directories, 0644 files (before the umask, as there).
+    let mut dirs = std::fs::DirBuilder::new();
+    std::os::unix::fs::DirBuilderExt::mode(dirs.recursive(true), 0o755);
     for dir in &e.dirs {
-        if let Err(err) = std::fs::create_dir_all(dir) {
+        if let Err(err) = dirs.create(dir) {
             return format!("{dir}: {err}").into();
         }
     }
     for (path, content) in &e.files {
         if let Some(parent) = std::path::Path::new(path).parent() {
-            let _ = std::fs::create_dir_all(parent);
+            let _ = dirs.create(parent);
         }
-        if let Err(err) = std::fs::write(path, content) {
-            return format!("{path}: {err}").into();
+        if let Err(why) = write_file(path, content, 0o644) {
+            return why.into();
         }
     }
     trace(a, "monitor image");
@@ -460,20 +486,35 @@ fn start(a: &Args, mut e: FastEntry, made: &mut Made) -> NotRun {
     let Some(sock) = spawned.sock else {
         return "no handshake socket".into();
     };
+    // run.ts confine: a cgroup v2 host's device rules, before GO.
+    if e.device_program {
+        let attached = e
+            .devices
+            .iter()
+            .map(|r| crate::device_bpf::parse_rule(r))
+            .collect::<crate::error::Result<Vec<_>>>()
+            .and_then(|rules| crate::device_bpf::attach(e.v2.as_deref().unwrap_or(""), &rules));
+        if let Err(err) = attached {
+            return format!("the device program: {err}").into();
+        }
+    }
     trace(a, "start");
     match crate::spawn::start_with_fds(&sock, START_TIMEOUT, &[]) {
         Ok(crate::spawn::StartOutcome::Running { .. }) => {}
-        // The full path runs it again and says which step failed, against its config line.
+        // The child reported before its exec: the full path runs it again and says which
+        // step failed, against its config line.
         Ok(crate::spawn::StartOutcome::Failed(r)) => {
             return format!("set-up failed at {} (errno {})", r.step.name(), r.errno).into()
         }
-        Err(err) => return err.to_string().into(),
+        // A set-up that hung (killed by the undo) or a broken handshake: whether the app
+        // started is not known, so it is not run again.
+        Err(err) => return NotRun::Failed(format!("the container did not start: {err}")),
     }
     drop(sock);
     values.pid = Some(pid);
     values.pid_start = start_time(pid);
     if let Err(why) = write_atomic(&state_file, &state_text(&e.state, &values), 0o644) {
-        return why.into();
+        return NotRun::Failed(why);
     }
     let spec = spec_text(&e.spec, &values, &a.config_arg, a.path_env.as_deref());
     if a.trace.is_some() {
@@ -490,7 +531,7 @@ fn start(a: &Args, mut e: FastEntry, made: &mut Made) -> NotRun {
         keep: &[lock_fd],
         null_stdio: false,
     });
-    format!("cannot exec the monitor: {err}").into()
+    NotRun::Failed(format!("cannot exec the monitor: {err}"))
 }
 
 /// Execs the full path: `lite run FILE` with LITE_FAST=0, so that lite's binary does

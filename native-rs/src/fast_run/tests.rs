@@ -166,3 +166,91 @@ fn a_missing_or_foreign_entry_is_a_miss_before_anything_is_made() {
         other => panic!("{other:?}"),
     }
 }
+
+fn entry_file(text: &str) -> String {
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = std::env::temp_dir().join(format!("lite-fast-{}-{}", std::process::id(), text.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("fast-entry");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .unwrap();
+    std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn args_for(entry: String, config_arg: &str) -> Args {
+    Args {
+        lite: "/bin/false".into(),
+        build: "b1".into(),
+        entry,
+        config_arg: config_arg.into(),
+        config: "/etc/c.ini".into(),
+        addon_dir: "/tmp".into(),
+        path_env: Some("/bin".into()),
+        trace: None,
+    }
+}
+
+fn miss(a: &Args) -> String {
+    match run(a) {
+        NotRun::Miss(why) => why,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_checks_before_anything_is_made() {
+    let entry = entry_file(&entry_text(""));
+    assert_eq!(miss(&args_for(entry.clone(), "c.ini")), "another kernel");
+    let mut other_build = args_for(entry.clone(), "c.ini");
+    other_build.build = "b2".into();
+    assert_eq!(miss(&other_build), "another build");
+    let mut other_config = args_for(entry.clone(), "c.ini");
+    other_config.config = "/etc/d.ini".into();
+    assert_eq!(miss(&other_config), "another config");
+    // A value that would add lines to the monitor's spec.
+    assert_eq!(
+        miss(&args_for(entry.clone(), "c\nrestart always\n.ini")),
+        "a newline in the command line or PATH"
+    );
+    let elsewhere = entry_file(&entry_text("").replace("/run/lite/c\n", "/tmp/lite/c\n"));
+    let elsewhere_path = elsewhere.clone();
+    assert_eq!(miss(&args_for(elsewhere, "c.ini")), "another state root");
+    // Readable by others: not lite's.
+    std::fs::set_permissions(&entry, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    assert_eq!(
+        miss(&args_for(entry.clone(), "c.ini")),
+        "the entry is not lite's"
+    );
+    for path in [entry, elsewhere_path] {
+        let _ = std::fs::remove_dir_all(std::path::Path::new(&path).parent().unwrap());
+    }
+}
+
+#[test]
+fn a_device_program_needs_its_cgroup() {
+    let text = entry_text(&(record("device_program", "") + &record("device", "c 1:3 rwm")));
+    assert_eq!(
+        parse(text.as_bytes()).unwrap_err(),
+        "a device program without a cgroup v2 directory"
+    );
+    let with_v2 = entry_text(
+        &(record("v2", "/sys/fs/cgroup/lite/c")
+            + &record("device_program", "")
+            + &record("device", "c 1:3 rwm")),
+    );
+    let e = parse(with_v2.as_bytes()).unwrap();
+    assert!(e.device_program);
+    assert_eq!(e.devices, vec!["c 1:3 rwm"]);
+}
+
+#[test]
+fn a_template_line_keeps_its_carriage_return() {
+    let spec = spec_text("hook a\rb\nlock_fd 9\n", &values(Some(1)), "c.ini", None);
+    assert_eq!(spec, "hook a\rb\nlock_fd 5\n");
+}
