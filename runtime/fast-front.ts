@@ -8,10 +8,9 @@
 // do as lite run would, it execs `lite run FILE` again with LITE_FAST=0, which comes
 // back here, goes on to lite's full path, and rewrites the entry.
 
-import { lstatSync } from 'node:fs'
 import { posix } from 'node:path'
 import { ADDON_BYTES, ADDON_ID, BUILD_ID } from './build-info.ts'
-import { addonFileName } from './native/addon-name.ts'
+import { addonFileName, ownFile } from './native/addon-name.ts'
 import { fastEntryPath } from './plan/cache-paths.ts'
 import { ffiExecve } from './native/ffi-execve.ts'
 
@@ -45,12 +44,6 @@ export function fastCandidate(argv: string[], env: NodeJS.ProcessEnv, euid: numb
   return file
 }
 
-/** root's own file, not a link, writable by root alone, of the size expected */
-function trusted(path: string, size?: number): boolean {
-  const st = lstatSync(path, { throwIfNoEntry: false })
-  return !!st && st.isFile() && st.uid === 0 && (st.mode & 0o022) === 0 && (size === undefined || st.size === size)
-}
-
 /**
  * Execs the addon for a warm `lite run FILE`; returns when it is not one (or the
  * exec failed), and lite goes on as always.
@@ -62,7 +55,7 @@ export async function tryFastRun(argv: string[]): Promise<void> {
     const config = posix.resolve(file)
     const entry = fastEntryPath(FAST_STATE_ROOT, config)
     const addon = addonFileName(FAST_STATE_ROOT, ADDON_ID, 0)
-    if (!trusted(entry) || !trusted(addon, ADDON_BYTES)) return
+    if (!ownFile(entry, 0) || !ownFile(addon, 0, ADDON_BYTES)) return
     await ffiExecve(addon, [addon, 'fast-run', process.execPath, BUILD_ID, entry, file, config], process.env)
   } catch {
     // Whatever stops the front (a path it can't stat, no libc to call) leaves the full path.

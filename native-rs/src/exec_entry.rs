@@ -63,16 +63,19 @@ fn args(sp: *const usize) -> Vec<String> {
     }
 }
 
+fn usage() -> ! {
+    eprintln!("lite: error: this is lite's native addon; lite runs it");
+    std::process::exit(125)
+}
+
 extern "C" fn exec_main(sp: *const usize) -> ! {
     let argv = args(sp);
     // [addon, "fast-run", lite, build, entry, FILE, FILE's absolute path]
     let [addon, command, lite, build, entry, config_arg, config] = &argv[..] else {
-        eprintln!("lite: error: this is lite's native addon; lite runs it");
-        std::process::exit(125)
+        usage()
     };
     if command != "fast-run" {
-        eprintln!("lite: error: this is lite's native addon; lite runs it");
-        std::process::exit(125)
+        usage()
     }
     let a = crate::fast_run::Args {
         lite: lite.clone(),

@@ -117,12 +117,22 @@ function makePath(d: CgroupDir, controllers: string[], created: string[]): void 
       if (leaf && fsCode(e) === 'EEXIST') throw new LiteError(existsText(current))
       if (fsCode(e) !== 'EEXIST') throw new PathStepError(`cannot create the cgroup ${current}`, e)
     }
-    if (d.hierarchy.version === 1 && d.hierarchy.options.includes('cpuset')) copyCpuset(current, parentDir)
+    if (copiesCpuset(d)) copyCpuset(current, parentDir)
   }
 }
 
 function existsText(path: string): string {
   return `cannot create the cgroup ${path}: it exists already, and lite did not make it for this container (remove it, or choose another name)`
+}
+
+/** The v2 controllers that `writes` need enabled in each ancestor's subtree_control. */
+export function subtreeControllers(writes: CgroupWrite[]): string[] {
+  return [...new Set(writes.filter((w) => w.version === 2 && w.controller !== 'cgroup').map((w) => w.controller))]
+}
+
+/** Whether a new cgroup in this hierarchy copies its parent's cpus and mems (copyCpuset). */
+export function copiesCpuset(d: CgroupDir): boolean {
+  return d.hierarchy.version === 1 && d.hierarchy.options.includes('cpuset')
 }
 
 /**
@@ -137,7 +147,7 @@ export function createCgroups(p: CgroupPlacement, writes: CgroupWrite[], creatio
   const taken = p.dirs.find((d) => existsSync(d.path))
   if (taken) throw new LiteError(existsText(taken.path))
   creation.record(p.dirs.map((d) => d.path))
-  const controllers = [...new Set(writes.filter((w) => w.version === 2 && w.controller !== 'cgroup').map((w) => w.controller))]
+  const controllers = subtreeControllers(writes)
   for (const d of p.dirs) {
     for (let attempt = 1; ; attempt++) {
       try {

@@ -19,7 +19,7 @@ import type { ContainerConfig } from '../config/types.ts'
 import { BUILD_ID } from '../build-info.ts'
 import { FAST_STATE_ROOT, FULL_PATH_ENV } from '../fast-front.ts'
 import type { CgroupWrite } from '../cgroup/resources.ts'
-import { dirFor, needsDeviceProgram, type CgroupPlacement } from '../cgroup/manager.ts'
+import { copiesCpuset, dirFor, needsDeviceProgram, subtreeControllers, type CgroupPlacement } from '../cgroup/manager.ts'
 import type { LaunchPlan } from '../plan/build.ts'
 import { fastEntryPath } from '../plan/cache-paths.ts'
 import type { RunOptions } from './run.ts'
@@ -43,7 +43,7 @@ export interface FastRunFacts {
   /** where the addon was loaded from: the front looks for it in the state root only */
   addonDir: string
   rootless: boolean
-  /** a warning this run printed (the resolvers): the fast run would not */
+  /** a warning this run printed (the resolvers, a resolv.conf not copied): the fast run would not */
   warned: boolean
   env: NodeJS.ProcessEnv
 }
@@ -91,7 +91,7 @@ function record(key: string, value: string): string {
 /** The controllers each v2 ancestor of the container must enable (manager.ts makePath). */
 function subtree(cgroups: CgroupPlacement, writes: CgroupWrite[]): [string, string][] {
   const d = cgroups.dirs.find((x) => x.hierarchy.version === 2)
-  const controllers = [...new Set(writes.filter((w) => w.version === 2 && w.controller !== 'cgroup').map((w) => w.controller))]
+  const controllers = subtreeControllers(writes)
   if (!d || !controllers.length) return []
   const out: [string, string][] = []
   let dir = d.hierarchy.mountPoint
@@ -136,7 +136,7 @@ export function fastEntryText(f: FastRunFacts, parts: FastEntryParts): string {
   if (cgroups) {
     if (cgroups.v2) lines.push(record('v2', cgroups.v2))
     for (const d of cgroups.dirs) lines.push(record('cgroup', d.path))
-    for (const d of cgroups.dirs) if (d.hierarchy.version === 1 && d.hierarchy.options.includes('cpuset')) lines.push(record('cpuset', d.path))
+    for (const d of cgroups.dirs) if (copiesCpuset(d)) lines.push(record('cpuset', d.path))
     for (const [dir, c] of subtree(cgroups, plan.cgroupWrites)) lines.push(record('subtree', `${dir}\0${c}`))
     for (const w of plan.cgroupWrites) {
       const d = dirFor(cgroups, w)

@@ -117,7 +117,12 @@ async function run(opts: RunOptions): Promise<number> {
   }
   const rootlessWhy = rootlessProblem()
   if (rootlessWhy) throw new LiteError(`lite run: ${rootlessWhy}`)
-  const host: HostFacts = readHostFacts()
+  // A warning said here (resolv.conf) is one the fast run would not say: such a run gets no fast entry.
+  let hostWarned = false
+  const host: HostFacts = readHostFacts((line) => {
+    hostWarned = true
+    writeErr(line)
+  })
   trace('plan cache')
   // Set by a hit's recheck and a miss's prepare step (closures: hence the box).
   const record: { chosen?: RecordChoice; asked?: boolean; compiler?: typeof import('./compile.ts'); settings?: typeof import('../image/settings.ts'); native?: Native } = {}
@@ -210,8 +215,8 @@ async function run(opts: RunOptions): Promise<number> {
     }
     const resolvers = resolverWarning(config.net.type, host.resolvConf, config.net.dns)
     if (resolvers) writeErr(`lite: warning: ${name}: ${resolvers}\n`)
-    // The fast run prints nothing: a run that warns (here, or host facts on resolv.conf) gets no entry.
-    const warned = !!resolvers || (host.resolvConf === null && existsSync('/etc/resolv.conf'))
+    // The fast run prints nothing: a run that warns gets no entry.
+    const warned = !!resolvers || hostWarned
     prepareHost(plan, net)
     if (userMap) (await import('../userns/run-map.ts')).applyUserMap(plan, config, userMap)
     writeState(lock.dir, initialState(identity, restart.restarts, config))

@@ -1,5 +1,8 @@
-// The unpacked addon's file name, apart from addon-dir.ts so that the fast run's front
-// (fast-front.ts) can name it without loading the directory checks.
+// The unpacked addon's file name, and the check that a file there is ours, apart from
+// addon-dir.ts so that the fast run's front (fast-front.ts) can use them without loading
+// the directory checks.
+
+import { lstatSync } from 'node:fs'
 
 /**
  * The addon's name in `dir`: the build id, and the uid, since /tmp is shared and lite
@@ -7,4 +10,17 @@
  */
 export function addonFileName(dir: string, addonId: string, euid: number): string {
   return `${dir}/.lite-${addonId}.${euid}.node`
+}
+
+/**
+ * A file lite may trust as its own: a plain file (not a link), owned by `euid`,
+ * writable by no one else, and of `size` bytes when a size is given.
+ */
+export function ownFile(path: string, euid: number, size?: number): boolean {
+  try {
+    const st = lstatSync(path)
+    return st.isFile() && st.uid === euid && (st.mode & 0o022) === 0 && (size === undefined || st.size === size)
+  } catch {
+    return false
+  }
 }

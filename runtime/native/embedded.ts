@@ -5,30 +5,22 @@
 // by others. An unpack checks the bytes against the build's sha256 before it renames
 // them into place, and removes what unpacks killed half-way left.
 
-import { lstatSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import addonFile from './lite.node.gz' with { type: 'file' }
 import { readMountInfo } from '../host/mountinfo.ts'
 import { LiteError } from '../errors.ts'
 import { addonFileName, noAddonDirMessage, pickAddonDir, removeStaleUnpacks, unpackTempName } from './addon-dir.ts'
 import { type BunZip, unpackedAddon } from './addon-bytes.ts'
 import { ADDON_BYTES, ADDON_ID } from '../build-info.ts'
+import { ownFile } from './addon-name.ts'
 
-
-function usable(path: string, size: number, euid: number): boolean {
-  try {
-    const st = lstatSync(path)
-    return st.isFile() && st.uid === euid && (st.mode & 0o022) === 0 && st.size === size
-  } catch {
-    return false
-  }
-}
 
 export function embeddedAddonPath(): string {
   const euid = process.geteuid?.() ?? 0
   const { dir, checks } = pickAddonDir(process.env, euid, readMountInfo())
   if (!dir) throw new LiteError(noAddonDirMessage(checks))
   const target = addonFileName(dir, ADDON_ID, euid)
-  if (usable(target, ADDON_BYTES, euid)) return target
+  if (ownFile(target, euid, ADDON_BYTES)) return target
   removeStaleUnpacks(dir, euid)
   const bytes = unpackedAddon(readFileSync(addonFile), (globalThis as unknown as { Bun: BunZip }).Bun, { bytes: ADDON_BYTES, id: ADDON_ID })
   // Write beside it and rename, so that a concurrent lite never dlopens half a file.

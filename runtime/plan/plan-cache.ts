@@ -41,10 +41,7 @@ import { BUILD_ID } from '../build-info.ts'
 import { fnv64 } from './fnv.ts'
 import { cacheDir } from './cache-paths.ts'
 
-export { cacheDir, fnv64 }
-
-/** lite's build id; without one (run from source, tests) there is no cache. */
-export { BUILD_ID }
+export { cacheDir }
 
 const MAGIC = 'lite-plan-cache 1'
 /** An entry larger than this is not lite's: a miss. */

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import t from 'tap'
-import { fnv64 } from '../../runtime/plan/plan-cache.ts'
+import { fnv64 } from '../../runtime/plan/fnv.ts'
 import { BUSYBOX, BUSYBOX_SQUASHFS, assertNoLeaks, lite, requireRootAndBuild, snapshotHost, writeConfig } from '../support/integration.ts'
 
 const CACHE = '/run/lite/.lite-cache'
