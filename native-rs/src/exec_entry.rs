@@ -64,7 +64,7 @@ fn args(sp: *const usize) -> Vec<String> {
 }
 
 fn usage() -> ! {
-    eprintln!("lite: error: this is lite's native addon; lite runs it");
+    crate::fast_run::say("error: this is lite's native addon; lite runs it");
     std::process::exit(125)
 }
 
@@ -91,21 +91,21 @@ extern "C" fn exec_main(sp: *const usize) -> ! {
     match crate::fast_run::run(&a) {
         // run.ts says the same and ends so.
         crate::fast_run::NotRun::Stop { signal, name } => {
-            eprintln!(
-                "lite: error: {name}: a stop request came before the container started; nothing was started"
-            );
+            crate::fast_run::say(&format!(
+                "error: {name}: a stop request came before the container started; nothing was started"
+            ));
             std::process::exit(128 + signal)
         }
         crate::fast_run::NotRun::Failed(why) => {
-            eprintln!("lite: error: {why}");
+            crate::fast_run::say(&format!("error: {why}"));
             std::process::exit(125)
         }
         crate::fast_run::NotRun::Miss(why) => {
             if a.trace.is_some() {
-                eprintln!("lite: trace: fast path: miss ({why})");
+                crate::fast_run::say(&format!("trace: fast path: miss ({why})"));
             }
             let err = crate::fast_run::exec_full_path(&a);
-            eprintln!("lite: error: cannot exec {}: {err}", a.lite);
+            crate::fast_run::say(&format!("error: cannot exec {}: {err}", a.lite));
             std::process::exit(125)
         }
     }

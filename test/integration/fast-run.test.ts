@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import t from 'tap'
 import { fastEntryPath } from '../../runtime/plan/cache-paths.ts'
-import { BUSYBOX, LITE, assertNoLeaks, eventually, lite, requireRootAndBuild, runningPid, snapshotHost, spawnBackground, writeConfig } from '../support/integration.ts'
+import { BUSYBOX, LITE, assertNoLeaks, eventually, lite, monitorWaits, requireRootAndBuild, runningPid, snapshotHost, spawnBackground, writeConfig } from '../support/integration.ts'
 
 // RACY_MS in plan-cache.ts: an input changed more recently is not trusted, so not stored.
 const settle = () => new Promise((r) => setTimeout(r, 2100))
@@ -102,8 +102,10 @@ if (requireRootAndBuild(t)) {
     const seen: { state: string; fds: number; path: string }[] = []
     for (const env of [{ LITE_FAST: '0' }, {}, {}]) {
       const bg = spawnBackground(t, LITE, ['run', c.path], { ...traced.env, ...env })
-      t.ok(await eventually(() => runningPid(c.name) !== undefined, 10_000), 'running')
       const monitor = bg.child.pid!
+      // Both paths say running before they exec the monitor, which then writes the state
+      // in its own form and opens its log: compare once it waits in its loop.
+      t.ok(await eventually(() => runningPid(c.name) !== undefined && monitorWaits(monitor), 10_000), 'the monitor waits')
       seen.push({ state: normal(readFileSync(`/run/lite/${c.name}/state`, 'utf8')), fds: readdirSync(`/proc/${monitor}/fd`).length, path: readFileSync(`/proc/${monitor}/cmdline`, 'utf8') })
       bg.child.kill('SIGTERM')
       const done = await bg.done

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { LITE, assertNoLeaks, eventually, lite, liteBackground, requireRootAndBuild, runningPid, snapshotHost, uniqueName, writeConfig } from '../support/integration.ts'
+import { LITE, assertNoLeaks, eventually, lite, liteBackground, monitorWaits, requireRootAndBuild, runningPid, snapshotHost, uniqueName, writeConfig } from '../support/integration.ts'
 
 /** The monitor's size goal (DESIGN.md §6) and the per-container resident goal (issue 8). */
 const MONITOR_MAX_BYTES = 64 * 1024
@@ -75,8 +75,8 @@ if (requireRootAndBuild(t)) {
     const before = snapshotHost()
     const c = writeConfig(t, `[rootfs]\npath = {BUSYBOX}\n[exec]\ninit = yes\ncmd = sleep 30\n`)
     const run = liteBackground(t, ['run', c.path])
-    t.ok(await eventually(() => runningPid(c.name) !== undefined, 5000), 'running')
     const monitor = run.child.pid!
+    t.ok(await eventually(() => runningPid(c.name) !== undefined && monitorWaits(monitor), 5000), 'running, the monitor waits')
     t.equal(Number(stateValue(c.name, 'monitor_pid')), monitor, 'the pid an init system sees is the monitor')
     t.equal(readlinkSync(`/proc/${monitor}/exe`), '/memfd:lite-monitor (deleted)', 'entered from a memfd, not a file')
     t.ok(statSync(`/proc/${monitor}/exe`).size <= MONITOR_MAX_BYTES, `the monitor is at most ${MONITOR_MAX_BYTES} bytes`)

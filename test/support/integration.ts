@@ -226,6 +226,23 @@ export function hostNs(kind: string): string {
   return readlinkSync(`/proc/self/ns/${kind}`)
 }
 
+// ppoll, where the monitor's loop waits (native-rs/monitor/sys.rs).
+const PPOLL = process.arch === 'arm64' ? 73 : 271
+
+/**
+ * `pid` runs the monitor (not lite or the addon before their exec) and waits in its
+ * loop: the state is the monitor's own and its fds are the ones it keeps. `running` in
+ * the state comes earlier, from lite, just before the exec.
+ */
+export function monitorWaits(pid: number): boolean {
+  try {
+    if (readlinkSync(`/proc/${pid}/exe`) !== '/memfd:lite-monitor (deleted)') return false
+    return Number(readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0]) === PPOLL
+  } catch {
+    return false
+  }
+}
+
 /** The container's pid once its monitor says it runs (the state file), else undefined. */
 export function runningPid(name: string): number | undefined {
   try {

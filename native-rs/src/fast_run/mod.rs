@@ -65,8 +65,15 @@ impl Trace {
             .elapsed()
             .map(|d| d.as_secs_f64() * 1000.0)
             .unwrap_or(0.0);
-        eprintln!("lite: trace: {ms:8.2} ms  {phase:<14} (fast run)");
+        say(&format!("trace: {ms:8.2} ms  {phase:<14} (fast run)"));
     }
+}
+
+/// One line on stderr as "lite: TEXT", in one write: the app may be writing there too,
+/// and eprintln! writes each formatted piece on its own.
+pub fn say(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().write_all(format!("lite: {text}\n").as_bytes());
 }
 
 fn trace(a: &Args, phase: &str) {
@@ -519,7 +526,7 @@ fn start(a: &Args, mut e: FastEntry, made: &mut Made) -> NotRun {
     let spec = spec_text(&e.spec, &values, &a.config_arg, a.path_env.as_deref());
     if a.trace.is_some() {
         trace(a, "monitor");
-        eprintln!("lite: trace: fast path: hit, pid {pid}");
+        say(&format!("trace: fast path: hit, pid {pid}"));
     }
     let err = crate::monitor::enter(&crate::monitor::Entry {
         image: monitor.fd.as_raw_fd(),
