@@ -22,6 +22,7 @@ import type { CgroupWrite } from '../cgroup/resources.ts'
 import { copiesCpuset, dirFor, needsDeviceProgram, subtreeControllers, type CgroupPlacement } from '../cgroup/manager.ts'
 import type { LaunchPlan } from '../plan/build.ts'
 import { fastEntryPath } from '../plan/cache-paths.ts'
+import { trimCacheDir } from '../plan/plan-cache.ts'
 import type { RunOptions } from './run.ts'
 import type { RestartState } from './handover.ts'
 
@@ -176,6 +177,11 @@ export function updateFastEntry(f: FastRunFacts, parts: () => FastEntryParts, pa
     }
     writeFileSync(temp, fastEntryText(f, p), { mode: 0o600 })
     renameSync(temp, path)
+    try {
+      trimCacheDir(posix.dirname(path))
+    } catch {
+      // files beyond the cap cost only space; the next store trims again
+    }
     return 'written'
   } catch (e) {
     rmSync(temp, { force: true })

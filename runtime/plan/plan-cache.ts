@@ -152,18 +152,40 @@ function entryPath(req: CacheRequest, stateRoot: string, key: string): string {
 
 const ENTRIES_PER_CONFIG = 4
 
+/**
+ * At most this many files in the shared cache directory, whatever their config: the
+ * entries of configs that are gone (a test's, a renamed service's) would otherwise stay
+ * in /run's RAM until reboot. About 3 MB at today's sizes; a board's own configs fit.
+ */
+export const CACHE_FILES_MAX = 128
+
 /** Removes the oldest entries of `req`'s purpose and config beyond ENTRIES_PER_CONFIG. */
 function evictOld(dir: string, req: CacheRequest): void {
   const prefix = configPrefix(req)
+  removeOldest(dir, (name) => name.startsWith(prefix) && !name.endsWith('.tmp'), ENTRIES_PER_CONFIG)
+  if (!req.dir) trimCacheDir(dir)
+}
+
+/**
+ * Keeps the newest CACHE_FILES_MAX files of the shared cache directory (plan entries,
+ * fast entries, and a writer's temp file left by a crash); a miss rewrites what went.
+ */
+export function trimCacheDir(dir: string, max = CACHE_FILES_MAX): void {
+  removeOldest(dir, () => true, max)
+}
+
+/** Removes the files of `dir` that `pick` names, oldest first, beyond the newest `keep`. */
+function removeOldest(dir: string, pick: (name: string) => boolean, keep: number): void {
+  const names = readdirSync(dir).filter(pick)
+  if (names.length <= keep) return
   const entries: { path: string; mtime: number }[] = []
-  for (const name of readdirSync(dir)) {
-    if (!name.startsWith(prefix) || name.endsWith('.tmp')) continue
+  for (const name of names) {
     const path = posix.join(dir, name)
     const st = statSync(path, { throwIfNoEntry: false })
-    if (st) entries.push({ path, mtime: st.mtimeMs })
+    if (st?.isFile()) entries.push({ path, mtime: st.mtimeMs })
   }
   entries.sort((a, b) => b.mtime - a.mtime)
-  for (const e of entries.slice(ENTRIES_PER_CONFIG)) rmSync(e.path, { force: true })
+  for (const e of entries.slice(keep)) rmSync(e.path, { force: true })
 }
 
 /**

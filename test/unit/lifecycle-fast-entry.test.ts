@@ -2,11 +2,12 @@
 // records (native-rs/src/fast_run/entry.rs reads them), and that it is written, removed
 // or left alone as the run says.
 
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { FastRunFacts } from '../../runtime/lifecycle/fast-entry.ts'
 import type { CgroupPlacement } from '../../runtime/cgroup/manager.ts'
+import { CACHE_FILES_MAX } from '../../runtime/plan/plan-cache.ts'
 
 type Writer = typeof import('../../runtime/lifecycle/fast-entry.ts')
 
@@ -167,4 +168,19 @@ t.test('written, removed, or left alone', async (t) => {
   t.match(w.updateFastEntry(facts(), parts(), join(t.testdir(), 'missing-dir', 'fast')), /^not written: /, 'a failure only costs the next run its speed')
   const moved = () => ({ ...parts()(), hostSteady: false })
   t.equal(w.updateFastEntry(facts(), moved, path), 'none (the host facts changed during the run)', 'a digest taken after the facts moved is not paired with the plan')
+})
+
+t.test('a written entry trims the shared directory to its cap, keeping itself', async (t) => {
+  const w = await writerOf(t)
+  const dir = t.testdir()
+  const old = Date.now() / 1000 - 100
+  for (let i = 0; i < CACHE_FILES_MAX + 3; i++) {
+    writeFileSync(join(dir, `run-${i}`), 'x')
+    utimesSync(join(dir, `run-${i}`), old + i, old + i)
+  }
+  const parts = () => ({ host: 'h', hostSteady: true, kernel: 'k', state: 's', spec: 'p', signature: (p: string) => (p === '/etc/lite/c.ini' ? '1:2:33188:10:5:6:0' : '-') })
+  t.equal(w.updateFastEntry(facts(), parts, join(dir, 'fast-entry')), 'written')
+  t.equal(readdirSync(dir).length, CACHE_FILES_MAX)
+  t.ok(existsSync(join(dir, 'fast-entry')))
+  t.notOk(existsSync(join(dir, 'run-0')), 'the oldest went')
 })

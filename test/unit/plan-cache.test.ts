@@ -135,6 +135,32 @@ t.test('requests that alternate keep an entry each, up to four per config and pu
   t.equal(fs.readdirSync(cache.cacheDir(f.state)).filter((n) => n.startsWith('run-')).length, 0, 'another purpose is not touched')
 })
 
+t.test('the shared directory keeps its newest CACHE_FILES_MAX files: entries of configs that are gone leave', async (t) => {
+  const cache = await cacheOf(t, 'build-a')
+  const f = fixture(t)
+  const dir = cache.cacheDir(f.state)
+  fs.mkdirSync(dir, { recursive: true })
+  // Entries of other configs, and a temp file a crashed writer left, all older than a store.
+  const old = Date.now() / 1000 - 100
+  for (let i = 0; i < cache.CACHE_FILES_MAX + 5; i++) {
+    const file = path.join(dir, i === 0 ? 'run-0000000000000000-0000000000000000.77.tmp' : `run-${String(i).padStart(16, '0')}-0000000000000000`)
+    fs.writeFileSync(file, 'x')
+    fs.utimesSync(file, old + i, old + i)
+  }
+  fs.mkdirSync(path.join(dir, 'not-a-file'))
+  t.match((await runOnce(cache, f)).outcome, /stored\)$/)
+  const left = fs.readdirSync(dir)
+  t.equal(left.filter((n) => n !== 'not-a-file').length, cache.CACHE_FILES_MAX, 'as many files as the cap')
+  t.ok(left.includes('not-a-file'), 'only files are removed')
+  t.notOk(left.includes('run-0000000000000000-0000000000000000.77.tmp'), 'the oldest, the temp file among them, went')
+  t.notOk(left.includes(`run-${'1'.padStart(16, '0')}-0000000000000000`))
+  t.ok(left.includes(`run-${String(cache.CACHE_FILES_MAX + 4).padStart(16, '0')}-0000000000000000`), 'the newest stay')
+  t.equal((await runOnce(cache, f)).outcome, 'hit', "the store's own entry stays")
+  // Below the cap, nothing goes.
+  cache.trimCacheDir(dir, 1000)
+  t.equal(fs.readdirSync(dir).length, left.length)
+})
+
 t.test('every invalidation input gives a miss that compiles afresh', async (t) => {
   const cases: [string, (f: Fixture) => Partial<Parameters<typeof runOnce>[2]> | void, RegExp][] = [
     ['the config rewritten (size and times)', (f) => fs.writeFileSync(f.config, '[exec]\ncmd = /bin/false\n'), /changed: .*c\.ini/],
