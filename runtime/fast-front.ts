@@ -3,16 +3,18 @@
 // its exec are then all that Bun costs the run (bench/START-PATH.md, "The fast run").
 //
 // Here only what is cheap is looked at: the command line, the environment, and that
-// the addon and the config's fast entry exist. The addon, exec'd as a program, checks
+// the addon and the config's fast entry exist. No node module is loaded for it (cli.ts
+// says why): the files are looked at, and the addon exec'd, through libc. The addon, exec'd as a program, checks
 // the entry against the host and runs the container; on a miss, or anything it can't
 // do as lite run would, it execs `lite run FILE` again with LITE_FAST=0, which comes
 // back here, goes on to lite's full path, and rewrites the entry.
 
-import { posix } from 'node:path'
 import { ADDON_BYTES, ADDON_ID, BUILD_ID } from './build-info.ts'
-import { addonFileName, ownFile } from './native/addon-name.ts'
-import { fastEntryPath } from './plan/cache-paths.ts'
-import { ffiExecve } from './native/ffi-execve.ts'
+import { addonFileName, isOwnFile } from './native/addon-name.ts'
+import { openLibc } from './native/libc-ffi.ts'
+import { absolutePath, fastEntryPath } from './plan/cache-paths.ts'
+import { programName } from './program-name.ts'
+import { TRACE_ENABLED, bunStartLine } from './trace-clock.ts'
 
 /** root's state root: the only one the fast run serves (LITE_STATE_ROOT is not looked at) */
 export const FAST_STATE_ROOT = '/run/lite'
@@ -52,12 +54,16 @@ export async function tryFastRun(argv: string[]): Promise<void> {
   const file = fastCandidate(argv, process.env, process.geteuid?.() ?? -1)
   if (file === undefined) return
   try {
-    const config = posix.resolve(file)
+    const config = absolutePath(file, process.cwd())
     const entry = fastEntryPath(FAST_STATE_ROOT, config)
     const addon = addonFileName(FAST_STATE_ROOT, ADDON_ID, 0)
-    if (!ownFile(entry, 0) || !ownFile(addon, 0, ADDON_BYTES)) return
-    await ffiExecve(addon, [addon, 'fast-run', process.execPath, BUILD_ID, entry, file, config], process.env)
+    // `lite-oci run ID` is runc's run, not lite's.
+    if (programName() === 'lite-oci') return
+    const libc = await openLibc()
+    if (!isOwnFile(libc.lstat(entry), 0) || !isOwnFile(libc.lstat(addon), 0, ADDON_BYTES)) return
+    if (TRACE_ENABLED) libc.write(2, bunStartLine())
+    libc.execve(addon, [addon, 'fast-run', process.execPath, BUILD_ID, entry, file, config], process.env)
   } catch {
-    // Whatever stops the front (a path it can't stat, no libc to call) leaves the full path.
+    // Whatever stops the front (no libc to call, a path it can't look at) leaves the full path.
   }
 }

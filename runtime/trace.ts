@@ -1,36 +1,16 @@
 // LITE_TRACE=1 prints where a run's time goes on stderr: one line per phase, when it
-// begins, in ms since the process started, and how long the phase before it took;
-// at exit (or just before lite execs into the monitor), one line with every phase's duration.
-//
-// "Since the process started": Bun's clock (performance.timeOrigin) starts ~1.5 ms after
-// exec on the machines we measured, and the kernel's own start time (/proc/self/stat) has
-// a 10 ms tick. A caller that wants exec included passes its clock in LITE_TRACE_T0, in
-// seconds since the epoch as bash's $EPOCHREALTIME gives it:
-//   LITE_TRACE=1 LITE_TRACE_T0=$EPOCHREALTIME dist/lite run FILE
-//
-// cli.ts imports this module first, so that its top level runs before any other module
-// is evaluated: that moment is the end of "bun start".
+// begins, in ms since the process started (trace-clock.ts), and how long the phase before
+// it took; at exit (or just before lite execs into the monitor), one line with every
+// phase's duration.
 
 import { readFileSync } from 'node:fs'
 import { writeErr } from './output.ts'
+import { FIRST_LINE_AT, TRACE_ENABLED as enabled, bunStartLine, traceLine, traceNow as now } from './trace-clock.ts'
 
-const enabled = process.env.LITE_TRACE === '1'
-
-/** ms from the process's start to Bun's time origin, when the caller told us the start. */
-function originOffset(): number | undefined {
-  const t0 = Number(process.env.LITE_TRACE_T0)
-  if (!t0 || !Number.isFinite(t0)) return undefined
-  const offset = performance.timeOrigin - t0 * 1000
-  // A clock from another machine or a stale value: ignore rather than print nonsense.
-  return offset >= 0 && offset < 10_000 ? offset : undefined
-}
-
-const offset = enabled ? originOffset() : undefined
-const now = () => performance.now() + (offset ?? 0)
 const phases: { phase: string; at: number }[] = []
 
 function line(at: number, phase: string, note: string): void {
-  writeErr(`lite: trace: ${at.toFixed(2).padStart(8)} ms  ${phase.padEnd(14)} ${note}\n`)
+  writeErr(traceLine(at, phase, note))
 }
 
 /** Marks the beginning of a phase, and so the end of the one before it. */
@@ -77,16 +57,9 @@ function summary(): void {
 }
 
 if (enabled) {
-  // Everything before this line is Bun's: exec, its runtime's start, the bundle's parse.
-  const first = now()
-  line(
-    first,
-    'bun start',
-    offset === undefined
-      ? "(Bun's clock origin to lite's first line; exec to that origin is not seen: set LITE_TRACE_T0=$EPOCHREALTIME)"
-      : `(exec to lite's first line; Bun's clock origin was ${offset.toFixed(2)} ms after exec)`,
-  )
-  // From here until cli.ts's main(): evaluating the other modules (yargs, ini, lite's own).
-  phases.push({ phase: 'bun start', at: 0 }, { phase: 'modules', at: first })
+  // "bun start" ended at lite's first line (trace-clock.ts); this module may load later.
+  writeErr(bunStartLine())
+  // From there until main.ts's main(): evaluating the other modules (yargs, ini, lite's own).
+  phases.push({ phase: 'bun start', at: 0 }, { phase: 'modules', at: FIRST_LINE_AT })
   process.on('exit', summary)
 }

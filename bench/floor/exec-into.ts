@@ -2,7 +2,7 @@
 // its exec teardown, with none of lite's code. `exec-into crun run ...` is the fastest a
 // lite that hands its work to native code right away could be (bench/floor/measure.ts).
 
-import { ffiExecve } from '../../runtime/native/ffi-execve.ts'
+import { ffiExecve } from '../../runtime/native/libc-ffi.ts'
 
 const argv = process.argv.slice(2)
 const file = argv[0] && (argv[0].includes('/') ? argv[0] : Bun.which(argv[0]))

@@ -1,4 +1,4 @@
-// `lite oci ...`: listed here for `lite --help`; cli.ts hands every `oci` command line
+// `lite oci ...`: listed here for `lite --help`; main.ts hands every `oci` command line
 // to oci/cli.ts (runc's command line) before this parser runs.
 import type { CommandModule } from 'yargs'
 

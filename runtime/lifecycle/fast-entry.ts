@@ -21,7 +21,7 @@ import { FAST_STATE_ROOT, FULL_PATH_ENV } from '../fast-front.ts'
 import type { CgroupWrite } from '../cgroup/resources.ts'
 import { copiesCpuset, dirFor, needsDeviceProgram, subtreeControllers, type CgroupPlacement } from '../cgroup/manager.ts'
 import type { LaunchPlan } from '../plan/build.ts'
-import { fastEntryPath } from '../plan/cache-paths.ts'
+import { absolutePath, fastEntryPath } from '../plan/cache-paths.ts'
 import { trimCacheDir } from '../plan/plan-cache.ts'
 import type { RunOptions } from './run.ts'
 import type { RestartState } from './handover.ts'
@@ -125,7 +125,7 @@ export function fastEntryText(f: FastRunFacts, parts: FastEntryParts): string {
   const lines = [
     MAGIC,
     record('build', BUILD_ID),
-    record('config', posix.resolve(f.opts.config)),
+    record('config', absolutePath(f.opts.config, process.cwd())),
     record('state_root', f.stateRoot),
     record('kernel', parts.kernel),
     record('host', parts.host),
@@ -159,7 +159,7 @@ export function fastEntryText(f: FastRunFacts, parts: FastEntryParts): string {
  * fails the run (an entry not written costs only the next run's speed). Returns what
  * it did, for LITE_TRACE.
  */
-export function updateFastEntry(f: FastRunFacts, parts: () => FastEntryParts, path = fastEntryPath(FAST_STATE_ROOT, posix.resolve(f.opts.config))): string {
+export function updateFastEntry(f: FastRunFacts, parts: () => FastEntryParts, path = fastEntryPath(FAST_STATE_ROOT, absolutePath(f.opts.config, process.cwd()))): string {
   const temp = `${path}.${process.pid}.tmp`
   const other = notPlain(f)
   if (other) return `left alone (${other})`

@@ -1,8 +1,6 @@
-// The unpacked addon's file name, and the check that a file there is ours, apart from
-// addon-dir.ts so that the fast run's front (fast-front.ts) can use them without loading
-// the directory checks.
-
-import { lstatSync } from 'node:fs'
+// The unpacked addon's file name, and the rule for a file there being ours, apart from
+// addon-dir.ts and free of node modules, so that the fast run's front (fast-front.ts)
+// can use them before anything else of lite is loaded.
 
 /**
  * The addon's name in `dir`: the build id, and the uid, since /tmp is shared and lite
@@ -13,14 +11,9 @@ export function addonFileName(dir: string, addonId: string, euid: number): strin
 }
 
 /**
- * A file lite may trust as its own: a plain file (not a link), owned by `euid`,
- * writable by no one else, and of `size` bytes when a size is given.
+ * A file lite may trust as its own, from its lstat: a plain file (not a link), owned by
+ * `euid`, writable by no one else, and of `size` bytes when a size is given.
  */
-export function ownFile(path: string, euid: number, size?: number): boolean {
-  try {
-    const st = lstatSync(path)
-    return st.isFile() && st.uid === euid && (st.mode & 0o022) === 0 && (size === undefined || st.size === size)
-  } catch {
-    return false
-  }
+export function isOwnFile(st: { file: boolean; uid: number; mode: number; size: number } | undefined, euid: number, size?: number): boolean {
+  return !!st && st.file && st.uid === euid && (st.mode & 0o022) === 0 && (size === undefined || st.size === size)
 }

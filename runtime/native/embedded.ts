@@ -5,15 +5,24 @@
 // by others. An unpack checks the bytes against the build's sha256 before it renames
 // them into place, and removes what unpacks killed half-way left.
 
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
+import { lstatSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import addonFile from './lite.node.gz' with { type: 'file' }
 import { readMountInfo } from '../host/mountinfo.ts'
 import { LiteError } from '../errors.ts'
 import { addonFileName, noAddonDirMessage, pickAddonDir, removeStaleUnpacks, unpackTempName } from './addon-dir.ts'
 import { type BunZip, unpackedAddon } from './addon-bytes.ts'
 import { ADDON_BYTES, ADDON_ID } from '../build-info.ts'
-import { ownFile } from './addon-name.ts'
+import { isOwnFile } from './addon-name.ts'
 
+/** isOwnFile of what is at `path` now (false when nothing is, or it can't be seen). */
+function ownFile(path: string, euid: number, size: number): boolean {
+  try {
+    const st = lstatSync(path)
+    return isOwnFile({ file: st.isFile(), uid: st.uid, mode: st.mode, size: st.size }, euid, size)
+  } catch {
+    return false
+  }
+}
 
 export function embeddedAddonPath(): string {
   const euid = process.geteuid?.() ?? 0

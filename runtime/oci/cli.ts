@@ -1,6 +1,6 @@
 // lite-oci: runc's command line, so that podman (conmon), containerd's runc shim and
 // k3s drive lite as their OCI runtime. Reached as `lite-oci ...` (a symlink to lite;
-// cli.ts reads the invoked name from /proc/self/cmdline) or as `lite oci ...`.
+// program-name.ts reads the invoked name) or as `lite oci ...`.
 //
 // runc's parser (urfave/cli) stops at the first word after a command's own flags:
 // in `exec ID sh -c x` or `ps ID -o pid`, what follows the ID is the process's, so

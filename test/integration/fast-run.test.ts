@@ -53,7 +53,15 @@ if (requireRootAndBuild(t)) {
       t.match(r.stdout, new RegExp(`^out ${c.name}\\n\\d+\\n$`))
       t.match(r.stderr, /^err$/m)
       t.notMatch(r.stderr, /plan cache/, 'nothing of the full path ran')
+      t.match(r.stderr, /^lite: trace: +[\d.]+ ms  bun start +\(/m, "the front's own trace line, written through libc")
     }
+    // lite-oci's `run ID` is runc's: an entry for a config named like the ID is not used.
+    const oci = join(c.dir, 'lite-oci')
+    symlinkSync(LITE, oci)
+    const r = lite(['run', 'c.ini'], { ...traced, cwd: c.dir, bin: oci })
+    t.not(r.code, 0, 'no bundle here: runc says so')
+    t.equal(fastLine(r.stderr), '(none)', 'lite-oci run is not the fast run')
+    t.notMatch(r.stdout, /^out /m, 'the config did not run')
     await assertNoLeaks(t, before, 'no state, cgroup, mount or process left after fast runs')
   })
 

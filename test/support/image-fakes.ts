@@ -161,7 +161,7 @@ export function listTree(dir: string): string[] {
 }
 
 /**
- * lite's CLI (runtime/cli.ts) with the addon replaced by `native`, as a function that
+ * lite's CLI (runtime/main.ts) with the addon replaced by `native`, as a function that
  * runs one command line and returns its exit code, stdout and stderr. The store's locks
  * go under `dir`/run (LITE_STATE_ROOT) for the test's life.
  */
@@ -171,7 +171,7 @@ export async function cliWithFakeAddon(t: Test, dir: string, native: FakeNative 
     delete process.env.LITE_STATE_ROOT
     process.exitCode = undefined
   })
-  const { main } = await t.mockImport<typeof import('../../runtime/cli.ts')>('../../runtime/cli.ts', {
+  const { main } = await t.mockImport<typeof import('../../runtime/main.ts')>('../../runtime/main.ts', {
     '../../runtime/native/index.ts': { loadNative: async () => native, addonDirectory: () => '/' },
   })
   return async (...argv: string[]) => {

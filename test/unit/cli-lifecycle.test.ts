@@ -7,7 +7,7 @@ import { outputThroughStreams } from '../support/output-mock.ts'
 
 async function loadCli(t: Test, sys: FakeSystem, started: string[] = []) {
   process.env.LITE_STATE_ROOT = sys.root
-  const { main } = await t.mockImport<typeof import('../../runtime/cli.ts')>('../../runtime/cli.ts', {
+  const { main } = await t.mockImport<typeof import('../../runtime/main.ts')>('../../runtime/main.ts', {
     ...outputThroughStreams,
     '../../runtime/lifecycle/system.ts': { hostSystem: async () => sys },
     '../../runtime/lifecycle/detach.ts': {

@@ -14,11 +14,11 @@ interface Cli {
   next: { code: number; error?: Error }
 }
 
-/** cli.ts with lifecycle/run.ts replaced by a recorder. */
+/** main.ts with lifecycle/run.ts replaced by a recorder. */
 async function loadCli(t: Test): Promise<Cli> {
   const runs: RunOptions[] = []
   const next: Cli['next'] = { code: 0 }
-  const { main } = await t.mockImport<typeof import('../../runtime/cli.ts')>('../../runtime/cli.ts', {
+  const { main } = await t.mockImport<typeof import('../../runtime/main.ts')>('../../runtime/main.ts', {
     ...outputThroughStreams,
     '../../runtime/lifecycle/run.ts': {
       runContainer: async (opts: RunOptions) => {

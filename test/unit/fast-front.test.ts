@@ -56,3 +56,59 @@ t.test('every variable the runtime reads either changes nothing a run does or se
   t.ok(read.has('LITE_STATE_ROOT') && read.has('LITE_STORE'), 'the scan finds the runtime\'s reads')
   for (const v of read) t.ok(inert.has(v) || front.FULL_PATH_ENV.includes(v), `${v}: listed in FULL_PATH_ENV, or inert`)
 })
+
+/** The modules `file` imports statically (not `import type`, not `import()`), as written. */
+function staticImports(file: string): string[] {
+  const text = readFileSync(file, 'utf8')
+  return [...text.matchAll(/^(?:import|export)\s+(?!type\b)(?:[^'"]*?\s+from\s+)?['"]([^'"]+)['"]/gm)].map((m) => m[1]!)
+}
+
+t.test("lite's entry loads no node module before the fast run's front is done", async (t) => {
+  const runtime = join(import.meta.dirname, '../../runtime')
+  const seen = new Set<string>()
+  const outside: string[] = []
+  const walk = (file: string) => {
+    if (seen.has(file)) return
+    seen.add(file)
+    for (const spec of staticImports(file)) {
+      if (spec.startsWith('.')) walk(join(file, '..', spec))
+      else outside.push(`${file.slice(runtime.length + 1)}: ${spec}`)
+    }
+  }
+  walk(join(runtime, 'cli.ts'))
+  t.ok(seen.has(join(runtime, 'fast-front.ts')) && seen.has(join(runtime, 'trace-clock.ts')), 'the walk follows the entry')
+  t.same(outside, [], 'node:fs alone costs a compiled binary ~2 ms before its first line')
+  t.notOk(seen.has(join(runtime, 'main.ts')), 'main.ts is loaded once the front is done')
+  // The walk sees what it must: a module that imports node:fs statically is caught.
+  t.same(staticImports(join(runtime, 'trace.ts')).filter((s) => s.startsWith('node:')), ['node:fs'])
+})
+
+t.test('absolutePath is posix.resolve without node:path', async (t) => {
+  const { absolutePath } = await import('../../runtime/plan/cache-paths.ts')
+  const { posix } = await import('node:path')
+  const cwds = ['/', '/work/main', '/a/b/c']
+  const files = ['c.ini', './c.ini', '../c.ini', '../../../../c.ini', 'a//b/./c.ini', '/etc/lite/c.ini', '/etc//lite/../lite/./c.ini', 'dir/', '.', '..', 'a/..', '/', '.hidden.ini', '...', 'a/.../b']
+  for (const cwd of cwds) for (const file of files) t.equal(absolutePath(file, cwd), posix.resolve(cwd, file), `${cwd} + ${file}`)
+})
+
+t.test("programName: the last component of the kernel's argv[0]", async (t) => {
+  const { programName } = await import('../../runtime/program-name.ts')
+  t.equal(programName('/usr/bin/lite-oci'), 'lite-oci')
+  t.equal(programName('./lite-oci'), 'lite-oci')
+  t.equal(programName('lite'), 'lite')
+  t.equal(programName(''), '')
+  t.equal(programName(), programName(process.argv0), "this process's by default")
+})
+
+t.test('isOwnFile: a plain file of the user, writable by no one else, of the given size', async (t) => {
+  const { isOwnFile } = await import('../../runtime/native/addon-name.ts')
+  const ok = { file: true, uid: 0, mode: 0o100500, size: 10 }
+  t.ok(isOwnFile(ok, 0, 10))
+  t.ok(isOwnFile(ok, 0), 'any size when none is given')
+  t.notOk(isOwnFile(undefined, 0), 'nothing there')
+  t.notOk(isOwnFile({ ...ok, file: false }, 0), 'a link or a directory')
+  t.notOk(isOwnFile({ ...ok, uid: 1000 }, 0), "another user's")
+  t.notOk(isOwnFile({ ...ok, mode: 0o100520 }, 0), 'group-writable')
+  t.notOk(isOwnFile({ ...ok, mode: 0o100502 }, 0), 'world-writable')
+  t.notOk(isOwnFile(ok, 0, 11), 'another size')
+})

@@ -5,7 +5,7 @@
 // Compiled as lite is (bun build --compile --bytecode).
 //   front CONFIG.ini PROBE PLAN.json BUILD-ID
 
-import { ffiExecve } from '../../../runtime/native/ffi-execve.ts'
+import { ffiExecve } from '../../../runtime/native/libc-ffi.ts'
 
 const [config, probe, plan, build] = process.argv.slice(2)
 // plan-cache.ts reads lite's build id (scripts/build defines it) when it is evaluated.
