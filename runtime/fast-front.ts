@@ -4,10 +4,10 @@
 //
 // Here only what is cheap is looked at: the command line, the environment, and that
 // the addon and the config's fast entry exist. No node module is loaded for it (cli.ts
-// says why): the files are looked at, and the addon exec'd, through libc. The addon, exec'd as a program, checks
-// the entry against the host and runs the container; on a miss, or anything it can't
-// do as lite run would, it execs `lite run FILE` again with LITE_FAST=0, which comes
-// back here, goes on to lite's full path, and rewrites the entry.
+// says why): the files are looked at, and the addon exec'd, through libc. The addon,
+// exec'd as a program, checks the entry against the host and runs the container; on a
+// miss, or anything it can't do as lite run would, it execs `lite run FILE` again with
+// LITE_FAST=0, which comes back here, goes on to lite's full path, and rewrites the entry.
 
 import { ADDON_BYTES, ADDON_ID, BUILD_ID } from './build-info.ts'
 import { addonFileName, isOwnFile } from './native/addon-name.ts'
@@ -53,12 +53,12 @@ export function fastCandidate(argv: string[], env: NodeJS.ProcessEnv, euid: numb
 export async function tryFastRun(argv: string[]): Promise<void> {
   const file = fastCandidate(argv, process.env, process.geteuid?.() ?? -1)
   if (file === undefined) return
+  // `lite-oci run ID` is runc's run, not lite's.
+  if (programName() === 'lite-oci') return
   try {
     const config = absolutePath(file, process.cwd())
     const entry = fastEntryPath(FAST_STATE_ROOT, config)
     const addon = addonFileName(FAST_STATE_ROOT, ADDON_ID, 0)
-    // `lite-oci run ID` is runc's run, not lite's.
-    if (programName() === 'lite-oci') return
     const libc = await openLibc()
     if (!isOwnFile(libc.lstat(entry), 0) || !isOwnFile(libc.lstat(addon), 0, ADDON_BYTES)) return
     if (TRACE_ENABLED) libc.write(2, bunStartLine())
