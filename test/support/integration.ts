@@ -153,9 +153,17 @@ function liteProcesses(): string[] {
   return out
 }
 
+/**
+ * lite's own directories beside the containers, made at first use and kept by design:
+ * the addon and caches (.lite-*), and the claim roots of network leases and ports (.net)
+ * and of user-namespace slots (.userns), whose claims are flocks, not files (a test that
+ * claims checks that they are let go).
+ */
+const isLiteOwn = (entry: string) => entry.startsWith('.lite-') || entry === '.net' || entry === '.userns'
+
 function stateEntries(): string[] {
   try {
-    return readdirSync('/run/lite').filter((e) => !e.startsWith('.lite-'))
+    return readdirSync('/run/lite').filter((e) => !isLiteOwn(e))
   } catch {
     return []
   }
