@@ -6,12 +6,12 @@
 
 // First: its top level is lite's first line, the end of Bun's start for LITE_TRACE.
 import './trace-clock.ts'
-import { tryFastRun } from './fast-front.ts'
+import { tryFastPath } from './fast-front.ts'
 
 if (import.meta.main) {
   // What yargs' hideBin does for a compiled Bun binary (argv: bun, /$bunfs/root/lite, ...).
   const args = process.argv.slice(2)
-  tryFastRun(args)
+  tryFastPath(args)
     .then(() => import('./main.ts'))
     .then(
       ({ runCli }) => runCli(args),

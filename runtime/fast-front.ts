@@ -1,6 +1,8 @@
 // The front of the fast run (native-rs/src/fast_run): a warm plain `lite run FILE` is
 // handed to native code before any of lite's run path is loaded. Bun's own start and
 // its exec are then all that Bun costs the run (bench/START-PATH.md, "The fast run").
+// A plain `lite exec NAME CMD...` into a container that has a fast exec entry goes the
+// same way (fast_run/exec.rs).
 //
 // Here only what is cheap is looked at: the command line, the environment, and that
 // the addon and the config's fast entry exist. No node module is loaded for it (cli.ts
@@ -12,7 +14,8 @@
 import { ADDON_BYTES, ADDON_ID, BUILD_ID } from './build-info.ts'
 import { addonFileName, isOwnFile } from './native/addon-name.ts'
 import { openLibc } from './native/libc-ffi.ts'
-import { absolutePath, fastEntryPath } from './plan/cache-paths.ts'
+import { absolutePath, fastEntryPath, fastExecEntryPath } from './plan/cache-paths.ts'
+import { CONTAINER_NAME } from './config/container-name.ts'
 import { programName } from './program-name.ts'
 import { TRACE_ENABLED, bunStartLine } from './trace-clock.ts'
 
@@ -46,23 +49,50 @@ export function fastCandidate(argv: string[], env: NodeJS.ProcessEnv, euid: numb
   return file
 }
 
+export interface ExecCandidate {
+  name: string
+  cmd: string[]
+}
+
 /**
- * Execs the addon for a warm `lite run FILE`; returns when it is not one (or the
- * exec failed), and lite goes on as always.
+ * Whether this is a plain `lite exec NAME CMD...` (no option: yargs would take any
+ * word with a leading dash before `--` for one), and what it runs.
  */
-export async function tryFastRun(argv: string[]): Promise<void> {
-  const file = fastCandidate(argv, process.env, process.geteuid?.() ?? -1)
-  if (file === undefined) return
-  // `lite-oci run ID` is runc's run, not lite's.
+export function fastExecCandidate(argv: string[], env: NodeJS.ProcessEnv, euid: number): ExecCandidate | undefined {
+  if (argv.length < 3 || argv[0] !== 'exec' || !CONTAINER_NAME.test(argv[1]!)) return undefined
+  if (!BUILD_ID || ADDON_BYTES <= 0 || euid !== 0) return undefined
+  if (FULL_PATH_ENV.some((key) => env[key] !== undefined)) return undefined
+  const rest = argv.slice(2)
+  const dashes = rest.indexOf('--')
+  const words = dashes < 0 ? rest : rest.slice(0, dashes)
+  if (words.some((w) => w.startsWith('-'))) return undefined
+  const cmd = dashes < 0 ? words : [...words, ...rest.slice(dashes + 1)]
+  if (!cmd.length || cmd[0] === '') return undefined
+  return { name: argv[1]!, cmd }
+}
+
+/**
+ * Execs the addon for a warm `lite run FILE` or a plain `lite exec NAME CMD...`;
+ * returns when it is not one (or the exec failed), and lite goes on as always.
+ */
+export async function tryFastPath(argv: string[]): Promise<void> {
+  const euid = process.geteuid?.() ?? -1
+  const file = fastCandidate(argv, process.env, euid)
+  const exec = file === undefined ? fastExecCandidate(argv, process.env, euid) : undefined
+  if (file === undefined && exec === undefined) return
+  // `lite-oci run ID` is runc's run, not lite's; its exec is runc's too.
   if (programName() === 'lite-oci') return
   try {
-    const config = absolutePath(file, process.cwd())
-    const entry = fastEntryPath(FAST_STATE_ROOT, config)
+    const config = exec ? '' : absolutePath(file!, process.cwd())
+    const entry = exec ? fastExecEntryPath(FAST_STATE_ROOT, exec.name) : fastEntryPath(FAST_STATE_ROOT, config)
     const addon = addonFileName(FAST_STATE_ROOT, ADDON_ID, 0)
     const libc = await openLibc()
     if (!isOwnFile(libc.lstat(entry), 0) || !isOwnFile(libc.lstat(addon), 0, ADDON_BYTES)) return
     if (TRACE_ENABLED) libc.write(2, bunStartLine())
-    libc.execve(addon, [addon, 'fast-run', process.execPath, BUILD_ID, entry, file, config], process.env)
+    const args = exec
+      ? [addon, 'fast-exec', process.execPath, BUILD_ID, entry, exec.name, ...exec.cmd]
+      : [addon, 'fast-run', process.execPath, BUILD_ID, entry, file!, config]
+    libc.execve(addon, args, process.env)
   } catch {
     // Whatever stops the front (no libc to call, a path it can't look at) leaves the full path.
   }

@@ -1,6 +1,7 @@
 //! The addon as a program: lite's compiled binary execs this file (the addon it
-//! unpacked) for a warm plain `lite run FILE` (runtime/fast-front.ts), so that the
-//! fast run (fast_run/) is the same compiled code as the addon's, not a second copy.
+//! unpacked) for a warm plain `lite run FILE` or `lite exec NAME CMD...`
+//! (runtime/fast-front.ts), so that the fast run and exec (fast_run/) are the same
+//! compiled code as the addon's, not a second copy.
 //!
 //! The library gets an entry point and an interpreter (build.rs, `.interp` below), as
 //! glibc's libc.so does. The dynamic loader maps it and its libraries and runs their
@@ -68,27 +69,24 @@ fn usage() -> ! {
     std::process::exit(125)
 }
 
+fn trace_from_env(path: &'static str) -> Option<crate::fast_run::Trace> {
+    (std::env::var("LITE_TRACE").as_deref() == Ok("1"))
+        .then(|| crate::fast_run::Trace::new(std::env::var("LITE_TRACE_T0").ok().as_deref(), path))
+}
+
 extern "C" fn exec_main(sp: *const usize) -> ! {
     let argv = args(sp);
-    // [addon, "fast-run", lite, build, entry, FILE, FILE's absolute path]
-    let [addon, command, lite, build, entry, config_arg, config] = &argv[..] else {
-        usage()
-    };
-    if command != "fast-run" {
-        usage()
+    match argv.get(1).map(String::as_str) {
+        Some("fast-run") => fast_run(&argv),
+        Some("fast-exec") => fast_exec(&argv),
+        _ => usage(),
     }
-    let a = crate::fast_run::Args {
-        lite: lite.clone(),
-        build: build.clone(),
-        entry: entry.clone(),
-        config_arg: config_arg.clone(),
-        config: config.clone(),
-        addon_dir: addon[..addon.rfind('/').unwrap_or(0)].to_string(),
-        path_env: std::env::var("PATH").ok(),
-        trace: (std::env::var("LITE_TRACE").as_deref() == Ok("1"))
-            .then(|| crate::fast_run::Trace::new(std::env::var("LITE_TRACE_T0").ok().as_deref())),
-    };
-    match crate::fast_run::run(&a) {
+}
+
+/// Ends as lite run and lite exec end when the fast path did not take the command: a
+/// miss execs the full path with `full` (it says what is wrong, or runs it).
+fn finish(not_run: crate::fast_run::NotRun, traced: bool, lite: &str, full: &[&str]) -> ! {
+    match not_run {
         // run.ts says the same and ends so.
         crate::fast_run::NotRun::Stop { signal, name } => {
             crate::fast_run::say(&format!(
@@ -101,12 +99,60 @@ extern "C" fn exec_main(sp: *const usize) -> ! {
             std::process::exit(125)
         }
         crate::fast_run::NotRun::Miss(why) => {
-            if a.trace.is_some() {
+            if traced {
                 crate::fast_run::say(&format!("trace: fast path: miss ({why})"));
             }
-            let err = crate::fast_run::exec_full_path(&a);
-            crate::fast_run::say(&format!("error: cannot exec {}: {err}", a.lite));
+            let err = crate::fast_run::exec_full_path(lite, full);
+            crate::fast_run::say(&format!("error: cannot exec {lite}: {err}"));
             std::process::exit(125)
         }
     }
+}
+
+fn addon_dir(addon: &str) -> String {
+    addon[..addon.rfind('/').unwrap_or(0)].to_string()
+}
+
+fn fast_run(argv: &[String]) -> ! {
+    // [addon, "fast-run", lite, build, entry, FILE, FILE's absolute path]
+    let [addon, _, lite, build, entry, config_arg, config] = argv else {
+        usage()
+    };
+    let a = crate::fast_run::Args {
+        lite: lite.clone(),
+        build: build.clone(),
+        entry: entry.clone(),
+        config_arg: config_arg.clone(),
+        config: config.clone(),
+        addon_dir: addon_dir(addon),
+        path_env: std::env::var("PATH").ok(),
+        trace: trace_from_env("fast run"),
+    };
+    let not_run = crate::fast_run::run(&a);
+    finish(not_run, a.trace.is_some(), lite, &["run", config_arg])
+}
+
+fn fast_exec(argv: &[String]) -> ! {
+    // [addon, "fast-exec", lite, build, entry, NAME, CMD...]
+    let [addon, _, lite, build, entry, name, cmd @ ..] = argv else {
+        usage()
+    };
+    if cmd.is_empty() {
+        usage()
+    }
+    let a = crate::fast_run::exec::ExecArgs {
+        lite: lite.clone(),
+        build: build.clone(),
+        entry: entry.clone(),
+        name: name.clone(),
+        cmd: cmd.to_vec(),
+        addon_dir: addon_dir(addon),
+        trace: trace_from_env("fast exec"),
+    };
+    let not_run = crate::fast_run::exec::exec(&a);
+    let full: Vec<&str> = ["exec", name.as_str(), "--"]
+        .into_iter()
+        .chain(cmd.iter().map(String::as_str))
+        .collect();
+    finish(not_run, a.trace.is_some(), lite, &full)
 }

@@ -3,14 +3,17 @@
 // pid namespace and the cgroups, and runs with the container's confinement (user, caps,
 // no_new_privs, seccomp, rlimits) from its config. Then lite execs into the monitor in
 // exec mode: it relays the terminal, forwards signals and exits with the process's code.
+// A plain exec leaves the container a fast exec entry (fast-exec-entry.ts), so that the
+// next plain one is done by native code alone (native-rs/src/fast_run/exec.rs).
 
 import { cgroupJoinFiles, placeCgroups } from '../cgroup/manager.ts'
 import { LiteError } from '../errors.ts'
 import { readHostFacts } from '../host/facts.ts'
 import { formatMonitorSpec } from '../monitor/spec.ts'
-import { loadNative, type Native } from '../native/index.ts'
+import { addonDirectory, loadNative, type Native } from '../native/index.ts'
 import { monitorImage, startContainer } from './launch.ts'
-import { compiled } from '../plan/plan-cache.ts'
+import { compiled, hostFingerprint } from '../plan/plan-cache.ts'
+import { updateFastExecEntry } from './fast-exec-entry.ts'
 import { kernelRelease } from '../host/uname.ts'
 import { readFileSync } from 'node:fs'
 import { trace, traceHandover, traceNote } from '../trace.ts'
@@ -47,7 +50,7 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
   const request = { purpose: 'exec', file: state.config, options: { overrides, tty: opts.tty, interactive: opts.interactive, stateDir: o.dir } }
   let compiler: typeof import('./compile.ts') | undefined
   let addon: Native | undefined
-  const { config, plan, outcome } = await compiled(request, host, sys.root, kernelRelease(), !opts.noCache, {
+  const { config, plan, outcome, inputs } = await compiled(request, host, sys.root, kernelRelease(), !opts.noCache, {
     prepare: async () => {
       compiler = await import('./compile.ts')
       // Loaded here, not in compile: its unpack reads mountinfo, which is no input of the plan.
@@ -109,6 +112,12 @@ export async function execInContainer(opts: ExecOptions, sys: LifecycleSystem): 
       logSize: config.log.size,
       state: [],
     })
+    trace('fast entry')
+    const fast = updateFastExecEntry(
+      { name: opts.name, tty: opts.tty, interactive: opts.interactive, noCache: !!opts.noCache, inputs, joinPlan, v2: cgroups?.v2, pid: state.pid, pidStart: state.pidStart, spec, stateRoot: sys.root, stateDir: o.dir, addonDir: addonDirectory(), rootless: ROOTLESS, env: process.env },
+      () => ({ host: native.fastHostFingerprint(), hostSteady: hostFingerprint(readHostFacts(() => {})) === hostFingerprint(host), kernel: kernelRelease(), signature: native.fastFileSignature }),
+    )
+    traceNote(`fast exec entry: ${fast}`)
     traceHandover()
     container.execMonitor(image.fd, spec, [], false, opts.interactive)
     throw new LiteError('the monitor returned')

@@ -85,7 +85,7 @@ export function fastIneligible(f: FastRunFacts): string | undefined {
   return undefined
 }
 
-function record(key: string, value: string): string {
+export function record(key: string, value: string): string {
   return `${key} ${Buffer.byteLength(value)}\n${value}\n`
 }
 
@@ -104,17 +104,13 @@ function subtree(cgroups: CgroupPlacement, writes: CgroupWrite[]): [string, stri
   return out
 }
 
-export interface FastEntryParts {
+export interface FastEntryParts extends NativeAgreement {
   /** the native digest of the host facts' sources (fast_run/check.rs) */
   host: string
-  /** whether the host facts read after the digest are those the plan was made with */
-  hostSteady: boolean
   kernel: string
   /** the state file of the running container, and the monitor's spec, as this run wrote them */
   state: string
   spec: string
-  /** the native side's signature of a file (fast_run/check.rs file_signature) */
-  signature: (path: string) => string
 }
 
 /** The entry's text. */
@@ -154,37 +150,55 @@ export function fastEntryText(f: FastRunFacts, parts: FastEntryParts): string {
   return lines.join('')
 }
 
+/** What the native check needs to agree with before an entry is written. */
+export interface NativeAgreement {
+  /** whether the host facts read after the digest are those the plan was made with */
+  hostSteady: boolean
+  /** the native side's signature of a file (fast_run/check.rs file_signature) */
+  signature: (path: string) => string
+}
+
 /**
- * Writes the config's fast entry when this run may have one, or removes it; never
- * fails the run (an entry not written costs only the next run's speed). Returns what
- * it did, for LITE_TRACE.
+ * Writes an entry at `path` (mode 0600, by rename) unless `ineligible` says why not or
+ * the native check would not see the inputs as the cache entry signed them (a file type
+ * it names otherwise: every run would miss there and pay twice); else removes it. Never
+ * throws: an entry not written costs only the next run's speed. Returns what it did.
  */
-export function updateFastEntry(f: FastRunFacts, parts: () => FastEntryParts, path = fastEntryPath(FAST_STATE_ROOT, absolutePath(f.opts.config, process.cwd()))): string {
+export function storeEntry<P extends NativeAgreement>(path: string, inputs: [string, string][] | undefined, ineligible: string | undefined, parts: () => P, text: (p: P) => string): string {
   const temp = `${path}.${process.pid}.tmp`
-  const other = notPlain(f)
-  if (other) return `left alone (${other})`
   try {
-    let why = fastIneligible(f)
+    let why = ineligible ?? (inputs ? undefined : 'no cache entry')
     const p = why ? undefined : parts()
-    // The native check must see each input as the cache entry signed it; where it would
-    // not (a file type it names otherwise), every run would miss there and pay twice.
-    const differs = p && f.inputs!.find(([input, sig]) => p.signature(input) !== sig)
+    const differs = p && inputs!.find(([input, sig]) => p.signature(input) !== sig)
     if (differs) why = `the native signature of ${differs[0]} differs`
-    else if (p && !p.hostSteady) why = 'the host facts changed during the run'
+    else if (p && !p.hostSteady) why = 'the host facts changed meanwhile'
     if (why || !p) {
       rmSync(path, { force: true })
       return `none (${why})`
     }
-    writeFileSync(temp, fastEntryText(f, p), { mode: 0o600 })
+    writeFileSync(temp, text(p), { mode: 0o600 })
     renameSync(temp, path)
-    try {
-      trimCacheDir(posix.dirname(path))
-    } catch {
-      // files beyond the cap cost only space; the next store trims again
-    }
     return 'written'
   } catch (e) {
     rmSync(temp, { force: true })
     return `not written: ${(e as Error).message}`
   }
+}
+
+/**
+ * Writes the config's fast entry when this run may have one, or removes it; never
+ * fails the run. Returns what it did, for LITE_TRACE.
+ */
+export function updateFastEntry(f: FastRunFacts, parts: () => FastEntryParts, path = fastEntryPath(FAST_STATE_ROOT, absolutePath(f.opts.config, process.cwd()))): string {
+  const other = notPlain(f)
+  if (other) return `left alone (${other})`
+  const done = storeEntry(path, f.inputs, fastIneligible(f), parts, (p) => fastEntryText(f, p))
+  if (done === 'written') {
+    try {
+      trimCacheDir(posix.dirname(path))
+    } catch {
+      // files beyond the cap cost only space; the next store trims again
+    }
+  }
+  return done
 }

@@ -37,6 +37,33 @@ t.test('only a plain `lite run FILE` as root, in a built lite, is a candidate', 
   t.equal(source.fastCandidate(['run', 'c.ini'], {}, 0), undefined, 'run from source: no build id, no fast run')
 })
 
+t.test('only a plain `lite exec NAME CMD...` as root, in a built lite, is an exec candidate', async (t) => {
+  const front = await frontOf(t, 'b1', '1000')
+  const env = { PATH: '/bin', LITE_TRACE: '1' }
+  const cases: [string[], { name: string; cmd: string[] } | undefined][] = [
+    [['exec', 'web', 'ps'], { name: 'web', cmd: ['ps'] }],
+    [['exec', 'web', '--', 'ps', '-ef'], { name: 'web', cmd: ['ps', '-ef'] }],
+    [['exec', 'web', 'sh', '-c', 'x'], undefined],
+    [['exec', 'web', 'sh', '--', '-c', 'exit 3'], { name: 'web', cmd: ['sh', '-c', 'exit 3'] }],
+    [['exec', 'web', '--', 'sh', '--', 'x'], { name: 'web', cmd: ['sh', '--', 'x'] }],
+    [['exec', 'web', '1.0', '0x10'], { name: 'web', cmd: ['1.0', '0x10'] }],
+    [['exec', '-t', 'web', 'sh'], undefined],
+    [['exec', 'web', '-i', '--', 'sh'], undefined],
+    [['exec', 'web', '--no-cache', '--', 'sh'], undefined],
+    [['exec', 'web'], undefined],
+    [['exec', 'web', '--'], undefined],
+    [['exec', 'web', '--', ''], undefined],
+    [['exec', 'Web', 'ps'], undefined],
+    [['exec', '../x', 'ps'], undefined],
+    [['run', 'web', 'ps'], undefined],
+  ]
+  for (const [argv, want] of cases) t.same(front.fastExecCandidate(argv, env, 0), want, argv.join(' '))
+  t.equal(front.fastExecCandidate(['exec', 'web', 'ps'], {}, 1000), undefined, 'not root')
+  for (const key of front.FULL_PATH_ENV) t.equal(front.fastExecCandidate(['exec', 'web', 'ps'], { [key]: '' }, 0), undefined, key)
+  const source = await frontOf(t, '', '0')
+  t.equal(source.fastExecCandidate(['exec', 'web', 'ps'], {}, 0), undefined, 'from source: no fast exec')
+})
+
 /** Every LITE_* variable some runtime module reads from the environment. */
 function variablesRead(dir: string): Set<string> {
   const found = new Set<string>()

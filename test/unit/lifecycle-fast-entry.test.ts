@@ -167,7 +167,7 @@ t.test('written, removed, or left alone', async (t) => {
   t.notOk(existsSync(path), 'a plain run of a config that no longer qualifies removes it')
   t.match(w.updateFastEntry(facts(), parts(), join(t.testdir(), 'missing-dir', 'fast')), /^not written: /, 'a failure only costs the next run its speed')
   const moved = () => ({ ...parts()(), hostSteady: false })
-  t.equal(w.updateFastEntry(facts(), moved, path), 'none (the host facts changed during the run)', 'a digest taken after the facts moved is not paired with the plan')
+  t.equal(w.updateFastEntry(facts(), moved, path), 'none (the host facts changed meanwhile)', 'a digest taken after the facts moved is not paired with the plan')
 })
 
 t.test('a written entry trims the shared directory to its cap, keeping itself', async (t) => {

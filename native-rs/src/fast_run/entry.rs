@@ -55,6 +55,79 @@ pub struct FastEntry {
     pub spec: String,
 }
 
+pub const EXEC_MAGIC: &[u8] = b"lite-fast-exec 1\n";
+
+/// The fast exec entry of a running container (runtime/lifecycle/fast-exec-entry.ts):
+/// what a plain `lite exec NAME CMD...` into it does, but for the command. It lies in
+/// the container's state dir and holds for that container's first process only.
+#[derive(Debug, Default)]
+pub struct ExecEntry {
+    pub build: String,
+    pub kernel: String,
+    pub host: String,
+    pub inputs: Vec<(String, String)>,
+    pub name: String,
+    pub state_dir: String,
+    /// the container's first process, and its start time (/proc/PID/stat field 22)
+    pub pid: libc::pid_t,
+    pub pid_start: u64,
+    /// the join plan; its argv and exec candidates are this exec's command's
+    pub plan: Plan,
+    /// the container's cgroup2 directory
+    pub v2: Option<String>,
+    /// the exec monitor's spec; its `lite` line is this lite's
+    pub spec: String,
+}
+
+/// The exec entry, or why it can't be used.
+pub fn parse_exec(bytes: &[u8]) -> Result<ExecEntry, String> {
+    let mut e = ExecEntry::default();
+    let mut plan = None;
+    let number = |v: &str, what: &str| -> Result<u64, String> {
+        v.parse().map_err(|_| format!("{what} is not a number"))
+    };
+    for (key, value) in records(bytes, EXEC_MAGIC)? {
+        match key.as_str() {
+            "build" => e.build = value,
+            "kernel" => e.kernel = value,
+            "host" => e.host = value,
+            "input" => e.inputs.push(pair(&value)?),
+            "name" => e.name = value,
+            "state_dir" => e.state_dir = value,
+            "pid" => {
+                e.pid = libc::pid_t::try_from(number(&value, "pid")?)
+                    .map_err(|_| "pid is out of range")?
+            }
+            "pid_start" => e.pid_start = number(&value, "pid_start")?,
+            "plan" => plan = Some(plan_record(&value)?),
+            "v2" => e.v2 = Some(value),
+            "spec" => e.spec = value,
+            other => return Err(format!("unknown record {other}")),
+        }
+    }
+    e.plan = plan.ok_or("no plan")?;
+    required(&[
+        ("build", &e.build),
+        ("kernel", &e.kernel),
+        ("host", &e.host),
+        ("name", &e.name),
+        ("state_dir", &e.state_dir),
+        ("spec", &e.spec),
+    ])?;
+    if e.pid <= 0 || e.pid_start == 0 {
+        return Err("no pid".into());
+    }
+    // An exec joins the container's first process, and makes nothing of its own.
+    if e.plan.join_pid != Some(e.pid) {
+        return Err("the plan joins another process".into());
+    }
+    if !e.plan.ops.is_empty() || e.plan.stub_init || e.plan.hostname.is_some() || e.plan.loopback_up
+    {
+        return Err("the plan makes a container".into());
+    }
+    Ok(e)
+}
+
 fn pair(value: &str) -> Result<(String, String), String> {
     value
         .split_once('\0')
@@ -62,18 +135,15 @@ fn pair(value: &str) -> Result<(String, String), String> {
         .ok_or_else(|| "a pair without its NUL".to_string())
 }
 
-/// The entry, or why it can't be used.
-pub fn parse(bytes: &[u8]) -> Result<FastEntry, String> {
+/// The records of an entry that begins with `magic`: (key, value) in order.
+fn records(bytes: &[u8], magic: &[u8]) -> Result<Vec<(String, String)>, String> {
     if bytes.len() > ENTRY_LIMIT {
         return Err("too large".into());
     }
     let mut rest = bytes
-        .strip_prefix(MAGIC)
+        .strip_prefix(magic)
         .ok_or_else(|| "not a fast entry".to_string())?;
-    let mut e = FastEntry::default();
-    let mut plan = None;
-    let mut seen_state = false;
-    let mut seen_spec = false;
+    let mut out = Vec::new();
     while !rest.is_empty() {
         let nl = rest
             .iter()
@@ -92,11 +162,36 @@ pub fn parse(bytes: &[u8]) -> Result<FastEntry, String> {
         if rest.get(nl + 1 + len) != Some(&b'\n') {
             return Err("a record does not end with a newline".into());
         }
-        rest = &rest[nl + 2 + len..];
         let value = std::str::from_utf8(body)
             .map_err(|_| format!("record {key} is not UTF-8"))?
             .to_string();
-        match key {
+        out.push((key.to_string(), value));
+        rest = &rest[nl + 2 + len..];
+    }
+    Ok(out)
+}
+
+fn plan_record(value: &str) -> Result<Plan, String> {
+    let v: Value = serde_json::from_str(value).map_err(|err| format!("plan: {err}"))?;
+    plan_from_json(&v)
+}
+
+/// Refuses an entry where one of these is empty (never written, or cut).
+fn required(fields: &[(&str, &String)]) -> Result<(), String> {
+    match fields.iter().find(|(_, v)| v.is_empty()) {
+        Some((what, _)) => Err(format!("no {what}")),
+        None => Ok(()),
+    }
+}
+
+/// The entry, or why it can't be used.
+pub fn parse(bytes: &[u8]) -> Result<FastEntry, String> {
+    let mut e = FastEntry::default();
+    let mut plan = None;
+    let mut seen_state = false;
+    let mut seen_spec = false;
+    for (key, value) in records(bytes, MAGIC)? {
+        match key.as_str() {
             "build" => e.build = value,
             "config" => e.config = value,
             "state_root" => e.state_root = value,
@@ -105,11 +200,7 @@ pub fn parse(bytes: &[u8]) -> Result<FastEntry, String> {
             "input" => e.inputs.push(pair(&value)?),
             "name" => e.name = value,
             "state_dir" => e.state_dir = value,
-            "plan" => {
-                let v: Value =
-                    serde_json::from_str(&value).map_err(|err| format!("plan: {err}"))?;
-                plan = Some(plan_from_json(&v)?);
-            }
+            "plan" => plan = Some(plan_record(&value)?),
             "v2" => e.v2 = Some(value),
             "cgroup" => e.cgroups.push(value),
             "cpuset" => e.cpusets.push(value),
@@ -131,7 +222,7 @@ pub fn parse(bytes: &[u8]) -> Result<FastEntry, String> {
         }
     }
     e.plan = plan.ok_or("no plan")?;
-    for (what, v) in [
+    required(&[
         ("build", &e.build),
         ("config", &e.config),
         ("state_root", &e.state_root),
@@ -139,10 +230,10 @@ pub fn parse(bytes: &[u8]) -> Result<FastEntry, String> {
         ("host", &e.host),
         ("name", &e.name),
         ("state_dir", &e.state_dir),
-    ] {
-        if v.is_empty() {
-            return Err(format!("no {what}"));
-        }
+    ])?;
+    // A run's plan makes its container: it joins none (that is an exec's).
+    if e.plan.join_pid.is_some() {
+        return Err("the plan joins a process".into());
     }
     if !seen_state || !seen_spec {
         return Err("no state or spec".into());
@@ -287,9 +378,11 @@ const PLAN_KEYS: &[&str] = &[
     "stdin",
     "cgroupTasks",
     "cgroupV2Procs",
+    "joinPid",
+    "joinSetgroupsDenied",
 ];
 
-/// The launch plan of a plain run (ini front end): what `create` gets from JavaScript.
+/// The launch plan of a plain run or exec (ini front end): what `create` gets from JavaScript.
 /// A plan with a network socket, a terminal or stdin to forward is not taken.
 pub fn plan_from_json(v: &Value) -> Result<Plan, String> {
     let o = object(v, "the plan")?;
@@ -332,6 +425,8 @@ pub fn plan_from_json(v: &Value) -> Result<Plan, String> {
         stub_init: flag(o, "stubInit")?.unwrap_or(false),
         cgroup_tasks: list(o, "cgroupTasks", string_item)?,
         cgroup_v2_procs: text(o, "cgroupV2Procs")?,
+        join_pid: int(o, "joinPid")?,
+        join_setgroups_denied: flag(o, "joinSetgroupsDenied")?,
         ..Plan::default()
     })
 }

@@ -13,6 +13,7 @@
 
 pub mod check;
 pub mod entry;
+pub mod exec;
 
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -46,16 +47,19 @@ pub struct Args {
 #[derive(Debug, Clone)]
 pub struct Trace {
     origin: std::time::SystemTime,
+    /// which fast path: "fast run" or "fast exec"
+    path: &'static str,
 }
 
 impl Trace {
-    pub fn new(t0: Option<&str>) -> Trace {
+    pub fn new(t0: Option<&str>, path: &'static str) -> Trace {
         let given = t0
             .and_then(|t| t.parse::<f64>().ok())
             .and_then(|t| Duration::try_from_secs_f64(t).ok())
             .and_then(|d| std::time::UNIX_EPOCH.checked_add(d));
         Trace {
             origin: given.unwrap_or_else(std::time::SystemTime::now),
+            path,
         }
     }
 
@@ -65,7 +69,7 @@ impl Trace {
             .elapsed()
             .map(|d| d.as_secs_f64() * 1000.0)
             .unwrap_or(0.0);
-        say(&format!("trace: {ms:8.2} ms  {phase:<14} (fast run)"));
+        say(&format!("trace: {ms:8.2} ms  {phase:<14} ({})", self.path));
     }
 }
 
@@ -152,18 +156,24 @@ fn load(a: &Args) -> Result<FastEntry, String> {
             return Err("a newline in the command line or PATH".into());
         }
     }
-    if e.kernel != check::kernel_release() {
+    check_host(&e.kernel, &e.host, &e.inputs)?;
+    Ok(e)
+}
+
+/// Whether an entry written on this kernel, with these host facts and inputs, still holds.
+fn check_host(kernel: &str, host: &str, inputs: &[(String, String)]) -> Result<(), String> {
+    if kernel != check::kernel_release() {
         return Err("another kernel".into());
     }
-    if e.host != check::host_fingerprint() {
+    if host != check::host_fingerprint() {
         return Err("host facts changed".into());
     }
-    for (path, signature) in &e.inputs {
+    for (path, signature) in inputs {
         if check::file_signature(path) != *signature {
             return Err(format!("changed: {path}"));
         }
     }
-    Ok(e)
+    Ok(())
 }
 
 /// lite's own file (plan-cache.ts trusts its entries alike): ours, not a link, 0600.
@@ -541,11 +551,14 @@ fn start(a: &Args, mut e: FastEntry, made: &mut Made) -> NotRun {
     NotRun::Failed(format!("cannot exec the monitor: {err}"))
 }
 
-/// Execs the full path: `lite run FILE` with LITE_FAST=0, so that lite's binary does
+/// Execs the full path, `lite ARGS...` with LITE_FAST=0, so that lite's binary does
 /// not come back here. Returns only when that exec failed.
-pub fn exec_full_path(a: &Args) -> std::io::Error {
+pub fn exec_full_path(lite: &str, args: &[&str]) -> std::io::Error {
     let c = |s: &str| CString::new(s).unwrap_or_default();
-    let argv = [c(&a.lite), c("run"), c(&a.config_arg)];
+    let argv: Vec<CString> = std::iter::once(lite)
+        .chain(args.iter().copied())
+        .map(c)
+        .collect();
     let mut env: Vec<CString> = std::env::vars_os()
         .filter(|(k, _)| k != "LITE_FAST")
         .filter_map(|(k, v)| {

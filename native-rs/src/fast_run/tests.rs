@@ -87,7 +87,7 @@ fn a_plan_field_the_fast_run_does_not_take_refuses_the_plan() {
         ("loopImage", serde_json::json!("/img.squashfs")),
         ("userNs", serde_json::json!({"uidMap": []})),
         ("netJoinFd", serde_json::json!(5)),
-        ("joinPid", serde_json::json!(1)),
+        ("noParentDeath", serde_json::json!(true)),
     ] {
         let mut v = base.clone();
         v[key] = value;
