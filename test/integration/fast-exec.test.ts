@@ -6,6 +6,7 @@
 // what is wrong as it always does and writes the entry again.
 
 import { chmodSync, existsSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { withRecord } from '../support/fast-entries.ts'
 import t, { type Test } from 'tap'
 import { fastExecEntryPath } from '../../runtime/plan/cache-paths.ts'
 import { assertNoLeaks, lite, requireRootAndBuild, runningPid, snapshotHost, writeConfig } from '../support/integration.ts'
@@ -19,13 +20,6 @@ const entryLine = (stderr: string) => /fast exec entry: (.*)/.exec(stderr)?.[1] 
 /** stderr without LITE_TRACE's lines */
 const said = (stderr: string) => stderr.split('\n').filter((l) => !l.startsWith('lite: trace:')).join('\n')
 
-/** Rewrites one record of an entry (its length follows). */
-function withRecord(text: string, key: string, value: string): string {
-  const at = text.indexOf(`\n${key} `) + 1
-  const nl = text.indexOf('\n', at)
-  const len = Number(text.slice(at + key.length + 1, nl))
-  return `${text.slice(0, at)}${key} ${Buffer.byteLength(value)}\n${value}${text.slice(nl + 1 + len)}`
-}
 
 if (requireRootAndBuild(t)) {
   /** A detached sleeping container whose config has settled; stopped and removed at the end. */

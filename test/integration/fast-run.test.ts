@@ -8,6 +8,7 @@
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { withRecord } from '../support/fast-entries.ts'
 import t from 'tap'
 import { fastEntryPath } from '../../runtime/plan/cache-paths.ts'
 import { BUSYBOX, LITE, assertNoLeaks, eventually, lite, monitorWaits, requireRootAndBuild, runningPid, snapshotHost, spawnBackground, writeConfig } from '../support/integration.ts'
@@ -26,13 +27,6 @@ function pidsHierarchy(): string {
   return at((fs, opts) => fs === 'cgroup' && opts.split(',').includes('pids')) ?? at((fs) => fs === 'cgroup2')!
 }
 
-/** Rewrites one record of an entry (its length follows). */
-function withRecord(text: string, key: string, value: string): string {
-  const at = text.indexOf(`\n${key} `) + 1
-  const nl = text.indexOf('\n', at)
-  const len = Number(text.slice(at + key.length + 1, nl))
-  return `${text.slice(0, at)}${key} ${Buffer.byteLength(value)}\n${value}${text.slice(nl + 1 + len)}`
-}
 
 if (requireRootAndBuild(t)) {
   t.test('a warm plain run is the fast run, and does what the full path does', async (t) => {

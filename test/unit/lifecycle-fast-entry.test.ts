@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
+import { entryRecords } from '../support/fast-entries.ts'
 import type { FastRunFacts } from '../../runtime/lifecycle/fast-entry.ts'
 import type { CgroupPlacement } from '../../runtime/cgroup/manager.ts'
 import { CACHE_FILES_MAX } from '../../runtime/plan/plan-cache.ts'
@@ -71,19 +72,7 @@ function facts(over: Partial<FastRunFacts> = {}, config: Record<string, unknown>
   }
 }
 
-/** The records of an entry, as entry.rs reads them. */
-function records(text: string): [string, string][] {
-  t.equal(text.slice(0, 12), 'lite-fast 1\n')
-  const out: [string, string][] = []
-  let rest = Buffer.from(text.slice(12))
-  while (rest.length) {
-    const nl = rest.indexOf(10)
-    const [key, len] = rest.subarray(0, nl).toString().split(' ')
-    out.push([key!, rest.subarray(nl + 1, nl + 1 + Number(len)).toString()])
-    rest = rest.subarray(nl + 2 + Number(len))
-  }
-  return out
-}
+const records = (text: string) => entryRecords(text, 'lite-fast 1\n')
 
 t.test('which runs get an entry', async (t) => {
   const w = await writerOf(t)

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
+import { entryRecords } from '../support/fast-entries.ts'
 import type { FastExecFacts } from '../../runtime/lifecycle/fast-exec-entry.ts'
 import type { NativePlan } from '../../runtime/native/index.ts'
 
@@ -67,18 +68,7 @@ function facts(over: Partial<FastExecFacts> = {}, plan: Record<string, unknown> 
   }
 }
 
-function records(text: string): [string, string][] {
-  t.equal(text.slice(0, 17), 'lite-fast-exec 1\n')
-  const out: [string, string][] = []
-  let rest = Buffer.from(text.slice(17))
-  while (rest.length) {
-    const nl = rest.indexOf(10)
-    const [key, len] = rest.subarray(0, nl).toString().split(' ')
-    out.push([key!, rest.subarray(nl + 1, nl + 1 + Number(len)).toString()])
-    rest = rest.subarray(nl + 2 + Number(len))
-  }
-  return out
-}
+const records = (text: string) => entryRecords(text, 'lite-fast-exec 1\n')
 
 t.test('which execs leave an entry', async (t) => {
   const w = await writerOf(t)

@@ -53,13 +53,9 @@ pub fn exec(a: &ExecArgs) -> NotRun {
         Err(err) => return err.to_string().into(),
     };
     trace(a, "clone");
-    let mut prepared = match crate::plan::prepare(&e.plan, crate::plan::read_last_cap()) {
-        Ok(p) => p,
-        Err(err) => return err.to_string().into(),
-    };
-    let spawned = match crate::spawn::spawn(&mut prepared, None, e.v2.as_deref()) {
+    let spawned = match super::clone_child(&e.plan, e.v2.as_deref()) {
         Ok(s) => s,
-        Err(err) => return err.to_string().into(),
+        Err(why) => return why.into(),
     };
     let pid = spawned.pid;
     let pidfd = spawned.pidfd;

@@ -489,13 +489,9 @@ fn start(a: &Args, mut e: FastEntry, made: &mut Made) -> NotRun {
         };
     }
     trace(a, "clone");
-    let mut prepared = match crate::plan::prepare(&e.plan, crate::plan::read_last_cap()) {
-        Ok(p) => p,
-        Err(err) => return err.to_string().into(),
-    };
-    let spawned = match crate::spawn::spawn(&mut prepared, None, e.v2.as_deref()) {
+    let spawned = match clone_child(&e.plan, e.v2.as_deref()) {
         Ok(s) => s,
-        Err(err) => return err.to_string().into(),
+        Err(why) => return why.into(),
     };
     let pid = spawned.pid;
     let pidfd_raw = spawned.pidfd.as_ref().map(|f| f.as_raw_fd());
@@ -549,6 +545,17 @@ fn start(a: &Args, mut e: FastEntry, made: &mut Made) -> NotRun {
         null_stdio: false,
     });
     NotRun::Failed(format!("cannot exec the monitor: {err}"))
+}
+
+/// The child, cloned (into the cgroup2 directory `v2`) and waiting for GO: the set-up
+/// that `create` does for lite run and lite exec, without a loop device.
+fn clone_child(
+    plan: &crate::plan::Plan,
+    v2: Option<&str>,
+) -> Result<crate::spawn::Spawned, String> {
+    let mut prepared =
+        crate::plan::prepare(plan, crate::plan::read_last_cap()).map_err(|e| e.to_string())?;
+    crate::spawn::spawn(&mut prepared, None, v2).map_err(|e| e.to_string())
 }
 
 /// Execs the full path, `lite ARGS...` with LITE_FAST=0, so that lite's binary does
