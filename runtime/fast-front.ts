@@ -92,7 +92,7 @@ export async function tryFastPath(argv: string[]): Promise<void> {
     const args = exec
       ? [addon, 'fast-exec', process.execPath, BUILD_ID, entry, exec.name, ...exec.cmd]
       : [addon, 'fast-run', process.execPath, BUILD_ID, entry, file!, config]
-    libc.execve(addon, args, process.env)
+    libc.execv(addon, args)
   } catch {
     // Whatever stops the front (no libc to call, a path it can't look at) leaves the full path.
   }

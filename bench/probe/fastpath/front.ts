@@ -5,7 +5,7 @@
 // Compiled as lite is (bun build --compile --bytecode).
 //   front CONFIG.ini PROBE PLAN.json BUILD-ID
 
-import { ffiExecve } from '../../../runtime/native/libc-ffi.ts'
+import { ffiExecv } from '../../../runtime/native/libc-ffi.ts'
 
 const [config, probe, plan, build] = process.argv.slice(2)
 // plan-cache.ts reads lite's build id (scripts/build defines it) when it is evaluated.
@@ -24,5 +24,5 @@ if (typeof hit === 'string') {
   console.error(`front: no warm entry: ${hit}`)
   process.exit(125)
 }
-await ffiExecve(probe!, [probe!, plan!], { PATH: '/usr/bin:/bin' })
+await ffiExecv(probe!, [probe!, plan!])
 process.exit(127)
