@@ -1,6 +1,6 @@
 // libc through bun:ffi, for lite's front (fast-front.ts): it looks at a few files and
 // execs the addon before any node module is loaded (node:fs alone costs a compiled Bun
-// binary ~2 ms, cli.ts). The bench's probes exec through it too (ffiExecve).
+// binary ~2 ms, cli.ts). The bench's probes exec through it too (ffiExecv).
 //
 // The exec passes the process's own environment (execv: libc's environ, which Bun
 // leaves as it found it) rather than process.env: turning the environment into C
