@@ -13,7 +13,7 @@
 use std::os::fd::AsRawFd;
 
 use super::entry::{parse_exec, ExecEntry};
-use super::{read_entry, start_time, NotRun, Trace, FAST_STATE_ROOT, START_TIMEOUT};
+use super::{read_entry, start_time, Made, NotRun, Trace, FAST_STATE_ROOT, START_TIMEOUT};
 
 /// What lite's compiled binary passes on (runtime/fast-front.ts).
 #[derive(Debug, Clone)]
@@ -41,10 +41,18 @@ fn trace(a: &ExecArgs, phase: &str) {
 /// Joins the container and execs into the exec monitor; returns only when it did not.
 pub fn exec(a: &ExecArgs) -> NotRun {
     trace(a, "check");
-    let mut e = match load(a) {
+    let e = match load(a) {
         Ok(e) => e,
         Err(why) => return NotRun::Miss(why),
     };
+    // As the fast run: what this exec made (only its child) is undone when it returns.
+    let mut made = Made::default();
+    let not_run = join(a, e, &mut made);
+    made.undo();
+    not_run
+}
+
+fn join(a: &ExecArgs, mut e: ExecEntry, made: &mut Made) -> NotRun {
     e.plan.exec_candidates = exec_candidates(&a.cmd[0], &e.plan.env, &e.plan.cwd);
     e.plan.argv = a.cmd.clone();
     trace(a, "monitor image");
@@ -58,14 +66,10 @@ pub fn exec(a: &ExecArgs) -> NotRun {
         Err(why) => return why.into(),
     };
     let pid = spawned.pid;
-    let pidfd = spawned.pidfd;
-    let kill = |why: NotRun| {
-        let _ = crate::wait::send_signal(pid, pidfd.as_ref(), libc::SIGKILL);
-        let _ = crate::wait::wait_exit(pid);
-        why
-    };
+    let pidfd_raw = spawned.pidfd.as_ref().map(|f| f.as_raw_fd());
+    made.child = Some((pid, spawned.pidfd));
     let Some(sock) = spawned.sock else {
-        return kill("no handshake socket".into());
+        return "no handshake socket".into();
     };
     trace(a, "start");
     match crate::spawn::start_with_fds(&sock, START_TIMEOUT, &[]) {
@@ -73,9 +77,9 @@ pub fn exec(a: &ExecArgs) -> NotRun {
         // Failed before the command's exec: the full path runs it again and says which
         // step failed (or that the container has gone meanwhile).
         Ok(crate::spawn::StartOutcome::Failed(r)) => {
-            return kill(format!("set-up failed at {} (errno {})", r.step.name(), r.errno).into())
+            return format!("set-up failed at {} (errno {})", r.step.name(), r.errno).into()
         }
-        Err(err) => return kill(NotRun::Failed(format!("the command did not start: {err}"))),
+        Err(err) => return NotRun::Failed(format!("the command did not start: {err}")),
     }
     drop(sock);
     let spec = spec_text(&e.spec, &a.lite);
@@ -87,13 +91,13 @@ pub fn exec(a: &ExecArgs) -> NotRun {
         image: monitor.fd.as_raw_fd(),
         spec: &spec,
         pid,
-        pidfd: pidfd.as_ref().map(|f| f.as_raw_fd()),
+        pidfd: pidfd_raw,
         tty_master: None,
         interactive: false,
         keep: &[],
         null_stdio: false,
     });
-    kill(NotRun::Failed(format!("cannot exec the monitor: {err}")))
+    NotRun::Failed(format!("cannot exec the monitor: {err}"))
 }
 
 /// The entry, if it holds for this lite, this host and the container as it runs now.
