@@ -16,8 +16,10 @@ export interface TargetArch {
   loader: string
   /** qemu-user emulator for running target binaries on another host */
   qemu: string
-  /** binutils' strip for this target */
+  /** binutils' strip, ld and nm for this target */
   strip: string
+  ld: string
+  nm: string
 }
 
 export const ARCHES: Record<string, TargetArch> = {
@@ -30,6 +32,8 @@ export const ARCHES: Record<string, TargetArch> = {
     loader: '/lib64/ld-linux-x86-64.so.2',
     qemu: 'qemu-x86_64-static',
     strip: 'x86_64-linux-gnu-strip',
+    ld: 'x86_64-linux-gnu-ld',
+    nm: 'x86_64-linux-gnu-nm',
   },
   arm64: {
     debian: 'arm64',
@@ -40,6 +44,8 @@ export const ARCHES: Record<string, TargetArch> = {
     loader: '/lib/ld-linux-aarch64.so.1',
     qemu: 'qemu-aarch64-static',
     strip: 'aarch64-linux-gnu-strip',
+    ld: 'aarch64-linux-gnu-ld',
+    nm: 'aarch64-linux-gnu-nm',
   },
 }
 

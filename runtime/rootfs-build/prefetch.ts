@@ -14,7 +14,7 @@ import { listProfiles, loadRecipe, profilesDir, type Recipe } from './recipe.ts'
 /** What any build of `recipe` may fetch, whatever its options. */
 export function recipePackages(recipe: Recipe): string[] {
   const names = [...recipe.debs, ...[...recipe.with.values()].flatMap((w) => w.debs)]
-  if (recipe.kind === 'java' && recipe.java.jdk) names.push(recipe.java.jdk)
+  if (recipe.kind === 'java') names.push(...[recipe.java.jdk, ...recipe.java.libstdcxxStatic].filter(Boolean))
   return [...new Set(names)]
 }
 

@@ -9,7 +9,10 @@
 //   [python]   drop[] stdlib modules (dotted names, globs: encodings.cp*),
 //              drop_dynload[] extension prefixes
 //   [java]     jdk (package), home (with {triple}/{arch}), add_modules[],
-//              exclude_files[], exclude_resources[] (jlink patterns)
+//              exclude_files[], exclude_resources[] (jlink patterns),
+//              libstdcxx_static[] (the libstdc++-N-dev and libgcc-N-dev whose
+//              libstdc++.a and libgcc.a the image's libstdc++.so.6 is linked
+//              from, with only the symbols the image imports)
 //   [run]      the generated lite config: cmd, user, memory, pids, size
 
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
@@ -42,7 +45,7 @@ export interface Recipe {
   debs: string[]
   with: Map<string, WithOption>
   python: { drop: string[]; dropDynload: string[] }
-  java: { jdk: string; home: string; addModules: string[]; excludeFiles: string[]; excludeResources: string[] }
+  java: { jdk: string; home: string; addModules: string[]; excludeFiles: string[]; excludeResources: string[]; libstdcxxStatic: string[] }
   run: { cmd: string; user: string; memory: string; pids: string; size: string }
 }
 
@@ -52,7 +55,7 @@ const SCHEMA: Record<string, Record<string, boolean>> = {
   packages: { deb: true },
   'with-*': { deb: true, with: true, keep: true, dynload: true },
   python: { drop: true, drop_dynload: true },
-  java: { jdk: false, home: false, add_modules: true, exclude_files: true, exclude_resources: true },
+  java: { jdk: false, home: false, add_modules: true, exclude_files: true, exclude_resources: true, libstdcxx_static: true },
   run: { cmd: false, user: false, memory: false, pids: false, size: false },
 }
 
@@ -149,6 +152,7 @@ export function parseRecipe(text: string, file: string, name: string): Recipe {
       addModules: list('java.add_modules'),
       excludeFiles: list('java.exclude_files'),
       excludeResources: list('java.exclude_resources'),
+      libstdcxxStatic: list('java.libstdcxx_static'),
     },
     run: {
       cmd: cmd!.value,

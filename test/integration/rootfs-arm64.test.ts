@@ -1,5 +1,5 @@
 // `lite rootfs build --arch arm64`: every profile builds from arm64 Debian
-// packages; the Go and Python samples run through qemu-user: inside lite when
+// packages; the Go, Python and Java samples run through qemu-user: inside lite when
 // binfmt_misc has qemu-aarch64 with the F flag, else qemu-aarch64-static -L.
 
 import { spawnSync } from 'node:child_process'
@@ -51,5 +51,8 @@ if (requireRootAndBuild(t)) {
       const elf = profile === 'busybox' ? 'rootfs/bin/busybox' : 'rootfs/opt/java/lib/server/libjvm.so'
       t.match(spawnSync('file', [join(out, elf)], { encoding: 'utf8' }).stdout, /ARM aarch64/, `${profile}: ${elf} is arm64`)
     }
+    // The JVM with the trimmed libstdc++ (linked from arm64's libstdc++.a and libgcc.a)
+    const java = join(t.testdirName, 'java')
+    t.match(runArm64(t, java, ['/opt/java/bin/java', '-Xss512k', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-jar', '/app/app.jar']), 'java ok readings=1000 total=500000.0')
   })
 }

@@ -25,3 +25,11 @@ t.test('with[] naming no option of the profile is a FILE:LINE error', async (t) 
   const { dir, load } = recipeWith(t, ['[with-a]', 'with[] = nosuch', ''].join('\n'))
   t.throws(load, { message: `lite: error: ${join(dir, 'p.ini')}:7: [with-a] with: "nosuch" is not an option of this profile (a)\nlite: 1 error in ${join(dir, 'p.ini')}; nothing was built`, exitCode: 125 })
 })
+
+t.test('[java] libstdcxx_static[] lists the packages of the static archives, and is a list', async (t) => {
+  const java = ['[java]', 'jdk = openjdk-17-jdk-headless', 'libstdcxx_static[] = libstdc++-12-dev', 'libstdcxx_static[] = libgcc-12-dev', ''].join('\n')
+  t.same(recipeWith(t, java).load().java.libstdcxxStatic, ['libstdc++-12-dev', 'libgcc-12-dev'])
+  t.same(recipeWith(t, '').load().java.libstdcxxStatic, [], 'none: the image keeps the whole libstdc++')
+  const { dir, load } = recipeWith(t, ['[java]', 'libstdcxx_static = libstdc++-12-dev', ''].join('\n'))
+  t.throws(load, { message: `lite: error: ${join(dir, 'p.ini')}:7: "libstdcxx_static" is a list: write "libstdcxx_static[] = ..."\nlite: 1 error in ${join(dir, 'p.ini')}; nothing was built` })
+})

@@ -6,7 +6,8 @@
 // every .so of the image is a root). --cds adds the default class-data-sharing
 // archive, reported apart; lib/classlist, which only its dump reads, is removed
 // after it. --trace runs the app once inside lite and links again without the
-// classes no run loaded (java-trace.ts).
+// classes no run loaded (java-trace.ts). With the recipe's libstdcxx_static, the
+// image's libstdc++.so.6 keeps only what the image imports (cxx-trim.ts).
 
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -14,6 +15,7 @@ import { hostArch } from '../arch.ts'
 import { fetchDebs } from '../apt-fetch.ts'
 import { writeBaseFiles } from '../base-files.ts'
 import { elfClosure } from '../closure.ts'
+import { type TrimResult, trimLibstdcxx } from '../cxx-trim.ts'
 import { type BuildContext, type ProfileResult, recipeDebs } from '../context.ts'
 import { unpackDebs } from '../deb-unpack.ts'
 import { isElf } from '../elf.ts'
@@ -26,7 +28,8 @@ const IMAGE = '/opt/java'
 
 export async function buildJava(ctx: BuildContext): Promise<ProfileResult> {
   const { recipe, arch, staging } = ctx
-  unpackDebs(fetchDebs([...recipeDebs(ctx), recipe.java.jdk], arch, ctx.cacheDir, ctx.progress), staging, ctx.progress)
+  const buildDebs = [recipe.java.jdk, ...recipe.java.libstdcxxStatic].filter(Boolean)
+  unpackDebs(fetchDebs([...recipeDebs(ctx), ...buildDebs], arch, ctx.cacheDir, ctx.progress), staging, ctx.progress)
   const home = recipe.java.home.replace('{arch}', arch.debian).replace('{triple}', arch.triple)
   const jmods = join(staging, home, 'jmods')
   if (!existsSync(jmods)) throw new Error(`${recipe.java.jdk}:${arch.debian} has no ${home}/jmods`)
@@ -36,7 +39,7 @@ export async function buildJava(ctx: BuildContext): Promise<ProfileResult> {
   const deps = runTool('jdeps', 'jdeps', ['--print-module-deps', '--ignore-missing-deps', '--multi-release', '17', jar]).trim()
   const modules = [...new Set([...deps.split(','), ...recipe.java.addModules].filter(Boolean))].sort()
   linkImage(ctx, jmods, modules)
-  assemble(ctx, jar)
+  let trimmed = assemble(ctx, jar)
   if (ctx.trace) {
     const traced = traceClasses(ctx, IMAGE, recipe.run.cmd)
     ctx.progress('trace', `${traced.loaded} classes of the image loaded; rebuilding without ${traced.excluded} others`)
@@ -44,7 +47,7 @@ export async function buildJava(ctx: BuildContext): Promise<ProfileResult> {
     rmSync(ctx.rootfs, { recursive: true, force: true })
     mkdirSync(ctx.rootfs)
     linkImage(ctx, jmods, modules, traced.excludeFile)
-    assemble(ctx, jar)
+    trimmed = assemble(ctx, jar)
   }
 
   const cds = ctx.cds ? dumpCds(ctx) : 0
@@ -52,6 +55,7 @@ export async function buildJava(ctx: BuildContext): Promise<ProfileResult> {
   rmSync(join(ctx.rootfs, IMAGE, 'lib/classlist'), { force: true })
   const extras: Record<string, number> = { 'jlink image': apparentSize(join(ctx.rootfs, IMAGE)) - cds }
   if (ctx.cds) extras['cds archive'] = cds
+  if (trimmed) extras['libstdc++ trimmed'] = trimmed.after
   return { cmd: recipe.run.cmd, extras }
 }
 
@@ -71,8 +75,12 @@ function linkImage(ctx: BuildContext, jmods: string, modules: string[], traceExc
   stripNative(ctx, join(ctx.staging, IMAGE))
 }
 
-/** The image, its ELF closure (libjvm.so is dlopen'd by the launcher, so every .so is a root), the app and the base files. */
-function assemble(ctx: BuildContext, jar: string): void {
+/**
+ * The image, its ELF closure (libjvm.so is dlopen'd by the launcher, so every
+ * .so is a root), the app and the base files; then libstdc++ trimmed, when the
+ * recipe says from what.
+ */
+function assemble(ctx: BuildContext, jar: string): TrimResult | undefined {
   const { staging, arch } = ctx
   const roots = [`${IMAGE}/bin/java`, ...soFiles(staging, `${IMAGE}/lib`)]
   const closure = elfClosure(staging, arch, roots, [`${IMAGE}/lib`, `${IMAGE}/lib/server`])
@@ -83,6 +91,10 @@ function assemble(ctx: BuildContext, jar: string): void {
   mkdirSync(join(ctx.rootfs, 'app'), { recursive: true })
   copyFileSync(jar, join(ctx.rootfs, 'app/app.jar'))
   writeBaseFiles(ctx.rootfs)
+  if (ctx.recipe.java.libstdcxxStatic.length === 0) return undefined
+  const trimmed = trimLibstdcxx(ctx.rootfs, staging, arch, closure.files, ctx.work)
+  if (trimmed) ctx.progress('libstdc++', `${trimmed.symbols} symbols imported; ${trimmed.path} ${formatBytes(trimmed.before)} -> ${formatBytes(trimmed.after)}`)
+  return trimmed
 }
 
 /** The app as a jar: a .jar as given; a .java file or a directory of them compiled with the host's javac. */
