@@ -91,23 +91,81 @@ fn a_plan_field_the_fast_run_does_not_take_refuses_the_plan() {
     ] {
         let mut v = base.clone();
         v[key] = value;
-        let err = plan_from_json(&v).unwrap_err();
+        let err = plan_from_json(&v.to_string()).unwrap_err();
         assert!(err.contains(key), "{key}: {err}");
     }
     for key in ["netSocket", "tty", "stdin"] {
         let mut v = base.clone();
         v[key] = serde_json::json!(true);
-        assert!(plan_from_json(&v).is_err(), "{key}");
+        assert!(plan_from_json(&v.to_string()).is_err(), "{key}");
     }
     let mut v = base.clone();
     v["ops"][0]["idmap"] = serde_json::json!(true);
-    assert!(plan_from_json(&v).unwrap_err().contains("idmap"));
+    assert!(plan_from_json(&v.to_string())
+        .unwrap_err()
+        .contains("idmap"));
     let mut v = base.clone();
     v["uid"] = serde_json::json!(-1);
-    assert!(plan_from_json(&v).is_err());
+    assert!(plan_from_json(&v.to_string()).is_err());
     let mut v = base;
     v["caps"] = serde_json::json!(["CHOWN"]);
-    assert!(plan_from_json(&v).is_err());
+    assert!(plan_from_json(&v.to_string()).is_err());
+}
+
+#[test]
+fn a_plan_reads_its_fields_and_takes_null_for_unset() {
+    let p = plan_from_json(PLAN).unwrap();
+    assert_eq!(p.namespaces, ["mount", "pid"]);
+    assert_eq!(p.ops.len(), 1);
+    assert_eq!(p.ops[0].flags, 20480);
+    assert_eq!(p.ops[0].source.as_deref(), Some("/r"));
+    assert_eq!(
+        (p.rlimits[0].resource, p.rlimits[0].soft, p.rlimits[0].hard),
+        (7, 64, 128)
+    );
+    assert_eq!(p.seccomp_filter, Some(vec![6, 0, 0, 2147418112]));
+    assert!(p.no_new_privs && p.loopback_up && !p.stub_init);
+    // plan/types.ts writes null (or leaves out) what is unset
+    let mut v: serde_json::Value = serde_json::from_str(PLAN).unwrap();
+    for key in [
+        "hostname",
+        "seccompFilter",
+        "rlimits",
+        "oomScoreAdj",
+        "joinPid",
+    ] {
+        v[key] = serde_json::Value::Null;
+    }
+    v["ops"][0]["source"] = serde_json::Value::Null;
+    let p = plan_from_json(&v.to_string()).unwrap();
+    assert!(p.hostname.is_none() && p.seccomp_filter.is_none() && p.rlimits.is_empty());
+    assert!(p.ops[0].source.is_none() && p.join_pid.is_none());
+    for (key, why) in [
+        ("newRoot", "the plan has no newRoot"),
+        ("cwd", "the plan has no cwd"),
+    ] {
+        let mut v: serde_json::Value = serde_json::from_str(PLAN).unwrap();
+        v.as_object_mut().unwrap().remove(key);
+        assert_eq!(plan_from_json(&v.to_string()).unwrap_err(), why);
+    }
+    let mut v: serde_json::Value = serde_json::from_str(PLAN).unwrap();
+    v["ops"][0].as_object_mut().unwrap().remove("kind");
+    assert_eq!(
+        plan_from_json(&v.to_string()).unwrap_err(),
+        "an op has no kind"
+    );
+    assert!(plan_from_json("[]").is_err());
+    for bad in [
+        "{\"ops\":{}}",
+        "{\"uid\":1.5}",
+        "{\"argv\":[1]}",
+        "{\"rlimits\":[{\"resource\":1}]}",
+    ] {
+        assert!(
+            plan_from_json(bad).unwrap_err().starts_with("plan: "),
+            "{bad}"
+        );
+    }
 }
 
 fn values(pid: Option<i32>) -> RunValues {
