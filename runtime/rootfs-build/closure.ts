@@ -35,12 +35,17 @@ export function elfClosure(staging: string, arch: TargetArch, roots: string[], e
     const origin = posix.dirname(r.real)
     const dirs = [...elf.runpath.map((d) => d.replace(/\$(\{ORIGIN\}|ORIGIN)/g, origin)), ...extraLibDirs, ...defaultLibDirs(arch)]
     for (const soname of elf.needed) {
-      const found = soname.includes('/') ? soname : dirs.map((d) => posix.join(d, soname)).find((p) => resolveInRoot(staging, p))
+      const found = soname.includes('/') ? soname : findLibrary(staging, dirs, soname)
       if (found) queue.push(found)
       else missing.push({ soname, neededBy: path })
     }
   }
   return { files: [...files].sort(), missing }
+}
+
+/** The first `dir/soname` of `dirs` that is in `root` (a link followed inside it), as named there. */
+export function findLibrary(root: string, dirs: string[], soname: string): string | undefined {
+  return dirs.map((d) => posix.join(d, soname)).find((p) => resolveInRoot(root, p))
 }
 
 /** Whether every DT_NEEDED of `path` resolves (used to drop modules whose libraries are absent). */

@@ -10,8 +10,9 @@
 // one unwinder serves every frame.
 
 import { chmodSync, copyFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { join, posix } from 'node:path'
+import { join } from 'node:path'
 import { defaultLibDirs, type TargetArch } from './arch.ts'
+import { findLibrary } from './closure.ts'
 import { readElf } from './elf.ts'
 import { runTool } from './profiles/jdk-tool.ts'
 import { resolveInRoot } from './tree.ts'
@@ -67,7 +68,8 @@ export interface TrimResult {
  * the archive is missing or the new library lacks an import.
  */
 export function trimLibstdcxx(rootfs: string, staging: string, arch: TargetArch, files: string[], work: string): TrimResult | undefined {
-  const lib = defaultLibDirs(arch).map((d) => posix.join(d, SONAME)).map((p) => resolveInRoot(rootfs, p)).find(Boolean)
+  const found = findLibrary(rootfs, defaultLibDirs(arch), SONAME)
+  const lib = found && resolveInRoot(rootfs, found)
   if (!lib) return undefined
   const importers = files.filter((f) => {
     const r = resolveInRoot(rootfs, f)
@@ -80,11 +82,12 @@ export function trimLibstdcxx(rootfs: string, staging: string, arch: TargetArch,
   const script = join(work, 'libstdcxx.map')
   writeFileSync(script, versionScript(wanted))
   const out = join(work, SONAME)
-  const inRoot = (name: string) => {
-    const found = defaultLibDirs(arch).map((d) => posix.join(d, name)).find((p) => resolveInRoot(staging, p))
-    if (!found) throw new Error(`libstdc++ trim: ${name} is not in the staging tree`)
-    return join(staging, resolveInRoot(staging, found)!.real)
+  const inStaging = (path: string | undefined, name: string) => {
+    const r = path && resolveInRoot(staging, path)
+    if (!r) throw new Error(`libstdc++ trim: ${name} is not in the staging tree`)
+    return join(staging, r.real)
   }
+  const library = (soname: string) => inStaging(findLibrary(staging, defaultLibDirs(arch), soname), soname)
   runTool('ld (libstdc++ trim)', arch.ld, [
     '-shared', '-soname', SONAME, '-o', out,
     `--version-script=${script}`, '--gc-sections', '--as-needed', '--no-undefined',
@@ -93,7 +96,7 @@ export function trimLibstdcxx(rootfs: string, staging: string, arch: TargetArch,
     archive, libgcc,
     // What the archive's objects call: the unwinder, libc and the loader's TLS
     // entry, all from the target's packages.
-    inRoot('libgcc_s.so.1'), inRoot('libc.so.6'), inRoot('libm.so.6'), join(staging, resolveInRoot(staging, arch.loader)!.real),
+    library('libgcc_s.so.1'), library('libc.so.6'), library('libm.so.6'), inStaging(arch.loader, arch.loader),
   ])
   runTool('strip (libstdc++ trim)', arch.strip, ['--strip-unneeded', '-R', '.comment', out])
   const defined = new Set(runTool('nm', arch.nm, ['-D', '--defined-only', out]).split('\n').map((l) => l.trim().split(/\s+/).pop()!.replace('@@', '@')))
