@@ -51,8 +51,14 @@ if (requireRootAndBuild(t)) {
       const elf = profile === 'busybox' ? 'rootfs/bin/busybox' : 'rootfs/opt/java/lib/server/libjvm.so'
       t.match(spawnSync('file', [join(out, elf)], { encoding: 'utf8' }).stdout, /ARM aarch64/, `${profile}: ${elf} is arm64`)
     }
-    // The JVM with the trimmed libstdc++ (linked from arm64's libstdc++.a and libgcc.a)
+    // The JVM with the trimmed libstdc++ (linked from arm64's libstdc++.a and libgcc.a),
+    // and libjvm.so in DT_RELR: its code, which shared one segment with the tables, in
+    // a segment of its own (relr.ts), loaded by arm64's glibc.
     const java = join(t.testdirName, 'java')
+    const phdrs = spawnSync('readelf', ['-lW', join(java, 'rootfs/opt/java/lib/server/libjvm.so')], { encoding: 'utf8' }).stdout
+    t.equal(phdrs.split('\n').filter((l) => /^\s+LOAD\s/.test(l)).length, 3, 'tables, code, data')
+    t.ok(buildJson(java).extras['saved by RELR'] > 2_000_000, `DT_RELR saved ${buildJson(java).extras['saved by RELR']} bytes`)
+    t.ok(buildJson(java).rootfs <= 32_000_000, `the arm64 image is ${buildJson(java).rootfs} bytes`)
     t.match(runArm64(t, java, ['/opt/java/bin/java', '-Xss512k', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-jar', '/app/app.jar']), 'java ok readings=1000 total=500000.0')
   })
 }

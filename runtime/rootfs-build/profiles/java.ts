@@ -7,7 +7,9 @@
 // archive, reported apart; lib/classlist, which only its dump reads, is removed
 // after it. --trace runs the app once inside lite and links again without the
 // classes no run loaded (java-trace.ts). With the recipe's libstdcxx_static, the
-// image's libstdc++.so.6 keeps only what the image imports (cxx-trim.ts).
+// image's libstdc++.so.6 keeps only what the image imports (cxx-trim.ts). The
+// image's shared objects then get their relative relocations packed into DT_RELR
+// (relr.ts; libjvm.so 20.0 -> 17.7 MB), when the image's glibc reads it.
 
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -20,6 +22,7 @@ import { type BuildContext, type ProfileResult, recipeDebs } from '../context.ts
 import { unpackDebs } from '../deb-unpack.ts'
 import { isElf } from '../elf.ts'
 import { formatBytes } from '../progress.ts'
+import { packRelativeRelocsFile, readsRelr } from '../relr.ts'
 import { RootfsCopier, apparentSize } from '../tree.ts'
 import { runTool } from './jdk-tool.ts'
 import { traceClasses } from './java-trace.ts'
@@ -39,7 +42,7 @@ export async function buildJava(ctx: BuildContext): Promise<ProfileResult> {
   const deps = runTool('jdeps', 'jdeps', ['--print-module-deps', '--ignore-missing-deps', '--multi-release', '17', jar]).trim()
   const modules = [...new Set([...deps.split(','), ...recipe.java.addModules].filter(Boolean))].sort()
   linkImage(ctx, jmods, modules)
-  let trimmed = assemble(ctx, jar)
+  let { trimmed, packed } = assemble(ctx, jar)
   if (ctx.trace) {
     const traced = traceClasses(ctx, IMAGE, recipe.run.cmd)
     ctx.progress('trace', `${traced.loaded} classes of the image loaded; rebuilding without ${traced.excluded} others`)
@@ -47,7 +50,7 @@ export async function buildJava(ctx: BuildContext): Promise<ProfileResult> {
     rmSync(ctx.rootfs, { recursive: true, force: true })
     mkdirSync(ctx.rootfs)
     linkImage(ctx, jmods, modules, traced.excludeFile)
-    trimmed = assemble(ctx, jar)
+    ;({ trimmed, packed } = assemble(ctx, jar))
   }
 
   const cds = ctx.cds ? dumpCds(ctx) : 0
@@ -56,6 +59,7 @@ export async function buildJava(ctx: BuildContext): Promise<ProfileResult> {
   const extras: Record<string, number> = { 'jlink image': apparentSize(join(ctx.rootfs, IMAGE)) - cds }
   if (ctx.cds) extras['cds archive'] = cds
   if (trimmed) extras['libstdc++ trimmed'] = trimmed.after
+  if (packed) extras['saved by RELR'] = packed
   return { cmd: recipe.run.cmd, extras }
 }
 
@@ -78,9 +82,10 @@ function linkImage(ctx: BuildContext, jmods: string, modules: string[], traceExc
 /**
  * The image, its ELF closure (libjvm.so is dlopen'd by the launcher, so every
  * .so is a root), the app and the base files; then libstdc++ trimmed, when the
- * recipe says from what.
+ * recipe says from what, and the image's relative relocations packed (the bytes
+ * that saved).
  */
-function assemble(ctx: BuildContext, jar: string): TrimResult | undefined {
+function assemble(ctx: BuildContext, jar: string): { trimmed?: TrimResult; packed: number } {
   const { staging, arch } = ctx
   const roots = [`${IMAGE}/bin/java`, ...soFiles(staging, `${IMAGE}/lib`)]
   const closure = elfClosure(staging, arch, roots, [`${IMAGE}/lib`, `${IMAGE}/lib/server`])
@@ -91,10 +96,32 @@ function assemble(ctx: BuildContext, jar: string): TrimResult | undefined {
   mkdirSync(join(ctx.rootfs, 'app'), { recursive: true })
   copyFileSync(jar, join(ctx.rootfs, 'app/app.jar'))
   writeBaseFiles(ctx.rootfs)
-  if (ctx.recipe.java.libstdcxxStatic.length === 0) return undefined
-  const trimmed = trimLibstdcxx(ctx.rootfs, staging, arch, closure.files, ctx.work)
-  if (trimmed) ctx.progress('libstdc++', `${trimmed.symbols} symbols imported; ${trimmed.path} ${formatBytes(trimmed.before)} -> ${formatBytes(trimmed.after)}`)
-  return trimmed
+  let trimmed: TrimResult | undefined
+  if (ctx.recipe.java.libstdcxxStatic.length > 0) {
+    trimmed = trimLibstdcxx(ctx.rootfs, staging, arch, closure.files, ctx.work)
+    if (trimmed) ctx.progress('libstdc++', `${trimmed.symbols} symbols imported; ${trimmed.path} ${formatBytes(trimmed.before)} -> ${formatBytes(trimmed.after)}`)
+  }
+  return { trimmed, packed: packRelocations(ctx, closure.files) }
+}
+
+/**
+ * DT_RELR for every shared object of the image that it makes smaller (relr.ts),
+ * when the image's libc.so.6 reads it (glibc >= 2.36); returns the bytes saved.
+ */
+function packRelocations(ctx: BuildContext, closure: string[]): number {
+  const libc = closure.find((f) => f.endsWith('/libc.so.6'))
+  if (!libc || !readsRelr(join(ctx.rootfs, libc))) {
+    ctx.progress('relr', "the image's glibc does not read DT_RELR; relocations left as they are")
+    return 0
+  }
+  let saved = 0
+  for (const file of elfFiles(join(ctx.rootfs, IMAGE))) {
+    const outcome = packRelativeRelocsFile(file)
+    if ('skipped' in outcome) continue
+    saved += outcome.before - outcome.after
+    ctx.progress('relr', `${file.slice(ctx.rootfs.length)}: ${outcome.packed} relative relocations packed, ${formatBytes(outcome.before)} -> ${formatBytes(outcome.after)}`)
+  }
+  return saved
 }
 
 /** The app as a jar: a .jar as given; a .java file or a directory of them compiled with the host's javac. */
@@ -130,20 +157,26 @@ function soFiles(root: string, dir: string): string[] {
  * no debug file) and libjvm's SystemTap probe notes (53 KB).
  */
 function stripNative(ctx: BuildContext, image: string): void {
+  const files = elfFiles(image)
+  const before = files.reduce((n, f) => n + statSync(f).size, 0)
+  runTool('strip', ctx.arch.strip, ['--strip-unneeded', '-R', '.comment', '-R', '.gnu_debuglink', '-R', '.note.stapsdt', ...files])
+  const after = files.reduce((n, f) => n + statSync(f).size, 0)
+  ctx.progress('strip', `${files.length} files, ${formatBytes(before)} -> ${formatBytes(after)}`)
+}
+
+/** The ELF files under dir, in name order. */
+function elfFiles(dir: string): string[] {
   const files: string[] = []
   const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
+    for (const name of readdirSync(d).sort()) {
       const p = join(d, name)
       const st = statSync(p)
       if (st.isDirectory()) walk(p)
       else if (st.isFile() && isElf(readHead(p))) files.push(p)
     }
   }
-  walk(image)
-  const before = files.reduce((n, f) => n + statSync(f).size, 0)
-  runTool('strip', ctx.arch.strip, ['--strip-unneeded', '-R', '.comment', '-R', '.gnu_debuglink', '-R', '.note.stapsdt', ...files])
-  const after = files.reduce((n, f) => n + statSync(f).size, 0)
-  ctx.progress('strip', `${files.length} files, ${formatBytes(before)} -> ${formatBytes(after)}`)
+  walk(dir)
+  return files
 }
 
 function readHead(path: string): Uint8Array {
