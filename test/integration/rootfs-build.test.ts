@@ -145,14 +145,21 @@ if (requireRootAndBuild(t)) {
     t.equal(runSample(t, out, ['/usr/bin/python3', '/app/needs.py']).stdout, '42 bz SimpleXMLRPCServer\n')
   })
 
-  t.test('java: jlink runtime runs the sample (ceiling: see the README on the 32 MB goal)', async (t) => {
+  t.test('java: jlink runtime runs the sample, ≤ 32 MB', async (t) => {
     const out = join(t.testdir(), 'java')
     const b = buildProfile('java', out, ['--format', 'dir'])
     t.equal(b.code, 0, b.stderr)
     t.match(runSample(t, out).stdout, 'java ok readings=1000 total=500000.0')
-    // 34.4 MB now; the 32 MB goal is out of reach with Debian's JDK (README), and a JDK
-    // security update may add a little: 1 MB of headroom.
-    t.ok(duSb(out) <= 35_500_000, `du -sb ${duSb(out)} ≤ 35.5 MB`)
+    t.ok(duSb(out) <= 32_000_000, `du -sb ${duSb(out)} ≤ 32 MB`)
+
+    // libjvm's relative relocations are in DT_RELR, and glibc is asked for its support
+    const readelf = (args: string[]) => spawnSync('readelf', args, { encoding: 'utf8' }).stdout
+    const jvm = join(out, 'rootfs/opt/java/lib/server/libjvm.so')
+    t.match(readelf(['-dW', jvm]), /\(RELR\)[\s\S]*\(RELRSZ\)/, 'libjvm.so has DT_RELR')
+    t.notMatch(readelf(['-dW', jvm]), /RELACOUNT/)
+    t.match(readelf(['-VW', jvm]), /File: libc\.so\.6[\s\S]*Name: GLIBC_ABI_DT_RELR/)
+    t.ok(statSync(jvm).size < 18_000_000, `libjvm.so is ${statSync(jvm).size} bytes`)
+    t.ok(buildJson(out).extras['saved by RELR'] > 2_000_000, 'build.json reports the bytes packing saved')
 
     // libstdc++.so.6 exports exactly what libjvm and libjimage import from it, and no more
     const nm = (args: string[]) => spawnSync('nm', args, { encoding: 'utf8' }).stdout
