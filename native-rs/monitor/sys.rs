@@ -22,7 +22,6 @@ mod nr {
     pub const WAIT4: usize = 61;
     pub const KILL: usize = 62;
     pub const FCNTL: usize = 72;
-    pub const FSYNC: usize = 74;
     pub const GETDENTS64: usize = 217;
     pub const CLOCK_GETTIME: usize = 228;
     pub const EXIT_GROUP: usize = 231;
@@ -55,7 +54,6 @@ mod nr {
     pub const WAIT4: usize = 260;
     pub const KILL: usize = 129;
     pub const FCNTL: usize = 25;
-    pub const FSYNC: usize = 82;
     pub const GETDENTS64: usize = 61;
     pub const CLOCK_GETTIME: usize = 113;
     pub const EXIT_GROUP: usize = 94;
@@ -198,10 +196,6 @@ pub fn unlinkat(dir: isize, path: &[u8], flags: usize) -> Res {
 
 pub fn rename(from: &[u8], to: &[u8]) -> Res {
     call(nr::RENAMEAT2, AT_FDCWD as usize, from.as_ptr() as usize, AT_FDCWD as usize, to.as_ptr() as usize, 0, 0)
-}
-
-pub fn fsync(fd: i32) -> Res {
-    call(nr::FSYNC, fd as usize, 0, 0, 0, 0, 0)
 }
 
 pub fn getdents64(fd: i32, buf: &mut [u8]) -> Res {
