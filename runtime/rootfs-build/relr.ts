@@ -132,6 +132,8 @@ export function packRelativeRelocs(buf: Buffer): (Packed & { bytes: Buffer }) | 
     return rewrite(buf)
   } catch (e) {
     if (e instanceof Skip) return { skipped: e.message }
+    // A read past the end: a table that points outside the file.
+    if (e instanceof RangeError) return { skipped: 'truncated or corrupt' }
     throw e
   }
 }
