@@ -21,6 +21,7 @@
 // Anything it does not know how to move is left alone, with the reason.
 
 import { chmodSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
+import { ElfFormatError, dynamicEntries, elfSegments, isElf } from './elf.ts'
 
 export interface Packed {
   /** the file's size before and after */
@@ -109,7 +110,6 @@ export function elfHash(name: string): number {
   return h >>> 0
 }
 
-interface Segment { at: number; type: number; flags: number; offset: number; vaddr: number; filesz: number; memsz: number; align: number }
 interface Section { at: number; name: number; type: number; flags: number; addr: number; offset: number; size: number; align: number }
 interface Rela { offset: number; info: bigint; addend: bigint; raw: Buffer }
 
@@ -133,7 +133,7 @@ export function packRelativeRelocs(buf: Buffer): (Packed & { bytes: Buffer }) | 
   } catch (e) {
     if (e instanceof Skip) return { skipped: e.message }
     // A read past the end: a table that points outside the file.
-    if (e instanceof RangeError) return { skipped: 'truncated or corrupt' }
+    if (e instanceof RangeError || e instanceof ElfFormatError) return { skipped: 'truncated or corrupt' }
     throw e
   }
 }
@@ -147,7 +147,7 @@ function rewrite(buf: Buffer): Packed & { bytes: Buffer } {
   const need = (ok: boolean, why: string) => {
     if (!ok) throw new Skip(why)
   }
-  need(buf.length >= 64 && buf.readUInt32BE(0) === 0x7f454c46, 'not ELF')
+  need(buf.length >= 64 && isElf(buf), 'not ELF')
   need(buf[4] === 2 && buf[5] === 1, 'not a 64-bit little-endian ELF file')
   need(buf.readUInt16LE(16) === ET_DYN, 'not a shared object or PIE')
   const relative = RELATIVE_TYPE[buf.readUInt16LE(18)]
@@ -157,14 +157,10 @@ function rewrite(buf: Buffer): Packed & { bytes: Buffer } {
     return Number(buf.readBigUInt64LE(o))
   }
   const phoff = u64(32), shoff = u64(40)
-  const phnum = buf.readUInt16LE(56), shnum = buf.readUInt16LE(60), shentsize = buf.readUInt16LE(58)
+  const shnum = buf.readUInt16LE(60), shentsize = buf.readUInt16LE(58)
   need(buf.readUInt16LE(54) === 56 && shentsize === 64 && shnum > 0, 'unusual header sizes, or no section headers')
-
-  const segments: Segment[] = []
-  for (let i = 0; i < phnum; i++) {
-    const at = phoff + i * 56
-    segments.push({ at, type: buf.readUInt32LE(at), flags: buf.readUInt32LE(at + 4), offset: u64(at + 8), vaddr: u64(at + 16), filesz: u64(at + 32), memsz: u64(at + 40), align: u64(at + 48) })
-  }
+  const segments = elfSegments(buf)
+  const phnum = segments.length
   const loads = segments.filter((s) => s.type === PT_LOAD).sort((a, b) => a.vaddr - b.vaddr)
   const first = loads[0]
   need(first !== undefined && first.offset === 0 && first.vaddr === 0 && loads.length > 1, 'its first segment does not start the file at address 0')
@@ -176,12 +172,7 @@ function rewrite(buf: Buffer): Packed & { bytes: Buffer } {
 
   // The dynamic entries, and how many slots the section has for more.
   const slots = dynamic!.filesz / 16
-  const dyn: { tag: number; val: number }[] = []
-  for (let i = 0; i < slots; i++) {
-    const tag = u64(dynamic!.offset + i * 16)
-    if (tag === DT.NULL) break
-    dyn.push({ tag, val: u64(dynamic!.offset + i * 16 + 8) })
-  }
+  const dyn = dynamicEntries(buf, segments)
   const get = (tag: number) => dyn.find((d) => d.tag === tag)?.val
   need(get(DT.RELR) === undefined, 'already packed (DT_RELR)')
   need(get(DT.REL) === undefined && get(DT.TEXTREL) === undefined && ((get(DT.FLAGS) ?? 0) & DF_TEXTREL) === 0, 'REL or text relocations')

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
+import { elfSegments } from '../../runtime/rootfs-build/elf.ts'
 import { decodeRelr, elfHash, encodeRelr, packRelativeRelocs, packRelativeRelocsFile, readsRelr } from '../../runtime/rootfs-build/relr.ts'
 
 t.test('RELR words: an address, then 63-word bitmaps; a far offset starts again', async (t) => {
@@ -110,13 +111,7 @@ t.test('code in the tables\' segment (arm64\'s layout): the segment is split, an
   cc(['-O1', '-fPIC', '-shared', '-Wl,-z,noseparate-code', '-Wl,-z,nopack-relative-relocs', '-Wl,-soname,libfix.so', '-o', 'libfix.so', 'lib.c'])
   cc(['-O1', '-o', 'main', 'main.c', '-L.', '-lfix', '-Wl,-rpath,$ORIGIN'])
   const lib = join(dir, 'libfix.so')
-  const loads = () => {
-    const b = readFileSync(lib)
-    const phoff = Number(b.readBigUInt64LE(32))
-    return Array.from({ length: b.readUInt16LE(56) }, (_, i) => phoff + i * 56)
-      .filter((at) => b.readUInt32LE(at) === 1)
-      .map((at) => ({ flags: b.readUInt32LE(at + 4), offset: Number(b.readBigUInt64LE(at + 8)), vaddr: Number(b.readBigUInt64LE(at + 16)) }))
-  }
+  const loads = () => elfSegments(readFileSync(lib)).filter((s) => s.type === 1)
   t.equal(loads().length, 2, 'as linked: tables and code, then data')
   const before = spawnSync(join(dir, 'main'), { encoding: 'utf8', timeout: 10_000 }).stdout
   t.equal(before, 'w0 w499 w749 s7 280875\n', 'the program as linked')

@@ -11,19 +11,19 @@
 // image's shared objects then get their relative relocations packed into DT_RELR
 // (relr.ts; libjvm.so 20.0 -> 17.7 MB), when the image's glibc reads it.
 
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { closeSync, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { hostArch } from '../arch.ts'
+import { defaultLibDirs, hostArch } from '../arch.ts'
 import { fetchDebs } from '../apt-fetch.ts'
 import { writeBaseFiles } from '../base-files.ts'
-import { elfClosure } from '../closure.ts'
+import { elfClosure, findLibrary } from '../closure.ts'
 import { type TrimResult, trimLibstdcxx } from '../cxx-trim.ts'
 import { type BuildContext, type ProfileResult, recipeDebs } from '../context.ts'
 import { unpackDebs } from '../deb-unpack.ts'
 import { isElf } from '../elf.ts'
 import { formatBytes } from '../progress.ts'
 import { packRelativeRelocsFile, readsRelr } from '../relr.ts'
-import { RootfsCopier, apparentSize } from '../tree.ts'
+import { RootfsCopier, apparentSize, resolveInRoot } from '../tree.ts'
 import { runTool } from './jdk-tool.ts'
 import { traceClasses } from './java-trace.ts'
 
@@ -101,16 +101,17 @@ function assemble(ctx: BuildContext, jar: string): { trimmed?: TrimResult; packe
     trimmed = trimLibstdcxx(ctx.rootfs, staging, arch, closure.files, ctx.work)
     if (trimmed) ctx.progress('libstdc++', `${trimmed.symbols} symbols imported; ${trimmed.path} ${formatBytes(trimmed.before)} -> ${formatBytes(trimmed.after)}`)
   }
-  return { trimmed, packed: packRelocations(ctx, closure.files) }
+  return { trimmed, packed: packRelocations(ctx) }
 }
 
 /**
  * DT_RELR for every shared object of the image that it makes smaller (relr.ts),
  * when the image's libc.so.6 reads it (glibc >= 2.36); returns the bytes saved.
  */
-function packRelocations(ctx: BuildContext, closure: string[]): number {
-  const libc = closure.find((f) => f.endsWith('/libc.so.6'))
-  if (!libc || !readsRelr(join(ctx.rootfs, libc))) {
+function packRelocations(ctx: BuildContext): number {
+  const found = findLibrary(ctx.rootfs, defaultLibDirs(ctx.arch), 'libc.so.6')
+  const libc = found && resolveInRoot(ctx.rootfs, found)
+  if (!libc || !readsRelr(join(ctx.rootfs, libc.real))) {
     ctx.progress('relr', "the image's glibc does not read DT_RELR; relocations left as they are")
     return 0
   }
@@ -170,7 +171,8 @@ function elfFiles(dir: string): string[] {
   const walk = (d: string) => {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name)
-      const st = statSync(p)
+      // lstat: a link is not followed out of the image (its target, if in it, is listed itself)
+      const st = lstatSync(p)
       if (st.isDirectory()) walk(p)
       else if (st.isFile() && isElf(readHead(p))) files.push(p)
     }
